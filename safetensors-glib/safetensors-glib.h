@@ -1,0 +1,33 @@
+/* safetensors-glib.h: the umbrella header
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The safetensors format, byte for byte:
+ *
+ *   offset 0      8 bytes   N, the header length: unsigned 64-bit little-endian, at most 100,000,000
+ *   offset 8      N bytes   the header: UTF-8 JSON, one object, padded with trailing spaces
+ *                             {"__metadata__": {"key": "value", ...},          (optional, strings only)
+ *                              "name": {"dtype": "F32",                          (see STDType)
+ *                                       "shape": [2, 3],                         (non-negative integers)
+ *                                       "data_offsets": [begin, end]},           (relative to offset 8 + N)
+ *                              ...}
+ *   offset 8 + N  the rest  the data buffer: every tensor's bytes, row-major, little-endian, packed
+ *
+ * The tensors' [begin, end) ranges tile the data buffer exactly: sorted by begin, the first begins at 0, each
+ * begins where the previous ends, each is as long as its dtype and shape require, and the last ends at the end
+ * of the file. No name appears twice; no key appears twice in any object.
+ */
+#pragma once
+
+#define __SAFETENSORS_GLIB_H_INSIDE__
+
+#include <safetensors-glib/st-version-macros.h>
+#include <safetensors-glib/st-version.h>
+#include <safetensors-glib/st-error.h>
+#include <safetensors-glib/st-dtype.h>
+#include <safetensors-glib/st-enum-types.h>
+#include <safetensors-glib/st-tensor.h>
+#include <safetensors-glib/st-file.h>
+#include <safetensors-glib/st-index.h>
+
+#undef __SAFETENSORS_GLIB_H_INSIDE__

@@ -1,0 +1,14 @@
+/* st-error.c
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "st-error.h"
+
+/**
+ * st_error_quark:
+ *
+ * The quark of the [error@ST.Error] domain.
+ *
+ * Returns: the error domain of safetensors-glib
+ */
+G_DEFINE_QUARK (st-error-quark, st_error)

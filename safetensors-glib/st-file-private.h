@@ -1,0 +1,20 @@
+/* st-file-private.h
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include "st-file.h"
+#include "st-format-private.h"
+
+G_BEGIN_DECLS
+
+/* A tensor whose bytes are a zero-copy slice of @source. */
+STTensor *st_tensor_new_slice (STDType       dtype,
+                               const gint64 *shape,
+                               guint         n_dims,
+                               GBytes       *source,
+                               guint64       offset,
+                               guint64       n_bytes);
+
+G_END_DECLS
