@@ -1,1 +1,536 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* st-tensor.c: one tensor: dtype, shape and bytes
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <string.h>
+
+#include "st-enum-types.h"
+#include "st-error.h"
+#include "st-file-private.h"
+#include "st-tensor.h"
+
+/**
+ * STTensor:
+ *
+ * One tensor: an element type ([enum@ST.DType]), a shape (a list of non-negative
+ * dimensions, possibly empty for a scalar) and the bytes of its elements, row-major,
+ * little-endian and packed, as a [struct@GLib.Bytes].
+ *
+ * A tensor is an immutable value: nothing about it changes after it is made, so it may
+ * be shared between threads freely. Its bytes are never copied: a tensor loaded from a
+ * [class@ST.File] is a slice of the file's mapping (or buffer) and keeps that memory
+ * alive on its own, after the file is gone.
+ *
+ * A tensor made with `g_object_new (ST_TYPE_TENSOR, NULL)` is a valid empty tensor:
+ * dtype `F32`, shape `[0]`, no bytes.
+ */
+struct _STTensor
+{
+  GObject parent_instance;
+
+  STDType dtype;
+  guint n_dims;
+  gint64 *shape;      /* n_dims entries, allocated with at least one slot: never NULL */
+  guint64 n_elements;
+  GBytes *bytes;      /* never NULL */
+};
+
+G_DEFINE_FINAL_TYPE (STTensor, st_tensor, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_DTYPE,
+  PROP_N_DIMS,
+  PROP_N_ELEMENTS,
+  PROP_N_BYTES,
+  PROP_BYTES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+st_tensor_finalize (GObject *object)
+{
+  STTensor *self = ST_TENSOR (object);
+
+  g_free (self->shape);
+  g_bytes_unref (self->bytes);
+
+  G_OBJECT_CLASS (st_tensor_parent_class)->finalize (object);
+}
+
+static void
+st_tensor_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  STTensor *self = ST_TENSOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_DTYPE:
+      g_value_set_enum (value, self->dtype);
+      break;
+    case PROP_N_DIMS:
+      g_value_set_uint (value, self->n_dims);
+      break;
+    case PROP_N_ELEMENTS:
+      g_value_set_uint64 (value, self->n_elements);
+      break;
+    case PROP_N_BYTES:
+      g_value_set_uint64 (value, g_bytes_get_size (self->bytes));
+      break;
+    case PROP_BYTES:
+      g_value_set_boxed (value, self->bytes);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+st_tensor_class_init (STTensorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = st_tensor_finalize;
+  object_class->get_property = st_tensor_get_property;
+
+  /**
+   * STTensor:dtype:
+   *
+   * The element type of the tensor.
+   */
+  properties[PROP_DTYPE] =
+    g_param_spec_enum ("dtype", NULL, NULL,
+                       st_dtype_get_type (), ST_DTYPE_F32,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * STTensor:n-dims:
+   *
+   * The number of dimensions of the tensor: 0 for a scalar.
+   */
+  properties[PROP_N_DIMS] =
+    g_param_spec_uint ("n-dims", NULL, NULL,
+                       0, G_MAXUINT, 1,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * STTensor:n-elements:
+   *
+   * The number of elements of the tensor: the product of its shape (1 for a scalar).
+   */
+  properties[PROP_N_ELEMENTS] =
+    g_param_spec_uint64 ("n-elements", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * STTensor:n-bytes:
+   *
+   * The length of the tensor's data in bytes.
+   */
+  properties[PROP_N_BYTES] =
+    g_param_spec_uint64 ("n-bytes", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * STTensor:bytes:
+   *
+   * The tensor's data, shared with the tensor (never copied).
+   */
+  properties[PROP_BYTES] =
+    g_param_spec_boxed ("bytes", NULL, NULL,
+                        G_TYPE_BYTES,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+st_tensor_init (STTensor *self)
+{
+  /* The empty tensor: a valid object for bindings that call g_object_new(). */
+  self->dtype = ST_DTYPE_F32;
+  self->n_dims = 1;
+  self->shape = g_new0 (gint64, 1);
+  self->n_elements = 0;
+  self->bytes = g_bytes_new (NULL, 0);
+}
+
+/* Replaces the defaults of a fresh tensor. Takes @bytes. */
+static void
+tensor_set_contents (STTensor     *self,
+                     STDType       dtype,
+                     const gint64 *shape,
+                     guint         n_dims,
+                     guint64       n_elements,
+                     GBytes       *bytes)
+{
+  g_free (self->shape);
+  self->shape = g_new0 (gint64, MAX (n_dims, 1));
+  if (n_dims > 0)
+    memcpy (self->shape, shape, n_dims * sizeof (gint64));
+  self->n_dims = n_dims;
+  self->dtype = dtype;
+  self->n_elements = n_elements;
+
+  g_bytes_unref (self->bytes);
+  self->bytes = bytes;
+}
+
+/* The product of a shape already checked by st_dtype_compute_n_bytes() or by the header parser. */
+static guint64
+count_elements (const gint64 *shape,
+                guint         n_dims)
+{
+  guint64 n = 1;
+
+  for (guint i = 0; i < n_dims; i++)
+    {
+      if (shape[i] == 0)
+        return 0;
+      n *= (guint64) shape[i];
+    }
+  return n;
+}
+
+/* Checks dtype and shape; gives the element count and the byte size they need. The element count
+ * follows st_dtype_compute_n_bytes(): any zero dimension makes the tensor empty, and otherwise the
+ * product has been checked against overflow there. */
+static gboolean
+check_layout (STDType        dtype,
+              const gint64  *shape,
+              guint          n_dims,
+              guint64       *out_n_elements,
+              guint64       *out_n_bytes,
+              GError       **error)
+{
+  if (!st_dtype_compute_n_bytes (dtype, shape, n_dims, out_n_bytes, error))
+    return FALSE;
+
+  *out_n_elements = count_elements (shape, n_dims);
+  return TRUE;
+}
+
+/**
+ * st_tensor_new:
+ * @dtype: the element type
+ * @shape: (array length=n_dims) (nullable): the dimensions; %NULL only when @n_dims is 0
+ * @n_dims: the number of dimensions (0 for a scalar)
+ * @data: the elements, row-major, little-endian, packed
+ * @error: return location for a #GError
+ *
+ * Makes a tensor over @data, without copying it: the tensor takes a reference on
+ * @data. The length of @data must be exactly what @dtype and @shape need.
+ *
+ * Fails with %ST_ERROR_INVALID_SHAPE for a negative dimension or an element or bit count
+ * that overflows 64 bits (a dimension of 0 makes an empty tensor, whatever the others are), %ST_ERROR_MISALIGNED_SUB_BYTE when a sub-byte dtype does not fill
+ * whole bytes, %ST_ERROR_INVALID_DTYPE for a value outside [enum@ST.DType], and
+ * %ST_ERROR_SIZE_MISMATCH when @data has another length.
+ *
+ * Returns: (transfer full): a new tensor, or %NULL with @error set
+ */
+STTensor *
+st_tensor_new (STDType       dtype,
+               const gint64 *shape,
+               guint         n_dims,
+               GBytes       *data,
+               GError      **error)
+{
+  guint64 n_elements = 0;
+  guint64 n_bytes = 0;
+  STTensor *self;
+
+  g_return_val_if_fail (shape != NULL || n_dims == 0, NULL);
+  g_return_val_if_fail (data != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_layout (dtype, shape, n_dims, &n_elements, &n_bytes, error))
+    return NULL;
+
+  if (g_bytes_get_size (data) != n_bytes)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+                   "A %s tensor of %" G_GUINT64_FORMAT " elements: expected %" G_GUINT64_FORMAT
+                   " bytes, got %" G_GSIZE_FORMAT,
+                   st_dtype_to_string (dtype), n_elements, n_bytes, g_bytes_get_size (data));
+      return NULL;
+    }
+
+  self = g_object_new (ST_TYPE_TENSOR, NULL);
+  tensor_set_contents (self, dtype, shape, n_dims, n_elements, g_bytes_ref (data));
+  return self;
+}
+
+/**
+ * st_tensor_new_from_data:
+ * @dtype: the element type
+ * @shape: (array length=n_dims) (nullable): the dimensions; %NULL only when @n_dims is 0
+ * @n_dims: the number of dimensions (0 for a scalar)
+ * @data_address: the address of the first byte of the elements, as an integer
+ * @n_bytes: the length of the elements in bytes
+ * @owner: (nullable) (transfer none): an object that owns the memory at @data_address
+ * @error: return location for a #GError
+ *
+ * Makes a tensor over memory that something else owns, without copying it. This is
+ * for bindings that cannot make a [struct@GLib.Bytes] without a copy: Python passes
+ * `array.ctypes.data` or `tensor.data_ptr()` and the array as @owner.
+ *
+ * The tensor holds a reference on @owner for as long as the tensor's bytes are in use
+ * (by the tensor, or by anyone holding its [property@ST.Tensor:bytes]), and drops it
+ * when the last of them goes. With @owner %NULL nothing is kept alive: the caller
+ * guarantees the memory stays valid and unchanged for the whole life of the tensor
+ * and of its bytes.
+ *
+ * An address of 0 is accepted with @n_bytes 0 only. The checks on dtype, shape and
+ * length are those of [ctor@ST.Tensor.new].
+ *
+ * Returns: (transfer full): a new tensor, or %NULL with @error set
+ */
+STTensor *
+st_tensor_new_from_data (STDType       dtype,
+                         const gint64 *shape,
+                         guint         n_dims,
+                         guint64       data_address,
+                         guint64       n_bytes,
+                         GObject      *owner,
+                         GError      **error)
+{
+  guint64 n_elements = 0;
+  guint64 expected = 0;
+  GBytes *bytes;
+  STTensor *self;
+
+  g_return_val_if_fail (shape != NULL || n_dims == 0, NULL);
+  g_return_val_if_fail (owner == NULL || G_IS_OBJECT (owner), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_layout (dtype, shape, n_dims, &n_elements, &expected, error))
+    return NULL;
+
+  if (n_bytes != expected)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+                   "A %s tensor of %" G_GUINT64_FORMAT " elements: expected %" G_GUINT64_FORMAT
+                   " bytes, got %" G_GUINT64_FORMAT,
+                   st_dtype_to_string (dtype), n_elements, expected, n_bytes);
+      return NULL;
+    }
+
+  if (data_address == 0 && n_bytes > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The data address is 0 but the data has %" G_GUINT64_FORMAT " bytes", n_bytes);
+      return NULL;
+    }
+
+  if (data_address > G_MAXSIZE || n_bytes > G_MAXSIZE - data_address)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%" G_GUINT64_FORMAT " bytes at address 0x%" G_GINT64_MODIFIER "x do not fit in "
+                   "this address space", n_bytes, data_address);
+      return NULL;
+    }
+
+  if (owner != NULL)
+    bytes = g_bytes_new_with_free_func (GSIZE_TO_POINTER ((gsize) data_address), (gsize) n_bytes,
+                                        g_object_unref, g_object_ref (owner));
+  else
+    bytes = g_bytes_new_static (GSIZE_TO_POINTER ((gsize) data_address), (gsize) n_bytes);
+
+  self = g_object_new (ST_TYPE_TENSOR, NULL);
+  tensor_set_contents (self, dtype, shape, n_dims, n_elements, bytes);
+  return self;
+}
+
+/* Private: a zero-copy slice of @source, for tensors of a loaded file (their layout is validated). */
+STTensor *
+st_tensor_new_slice (STDType       dtype,
+                     const gint64 *shape,
+                     guint         n_dims,
+                     GBytes       *source,
+                     guint64       offset,
+                     guint64       n_bytes)
+{
+  STTensor *self;
+  g_return_val_if_fail (source != NULL, NULL);
+  g_return_val_if_fail (offset <= g_bytes_get_size (source), NULL);
+  g_return_val_if_fail (n_bytes <= g_bytes_get_size (source) - offset, NULL);
+
+  self = g_object_new (ST_TYPE_TENSOR, NULL);
+  tensor_set_contents (self, dtype, shape, n_dims, count_elements (shape, n_dims),
+                       g_bytes_new_from_bytes (source, (gsize) offset, (gsize) n_bytes));
+  return self;
+}
+
+/**
+ * st_tensor_get_dtype:
+ * @self: a tensor
+ *
+ * Gives the element type of the tensor.
+ *
+ * Returns: the dtype
+ */
+STDType
+st_tensor_get_dtype (STTensor *self)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), ST_DTYPE_F32);
+
+  return self->dtype;
+}
+
+/**
+ * st_tensor_get_shape:
+ * @self: a tensor
+ * @n_dims: (out) (optional): return location for the number of dimensions
+ *
+ * Gives the dimensions of the tensor, outermost first. A scalar has none.
+ *
+ * Returns: (transfer none) (array length=n_dims): the shape, owned by the tensor
+ */
+const gint64 *
+st_tensor_get_shape (STTensor *self,
+                     guint    *n_dims)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), NULL);
+
+  if (n_dims != NULL)
+    *n_dims = self->n_dims;
+  return self->shape;
+}
+
+/**
+ * st_tensor_get_n_dims:
+ * @self: a tensor
+ *
+ * Gives the number of dimensions of the tensor.
+ *
+ * Returns: the rank: 0 for a scalar
+ */
+guint
+st_tensor_get_n_dims (STTensor *self)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), 0);
+
+  return self->n_dims;
+}
+
+/**
+ * st_tensor_get_n_elements:
+ * @self: a tensor
+ *
+ * Gives the number of elements of the tensor: the product of its dimensions.
+ *
+ * Returns: the element count: 1 for a scalar, 0 when a dimension is 0
+ */
+guint64
+st_tensor_get_n_elements (STTensor *self)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), 0);
+
+  return self->n_elements;
+}
+
+/**
+ * st_tensor_get_n_bytes:
+ * @self: a tensor
+ *
+ * Gives the length of the tensor's data.
+ *
+ * Returns: the number of bytes
+ */
+guint64
+st_tensor_get_n_bytes (STTensor *self)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), 0);
+
+  return g_bytes_get_size (self->bytes);
+}
+
+/**
+ * st_tensor_get_bytes:
+ * @self: a tensor
+ *
+ * Gives the tensor's data, without copying it. Take a reference to keep it past the
+ * life of the tensor: the bytes keep their memory (a file mapping, say) alive.
+ *
+ * Returns: (transfer none): the data
+ */
+GBytes *
+st_tensor_get_bytes (STTensor *self)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), NULL);
+
+  return self->bytes;
+}
+
+/**
+ * st_tensor_get_data:
+ * @self: a tensor
+ * @n_bytes: (out) (optional): return location for the length of the data
+ *
+ * Gives a pointer to the tensor's data, valid while the tensor lives.
+ *
+ * The memory of a tensor loaded from a path is a private copy-on-write mapping: it is
+ * writable, and writing into it never reaches the file. Tensors are values, though:
+ * writing into memory that other tensors share is the caller's responsibility.
+ *
+ * Returns: (transfer none) (array length=n_bytes) (element-type guint8) (nullable): the
+ *   data; %NULL or any pointer when it is empty
+ */
+gconstpointer
+st_tensor_get_data (STTensor *self,
+                    gsize    *n_bytes)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), NULL);
+
+  return g_bytes_get_data (self->bytes, n_bytes);
+}
+
+/**
+ * st_tensor_get_data_address:
+ * @self: a tensor
+ *
+ * Gives the address of the tensor's data as an integer, for bindings that wrap memory
+ * without copying it (Python's `ctypes`). The memory stays valid while the tensor, or
+ * its [property@ST.Tensor:bytes], is alive.
+ *
+ * Returns: the address of the first byte, or 0 for some empty tensors
+ */
+guint64
+st_tensor_get_data_address (STTensor *self)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), 0);
+
+  return (guint64) GPOINTER_TO_SIZE (g_bytes_get_data (self->bytes, NULL));
+}
+
+/**
+ * st_tensor_equal:
+ * @self: a tensor
+ * @other: another tensor
+ *
+ * Compares two tensors by value: dtype, shape and bytes.
+ *
+ * Returns: %TRUE when both have the same dtype, the same shape and the same bytes
+ */
+gboolean
+st_tensor_equal (STTensor *self,
+                 STTensor *other)
+{
+  g_return_val_if_fail (ST_IS_TENSOR (self), FALSE);
+  g_return_val_if_fail (ST_IS_TENSOR (other), FALSE);
+
+  if (self == other)
+    return TRUE;
+
+  return self->dtype == other->dtype &&
+         self->n_dims == other->n_dims &&
+         memcmp (self->shape, other->shape, self->n_dims * sizeof (gint64)) == 0 &&
+         g_bytes_equal (self->bytes, other->bytes);
+}
