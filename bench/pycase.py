@@ -1,0 +1,184 @@
+"""One Python benchmark case, run in a fresh process by bench/run.
+
+Usage: pycase.py CASE WORKLOAD SCRATCH_DIR
+
+Prints one JSON object: {"seconds": time of the measured operation only (imports and preparing the
+tensors to save are not counted), "rss_growth_kib": peak RSS during the operation minus RSS before it,
+"bytes": bytes the operation reads or writes}.
+
+Cases:
+  st_torch_load        safetensors_glib.torch.load_file (lazy: maps the file, reads no tensor data)
+  st_torch_load_read   the same, then reads every page of every tensor
+  st_torch_save        safetensors_glib.torch.save_file of the workload's torch tensors
+  st_np_load           safetensors_glib.numpy.load_file (lazy)
+  st_np_load_read      the same, then reads every page of every array
+  st_np_save           safetensors_glib.numpy.save_file of the workload's numpy arrays
+  torch_load           torch.load of the same tensors saved by torch.save (reads all data)
+  torch_save           torch.save of the workload's torch tensors
+  floor_mmap_read      mmap the safetensors file (private, like the library) and read every page
+  floor_write          write the same bytes as the safetensors file with plain file writes
+"""
+
+import json
+import mmap
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+import workloads  # noqa: E402
+from memwatch import PeakRss  # noqa: E402
+
+PAGE = mmap.PAGESIZE
+
+
+def touch_pages_np(array):
+    """Reads one byte of every page @array spans (its first and last byte included)."""
+    flat = array.reshape(-1).view(np.uint8)
+    if flat.size == 0:
+        return 0
+    return int(flat[::PAGE].sum()) + int(flat[-1])
+
+
+def touch_pages_torch(tensor):
+    import torch
+
+    flat = tensor.reshape(-1).view(torch.uint8)
+    if flat.numel() == 0:
+        return 0
+    return int(flat[::PAGE].sum()) + int(flat[-1])
+
+
+def out_path(scratch, workload, suffix):
+    path = os.path.join(scratch, f"out-{workload}{suffix}")
+    if os.path.exists(path):
+        os.unlink(path)
+    return path
+
+
+def run(case, workload, scratch):
+    st_path = os.path.join(scratch, workload + ".safetensors")
+    pt_path = os.path.join(scratch, workload + ".pt")
+    spec = workloads.load_spec(scratch, workload)
+    file_size = os.path.getsize(st_path)
+    keep = []
+
+    if case in ("st_torch_load", "st_torch_load_read"):
+        import safetensors_glib.torch as st_torch
+
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            tensors = st_torch.load_file(st_path)
+            if case == "st_torch_load_read":
+                for t in tensors.values():
+                    touch_pages_torch(t)
+            t1 = time.perf_counter()
+        assert len(tensors) == len(spec), "load_file returned %d tensors, expected %d" % (len(tensors), len(spec))
+        keep.append(tensors)
+        nbytes = file_size
+    elif case in ("st_np_load", "st_np_load_read"):
+        import safetensors_glib.numpy as st_np
+
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            arrays = st_np.load_file(st_path)
+            if case == "st_np_load_read":
+                for a in arrays.values():
+                    touch_pages_np(a)
+            t1 = time.perf_counter()
+        assert len(arrays) == len(spec)
+        keep.append(arrays)
+        nbytes = file_size
+    elif case == "torch_load":
+        import torch
+
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            tensors = torch.load(pt_path)
+            t1 = time.perf_counter()
+        assert len(tensors) == len(spec)
+        keep.append(tensors)
+        nbytes = os.path.getsize(pt_path)
+    elif case == "floor_mmap_read":
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            with open(st_path, "rb") as f:
+                mapping = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            touch_pages_np(np.frombuffer(mapping, dtype=np.uint8))
+            t1 = time.perf_counter()
+        keep.append(mapping)
+        nbytes = file_size
+    elif case == "st_torch_save":
+        import safetensors_glib.torch as st_torch
+
+        tensors = workloads.make_torch(spec)
+        dest = out_path(scratch, workload, ".st-torch.safetensors")
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            st_torch.save_file(tensors, dest)
+            t1 = time.perf_counter()
+        nbytes = check_written(dest, file_size)
+    elif case == "st_np_save":
+        import safetensors_glib.numpy as st_np
+
+        arrays = workloads.make_numpy(spec)
+        dest = out_path(scratch, workload, ".st-np.safetensors")
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            st_np.save_file(arrays, dest)
+            t1 = time.perf_counter()
+        nbytes = check_written(dest, file_size)
+    elif case == "torch_save":
+        import torch
+
+        tensors = workloads.make_torch(spec)
+        dest = out_path(scratch, workload, ".torch.pt")
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            torch.save(tensors, dest)
+            t1 = time.perf_counter()
+        nbytes = os.path.getsize(dest)
+        os.unlink(dest)
+    elif case == "floor_write":
+        arrays = workloads.make_numpy(spec)
+        header = workloads.header_bytes(spec)
+        order = workloads.data_order(spec)
+        dest = out_path(scratch, workload, ".floor.safetensors")
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            with open(dest, "wb") as f:
+                f.write(header)
+                for name in order:
+                    f.write(memoryview(arrays[name]).cast("B"))
+            t1 = time.perf_counter()
+        nbytes = check_written(dest, file_size)
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+
+    return {"seconds": t1 - t0, "rss_growth_kib": rss.growth_kib, "bytes": nbytes}
+
+
+def check_written(dest, reference_size):
+    """Checks that @dest is about as large as the workload's file (the header may differ by metadata)."""
+    size = os.path.getsize(dest)
+    if abs(size - reference_size) > 4096:
+        raise SystemExit(f"{dest}: wrote {size} bytes, the workload's file has {reference_size}")
+    os.unlink(dest)
+    return size
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    result = run(argv[1], argv[2], argv[3])
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

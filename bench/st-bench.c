@@ -1,0 +1,400 @@
+/* st-bench.c: one C benchmark case per process, run by bench/run
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Usage: st-bench CASE ARGS...
+ *
+ *   open PATH MIN_SECONDS     st_file_new_from_path (header parse, no data read): the first call in the
+ *                             process, then repeated until MIN_SECONDS have passed; "seconds" is the mean
+ *                             of the repeats, "first_seconds" the first call
+ *   save SRC DST              st_file_save_to_path of SRC's tensors, held in one malloc'd buffer
+ *   write SRC DST             the floor of save: SRC's bytes, held in one malloc'd buffer, written to DST
+ *                             with plain write() calls
+ *   load-read PATH            st_file_new_from_path, then one byte of every page of every tensor read
+ *   mmap-read PATH            the floor of load-read: mmap (private, read-write, as the library maps)
+ *                             and one byte of every page read
+ *
+ * Each prints one JSON object on stdout: seconds, rss_growth_kib (peak RSS during the measured operation
+ * minus RSS before it), bytes, and case-specific fields. Failures print the GError and exit 1.
+ */
+
+#include <safetensors-glib/safetensors-glib.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE_SIZE_BYTES 4096
+
+static double
+now_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+static gint64
+status_kib (const char *field)
+{
+  g_autofree char *status = NULL;
+  gsize field_len = strlen (field);
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+
+  for (const char *line = status; line != NULL && *line != '\0';)
+    {
+      if (strncmp (line, field, field_len) == 0 && line[field_len] == ':')
+        return g_ascii_strtoll (line + field_len + 1, NULL, 10);
+      line = strchr (line, '\n');
+      if (line != NULL)
+        line++;
+    }
+  return -1;
+}
+
+/* Peak RSS growth over a measured operation: Linux resets VmHWM when "5" is written to clear_refs. */
+typedef struct {
+  gint64 rss_before_kib;
+} PeakRss;
+
+static void
+peak_rss_start (PeakRss *peak)
+{
+  int fd = open ("/proc/self/clear_refs", O_WRONLY);
+
+  if (fd >= 0)
+    {
+      if (write (fd, "5", 1) != 1)
+        g_printerr ("st-bench: could not reset VmHWM: %s\n", g_strerror (errno));
+      close (fd);
+    }
+  peak->rss_before_kib = status_kib ("VmRSS");
+}
+
+static gint64
+peak_rss_growth_kib (const PeakRss *peak)
+{
+  gint64 hwm = status_kib ("VmHWM");
+
+  return MAX (0, hwm - peak->rss_before_kib);
+}
+
+/* Reads one byte of every page that [data, data + n) spans; returns their sum so nothing is optimized away. */
+static guint64
+touch_pages (const guint8 *data,
+             gsize         n)
+{
+  const volatile guint8 *p = data;
+  guint64 sum = 0;
+
+  if (n == 0)
+    return 0;
+  for (gsize i = 0; i < n; i += PAGE_SIZE_BYTES)
+    sum += p[i];
+  return sum + p[n - 1];
+}
+
+static int
+fail (const char *what,
+      const GError *error)
+{
+  g_printerr ("st-bench: %s: %s\n", what, error != NULL ? error->message : "failed");
+  return 1;
+}
+
+static guint64
+file_size (const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) != 0)
+    return 0;
+  return (guint64) st.st_size;
+}
+
+static int
+case_open (const char *path,
+           double      min_seconds)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) first = NULL;
+  PeakRss peak;
+  double t0, t1, first_seconds, elapsed;
+  gint64 growth;
+  guint iterations = 0;
+  guint n_tensors;
+  guint64 header_size;
+
+  peak_rss_start (&peak);
+  t0 = now_seconds ();
+  first = st_file_new_from_path (path, &error);
+  t1 = now_seconds ();
+  if (first == NULL)
+    return fail (path, error);
+  growth = peak_rss_growth_kib (&peak);
+  first_seconds = t1 - t0;
+  n_tensors = st_file_get_n_tensors (first);
+  header_size = st_file_get_header_size (first);
+  g_clear_object (&first);
+
+  /* Steady state: the one-time costs of the first call (type registration, lazy symbol binding,
+   * first-touch of malloc arenas) out of the way. */
+  t0 = now_seconds ();
+  do
+    {
+      g_autoptr(STFile) again = st_file_new_from_path (path, &error);
+
+      if (again == NULL)
+        return fail (path, error);
+      iterations++;
+      elapsed = now_seconds () - t0;
+    }
+  while (elapsed < min_seconds || iterations < 3);
+
+  g_print ("{\"seconds\": %.9g, \"first_seconds\": %.9g, \"iterations\": %u, \"rss_growth_kib\": %" G_GINT64_FORMAT
+           ", \"bytes\": %" G_GUINT64_FORMAT ", \"header_bytes\": %" G_GUINT64_FORMAT ", \"n_tensors\": %u}\n",
+           elapsed / iterations, first_seconds, iterations, growth, file_size (path), header_size, n_tensors);
+  return 0;
+}
+
+/* SRC's tensors copied into one malloc'd buffer, as a model held in memory would be. */
+static STFile *
+file_in_memory (const char  *src,
+                GError     **error)
+{
+  g_autoptr(STFile) source = st_file_new_from_path (src, error);
+  g_autoptr(STFile) copy = NULL;
+  g_autoptr(GBytes) buffer = NULL;
+  g_auto(GStrv) names = NULL;
+  GHashTable *metadata;
+  guint8 *data;
+  guint64 total = 0, offset = 0;
+
+  if (source == NULL)
+    return NULL;
+
+  names = st_file_dup_ordered_names (source);
+  for (guint i = 0; names[i] != NULL; i++)
+    total += st_tensor_get_n_bytes (st_file_get_tensor (source, names[i]));
+
+  data = g_malloc (MAX (total, 1));
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (source, names[i]);
+      gsize n = 0;
+      gconstpointer src_data = st_tensor_get_data (tensor, &n);
+
+      if (n > 0)
+        memcpy (data + offset, src_data, n);
+      offset += n;
+    }
+  buffer = g_bytes_new_take (data, total);
+
+  copy = st_file_new ();
+  offset = 0;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (source, names[i]);
+      guint n_dims = 0;
+      const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+      guint64 n = st_tensor_get_n_bytes (tensor);
+      g_autoptr(GBytes) slice = g_bytes_new_from_bytes (buffer, offset, n);
+      g_autoptr(STTensor) moved = st_tensor_new (st_tensor_get_dtype (tensor), shape, n_dims, slice, error);
+
+      if (moved == NULL || !st_file_set_tensor (copy, names[i], moved, error))
+        return NULL;
+      offset += n;
+    }
+
+  metadata = st_file_get_metadata (source);
+  if (metadata != NULL)
+    st_file_set_metadata (copy, metadata);
+
+  return g_steal_pointer (&copy);
+}
+
+static int
+case_save (const char *src,
+           const char *dst)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = file_in_memory (src, &error);
+  PeakRss peak;
+  double t0, t1;
+  gint64 growth;
+
+  if (file == NULL)
+    return fail (src, error);
+
+  unlink (dst);
+  peak_rss_start (&peak);
+  t0 = now_seconds ();
+  if (!st_file_save_to_path (file, dst, NULL, &error))
+    return fail (dst, error);
+  t1 = now_seconds ();
+  growth = peak_rss_growth_kib (&peak);
+
+  g_print ("{\"seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT "}\n",
+           t1 - t0, growth, file_size (dst));
+  unlink (dst);
+  return 0;
+}
+
+static int
+case_write (const char *src,
+            const char *dst)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0, done = 0;
+  PeakRss peak;
+  double t0, t1;
+  gint64 growth;
+  int fd;
+
+  if (!g_file_get_contents (src, &contents, &length, &error))
+    return fail (src, error);
+
+  unlink (dst);
+  peak_rss_start (&peak);
+  t0 = now_seconds ();
+  fd = open (dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      g_printerr ("st-bench: %s: %s\n", dst, g_strerror (errno));
+      return 1;
+    }
+  while (done < length)
+    {
+      ssize_t n = write (fd, contents + done, MIN (length - done, (gsize) 1 << 30));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_printerr ("st-bench: write %s: %s\n", dst, g_strerror (errno));
+          close (fd);
+          return 1;
+        }
+      done += (gsize) n;
+    }
+  if (close (fd) != 0)
+    {
+      g_printerr ("st-bench: close %s: %s\n", dst, g_strerror (errno));
+      return 1;
+    }
+  t1 = now_seconds ();
+  growth = peak_rss_growth_kib (&peak);
+
+  g_print ("{\"seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GSIZE_FORMAT "}\n",
+           t1 - t0, growth, length);
+  unlink (dst);
+  return 0;
+}
+
+static int
+case_load_read (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_auto(GStrv) names = NULL;
+  PeakRss peak;
+  double t0, t1;
+  gint64 growth;
+  guint64 sum = 0;
+
+  peak_rss_start (&peak);
+  t0 = now_seconds ();
+  file = st_file_new_from_path (path, &error);
+  if (file == NULL)
+    return fail (path, error);
+  names = st_file_dup_ordered_names (file);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      gsize n = 0;
+      const guint8 *data = st_tensor_get_data (st_file_get_tensor (file, names[i]), &n);
+
+      sum += touch_pages (data, n);
+    }
+  t1 = now_seconds ();
+  growth = peak_rss_growth_kib (&peak);
+
+  g_print ("{\"seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
+           ", \"checksum\": %" G_GUINT64_FORMAT "}\n",
+           t1 - t0, growth, file_size (path), sum);
+  return 0;
+}
+
+static int
+case_mmap_read (const char *path)
+{
+  PeakRss peak;
+  struct stat st;
+  double t0, t1;
+  gint64 growth;
+  guint64 sum;
+  void *map;
+  int fd;
+
+  peak_rss_start (&peak);
+  t0 = now_seconds ();
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) != 0)
+    {
+      g_printerr ("st-bench: %s: %s\n", path, g_strerror (errno));
+      return 1;
+    }
+  map = mmap (NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  close (fd);
+  if (map == MAP_FAILED)
+    {
+      g_printerr ("st-bench: mmap %s: %s\n", path, g_strerror (errno));
+      return 1;
+    }
+  sum = touch_pages (map, (gsize) st.st_size);
+  t1 = now_seconds ();
+  growth = peak_rss_growth_kib (&peak);
+  munmap (map, (size_t) st.st_size);
+
+  g_print ("{\"seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
+           ", \"checksum\": %" G_GUINT64_FORMAT "}\n",
+           t1 - t0, growth, (guint64) st.st_size, sum);
+  return 0;
+}
+
+static int
+usage (void)
+{
+  g_printerr ("usage: st-bench open PATH MIN_SECONDS | save SRC DST | write SRC DST | "
+              "load-read PATH | mmap-read PATH\n");
+  return 2;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (argc < 3)
+    return usage ();
+
+  if (g_str_equal (argv[1], "open") && argc == 4)
+    return case_open (argv[2], g_ascii_strtod (argv[3], NULL));
+  if (g_str_equal (argv[1], "save") && argc == 4)
+    return case_save (argv[2], argv[3]);
+  if (g_str_equal (argv[1], "write") && argc == 4)
+    return case_write (argv[2], argv[3]);
+  if (g_str_equal (argv[1], "load-read") && argc == 3)
+    return case_load_read (argv[2]);
+  if (g_str_equal (argv[1], "mmap-read") && argc == 3)
+    return case_mmap_read (argv[2]);
+  return usage ();
+}
