@@ -1,0 +1,277 @@
+// safetensors.js: JavaScript helpers for safetensors-glib (GI namespace ST 1.0) under GJS
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+// An ES module. Import it by its file URL (GJS resolves no bare names for third-party modules):
+//
+//   import ST from 'gi://ST?version=1.0';
+//   import * as Safetensors from 'file:///usr/share/gjs-1.0/safetensors-glib-1.0/safetensors.js';
+//
+// or, when the location is only known at run time:
+//
+//   const Safetensors = await import(`file://${dir}/safetensors.js`);
+//
+// Everything the library does is in the ST namespace itself (ST.File, ST.Tensor, ST.DType, ST.Error).
+// This module adds what JavaScript wants on top: typed arrays that share the tensors' memory, tensors
+// made from typed arrays, and Promises for the asynchronous loads and saves.
+
+import GLib from 'gi://GLib';
+import ST from 'gi://ST?version=1.0';
+
+// The typed array class for each dtype that JavaScript has one for. 8-bit floats and BOOL are bytes:
+// their values are bit patterns that JavaScript cannot decode, so they come as Uint8Array.
+const ARRAY_TYPES = new Map([
+    [ST.DType.BOOL, Uint8Array],
+    [ST.DType.U8, Uint8Array],
+    [ST.DType.I8, Int8Array],
+    [ST.DType.F8_E5M2, Uint8Array],
+    [ST.DType.F8_E4M3, Uint8Array],
+    [ST.DType.F8_E8M0, Uint8Array],
+    [ST.DType.F8_E4M3FNUZ, Uint8Array],
+    [ST.DType.F8_E5M2FNUZ, Uint8Array],
+    [ST.DType.I16, Int16Array],
+    [ST.DType.U16, Uint16Array],
+    [ST.DType.I32, Int32Array],
+    [ST.DType.U32, Uint32Array],
+    [ST.DType.F32, Float32Array],
+    [ST.DType.F64, Float64Array],
+    [ST.DType.I64, BigInt64Array],
+    [ST.DType.U64, BigUint64Array],
+]);
+
+// The dtype tensorFromTypedArray() gives each kind of typed array when none is named.
+const DTYPES_BY_ARRAY = new Map([
+    [Uint8Array, ST.DType.U8],
+    [Uint8ClampedArray, ST.DType.U8],
+    [Int8Array, ST.DType.I8],
+    [Int16Array, ST.DType.I16],
+    [Uint16Array, ST.DType.U16],
+    [Int32Array, ST.DType.I32],
+    [Uint32Array, ST.DType.U32],
+    [Float32Array, ST.DType.F32],
+    [Float64Array, ST.DType.F64],
+    [BigInt64Array, ST.DType.I64],
+    [BigUint64Array, ST.DType.U64],
+]);
+
+/**
+ * The name safetensors gives a dtype in its header, such as `"F32"`.
+ *
+ * @param {ST.DType} dtype - an element type
+ * @returns {string} its name
+ */
+export function dtypeName(dtype) {
+    return ST.dtype_to_string(dtype);
+}
+
+/**
+ * The bytes of a tensor as a Uint8Array that shares the tensor's memory (no copy). This works for
+ * every dtype, including those JavaScript has no typed array for (F16, BF16, C64, F4, F6_*).
+ *
+ * For a tensor loaded from a path the memory is a private copy-on-write mapping of the file: writing
+ * into the array never changes the file, but it does change what this tensor (and the file object it
+ * came from) hold. The array keeps the memory alive on its own.
+ *
+ * @param {ST.Tensor} tensor - a tensor
+ * @returns {Uint8Array} its bytes, row-major and little-endian
+ */
+export function bytes(tensor) {
+    return tensor.get_bytes().toArray();
+}
+
+/**
+ * The typed array class that typedArray() returns for a dtype, or null when JavaScript has none
+ * (F16, BF16, C64 and the sub-byte floats F4, F6_E2M3, F6_E3M2).
+ *
+ * @param {ST.DType} dtype - an element type
+ * @returns {?Function} Float32Array, BigInt64Array, Uint8Array, ... or null
+ */
+export function typedArrayClass(dtype) {
+    return ARRAY_TYPES.get(dtype) ?? null;
+}
+
+/**
+ * The values of a tensor as a typed array of the matching kind, sharing the tensor's memory:
+ * Float32Array for F32, Float64Array for F64, Int8/16/32Array and Uint8/16/32Array for the integers,
+ * BigInt64Array and BigUint64Array for I64 and U64, Uint8Array for BOOL (0 or 1) and for the 8-bit
+ * floats (their raw bit patterns). The array is flat, in row-major order; use tensor.get_shape()
+ * for the dimensions.
+ *
+ * JavaScript has no array type for F16, BF16, C64 or the sub-byte floats: for those this throws an
+ * Error naming the dtype; read their raw bytes with bytes(tensor) instead.
+ *
+ * A typed array must start at a multiple of its element size. Files written by safetensors-glib or by
+ * Hugging Face's safetensors always place tensors so; a file written by another tool may not. For such
+ * a tensor this throws, unless `options.copy` is true: then (and only then) the values are copied into
+ * a new, aligned array that no longer shares the tensor's memory.
+ *
+ * @param {ST.Tensor} tensor - a tensor
+ * @param {object} [options] - options
+ * @param {boolean} [options.copy=false] - copy the values when the data is not aligned for a view
+ * @returns {Float32Array|Float64Array|Int8Array|Int16Array|Int32Array|Uint8Array|Uint16Array|Uint32Array|BigInt64Array|BigUint64Array}
+ *   the tensor's values
+ */
+export function typedArray(tensor, options = {}) {
+    const dtype = tensor.get_dtype();
+    const ArrayType = ARRAY_TYPES.get(dtype);
+    if (!ArrayType) {
+        throw new Error(`safetensors: JavaScript has no typed array for dtype ${dtypeName(dtype)}; ` +
+            'use bytes(tensor) for its raw bytes');
+    }
+    const raw = bytes(tensor);
+    const nElements = raw.byteLength / ArrayType.BYTES_PER_ELEMENT;
+    const size = ArrayType.BYTES_PER_ELEMENT;
+    const address = tensor.get_data_address();
+    // The address is a guint64 that arrives as a Number: exact for every address a process can have.
+    if (size > 1 && nElements > 0 && (address % size !== 0 || raw.byteOffset % size !== 0)) {
+        if (!options.copy) {
+            throw new Error(`safetensors: the data of this ${dtypeName(dtype)} tensor is not aligned ` +
+                `to ${size} bytes, so no ${ArrayType.name} can share it; ` +
+                'pass {copy: true} to get a copy, or use bytes(tensor)');
+        }
+        const copy = new Uint8Array(raw.byteLength);
+        copy.set(raw);
+        return new ArrayType(copy.buffer, 0, nElements);
+    }
+    return new ArrayType(raw.buffer, raw.byteOffset, nElements);
+}
+
+/**
+ * A new tensor holding a copy of a typed array's values (GJS cannot hand JavaScript memory to C
+ * without a copy; the copy is made once, here).
+ *
+ * The dtype comes from the kind of array (Float32Array gives F32, BigInt64Array I64, Uint8Array U8,
+ * ...) unless given. Any typed array may carry any dtype whose byte size matches: a Uint16Array of
+ * raw bits for F16 or BF16, a Uint8Array for BOOL or the 8-bit floats.
+ *
+ * @param {ArrayBufferView} array - the values, row-major
+ * @param {number[]} [shape] - the dimensions; default: one dimension of `array.length` elements
+ * @param {ST.DType} [dtype] - the element type; default: the one matching the kind of array
+ * @returns {ST.Tensor} the new tensor
+ * @throws {GLib.Error} ST.Error.SIZE_MISMATCH when the array's byte length does not match the
+ *   dtype and shape
+ */
+export function tensorFromTypedArray(array, shape, dtype) {
+    if (!ArrayBuffer.isView(array) || array instanceof DataView)
+        throw new TypeError('safetensors: tensorFromTypedArray() needs a typed array');
+    if (dtype === undefined || dtype === null) {
+        dtype = DTYPES_BY_ARRAY.get(array.constructor);
+        if (dtype === undefined)
+            throw new TypeError(`safetensors: no dtype for ${array.constructor.name}; name one`);
+    }
+    if (shape === undefined || shape === null)
+        shape = [array.length];
+    const view = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    return ST.Tensor.new(dtype, shape, new GLib.Bytes(view));
+}
+
+/**
+ * The tensors of a file as [name, tensor] pairs, in the order of their data in the file (for a file
+ * built in memory: the order they were added in).
+ *
+ * @param {ST.File} file - a file
+ * @yields {Array} [name, tensor]
+ */
+export function* tensors(file) {
+    for (const name of file.dup_ordered_names())
+        yield [name, file.get_tensor(name)];
+}
+
+/**
+ * The `__metadata__` of a file as a plain object of strings (empty when the file has none).
+ *
+ * @param {ST.File} file - a file
+ * @returns {Object<string, string>} the metadata
+ */
+export function metadata(file) {
+    return Object.assign({}, file.get_metadata() ?? {});
+}
+
+function _finishInto(resolve, reject, finish) {
+    try {
+        resolve(finish());
+    } catch (e) {
+        reject(e);
+    }
+}
+
+/**
+ * Loads a safetensors file in a worker thread. The file is mapped, not read: the Promise resolves as
+ * soon as the header is checked, and tensor data is paged in when it is used.
+ *
+ * @param {string} path - the file's path
+ * @param {?Gio.Cancellable} [cancellable] - cancels the load (the Promise rejects with
+ *   Gio.IOErrorEnum.CANCELLED)
+ * @returns {Promise<ST.File>} the loaded file; rejects with a GLib.Error in the ST.Error domain for an
+ *   invalid file, or in the Gio.IOErrorEnum domain for an I/O failure
+ */
+export function loadAsync(path, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        ST.File.new_from_path_async(path, cancellable, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.File.new_from_path_finish(result)));
+    });
+}
+
+/**
+ * Loads a safetensors file from an input stream in a worker thread. The stream must give the whole
+ * file and nothing more; it is not closed.
+ *
+ * @param {Gio.InputStream} stream - the stream to read
+ * @param {?Gio.Cancellable} [cancellable] - cancels the load
+ * @returns {Promise<ST.File>} the loaded file
+ */
+export function loadStreamAsync(stream, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        ST.File.new_from_stream_async(stream, cancellable, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.File.new_from_stream_finish(result)));
+    });
+}
+
+/**
+ * Saves a file in a worker thread, atomically: the data goes to a temporary file beside @path that
+ * replaces it only once complete. Do not change @file until the Promise settles.
+ *
+ * @param {ST.File} file - the file to save
+ * @param {string} path - where to save it
+ * @param {?Gio.Cancellable} [cancellable] - cancels the save, leaving @path untouched
+ * @returns {Promise<boolean>} resolves to true once saved
+ */
+export function saveAsync(file, path, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        file.save_to_path_async(path, cancellable, (self, result) =>
+            _finishInto(resolve, reject, () => self.save_to_path_finish(result)));
+    });
+}
+
+/**
+ * Writes a file to an output stream in a worker thread. The stream is not closed. Do not change
+ * @file until the Promise settles.
+ *
+ * @param {ST.File} file - the file to save
+ * @param {Gio.OutputStream} stream - where to write it
+ * @param {?Gio.Cancellable} [cancellable] - cancels the write
+ * @returns {Promise<boolean>} resolves to true once written
+ */
+export function saveStreamAsync(file, stream, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        file.save_to_stream_async(stream, cancellable, (self, result) =>
+            _finishInto(resolve, reject, () => self.save_to_stream_finish(result)));
+    });
+}
+
+/**
+ * Loads a safetensors file from a GLib.Bytes or a Uint8Array, without copying a GLib.Bytes (a
+ * Uint8Array is copied once into one). Tensors share the memory of the bytes.
+ *
+ * @param {GLib.Bytes|Uint8Array} data - the whole file
+ * @returns {ST.File} the loaded file
+ * @throws {GLib.Error} in the ST.Error domain for an invalid file
+ */
+export function loadBytes(data) {
+    if (!(data instanceof GLib.Bytes))
+        data = new GLib.Bytes(data);
+    return ST.File.new_from_bytes(data);
+}
+
+/** The ST namespace itself, for convenience. */
+export {ST};

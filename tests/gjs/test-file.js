@@ -1,0 +1,323 @@
+// test-file.js: ST.File through GJS: load, save, lookup, metadata, async, cancellation, errors
+//
+// SPDX-License-Identifier: Apache-2.0
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import ST from 'gi://ST?version=1.0';
+import {
+    test, run, assert, assertEqual, assertArrayEqual, assertGError, assertRejects, tempDir,
+} from './harness.js';
+
+const Safetensors = await import(`file://${GLib.getenv('ST_GJS_MODULE_DIR')}/safetensors.js`);
+const FIXTURES = GLib.getenv('ST_FIXTURES_DIR');
+const fixture = relative => GLib.build_filenamev([FIXTURES, relative]);
+
+/** A file with three tensors of different dtypes and two metadata entries. */
+function makeModel() {
+    const file = new ST.File();
+    file.set_tensor('embed.weight', Safetensors.tensorFromTypedArray(
+        new Float32Array([0, 0.5, 1, 1.5, 2, 2.5]), [3, 2]));
+    file.set_tensor('embed.ids', Safetensors.tensorFromTypedArray(new BigInt64Array([7n, -8n, 9n]), [3]));
+    file.set_tensor('mask', Safetensors.tensorFromTypedArray(new Uint8Array([1, 0]), [2], ST.DType.BOOL));
+    file.set_metadata_value('format', 'pt');
+    file.set_metadata_value('note', 'quotes " and \\ and ünïcödé');
+    return file;
+}
+
+function checkModel(file, what) {
+    assertEqual(file.get_n_tensors(), 3, `${what}: n_tensors`);
+    assertArrayEqual(file.dup_names(), ['embed.ids', 'embed.weight', 'mask'], `${what}: names sorted`);
+    // In a saved file the data is ordered by dtype (widest first), then by name.
+    assertArrayEqual(file.dup_ordered_names(), ['embed.ids', 'embed.weight', 'mask'], `${what}: file order`);
+    assertArrayEqual(Safetensors.typedArray(file.get_tensor('embed.weight')), [0, 0.5, 1, 1.5, 2, 2.5],
+        `${what}: F32 values`);
+    assertArrayEqual(file.get_tensor('embed.weight').get_shape(), [3, 2], `${what}: shape`);
+    assertArrayEqual(Safetensors.typedArray(file.get_tensor('embed.ids')), [7n, -8n, 9n], `${what}: I64`);
+    assertEqual(file.get_tensor('mask').get_dtype(), ST.DType.BOOL, `${what}: BOOL`);
+    assertEqual(file.get_metadata_value('format'), 'pt', `${what}: metadata format`);
+    assertEqual(file.get_metadata_value('note'), 'quotes " and \\ and ünïcödé', `${what}: metadata note`);
+    assertEqual(JSON.stringify(Safetensors.metadata(file)),
+        JSON.stringify({format: 'pt', note: 'quotes " and \\ and ünïcödé'}), `${what}: metadata()`);
+}
+
+function listDir(path) {
+    const names = [];
+    const dir = GLib.Dir.open(path, 0);
+    for (let name; (name = dir.read_name()) !== null;)
+        names.push(name);
+    dir.close();
+    return names.sort();
+}
+
+function bytesEqual(a, b) {
+    const x = a instanceof GLib.Bytes ? a.toArray() : a;
+    const y = b instanceof GLib.Bytes ? b.toArray() : b;
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+test('an empty file: new ST.File() and ST.File.new()', () => {
+    for (const file of [new ST.File(), ST.File.new()]) {
+        assertEqual(file.get_n_tensors(), 0, 'n_tensors');
+        assertArrayEqual(file.dup_names(), [], 'names');
+        assertArrayEqual(file.dup_ordered_names(), [], 'ordered names');
+        assertEqual(file.get_metadata(), null, 'no metadata');
+        assertEqual(file.get_header_size(), 0, 'header size');
+        assertEqual(file.get_data_size(), 0, 'data size');
+        assertEqual(file.get_data_address(), 0, 'data address');
+        assertEqual(file.get_tensor('x'), null, 'get_tensor of nothing');
+        assert(!file.contains('x'), 'contains');
+        assert(bytesEqual(file.save_to_bytes(), GLib.file_get_contents(
+            fixture('canonical/empty_file.safetensors'))[1]), 'saves as Hugging Face does');
+    }
+});
+
+test('set, replace, look up and remove tensors', () => {
+    const file = makeModel();
+    assert(file.contains('mask'), 'contains');
+    assertArrayEqual(file.dup_ordered_names(), ['embed.weight', 'embed.ids', 'mask'], 'insertion order');
+    const replacement = Safetensors.tensorFromTypedArray(new Uint8Array([0, 0, 1]), [3], ST.DType.BOOL);
+    file.set_tensor('embed.weight', replacement);
+    assertArrayEqual(file.dup_ordered_names(), ['embed.weight', 'embed.ids', 'mask'], 'replaced in place');
+    assert(file.get_tensor('embed.weight').equal(replacement), 'replaced');
+    assert(file.lookup_tensor('mask').equal(file.get_tensor('mask')), 'lookup_tensor');
+    const e = assertGError(() => file.lookup_tensor('nope'), ST.Error, ST.Error.NOT_FOUND, 'lookup_tensor');
+    assert(e.message.includes('nope'), `the message names the tensor: ${e.message}`);
+    assert(file.remove_tensor('mask'), 'remove_tensor');
+    assert(!file.remove_tensor('mask'), 'remove_tensor twice');
+    assertEqual(file.get_n_tensors(), 2, 'n_tensors after remove');
+    assertGError(() => file.set_tensor('__metadata__', replacement), ST.Error, ST.Error.INVALID_NAME,
+        '__metadata__ as a name');
+    // Tensors built in memory have no offsets in a source.
+    const [found] = [].concat(file.get_tensor_offsets('embed.ids'));
+    assertEqual(found, false, 'no offsets before saving');
+});
+
+test('metadata: set, replace, remove, whole table', () => {
+    const file = new ST.File();
+    file.set_metadata_value('a', '1');
+    assertEqual(JSON.stringify(file.get_metadata()), '{"a":"1"}', 'created by set_metadata_value');
+    file.set_metadata_value('a', '2');
+    assertEqual(file.get_metadata_value('a'), '2', 'replaced');
+    file.set_metadata_value('a', null);
+    assertEqual(file.get_metadata_value('a'), null, 'removed by a null value');
+    file.set_metadata({x: 'y', z: ''});
+    assertEqual(JSON.stringify(Safetensors.metadata(file)), '{"x":"y","z":""}', 'set_metadata');
+    file.set_metadata(null);
+    assertEqual(file.get_metadata(), null, 'set_metadata(null)');
+    file.set_metadata({});
+    const reloaded = ST.File.new_from_bytes(file.save_to_bytes());
+    assert(reloaded.get_metadata() !== null, 'an empty table is kept as "__metadata__":{}');
+    assertEqual(Object.keys(reloaded.get_metadata()).length, 0, 'and stays empty');
+});
+
+test('save to and load from a path, zero-copy, with offsets and header size', () => {
+    const path = GLib.build_filenamev([tempDir(), 'model.safetensors']);
+    assert(makeModel().save_to_path(path, null), 'save_to_path');
+    const file = ST.File.new_from_path(path);
+    checkModel(file, 'from path');
+    const [, contents] = GLib.file_get_contents(path);
+    const n = Number(new DataView(contents.buffer, contents.byteOffset, 8).getBigUint64(0, true));
+    assertEqual(file.get_header_size(), n, 'header size is N');
+    assertEqual(n % 8, 0, 'the header is padded to 8 bytes');
+    assertEqual(file.get_data_size(), 24 + 24 + 2, 'data size');
+    assert(file.get_data_address() !== 0, 'data address');
+    const [found, begin, end] = file.get_tensor_offsets('embed.weight');
+    assert(found, 'offsets found');
+    assertEqual(end - begin, 24, 'offsets span the tensor');
+    assertEqual(file.get_tensor('embed.weight').get_data_address(), file.get_data_address() + begin,
+        'the tensor points into the mapping (no copy)');
+    assert(bytesEqual(Safetensors.bytes(file.get_tensor('embed.weight')),
+        contents.subarray(8 + n + begin, 8 + n + end)), 'the bytes are those of the file');
+});
+
+test('writing into a tensor loaded from a path does not change the file', () => {
+    const path = GLib.build_filenamev([tempDir(), 'cow.safetensors']);
+    makeModel().save_to_path(path, null);
+    const before = GLib.file_get_contents(path)[1];
+    const file = ST.File.new_from_path(path);
+    Safetensors.typedArray(file.get_tensor('embed.weight'))[0] = 42;
+    assertEqual(Safetensors.typedArray(file.get_tensor('embed.weight'))[0], 42, 'visible in memory');
+    assert(bytesEqual(GLib.file_get_contents(path)[1], before), 'the file is unchanged');
+});
+
+test('saving over the very file the tensors are mapped from', () => {
+    const path = GLib.build_filenamev([tempDir(), 'same.safetensors']);
+    makeModel().save_to_path(path, null);
+    const file = ST.File.new_from_path(path);
+    file.set_metadata_value('format', 'np');
+    file.save_to_path(path, null);
+    const again = ST.File.new_from_path(path);
+    assertEqual(again.get_metadata_value('format'), 'np', 'new metadata');
+    assertArrayEqual(Safetensors.typedArray(again.get_tensor('embed.weight')), [0, 0.5, 1, 1.5, 2, 2.5],
+        'data intact');
+});
+
+test('save to and load from GLib.Bytes; the output is reproducible', () => {
+    const bytes = makeModel().save_to_bytes();
+    checkModel(ST.File.new_from_bytes(bytes), 'from bytes');
+    checkModel(Safetensors.loadBytes(bytes), 'loadBytes(GLib.Bytes)');
+    checkModel(Safetensors.loadBytes(bytes.toArray()), 'loadBytes(Uint8Array)');
+    assert(bytesEqual(bytes, makeModel().save_to_bytes()), 'same input, same bytes');
+    assert(bytesEqual(ST.File.new_from_bytes(bytes).save_to_bytes(), bytes), 'load + save is identity');
+});
+
+test('save to a Gio.OutputStream and load from a Gio.InputStream', () => {
+    const out = Gio.MemoryOutputStream.new_resizable();
+    assert(makeModel().save_to_stream(out, null), 'save_to_stream');
+    out.close(null);
+    const bytes = out.steal_as_bytes();
+    assert(bytesEqual(bytes, makeModel().save_to_bytes()), 'stream bytes equal save_to_bytes');
+    checkModel(ST.File.new_from_stream(Gio.MemoryInputStream.new_from_bytes(bytes), null), 'from stream');
+});
+
+test('save to and load from a Gio.File', () => {
+    const gfile = Gio.File.new_for_path(GLib.build_filenamev([tempDir(), 'g.safetensors']));
+    assert(makeModel().save_to_gfile(gfile, null), 'save_to_gfile');
+    checkModel(ST.File.new_from_gfile(gfile, null), 'from GFile');
+    const missing = Gio.File.new_for_path(GLib.build_filenamev([tempDir(), 'missing.safetensors']));
+    assertGError(() => ST.File.new_from_gfile(missing, null), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND,
+        'a missing GFile');
+});
+
+test('a missing path is Gio.IOErrorEnum.NOT_FOUND naming the path', () => {
+    const path = GLib.build_filenamev([tempDir(), 'nowhere.safetensors']);
+    let error = null;
+    try {
+        ST.File.new_from_path(path);
+    } catch (e) {
+        error = e;
+    }
+    assert(error instanceof GLib.Error, 'a GLib.Error');
+    assert(error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND) ||
+        error.matches(GLib.FileError, GLib.FileError.NOENT), `not found: ${error.message}`);
+    assert(error.message.includes('nowhere.safetensors'), `the message names the path: ${error.message}`);
+});
+
+test('saving into a missing directory fails with a Gio.IOErrorEnum error', () => {
+    const path = GLib.build_filenamev([tempDir(), 'no', 'such', 'dir', 'x.safetensors']);
+    assertGError(() => makeModel().save_to_path(path, null), Gio.IOErrorEnum, undefined, 'save_to_path');
+});
+
+test('loadAsync and saveAsync resolve', async () => {
+    const path = GLib.build_filenamev([tempDir(), 'async.safetensors']);
+    assertEqual(await Safetensors.saveAsync(makeModel(), path), true, 'saveAsync');
+    checkModel(await Safetensors.loadAsync(path), 'loadAsync');
+    checkModel(await Safetensors.loadAsync(path, new Gio.Cancellable()), 'loadAsync with a cancellable');
+});
+
+test('loadStreamAsync and saveStreamAsync resolve', async () => {
+    const out = Gio.MemoryOutputStream.new_resizable();
+    assertEqual(await Safetensors.saveStreamAsync(makeModel(), out, null), true, 'saveStreamAsync');
+    out.close(null);
+    const bytes = out.steal_as_bytes();
+    checkModel(await Safetensors.loadStreamAsync(Gio.MemoryInputStream.new_from_bytes(bytes)),
+        'loadStreamAsync');
+});
+
+test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', async () => {
+    const dir = tempDir();
+    const path = GLib.build_filenamev([dir, 'model.safetensors']);
+    makeModel().save_to_path(path, null);
+    const cancelled = new Gio.Cancellable();
+    cancelled.cancel();
+    const {CANCELLED} = Gio.IOErrorEnum;
+    await assertRejects(Safetensors.loadAsync(path, cancelled), Gio.IOErrorEnum, CANCELLED, 'loadAsync');
+    const target = GLib.build_filenamev([dir, 'never.safetensors']);
+    await assertRejects(Safetensors.saveAsync(makeModel(), target, cancelled), Gio.IOErrorEnum, CANCELLED,
+        'saveAsync');
+    assert(!GLib.file_test(target, GLib.FileTest.EXISTS), 'a cancelled save leaves no file');
+    const input = Gio.MemoryInputStream.new_from_bytes(makeModel().save_to_bytes());
+    await assertRejects(Safetensors.loadStreamAsync(input, cancelled), Gio.IOErrorEnum, CANCELLED,
+        'loadStreamAsync');
+    await assertRejects(Safetensors.saveStreamAsync(makeModel(), Gio.MemoryOutputStream.new_resizable(),
+        cancelled), Gio.IOErrorEnum, CANCELLED, 'saveStreamAsync');
+    assertGError(() => makeModel().save_to_path(target, cancelled), Gio.IOErrorEnum, CANCELLED,
+        'save_to_path');
+    assert(!GLib.file_test(target, GLib.FileTest.EXISTS), 'still no file');
+    assertArrayEqual(listDir(dir), ['model.safetensors'], 'no temporary file is left behind');
+});
+
+test('a cancellation while loading is reported and leaves the caller running', async () => {
+    const path = GLib.build_filenamev([tempDir(), 'model.safetensors']);
+    makeModel().save_to_path(path, null);
+    const cancellable = new Gio.Cancellable();
+    const promise = Safetensors.loadAsync(path, cancellable);
+    cancellable.cancel();
+    // The load may have finished before the cancel reached it: either outcome is correct, but
+    // nothing else is.
+    try {
+        checkModel(await promise, 'finished before the cancel');
+    } catch (e) {
+        assert(e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED),
+            `cancelled: ${e.message}`);
+    }
+});
+
+test('hostile input: errors in the ST.Error domain with their codes, sync and async', async () => {
+    const header = json => {
+        const text = new TextEncoder().encode(json);
+        const out = new Uint8Array(8 + text.length);
+        new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+        out.set(text, 8);
+        return out;
+    };
+    const withData = (json, n) => {
+        const h = header(json);
+        const out = new Uint8Array(h.length + n);
+        out.set(h);
+        return out;
+    };
+    const cases = [
+        [new Uint8Array(5), ST.Error.HEADER_TOO_SMALL, 'five bytes'],
+        [header('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}').subarray(0, 20),
+            ST.Error.HEADER_TOO_LARGE, 'header past the end'],
+        [withData('{"a":{"dtype":"F33","shape":[2],"data_offsets":[0,8]}}', 8), ST.Error.INVALID_DTYPE,
+            'unknown dtype'],
+        [withData('{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', 8), ST.Error.INVALID_SHAPE,
+            'negative shape'],
+        [withData('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,9]}}', 9), ST.Error.INVALID_OFFSETS,
+            'offsets that disagree with the size'],
+        [withData('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 7), ST.Error.INCOMPLETE_BUFFER,
+            'truncated data'],
+        [withData('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 9), ST.Error.INCOMPLETE_BUFFER,
+            'trailing bytes'],
+        [withData('{"__metadata__":{"k":1}}', 0), ST.Error.INVALID_METADATA, 'metadata not a string'],
+        [withData('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},' +
+            '"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}', 2), ST.Error.DUPLICATE_NAME,
+        'duplicate name'],
+        [withData('{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}', 2), ST.Error.MISALIGNED_SUB_BYTE,
+            'three F4 values'],
+        [withData('{/*c*/}', 0), ST.Error.INVALID_HEADER, 'a comment'],
+        [withData('[]', 0), ST.Error.INVALID_HEADER, 'an array'],
+    ];
+    const dir = tempDir();
+    for (const [data, code, what] of cases) {
+        const bytes = new GLib.Bytes(data);
+        assertGError(() => ST.File.new_from_bytes(bytes), ST.Error, code, `${what} (bytes)`);
+        assertGError(() => ST.File.new_from_stream(Gio.MemoryInputStream.new_from_bytes(bytes), null),
+            ST.Error, code, `${what} (stream)`);
+        const path = GLib.build_filenamev([dir, 'hostile.safetensors']);
+        GLib.file_set_contents(path, data);
+        assertGError(() => ST.File.new_from_path(path), ST.Error, code, `${what} (path)`);
+        await assertRejects(Safetensors.loadAsync(path), ST.Error, code, `${what} (loadAsync)`);
+        await assertRejects(Safetensors.loadStreamAsync(Gio.MemoryInputStream.new_from_bytes(bytes)),
+            ST.Error, code, `${what} (loadStreamAsync)`);
+    }
+});
+
+test('an empty file on disk is ST.Error.HEADER_TOO_SMALL', () => {
+    const path = GLib.build_filenamev([tempDir(), 'empty.safetensors']);
+    GLib.file_set_contents(path, new Uint8Array(0));
+    assertGError(() => ST.File.new_from_path(path), ST.Error, ST.Error.HEADER_TOO_SMALL, 'empty file');
+});
+
+test('the tensors() iterator gives [name, tensor] in file order', () => {
+    const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
+    const seen = [...Safetensors.tensors(file)];
+    assertArrayEqual(seen.map(([name]) => name), file.dup_ordered_names(), 'names');
+    for (const [name, tensor] of seen)
+        assert(tensor.equal(file.get_tensor(name)), `tensor ${name}`);
+});
+
+await run();
