@@ -1,1 +1,1358 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* st-index.c: sharded checkpoints (model.safetensors.index.json)
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "st-error.h"
+#include "st-dtype.h"
+#include "st-tensor.h"
+#include "st-file.h"
+#include "st-index.h"
+
+/**
+ * STProgressFunc:
+ * @done: how many units of the operation are done
+ * @total: how many units the whole operation has
+ * @user_data: the data given with the callback
+ *
+ * Reports the progress of a long operation, such as
+ * [method@ST.File.save_sharded]. The units are bytes of tensor data. The
+ * callback runs in the thread that called the operation.
+ */
+
+/**
+ * STIndex:
+ *
+ * A sharded checkpoint: the index file `model.safetensors.index.json` that
+ * transformers and huggingface_hub write beside the shards of a large model,
+ * and the shards it names.
+ *
+ * ```json
+ * {"metadata": {"total_size": 1234},
+ *  "weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors", ...}}
+ * ```
+ *
+ * Opening an index reads the JSON only; a shard is opened (mapped, see
+ * [ctor@ST.File.new_from_path]) the first time one of its tensors is asked
+ * for, and stays open as long as the index. All lookups are thread-safe.
+ *
+ * Shard file names are resolved in the directory of the index. A shard name
+ * that is not a plain file name (one with a `/` or `\`, or `.` or `..`) is
+ * rejected when the index is opened, so an index cannot make the library
+ * open a file outside its own directory.
+ *
+ * [method@ST.File.save_sharded] writes such a set of files, and
+ * [method@ST.Index.merge] gathers all the tensors of one back into a single
+ * [class@ST.File].
+ */
+
+struct _STIndex
+{
+  GObject parent_instance;
+
+  char *path;                 /* nullable for an object made with g_object_new () */
+  char *directory;
+
+  GHashTable *weight_map;     /* tensor name -> shard name (both owned; the shard name is shared) */
+  GHashTable *shard_tensors;  /* shard name -> GPtrArray of tensor names (sorted; not owning) */
+  char **names;               /* sorted */
+  char **shard_names;         /* sorted */
+
+  GHashTable *metadata;       /* string and integer values of "metadata", as text */
+  GHashTable *string_metadata;/* only the string values: what merge passes on to the merged file */
+  guint64 total_size;
+  gboolean has_total_size;
+
+  GMutex lock;                /* guards shards */
+  GHashTable *shards;         /* shard name -> STFile */
+};
+
+G_DEFINE_FINAL_TYPE (STIndex, st_index, G_TYPE_OBJECT)
+
+/* The index file of transformers' convention names the metadata key this way. */
+#define TOTAL_SIZE_KEY "total_size"
+
+static void
+st_index_finalize (GObject *object)
+{
+  STIndex *self = ST_INDEX (object);
+
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->directory, g_free);
+  g_clear_pointer (&self->shard_tensors, g_hash_table_unref);
+  g_clear_pointer (&self->weight_map, g_hash_table_unref);
+  g_clear_pointer (&self->names, g_strfreev);
+  g_clear_pointer (&self->shard_names, g_strfreev);
+  g_clear_pointer (&self->metadata, g_hash_table_unref);
+  g_clear_pointer (&self->string_metadata, g_hash_table_unref);
+  g_clear_pointer (&self->shards, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (st_index_parent_class)->finalize (object);
+}
+
+static void
+st_index_class_init (STIndexClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = st_index_finalize;
+}
+
+static void
+st_index_init (STIndex *self)
+{
+  g_mutex_init (&self->lock);
+  self->weight_map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->shard_tensors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                               (GDestroyNotify) g_ptr_array_unref);
+  self->names = g_new0 (char *, 1);
+  self->shard_names = g_new0 (char *, 1);
+  self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->string_metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->shards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* A shard must be a plain file name in the index's directory. */
+static gboolean
+is_plain_file_name (const char *name)
+{
+  if (name[0] == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return FALSE;
+  if (strchr (name, '/') != NULL || strchr (name, '\\') != NULL)
+    return FALSE;
+  return g_utf8_validate (name, -1, NULL);
+}
+
+/* The total_size of an index is a JSON integer; huggingface_hub never writes it as a string, but
+ * some hand-made indexes do, so a string of decimal digits is accepted too. */
+static gboolean
+node_to_size (JsonNode *node,
+              guint64  *out_size)
+{
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+    {
+      gint64 v = json_node_get_int (node);
+      if (v < 0)
+        return FALSE;
+      *out_size = (guint64) v;
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      const char *text = json_node_get_string (node);
+      return text[0] != '\0' && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_size, NULL);
+    }
+  return FALSE;
+}
+
+static gboolean
+load_metadata (STIndex     *self,
+               JsonObject  *root,
+               const char  *display_name,
+               GError     **error)
+{
+  JsonNode *node = json_object_get_member (root, "metadata");
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_METADATA,
+                   "%s: \"metadata\" is not an object", display_name);
+      return FALSE;
+    }
+
+  JsonObject *object = json_node_get_object (node);
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      if (strcmp (key, TOTAL_SIZE_KEY) == 0)
+        {
+          if (!node_to_size (value, &self->total_size))
+            {
+              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_METADATA,
+                           "%s: \"metadata\".\"total_size\" is not a non-negative integer", display_name);
+              return FALSE;
+            }
+          self->has_total_size = TRUE;
+          g_hash_table_replace (self->metadata, g_strdup (key),
+                                g_strdup_printf ("%" G_GUINT64_FORMAT, self->total_size));
+          continue;
+        }
+      if (!JSON_NODE_HOLDS_VALUE (value))
+        continue;  /* objects, arrays and null carry nothing a string map can hold */
+      GType type = json_node_get_value_type (value);
+      if (type == G_TYPE_STRING)
+        {
+          g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
+          g_hash_table_replace (self->string_metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
+        }
+      else if (type == G_TYPE_INT64)
+        {
+          g_hash_table_replace (self->metadata, g_strdup (key),
+                                g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value)));
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+load_weight_map (STIndex     *self,
+                 JsonObject  *root,
+                 const char  *display_name,
+                 GError     **error)
+{
+  JsonNode *node = json_object_get_member (root, "weight_map");
+  if (node == NULL)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                   "%s: no \"weight_map\" object", display_name);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                   "%s: \"weight_map\" is not an object", display_name);
+      return FALSE;
+    }
+
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
+  JsonObjectIter iter;
+  const char *tensor_name;
+  JsonNode *value;
+  json_object_iter_init (&iter, json_node_get_object (node));
+  while (json_object_iter_next (&iter, &tensor_name, &value))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+        {
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                       "%s: the shard of tensor “%s” is not a string", display_name, tensor_name);
+          return FALSE;
+        }
+      const char *shard_name = json_node_get_string (value);
+      if (!is_plain_file_name (shard_name))
+        {
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME,
+                       "%s: the shard “%s” of tensor “%s” is not a plain file name in the index's directory",
+                       display_name, shard_name, tensor_name);
+          return FALSE;
+        }
+      if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
+        {
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME,
+                       "%s: “%s” cannot be the name of a tensor", display_name, tensor_name);
+          return FALSE;
+        }
+
+      GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
+      if (members == NULL)
+        {
+          members = g_ptr_array_new ();
+          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), members);
+          g_ptr_array_add (shard_names, g_strdup (shard_name));
+        }
+      char *owned_name = g_strdup (tensor_name);
+      g_hash_table_insert (self->weight_map, owned_name, g_strdup (shard_name));
+      g_ptr_array_add (members, owned_name);
+      g_ptr_array_add (names, g_strdup (tensor_name));
+    }
+
+  GHashTableIter shards_iter;
+  gpointer members;
+  g_hash_table_iter_init (&shards_iter, self->shard_tensors);
+  while (g_hash_table_iter_next (&shards_iter, NULL, &members))
+    g_ptr_array_sort (members, compare_strings);
+
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+  g_strfreev (self->names);
+  self->names = (char **) g_ptr_array_steal (names, NULL);
+
+  g_ptr_array_sort (shard_names, compare_strings);
+  g_ptr_array_add (shard_names, NULL);
+  g_strfreev (self->shard_names);
+  self->shard_names = (char **) g_ptr_array_steal (shard_names, NULL);
+  return TRUE;
+}
+
+/**
+ * st_index_new_from_path:
+ * @index_path: (type filename): the path of the index file, usually
+ *   `model.safetensors.index.json`
+ * @error: return location for a #GError
+ *
+ * Reads the index of a sharded checkpoint. Only the index file is read: the
+ * shards are opened when a tensor of theirs is first needed. A duplicate key
+ * in the weight map (which the JSON parser cannot see) counts once, with the
+ * last value.
+ *
+ * The "metadata" object is optional; its `total_size`, when present, must be a
+ * non-negative integer. The "weight_map" object is required and maps each
+ * tensor name to the file name of its shard.
+ *
+ * Returns: (transfer full): the index, or %NULL with @error set: in the
+ *   `G_IO_ERROR` domain when the file cannot be read, %ST_ERROR_INVALID_HEADER
+ *   when it is not a JSON object with a "weight_map" object of strings,
+ *   %ST_ERROR_INVALID_METADATA for a bad "metadata" object and
+ *   %ST_ERROR_INVALID_NAME for a shard name that is not a plain file name
+ */
+STIndex *
+st_index_new_from_path (const char  *index_path,
+                        GError     **error)
+{
+  g_return_val_if_fail (index_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_autofree char *display_name = g_filename_display_name (index_path);
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  if (!g_file_get_contents (index_path, &contents, &length, error))
+    return NULL;
+
+  if (!g_utf8_validate_len (contents, length, NULL))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                   "%s: the index is not UTF-8 text", display_name);
+      return NULL;
+    }
+
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) json_error = NULL;
+  if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                   "%s: the index is not valid JSON: %s", display_name, json_error->message);
+      return NULL;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                   "%s: the index is not a JSON object", display_name);
+      return NULL;
+    }
+
+  g_autoptr(STIndex) self = g_object_new (ST_TYPE_INDEX, NULL);
+  self->path = g_strdup (index_path);
+  self->directory = g_path_get_dirname (index_path);
+
+  if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
+      !load_weight_map (self, json_node_get_object (root), display_name, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * st_index_get_path:
+ * @self: an index
+ *
+ * Returns: (type filename) (nullable): the path the index was read from, or
+ *   %NULL for an index made with g_object_new()
+ */
+const char *
+st_index_get_path (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  return self->path;
+}
+
+/**
+ * st_index_get_directory:
+ * @self: an index
+ *
+ * Returns: (type filename) (nullable): the directory in which the shards are
+ *   looked for: the one that holds the index file
+ */
+const char *
+st_index_get_directory (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  return self->directory;
+}
+
+/**
+ * st_index_get_n_tensors:
+ * @self: an index
+ *
+ * Returns: the number of tensors in the weight map
+ */
+guint
+st_index_get_n_tensors (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), 0);
+  return g_hash_table_size (self->weight_map);
+}
+
+/**
+ * st_index_dup_names:
+ * @self: an index
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names of all the
+ *   tensors of the weight map, sorted by their UTF-8 bytes
+ */
+char **
+st_index_dup_names (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  return g_strdupv (self->names);
+}
+
+/**
+ * st_index_contains:
+ * @self: an index
+ * @name: a tensor name
+ *
+ * Returns: whether the weight map has a tensor named @name
+ */
+gboolean
+st_index_contains (STIndex    *self,
+                   const char *name)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  return g_hash_table_contains (self->weight_map, name);
+}
+
+/**
+ * st_index_dup_shard_names:
+ * @self: an index
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the file names of the
+ *   shards, each once, sorted (so `model-00001-of-00003.safetensors` comes
+ *   first)
+ */
+char **
+st_index_dup_shard_names (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  return g_strdupv (self->shard_names);
+}
+
+/**
+ * st_index_get_shard_name:
+ * @self: an index
+ * @tensor_name: a tensor name
+ *
+ * Returns: (nullable): the file name of the shard the weight map assigns
+ *   @tensor_name to, or %NULL when the index has no such tensor
+ */
+const char *
+st_index_get_shard_name (STIndex    *self,
+                         const char *tensor_name)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (tensor_name != NULL, NULL);
+  return g_hash_table_lookup (self->weight_map, tensor_name);
+}
+
+/**
+ * st_index_dup_shard_tensor_names:
+ * @self: an index
+ * @shard_name: the file name of a shard
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names of the
+ *   tensors the weight map assigns to @shard_name, sorted; empty when the index
+ *   has no such shard
+ */
+char **
+st_index_dup_shard_tensor_names (STIndex    *self,
+                                 const char *shard_name)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (shard_name != NULL, NULL);
+
+  GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
+  guint n = members != NULL ? members->len : 0;
+  char **result = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    result[i] = g_strdup (g_ptr_array_index (members, i));
+  return result;
+}
+
+/**
+ * st_index_get_metadata:
+ * @self: an index
+ *
+ * The entries of the index's "metadata" object that are strings or integers,
+ * integers written as decimal text: `total_size` among them when the index
+ * has it. Members of other types are left out.
+ *
+ * Returns: (transfer none) (element-type utf8 utf8): the metadata of the
+ *   index, empty when it has none
+ */
+GHashTable *
+st_index_get_metadata (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  return self->metadata;
+}
+
+/**
+ * st_index_get_total_size:
+ * @self: an index
+ *
+ * The `total_size` of the index metadata: by the convention of transformers
+ * and huggingface_hub, the sum of the byte sizes of all the tensors (the
+ * shards' headers are not counted). [method@ST.Index.validate] checks it.
+ *
+ * Returns: the total size the index states, or 0 when it has none
+ */
+guint64
+st_index_get_total_size (STIndex *self)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), 0);
+  return self->total_size;
+}
+
+static gboolean
+has_prefix_bytes (const char *data,
+                  gsize       length,
+                  const char *prefix)
+{
+  gsize n = strlen (prefix);
+  return length >= n && g_ascii_strncasecmp (data, prefix, n) == 0;
+}
+
+/* A shard that fails to load is often not a safetensors file at all but a Git LFS pointer (the
+ * repository was cloned without git-lfs) or an HTML error page (a failed download): say so. */
+static void
+explain_load_failure (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
+  if (stream == NULL)
+    return;
+
+  char head[256];
+  gsize n_read = 0;
+  if (!g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n_read, NULL, NULL))
+    return;
+
+  gsize skip = 0;
+  while (skip < n_read && g_ascii_isspace (head[skip]))
+    skip++;
+  const char *what = NULL;
+  if (has_prefix_bytes (head, n_read, "version https://git-lfs.github.com/spec/"))
+    what = "a Git LFS pointer file, not the data (fetch it with “git lfs pull”)";
+  else if (has_prefix_bytes (head + skip, n_read - skip, "<!DOCTYPE html") ||
+           has_prefix_bytes (head + skip, n_read - skip, "<html"))
+    what = "an HTML page, not a safetensors file (a failed download?)";
+  if (what != NULL)
+    g_prefix_error (error, "it is %s: ", what);
+}
+
+/**
+ * st_index_get_shard:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @error: return location for a #GError
+ *
+ * Opens the shard @shard_name (or returns it, when it is already open). The
+ * shard stays open, and mapped, as long as the index. Safe to call from
+ * several threads at once.
+ *
+ * The file is the shard as loaded: treat it as read-only, for other threads
+ * may be reading it.
+ *
+ * Returns: (transfer none): the shard, or %NULL with @error set:
+ *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name, or
+ *   any error of [ctor@ST.File.new_from_path], its message naming the shard
+ */
+STFile *
+st_index_get_shard (STIndex     *self,
+                    const char  *shard_name,
+                    GError     **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (shard_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_hash_table_contains (self->shard_tensors, shard_name))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "the index has no shard “%s”", shard_name);
+      return NULL;
+    }
+
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  STFile *shard = g_hash_table_lookup (self->shards, shard_name);
+  if (shard != NULL)
+    return shard;
+
+  g_autofree char *path = g_build_filename (self->directory, shard_name, NULL);
+  g_autoptr(GError) local_error = NULL;
+  shard = st_file_new_from_path (path, &local_error);
+  if (shard == NULL)
+    {
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        explain_load_failure (path, &local_error);
+      g_prefix_error (&local_error, "shard “%s”: ", shard_name);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  g_hash_table_insert (self->shards, g_strdup (shard_name), shard);
+  return shard;
+}
+
+/**
+ * st_index_lookup_tensor:
+ * @self: an index
+ * @name: a tensor name
+ * @error: return location for a #GError
+ *
+ * Finds the tensor @name: looks up its shard in the weight map, opens the
+ * shard if it is not open yet, and returns the tensor from it (a zero-copy
+ * view of the shard's mapping). Safe to call from several threads at once.
+ *
+ * Returns: (transfer full): the tensor, or %NULL with @error set:
+ *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name or its shard
+ *   does not hold it, or the error of opening the shard
+ */
+STTensor *
+st_index_lookup_tensor (STIndex     *self,
+                        const char  *name,
+                        GError     **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  const char *shard_name = g_hash_table_lookup (self->weight_map, name);
+  if (shard_name == NULL)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "the index has no tensor “%s”", name);
+      return NULL;
+    }
+
+  STFile *shard = st_index_get_shard (self, shard_name, error);
+  if (shard == NULL)
+    return NULL;
+
+  STTensor *tensor = st_file_get_tensor (shard, name);
+  if (tensor == NULL)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "tensor “%s” is not in its shard “%s”, as the index says", name, shard_name);
+      return NULL;
+    }
+  return g_object_ref (tensor);
+}
+
+/* Lists at most a few names, for one readable line of error. */
+static char *
+join_some_names (GPtrArray *names)
+{
+  const guint shown = 5;
+  g_autoptr(GString) text = g_string_new (NULL);
+  for (guint i = 0; i < names->len && i < shown; i++)
+    g_string_append_printf (text, "%s“%s”", i > 0 ? ", " : "", (const char *) g_ptr_array_index (names, i));
+  if (names->len > shown)
+    g_string_append_printf (text, " and %u more", names->len - shown);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/**
+ * st_index_validate_shard:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Checks one shard: that it exists, that it is a valid safetensors file (see
+ * [ctor@ST.File.new_from_path]: only its header is read) and that it holds
+ * exactly the tensors the weight map assigns to it. The shard stays open.
+ *
+ * Returns: %TRUE when the shard is right; otherwise %FALSE with @error set:
+ *   the error of opening it (a Git LFS pointer or an HTML page in place of the
+ *   shard is named as such), or %ST_ERROR_NOT_FOUND for a tensor the weight
+ *   map assigns to it that it lacks, or that it holds and the weight map does
+ *   not assign to it
+ */
+gboolean
+st_index_validate_shard (STIndex       *self,
+                         const char    *shard_name,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
+  g_return_val_if_fail (shard_name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  STFile *shard = st_index_get_shard (self, shard_name, error);
+  if (shard == NULL)
+    return FALSE;
+
+  GPtrArray *expected = g_hash_table_lookup (self->shard_tensors, shard_name);
+  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+  for (guint i = 0; i < expected->len; i++)
+    if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
+      g_ptr_array_add (missing, g_ptr_array_index (expected, i));
+
+  g_auto(GStrv) held = st_file_dup_names (shard);
+  g_autoptr(GPtrArray) misplaced = g_ptr_array_new ();
+  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
+  for (guint i = 0; held[i] != NULL; i++)
+    {
+      const char *assigned = g_hash_table_lookup (self->weight_map, held[i]);
+      if (assigned == NULL)
+        g_ptr_array_add (unknown, held[i]);
+      else if (strcmp (assigned, shard_name) != 0)
+        g_ptr_array_add (misplaced, held[i]);
+    }
+
+  if (missing->len > 0)
+    {
+      g_autofree char *list = join_some_names (missing);
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "shard “%s” lacks %u tensor%s the index assigns to it: %s",
+                   shard_name, missing->len, missing->len == 1 ? "" : "s", list);
+      return FALSE;
+    }
+  if (misplaced->len > 0)
+    {
+      const char *first = g_ptr_array_index (misplaced, 0);
+      g_autofree char *list = join_some_names (misplaced);
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "shard “%s” holds %u tensor%s the index assigns to another shard: %s "
+                   "(the index puts “%s” in “%s”)",
+                   shard_name, misplaced->len, misplaced->len == 1 ? "" : "s", list,
+                   first, (const char *) g_hash_table_lookup (self->weight_map, first));
+      return FALSE;
+    }
+  if (unknown->len > 0)
+    {
+      g_autofree char *list = join_some_names (unknown);
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "shard “%s” holds %u tensor%s the index does not list: %s",
+                   shard_name, unknown->len, unknown->len == 1 ? "" : "s", list);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Sum of the byte sizes of the tensors the weight map assigns to @shard (already validated). */
+static guint64
+shard_tensor_bytes (STIndex    *self,
+                    STFile     *shard,
+                    const char *shard_name)
+{
+  GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
+  guint64 total = 0;
+  for (guint i = 0; i < members->len; i++)
+    total += st_tensor_get_n_bytes (st_file_get_tensor (shard, g_ptr_array_index (members, i)));
+  return total;
+}
+
+/**
+ * st_index_validate:
+ * @self: an index
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Checks the whole checkpoint: every shard with
+ * [method@ST.Index.validate_shard], in order, then that the `total_size` of
+ * the index metadata, when it has one, is the sum of the byte sizes of all the
+ * tensors. Only the shards' headers are read, never their tensor data.
+ *
+ * Returns: %TRUE when the checkpoint is consistent; otherwise %FALSE with
+ *   @error set to the first problem found: see
+ *   [method@ST.Index.validate_shard], and %ST_ERROR_SIZE_MISMATCH for a wrong
+ *   `total_size`
+ */
+gboolean
+st_index_validate (STIndex       *self,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  guint64 total = 0;
+  for (guint i = 0; self->shard_names[i] != NULL; i++)
+    {
+      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
+        return FALSE;
+      STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
+      total += shard_tensor_bytes (self, shard, self->shard_names[i]);
+    }
+
+  if (self->has_total_size && total != self->total_size)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+                   "the index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
+                   "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * st_index_merge:
+ * @self: an index
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Gathers every tensor of the checkpoint into one new [class@ST.File],
+ * without copying tensor data: the tensors are views of the shards' mappings,
+ * which they keep alive. Each shard is checked as
+ * [method@ST.Index.validate_shard] does. The tensors come in shard order,
+ * then in the order of the data in each shard.
+ *
+ * The metadata of the result is the union of the shards' `__metadata__`
+ * (the first shard wins where they differ) and the string values of the
+ * index metadata, which the shards' metadata takes precedence over.
+ * [method@ST.File.save_sharded] writes the file's metadata into every shard
+ * and into the index, so a checkpoint it wrote merges back to the file it
+ * split.
+ *
+ * Returns: (transfer full): a new file with all the tensors, or %NULL with
+ *   @error set (see [method@ST.Index.validate_shard])
+ */
+STFile *
+st_index_merge (STIndex       *self,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_autoptr(STFile) merged = st_file_new ();
+  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean any_metadata = g_hash_table_size (self->string_metadata) > 0;
+
+  for (guint i = 0; self->shard_names[i] != NULL; i++)
+    {
+      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
+        return NULL;
+      STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
+
+      g_auto(GStrv) ordered = st_file_dup_ordered_names (shard);
+      for (guint j = 0; ordered[j] != NULL; j++)
+        if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
+          return NULL;
+
+      GHashTable *shard_metadata = st_file_get_metadata (shard);
+      if (shard_metadata != NULL)
+        {
+          any_metadata = TRUE;
+          GHashTableIter iter;
+          gpointer key, value;
+          g_hash_table_iter_init (&iter, shard_metadata);
+          while (g_hash_table_iter_next (&iter, &key, &value))
+            if (!g_hash_table_contains (metadata, key))
+              g_hash_table_insert (metadata, key, value);
+        }
+    }
+
+  GHashTableIter iter;
+  gpointer key, value;
+  g_hash_table_iter_init (&iter, self->string_metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_hash_table_contains (metadata, key))
+      g_hash_table_insert (metadata, key, value);
+
+  /* Set the values while the shards, which own the strings, are alive. */
+  if (any_metadata)
+    {
+      g_hash_table_iter_init (&iter, metadata);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        st_file_set_metadata_value (merged, key, value);
+    }
+
+  return g_steal_pointer (&merged);
+}
+
+/* Sharded writing */
+
+/* JSON text the way Python's json.dumps (ensure_ascii=True) writes a string: what transformers and
+ * huggingface_hub produce, so that the index we write is the index they write. */
+static void
+append_python_json_string (GString    *out,
+                           const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      switch (c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        default:
+          if (c < 0x20 || (c > 0x7e && c < 0x10000))
+            g_string_append_printf (out, "\\u%04x", c);
+          else if (c >= 0x10000)
+            {
+              gunichar v = c - 0x10000;
+              g_string_append_printf (out, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
+            }
+          else
+            g_string_append_c (out, (char) c);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+/* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
+static char *
+format_index_json (GHashTable *metadata,
+                   guint64     total_size,
+                   GPtrArray  *names,
+                   GPtrArray  *name_shards)
+{
+  g_autoptr(GString) out = g_string_new ("{\n  \"metadata\": {");
+
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+  if (metadata != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+      g_hash_table_iter_init (&iter, metadata);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (strcmp (key, TOTAL_SIZE_KEY) != 0)
+          g_ptr_array_add (keys, key);
+    }
+  g_ptr_array_add (keys, (gpointer) TOTAL_SIZE_KEY);
+  g_ptr_array_sort (keys, compare_strings);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = g_ptr_array_index (keys, i);
+      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
+      append_python_json_string (out, key);
+      g_string_append (out, ": ");
+      if (strcmp (key, TOTAL_SIZE_KEY) == 0)
+        g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
+      else
+        append_python_json_string (out, g_hash_table_lookup (metadata, key));
+    }
+  g_string_append (out, "\n  },\n  \"weight_map\": {");
+
+  /* @names is sorted; name_shards[i] is the shard of names[i]. */
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
+      append_python_json_string (out, g_ptr_array_index (names, i));
+      g_string_append (out, ": ");
+      append_python_json_string (out, g_ptr_array_index (name_shards, i));
+    }
+  g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+typedef struct {
+  const char *name;
+  const char *shard;
+} NameShard;
+
+static int
+compare_name_shards (gconstpointer a,
+                     gconstpointer b)
+{
+  return strcmp (((const NameShard *) a)->name, ((const NameShard *) b)->name);
+}
+
+/* Matches PREFIX-NNNNN-of-NNNNN.safetensors, the shard names of an earlier save. */
+static gboolean
+is_shard_file_name (const char *file_name,
+                    const char *prefix)
+{
+  gsize prefix_len = strlen (prefix);
+  static const char pattern[] = "-#####-of-#####.safetensors";
+  if (strncmp (file_name, prefix, prefix_len) != 0)
+    return FALSE;
+  const char *rest = file_name + prefix_len;
+  if (strlen (rest) != sizeof pattern - 1)
+    return FALSE;
+  for (gsize i = 0; i < sizeof pattern - 1; i++)
+    if (pattern[i] == '#' ? !g_ascii_isdigit (rest[i]) : rest[i] != pattern[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* Removes what an earlier save with the same prefix left and this one did not write, so that no
+ * loader picks up a stale index or stale shards, as huggingface_hub does. */
+static gboolean
+remove_stale_files (const char  *directory,
+                    const char  *prefix,
+                    GHashTable  *written,
+                    GError     **error)
+{
+  g_autoptr(GDir) dir = g_dir_open (directory, 0, error);
+  if (dir == NULL)
+    return FALSE;
+
+  g_autofree char *single_name = g_strconcat (prefix, ".safetensors", NULL);
+  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  const char *entry;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      if (g_hash_table_contains (written, entry))
+        continue;
+      if (strcmp (entry, single_name) != 0 && strcmp (entry, index_name) != 0 &&
+          !is_shard_file_name (entry, prefix))
+        continue;
+
+      g_autofree char *path = g_build_filename (directory, entry, NULL);
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        {
+          int saved_errno = errno;
+          g_autofree char *display = g_filename_display_name (path);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot remove the stale file %s: %s", display, g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static STFile *
+new_shard_file (STFile     *source,
+                GPtrArray  *names,
+                guint       first,
+                guint       last,
+                GError    **error)
+{
+  g_autoptr(STFile) shard = st_file_new ();
+  for (guint i = first; i < last; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      if (!st_file_set_tensor (shard, name, st_file_get_tensor (source, name), error))
+        return NULL;
+    }
+
+  GHashTable *metadata = st_file_get_metadata (source);
+  if (metadata != NULL)
+    st_file_set_metadata (shard, metadata);
+  return g_steal_pointer (&shard);
+}
+
+/**
+ * st_file_save_sharded:
+ * @self: a file
+ * @directory: (type filename): the directory to write into; it must exist
+ * @prefix: the name the files begin with, usually `model`
+ * @max_shard_size: the largest sum of tensor bytes a shard may hold, unless
+ *   it holds a single tensor larger than that
+ * @cancellable: (nullable): a #GCancellable
+ * @progress_callback: (nullable) (scope call) (closure progress_data): called
+ *   after each shard is written, with the bytes of tensor data written so far
+ *   and in all
+ * @progress_data: data for @progress_callback
+ * @error: return location for a #GError
+ *
+ * Saves the file as a sharded checkpoint, the way transformers and
+ * huggingface_hub do: the tensors are taken in the order of
+ * [method@ST.File.dup_ordered_names] and put in the current shard until the
+ * next one would take it over @max_shard_size bytes of tensor data, then a new
+ * shard begins; a tensor larger than @max_shard_size goes into a shard of its
+ * own at once (so it may come before the shard being filled).
+ *
+ * With two shards or more, the shards are written as
+ * `@prefix-00001-of-0000N.safetensors` and so on, then the index
+ * `@prefix.safetensors.index.json`: `{"metadata": {"total_size": N, ...},
+ * "weight_map": {...}}`, with two-space indentation and sorted keys, as
+ * transformers writes it. The file's `__metadata__` goes into every shard
+ * (transformers requires `"format": "pt"` in each shard it loads) and into
+ * the index metadata, where `total_size`, the sum of all the tensors' byte
+ * sizes, takes precedence over a `total_size` key of the file's metadata.
+ *
+ * With one shard (or no tensors at all) the file is written as a plain
+ * `@prefix.safetensors` and no index.
+ *
+ * Every file is written atomically (see [method@ST.File.save_to_path]) and
+ * the index after all the shards. Once all is written, files that an earlier
+ * save with the same @prefix left behind and this one did not write (an
+ * index, `@prefix.safetensors`, `@prefix-NNNNN-of-NNNNN.safetensors`) are
+ * removed, so that no reader picks them up.
+ *
+ * Returns: %TRUE on success; otherwise %FALSE with @error set:
+ *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix
+ *   that is not a plain file name, or any error of
+ *   [method@ST.File.save_to_path]
+ */
+gboolean
+st_file_save_sharded (STFile          *self,
+                      const char      *directory,
+                      const char      *prefix,
+                      guint64          max_shard_size,
+                      GCancellable    *cancellable,
+                      STProgressFunc   progress_callback,
+                      gpointer         progress_data,
+                      GError         **error)
+{
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+  g_return_val_if_fail (directory != NULL, FALSE);
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (max_shard_size == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "The maximum shard size must be at least one byte");
+      return FALSE;
+    }
+  if (!is_plain_file_name (prefix))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The shard prefix “%s” is not a plain file name", prefix);
+      return FALSE;
+    }
+
+  /* Plan: HF's greedy split. Each shard is a run of names in @plan_names, [starts[k], starts[k+1]). */
+  g_auto(GStrv) ordered = st_file_dup_ordered_names (self);
+  g_autoptr(GPtrArray) plan_names = g_ptr_array_new ();
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GPtrArray) current = g_ptr_array_new ();
+  guint64 current_size = 0;
+  guint64 total_size = 0;
+  for (guint i = 0; ordered[i] != NULL; i++)
+    {
+      guint64 size = st_tensor_get_n_bytes (st_file_get_tensor (self, ordered[i]));
+      total_size += size;
+      if (size > max_shard_size)
+        {
+          guint start = plan_names->len;
+          g_array_append_val (starts, start);
+          g_ptr_array_add (plan_names, ordered[i]);
+          continue;
+        }
+      if (current_size + size > max_shard_size)
+        {
+          guint start = plan_names->len;
+          g_array_append_val (starts, start);
+          g_ptr_array_extend (plan_names, current, NULL, NULL);
+          g_ptr_array_set_size (current, 0);
+          current_size = 0;
+        }
+      g_ptr_array_add (current, ordered[i]);
+      current_size += size;
+    }
+  if (current->len > 0)
+    {
+      guint start = plan_names->len;
+      g_array_append_val (starts, start);
+      g_ptr_array_extend (plan_names, current, NULL, NULL);
+    }
+  guint n_shards = starts->len;
+  guint end = plan_names->len;
+  g_array_append_val (starts, end);
+
+  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (n_shards <= 1)
+    {
+      g_autofree char *file_name = g_strconcat (prefix, ".safetensors", NULL);
+      g_autofree char *path = g_build_filename (directory, file_name, NULL);
+      if (!st_file_save_to_path (self, path, cancellable, error))
+        return FALSE;
+      if (progress_callback != NULL)
+        progress_callback (total_size, total_size, progress_data);
+      g_hash_table_add (written, g_steal_pointer (&file_name));
+      return remove_stale_files (directory, prefix, written, error);
+    }
+
+  if (n_shards > 99999)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%u shards would not fit the five-digit shard names; use a larger maximum shard size",
+                   n_shards);
+      return FALSE;
+    }
+
+  g_autoptr(GArray) name_shards = g_array_sized_new (FALSE, FALSE, sizeof (NameShard), plan_names->len);
+  g_autoptr(GPtrArray) shard_file_names = g_ptr_array_new_with_free_func (g_free);
+  guint64 done = 0;
+  for (guint k = 0; k < n_shards; k++)
+    {
+      guint first = g_array_index (starts, guint, k);
+      guint last = g_array_index (starts, guint, k + 1);
+      char *file_name = g_strdup_printf ("%s-%05u-of-%05u.safetensors", prefix, k + 1, n_shards);
+      g_ptr_array_add (shard_file_names, file_name);
+
+      g_autoptr(STFile) shard = new_shard_file (self, plan_names, first, last, error);
+      if (shard == NULL)
+        return FALSE;
+      g_autofree char *path = g_build_filename (directory, file_name, NULL);
+      if (!st_file_save_to_path (shard, path, cancellable, error))
+        return FALSE;
+      g_hash_table_add (written, g_strdup (file_name));
+
+      for (guint i = first; i < last; i++)
+        {
+          NameShard entry = { g_ptr_array_index (plan_names, i), file_name };
+          g_array_append_val (name_shards, entry);
+          done += st_tensor_get_n_bytes (st_file_get_tensor (self, entry.name));
+        }
+      if (progress_callback != NULL)
+        progress_callback (done, total_size, progress_data);
+    }
+
+  g_array_sort (name_shards, compare_name_shards);
+  g_autoptr(GPtrArray) sorted_names = g_ptr_array_sized_new (name_shards->len);
+  g_autoptr(GPtrArray) sorted_shards = g_ptr_array_sized_new (name_shards->len);
+  for (guint i = 0; i < name_shards->len; i++)
+    {
+      NameShard *entry = &g_array_index (name_shards, NameShard, i);
+      g_ptr_array_add (sorted_names, (gpointer) entry->name);
+      g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
+    }
+
+  g_autofree char *json = format_index_json (st_file_get_metadata (self), total_size,
+                                             sorted_names, sorted_shards);
+  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  g_autofree char *index_path = g_build_filename (directory, index_name, NULL);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (!g_file_set_contents_full (index_path, json, -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_ONLY_EXISTING,
+                                 0666, error))
+    return FALSE;
+  g_hash_table_add (written, g_steal_pointer (&index_name));
+
+  return remove_stale_files (directory, prefix, written, error);
+}
+
+/**
+ * st_parse_size:
+ * @text: a size, such as `5GB`, `500MB`, `1.5 GiB` or `1024`
+ * @out_bytes: (out): return location for the number of bytes
+ * @error: return location for a #GError
+ *
+ * Reads a size as transformers and huggingface_hub accept it for
+ * `max_shard_size`: a number, optionally with a fractional part, then
+ * optional spaces and a unit. Decimal units are powers of 1000 (`B`, `KB`,
+ * `MB`, `GB`, `TB`, `PB`; `kB` also), binary units powers of 1024 (`KiB`,
+ * `MiB`, `GiB`, `TiB`, `PiB`); no unit means bytes. Unit letters other than
+ * the final `B` may be of either case; a final lowercase `b` (bits, in
+ * transformers) is refused rather than guessed at. Up to nine digits of
+ * fraction count (`1.5GB` is 1500000000); a fractional number of bytes is
+ * rounded down.
+ *
+ * Returns: %TRUE with *@out_bytes set, or %FALSE with @error set to
+ *   `G_IO_ERROR_INVALID_ARGUMENT` when @text is not such a size or does not
+ *   fit in 64 bits
+ */
+gboolean
+st_parse_size (const char  *text,
+               guint64     *out_bytes,
+               GError     **error)
+{
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  static const struct { const char *unit; guint64 factor; } units[] = {
+    { "", 1 }, { "B", 1 },
+    { "KB", G_GUINT64_CONSTANT (1000) },
+    { "MB", G_GUINT64_CONSTANT (1000000) },
+    { "GB", G_GUINT64_CONSTANT (1000000000) },
+    { "TB", G_GUINT64_CONSTANT (1000000000000) },
+    { "PB", G_GUINT64_CONSTANT (1000000000000000) },
+    { "KIB", G_GUINT64_CONSTANT (1) << 10 },
+    { "MIB", G_GUINT64_CONSTANT (1) << 20 },
+    { "GIB", G_GUINT64_CONSTANT (1) << 30 },
+    { "TIB", G_GUINT64_CONSTANT (1) << 40 },
+    { "PIB", G_GUINT64_CONSTANT (1) << 50 },
+  };
+
+  const char *p = text;
+  while (g_ascii_isspace (*p))
+    p++;
+
+  /* The integer part and up to nine digits of fraction, in exact integer arithmetic. */
+  guint64 whole = 0;
+  guint64 fraction = 0, fraction_scale = 1;
+  gboolean any_digit = FALSE, overflow = FALSE;
+  for (; g_ascii_isdigit (*p); p++)
+    {
+      any_digit = TRUE;
+      guint digit = (guint) (*p - '0');
+      if (whole > (G_MAXUINT64 - digit) / 10)
+        overflow = TRUE;
+      else
+        whole = whole * 10 + digit;
+    }
+  if (*p == '.')
+    {
+      for (p++; g_ascii_isdigit (*p); p++)
+        {
+          any_digit = TRUE;
+          if (fraction_scale < G_GUINT64_CONSTANT (1000000000))
+            {
+              fraction = fraction * 10 + (guint) (*p - '0');
+              fraction_scale *= 10;
+            }
+        }
+    }
+  if (!any_digit)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a size: it must begin with a number (such as 5GB, 500MB or 1024)", text);
+      return FALSE;
+    }
+
+  while (*p == ' ')
+    p++;
+  g_autofree char *unit = g_strchomp (g_strdup (p));
+
+  /* A final lowercase b means bits in transformers' reading of "5Gb": refuse it. */
+  gsize unit_len = strlen (unit);
+  if (unit_len > 0 && unit[unit_len - 1] == 'b')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s”: the unit “%s” is ambiguous (bits or bytes?); write it with a capital B", text, unit);
+      return FALSE;
+    }
+
+  g_autofree char *upper = g_ascii_strup (unit, -1);
+  guint64 factor = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
+    if (strcmp (upper, units[i].unit) == 0)
+      factor = units[i].factor;
+  if (factor == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a size: unknown unit “%s” (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
+                   text, unit);
+      return FALSE;
+    }
+
+  /* fraction / fraction_scale * factor, rounded down: with factor = a * scale + b, this is
+   * fraction * a + fraction * b / scale, and both products fit in 64 bits (scale <= 10^9). */
+  guint64 a = factor / fraction_scale, b = factor % fraction_scale;
+  guint64 extra = fraction * a + fraction * b / fraction_scale;
+  if (overflow || (whole != 0 && whole > G_MAXUINT64 / factor) || whole * factor > G_MAXUINT64 - extra)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is too large a size: it does not fit in 64 bits", text);
+      return FALSE;
+    }
+
+  *out_bytes = whole * factor + extra;
+  return TRUE;
+}
