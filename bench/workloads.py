@@ -52,7 +52,7 @@ def lora_spec(n):
 
 
 def many_spec(n):
-    return [(f"model.layer.{i}.weight", [16]) for i in range(n)]
+    return [(f"w.{i}", [16]) for i in range(n)]
 
 
 def workload_specs(quick):
