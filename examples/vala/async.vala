@@ -1,0 +1,73 @@
+/* async.vala: load a file with `yield`, and cancel a load
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Build: valac --pkg safetensors-glib-1.0 async.vala
+ * Run:   ./async [PATH]
+ */
+
+async void run (string path) throws GLib.Error {
+    // The load runs in a worker thread; the main loop stays free meanwhile.
+    var file = yield ST.File.new_from_path_async (path, null);
+    print ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names ()));
+
+    // Start another load and cancel it straight away.
+    var cancellable = new Cancellable ();
+    SourceFunc resume = run.callback;
+    ST.File.new_from_path_async.begin (path, cancellable, (obj, result) => {
+        try {
+            ST.File.new_from_path_async.end (result);
+            print ("second load: finished before the cancellation reached it\n");
+        } catch (IOError.CANCELLED e) {
+            print ("second load: cancelled, as asked (%s)\n", e.message);
+        } catch (GLib.Error e) {
+            printerr ("second load: unexpected error: %s\n", e.message);
+            Process.exit (1);
+        }
+        resume ();
+    });
+    cancellable.cancel ();
+    yield;
+}
+
+int main (string[] args) {
+    var loop = new MainLoop ();
+    int status = 0;
+    string? dir = null;
+    string path;
+
+    try {
+        if (args.length > 1) {
+            path = args[1];
+        } else {
+            dir = DirUtils.make_tmp ("st-example-XXXXXX");
+            path = Path.build_filename (dir, "async.safetensors");
+            double[] values = { 1.0, 2.0, 3.0, 4.0 };
+            unowned uint8[] raw = (uint8[]) values;
+            raw.length = values.length * (int) sizeof (double);
+            var file = new ST.File ();
+            file.set_tensor ("matrix", new ST.Tensor (ST.DType.F64, { 2, 2 }, new Bytes (raw)));
+            file.save_to_path (path);
+        }
+    } catch (GLib.Error e) {
+        printerr ("%s\n", e.message);
+        return 1;
+    }
+
+    run.begin (path, (obj, result) => {
+        try {
+            run.end (result);
+        } catch (GLib.Error e) {
+            printerr ("error: %s\n", e.message);
+            status = 1;
+        }
+        loop.quit ();
+    });
+    loop.run ();
+
+    if (dir != null) {
+        FileUtils.unlink (path);
+        DirUtils.remove (dir);
+    }
+    return status;
+}

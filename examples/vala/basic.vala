@@ -1,0 +1,107 @@
+/* basic.vala: build a safetensors file, save it, load it back, read it, and reject a bad one
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Build: valac --pkg safetensors-glib-1.0 basic.vala
+ * Run:   ./basic [PATH]
+ *
+ * `using ST;` would make File and Error ambiguous with GLib's: write ST.File, ST.Error in full.
+ */
+
+/* A tensor from any array of plain values: the GBytes copies them once. */
+ST.Tensor tensor_from_array<T> (ST.DType dtype, int64[] shape, T[] values, size_t element_size) throws GLib.Error {
+    unowned uint8[] raw = (uint8[]) values;
+    raw.length = values.length * (int) element_size;
+    return new ST.Tensor (dtype, shape, new GLib.Bytes (raw));
+}
+
+void build_and_save (string path) throws GLib.Error {
+    var file = new ST.File ();
+    float[] weight = { 0.5f, -1.0f, 2.0f, 3.25f, 0.0f, -0.125f };
+    int64[] steps = { 1000 };
+    uint8[] mask = { 1, 0, 0, 1 };
+
+    file.set_tensor ("layer.weight", tensor_from_array<float> (ST.DType.F32, { 2, 3 }, weight, sizeof (float)));
+    file.set_tensor ("optimizer.steps", tensor_from_array<int64> (ST.DType.I64, {}, steps, sizeof (int64)));
+    file.set_tensor ("layer.mask", new ST.Tensor (ST.DType.BOOL, { 4 }, new GLib.Bytes (mask)));
+    file.set_metadata_value ("format", "pt");
+    file.set_metadata_value ("description", "a tiny example model");
+    file.save_to_path (path);
+}
+
+string shape_text (ST.Tensor tensor) {
+    var text = new StringBuilder ("[");
+    foreach (var dim in tensor.get_shape ())
+        text.append_printf ("%s%" + int64.FORMAT, text.len > 1 ? ", " : "", dim);
+    return text.append_c (']').str;
+}
+
+void load_and_read (string path) throws GLib.Error {
+    // The file is mapped, not read: tensors are views of the mapping.
+    var file = new ST.File.from_path (path);
+    print ("%s: %u tensors, header %" + uint64.FORMAT + " bytes\n", path, file.get_n_tensors (),
+           file.get_header_size ());
+
+    print ("metadata:\n");
+    var keys = file.get_metadata ().get_keys ();
+    keys.sort (strcmp);
+    foreach (unowned string key in keys)
+        print ("  %s = %s\n", key, file.get_metadata_value (key));
+
+    print ("tensors, in the order of their data:\n");
+    foreach (unowned string name in file.dup_ordered_names ()) {
+        var tensor = file.get_tensor (name);
+        print ("  %-16s %-4s shape %-8s %" + uint64.FORMAT + " bytes\n", name, tensor.get_dtype ().to_string (),
+               shape_text (tensor), tensor.get_n_bytes ());
+    }
+
+    var weight = file.lookup_tensor ("layer.weight");
+    unowned float[] values = (float[]) weight.get_data ();
+    values.length = (int) weight.get_n_elements ();
+    print ("layer.weight =\n");
+    for (int row = 0; row < 2; row++)
+        print ("  [%8.3f %8.3f %8.3f]\n", values[row * 3], values[row * 3 + 1], values[row * 3 + 2]);
+    if (values[3] != 3.25f)
+        error ("read back %g instead of 3.25", values[3]);
+
+    unowned int64[] steps = (int64[]) file.get_tensor ("optimizer.steps").get_data ();
+    print ("optimizer.steps = %" + int64.FORMAT + "\n", steps[0]);
+}
+
+void reject_hostile_file () {
+    // Two tensors claiming overlapping bytes.
+    string header = """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""";
+    var data = new ByteArray ();
+    uint64 n = header.length;
+    for (int i = 0; i < 8; i++)
+        data.append ({ (uint8) (n >> (8 * i)) });
+    data.append (header.data);
+    data.append (new uint8[12]);
+
+    try {
+        new ST.File.from_bytes (ByteArray.free_to_bytes ((owned) data));
+        error ("the hostile file was not rejected");
+    } catch (ST.Error.INVALID_OFFSETS e) {
+        print ("a hostile file is rejected: %s\n", e.message);
+    } catch (GLib.Error e) {
+        error ("unexpected error: %s", e.message);
+    }
+}
+
+int main (string[] args) {
+    try {
+        string? dir = args.length > 1 ? null : DirUtils.make_tmp ("st-example-XXXXXX");
+        string path = args.length > 1 ? args[1] : Path.build_filename (dir, "model.safetensors");
+        build_and_save (path);
+        load_and_read (path);
+        reject_hostile_file ();
+        if (dir != null) {
+            FileUtils.unlink (path);
+            DirUtils.remove (dir);
+        }
+    } catch (GLib.Error e) {
+        printerr ("error: %s\n", e.message);
+        return 1;
+    }
+    return 0;
+}
