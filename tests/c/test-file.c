@@ -1,0 +1,1379 @@
+/* test-file.c: STFile as a map, loading from every source, saving to every target, failures, async
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "st-test-util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <grp.h>
+#include <sys/resource.h>
+#include <gio/gio.h>
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Helpers
+ */
+
+static STTensor *
+make_tensor (STDType dtype, const gint64 *shape, guint n_dims, guint8 seed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  guint64 n_bytes = 0;
+  guint8 *data;
+  STTensor *tensor;
+
+  g_assert_true (st_dtype_compute_n_bytes (dtype, shape, n_dims, &n_bytes, &error));
+  g_assert_no_error (error);
+  data = g_malloc (n_bytes > 0 ? n_bytes : 1);
+  for (guint64 i = 0; i < n_bytes; i++)
+    data[i] = (guint8) (seed + i * 31);
+  bytes = g_bytes_new_take (data, n_bytes);
+  tensor = st_tensor_new (dtype, shape, n_dims, bytes, &error);
+  g_assert_no_error (error);
+  return tensor;
+}
+
+static void
+add_tensor (STFile *file, const char *name, STDType dtype, const gint64 *shape, guint n_dims, guint8 seed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STTensor) tensor = make_tensor (dtype, shape, n_dims, seed);
+
+  g_assert_true (st_file_set_tensor (file, name, tensor, &error));
+  g_assert_no_error (error);
+}
+
+/* A small model with a bit of everything: several dtypes, a scalar, an empty tensor, metadata to escape. */
+static STFile *
+make_sample_file (void)
+{
+  const gint64 s23[] = { 2, 3 };
+  const gint64 s3[] = { 3 };
+  const gint64 s04[] = { 0, 4 };
+  const gint64 s5[] = { 5 };
+  const gint64 s8[] = { 8 };
+  STFile *file = st_file_new ();
+
+  add_tensor (file, "weight", ST_DTYPE_F32, s23, 2, 1);
+  add_tensor (file, "bias", ST_DTYPE_F16, s3, 1, 2);
+  add_tensor (file, "step", ST_DTYPE_I64, NULL, 0, 3);
+  add_tensor (file, "empty", ST_DTYPE_BF16, s04, 2, 4);
+  add_tensor (file, "flags", ST_DTYPE_BOOL, s5, 1, 5);
+  add_tensor (file, "packed", ST_DTYPE_F4, s8, 1, 6);
+  st_file_set_metadata_value (file, "format", "pt");
+  st_file_set_metadata_value (file, "note", "a \"quoted\"\nline\twith \\ and \x01 and caf\xc3\xa9");
+  return file;
+}
+
+static GBytes *
+save_to_bytes (STFile *file)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *bytes = st_file_save_to_bytes (file, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (bytes);
+  return bytes;
+}
+
+static STFile *
+load_bytes (GBytes *bytes)
+{
+  g_autoptr(GError) error = NULL;
+  STFile *file = st_file_new_from_bytes (bytes, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (file);
+  return file;
+}
+
+static void
+write_file (const char *path, GBytes *bytes)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_file_contents (const char *path, GBytes *expected)
+{
+  g_autoptr(GBytes) contents = st_test_read_file (path);
+
+  st_test_assert_bytes_equal (contents, expected);
+}
+
+static void
+assert_dir_entries (const char *dir, const char * const *expected)
+{
+  g_auto(GStrv) names = st_test_list_dir (dir);
+
+  g_assert_cmpstrv (names, expected);
+}
+
+static guint64
+read_header_len (GBytes *bytes)
+{
+  guint64 n;
+
+  g_assert_cmpuint (g_bytes_get_size (bytes), >=, 8);
+  memcpy (&n, g_bytes_get_data (bytes, NULL), 8);
+  return GUINT64_FROM_LE (n);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The map
+ */
+
+static void
+check_empty_file (STFile *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_autoptr(GBytes) saved = NULL;
+  g_autofree char *canonical_path = NULL;
+  g_autofree char *fixtures = st_test_fixtures_dir ();
+  g_autoptr(GBytes) canonical = NULL;
+  guint64 begin = 1, end = 1;
+
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 0);
+  g_assert_nonnull (names);
+  g_assert_null (names[0]);
+  g_assert_nonnull (ordered);
+  g_assert_null (ordered[0]);
+  g_assert_false (st_file_contains (file, "x"));
+  g_assert_null (st_file_get_tensor (file, "x"));
+  g_assert_null (st_file_lookup_tensor (file, "x", &error));
+  st_test_assert_st_error (error, ST_ERROR_NOT_FOUND);
+  g_assert_false (st_file_remove_tensor (file, "x"));
+  g_assert_false (st_file_get_tensor_offsets (file, "x", &begin, &end));
+  g_assert_null (st_file_get_metadata (file));
+  g_assert_null (st_file_get_metadata_value (file, "format"));
+  g_assert_cmpuint (st_file_get_data_size (file), ==, 0);
+
+  /* and it saves as Hugging Face saves an empty dict */
+  saved = save_to_bytes (file);
+  canonical_path = g_build_filename (fixtures, "canonical", "empty_file.safetensors", NULL);
+  canonical = st_test_read_file (canonical_path);
+  st_test_assert_bytes_equal (saved, canonical);
+}
+
+static void
+test_file_empty (void)
+{
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(STFile) from_gobject = g_object_new (ST_TYPE_FILE, NULL);
+
+  check_empty_file (file);
+  /* bindings call g_object_new directly */
+  check_empty_file (from_gobject);
+}
+
+static void
+test_file_set_get_remove (void)
+{
+  const gint64 s2[] = { 2 };
+  const gint64 s3[] = { 3 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(STTensor) t_c = make_tensor (ST_DTYPE_F32, s2, 1, 10);
+  g_autoptr(STTensor) t_replacement = make_tensor (ST_DTYPE_I8, s3, 1, 20);
+  const char *sorted[] = { "B", "a", "b.weight", "c", "\xc3\xa9t\xc3\xa9", NULL };
+  g_auto(GStrv) names = NULL;
+  STTensor *got;
+
+  /* set takes its own reference */
+  g_assert_true (st_file_set_tensor (file, "c", t_c, &error));
+  g_assert_no_error (error);
+  g_assert_true (st_file_get_tensor (file, "c") == t_c);
+  add_tensor (file, "a", ST_DTYPE_U8, s2, 1, 11);
+  add_tensor (file, "\xc3\xa9t\xc3\xa9", ST_DTYPE_U8, s2, 1, 12);
+  add_tensor (file, "B", ST_DTYPE_U8, s2, 1, 13);
+  add_tensor (file, "b.weight", ST_DTYPE_U8, s2, 1, 14);
+
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 5);
+  /* sorted by bytes: uppercase before lowercase, UTF-8 after ASCII */
+  names = st_file_dup_names (file);
+  g_assert_cmpstrv (names, sorted);
+  g_assert_true (st_file_contains (file, "a"));
+  g_assert_false (st_file_contains (file, "A"));
+  g_assert_false (st_file_contains (file, ""));
+
+  got = st_file_lookup_tensor (file, "a", &error);
+  g_assert_no_error (error);
+  g_assert_true (got == st_file_get_tensor (file, "a"));
+  g_assert_cmpint (st_tensor_get_dtype (got), ==, ST_DTYPE_U8);
+
+  /* setting a name again replaces the tensor */
+  g_assert_true (st_file_set_tensor (file, "c", t_replacement, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 5);
+  g_assert_true (st_file_get_tensor (file, "c") == t_replacement);
+  /* the old tensor was released by the file, and is ours alone again */
+  g_assert_cmpint (G_OBJECT (t_c)->ref_count, ==, 1);
+
+  g_assert_true (st_file_remove_tensor (file, "B"));
+  g_assert_false (st_file_remove_tensor (file, "B"));
+  g_assert_false (st_file_contains (file, "B"));
+  g_assert_null (st_file_get_tensor (file, "B"));
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 4);
+
+  g_assert_null (st_file_lookup_tensor (file, "B", &error));
+  st_test_assert_st_error (error, ST_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "B"));
+  g_clear_error (&error);
+
+  /* the ordered names hold the same set */
+  {
+    g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+    g_auto(GStrv) sorted_now = st_file_dup_names (file);
+
+    g_assert_cmpuint (g_strv_length (ordered), ==, 4);
+    for (guint i = 0; sorted_now[i] != NULL; i++)
+      g_assert_true (g_strv_contains ((const char * const *) ordered, sorted_now[i]));
+  }
+}
+
+/* Names that cannot be stored are refused, and the file is left as it was. */
+static void
+test_file_set_invalid_name (void)
+{
+  const gint64 s2[] = { 2 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(STTensor) tensor = make_tensor (ST_DTYPE_U8, s2, 1, 1);
+
+  g_assert_false (st_file_set_tensor (file, "__metadata__", tensor, &error));
+  st_test_assert_st_error (error, ST_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+  g_assert_false (st_file_set_tensor (file, "bad\xff", tensor, &error));
+  st_test_assert_st_error (error, ST_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+  g_assert_false (st_file_set_tensor (file, "half\xc3", tensor, &error));
+  st_test_assert_st_error (error, ST_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 0);
+  g_assert_cmpint (G_OBJECT (tensor)->ref_count, ==, 1);
+}
+
+/* Absent metadata (NULL), empty metadata and empty values are three different things, and stay so. */
+static void
+test_file_metadata (void)
+{
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(GHashTable) table = NULL;
+  GHashTable *metadata;
+
+  g_assert_null (st_file_get_metadata (file));
+  g_assert_null (st_file_get_metadata_value (file, "k"));
+
+  st_file_set_metadata_value (file, "k", "v");
+  st_file_set_metadata_value (file, "empty", "");
+  metadata = st_file_get_metadata (file);
+  g_assert_nonnull (metadata);
+  g_assert_cmpuint (g_hash_table_size (metadata), ==, 2);
+  g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "v");
+  g_assert_cmpstr (st_file_get_metadata_value (file, "empty"), ==, "");
+  g_assert_cmpstr (g_hash_table_lookup (metadata, "k"), ==, "v");
+
+  st_file_set_metadata_value (file, "k", "w");
+  g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "w");
+
+  /* NULL removes */
+  st_file_set_metadata_value (file, "k", NULL);
+  g_assert_null (st_file_get_metadata_value (file, "k"));
+  g_assert_cmpstr (st_file_get_metadata_value (file, "empty"), ==, "");
+  st_file_set_metadata_value (file, "absent", NULL);
+  g_assert_null (st_file_get_metadata_value (file, "absent"));
+
+  /* a whole table: copied or referenced, it reads back the same */
+  table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (table, g_strdup ("x"), g_strdup ("1"));
+  g_hash_table_insert (table, g_strdup ("y"), g_strdup ("2"));
+  st_file_set_metadata (file, table);
+  g_assert_cmpstr (st_file_get_metadata_value (file, "x"), ==, "1");
+  g_assert_cmpstr (st_file_get_metadata_value (file, "y"), ==, "2");
+  g_assert_null (st_file_get_metadata_value (file, "empty"));
+  g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (file)), ==, 2);
+
+  /* NULL clears: no __metadata__ at all */
+  st_file_set_metadata (file, NULL);
+  g_assert_null (st_file_get_metadata (file));
+  g_assert_null (st_file_get_metadata_value (file, "x"));
+  {
+    g_autoptr(GBytes) saved = save_to_bytes (file);
+    g_autoptr(STFile) reloaded = load_bytes (saved);
+    const char *json = (const char *) g_bytes_get_data (saved, NULL) + 8;
+
+    g_assert_null (g_strstr_len (json, (gssize) read_header_len (saved), "__metadata__"));
+    g_assert_null (st_file_get_metadata (reloaded));
+  }
+
+  /* an empty table is kept as an empty __metadata__ object */
+  {
+    g_autoptr(GHashTable) empty = g_hash_table_new (g_str_hash, g_str_equal);
+    g_autoptr(GBytes) saved = NULL;
+    g_autoptr(STFile) reloaded = NULL;
+    const char expected[] = "{\"__metadata__\":{}}     ";
+
+    st_file_set_metadata (file, empty);
+    g_assert_nonnull (st_file_get_metadata (file));
+    g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (file)), ==, 0);
+    saved = save_to_bytes (file);
+    g_assert_cmpuint (read_header_len (saved), ==, strlen (expected));
+    g_assert_cmpmem ((const char *) g_bytes_get_data (saved, NULL) + 8, g_bytes_get_size (saved) - 8,
+                     expected, strlen (expected));
+    reloaded = load_bytes (saved);
+    g_assert_nonnull (st_file_get_metadata (reloaded));
+    g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (reloaded)), ==, 0);
+  }
+
+  /* empty values survive a round trip as empty, not absent */
+  {
+    g_autoptr(GBytes) saved = NULL;
+    g_autoptr(STFile) reloaded = NULL;
+
+    st_file_set_metadata_value (file, "blank", "");
+    saved = save_to_bytes (file);
+    reloaded = load_bytes (saved);
+    g_assert_cmpstr (st_file_get_metadata_value (reloaded, "blank"), ==, "");
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Loading
+ */
+
+typedef enum {
+  SOURCE_PATH,
+  SOURCE_BYTES,
+  SOURCE_GFILE,
+  SOURCE_STREAM,
+} Source;
+
+static const char *source_names[] = { "path", "bytes", "gfile", "stream" };
+
+static STFile *
+load_from (Source source, const char *path, GBytes *contents, GError **error)
+{
+  switch (source)
+    {
+    case SOURCE_PATH:
+      return st_file_new_from_path (path, error);
+    case SOURCE_BYTES:
+      return st_file_new_from_bytes (contents, error);
+    case SOURCE_GFILE:
+      {
+        g_autoptr(GFile) gfile = g_file_new_for_path (path);
+        return st_file_new_from_gfile (gfile, NULL, error);
+      }
+    case SOURCE_STREAM:
+      {
+        g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (contents);
+        return st_file_new_from_stream (stream, NULL, error);
+      }
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Every getter of a loaded sample file, from each source. */
+static void
+test_file_load_sources (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "sample.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  guint64 header_len = read_header_len (contents);
+  guint64 data_size = g_bytes_get_size (contents) - 8 - header_len;
+
+  write_file (path, contents);
+
+  for (Source source = SOURCE_PATH; source <= SOURCE_STREAM; source++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(STFile) file = load_from (source, path, contents, &error);
+      g_auto(GStrv) ordered = NULL;
+      guint64 prev_end = 0;
+
+      g_test_message ("loading from %s", source_names[source]);
+      g_assert_no_error (error);
+      g_assert_nonnull (file);
+      st_test_assert_files_equal (file, original);
+      g_assert_cmpuint (st_file_get_n_tensors (file), ==, 6);
+      g_assert_cmpstr (st_file_get_metadata_value (file, "format"), ==, "pt");
+      g_assert_cmpstr (st_file_get_metadata_value (file, "note"), ==,
+                       "a \"quoted\"\nline\twith \\ and \x01 and caf\xc3\xa9");
+      g_assert_cmpuint (st_file_get_data_size (file), ==, data_size);
+
+      /* file order is data order: each tensor begins where the previous one ended */
+      ordered = st_file_dup_ordered_names (file);
+      g_assert_cmpuint (g_strv_length (ordered), ==, 6);
+      for (guint i = 0; ordered[i] != NULL; i++)
+        {
+          STTensor *tensor = st_file_get_tensor (file, ordered[i]);
+          guint64 begin = 0, end = 0;
+
+          g_assert_true (st_file_get_tensor_offsets (file, ordered[i], &begin, &end));
+          g_assert_cmpuint (begin, ==, prev_end);
+          g_assert_cmpuint (end - begin, ==, st_tensor_get_n_bytes (tensor));
+          prev_end = end;
+
+          /* path and bytes loads are zero-copy: the tensor lies in the file's data at its offset */
+          if ((source == SOURCE_PATH || source == SOURCE_BYTES) && end > begin)
+            g_assert_cmpuint (st_tensor_get_data_address (tensor), ==, st_file_get_data_address (file) + begin);
+          if (source == SOURCE_BYTES && end > begin)
+            g_assert_true ((const guint8 *) st_tensor_get_data (tensor, NULL) ==
+                           (const guint8 *) g_bytes_get_data (contents, NULL) + 8 + header_len + begin);
+        }
+      g_assert_cmpuint (prev_end, ==, data_size);
+      /* the writer puts wider dtypes first: I64 (8 bytes) is the first, BOOL and F4 the last */
+      g_assert_cmpstr (ordered[0], ==, "step");
+      g_assert_cmpstr (ordered[5], ==, "packed");
+
+      {
+        guint64 b = 7, e = 7;
+        g_assert_false (st_file_get_tensor_offsets (file, "nope", &b, &e));
+      }
+    }
+
+  st_test_rm_rf (dir);
+}
+
+/* A tensor taken from a loaded file keeps the file's memory alive after the file is gone. */
+static void
+test_file_tensor_outlives_file (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "sample.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STTensor) kept = NULL;
+  g_autoptr(GBytes) kept_bytes = NULL;
+  STFile *file;
+
+  write_file (path, contents);
+  file = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  kept = g_object_ref (st_file_get_tensor (file, "weight"));
+  kept_bytes = g_bytes_ref (st_tensor_get_bytes (st_file_get_tensor (file, "bias")));
+  g_object_unref (file);
+  st_test_rm_rf (dir);
+
+  g_assert_true (st_tensor_equal (kept, st_file_get_tensor (original, "weight")));
+  g_assert_true (g_bytes_equal (kept_bytes, st_tensor_get_bytes (st_file_get_tensor (original, "bias"))));
+}
+
+/* Loading a path maps it privately: writing into a tensor changes the tensor, never the file. */
+static void
+test_file_private_mapping (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "sample.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_autoptr(STFile) again = NULL;
+  STTensor *weight;
+  guint8 *data;
+  gsize len = 0;
+
+  write_file (path, contents);
+  file = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  weight = st_file_get_tensor (file, "weight");
+  data = (guint8 *) st_tensor_get_data (weight, &len);
+  g_assert_cmpuint (len, ==, 24);
+  memset (data, 0xAB, len);
+  g_assert_cmpuint (((const guint8 *) st_tensor_get_data (weight, NULL))[5], ==, 0xAB);
+
+  /* the file on disk is unchanged, and so is a second load of it */
+  assert_file_contents (path, contents);
+  again = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (st_tensor_equal (st_file_get_tensor (again, "weight"), st_file_get_tensor (original, "weight")));
+
+  st_test_rm_rf (dir);
+}
+
+/* A missing file is the I/O error "not found" (st-error.h: I/O errors pass through in G_IO_ERROR). */
+static void
+test_file_load_missing (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "missing.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) gfile = g_file_new_for_path (path);
+  STFile *file;
+
+  file = st_file_new_from_path (path, &error);
+  g_assert_null (file);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "missing.safetensors"));
+  g_clear_error (&error);
+
+  file = st_file_new_from_gfile (gfile, NULL, &error);
+  g_assert_null (file);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* a directory is not a safetensors file either */
+  file = st_file_new_from_path (dir, &error);
+  g_assert_null (file);
+  g_assert_nonnull (error);
+  g_test_message ("directory: %s", error->message);
+  g_clear_error (&error);
+
+  st_test_rm_rf (dir);
+}
+
+/* A zero-length file (which cannot be mapped) is too small, from every source. */
+static void
+test_file_load_zero_length (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "zero.safetensors", NULL);
+  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+
+  write_file (path, empty);
+  for (Source source = SOURCE_PATH; source <= SOURCE_STREAM; source++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(STFile) file = load_from (source, path, empty, &error);
+
+      g_test_message ("loading from %s", source_names[source]);
+      g_assert_null (file);
+      st_test_assert_st_error (error, ST_ERROR_HEADER_TOO_SMALL);
+    }
+  st_test_rm_rf (dir);
+}
+
+/* Bytes after the last tensor are rejected from every source: they are how polyglot files hide. */
+static void
+test_file_load_trailing_bytes (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "trailing.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GByteArray) longer = g_byte_array_new ();
+  g_autoptr(GBytes) with_trailer = NULL;
+
+  g_byte_array_append (longer, g_bytes_get_data (contents, NULL), g_bytes_get_size (contents));
+  g_byte_array_append (longer, (const guint8 *) "X", 1);
+  with_trailer = g_bytes_new (longer->data, longer->len);
+  write_file (path, with_trailer);
+
+  for (Source source = SOURCE_PATH; source <= SOURCE_STREAM; source++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(STFile) file = load_from (source, path, with_trailer, &error);
+
+      g_test_message ("loading from %s", source_names[source]);
+      g_assert_null (file);
+      st_test_assert_st_error (error, ST_ERROR_INCOMPLETE_BUFFER);
+    }
+  st_test_rm_rf (dir);
+}
+
+/* A file cut short in its data is incomplete, from every source. */
+static void
+test_file_load_truncated (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "truncated.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GBytes) truncated = g_bytes_new_from_bytes (contents, 0, g_bytes_get_size (contents) - 1);
+
+  write_file (path, truncated);
+  for (Source source = SOURCE_PATH; source <= SOURCE_STREAM; source++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(STFile) file = load_from (source, path, truncated, &error);
+
+      g_test_message ("loading from %s", source_names[source]);
+      g_assert_null (file);
+      st_test_assert_st_error (error, ST_ERROR_INCOMPLETE_BUFFER);
+    }
+  st_test_rm_rf (dir);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Streams that misbehave
+ */
+
+/* An input stream that gives at most @chunk bytes per read and can fail after @fail_after bytes. */
+#define TEST_TYPE_TRICKLE_STREAM (test_trickle_stream_get_type ())
+G_DECLARE_FINAL_TYPE (TestTrickleStream, test_trickle_stream, TEST, TRICKLE_STREAM, GInputStream)
+
+struct _TestTrickleStream
+{
+  GInputStream parent_instance;
+  GBytes *bytes;
+  gsize pos;
+  gsize chunk;
+  gsize fail_after;  /* G_MAXSIZE: never */
+};
+
+G_DEFINE_FINAL_TYPE (TestTrickleStream, test_trickle_stream, G_TYPE_INPUT_STREAM)
+
+static gssize
+test_trickle_stream_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable,
+                          GError **error)
+{
+  TestTrickleStream *self = TEST_TRICKLE_STREAM (stream);
+  gsize size = g_bytes_get_size (self->bytes);
+  gsize n;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (self->pos >= self->fail_after)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "the test stream broke at byte %"
+                   G_GSIZE_FORMAT, self->pos);
+      return -1;
+    }
+  n = MIN (count, self->chunk);
+  n = MIN (n, size - self->pos);
+  n = MIN (n, self->fail_after - self->pos);
+  memcpy (buffer, (const guint8 *) g_bytes_get_data (self->bytes, NULL) + self->pos, n);
+  self->pos += n;
+  return (gssize) n;
+}
+
+static gboolean
+test_trickle_stream_close (GInputStream *stream, GCancellable *cancellable, GError **error)
+{
+  return TRUE;
+}
+
+static void
+test_trickle_stream_finalize (GObject *object)
+{
+  g_bytes_unref (TEST_TRICKLE_STREAM (object)->bytes);
+  G_OBJECT_CLASS (test_trickle_stream_parent_class)->finalize (object);
+}
+
+static void
+test_trickle_stream_class_init (TestTrickleStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_trickle_stream_finalize;
+  G_INPUT_STREAM_CLASS (klass)->read_fn = test_trickle_stream_read;
+  G_INPUT_STREAM_CLASS (klass)->close_fn = test_trickle_stream_close;
+}
+
+static void
+test_trickle_stream_init (TestTrickleStream *self)
+{
+}
+
+static GInputStream *
+trickle_stream_new (GBytes *bytes, gsize chunk, gsize fail_after)
+{
+  TestTrickleStream *self = g_object_new (TEST_TYPE_TRICKLE_STREAM, NULL);
+
+  self->bytes = g_bytes_ref (bytes);
+  self->chunk = chunk;
+  self->fail_after = fail_after;
+  return G_INPUT_STREAM (self);
+}
+
+/* Short reads are normal for streams: one byte at a time still loads the same file. */
+static void
+test_file_stream_short_reads (void)
+{
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  const gsize chunks[] = { 1, 3, 7, 4096 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (chunks); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GInputStream) stream = trickle_stream_new (contents, chunks[i], G_MAXSIZE);
+      g_autoptr(STFile) file = st_file_new_from_stream (stream, NULL, &error);
+
+      g_assert_no_error (error);
+      st_test_assert_files_equal (file, original);
+    }
+}
+
+/* An I/O error in the middle of the data passes through unchanged. */
+static void
+test_file_stream_io_error (void)
+{
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  const gsize fail_points[] = { 0, 4, 8, 20, g_bytes_get_size (contents) - 1 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fail_points); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GInputStream) stream = trickle_stream_new (contents, 5, fail_points[i]);
+      g_autoptr(STFile) file = st_file_new_from_stream (stream, NULL, &error);
+
+      g_assert_null (file);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+    }
+}
+
+/* A header that claims a terabyte of data, on a stream that has sixteen bytes: a clean error, and no
+ * attempt to allocate the terabyte first. The same for a header length that claims 100 MB. */
+static void
+test_file_stream_hostile_claims (void)
+{
+  const char *header = "{\"big\":{\"dtype\":\"U8\",\"shape\":[1099511627776],"
+                       "\"data_offsets\":[0,1099511627776]}}";
+  g_autoptr(GBytes) tera = st_test_make_file (header, 16);
+  g_autoptr(GBytes) big_header = st_test_make_file_full (ST_TEST_MAX_HEADER, "{\"a\":", 5, NULL, 11);
+  GBytes *inputs[] = { tera, big_header };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GInputStream) memory = g_memory_input_stream_new_from_bytes (inputs[i]);
+      g_autoptr(GInputStream) trickle = trickle_stream_new (inputs[i], 3, G_MAXSIZE);
+      g_autoptr(STFile) file = st_file_new_from_stream (memory, NULL, &error);
+      g_autoptr(STFile) file2 = NULL;
+
+      g_assert_null (file);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == ST_ERROR);
+      g_test_message ("memory stream: %s", error->message);
+      g_clear_error (&error);
+
+      file2 = st_file_new_from_stream (trickle, NULL, &error);
+      g_assert_null (file2);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == ST_ERROR);
+      g_test_message ("trickle stream: %s", error->message);
+      g_clear_error (&error);
+
+      /* and from bytes */
+      g_assert_null (st_file_new_from_bytes (inputs[i], &error));
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == ST_ERROR);
+    }
+
+  /* the terabyte claim in particular is an incomplete buffer */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GInputStream) memory = g_memory_input_stream_new_from_bytes (tera);
+    g_autoptr(STFile) file = st_file_new_from_stream (memory, NULL, &error);
+
+    g_assert_null (file);
+    st_test_assert_st_error (error, ST_ERROR_INCOMPLETE_BUFFER);
+  }
+}
+
+static void
+test_file_stream_cancelled (void)
+{
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (contents);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+
+  g_cancellable_cancel (cancellable);
+  file = st_file_new_from_stream (stream, cancellable, &error);
+  g_assert_null (file);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Saving
+ */
+
+/* Every way of saving gives the same bytes, and they are the canonical bytes. */
+static void
+test_file_save_targets (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "by-path.safetensors", NULL);
+  g_autofree char *gfile_path = g_build_filename (dir, "by-gfile.safetensors", NULL);
+  g_autoptr(GFile) gfile = g_file_new_for_path (gfile_path);
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GBytes) expected = st_test_reference_serialize (file);
+  g_autoptr(GBytes) bytes = save_to_bytes (file);
+  g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+  g_autoptr(GBytes) streamed = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *entries[] = { "by-gfile.safetensors", "by-path.safetensors", NULL };
+
+  st_test_assert_bytes_equal (bytes, expected);
+
+  g_assert_true (st_file_save_to_path (file, path, NULL, &error));
+  g_assert_no_error (error);
+  assert_file_contents (path, expected);
+
+  g_assert_true (st_file_save_to_gfile (file, gfile, NULL, &error));
+  g_assert_no_error (error);
+  assert_file_contents (gfile_path, expected);
+
+  g_assert_true (st_file_save_to_stream (file, stream, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (stream, NULL, &error));
+  g_assert_no_error (error);
+  streamed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (stream));
+  st_test_assert_bytes_equal (streamed, expected);
+
+  /* nothing else was left in the directory */
+  assert_dir_entries (dir, entries);
+
+  /* reloading any of them gives the tensors back, and saving that gives the same bytes again */
+  {
+    g_autoptr(STFile) reloaded = st_file_new_from_path (path, &error);
+    g_autoptr(GBytes) again = NULL;
+
+    g_assert_no_error (error);
+    st_test_assert_files_equal (reloaded, file);
+    again = save_to_bytes (reloaded);
+    st_test_assert_bytes_equal (again, expected);
+  }
+
+  /* saving over an existing file replaces it */
+  {
+    g_autoptr(STFile) small = st_file_new ();
+    g_autoptr(GBytes) small_bytes = NULL;
+
+    st_file_set_metadata_value (small, "only", "metadata");
+    small_bytes = save_to_bytes (small);
+    g_assert_true (st_file_save_to_path (small, path, NULL, &error));
+    g_assert_no_error (error);
+    assert_file_contents (path, small_bytes);
+    assert_dir_entries (dir, entries);
+  }
+
+  st_test_rm_rf (dir);
+}
+
+/* The saved file gets ordinary permissions (the umask's), not a temporary file's 0600. */
+static void
+test_file_save_permissions (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "perm.safetensors", NULL);
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+  mode_t mask = umask (022);
+
+  g_assert_true (st_file_save_to_path (file, path, NULL, &error));
+  g_assert_no_error (error);
+  umask (mask);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  st_test_rm_rf (dir);
+}
+
+/* Load a file from a path, then save the tensors mapped from it over that same path: the old tensors are
+ * still right while being written, and the new file holds them. */
+static void
+test_file_save_over_own_source (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) loaded = NULL;
+  g_autoptr(STFile) reloaded = NULL;
+  g_autoptr(STFile) expected = NULL;
+  const char *entries[] = { "model.safetensors", NULL };
+  const gint64 s7[] = { 7 };
+
+  write_file (path, contents);
+  loaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+
+  /* change the set so that every tensor moves in the new file */
+  add_tensor (loaded, "added", ST_DTYPE_F64, s7, 1, 99);
+  g_assert_true (st_file_remove_tensor (loaded, "bias"));
+  st_file_set_metadata_value (loaded, "format", "np");
+
+  g_assert_true (st_file_save_to_path (loaded, path, NULL, &error));
+  g_assert_no_error (error);
+  assert_dir_entries (dir, entries);
+
+  expected = make_sample_file ();
+  add_tensor (expected, "added", ST_DTYPE_F64, s7, 1, 99);
+  st_file_remove_tensor (expected, "bias");
+  st_file_set_metadata_value (expected, "format", "np");
+
+  reloaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  st_test_assert_files_equal (reloaded, expected);
+  /* the file that was loaded before the save still reads its old, right bytes */
+  st_test_assert_files_equal (loaded, expected);
+
+  /* and once more, saving the reloaded file over itself unchanged */
+  {
+    g_autoptr(GBytes) before = st_test_read_file (path);
+
+    g_assert_true (st_file_save_to_path (reloaded, path, NULL, &error));
+    g_assert_no_error (error);
+    assert_file_contents (path, before);
+    st_test_assert_files_equal (reloaded, expected);
+  }
+
+  st_test_rm_rf (dir);
+}
+
+/* A cancelled save fails with G_IO_ERROR_CANCELLED, leaves the target as it was and no temporary file. */
+static void
+test_file_save_cancelled (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "target.safetensors", NULL);
+  g_autoptr(GBytes) before = g_bytes_new_static ("original contents", 17);
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  const char *entries[] = { "target.safetensors", NULL };
+  const char *no_entries[] = { NULL };
+  g_autofree char *fresh = g_build_filename (dir, "fresh.safetensors", NULL);
+
+  write_file (path, before);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_false (st_file_save_to_path (file, path, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  assert_file_contents (path, before);
+  assert_dir_entries (dir, entries);
+
+  /* a new target is not created either */
+  g_assert_false (st_file_save_to_path (file, fresh, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  assert_dir_entries (dir, entries);
+
+  /* and the same through a GFile */
+  {
+    g_autoptr(GFile) gfile = g_file_new_for_path (path);
+
+    g_assert_false (st_file_save_to_gfile (file, gfile, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    assert_file_contents (path, before);
+    assert_dir_entries (dir, entries);
+  }
+
+  /* a stream gets nothing */
+  {
+    g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+
+    g_assert_false (st_file_save_to_stream (file, stream, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (stream)), ==, 0);
+  }
+
+  g_remove (path);
+  assert_dir_entries (dir, no_entries);
+  st_test_rm_rf (dir);
+}
+
+/* The scratch directory of the subprocess tests, known to parent and child alike. */
+static char *
+subprocess_dir (const char *what)
+{
+  g_autofree char *name = g_strdup_printf ("st-test-%s-%d", what,
+                                           g_test_subprocess () ? (int) getppid () : (int) getpid ());
+  return g_build_filename (g_get_tmp_dir (), name, NULL);
+}
+
+/* Saving into a directory we may not write fails with permission denied and leaves the target alone.
+ * Root may write anywhere, so as root the child drops to nobody first. */
+static void
+test_file_save_read_only_dir (void)
+{
+  g_autofree char *dir = subprocess_dir ("ro");
+  g_autofree char *path = g_build_filename (dir, "target.safetensors", NULL);
+  g_autoptr(GBytes) before = g_bytes_new_static ("original contents", 17);
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(STFile) file = make_sample_file ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *fresh = g_build_filename (dir, "fresh.safetensors", NULL);
+
+      if (geteuid () == 0)
+        {
+          g_assert_cmpint (setgroups (0, NULL), ==, 0);
+          g_assert_cmpint (setgid (65534), ==, 0);
+          g_assert_cmpint (setuid (65534), ==, 0);
+        }
+      g_assert_false (st_file_save_to_path (file, path, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+      g_test_message ("expected error: %s", error->message);
+      g_clear_error (&error);
+      g_assert_false (st_file_save_to_path (file, fresh, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+      return;
+    }
+
+  st_test_rm_rf (dir);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  write_file (path, before);
+  g_assert_cmpint (g_chmod (path, 0444), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+
+  {
+    const char *entries[] = { "target.safetensors", NULL };
+
+    assert_file_contents (path, before);
+    assert_dir_entries (dir, entries);
+  }
+  st_test_rm_rf (dir);
+}
+
+/* A write that fails half-way (here: the file size limit) leaves the target alone and no temporary file. */
+static void
+test_file_save_write_error (void)
+{
+  g_autofree char *dir = subprocess_dir ("fsize");
+  g_autofree char *path = g_build_filename (dir, "target.safetensors", NULL);
+  g_autoptr(GBytes) before = g_bytes_new_static ("original contents", 17);
+  const char *entries[] = { "target.safetensors", NULL };
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(STFile) file = st_file_new ();
+      g_autoptr(GError) error = NULL;
+      const gint64 big[] = { 256, 1024 };
+      struct rlimit limit = { 65536, 65536 };
+
+      add_tensor (file, "big", ST_DTYPE_F32, big, 2, 7);
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+
+      g_assert_false (st_file_save_to_path (file, path, NULL, &error));
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == G_IO_ERROR);
+      g_test_message ("expected error: %s", error->message);
+      assert_file_contents (path, before);
+      assert_dir_entries (dir, entries);
+      return;
+    }
+
+  st_test_rm_rf (dir);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  write_file (path, before);
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+
+  assert_file_contents (path, before);
+  assert_dir_entries (dir, entries);
+  st_test_rm_rf (dir);
+}
+
+/* A write error on a stream passes through. */
+static void
+test_file_save_stream_error (void)
+{
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GError) error = NULL;
+  guint8 buffer[40];
+  g_autoptr(GOutputStream) stream = g_memory_output_stream_new (buffer, sizeof buffer, NULL, NULL);
+
+  g_assert_false (st_file_save_to_stream (file, stream, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_IO_ERROR);
+  g_test_message ("expected error: %s", error->message);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Async
+ */
+
+typedef struct {
+  GMainLoop *loop;
+  GAsyncResult *result;
+  GThread *thread;
+} AsyncData;
+
+static void
+on_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncData *data = user_data;
+
+  data->result = g_object_ref (result);
+  data->thread = g_thread_self ();
+  g_main_loop_quit (data->loop);
+}
+
+static void
+async_data_init (AsyncData *data)
+{
+  data->loop = g_main_loop_new (NULL, FALSE);
+  data->result = NULL;
+  data->thread = NULL;
+}
+
+static void
+async_data_wait (AsyncData *data)
+{
+  g_main_loop_run (data->loop);
+  g_assert_nonnull (data->result);
+  /* callbacks come back in the caller's main context */
+  g_assert_true (data->thread == g_thread_self ());
+}
+
+static void
+async_data_clear (AsyncData *data)
+{
+  g_clear_object (&data->result);
+  g_clear_pointer (&data->loop, g_main_loop_unref);
+}
+
+static void
+test_file_async_load_save (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "async.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) expected = st_test_reference_serialize (original);
+  g_autoptr(GError) error = NULL;
+  AsyncData data;
+  const char *entries[] = { "async.safetensors", NULL };
+
+  async_data_init (&data);
+  st_file_save_to_path_async (original, path, NULL, on_ready, &data);
+  async_data_wait (&data);
+  g_assert_true (st_file_save_to_path_finish (original, data.result, &error));
+  g_assert_no_error (error);
+  assert_file_contents (path, expected);
+  assert_dir_entries (dir, entries);
+  async_data_clear (&data);
+
+  async_data_init (&data);
+  st_file_new_from_path_async (path, NULL, on_ready, &data);
+  async_data_wait (&data);
+  {
+    g_autoptr(STFile) loaded = st_file_new_from_path_finish (data.result, &error);
+
+    g_assert_no_error (error);
+    st_test_assert_files_equal (loaded, original);
+  }
+  async_data_clear (&data);
+
+  async_data_init (&data);
+  {
+    g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (expected);
+    g_autoptr(STFile) loaded = NULL;
+
+    st_file_new_from_stream_async (stream, NULL, on_ready, &data);
+    async_data_wait (&data);
+    loaded = st_file_new_from_stream_finish (data.result, &error);
+    g_assert_no_error (error);
+    st_test_assert_files_equal (loaded, original);
+  }
+  async_data_clear (&data);
+
+  async_data_init (&data);
+  {
+    g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+    g_autoptr(GBytes) streamed = NULL;
+
+    st_file_save_to_stream_async (original, stream, NULL, on_ready, &data);
+    async_data_wait (&data);
+    g_assert_true (st_file_save_to_stream_finish (original, data.result, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_output_stream_close (stream, NULL, &error));
+    streamed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (stream));
+    st_test_assert_bytes_equal (streamed, expected);
+  }
+  async_data_clear (&data);
+
+  st_test_rm_rf (dir);
+}
+
+static void
+test_file_async_errors (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.safetensors", NULL);
+  g_autoptr(GBytes) bad_bytes = st_test_make_file ("{\"a\":1}", 0);
+  g_autoptr(GError) error = NULL;
+  AsyncData data;
+
+  write_file (bad, bad_bytes);
+
+  async_data_init (&data);
+  st_file_new_from_path_async (missing, NULL, on_ready, &data);
+  async_data_wait (&data);
+  g_assert_null (st_file_new_from_path_finish (data.result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  async_data_clear (&data);
+
+  async_data_init (&data);
+  st_file_new_from_path_async (bad, NULL, on_ready, &data);
+  async_data_wait (&data);
+  g_assert_null (st_file_new_from_path_finish (data.result, &error));
+  st_test_assert_st_error (error, ST_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  async_data_clear (&data);
+
+  st_test_rm_rf (dir);
+}
+
+static void
+test_file_async_cancelled (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "target.safetensors", NULL);
+  g_autoptr(GBytes) before = g_bytes_new_static ("original contents", 17);
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (file);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  const char *entries[] = { "target.safetensors", NULL };
+  AsyncData data;
+
+  write_file (path, before);
+  g_cancellable_cancel (cancellable);
+
+  async_data_init (&data);
+  st_file_save_to_path_async (file, path, cancellable, on_ready, &data);
+  async_data_wait (&data);
+  g_assert_false (st_file_save_to_path_finish (file, data.result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  async_data_clear (&data);
+  assert_file_contents (path, before);
+  assert_dir_entries (dir, entries);
+
+  /* loading a valid file with a cancelled cancellable is cancelled too */
+  write_file (path, contents);
+  async_data_init (&data);
+  st_file_new_from_path_async (path, cancellable, on_ready, &data);
+  async_data_wait (&data);
+  g_assert_null (st_file_new_from_path_finish (data.result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  async_data_clear (&data);
+
+  async_data_init (&data);
+  {
+    g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (contents);
+
+    st_file_new_from_stream_async (stream, cancellable, on_ready, &data);
+    async_data_wait (&data);
+    g_assert_null (st_file_new_from_stream_finish (data.result, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+  }
+  async_data_clear (&data);
+
+  async_data_init (&data);
+  {
+    g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+
+    st_file_save_to_stream_async (file, stream, cancellable, on_ready, &data);
+    async_data_wait (&data);
+    g_assert_false (st_file_save_to_stream_finish (file, data.result, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+  }
+  async_data_clear (&data);
+
+  st_test_rm_rf (dir);
+}
+
+static gboolean
+cancel_now (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancelling while a large save runs: either it finished first, or the target is untouched. */
+static void
+test_file_async_cancel_midway (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "target.safetensors", NULL);
+  g_autoptr(GBytes) before = g_bytes_new_static ("original contents", 17);
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  const char *entries[] = { "target.safetensors", NULL };
+  const gint64 shape[] = { 4, 1024, 1024 };
+  AsyncData data;
+
+  add_tensor (file, "big", ST_DTYPE_U8, shape, 3, 1);
+  add_tensor (file, "big2", ST_DTYPE_U8, shape, 3, 2);
+  write_file (path, before);
+
+  async_data_init (&data);
+  st_file_save_to_path_async (file, path, cancellable, on_ready, &data);
+  g_idle_add (cancel_now, cancellable);
+  async_data_wait (&data);
+  if (st_file_save_to_path_finish (file, data.result, &error))
+    {
+      g_autoptr(STFile) reloaded = st_file_new_from_path (path, &error);
+
+      g_test_message ("the save finished before the cancellation");
+      g_assert_no_error (error);
+      st_test_assert_files_equal (reloaded, file);
+    }
+  else
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      assert_file_contents (path, before);
+    }
+  assert_dir_entries (dir, entries);
+  async_data_clear (&data);
+  st_test_rm_rf (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/file/empty", test_file_empty);
+  g_test_add_func ("/file/map/set-get-remove", test_file_set_get_remove);
+  g_test_add_func ("/file/map/invalid-name", test_file_set_invalid_name);
+  g_test_add_func ("/file/metadata", test_file_metadata);
+  g_test_add_func ("/file/load/sources", test_file_load_sources);
+  g_test_add_func ("/file/load/tensor-outlives-file", test_file_tensor_outlives_file);
+  g_test_add_func ("/file/load/private-mapping", test_file_private_mapping);
+  g_test_add_func ("/file/load/missing", test_file_load_missing);
+  g_test_add_func ("/file/load/zero-length", test_file_load_zero_length);
+  g_test_add_func ("/file/load/trailing-bytes", test_file_load_trailing_bytes);
+  g_test_add_func ("/file/load/truncated", test_file_load_truncated);
+  g_test_add_func ("/file/stream/short-reads", test_file_stream_short_reads);
+  g_test_add_func ("/file/stream/io-error", test_file_stream_io_error);
+  g_test_add_func ("/file/stream/hostile-claims", test_file_stream_hostile_claims);
+  g_test_add_func ("/file/stream/cancelled", test_file_stream_cancelled);
+  g_test_add_func ("/file/save/targets", test_file_save_targets);
+  g_test_add_func ("/file/save/permissions", test_file_save_permissions);
+  g_test_add_func ("/file/save/over-own-source", test_file_save_over_own_source);
+  g_test_add_func ("/file/save/cancelled", test_file_save_cancelled);
+  g_test_add_func ("/file/save/read-only-dir", test_file_save_read_only_dir);
+  g_test_add_func ("/file/save/write-error", test_file_save_write_error);
+  g_test_add_func ("/file/save/stream-error", test_file_save_stream_error);
+  g_test_add_func ("/file/async/load-save", test_file_async_load_save);
+  g_test_add_func ("/file/async/errors", test_file_async_errors);
+  g_test_add_func ("/file/async/cancelled", test_file_async_cancelled);
+  g_test_add_func ("/file/async/cancel-midway", test_file_async_cancel_midway);
+
+  return g_test_run ();
+}
