@@ -1,0 +1,219 @@
+# SPDX-License-Identifier: Apache-2.0
+"""PyGObject override for safetensors-glib (GI namespace ST).
+
+Pythonic additions, on top of the introspected API:
+
+- ``ST.Tensor.numpy()`` and ``ST.Tensor.torch()``: arrays sharing the tensor's memory (no copy);
+  ``__array_interface__``, so ``numpy.asarray(tensor)`` shares it too. The arrays keep the tensor
+  (and so the file's mapping) alive. They are writable: a tensor loaded from a path is a slice of
+  a private copy-on-write mapping, and writes never reach the file on disk. They are visible to
+  anyone else using the same ST.Tensor.
+- ``ST.File`` behaves as a mapping of names to tensors: ``len(f)``, ``name in f``, ``f[name]``
+  (KeyError when absent), ``f[name] = tensor``, ``del f[name]``, iteration over the sorted names,
+  ``keys()``, ``values()``, ``items()``, ``get()``.
+- Paths may be any os.PathLike (pathlib.Path, ...) wherever the API takes a file name.
+
+numpy and torch are imported only by the methods that need them.
+"""
+
+import ctypes
+import os
+
+from ..module import get_introspection_module
+from ..overrides import override
+from gi.repository import GLib
+
+ST = get_introspection_module("ST")
+
+__all__ = []
+
+# dtype name -> numpy typestr (the array interface's spelling); absent: numpy has no such type.
+_TYPESTRS = {
+    "BOOL": "|b1", "U8": "|u1", "I8": "|i1", "I16": "<i2", "U16": "<u2", "F16": "<f2", "I32": "<i4",
+    "U32": "<u4", "F32": "<f4", "C64": "<c8", "F64": "<f8", "I64": "<i8", "U64": "<u8",
+}
+
+_TORCH_NAMES = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "U16": "uint16", "F16": "float16",
+    "BF16": "bfloat16", "I32": "int32", "U32": "uint32", "F32": "float32", "C64": "complex64",
+    "F64": "float64", "I64": "int64", "U64": "uint64", "F8_E5M2": "float8_e5m2",
+    "F8_E4M3": "float8_e4m3fn", "F8_E8M0": "float8_e8m0fnu", "F8_E4M3FNUZ": "float8_e4m3fnuz",
+    "F8_E5M2FNUZ": "float8_e5m2fnuz",
+}
+
+
+def _fspath(path):
+    path = os.fspath(path)
+    return os.fsdecode(path) if isinstance(path, bytes) else path
+
+
+def _memory(tensor):
+    """A writable memoryview of the tensor's bytes whose ctypes array holds the tensor."""
+    n_bytes = tensor.get_n_bytes()
+    if n_bytes == 0:
+        return memoryview(bytearray())
+    array = (ctypes.c_char * n_bytes).from_address(tensor.get_data_address())
+    array.st_owner = tensor
+    return memoryview(array).cast("B")
+
+
+class Tensor(ST.Tensor):
+
+    @property
+    def dtype_name(self):
+        """The dtype as safetensors names it: "F32", "BF16", ..."""
+        return ST.dtype_to_string(self.get_dtype())
+
+    @property
+    def shape(self):
+        """The shape as a tuple of ints."""
+        return tuple(self.get_shape())
+
+    def _typestr(self):
+        name = self.dtype_name
+        typestr = _TYPESTRS.get(name)
+        if typestr is None:
+            raise TypeError(f"numpy has no dtype for {name}: use tensor.torch(), or tensor.get_bytes() "
+                            "for the raw bytes")
+        return typestr
+
+    @property
+    def __array_interface__(self):
+        typestr = self._typestr()
+        address = self.get_data_address()
+        if self.get_n_bytes() == 0:
+            # numpy needs some address even for no elements; it never reads it.
+            address = ctypes.addressof(_EMPTY)
+        return {"version": 3, "shape": self.shape, "typestr": typestr, "data": (address, False)}
+
+    def numpy(self):
+        """A numpy array sharing this tensor's memory (writable; keeps the tensor alive)."""
+        import numpy
+
+        dtype = numpy.dtype(self._typestr())
+        if self.get_n_bytes() == 0:
+            return numpy.empty(self.shape, dtype=dtype)
+        return numpy.frombuffer(_memory(self), dtype=dtype).reshape(self.shape)
+
+    def torch(self):
+        """A torch tensor sharing this tensor's memory (writable; keeps the tensor alive)."""
+        import torch
+
+        name = self.dtype_name
+        dtype = getattr(torch, _TORCH_NAMES.get(name, ""), None)
+        if not isinstance(dtype, torch.dtype):
+            raise TypeError(f"torch {torch.__version__} has no dtype for {name}: use tensor.get_bytes() "
+                            "for the raw bytes")
+        if self.get_n_bytes() == 0:
+            return torch.empty(self.shape, dtype=dtype)
+        return torch.frombuffer(_memory(self), dtype=dtype).view(self.shape)
+
+    def __repr__(self):
+        return f"<ST.Tensor {self.dtype_name} {list(self.get_shape())}>"
+
+
+_EMPTY = ctypes.c_char()
+
+Tensor = override(Tensor)
+__all__.append("Tensor")
+
+
+class File(ST.File):
+
+    @classmethod
+    def new_from_path(cls, path):
+        return super(File, cls).new_from_path(_fspath(path))
+
+    @classmethod
+    def new_from_path_async(cls, path, cancellable=None, callback=None, *user_data):
+        return super(File, cls).new_from_path_async(_fspath(path), cancellable, callback, *user_data)
+
+    def save_to_path(self, path, cancellable=None):
+        return super().save_to_path(_fspath(path), cancellable)
+
+    def save_to_path_async(self, path, cancellable=None, callback=None, *user_data):
+        return super().save_to_path_async(_fspath(path), cancellable, callback, *user_data)
+
+    def save_sharded(self, directory, prefix, max_shard_size, cancellable=None, progress=None, *data):
+        return super().save_sharded(_fspath(directory), prefix, max_shard_size, cancellable, progress, *data)
+
+    # The mapping protocol: names to tensors.
+
+    def __len__(self):
+        return self.get_n_tensors()
+
+    def __contains__(self, name):
+        return isinstance(name, str) and self.contains(name)
+
+    def __getitem__(self, name):
+        tensor = self.get_tensor(name) if isinstance(name, str) else None
+        if tensor is None:
+            raise KeyError(name)
+        return tensor
+
+    def __setitem__(self, name, tensor):
+        self.set_tensor(name, tensor)
+
+    def __delitem__(self, name):
+        if not (isinstance(name, str) and self.remove_tensor(name)):
+            raise KeyError(name)
+
+    def __iter__(self):
+        return iter(self.dup_names())
+
+    def keys(self):
+        """The tensor names, sorted."""
+        return list(self.dup_names())
+
+    def values(self):
+        """The tensors, in the order of keys()."""
+        return [self.get_tensor(name) for name in self.dup_names()]
+
+    def items(self):
+        """(name, tensor) pairs, in the order of keys()."""
+        return [(name, self.get_tensor(name)) for name in self.dup_names()]
+
+    def get(self, name, default=None):
+        tensor = self.get_tensor(name) if isinstance(name, str) else None
+        return default if tensor is None else tensor
+
+    def __bool__(self):
+        # A File is an object first: an empty one is still true, as GObjects are.
+        return True
+
+    def __repr__(self):
+        return f"<ST.File {self.get_n_tensors()} tensors>"
+
+
+File = override(File)
+__all__.append("File")
+
+
+if hasattr(ST, "Index"):
+    class Index(ST.Index):
+
+        @classmethod
+        def new_from_path(cls, path):
+            return super(Index, cls).new_from_path(_fspath(path))
+
+        def __len__(self):
+            return self.get_n_tensors()
+
+        def __contains__(self, name):
+            return isinstance(name, str) and self.contains(name)
+
+        def __getitem__(self, name):
+            if not (isinstance(name, str) and self.contains(name)):
+                raise KeyError(name)
+            return self.lookup_tensor(name)
+
+        def __iter__(self):
+            return iter(self.dup_names())
+
+        def keys(self):
+            return list(self.dup_names())
+
+    Index = override(Index)
+    __all__.append("Index")
+
+del GLib

@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The glue between the ST typelib and the framework modules.
+
+Nothing here imports torch or numpy: safetensors_glib.numpy must work without torch, and the
+other way round. The framework modules turn the layouts and memory views made here into arrays.
+
+Zero-copy in both directions goes through integer addresses, because PyGObject copies every
+GLib.Bytes and every array argument it converts:
+
+- into Python: ST.File.get_data_address() and get_data_size() describe the file's whole data
+  buffer (a private copy-on-write mapping for files loaded from a path). It is wrapped once in a
+  ctypes array that holds a reference on the ST.File, and every tensor is a slice of that one
+  memoryview, so any array made from it keeps the mapping alive.
+- into C: ST.Tensor.new_from_data() takes the address and length of an array's memory plus an
+  owner GObject that keeps the Python objects alive for as long as C uses the bytes.
+"""
+
+import ctypes
+import errno
+import math
+import os
+
+import gi
+
+gi.require_version("GLib", "2.0")
+gi.require_version("GObject", "2.0")
+gi.require_version("Gio", "2.0")
+gi.require_version("ST", "1.0")
+from gi.repository import GLib, GObject, Gio, ST  # noqa: E402
+
+__all__ = [
+    "ST",
+    "SafetensorError",
+    "open_path",
+    "open_bytes",
+    "open_index",
+    "is_index_path",
+    "Entry",
+    "layout",
+    "data_view",
+    "tensor_view",
+    "build_file",
+    "write_file",
+    "file_metadata",
+    "dtype_name",
+    "dtype_from_name",
+    "parse_max_shard_size",
+]
+
+
+class SafetensorError(Exception):
+    """Raised for a file that is not valid safetensors, or a tensor that cannot be converted.
+
+    When the error comes from the library, :attr:`gerror` is the ``GLib.Error`` it reported (domain
+    ``ST.Error``, its code says which rule the file broke) and :attr:`code` its code; otherwise both
+    are ``None``.
+    """
+
+    def __init__(self, message, gerror=None):
+        super().__init__(message)
+        self.gerror = gerror
+
+    @property
+    def code(self):
+        return None if self.gerror is None else self.gerror.code
+
+
+_ST_DOMAIN = GLib.quark_to_string(ST.error_quark())
+_IO_DOMAIN = GLib.quark_to_string(Gio.io_error_quark())
+
+_IO_ERRORS = {
+    Gio.IOErrorEnum.NOT_FOUND: (FileNotFoundError, errno.ENOENT),
+    Gio.IOErrorEnum.PERMISSION_DENIED: (PermissionError, errno.EACCES),
+    Gio.IOErrorEnum.IS_DIRECTORY: (IsADirectoryError, errno.EISDIR),
+    Gio.IOErrorEnum.NOT_DIRECTORY: (NotADirectoryError, errno.ENOTDIR),
+    Gio.IOErrorEnum.EXISTS: (FileExistsError, errno.EEXIST),
+    Gio.IOErrorEnum.NO_SPACE: (OSError, errno.ENOSPC),
+}
+
+
+def translate_error(gerror, path=None):
+    """The Python exception for a GLib.Error from the library: I/O errors become the OSError
+    subclass Python itself would raise (FileNotFoundError for a missing file), everything else a
+    SafetensorError carrying the GLib.Error."""
+    if gerror.domain == _IO_DOMAIN:
+        if gerror.code == Gio.IOErrorEnum.CANCELLED:
+            return SafetensorError(gerror.message, gerror)
+        cls, code = _IO_ERRORS.get(gerror.code, (OSError, None))
+        if code is None:
+            exc = OSError(gerror.message)
+        else:
+            exc = cls(code, gerror.message, path) if path is not None else cls(code, gerror.message)
+        exc.gerror = gerror
+        return exc
+    return SafetensorError(gerror.message, gerror)
+
+
+def fspath(filename):
+    """os.fspath() that rejects bytes paths with the same TypeError as a wrong type."""
+    path = os.fspath(filename)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    return path
+
+
+def open_path(filename):
+    """Maps and validates a safetensors file; the ST.File it returns owns the mapping."""
+    path = fspath(filename)
+    try:
+        return ST.File.new_from_path(path)
+    except GLib.Error as e:
+        raise translate_error(e, path) from None
+
+
+def _owner_of(obj):
+    owner = _Owner()
+    owner.objects = obj
+    return owner
+
+
+class _Owner(GObject.Object):
+    """Keeps Python objects alive while C holds the memory they own.
+
+    PyGObject keeps the Python wrapper (and so its attributes) alive for as long as C holds a
+    reference on the GObject: C unrefs it when the last GBytes over the memory goes away.
+    """
+
+    __gtype_name__ = "SafetensorsGlibPythonOwner"
+
+
+def open_bytes(data):
+    """Validates a safetensors file given as bytes-like object.
+
+    The bytes are copied once into a writable buffer (tensors made from the result are writable,
+    and an immutable bytes object must not be written through them); the library then reads that
+    buffer in place, through a GBytes that keeps it alive.
+    """
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"expected bytes, bytearray or memoryview, got {type(data).__name__}") from None
+    view = view.cast("B") if view.ndim != 1 or view.format not in ("B", "b", "c") else view
+    n_bytes = view.nbytes
+    buffer = (ctypes.c_char * n_bytes).from_buffer_copy(view) if n_bytes else None
+    address = ctypes.addressof(buffer) if n_bytes else 0
+    try:
+        whole = ST.Tensor.new_from_data(ST.DType.U8, [n_bytes], address, n_bytes, _owner_of(buffer))
+        return ST.File.new_from_bytes(whole.get_bytes())
+    except GLib.Error as e:
+        raise translate_error(e) from None
+
+
+def is_index_path(filename):
+    """Whether @filename names a sharded checkpoint's index (model.safetensors.index.json)."""
+    return fspath(filename).endswith(".json")
+
+
+def open_index(filename):
+    """Opens and validates an index and returns its shards, [(shard name, ST.File)], in order."""
+    path = fspath(filename)
+    try:
+        index = ST.Index.new_from_path(path)
+        index.validate(None)
+        return index, [(shard, index.get_shard(shard)) for shard in index.dup_shard_names()]
+    except GLib.Error as e:
+        raise translate_error(e, path) from None
+
+
+def file_metadata(stfile):
+    """The __metadata__ of a file as a dict, or None when the file has none."""
+    metadata = stfile.get_metadata()
+    if metadata is None:
+        return None
+    return dict(metadata)
+
+
+# The element types, by ST.DType value: the name ("F32") and the size in bits.
+_DTYPE_NAMES = {}
+_DTYPE_BITS = {}
+_DTYPES_BY_NAME = {}
+for _name in ("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
+              "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
+              "F64", "I64", "U64"):
+    _value = getattr(ST.DType, _name)
+    _DTYPE_NAMES[_value] = _name
+    _DTYPE_BITS[_value] = ST.dtype_get_bits(_value)
+    _DTYPES_BY_NAME[_name] = _value
+del _name, _value
+
+
+def dtype_name(dtype):
+    return _DTYPE_NAMES[dtype]
+
+
+def dtype_from_name(name):
+    return _DTYPES_BY_NAME[name]
+
+
+class Entry(tuple):
+    """One tensor of a loaded file: (name, dtype, shape, offset in the data buffer, n_bytes)."""
+
+    __slots__ = ()
+
+    name = property(lambda self: self[0])
+    dtype = property(lambda self: self[1])
+    shape = property(lambda self: self[2])
+    offset = property(lambda self: self[3])
+    n_bytes = property(lambda self: self[4])
+
+
+def layout(stfile, names=None):
+    """Lists the tensors of a loaded file in the order of their data, as Entry tuples.
+
+    The offsets are relative to the start of the file's data buffer (data_view()). Four
+    introspected calls per tensor: this is most of the per-tensor cost of loading.
+    """
+    base = stfile.get_data_address()
+    get_tensor = stfile.get_tensor
+    entries = []
+    append = entries.append
+    for name in (stfile.dup_ordered_names() if names is None else names):
+        tensor = get_tensor(name)
+        if tensor is None:
+            raise SafetensorError(f"File does not contain tensor {name}")
+        shape = tensor.get_shape()
+        dtype = tensor.get_dtype()
+        n_bytes = math.prod(shape) * _DTYPE_BITS[dtype] // 8
+        offset = tensor.get_data_address() - base if n_bytes else 0
+        append(Entry((name, dtype, shape, offset, n_bytes)))
+    return entries
+
+
+def data_view(stfile):
+    """A writable memoryview of a loaded file's whole data buffer that keeps the file alive.
+
+    The buffer of a file loaded from a path is its private copy-on-write mapping: writes through
+    the view change the memory of this ST.File only, never the file on disk.
+    """
+    return _address_view(stfile.get_data_address(), stfile.get_data_size(), stfile)
+
+
+def tensor_view(tensor):
+    """A writable memoryview of one ST.Tensor's bytes that keeps the tensor alive."""
+    return _address_view(tensor.get_data_address(), tensor.get_n_bytes(), tensor)
+
+
+def _address_view(address, n_bytes, owner):
+    if n_bytes == 0:
+        return memoryview(bytearray())
+    array = (ctypes.c_char * n_bytes).from_address(address)
+    # ctypes arrays accept attributes: the reference keeps the memory's owner alive for as long
+    # as the array lives, and every memoryview, numpy array or torch tensor over it holds the array.
+    array.st_owner = owner
+    return memoryview(array).cast("B")
+
+
+def build_file(entries, metadata, keep_alive):
+    """Makes an ST.File over memory owned by Python, without copying it.
+
+    @entries: (name, ST.DType, shape, address, n_bytes) for each tensor;
+    @keep_alive: the Python objects that own that memory (kept alive by the tensors' owner).
+    """
+    stfile = ST.File.new()
+    owner = _owner_of(keep_alive)
+    new_from_data = ST.Tensor.new_from_data
+    set_tensor = stfile.set_tensor
+    try:
+        for name, dtype, shape, address, n_bytes in entries:
+            set_tensor(name, new_from_data(dtype, shape, address if n_bytes else 0, n_bytes, owner))
+    except GLib.Error as e:
+        raise translate_error(e) from None
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict of str to str, not {type(metadata).__name__}")
+        for key, value in metadata.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"metadata must be a dict of str to str: the entry {key!r}: {value!r} is not")
+        for key, value in metadata.items():
+            stfile.set_metadata_value(key, value)
+    return stfile
+
+
+def parse_max_shard_size(max_shard_size):
+    """Bytes from an int or a text such as "5GB" (decimal) or "500MiB" (binary)."""
+    if isinstance(max_shard_size, bool):
+        raise TypeError("max_shard_size must be an int or a str such as \"5GB\"")
+    if isinstance(max_shard_size, int):
+        if max_shard_size <= 0:
+            raise ValueError(f"max_shard_size must be positive, not {max_shard_size}")
+        return max_shard_size
+    if isinstance(max_shard_size, str):
+        try:
+            ok, n_bytes = ST.parse_size(max_shard_size)
+        except GLib.Error as e:
+            raise ValueError(f"invalid max_shard_size {max_shard_size!r}: {e.message}") from None
+        if n_bytes <= 0:
+            raise ValueError(f"max_shard_size must be positive, not {max_shard_size!r}")
+        return n_bytes
+    raise TypeError(f"max_shard_size must be an int or a str such as \"5GB\", not {type(max_shard_size).__name__}")
+
+
+def write_file(stfile, filename, max_shard_size=None):
+    """Saves atomically to @filename, or as shards plus an index when @max_shard_size is given.
+
+    Sharded: @filename "dir/model.safetensors" gives dir/model-00001-of-0000N.safetensors ... and
+    dir/model.safetensors.index.json, or dir/model.safetensors alone when everything fits in one
+    shard.
+    """
+    path = fspath(filename)
+    try:
+        if max_shard_size is None:
+            stfile.save_to_path(path, None)
+            return
+        limit = parse_max_shard_size(max_shard_size)
+        directory, base = os.path.split(path)
+        prefix = base[: -len(".safetensors")] if base.endswith(".safetensors") else base
+        if not prefix:
+            raise ValueError(f"cannot derive shard names from {path!r}")
+        stfile.save_sharded(directory or ".", prefix, limit, None, None, None)
+    except GLib.Error as e:
+        raise translate_error(e, path) from None
+
+
+def save_bytes(stfile):
+    """The serialized file as bytes (one copy, from the GBytes the library writes)."""
+    try:
+        return stfile.save_to_bytes().get_data()
+    except GLib.Error as e:
+        raise translate_error(e) from None

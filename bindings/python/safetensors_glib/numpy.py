@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: Apache-2.0
+"""safetensors for numpy, a drop-in for Hugging Face's ``safetensors.numpy``.
+
+Switch with one line::
+
+    # from safetensors.numpy import load_file, save_file
+    from safetensors_glib.numpy import load_file, save_file
+
+Loaded arrays are writable views of the file's private copy-on-write mapping (writes never reach
+the file; the mapping lives as long as any array from it). Saving reads C-contiguous
+little-endian arrays in place; other arrays are converted first, as Hugging Face's does.
+"""
+
+import numpy as np
+
+from . import _core
+from ._core import SafetensorError
+from ._safe_open import safe_open
+
+__all__ = ["SafetensorError", "safe_open", "load_file", "load", "save_file", "save"]
+
+# ST.DType <-> numpy dtype. numpy has no bfloat16, float8, F4 or F6: those raise a SafetensorError
+# naming the dtype (load them with the torch module, or as raw bytes through ST.Tensor).
+_NUMPY_DTYPES = {
+    _core.dtype_from_name(st_name): np.dtype(np_name)
+    for st_name, np_name in (
+        ("BOOL", "bool"), ("U8", "<u1"), ("I8", "<i1"), ("I16", "<i2"), ("U16", "<u2"),
+        ("F16", "<f2"), ("I32", "<i4"), ("U32", "<u4"), ("F32", "<f4"), ("C64", "<c8"),
+        ("F64", "<f8"), ("I64", "<i8"), ("U64", "<u8"),
+    )
+}
+# Keyed by dtype.str ("<f4", "|b1"), the fastest key to get from an array.
+_ST_DTYPES = {np_dtype.str: st_dtype for st_dtype, np_dtype in _NUMPY_DTYPES.items()}
+
+
+def _numpy_dtype(st_dtype, name):
+    np_dtype = _NUMPY_DTYPES.get(st_dtype)
+    if np_dtype is None:
+        raise SafetensorError(f"tensor {name!r} has dtype {_core.dtype_name(st_dtype)}, which numpy "
+                              f"{np.__version__} has no dtype for")
+    return np_dtype
+
+
+def _device(device):
+    if device != "cpu":
+        raise SafetensorError(f"device {device!r} is invalid for numpy: arrays live on the CPU")
+    return None
+
+
+def _views(stfile, entries, out):
+    view = None
+    frombuffer = np.frombuffer
+    for name, dtype, shape, offset, n_bytes in entries:
+        np_dtype = _numpy_dtype(dtype, name)
+        if n_bytes == 0:
+            out[name] = np.empty(shape, dtype=np_dtype)
+            continue
+        if view is None:
+            view = _core.data_view(stfile)
+        out[name] = frombuffer(view, np_dtype, n_bytes // np_dtype.itemsize, offset).reshape(shape)
+    return out
+
+
+def load_file(filename):
+    """Loads a safetensors file (or a sharded checkpoint's ``.index.json``) into numpy arrays.
+
+    Args:
+        filename (`str` or `os.PathLike`): the file to load.
+
+    Returns:
+        `Dict[str, np.ndarray]`: the arrays by name, in the order of their data in the file.
+
+    Raises:
+        FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
+    """
+    arrays = {}
+    if _core.is_index_path(filename):
+        _index, shards = _core.open_index(filename)
+        for _shard_name, stfile in shards:
+            _views(stfile, _core.layout(stfile), arrays)
+    else:
+        stfile = _core.open_path(filename)
+        _views(stfile, _core.layout(stfile), arrays)
+    return arrays
+
+
+def load(data):
+    """Loads the arrays of a safetensors file given as bytes (copied once into a writable buffer).
+
+    Returns:
+        `Dict[str, np.ndarray]`: the arrays by name.
+    """
+    stfile = _core.open_bytes(data)
+    return _views(stfile, _core.layout(stfile), {})
+
+
+def _prepare(tensors, metadata):
+    if not isinstance(tensors, dict):
+        raise ValueError(f"Expected a dict of [str, np.ndarray] but received {type(tensors)}")
+    entries = []
+    keep_alive = [tensors]
+    for name, array in tensors.items():
+        if not isinstance(name, str):
+            raise TypeError(f"tensor names must be str, not {type(name).__name__} ({name!r})")
+        if not isinstance(array, np.ndarray):
+            raise ValueError(f"Key `{name}` is invalid, expected np.ndarray but received {type(array)}")
+        st_dtype = _ST_DTYPES.get(array.dtype.str)
+        if st_dtype is None:
+            swapped = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else None
+            st_dtype = _ST_DTYPES.get(swapped.str) if swapped is not None else None
+            if st_dtype is None:
+                raise ValueError(f"Key `{name}` has dtype {array.dtype}, which safetensors cannot store")
+            array = array.astype(swapped)
+            keep_alive.append(array)
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)
+            keep_alive.append(array)
+        entries.append((name, st_dtype, array.shape, array.ctypes.data, array.nbytes))
+    return _core.build_file(entries, metadata, keep_alive)
+
+
+def save_file(tensors, filename, metadata=None, max_shard_size=None):
+    """Saves a dict of numpy arrays to a safetensors file, atomically.
+
+    Args:
+        tensors (`Dict[str, np.ndarray]`): the arrays.
+        filename (`str` or `os.PathLike`): where to save.
+        metadata (`Dict[str, str]`, optional): text metadata, stored in the header.
+        max_shard_size (`int` or `str`, optional): write shards plus an index, as
+            `safetensors_glib.torch.save_file` does.
+
+    Returns:
+        `None`
+    """
+    _core.write_file(_prepare(tensors, metadata), filename, max_shard_size)
+
+
+def save(tensors, metadata=None):
+    """Serializes a dict of numpy arrays to the bytes of a safetensors file.
+
+    Returns:
+        `bytes`: the content of a safetensors file.
+    """
+    return _core.save_bytes(_prepare(tensors, metadata))
+
+
+class _Framework:
+    name = "np"
+    dtype_of = staticmethod(_numpy_dtype)
+    device = staticmethod(_device)
+
+    @staticmethod
+    def tensor(stfile, entry, device):
+        return _views(stfile, [entry], {})[entry[0]]
+
+    @staticmethod
+    def sliced(stfile, entry, index, device):
+        full = _views(stfile, [entry], {})[entry[0]]
+        return np.array(full[index], copy=True, order="C")
