@@ -6,17 +6,21 @@
  * Run:   ./async [PATH]
  */
 
+async ST.File load_cancelled (string path, Cancellable cancellable) throws GLib.Error {
+    return yield new ST.File.from_path_async (path, cancellable);
+}
+
 async void run (string path) throws GLib.Error {
     // The load runs in a worker thread; the main loop stays free meanwhile.
-    var file = yield ST.File.new_from_path_async (path, null);
+    var file = yield new ST.File.from_path_async (path);
     print ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names ()));
 
     // Start another load and cancel it straight away.
     var cancellable = new Cancellable ();
     SourceFunc resume = run.callback;
-    ST.File.new_from_path_async.begin (path, cancellable, (obj, result) => {
+    load_cancelled.begin (path, cancellable, (obj, result) => {
         try {
-            ST.File.new_from_path_async.end (result);
+            load_cancelled.end (result);
             print ("second load: finished before the cancellation reached it\n");
         } catch (IOError.CANCELLED e) {
             print ("second load: cancelled, as asked (%s)\n", e.message);

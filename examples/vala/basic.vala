@@ -8,11 +8,11 @@
  * `using ST;` would make File and Error ambiguous with GLib's: write ST.File, ST.Error in full.
  */
 
-/* A tensor from any array of plain values: the GBytes copies them once. */
-ST.Tensor tensor_from_array<T> (ST.DType dtype, int64[] shape, T[] values, size_t element_size) throws GLib.Error {
+/* The bytes of an array of plain values (GLib.Bytes copies them once). */
+GLib.Bytes bytes_of (void* values, size_t n_bytes) {
     unowned uint8[] raw = (uint8[]) values;
-    raw.length = values.length * (int) element_size;
-    return new ST.Tensor (dtype, shape, new GLib.Bytes (raw));
+    raw.length = (int) n_bytes;
+    return new GLib.Bytes (raw);
 }
 
 void build_and_save (string path) throws GLib.Error {
@@ -21,8 +21,9 @@ void build_and_save (string path) throws GLib.Error {
     int64[] steps = { 1000 };
     uint8[] mask = { 1, 0, 0, 1 };
 
-    file.set_tensor ("layer.weight", tensor_from_array<float> (ST.DType.F32, { 2, 3 }, weight, sizeof (float)));
-    file.set_tensor ("optimizer.steps", tensor_from_array<int64> (ST.DType.I64, {}, steps, sizeof (int64)));
+    file.set_tensor ("layer.weight",
+                     new ST.Tensor (ST.DType.F32, { 2, 3 }, bytes_of (weight, weight.length * sizeof (float))));
+    file.set_tensor ("optimizer.steps", new ST.Tensor (ST.DType.I64, {}, bytes_of (steps, sizeof (int64))));
     file.set_tensor ("layer.mask", new ST.Tensor (ST.DType.BOOL, { 4 }, new GLib.Bytes (mask)));
     file.set_metadata_value ("format", "pt");
     file.set_metadata_value ("description", "a tiny example model");

@@ -113,17 +113,18 @@ export function tempDir() {
 const tempDirs = [];
 
 function removeTree(path) {
-    const dir = GLib.Dir.open(path, 0);
-    let name;
-    while ((name = dir.read_name()) !== null) {
-        const child = GLib.build_filenamev([path, name]);
-        if (GLib.file_test(child, GLib.FileTest.IS_DIR))
-            removeTree(child);
+    const dir = Gio.File.new_for_path(path);
+    const children = dir.enumerate_children('standard::name,standard::type',
+        Gio.FileQueryInfoFlags.NOFOLLOW_SYMLINKS, null);
+    for (let info; (info = children.next_file(null)) !== null;) {
+        const child = dir.get_child(info.get_name());
+        if (info.get_file_type() === Gio.FileType.DIRECTORY)
+            removeTree(child.get_path());
         else
-            GLib.unlink(child);
+            child.delete(null);
     }
-    dir.close();
-    GLib.rmdir(path);
+    children.close(null);
+    dir.delete(null);
 }
 
 /** Runs the registered tests in order, prints TAP, and exits 1 when any failed. */
