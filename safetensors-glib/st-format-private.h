@@ -48,6 +48,7 @@ typedef struct {
 
 void st_header_entry_free (StHeaderEntry *entry);
 void st_header_free (StHeader *header);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeaderEntry, st_header_entry_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeader, st_header_free)
 
 /*
