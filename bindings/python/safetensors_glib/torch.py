@@ -88,9 +88,10 @@ def _device(device):
 def _views(stfile, entries, out):
     """Adds to @out a tensor over the file's mapping for each entry, without copying.
 
-    Runs of consecutive same-dtype tensors (all of a file written by Hugging Face's or our writer,
-    whose data is grouped by dtype) become one torch.frombuffer and one split(): about 2 us per
-    tensor instead of 5 for a frombuffer each.
+    Per-tensor torch calls cost microseconds, so the work is batched: a run of consecutive
+    same-dtype tensors (a whole file, when Hugging Face's or our writer grouped the data by dtype)
+    is one torch.frombuffer, cut with one split(); within it, consecutive tensors of the same shape
+    (layers) come out of one unbind().
     """
     view = None
     i = 0
@@ -118,11 +119,32 @@ def _views(stfile, entries, out):
         if j == i + 1:
             out[name] = run.view(shape)
         else:
-            parts = run.split([entry[4] // itemsize for entry in entries[i:j]])
-            for entry, part in zip(entries[i:j], parts):
-                out[entry[0]] = part.view(entry[2])
+            _cut(run, entries, i, j, itemsize, out)
         i = j
     return out
+
+
+def _cut(run, entries, i, j, itemsize, out):
+    """Splits @run into the tensors entries[i:j], grouping consecutive equal shapes."""
+    groups = []
+    sizes = []
+    k = i
+    while k < j:
+        shape = entries[k][2]
+        m = k + 1
+        while m < j and entries[m][2] == shape:
+            m += 1
+        groups.append((k, m))
+        sizes.append((entries[k][4] // itemsize) * (m - k))
+        k = m
+    parts = run.split(sizes) if len(groups) > 1 else (run,)
+    for (k, m), part in zip(groups, parts):
+        shape = entries[k][2]
+        if m - k == 1:
+            out[entries[k][0]] = part.view(shape)
+        else:
+            for entry, tensor in zip(entries[k:m], part.view([m - k] + shape).unbind(0)):
+                out[entry[0]] = tensor
 
 
 def _to_device(tensors, device):
@@ -211,55 +233,92 @@ def _find_shared_tensors(tensors):
     return groups
 
 
-def _check(tensors):
-    """Hugging Face's checks, in its order, with its exception types."""
+def _shared_error(shared):
+    described = ", ".join("{" + ", ".join(repr(n) for n in sorted(names)) + "}"
+                          for names in sorted(shared, key=sorted))
+    return RuntimeError(
+        f"Some tensors share memory, this will lead to duplicate memory on disk and potential "
+        f"differences when loading them again: [{described}].\n"
+        "A potential way to correctly save your model is to use `save_model`.\n"
+        "More information at https://huggingface.co/docs/safetensors/torch_shared_tensors")
+
+
+def _non_contiguous_error(name):
+    return ValueError(
+        f"You are trying to save a non contiguous tensor: `{name}` which is not allowed. It either "
+        "means you are trying to save tensors which are reference of each other in which case it's "
+        "recommended to save only the full tensors, and reslice at load time, or simply call "
+        "`.contiguous()` on your tensor to pack it before saving.")
+
+
+def _prepare(tensors, metadata):
+    """Checks @tensors as Hugging Face does (same order, same exception types) and makes the
+    ST.File over their memory, without copying CPU tensors.
+
+    One pass over the tensors collects everything; the errors are raised afterwards in Hugging
+    Face's order: a non-dict, a non-tensor value, sparse tensors, tensors sharing memory, then a
+    non-contiguous tensor or a dtype safetensors has no name for.
+    """
     if not isinstance(tensors, dict):
         raise ValueError(f"Expected a dict of [str, torch.Tensor] but received {type(tensors)}")
+    Tensor = torch.Tensor
+    strided = torch.strided
+    st_dtypes = _ST_DTYPES
+    entries = []
+    spans = []
+    sparse = []
+    late_error = None
+    overlap_possible = False
     for name, tensor in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"tensor names must be str, not {type(name).__name__} ({name!r})")
-        if not isinstance(tensor, torch.Tensor):
+        if not isinstance(tensor, Tensor):
             raise ValueError(f"Key `{name}` is invalid, expected torch.Tensor but received {type(tensor)}")
-    sparse = [name for name, tensor in tensors.items() if tensor.layout is not torch.strided]
+        if tensor.layout is not strided:
+            sparse.append(name)
+            continue
+        n_bytes = tensor.numel() * tensor.element_size()
+        address = tensor.data_ptr()
+        if tensor.is_contiguous():
+            if n_bytes:
+                spans.append((address, address + n_bytes, name, tensor))
+        else:
+            overlap_possible = True
+            if late_error is None:
+                late_error = _non_contiguous_error(name)
+        st_dtype = st_dtypes.get(tensor.dtype)
+        if st_dtype is None and late_error is None:
+            late_error = ValueError(f"Key `{name}` has dtype {tensor.dtype}, which safetensors cannot store")
+        entries.append((name, st_dtype, tensor.shape, address, n_bytes, tensor))
     if sparse:
         raise ValueError(
             f"You are trying to save a sparse tensor: `{', '.join(sparse)}` which this library does not "
             "support. You can make it a dense tensor before saving with `.to_dense()` but be aware this "
             "might make a much larger file than needed.")
-    shared = [names for names in _find_shared_tensors(tensors) if len(names) > 1]
-    if shared:
-        described = ", ".join("{" + ", ".join(repr(n) for n in sorted(names)) + "}"
-                              for names in sorted(shared, key=sorted))
-        raise RuntimeError(
-            f"Some tensors share memory, this will lead to duplicate memory on disk and potential "
-            f"differences when loading them again: [{described}].\n"
-            "A potential way to correctly save your model is to use `save_model`.\n"
-            "More information at https://huggingface.co/docs/safetensors/torch_shared_tensors")
-
-
-def _prepare(tensors, metadata):
-    """Checks @tensors and makes the ST.File over their memory (no copy for CPU tensors)."""
-    _check(tensors)
-    entries = []
-    keep_alive = []
-    for name, tensor in tensors.items():
-        st_dtype = _ST_DTYPES.get(tensor.dtype)
-        if st_dtype is None:
-            raise ValueError(f"Key `{name}` has dtype {tensor.dtype}, which safetensors cannot store")
-        if not tensor.is_contiguous():
-            raise ValueError(
-                f"You are trying to save a non contiguous tensor: `{name}` which is not allowed. It either "
-                "means you are trying to save tensors which are reference of each other in which case it's "
-                "recommended to save only the full tensors, and reslice at load time, or simply call "
-                "`.contiguous()` on your tensor to pack it before saving.")
+    # Sharing needs overlapping memory: sorted by address, contiguous tensors that share have an
+    # overlap with a neighbour; only then (or with strided tensors around) is the full grouping run.
+    spans.sort()
+    previous_end = 0
+    for start, end, _name, _tensor in spans:
+        if start < previous_end:
+            overlap_possible = True
+            break
+        previous_end = end
+    if overlap_possible:
+        shared = [names for names in _find_shared_tensors(tensors) if len(names) > 1]
+        if shared:
+            raise _shared_error(shared)
+    if late_error is not None:
+        raise late_error
+    keep_alive = [tensors]
+    for i, entry in enumerate(entries):
+        tensor = entry[5]
         if not tensor.is_cpu:
             tensor = tensor.to("cpu")
             keep_alive.append(tensor)
-        entries.append((name, st_dtype, tensor.shape, tensor.data_ptr(),
-                        tensor.numel() * tensor.element_size()))
+            entries[i] = (entry[0], entry[1], entry[2], tensor.data_ptr(), entry[4], tensor)
     # The caller's tensors stay alive through the dict; the owner keeps CPU copies (and the dict)
     # alive for as long as the library holds their bytes.
-    keep_alive.append(tensors)
     return _core.build_file(entries, metadata, keep_alive)
 
 
