@@ -13,7 +13,7 @@ async ST.File load_cancelled (string path, Cancellable cancellable) throws GLib.
 async void run (string path) throws GLib.Error {
     // The load runs in a worker thread; the main loop stays free meanwhile.
     var file = yield new ST.File.from_path_async (path);
-    print ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names ()));
+    stdout.printf ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names ()));
 
     // Start another load and cancel it straight away.
     var cancellable = new Cancellable ();
@@ -21,9 +21,9 @@ async void run (string path) throws GLib.Error {
     load_cancelled.begin (path, cancellable, (obj, result) => {
         try {
             load_cancelled.end (result);
-            print ("second load: finished before the cancellation reached it\n");
+            stdout.printf ("second load: finished before the cancellation reached it\n");
         } catch (IOError.CANCELLED e) {
-            print ("second load: cancelled, as asked (%s)\n", e.message);
+            stdout.printf ("second load: cancelled, as asked (%s)\n", e.message);
         } catch (GLib.Error e) {
             printerr ("second load: unexpected error: %s\n", e.message);
             Process.exit (1);

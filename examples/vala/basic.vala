@@ -40,33 +40,33 @@ string shape_text (ST.Tensor tensor) {
 void load_and_read (string path) throws GLib.Error {
     // The file is mapped, not read: tensors are views of the mapping.
     var file = new ST.File.from_path (path);
-    print ("%s: %u tensors, header %" + uint64.FORMAT + " bytes\n", path, file.get_n_tensors (),
+    stdout.printf ("%s: %u tensors, header %" + uint64.FORMAT + " bytes\n", path, file.get_n_tensors (),
            file.get_header_size ());
 
-    print ("metadata:\n");
+    stdout.printf ("metadata:\n");
     var keys = file.get_metadata ().get_keys ();
     keys.sort (strcmp);
     foreach (unowned string key in keys)
-        print ("  %s = %s\n", key, file.get_metadata_value (key));
+        stdout.printf ("  %s = %s\n", key, file.get_metadata_value (key));
 
-    print ("tensors, in the order of their data:\n");
+    stdout.printf ("tensors, in the order of their data:\n");
     foreach (unowned string name in file.dup_ordered_names ()) {
         var tensor = file.get_tensor (name);
-        print ("  %-16s %-4s shape %-8s %" + uint64.FORMAT + " bytes\n", name, tensor.get_dtype ().to_string (),
+        stdout.printf ("  %-16s %-4s shape %-8s %" + uint64.FORMAT + " bytes\n", name, tensor.get_dtype ().to_string (),
                shape_text (tensor), tensor.get_n_bytes ());
     }
 
     var weight = file.lookup_tensor ("layer.weight");
     unowned float[] values = (float[]) weight.get_data ();
     values.length = (int) weight.get_n_elements ();
-    print ("layer.weight =\n");
+    stdout.printf ("layer.weight =\n");
     for (int row = 0; row < 2; row++)
-        print ("  [%8.3f %8.3f %8.3f]\n", values[row * 3], values[row * 3 + 1], values[row * 3 + 2]);
+        stdout.printf ("  [%8.3f %8.3f %8.3f]\n", values[row * 3], values[row * 3 + 1], values[row * 3 + 2]);
     if (values[3] != 3.25f)
         error ("read back %g instead of 3.25", values[3]);
 
     unowned int64[] steps = (int64[]) file.get_tensor ("optimizer.steps").get_data ();
-    print ("optimizer.steps = %" + int64.FORMAT + "\n", steps[0]);
+    stdout.printf ("optimizer.steps = %" + int64.FORMAT + "\n", steps[0]);
 }
 
 void reject_hostile_file () {
@@ -83,7 +83,7 @@ void reject_hostile_file () {
         new ST.File.from_bytes (ByteArray.free_to_bytes ((owned) data));
         error ("the hostile file was not rejected");
     } catch (ST.Error.INVALID_OFFSETS e) {
-        print ("a hostile file is rejected: %s\n", e.message);
+        stdout.printf ("a hostile file is rejected: %s\n", e.message);
     } catch (GLib.Error e) {
         error ("unexpected error: %s", e.message);
     }
