@@ -56,7 +56,7 @@ st_test_fixtures_dir (void)
 
   if (env != NULL && *env != '\0')
     return g_strdup (env);
-  return g_test_build_filename (G_TEST_DIST, "..", "fixtures", NULL);
+  return g_test_build_filename (G_TEST_DIST, "fixtures", NULL);
 }
 
 static inline GBytes *

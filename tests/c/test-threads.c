@@ -1,0 +1,224 @@
+/* test-threads.c: eight threads reading one loaded file at once
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * A loaded STFile may be read from several threads at once (tensors are created lazily on first access:
+ * that creation must not race). Each round loads the file afresh, releases eight threads together, and each
+ * thread reads everything: every tensor by name (in its own order), the bytes' checksums, the names, the
+ * metadata, and a save to bytes. All threads must see identical results, the same tensor objects, and the
+ * results of a single-threaded read.
+ */
+#include "st-test-util.h"
+
+#define N_THREADS 8
+#define N_TENSORS 3000
+#define N_ROUNDS 6
+
+typedef struct {
+  STFile *file;
+  guint index;
+
+  /* the starting line */
+  GMutex *mutex;
+  GCond *cond;
+  gboolean *go;
+
+  /* results */
+  char *summary;
+  STTensor **tensors;  /* by sorted-name index */
+} Reader;
+
+/* Reads everything and sums it up in one string. */
+static char *
+read_everything (STFile *file, guint start, STTensor **out_tensors)
+{
+  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_autoptr(GChecksum) all = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) saved = NULL;
+  g_autofree char *saved_sha = NULL;
+  g_autofree char *names_joined = g_strjoinv ("|", names);
+  g_autofree char *ordered_joined = g_strjoinv ("|", ordered);
+  guint n = g_strv_length (names);
+  g_autofree char **sums = g_new0 (char *, n + 1);
+  g_autofree char *sums_joined = NULL;
+  char *summary;
+
+  g_assert_cmpuint (n, ==, st_file_get_n_tensors (file));
+
+  /* each thread starts at a different tensor, so that first accesses collide everywhere */
+  for (guint k = 0; k < n; k++)
+    {
+      guint i = (start * 397 + k) % n;
+      STTensor *tensor = st_file_get_tensor (file, names[i]);
+      gsize len = 0;
+      gconstpointer data;
+
+      g_assert_nonnull (tensor);
+      data = st_tensor_get_data (tensor, &len);
+      sums[i] = g_compute_checksum_for_data (G_CHECKSUM_SHA256, len > 0 ? data : (gconstpointer) "", len);
+      if (out_tensors != NULL)
+        out_tensors[i] = tensor;
+    }
+  for (guint i = 0; i < n; i++)
+    g_checksum_update (all, (const guchar *) sums[i], -1);
+  sums_joined = g_strdup (g_checksum_get_string (all));
+  for (guint i = 0; i < n; i++)
+    g_free (sums[i]);
+
+  saved = st_file_save_to_bytes (file, &error);
+  g_assert_no_error (error);
+  saved_sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, saved);
+
+  summary = g_strdup_printf ("n=%u names=%s ordered=%s data=%s meta=%s/%s saved=%s", n,
+                             names_joined, ordered_joined, sums_joined,
+                             st_file_get_metadata_value (file, "format"),
+                             st_file_get_metadata_value (file, "name"), saved_sha);
+  return summary;
+}
+
+static gpointer
+reader_thread (gpointer user_data)
+{
+  Reader *reader = user_data;
+
+  g_mutex_lock (reader->mutex);
+  while (!*reader->go)
+    g_cond_wait (reader->cond, reader->mutex);
+  g_mutex_unlock (reader->mutex);
+
+  reader->summary = read_everything (reader->file, reader->index, reader->tensors);
+  return NULL;
+}
+
+static STFile *
+make_many_tensors (void)
+{
+  STFile *file = st_file_new ();
+
+  for (guint i = 0; i < N_TENSORS; i++)
+    {
+      const gint64 shape[] = { 1 + i % 7, 3 };
+      STDType dtype = st_test_dtypes[(i % ST_TEST_N_DTYPES)].dtype;
+      g_autofree char *name = g_strdup_printf ("model.layers.%u.weight", i);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(STTensor) tensor = NULL;
+      guint64 n_bytes = 0;
+      guint8 *data;
+      gint64 fixed_shape[2] = { shape[0], shape[1] };
+
+      /* sub-byte dtypes: an even number of rows of 4 elements keeps whole bytes */
+      if (st_test_dtypes[i % ST_TEST_N_DTYPES].bits % 8 != 0)
+        fixed_shape[1] = 4;
+      g_assert_true (st_dtype_compute_n_bytes (dtype, fixed_shape, 2, &n_bytes, &error));
+      g_assert_no_error (error);
+      data = g_malloc (n_bytes);
+      for (guint64 b = 0; b < n_bytes; b++)
+        data[b] = (guint8) (i * 131 + b * 7);
+      bytes = g_bytes_new_take (data, n_bytes);
+      tensor = st_tensor_new (dtype, fixed_shape, 2, bytes, &error);
+      g_assert_no_error (error);
+      g_assert_true (st_file_set_tensor (file, name, tensor, &error));
+      g_assert_no_error (error);
+    }
+  st_file_set_metadata_value (file, "format", "pt");
+  st_file_set_metadata_value (file, "name", "threads");
+  return file;
+}
+
+static void
+run_rounds (gboolean from_path)
+{
+  g_autoptr(STFile) original = make_many_tensors ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) contents = st_file_save_to_bytes (original, &error);
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "threads.safetensors", NULL);
+  g_autofree char *expected = NULL;
+
+  g_assert_no_error (error);
+  g_file_set_contents (path, g_bytes_get_data (contents, NULL), (gssize) g_bytes_get_size (contents), &error);
+  g_assert_no_error (error);
+
+  /* what a single thread sees */
+  {
+    g_autoptr(STFile) single = st_file_new_from_bytes (contents, &error);
+
+    g_assert_no_error (error);
+    expected = read_everything (single, 0, NULL);
+  }
+
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      g_autoptr(STFile) file = from_path ? st_file_new_from_path (path, &error)
+                                         : st_file_new_from_bytes (contents, &error);
+      Reader readers[N_THREADS];
+      GThread *threads[N_THREADS];
+      GMutex mutex;
+      GCond cond;
+      gboolean go = FALSE;
+
+      g_assert_no_error (error);
+      g_mutex_init (&mutex);
+      g_cond_init (&cond);
+
+      for (guint t = 0; t < N_THREADS; t++)
+        {
+          readers[t] = (Reader) {
+            .file = file, .index = t, .mutex = &mutex, .cond = &cond, .go = &go,
+            .tensors = g_new0 (STTensor *, N_TENSORS),
+          };
+          threads[t] = g_thread_new ("reader", reader_thread, &readers[t]);
+        }
+
+      g_mutex_lock (&mutex);
+      go = TRUE;
+      g_cond_broadcast (&cond);
+      g_mutex_unlock (&mutex);
+
+      for (guint t = 0; t < N_THREADS; t++)
+        g_thread_join (threads[t]);
+
+      for (guint t = 0; t < N_THREADS; t++)
+        {
+          g_assert_cmpstr (readers[t].summary, ==, expected);
+          /* every thread got the very same tensor objects: lazily made once, not once per thread */
+          for (guint i = 0; i < N_TENSORS; i++)
+            g_assert_true (readers[t].tensors[i] == readers[0].tensors[i]);
+        }
+      for (guint t = 0; t < N_THREADS; t++)
+        {
+          g_free (readers[t].summary);
+          g_free (readers[t].tensors);
+        }
+      g_mutex_clear (&mutex);
+      g_cond_clear (&cond);
+    }
+
+  st_test_rm_rf (dir);
+}
+
+static void
+test_threads_from_path (void)
+{
+  run_rounds (TRUE);
+}
+
+static void
+test_threads_from_bytes (void)
+{
+  run_rounds (FALSE);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/threads/from-path", test_threads_from_path);
+  g_test_add_func ("/threads/from-bytes", test_threads_from_bytes);
+
+  return g_test_run ();
+}

@@ -1,0 +1,185 @@
+/* fuzz-load.c: the libFuzzer target for st_file_new_from_bytes
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * For any input: loading from bytes either fails with an ST_ERROR, or succeeds; a stream load of the same
+ * bytes gives the same verdict. A file that loads reads back consistently (tensors tile the data), saves, and
+ * the saved bytes load back to the same tensors and metadata and save again to the same bytes.
+ *
+ * Built as a libFuzzer binary with -Dfuzzing=true (tests/fuzz/meson.build), and linked into
+ * tests/c/test-fuzz-crashes, which replays tests/fuzz/crashes/ and the fixtures through it in every
+ * `meson test`.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gio/gio.h>
+#include <safetensors-glib/safetensors-glib.h>
+
+#include "fuzz-load.h"
+
+#define FUZZ_CHECK(cond)                                                                   \
+  G_STMT_START {                                                                            \
+    if (G_UNLIKELY (!(cond)))                                                               \
+      {                                                                                     \
+        fprintf (stderr, "fuzz-load.c:%d: check failed: %s\n", __LINE__, #cond);           \
+        abort ();                                                                           \
+      }                                                                                     \
+  } G_STMT_END
+
+static void
+check_error (const GError *error)
+{
+  FUZZ_CHECK (error != NULL);
+  FUZZ_CHECK (error->domain == ST_ERROR);
+  FUZZ_CHECK (error->message != NULL && error->message[0] != '\0');
+  FUZZ_CHECK (g_utf8_validate (error->message, -1, NULL));
+}
+
+static void
+check_same_files (STFile *a, STFile *b)
+{
+  g_auto(GStrv) names_a = st_file_dup_names (a);
+  g_auto(GStrv) names_b = st_file_dup_names (b);
+  GHashTable *meta_a = st_file_get_metadata (a);
+  GHashTable *meta_b = st_file_get_metadata (b);
+
+  FUZZ_CHECK (g_strv_equal ((const char * const *) names_a, (const char * const *) names_b));
+  for (guint i = 0; names_a[i] != NULL; i++)
+    FUZZ_CHECK (st_tensor_equal (st_file_get_tensor (a, names_a[i]), st_file_get_tensor (b, names_a[i])));
+
+  FUZZ_CHECK ((meta_a == NULL) == (meta_b == NULL));
+  if (meta_a != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      FUZZ_CHECK (g_hash_table_size (meta_a) == g_hash_table_size (meta_b));
+      g_hash_table_iter_init (&iter, meta_a);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        FUZZ_CHECK (g_strcmp0 (g_hash_table_lookup (meta_b, key), value) == 0);
+    }
+}
+
+/* Reads everything a loaded file offers and checks it against the input it came from. */
+static void
+check_loaded (STFile *file, const uint8_t *data, size_t size)
+{
+  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  guint n = st_file_get_n_tensors (file);
+  guint64 data_size = st_file_get_data_size (file);
+  guint64 prev_end = 0;
+  guint64 header_len;
+
+  FUZZ_CHECK (size >= 8);
+  memcpy (&header_len, data, 8);
+  header_len = GUINT64_FROM_LE (header_len);
+  FUZZ_CHECK (header_len <= size - 8);
+  /* the data is all of the input after the header: no trailing bytes */
+  FUZZ_CHECK (data_size == size - 8 - header_len);
+
+  FUZZ_CHECK (g_strv_length (names) == n);
+  FUZZ_CHECK (g_strv_length (ordered) == n);
+  for (guint i = 0; i < n; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (file, ordered[i]);
+      guint64 begin = 0, end = 0, expected = 0;
+      guint n_dims = 0;
+      const gint64 *shape;
+      gsize len = 0;
+      gconstpointer bytes;
+
+      FUZZ_CHECK (g_utf8_validate (ordered[i], -1, NULL));
+      FUZZ_CHECK (strcmp (ordered[i], "__metadata__") != 0);
+      FUZZ_CHECK (i == 0 || strcmp (names[i - 1], names[i]) < 0);
+      FUZZ_CHECK (tensor != NULL);
+      FUZZ_CHECK (st_file_contains (file, ordered[i]));
+      FUZZ_CHECK (st_file_get_tensor_offsets (file, ordered[i], &begin, &end));
+      FUZZ_CHECK (begin == prev_end);
+      FUZZ_CHECK (end >= begin && end <= data_size);
+      prev_end = end;
+
+      shape = st_tensor_get_shape (tensor, &n_dims);
+      FUZZ_CHECK (st_dtype_compute_n_bytes (st_tensor_get_dtype (tensor), shape, n_dims, &expected, NULL));
+      FUZZ_CHECK (expected == end - begin);
+      FUZZ_CHECK (st_tensor_get_n_bytes (tensor) == expected);
+      bytes = st_tensor_get_data (tensor, &len);
+      FUZZ_CHECK (len == expected);
+      /* the tensor holds exactly the input bytes at its offsets */
+      if (len > 0)
+        FUZZ_CHECK (memcmp (bytes, data + 8 + header_len + begin, len) == 0);
+    }
+  FUZZ_CHECK (prev_end == data_size);
+
+  if (st_file_get_metadata (file) != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, st_file_get_metadata (file));
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          FUZZ_CHECK (g_utf8_validate (key, -1, NULL));
+          FUZZ_CHECK (g_utf8_validate (value, -1, NULL));
+          FUZZ_CHECK (g_strcmp0 (st_file_get_metadata_value (file, key), value) == 0);
+        }
+    }
+}
+
+int
+st_fuzz_load_one_input (const uint8_t *data, size_t size)
+{
+  g_autoptr(GBytes) input = g_bytes_new_static (size > 0 ? data : (const uint8_t *) "", size);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) stream_error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_bytes (input, &error);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (input);
+  g_autoptr(STFile) from_stream = st_file_new_from_stream (stream, NULL, &stream_error);
+  g_autoptr(GBytes) saved = NULL;
+  g_autoptr(GBytes) saved_again = NULL;
+  g_autoptr(STFile) reloaded = NULL;
+
+  /* the same verdict from bytes and from a stream */
+  FUZZ_CHECK ((file == NULL) == (from_stream == NULL));
+  if (file == NULL)
+    {
+      check_error (error);
+      check_error (stream_error);
+      return 0;
+    }
+  FUZZ_CHECK (error == NULL && stream_error == NULL);
+
+  check_loaded (file, data, size);
+  check_same_files (file, from_stream);
+
+  saved = st_file_save_to_bytes (file, &error);
+  FUZZ_CHECK (saved != NULL && error == NULL);
+  reloaded = st_file_new_from_bytes (saved, &error);
+  FUZZ_CHECK (reloaded != NULL && error == NULL);
+  check_same_files (file, reloaded);
+  saved_again = st_file_save_to_bytes (reloaded, &error);
+  FUZZ_CHECK (saved_again != NULL && error == NULL);
+  FUZZ_CHECK (g_bytes_equal (saved, saved_again));
+  return 0;
+}
+
+#ifdef ST_FUZZ_LIBFUZZER
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  /* a critical or a warning from the library or GLib is a finding too */
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  return st_fuzz_load_one_input (data, size);
+}
+#endif
