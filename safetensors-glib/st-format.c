@@ -38,7 +38,9 @@ typedef struct {
   const guint8 *p;
   const guint8 *end;
   GString      *scratch;   /* the decoded text of the last string that had escapes */
-  GArray       *dims;      /* guint64: the integers of the shape or data_offsets being read */
+  guint64      *ints;      /* the integers of the shape or data_offsets being read */
+  guint         n_ints;
+  guint         ints_capacity;
   GPtrArray    *keys;      /* GBytes: keys of the open objects inside unknown fields, for duplicates */
   GError      **error;
 } Parser;
@@ -353,7 +355,9 @@ parse_number (Parser *ps,
         {
           guint digit = *p - '0';
 
-          if (out->value > (G_MAXUINT64 - digit) / 10)
+          /* value * 10 + digit <= G_MAXUINT64 = 18446744073709551615 */
+          if (G_UNLIKELY (out->value >= G_MAXUINT64 / 10) &&
+              (out->value > G_MAXUINT64 / 10 || digit > G_MAXUINT64 % 10))
             out->overflow = TRUE;
           else
             out->value = out->value * 10 + digit;
@@ -576,21 +580,27 @@ str_equal (const Str  *str,
   return str->len == literal_len && memcmp (str->data, literal, literal_len) == 0;
 }
 
-/* Reads the array of non-negative integers at ps->p into ps->dims. @code is the error for a bad
- * element, @what names the array in messages. */
+/* Reads the array of non-negative integers at ps->p into ps->dims: the @field of tensor @name.
+ * @code is the error for a bad element. */
 static gboolean
 parse_integer_array (Parser     *ps,
                      STError     code,
-                     const char *what,
+                     const char *field,
+                     const char *name,
+                     gsize       name_len,
                      guint64     max_value)
 {
-  g_array_set_size (ps->dims, 0);
+  g_autofree char *shown = NULL;
+
+#define WHAT field, (shown = shown_name (name, name_len))
+
+  ps->n_ints = 0;
 
   skip_ws (ps);
   if (ps->p >= ps->end)
     return fail_expected (ps, "a JSON value");
   if (*ps->p != '[')
-    return fail_at (ps, ps->p, code, "%s is not an array", what);
+    return fail_at (ps, ps->p, code, "The %s of tensor “%s” is not an array", WHAT);
   ps->p++;
 
   skip_ws (ps);
@@ -610,7 +620,7 @@ parse_integer_array (Parser     *ps,
         {
           if (ps->p < ps->end && (*ps->p == '"' || *ps->p == '[' || *ps->p == '{' ||
                                   *ps->p == 't' || *ps->p == 'f' || *ps->p == 'n'))
-            return fail_at (ps, ps->p, code, "%s holds something other than an integer", what);
+            return fail_at (ps, ps->p, code, "The %s of tensor “%s” holds something other than an integer", WHAT);
           return fail_expected (ps, "a number");
         }
 
@@ -618,18 +628,23 @@ parse_integer_array (Parser     *ps,
         return FALSE;
 
       if (!number.is_integer)
-        return fail_at (ps, number.begin, code, "%s holds %.*s, not an integer", what,
+        return fail_at (ps, number.begin, code, "The %s of tensor “%s” holds %.*s, not an integer", WHAT,
                         (int) MIN (ps->p - number.begin, MAX_SHOWN_NUMBER), (const char *) number.begin);
       if (number.negative && (number.value != 0 || number.overflow))
-        return fail_at (ps, number.begin, code, "%s holds a negative number, %.*s", what,
+        return fail_at (ps, number.begin, code, "The %s of tensor “%s” holds a negative number, %.*s", WHAT,
                         (int) MIN (ps->p - number.begin, MAX_SHOWN_NUMBER), (const char *) number.begin);
       if (number.overflow || number.value > max_value)
-        return fail_at (ps, number.begin, code, "%s holds %.*s, more than %" G_GUINT64_FORMAT, what,
+        return fail_at (ps, number.begin, code, "The %s of tensor “%s” holds %.*s, more than %" G_GUINT64_FORMAT, WHAT,
                         (int) MIN (ps->p - number.begin, MAX_SHOWN_NUMBER), (const char *) number.begin, max_value);
 
       /* -0 is 0, as serde_json reads it */
       value = number.value;
-      g_array_append_val (ps->dims, value);
+      if (G_UNLIKELY (ps->n_ints == ps->ints_capacity))
+        {
+          ps->ints_capacity = MAX (16, ps->ints_capacity * 2);
+          ps->ints = g_renew (guint64, ps->ints, ps->ints_capacity);
+        }
+      ps->ints[ps->n_ints++] = value;
 
       skip_ws (ps);
       if (ps->p < ps->end && *ps->p == ',')
@@ -645,6 +660,8 @@ parse_integer_array (Parser     *ps,
       return fail_expected (ps, "‘,’ or ‘]’");
     }
 }
+
+#undef WHAT
 
 void
 st_header_entry_free (StHeaderEntry *entry)
@@ -664,12 +681,15 @@ parse_entry (Parser *ps,
              gsize   name_len)
 {
   g_autoptr(StHeaderEntry) entry = g_new0 (StHeaderEntry, 1);
-  g_autofree char *shown = shown_name (name, name_len);
+  g_autofree char *shown_storage = NULL;
   g_autoptr(GError) local_error = NULL;
   const guint8 *open;
   guint fields = 0;
   guint key_base = ps->keys->len;
   guint64 n_bytes;
+
+  /* The name as messages quote it, made only when there is a message to write */
+#define SHOWN (shown_storage != NULL ? shown_storage : (shown_storage = shown_name (name, name_len)))
 
   entry->name = name;
 
@@ -677,7 +697,7 @@ parse_entry (Parser *ps,
   if (ps->p >= ps->end)
     return (fail_expected (ps, "a JSON value"), NULL);
   if (*ps->p != '{')
-    return (fail_at (ps, ps->p, ST_ERROR_INVALID_HEADER, "The entry of tensor “%s” is not an object", shown),
+    return (fail_at (ps, ps->p, ST_ERROR_INVALID_HEADER, "The entry of tensor “%s” is not an object", SHOWN),
             NULL);
   open = ps->p++;
 
@@ -710,7 +730,7 @@ parse_entry (Parser *ps,
             g_autofree char *shown_key = g_strndup (key.data, key.len);
 
             return (fail_at (ps, ps->p, ST_ERROR_DUPLICATE_NAME, "Duplicate key “%s” in tensor “%s”",
-                             shown_key, shown), NULL);
+                             shown_key, SHOWN), NULL);
           }
         fields |= field;
 
@@ -726,7 +746,7 @@ parse_entry (Parser *ps,
               return (fail_expected (ps, "a JSON value"), NULL);
             if (*ps->p != '"')
               return (fail_at (ps, ps->p, ST_ERROR_INVALID_DTYPE, "The dtype of tensor “%s” is not a string",
-                               shown), NULL);
+                               SHOWN), NULL);
             if (!parse_string (ps, &dtype_name))
               return NULL;
             if (dtype_name.has_nul || !st_dtype_lookup (dtype_name.data, dtype_name.len, &entry->dtype))
@@ -734,35 +754,32 @@ parse_entry (Parser *ps,
                 g_autofree char *shown_dtype = shown_name (dtype_name.data, dtype_name.len);
 
                 g_set_error (ps->error, ST_ERROR, ST_ERROR_INVALID_DTYPE,
-                             "Tensor “%s” has an unknown dtype “%s”", shown, shown_dtype);
+                             "Tensor “%s” has an unknown dtype “%s”", SHOWN, shown_dtype);
                 return NULL;
               }
           }
         else if (field == FIELD_SHAPE)
           {
-            g_autofree char *what = g_strdup_printf ("The shape of tensor “%s”", shown);
-
-            if (!parse_integer_array (ps, ST_ERROR_INVALID_SHAPE, what, G_MAXINT64))
+            if (!parse_integer_array (ps, ST_ERROR_INVALID_SHAPE, "shape", name, name_len, G_MAXINT64))
               return NULL;
-            entry->n_dims = ps->dims->len;
+            entry->n_dims = ps->n_ints;
             /* Every value is at most G_MAXINT64: the guint64s are valid gint64s. */
-            entry->shape = ps->dims->len > 0 ? g_memdup2 (ps->dims->data, ps->dims->len * sizeof (gint64)) : NULL;
+            entry->shape = ps->n_ints > 0 ? g_memdup2 (ps->ints, ps->n_ints * sizeof (gint64)) : NULL;
           }
         else if (field == FIELD_DATA_OFFSETS)
           {
-            g_autofree char *what = g_strdup_printf ("The data_offsets of tensor “%s”", shown);
             const guint8 *array_start;
 
             skip_ws (ps);
             array_start = ps->p;
-            if (!parse_integer_array (ps, ST_ERROR_INVALID_OFFSETS, what, G_MAXUINT64))
+            if (!parse_integer_array (ps, ST_ERROR_INVALID_OFFSETS, "data_offsets", name, name_len, G_MAXUINT64))
               return NULL;
-            if (ps->dims->len != 2)
+            if (ps->n_ints != 2)
               return (fail_at (ps, array_start, ST_ERROR_INVALID_OFFSETS,
                                "The data_offsets of tensor “%s” have %u numbers instead of 2",
-                               shown, ps->dims->len), NULL);
-            entry->begin = g_array_index (ps->dims, guint64, 0);
-            entry->end = g_array_index (ps->dims, guint64, 1);
+                               SHOWN, ps->n_ints), NULL);
+            entry->begin = ps->ints[0];
+            entry->end = ps->ints[1];
           }
         else if (!skip_value (ps, 2))
           return NULL;
@@ -783,7 +800,7 @@ parse_entry (Parser *ps,
 
   if (ps->keys->len > key_base)
     {
-      g_autofree char *where = g_strdup_printf ("tensor “%s”", shown);
+      g_autofree char *where = g_strdup_printf ("tensor “%s”", SHOWN);
 
       if (!check_and_drop_keys (ps, key_base, open, where))
         return NULL;
@@ -794,13 +811,13 @@ parse_entry (Parser *ps,
       const char *missing = (fields & FIELD_DTYPE) == 0 ? "dtype" :
                             (fields & FIELD_SHAPE) == 0 ? "shape" : "data_offsets";
 
-      return (fail_at (ps, open, ST_ERROR_INVALID_HEADER, "Tensor “%s” has no “%s” field", shown, missing),
+      return (fail_at (ps, open, ST_ERROR_INVALID_HEADER, "Tensor “%s” has no “%s” field", SHOWN, missing),
               NULL);
     }
 
   if (!st_dtype_compute_n_bytes (entry->dtype, entry->shape, entry->n_dims, &n_bytes, &local_error))
     {
-      g_propagate_prefixed_error (ps->error, g_steal_pointer (&local_error), "Tensor “%s”: ", shown);
+      g_propagate_prefixed_error (ps->error, g_steal_pointer (&local_error), "Tensor “%s”: ", SHOWN);
       return NULL;
     }
 
@@ -809,7 +826,7 @@ parse_entry (Parser *ps,
       g_set_error (ps->error, ST_ERROR, ST_ERROR_INVALID_OFFSETS,
                    "Tensor “%s” has data offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] "
                    "that end before they begin (its %s data is %" G_GUINT64_FORMAT " bytes)",
-                   shown, entry->begin, entry->end, st_dtype_to_string (entry->dtype), n_bytes);
+                   SHOWN, entry->begin, entry->end, st_dtype_to_string (entry->dtype), n_bytes);
       return NULL;
     }
 
@@ -820,13 +837,15 @@ parse_entry (Parser *ps,
       g_set_error (ps->error, ST_ERROR, ST_ERROR_INVALID_OFFSETS,
                    "Tensor “%s” has data offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] "
                    "(%" G_GUINT64_FORMAT " bytes) but dtype %s and shape %s make %" G_GUINT64_FORMAT " bytes",
-                   shown, entry->begin, entry->end, entry->end - entry->begin,
+                   SHOWN, entry->begin, entry->end, entry->end - entry->begin,
                    st_dtype_to_string (entry->dtype), shape, n_bytes);
       return NULL;
     }
 
   return g_steal_pointer (&entry);
 }
+
+#undef SHOWN
 
 /* Reads the value of __metadata__ at ps->p: null, or an object of strings. */
 static gboolean
@@ -912,16 +931,6 @@ parse_metadata (Parser      *ps,
     }
 }
 
-static int
-compare_entries_by_name (const void *a,
-                         const void *b)
-{
-  const StHeaderEntry *ea = *(const StHeaderEntry *const *) a;
-  const StHeaderEntry *eb = *(const StHeaderEntry *const *) b;
-
-  return strcmp (ea->name, eb->name);
-}
-
 static gint
 compare_entries_by_offsets (gconstpointer a,
                             gconstpointer b)
@@ -936,32 +945,6 @@ compare_entries_by_offsets (gconstpointer a,
   return 0;
 }
 
-static gboolean
-check_unique_names (GPtrArray  *entries,
-                    GError    **error)
-{
-  g_autofree StHeaderEntry **by_name = NULL;
-
-  if (entries->len < 2)
-    return TRUE;
-
-  by_name = g_memdup2 (entries->pdata, entries->len * sizeof (gpointer));
-  qsort (by_name, entries->len, sizeof (gpointer), compare_entries_by_name);
-
-  for (guint i = 1; i < entries->len; i++)
-    {
-      if (strcmp (by_name[i - 1]->name, by_name[i]->name) == 0)
-        {
-          g_autofree char *shown = shown_name (by_name[i]->name, strlen (by_name[i]->name));
-
-          g_set_error (error, ST_ERROR, ST_ERROR_DUPLICATE_NAME, "Duplicate tensor name “%s”", shown);
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
-
 /* Sorts @entries by offsets and checks that they tile [0, data_size) with neither hole nor overlap. */
 static gboolean
 check_tiling (GPtrArray  *entries,
@@ -971,8 +954,16 @@ check_tiling (GPtrArray  *entries,
   const StHeaderEntry *previous = NULL;
   guint64 covered = 0;
 
-  /* Stable (GLib's sort is a merge sort): empty tensors sharing an offset keep the header's order. */
-  g_ptr_array_sort (entries, compare_entries_by_offsets);
+  /* Writers put the entries in the order of their data: sort only when they are not. The sort is
+   * stable (GLib's is a merge sort): empty tensors sharing an offset keep the header's order. */
+  for (guint i = 1; i < entries->len; i++)
+    {
+      if (compare_entries_by_offsets (&entries->pdata[i - 1], &entries->pdata[i]) > 0)
+        {
+          g_ptr_array_sort (entries, compare_entries_by_offsets);
+          break;
+        }
+    }
 
   for (guint i = 0; i < entries->len; i++)
     {
@@ -1062,86 +1053,103 @@ st_header_read_size (const guint8 *prefix,
   return TRUE;
 }
 
-StHeader *
-st_header_parse (const char  *json,
-                 gsize        json_len,
-                 GError     **error)
+/* Like g_utf8_validate_len(), NUL bytes included, but fast on ASCII, which is nearly all of a header:
+ * 8 bytes at a time until a byte that is not ASCII or is NUL. */
+static gboolean
+validate_utf8 (const guint8 *text,
+               gsize         len,
+               gsize        *out_invalid_at)
 {
-  g_autoptr(GPtrArray) entries = NULL;
+  const guint64 high_bits = G_GUINT64_CONSTANT (0x8080808080808080);
+  const guint64 low_bits = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint8 *p = text;
+  const guint8 *end = text + len;
+
+  while (p < end)
+    {
+      gunichar c;
+
+      while (end - p >= 8)
+        {
+          guint64 word;
+
+          memcpy (&word, p, sizeof word);
+          /* Any byte >= 0x80, or any zero byte */
+          if ((word & high_bits) != 0 || ((word - low_bits) & ~word & high_bits) != 0)
+            break;
+          p += 8;
+        }
+
+      if (p >= end)
+        break;
+
+      if (*p != 0 && *p < 0x80)
+        {
+          p++;
+          continue;
+        }
+
+      c = *p == 0 ? (gunichar) -1 : g_utf8_get_char_validated ((const char *) p, end - p);
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          *out_invalid_at = (gsize) (p - text);
+          return FALSE;
+        }
+      p += g_utf8_skip[*p];
+    }
+
+  return TRUE;
+}
+
+/* The top-level object. */
+static StHeader *
+parse_document (Parser *ps)
+{
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) st_header_entry_free);
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) metadata = NULL;
-  g_autoptr(GString) scratch = NULL;
-  g_autoptr(GArray) dims = NULL;
-  g_autoptr(GPtrArray) keys = NULL;
-  const char *invalid = NULL;
   gboolean seen_metadata = FALSE;
   StHeader *header;
-  Parser ps;
 
-  g_return_val_if_fail (json != NULL || json_len == 0, NULL);
-
-  if (json_len > 0 && !g_utf8_validate_len (json, json_len, &invalid))
+  skip_ws (ps);
+  if (ps->p >= ps->end)
     {
-      gsize at = (gsize) (invalid - json);
-
-      if (*invalid == '\0')
-        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER, "The header has a NUL byte at byte %" G_GSIZE_FORMAT, at);
-      else
-        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER, "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT, at);
-      return NULL;
-    }
-
-  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) st_header_entry_free);
-  scratch = g_string_new (NULL);
-  dims = g_array_new (FALSE, FALSE, sizeof (guint64));
-  keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-
-  ps.start = (const guint8 *) json;
-  ps.p = ps.start;
-  ps.end = ps.start + json_len;
-  ps.scratch = scratch;
-  ps.dims = dims;
-  ps.keys = keys;
-  ps.error = error;
-
-  skip_ws (&ps);
-  if (ps.p >= ps.end)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (ps->error, ST_ERROR, ST_ERROR_INVALID_HEADER,
                    "The header is empty: it holds no JSON object (%" G_GSIZE_FORMAT " bytes of whitespace)",
-                   json_len);
+                   offset_of (ps, ps->end));
       return NULL;
     }
-  if (*ps.p != '{')
+  if (*ps->p != '{')
     {
-      g_autofree char *found = describe_found (&ps, ps.p);
+      g_autofree char *found = describe_found (ps, ps->p);
 
-      fail_at (&ps, ps.p, ST_ERROR_INVALID_HEADER, "The header is not a JSON object: it begins with %s", found);
+      fail_at (ps, ps->p, ST_ERROR_INVALID_HEADER, "The header is not a JSON object: it begins with %s", found);
       return NULL;
     }
-  ps.p++;
+  ps->p++;
 
-  skip_ws (&ps);
-  if (ps.p < ps.end && *ps.p == '}')
-    ps.p++;
+  skip_ws (ps);
+  if (ps->p < ps->end && *ps->p == '}')
+    ps->p++;
   else
     for (;;)
       {
         Str key;
         const guint8 *key_start;
 
-        skip_ws (&ps);
-        key_start = ps.p;
-        if (ps.p >= ps.end || *ps.p != '"')
-          return (fail_expected (&ps, "a string key"), NULL);
-        if (!parse_string (&ps, &key))
+        skip_ws (ps);
+        key_start = ps->p;
+        if (ps->p >= ps->end || *ps->p != '"')
+          return (fail_expected (ps, "a string key"), NULL);
+        if (!parse_string (ps, &key))
           return NULL;
 
         if (str_equal (&key, "__metadata__", 12))
           {
             if (seen_metadata)
-              return (fail_at (&ps, key_start, ST_ERROR_DUPLICATE_NAME, "Duplicate key “__metadata__”"), NULL);
+              return (fail_at (ps, key_start, ST_ERROR_DUPLICATE_NAME, "Duplicate key “__metadata__”"), NULL);
             seen_metadata = TRUE;
-            if (!expect_char (&ps, ':', "‘:’") || !parse_metadata (&ps, &metadata))
+            if (!expect_char (ps, ':', "‘:’") || !parse_metadata (ps, &metadata))
               return NULL;
           }
         else
@@ -1154,42 +1162,50 @@ st_header_parse (const char  *json,
               {
                 g_autofree char *shown = shown_name (key.data, key.len);
 
-                return (fail_at (&ps, key_start, ST_ERROR_INVALID_HEADER,
+                return (fail_at (ps, key_start, ST_ERROR_INVALID_HEADER,
                                  "The tensor name “%s” contains \\u0000, which a C string cannot hold", shown),
                         NULL);
               }
             name = g_strndup (key.data, key.len);
-            if (!expect_char (&ps, ':', "‘:’"))
+            if (!expect_char (ps, ':', "‘:’"))
               {
                 g_free (name);
                 return NULL;
               }
-            entry = parse_entry (&ps, name, name_len);
+            entry = parse_entry (ps, name, name_len);
             if (entry == NULL)
               return NULL;
             g_ptr_array_add (entries, entry);
+
+            if (!g_hash_table_add (names, entry->name))
+              {
+                g_autofree char *shown = shown_name (entry->name, name_len);
+
+                return (fail_at (ps, key_start, ST_ERROR_DUPLICATE_NAME, "Duplicate tensor name “%s”", shown),
+                        NULL);
+              }
           }
 
-        skip_ws (&ps);
-        if (ps.p < ps.end && *ps.p == ',')
+        skip_ws (ps);
+        if (ps->p < ps->end && *ps->p == ',')
           {
-            ps.p++;
+            ps->p++;
             continue;
           }
-        if (ps.p < ps.end && *ps.p == '}')
+        if (ps->p < ps->end && *ps->p == '}')
           {
-            ps.p++;
+            ps->p++;
             break;
           }
-        return (fail_expected (&ps, "‘,’ or ‘}’"), NULL);
+        return (fail_expected (ps, "‘,’ or ‘}’"), NULL);
       }
 
-  skip_ws (&ps);
-  if (ps.p < ps.end)
+  skip_ws (ps);
+  if (ps->p < ps->end)
     {
-      g_autofree char *found = describe_found (&ps, ps.p);
+      g_autofree char *found = describe_found (ps, ps->p);
 
-      fail_at (&ps, ps.p, ST_ERROR_INVALID_HEADER, "Unexpected %s after the header object", found);
+      fail_at (ps, ps->p, ST_ERROR_INVALID_HEADER, "Unexpected %s after the header object", found);
       return NULL;
     }
 
@@ -1197,12 +1213,49 @@ st_header_parse (const char  *json,
   header->entries = g_steal_pointer (&entries);
   header->metadata = g_steal_pointer (&metadata);
 
-  if (!check_unique_names (header->entries, error) ||
-      !check_tiling (header->entries, &header->data_size, error))
+  if (!check_tiling (header->entries, &header->data_size, ps->error))
     {
       st_header_free (header);
       return NULL;
     }
+
+  return header;
+}
+
+StHeader *
+st_header_parse (const char  *json,
+                 gsize        json_len,
+                 GError     **error)
+{
+  StHeader *header;
+  Parser ps = { 0 };
+  gsize invalid_at;
+
+  g_return_val_if_fail (json != NULL || json_len == 0, NULL);
+
+  if (!validate_utf8 ((const guint8 *) json, json_len, &invalid_at))
+    {
+      if (json[invalid_at] == '\0')
+        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                     "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT ": a NUL byte", invalid_at);
+      else
+        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                     "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT, invalid_at);
+      return NULL;
+    }
+
+  ps.start = (const guint8 *) json;
+  ps.p = ps.start;
+  ps.end = ps.start + json_len;
+  ps.scratch = g_string_new (NULL);
+  ps.keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ps.error = error;
+
+  header = parse_document (&ps);
+
+  g_string_free (ps.scratch, TRUE);
+  g_ptr_array_unref (ps.keys);
+  g_free (ps.ints);
 
   return header;
 }
