@@ -1,0 +1,396 @@
+# SPDX-License-Identifier: Apache-2.0
+"""safetensors_glib.torch: Hugging Face's safetensors.torch API, zero-copy, on safetensors-glib."""
+
+import gc
+import json
+import os
+import pathlib
+import threading
+import warnings
+
+import pytest
+import torch
+
+from gi.repository import GLib, ST
+
+import safetensors_glib.torch as st_torch
+from safetensors_glib import SafetensorError, safe_open
+from safetensors_glib.torch import load, load_file, load_model, save, save_file, save_model
+
+TORCH_DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.float16, torch.bfloat16,
+                torch.int32, torch.float32, torch.complex64, torch.float64, torch.int64]
+DTYPE_NAMES = {torch.bool: "BOOL", torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16",
+               torch.float16: "F16", torch.bfloat16: "BF16", torch.int32: "I32", torch.float32: "F32",
+               torch.complex64: "C64", torch.float64: "F64", torch.int64: "I64"}
+
+
+def sample(dtype, shape, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    if dtype == torch.bool:
+        return torch.randint(0, 2, shape, generator=generator).bool()
+    if dtype.is_floating_point or dtype.is_complex:
+        return (torch.randn(shape, generator=generator, dtype=torch.float64) * 100).to(dtype)
+    info = torch.iinfo(dtype)
+    return torch.randint(info.min, info.max, shape, generator=generator, dtype=torch.int64).to(dtype)
+
+
+def assert_same(a, b):
+    assert a.dtype == b.dtype
+    assert a.shape == b.shape
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", TORCH_DTYPES, ids=str)
+def test_every_dtype_round_trips_through_file_and_bytes(dtype, tmp_path):
+    tensors = {"matrix": sample(dtype, (3, 5)), "scalar": sample(dtype, ()), "empty": sample(dtype, (0, 4)),
+               "cube": sample(dtype, (2, 3, 4), seed=1)}
+    path = tmp_path / "t.safetensors"
+    save_file(tensors, path)
+    loaded = load_file(path)
+    assert set(loaded) == set(tensors)
+    for name, tensor in tensors.items():
+        assert_same(loaded[name], tensor)
+    for name, tensor in load(save(tensors)).items():
+        assert_same(tensor, tensors[name])
+    with safe_open(path, framework="pt") as f:
+        assert f.get_slice("matrix").get_dtype() == DTYPE_NAMES[dtype]
+
+
+def test_empty_and_scalar_tensors(tmp_path):
+    tensors = {"scalar": torch.tensor(2.5), "none": torch.zeros(0), "wide": torch.zeros(3, 0, 7),
+               "int_scalar": torch.tensor(7, dtype=torch.int64)}
+    save_file(tensors, tmp_path / "e.safetensors")
+    loaded = load_file(tmp_path / "e.safetensors")
+    assert loaded["scalar"].shape == () and loaded["scalar"].item() == 2.5
+    assert loaded["int_scalar"].item() == 7
+    assert loaded["none"].shape == (0,)
+    assert loaded["wide"].shape == (3, 0, 7)
+    assert load(save({})) == {}
+    save_file({}, tmp_path / "nothing.safetensors")
+    assert load_file(tmp_path / "nothing.safetensors") == {}
+
+
+def test_output_matches_hugging_faces_layout(tmp_path):
+    # Widest alignment first, then by name; compact JSON padded with spaces to 8 bytes.
+    data = save({"b": torch.zeros(2, dtype=torch.uint8), "a": torch.zeros(1, dtype=torch.float64),
+                 "c": torch.zeros(1, dtype=torch.float64)}, metadata={"z": "1", "format": "pt"})
+    n = int.from_bytes(data[:8], "little")
+    header = data[8:8 + n]
+    assert n % 8 == 0
+    assert header.rstrip(b" ") == (
+        b'{"__metadata__":{"format":"pt","z":"1"},"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},'
+        b'"c":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},'
+        b'"b":{"dtype":"U8","shape":[2],"data_offsets":[16,18]}}')
+    assert len(data) == 8 + n + 18
+
+
+def test_metadata_round_trips_and_is_checked(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_file({"x": torch.ones(2)}, path, metadata={"format": "pt", "note": "é \"quoted\"\n"})
+    with safe_open(path, "pt") as f:
+        assert f.metadata() == {"format": "pt", "note": "é \"quoted\"\n"}
+    save_file({"x": torch.ones(2)}, path)
+    with safe_open(path, "pt") as f:
+        assert f.metadata() is None
+    with pytest.raises(TypeError):
+        save_file({"x": torch.ones(2)}, path, metadata={"n": 1})
+    with pytest.raises(TypeError):
+        save({"x": torch.ones(2)}, metadata=["not", "a", "dict"])
+
+
+def test_paths_may_be_pathlike_and_missing_files_raise_file_not_found(tmp_path):
+    path = pathlib.Path(tmp_path) / "p.safetensors"
+    save_file({"x": torch.arange(3)}, path)
+    assert torch.equal(load_file(path)["x"], torch.arange(3))
+    assert torch.equal(load_file(str(path))["x"], torch.arange(3))
+    with pytest.raises(FileNotFoundError):
+        load_file(tmp_path / "missing.safetensors")
+    with pytest.raises(FileNotFoundError):
+        safe_open(tmp_path / "missing.safetensors", framework="pt")
+    with pytest.raises(TypeError):
+        load_file(42)
+
+
+def test_save_refuses_what_hugging_face_refuses(tmp_path):
+    path = tmp_path / "r.safetensors"
+    with pytest.raises(ValueError, match="Expected a dict"):
+        save_file([torch.zeros(1)], path)
+    with pytest.raises(ValueError, match="Key `x` is invalid, expected torch.Tensor"):
+        save_file({"x": [1, 2]}, path)
+    with pytest.raises(ValueError, match="sparse"):
+        save_file({"s": torch.eye(3).to_sparse()}, path)
+    with pytest.raises(ValueError, match="non contiguous tensor: `t`"):
+        save_file({"t": torch.zeros(3, 4).t()}, path)
+    with pytest.raises(ValueError, match="complex128"):
+        save_file({"c": torch.zeros(2, dtype=torch.complex128)}, path)
+    with pytest.raises(TypeError):
+        save_file({1: torch.zeros(1)}, path)
+    assert not path.exists()
+
+
+def test_tensors_sharing_memory_are_refused_with_their_names():
+    base = torch.zeros(10)
+    with pytest.raises(RuntimeError) as info:
+        save({"a": base, "b": base})
+    assert "'a', 'b'" in str(info.value) and "save_model" in str(info.value)
+    with pytest.raises(RuntimeError, match="'first', 'second'"):
+        save({"first": base[:6], "second": base[4:], "alone": torch.ones(1)})
+    # Disjoint slices of one storage share no memory: each is saved on its own.
+    loaded = load(save({"low": base[:5], "high": base[5:]}))
+    assert loaded["low"].shape == (5,) and loaded["high"].shape == (5,)
+    # Empty tensors share nothing.
+    load(save({"e1": torch.zeros(0), "e2": torch.zeros(0)}))
+
+
+def test_device_argument():
+    data = save({"x": torch.arange(4)})
+    path = None
+    for device in ("cpu", torch.device("cpu")):
+        with safe_open_bytes(data) as p:
+            path = p
+            assert load_file(path, device=device)["x"].device.type == "cpu"
+    with safe_open_bytes(data) as path:
+        with pytest.raises(SafetensorError, match="invalid"):
+            load_file(path, device="nonsense")
+        with pytest.raises(SafetensorError, match="invalid"):
+            load_file(path, device=[0])
+        if not torch.cuda.is_available():
+            for device in ("cuda", "cuda:1", 0):
+                with pytest.raises(RuntimeError, match="not available"):
+                    load_file(path, device=device)
+            with pytest.raises(RuntimeError, match="not available"):
+                safe_open(path, "pt", device="cuda:0")
+
+
+class safe_open_bytes:
+    """A temporary file holding @data, as a context manager giving its path."""
+
+    def __init__(self, data):
+        import tempfile
+        fd, self.path = tempfile.mkstemp(suffix=".safetensors")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *exc):
+        os.unlink(self.path)
+
+
+def test_loaded_tensors_are_writable_views_that_never_write_the_file(tmp_path):
+    path = tmp_path / "w.safetensors"
+    save_file({"a": torch.zeros(4), "b": torch.ones(2, 2)}, path)
+    before = path.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = load_file(path)
+    a, b = loaded["a"], loaded["b"]
+    # Views of one buffer, in the file's order: "a" (16 bytes) then "b".
+    assert b.data_ptr() - a.data_ptr() == 16
+    a += 5
+    b[0, 0] = 42
+    assert path.read_bytes() == before
+    again = load_file(path)
+    assert torch.equal(again["a"], torch.zeros(4))
+    assert torch.equal(loaded["a"], torch.full((4,), 5.0))
+
+
+def test_views_keep_the_mapping_alive(tmp_path):
+    path = tmp_path / "alive.safetensors"
+    save_file({"a": torch.arange(1000, dtype=torch.float32), "b": torch.arange(10)}, path)
+    kept = load_file(path)["a"]
+    view_of_view = kept[10:20]
+    gc.collect()
+    # Replacing the file (atomically) and collecting leaves the old mapping readable.
+    save_file({"a": torch.zeros(3)}, path)
+    gc.collect()
+    assert torch.equal(kept, torch.arange(1000, dtype=torch.float32))
+    assert torch.equal(view_of_view, torch.arange(10, 20, dtype=torch.float32))
+    del kept
+    gc.collect()
+    assert torch.equal(view_of_view, torch.arange(10, 20, dtype=torch.float32))
+
+
+def test_saving_over_the_file_the_tensors_are_mapped_from(tmp_path):
+    path = tmp_path / "same.safetensors"
+    save_file({"w": torch.arange(6, dtype=torch.float32)}, path)
+    loaded = load_file(path)
+    loaded["w"] *= 2
+    save_file(loaded, path)
+    assert torch.equal(load_file(path)["w"], torch.arange(6, dtype=torch.float32) * 2)
+
+
+def test_load_from_bytes_copies_into_writable_tensors():
+    data = save({"x": torch.arange(5, dtype=torch.int32)})
+    for source in (data, bytearray(data), memoryview(data)):
+        loaded = load(source)["x"]
+        loaded[0] = 99
+        assert torch.equal(load(data)["x"], torch.arange(5, dtype=torch.int32))
+    with pytest.raises(TypeError):
+        load("not bytes")
+    with pytest.raises(SafetensorError):
+        load(b"\x01")
+
+
+def test_files_cross_the_c_api_both_ways(tmp_path):
+    path = tmp_path / "c.safetensors"
+    tensors = {"w": torch.randn(3, 4), "i": torch.arange(5, dtype=torch.int64)}
+    save_file(tensors, path, metadata={"from": "python"})
+    stfile = ST.File.new_from_path(str(path))
+    assert stfile.get_n_tensors() == 2
+    assert stfile.get_metadata_value("from") == "python"
+    w = stfile.get_tensor("w")
+    assert w.get_dtype() == ST.DType.F32 and list(w.get_shape()) == [3, 4]
+    assert bytes(w.get_bytes().get_data()) == tensors["w"].numpy().tobytes()
+
+    made = ST.File.new()
+    made.set_tensor("c", ST.Tensor.new(ST.DType.I16, [2], GLib.Bytes.new(b"\x01\x00\xff\xff")))
+    made.set_metadata_value("from", "C")
+    made.save_to_path(str(tmp_path / "from_c.safetensors"), None)
+    loaded = load_file(tmp_path / "from_c.safetensors")
+    assert torch.equal(loaded["c"], torch.tensor([1, -1], dtype=torch.int16))
+
+
+class TiedModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(10, 4)
+        self.hidden = torch.nn.Linear(4, 4)
+        self.lm_head = torch.nn.Linear(4, 10, bias=False)
+        self.lm_head.weight = self.embed.weight
+
+
+def test_save_model_stores_tied_weights_once_and_load_model_restores_them(tmp_path):
+    path = tmp_path / "model.safetensors"
+    torch.manual_seed(0)
+    model = TiedModel()
+    with pytest.raises(RuntimeError, match="share memory"):
+        save_file(model.state_dict(), path)
+    save_model(model, path, metadata={"format": "pt"})
+    with safe_open(path, "pt") as f:
+        assert "embed.weight" in f.keys() and "lm_head.weight" not in f.keys()
+        assert f.metadata() == {"format": "pt", "lm_head.weight": "embed.weight"}
+
+    fresh = TiedModel()
+    assert not torch.equal(fresh.embed.weight, model.embed.weight)
+    missing, unexpected = load_model(fresh, path)
+    assert (missing, unexpected) == ([], [])
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[name], tensor), name
+    assert fresh.lm_head.weight.data_ptr() == fresh.embed.weight.data_ptr()
+
+
+def test_save_model_keeps_user_metadata_keys(tmp_path):
+    path = tmp_path / "model.safetensors"
+    save_model(TiedModel(), path, metadata={"lm_head.weight": "mine"})
+    with safe_open(path, "pt") as f:
+        assert f.metadata() == {"lm_head.weight": "mine"}
+
+
+def test_load_model_reports_missing_and_unexpected_names(tmp_path):
+    path = tmp_path / "partial.safetensors"
+    save_file({"hidden.weight": torch.zeros(4, 4), "extra": torch.zeros(1)}, path)
+    with pytest.raises(RuntimeError) as info:
+        load_model(TiedModel(), path)
+    message = str(info.value)
+    assert message.startswith("Error(s) in loading state_dict for TiedModel:")
+    assert 'Missing key(s) in state_dict: "embed.weight", "hidden.bias"' in message
+    assert 'Unexpected key(s) in state_dict: "extra"' in message
+    model = TiedModel()
+    missing, unexpected = load_model(model, path, strict=False)
+    assert missing == ["embed.weight", "hidden.bias"]
+    assert unexpected == ["extra"]
+    assert torch.equal(model.hidden.weight, torch.zeros(4, 4))
+
+
+def test_save_model_makes_tensors_contiguous_unless_told_not_to(tmp_path):
+    class Transposed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("t", torch.arange(6.0).reshape(2, 3).t())
+
+    path = tmp_path / "t.safetensors"
+    save_model(Transposed(), path)
+    assert torch.equal(load_file(path)["t"], torch.arange(6.0).reshape(2, 3).t())
+    with pytest.raises(ValueError, match="force_contiguous=True"):
+        save_model(Transposed(), path, force_contiguous=False)
+
+
+def test_save_model_refuses_aliases_when_no_name_covers_the_storage(tmp_path):
+    class Overlapping(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            base = torch.zeros(10)
+            self.register_buffer("a", base[:6])
+            self.register_buffer("b", base[4:])
+
+    with pytest.raises(RuntimeError, match="None is covering the entire storage"):
+        save_model(Overlapping(), tmp_path / "o.safetensors")
+
+
+def test_threads_load_and_save_concurrently(tmp_path):
+    errors = []
+
+    def work(index):
+        try:
+            tensors = {f"t{k}": torch.full((64, 64), float(index * 100 + k)) for k in range(20)}
+            path = tmp_path / f"thread{index}.safetensors"
+            for _ in range(5):
+                save_file(tensors, path)
+                loaded = load_file(path)
+                for name, tensor in tensors.items():
+                    assert torch.equal(loaded[name], tensor)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_sharded_save_and_load(tmp_path):
+    tensors = {f"layer{i}.weight": torch.full((256,), float(i)) for i in range(10)}   # 1 KiB each
+    path = tmp_path / "model.safetensors"
+    save_file(tensors, path, metadata={"format": "pt"}, max_shard_size=3000)
+    index_path = tmp_path / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    assert index["metadata"]["total_size"] in (10240, "10240")
+    shards = sorted(set(index["weight_map"].values()))
+    assert shards == [f"model-{k:05d}-of-00005.safetensors" for k in range(1, 6)]   # two per shard
+    assert not path.exists()
+    loaded = load_file(index_path)
+    assert set(loaded) == set(tensors)
+    for name, tensor in tensors.items():
+        assert torch.equal(loaded[name], tensor)
+
+    save_file(tensors, tmp_path / "small.safetensors", max_shard_size="5GB")
+    assert not (tmp_path / "small.safetensors.index.json").exists()
+    assert set(load_file(tmp_path / "small.safetensors")) == set(tensors)
+
+    with pytest.raises(ValueError):
+        save_file(tensors, tmp_path / "bad.safetensors", max_shard_size="five gigs")
+    with pytest.raises(ValueError):
+        save_file(tensors, tmp_path / "bad.safetensors", max_shard_size=0)
+
+
+def test_sharded_save_model_and_load_model(tmp_path):
+    torch.manual_seed(1)
+    model = TiedModel()
+    save_model(model, tmp_path / "model.safetensors", max_shard_size=100)
+    index_path = tmp_path / "model.safetensors.index.json"
+    assert index_path.exists()
+    fresh = TiedModel()
+    assert load_model(fresh, index_path) == ([], [])
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[name], tensor), name
+
+
+def test_module_exports_hugging_faces_names():
+    for name in ("load_file", "load", "save_file", "save", "load_model", "save_model", "safe_open",
+                 "SafetensorError"):
+        assert hasattr(st_torch, name), name
+    assert issubclass(SafetensorError, Exception)
