@@ -45,12 +45,15 @@ def touch_pages_np(array):
 
 
 def touch_pages_torch(tensor):
-    import torch
+    """The same page walk as touch_pages_np, through the tensor's zero-copy numpy view, so that every case
+    reads its pages with the same code."""
+    return touch_pages_np(tensor.numpy())
 
-    flat = tensor.reshape(-1).view(torch.uint8)
-    if flat.numel() == 0:
-        return 0
-    return int(flat[::PAGE].sum()) + int(flat[-1])
+
+def settle_writeback():
+    """Before a save (not timed): writes back earlier cases' dirty pages, so that no case pays for its
+    predecessor's writeback."""
+    os.sync()
 
 
 def out_path(scratch, workload, suffix):
@@ -117,6 +120,7 @@ def run(case, workload, scratch):
 
         tensors = workloads.make_torch(spec)
         dest = out_path(scratch, workload, ".st-torch.safetensors")
+        settle_writeback()
         with PeakRss() as rss:
             t0 = time.perf_counter()
             st_torch.save_file(tensors, dest)
@@ -127,6 +131,7 @@ def run(case, workload, scratch):
 
         arrays = workloads.make_numpy(spec)
         dest = out_path(scratch, workload, ".st-np.safetensors")
+        settle_writeback()
         with PeakRss() as rss:
             t0 = time.perf_counter()
             st_np.save_file(arrays, dest)
@@ -137,6 +142,7 @@ def run(case, workload, scratch):
 
         tensors = workloads.make_torch(spec)
         dest = out_path(scratch, workload, ".torch.pt")
+        settle_writeback()
         with PeakRss() as rss:
             t0 = time.perf_counter()
             torch.save(tensors, dest)
@@ -148,6 +154,7 @@ def run(case, workload, scratch):
         header = workloads.header_bytes(spec)
         order = workloads.data_order(spec)
         dest = out_path(scratch, workload, ".floor.safetensors")
+        settle_writeback()
         with PeakRss() as rss:
             t0 = time.perf_counter()
             with open(dest, "wb") as f:

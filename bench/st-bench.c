@@ -103,6 +103,14 @@ touch_pages (const guint8 *data,
   return sum + p[n - 1];
 }
 
+/* Before every save and write (not timed): writes back the dirty pages earlier cases left, so that no
+ * case pays for its predecessor's writeback. */
+static void
+settle_writeback (void)
+{
+  sync ();
+}
+
 static int
 fail (const char *what,
       const GError *error)
@@ -236,6 +244,7 @@ case_save (const char *src,
     return fail (src, error);
 
   unlink (dst);
+  settle_writeback ();
   peak_rss_start (&peak);
   t0 = now_seconds ();
   if (!st_file_save_to_path (file, dst, NULL, &error))
@@ -265,6 +274,7 @@ case_write (const char *src,
     return fail (src, error);
 
   unlink (dst);
+  settle_writeback ();
   peak_rss_start (&peak);
   t0 = now_seconds ();
   fd = open (dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
