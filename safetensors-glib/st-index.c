@@ -601,6 +601,15 @@ st_index_get_shard (STIndex     *self,
   shard = st_file_new_from_path (path, &local_error);
   if (shard == NULL)
     {
+      /* The loader names the path at the start of a format error; the shard's name says it here. */
+      g_autofree char *display = g_filename_display_name (path);
+      if (g_str_has_prefix (local_error->message, display) &&
+          g_str_has_prefix (local_error->message + strlen (display), ": "))
+        {
+          char *rest = g_strdup (local_error->message + strlen (display) + 2);
+          g_free (local_error->message);
+          local_error->message = rest;
+        }
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         explain_load_failure (path, &local_error);
       g_prefix_error (&local_error, "shard “%s”: ", shard_name);

@@ -1,0 +1,374 @@
+/* st-tool-edit.c: the metadata, shard and merge subcommands
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gio/gunixoutputstream.h>
+
+#include "st-tool.h"
+
+/* metadata */
+
+static void
+print_metadata (GHashTable *metadata,
+                gboolean    json)
+{
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      st_tool_json_add_metadata (builder, metadata);
+      g_autoptr(JsonNode) root = json_builder_get_root (builder);
+      st_tool_print_json (root);
+      return;
+    }
+  if (metadata == NULL || g_hash_table_size (metadata) == 0)
+    {
+      printf ("(no metadata)\n");
+      return;
+    }
+
+  g_autoptr(GPtrArray) sorted = st_tool_sorted_keys (metadata);
+  g_autoptr(StToolTable) table = st_tool_table_new (2, "KEY", "VALUE");
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const char *key = g_ptr_array_index (sorted, i);
+      g_autofree char *value = g_strescape (g_hash_table_lookup (metadata, key), "\"");
+      st_tool_table_add (table, key, value);
+    }
+  st_tool_table_print (table, stdout, "");
+}
+
+int
+st_tool_cmd_metadata (int    argc,
+                      char **argv)
+{
+  g_auto(GStrv) sets = NULL;
+  g_auto(GStrv) removes = NULL;
+  g_autofree char *output = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set KEY to VALUE (repeatable)", "KEY=VALUE" },
+    { "remove", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &removes, "Remove KEY (repeatable; before the --set)", "KEY" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to OUT instead of rewriting FILE in place", "OUT" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the metadata as a JSON object (null when there is none)", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("metadata"), entries);
+  if (!st_tool_parse_options (context, &argc, &argv))
+    return ST_TOOL_EXIT_USAGE;
+  if (argc != 2)
+    return st_tool_usage_error ("metadata", "expected one file");
+
+  gboolean editing = sets != NULL || removes != NULL;
+  if (!editing && output != NULL)
+    return st_tool_usage_error ("metadata", "--output needs a --set or a --remove");
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    {
+      const char *equals = strchr (sets[i], '=');
+      if (equals == NULL || equals == sets[i])
+        return st_tool_usage_error ("metadata", "--set takes KEY=VALUE with a non-empty KEY, not “%s”", sets[i]);
+      if (!g_utf8_validate (sets[i], -1, NULL))
+        return st_tool_usage_error ("metadata", "--set “%s” is not UTF-8", sets[i]);
+    }
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StToolSource) source = st_tool_source_open (argv[1], &error);
+  if (source == NULL)
+    {
+      st_tool_print_error (argv[1], error);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+
+  if (!editing)
+    {
+      print_metadata (st_tool_source_metadata (source), json);
+      return ST_TOOL_EXIT_OK;
+    }
+  if (source->index != NULL)
+    {
+      fprintf (stderr, "st-tool metadata: %s is a sharded checkpoint: rewrite the metadata of its shards one "
+               "by one, or merge it first\n", argv[1]);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+
+  for (guint i = 0; removes != NULL && removes[i] != NULL; i++)
+    {
+      if (st_file_get_metadata_value (source->file, removes[i]) == NULL)
+        fprintf (stderr, "st-tool metadata: %s has no metadata key “%s” to remove\n", argv[1], removes[i]);
+      st_file_set_metadata_value (source->file, removes[i], NULL);
+    }
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    {
+      g_autofree char *key = g_strdup (sets[i]);
+      char *value = strchr (key, '=');
+      *value++ = '\0';
+      st_file_set_metadata_value (source->file, key, value);
+    }
+
+  const char *target = output != NULL ? output : source->resolved;
+  if (!st_file_save_to_path (source->file, target, NULL, &error))
+    {
+      st_tool_print_error (target, error);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+  if (json)
+    print_metadata (st_file_get_metadata (source->file), TRUE);
+  return ST_TOOL_EXIT_OK;
+}
+
+/* A file or a checkpoint as one STFile (a checkpoint merged, zero-copy). */
+static STFile *
+open_as_file (const char  *path,
+              GError     **error)
+{
+  g_autoptr(StToolSource) source = st_tool_source_open (path, error);
+  if (source == NULL)
+    return NULL;
+  if (source->file != NULL)
+    return g_object_ref (source->file);
+  return st_index_merge (source->index, NULL, error);
+}
+
+/* shard */
+
+int
+st_tool_cmd_shard (int    argc,
+                   char **argv)
+{
+  g_autofree char *size_text = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *prefix = NULL;
+  const GOptionEntry entries[] = {
+    { "max-shard-size", 'm', 0, G_OPTION_ARG_STRING, &size_text,
+      "The largest amount of tensor data per shard: 5GB, 500MB, 2GiB, or bytes (required)", "SIZE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The directory to write into, made if needed (required)", "DIR" },
+    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &prefix, "The name of the files (default: model)", "PREFIX" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("shard"), entries);
+  if (!st_tool_parse_options (context, &argc, &argv))
+    return ST_TOOL_EXIT_USAGE;
+  if (argc != 2)
+    return st_tool_usage_error ("shard", "expected one file");
+  if (size_text == NULL)
+    return st_tool_usage_error ("shard", "--max-shard-size is required");
+  if (output == NULL)
+    return st_tool_usage_error ("shard", "--output is required");
+
+  g_autoptr(GError) error = NULL;
+  guint64 max_shard_size = 0;
+  if (!st_parse_size (size_text, &max_shard_size, &error))
+    return st_tool_usage_error ("shard", "%s", error->message);
+  if (max_shard_size == 0)
+    return st_tool_usage_error ("shard", "--max-shard-size must be at least one byte");
+
+  g_autoptr(STFile) file = open_as_file (argv[1], &error);
+  if (file == NULL)
+    {
+      st_tool_print_error (argv[1], error);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+
+  if (g_mkdir_with_parents (output, 0777) != 0)
+    {
+      int saved_errno = errno;
+      fprintf (stderr, "st-tool shard: cannot make the directory %s: %s\n", output, g_strerror (saved_errno));
+      return ST_TOOL_EXIT_FAILURE;
+    }
+
+  guint64 total = 0;
+  g_auto(GStrv) names = st_file_dup_names (file);
+  for (guint i = 0; names[i] != NULL; i++)
+    total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
+
+  const char *name = prefix != NULL ? prefix : "model";
+  g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing shards", total, TRUE);
+  gboolean ok = st_file_save_sharded (file, output, name, max_shard_size, NULL,
+                                      st_tool_progress_callback, progress, &error);
+  g_clear_pointer (&progress, st_tool_progress_free);
+  if (!ok)
+    {
+      st_tool_print_error (output, error);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+
+  /* Say what was written: the index (and its shards), or the one file. */
+  g_autofree char *index_name = g_strconcat (name, ".safetensors.index.json", NULL);
+  g_autofree char *index_path = g_build_filename (output, index_name, NULL);
+  if (g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autoptr(STIndex) index = st_index_new_from_path (index_path, &error);
+      if (index == NULL)
+        {
+          st_tool_print_error (index_path, error);
+          return ST_TOOL_EXIT_FAILURE;
+        }
+      g_auto(GStrv) shards = st_index_dup_shard_names (index);
+      printf ("%s\n", index_path);
+      for (guint i = 0; shards[i] != NULL; i++)
+        {
+          g_autofree char *path = g_build_filename (output, shards[i], NULL);
+          printf ("%s\n", path);
+        }
+    }
+  else
+    {
+      g_autofree char *single = g_strconcat (name, ".safetensors", NULL);
+      g_autofree char *path = g_build_filename (output, single, NULL);
+      printf ("%s\n", path);
+    }
+  return ST_TOOL_EXIT_OK;
+}
+
+/* merge: written through a stream that counts, for the progress bar, into a temporary file that is
+ * renamed over the target at the end (the same atomicity as st_file_save_to_path). */
+
+#define ST_TOOL_TYPE_COUNTING_STREAM (st_tool_counting_stream_get_type ())
+G_DECLARE_FINAL_TYPE (StToolCountingStream, st_tool_counting_stream, ST_TOOL, COUNTING_STREAM,
+                      GFilterOutputStream)
+
+struct _StToolCountingStream
+{
+  GFilterOutputStream parent_instance;
+  guint64             count;
+  StToolProgress     *progress;
+};
+
+G_DEFINE_FINAL_TYPE (StToolCountingStream, st_tool_counting_stream, G_TYPE_FILTER_OUTPUT_STREAM)
+
+static gssize
+st_tool_counting_stream_write (GOutputStream  *stream,
+                               const void     *buffer,
+                               gsize           count,
+                               GCancellable   *cancellable,
+                               GError        **error)
+{
+  StToolCountingStream *self = ST_TOOL_COUNTING_STREAM (stream);
+  GOutputStream *base = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
+  gssize written = g_output_stream_write (base, buffer, count, cancellable, error);
+  if (written > 0)
+    {
+      self->count += (guint64) written;
+      st_tool_progress_update (self->progress, self->count);
+    }
+  return written;
+}
+
+static void
+st_tool_counting_stream_class_init (StToolCountingStreamClass *klass)
+{
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = st_tool_counting_stream_write;
+}
+
+static void
+st_tool_counting_stream_init (StToolCountingStream *self)
+{
+}
+
+static gboolean
+save_with_progress (STFile      *file,
+                    const char  *path,
+                    GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *template = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  int fd = g_mkstemp_full (template, O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot make a temporary file in %s: %s", dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  guint64 total = 0;
+  g_auto(GStrv) names = st_file_dup_names (file);
+  for (guint i = 0; names[i] != NULL; i++)
+    total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
+
+  g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing", total, TRUE);
+  g_autoptr(GOutputStream) raw = g_unix_output_stream_new (fd, TRUE);
+  g_autoptr(GOutputStream) counting = g_object_new (ST_TOOL_TYPE_COUNTING_STREAM, "base-stream", raw, NULL);
+  ST_TOOL_COUNTING_STREAM (counting)->progress = progress;
+
+  gboolean ok = st_file_save_to_stream (file, counting, NULL, error) &&
+                g_output_stream_flush (counting, NULL, error);
+  if (ok && fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot write %s: %s", template,
+                   g_strerror (saved_errno));
+      ok = FALSE;
+    }
+  ok = g_output_stream_close (counting, NULL, ok ? error : NULL) && ok;
+  if (ok && g_rename (template, path) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot rename %s to %s: %s",
+                   template, path, g_strerror (saved_errno));
+      ok = FALSE;
+    }
+  if (!ok)
+    g_unlink (template);
+  return ok;
+}
+
+int
+st_tool_cmd_merge (int    argc,
+                   char **argv)
+{
+  g_autofree char *output = NULL;
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The file to write (required)", "FILE" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("merge"), entries);
+  if (!st_tool_parse_options (context, &argc, &argv))
+    return ST_TOOL_EXIT_USAGE;
+  if (argc != 2)
+    return st_tool_usage_error ("merge", "expected one index");
+  if (output == NULL)
+    return st_tool_usage_error ("merge", "--output is required");
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StToolSource) source = st_tool_source_open (argv[1], &error);
+  if (source == NULL)
+    {
+      st_tool_print_error (argv[1], error);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+  if (source->index == NULL)
+    {
+      fprintf (stderr, "st-tool merge: %s is a single safetensors file, not a sharded checkpoint\n", argv[1]);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+
+  /* Check the shards first (headers only), with progress, so that a bad checkpoint fails early. */
+  g_auto(GStrv) shards = st_index_dup_shard_names (source->index);
+  g_autoptr(StToolProgress) checking = st_tool_progress_new ("Opening shards", g_strv_length (shards), FALSE);
+  for (guint i = 0; shards[i] != NULL; i++)
+    {
+      if (!st_index_validate_shard (source->index, shards[i], NULL, &error))
+        {
+          g_clear_pointer (&checking, st_tool_progress_free);
+          st_tool_print_error (argv[1], error);
+          return ST_TOOL_EXIT_FAILURE;
+        }
+      st_tool_progress_update (checking, i + 1);
+    }
+  g_clear_pointer (&checking, st_tool_progress_free);
+
+  g_autoptr(STFile) merged = st_index_merge (source->index, NULL, &error);
+  if (merged == NULL || !save_with_progress (merged, output, &error))
+    {
+      st_tool_print_error (merged == NULL ? argv[1] : output, error);
+      return ST_TOOL_EXIT_FAILURE;
+    }
+  return ST_TOOL_EXIT_OK;
+}

@@ -1,0 +1,516 @@
+/* st-tool-util.c: opening files and indexes, formatting, tables, JSON, progress
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "st-tool.h"
+
+/* Sources */
+
+void
+st_tool_source_free (StToolSource *source)
+{
+  if (source == NULL)
+    return;
+  g_free (source->path);
+  g_free (source->resolved);
+  g_clear_object (&source->file);
+  g_clear_object (&source->index);
+  g_free (source);
+}
+
+gboolean
+st_tool_is_index_path (const char *path)
+{
+  return g_str_has_suffix (path, ".json");
+}
+
+/* The one file in @dir whose name ends with @suffix, or NULL (none, or several). */
+static char *
+find_single_with_suffix (const char *dir,
+                         const char *suffix)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  if (handle == NULL)
+    return NULL;
+  char *found = NULL;
+  const char *entry;
+  while ((entry = g_dir_read_name (handle)) != NULL)
+    {
+      if (!g_str_has_suffix (entry, suffix))
+        continue;
+      if (found != NULL)
+        {
+          g_free (found);
+          return NULL;
+        }
+      found = g_strdup (entry);
+    }
+  return found;
+}
+
+char *
+st_tool_resolve_path (const char  *path,
+                      GError     **error)
+{
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    return g_strdup (path);
+
+  static const char *const preferred[] = { "model.safetensors.index.json", "model.safetensors" };
+  for (gsize i = 0; i < G_N_ELEMENTS (preferred); i++)
+    {
+      g_autofree char *candidate = g_build_filename (path, preferred[i], NULL);
+      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&candidate);
+    }
+  static const char *const suffixes[] = { ".safetensors.index.json", ".safetensors" };
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *name = find_single_with_suffix (path, suffixes[i]);
+      if (name != NULL)
+        return g_build_filename (path, name, NULL);
+    }
+
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "a directory without a model.safetensors.index.json, a model.safetensors, or a single "
+                       "index or safetensors file");
+  return NULL;
+}
+
+const char *
+st_tool_sniff (const char *path)
+{
+  FILE *stream = fopen (path, "rb");
+  if (stream == NULL)
+    return NULL;
+  char head[512];
+  size_t n = fread (head, 1, sizeof head - 1, stream);
+  fclose (stream);
+  head[n] = '\0';
+
+  if (g_str_has_prefix (head, "version https://git-lfs.github.com/spec/"))
+    return "a Git LFS pointer file, not the data (fetch the data with “git lfs pull”)";
+
+  const char *p = head;
+  if (n >= 3 && memcmp (p, "\xef\xbb\xbf", 3) == 0)
+    p += 3;
+  while (*p != '\0' && g_ascii_isspace (*p))
+    p++;
+  if (g_ascii_strncasecmp (p, "<!DOCTYPE html", 14) == 0 || g_ascii_strncasecmp (p, "<html", 5) == 0)
+    return "an HTML page, not a safetensors file (a failed download, or a web page saved in its place)";
+  if (n >= 4 && memcmp (head, "PK\x03\x04", 4) == 0)
+    return "a ZIP archive (a PyTorch .bin or .pt checkpoint?), not a safetensors file";
+  if (n >= 4 && memcmp (head, "GGUF", 4) == 0)
+    return "a GGUF file, not a safetensors file";
+  if (*p == '{')
+    return "a JSON document, not a safetensors file";
+  return NULL;
+}
+
+/* Adds what the file really is, when it is recognisable, to an error about it. */
+static void
+explain_error (const char  *path,
+               GError     **error)
+{
+  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return;
+  const char *what = st_tool_sniff (path);
+  if (what != NULL && !st_tool_is_index_path (path))
+    {
+      /* What the parser says about such a file (a header length of 2336927755350992246) is noise. */
+      g_free ((*error)->message);
+      (*error)->message = g_strdup_printf ("it is %s", what);
+    }
+}
+
+StToolSource *
+st_tool_source_open (const char  *path,
+                     GError     **error)
+{
+  g_autoptr(StToolSource) source = g_new0 (StToolSource, 1);
+  source->path = g_strdup (path);
+  source->resolved = st_tool_resolve_path (path, error);
+  if (source->resolved == NULL)
+    return NULL;
+
+  g_autoptr(GError) local_error = NULL;
+  if (st_tool_is_index_path (source->resolved))
+    source->index = st_index_new_from_path (source->resolved, &local_error);
+  else
+    source->file = st_file_new_from_path (source->resolved, &local_error);
+
+  if (local_error != NULL)
+    {
+      explain_error (source->resolved, &local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return g_steal_pointer (&source);
+}
+
+static void
+add_entries (GArray     *entries,
+             STFile     *file,
+             const char *shard)
+{
+  g_auto(GStrv) names = st_file_dup_ordered_names (file);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      StToolEntry entry = { 0 };
+      STTensor *tensor = st_file_get_tensor (file, names[i]);
+      entry.tensor = tensor;
+      entry.shard = shard;
+      st_file_get_tensor_offsets (file, names[i], &entry.begin, &entry.end);
+      entry.name = g_intern_string (names[i]);  /* lives as long as the program: a CLI can afford it */
+      g_array_append_val (entries, entry);
+    }
+}
+
+GArray *
+st_tool_source_list (StToolSource  *source,
+                     GError       **error)
+{
+  g_autoptr(GArray) entries = g_array_new (FALSE, TRUE, sizeof (StToolEntry));
+  if (source->file != NULL)
+    {
+      add_entries (entries, source->file, NULL);
+      return g_steal_pointer (&entries);
+    }
+
+  g_auto(GStrv) shards = st_index_dup_shard_names (source->index);
+  for (guint i = 0; shards[i] != NULL; i++)
+    {
+      STFile *shard = st_index_get_shard (source->index, shards[i], error);
+      if (shard == NULL)
+        return NULL;
+      add_entries (entries, shard, g_intern_string (shards[i]));
+    }
+  return g_steal_pointer (&entries);
+}
+
+STTensor *
+st_tool_source_lookup (StToolSource  *source,
+                       const char    *name,
+                       GError       **error)
+{
+  if (source->index != NULL)
+    return st_index_lookup_tensor (source->index, name, error);
+
+  STTensor *tensor = st_file_get_tensor (source->file, name);
+  if (tensor == NULL)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND, "no tensor named “%s”", name);
+      return NULL;
+    }
+  return g_object_ref (tensor);
+}
+
+GHashTable *
+st_tool_source_metadata (StToolSource *source)
+{
+  if (source->index != NULL)
+    return st_index_get_metadata (source->index);
+  return st_file_get_metadata (source->file);
+}
+
+/* Formatting */
+
+char *
+st_tool_format_size (guint64 bytes)
+{
+  return g_format_size (bytes);
+}
+
+char *
+st_tool_format_count (guint64 n)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  gsize len = strlen (digits);
+  GString *out = g_string_sized_new (len + len / 3);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+st_tool_format_shape (STTensor *tensor)
+{
+  guint n_dims = 0;
+  const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+  GString *out = g_string_new ("[");
+  for (guint i = 0; i < n_dims; i++)
+    g_string_append_printf (out, "%s%" G_GINT64_FORMAT, i > 0 ? ", " : "", shape[i]);
+  g_string_append_c (out, ']');
+  return g_string_free (out, FALSE);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+GPtrArray *
+st_tool_sorted_keys (GHashTable *table)
+{
+  GPtrArray *keys = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, compare_strings);
+  return keys;
+}
+
+gboolean
+st_tool_stdout_is_terminal (void)
+{
+  return isatty (STDOUT_FILENO);
+}
+
+/* Tables */
+
+struct _StToolTable {
+  guint      n_columns;
+  GPtrArray *rows;   /* GStrv of n_columns; the first row holds the headers, if any */
+  gboolean  *right;
+};
+
+StToolTable *
+st_tool_table_new (guint n_columns,
+                   ...)
+{
+  StToolTable *table = g_new0 (StToolTable, 1);
+  table->n_columns = n_columns;
+  table->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  table->right = g_new0 (gboolean, n_columns);
+
+  va_list args;
+  va_start (args, n_columns);
+  char **header = g_new0 (char *, n_columns + 1);
+  for (guint i = 0; i < n_columns; i++)
+    {
+      const char *text = va_arg (args, const char *);
+      table->right[i] = text[0] == '>';
+      header[i] = g_strdup (table->right[i] ? text + 1 : text);
+    }
+  va_end (args);
+  g_ptr_array_add (table->rows, header);
+  return table;
+}
+
+StToolTable *
+st_tool_table_new_headless (guint n_columns)
+{
+  StToolTable *table = g_new0 (StToolTable, 1);
+  table->n_columns = n_columns;
+  table->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  table->right = g_new0 (gboolean, n_columns);
+  return table;
+}
+
+void
+st_tool_table_add (StToolTable *table,
+                   ...)
+{
+  va_list args;
+  va_start (args, table);
+  char **row = g_new0 (char *, table->n_columns + 1);
+  for (guint i = 0; i < table->n_columns; i++)
+    row[i] = g_strdup (va_arg (args, const char *));
+  va_end (args);
+  g_ptr_array_add (table->rows, row);
+}
+
+static gsize
+display_width (const char *text)
+{
+  return g_utf8_validate (text, -1, NULL) ? (gsize) g_utf8_strlen (text, -1) : strlen (text);
+}
+
+void
+st_tool_table_print (StToolTable *table,
+                     FILE        *out,
+                     const char  *indent)
+{
+  g_autofree gsize *widths = g_new0 (gsize, table->n_columns);
+  for (guint r = 0; r < table->rows->len; r++)
+    {
+      char **row = g_ptr_array_index (table->rows, r);
+      for (guint c = 0; c < table->n_columns; c++)
+        widths[c] = MAX (widths[c], display_width (row[c]));
+    }
+
+  for (guint r = 0; r < table->rows->len; r++)
+    {
+      char **row = g_ptr_array_index (table->rows, r);
+      g_autoptr(GString) line = g_string_new (indent);
+      for (guint c = 0; c < table->n_columns; c++)
+        {
+          gsize pad = widths[c] - display_width (row[c]);
+          gboolean last = c + 1 == table->n_columns;
+          if (c > 0)
+            g_string_append (line, "  ");
+          if (table->right[c])
+            {
+              for (gsize i = 0; i < pad; i++)
+                g_string_append_c (line, ' ');
+              g_string_append (line, row[c]);
+            }
+          else
+            {
+              g_string_append (line, row[c]);
+              if (!last)
+                for (gsize i = 0; i < pad; i++)
+                  g_string_append_c (line, ' ');
+            }
+        }
+      while (line->len > 0 && line->str[line->len - 1] == ' ')
+        g_string_truncate (line, line->len - 1);
+      fprintf (out, "%s\n", line->str);
+    }
+}
+
+void
+st_tool_table_free (StToolTable *table)
+{
+  if (table == NULL)
+    return;
+  g_ptr_array_unref (table->rows);
+  g_free (table->right);
+  g_free (table);
+}
+
+/* JSON */
+
+void
+st_tool_print_json (JsonNode *root)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, root);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+}
+
+void
+st_tool_json_add_shape (JsonBuilder *builder,
+                        STTensor    *tensor)
+{
+  guint n_dims = 0;
+  const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n_dims; i++)
+    json_builder_add_int_value (builder, shape[i]);
+  json_builder_end_array (builder);
+}
+
+void
+st_tool_json_add_metadata (JsonBuilder *builder,
+                           GHashTable  *metadata)
+{
+  if (metadata == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  g_autoptr(GPtrArray) keys = st_tool_sorted_keys (metadata);
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = g_ptr_array_index (keys, i);
+      json_builder_set_member_name (builder, key);
+      json_builder_add_string_value (builder, g_hash_table_lookup (metadata, key));
+    }
+  json_builder_end_object (builder);
+}
+
+/* Progress */
+
+struct _StToolProgress {
+  char    *label;
+  guint64  total;
+  gboolean bytes;
+  gboolean enabled;
+  gboolean drawn;
+  gint64   last_draw;
+};
+
+StToolProgress *
+st_tool_progress_new (const char *label,
+                      guint64     total,
+                      gboolean    bytes)
+{
+  StToolProgress *progress = g_new0 (StToolProgress, 1);
+  const char *term = g_getenv ("TERM");
+  progress->label = g_strdup (label);
+  progress->total = total;
+  progress->bytes = bytes;
+  progress->enabled = isatty (STDERR_FILENO) && g_strcmp0 (term, "dumb") != 0;
+  return progress;
+}
+
+void
+st_tool_progress_update (StToolProgress *progress,
+                         guint64         done)
+{
+  if (progress == NULL || !progress->enabled)
+    return;
+
+  /* At most twenty redraws a second, but always the last one. */
+  gint64 now = g_get_monotonic_time ();
+  if (progress->drawn && done < progress->total && now - progress->last_draw < G_USEC_PER_SEC / 20)
+    return;
+  progress->last_draw = now;
+  progress->drawn = TRUE;
+
+  const int width = 30;
+  double fraction = progress->total > 0 ? (double) done / (double) progress->total : 1.0;
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  int filled = (int) (fraction * width);
+  char bar[32];
+  for (int i = 0; i < width; i++)
+    bar[i] = i < filled ? '#' : '-';
+  bar[width] = '\0';
+
+  g_autofree char *done_text = progress->bytes ? g_format_size (done)
+                                               : g_strdup_printf ("%" G_GUINT64_FORMAT, done);
+  g_autofree char *total_text = progress->bytes ? g_format_size (progress->total)
+                                                : g_strdup_printf ("%" G_GUINT64_FORMAT, progress->total);
+  fprintf (stderr, "\r\033[K%s [%s] %3d%% %s/%s", progress->label, bar, (int) (fraction * 100.0),
+           done_text, total_text);
+  fflush (stderr);
+}
+
+void
+st_tool_progress_free (StToolProgress *progress)
+{
+  if (progress == NULL)
+    return;
+  if (progress->drawn)
+    {
+      fputs ("\r\033[K", stderr);
+      fflush (stderr);
+    }
+  g_free (progress->label);
+  g_free (progress);
+}
+
+void
+st_tool_progress_callback (guint64  done,
+                           guint64  total,
+                           gpointer user_data)
+{
+  st_tool_progress_update (user_data, done);
+}

@@ -1,0 +1,135 @@
+/* st-tool.h: what the st-tool subcommands share
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include <stdio.h>
+
+#include <json-glib/json-glib.h>
+#include <safetensors-glib/safetensors-glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses, as the man page documents them. */
+enum {
+  ST_TOOL_EXIT_OK = 0,
+  ST_TOOL_EXIT_FAILURE = 1,   /* a problem found (validate, diff) or an operation that failed */
+  ST_TOOL_EXIT_USAGE = 2,     /* a bad command line */
+  ST_TOOL_EXIT_TROUBLE = 2,   /* diff, as diff(1): a file that cannot be read */
+};
+
+/* A subcommand: parses its own arguments (argv[0] is the subcommand name) and returns an exit status. */
+typedef int (*StToolCommandFunc) (int argc, char **argv);
+
+typedef struct {
+  const char        *name;
+  const char        *parameters;   /* for the usage line, e.g. "FILE NAME" */
+  const char        *summary;      /* one line, for st-tool --help */
+  const char        *description;  /* a paragraph, for st-tool help CMD */
+  StToolCommandFunc  run;
+} StToolCommand;
+
+/* st-tool.c */
+const StToolCommand *st_tool_find_command (const char *name);
+GOptionContext *st_tool_option_context_new (const StToolCommand *command,
+                                            const GOptionEntry  *entries);
+/* Parses; on a bad command line prints the error and a hint, and returns FALSE. */
+gboolean st_tool_parse_options (GOptionContext  *context,
+                                int             *argc,
+                                char          ***argv);
+int st_tool_usage_error (const char *command,
+                         const char *format,
+                         ...) G_GNUC_PRINTF (2, 3);
+/* The message of @error without a leading "@path: ", which the library adds to format errors. */
+const char *st_tool_error_text (const char   *path,
+                                const GError *error);
+void st_tool_print_error (const char   *context,
+                          const GError *error);
+
+/* A file or a sharded checkpoint: what the reading subcommands accept. */
+typedef struct {
+  char    *path;        /* as given on the command line */
+  char    *resolved;    /* the file actually opened (a directory resolves to the model in it) */
+  STFile  *file;        /* a plain safetensors file, or NULL */
+  STIndex *index;       /* a sharded checkpoint, or NULL */
+} StToolSource;
+
+void st_tool_source_free (StToolSource *source);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StToolSource, st_tool_source_free)
+
+/* Whether @path names an index (by its name: *.json) rather than a safetensors file. */
+gboolean st_tool_is_index_path (const char *path);
+/* Resolves a directory to its model.safetensors.index.json or model.safetensors. */
+char *st_tool_resolve_path (const char  *path,
+                            GError     **error);
+/* Opens a file or an index (shards are not opened). */
+StToolSource *st_tool_source_open (const char  *path,
+                                   GError     **error);
+/* Every tensor, in order (shard by shard for an index), with the shard it lives in. */
+typedef struct {
+  const char *name;
+  STTensor   *tensor;   /* borrowed from the file or the shard */
+  const char *shard;    /* NULL for a plain file */
+  guint64     begin;
+  guint64     end;
+} StToolEntry;
+GArray *st_tool_source_list (StToolSource  *source,
+                             GError       **error);
+STTensor *st_tool_source_lookup (StToolSource  *source,
+                                 const char    *name,
+                                 GError       **error);
+GHashTable *st_tool_source_metadata (StToolSource *source);
+
+/* What a file that is not safetensors is, when it is recognisable: "a Git LFS pointer file ..." */
+const char *st_tool_sniff (const char *path);
+
+/* Formatting */
+char *st_tool_format_size (guint64 bytes);               /* "1.2 MB" */
+char *st_tool_format_count (guint64 n);                  /* "3,211,264" */
+char *st_tool_format_shape (STTensor *tensor);           /* "[2, 3]" */
+gboolean st_tool_stdout_is_terminal (void);
+GPtrArray *st_tool_sorted_keys (GHashTable *table);      /* borrowed keys, sorted by bytes */
+
+/* A table printed with aligned columns. */
+typedef struct _StToolTable StToolTable;
+StToolTable *st_tool_table_new (guint n_columns, ...);   /* headers; a header starting with '>' is right-aligned */
+StToolTable *st_tool_table_new_headless (guint n_columns);
+void st_tool_table_add (StToolTable *table, ...);        /* n_columns strings, copied */
+void st_tool_table_print (StToolTable *table, FILE *out, const char *indent);
+void st_tool_table_free (StToolTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StToolTable, st_tool_table_free)
+
+/* JSON output */
+void st_tool_print_json (JsonNode *root);
+void st_tool_json_add_shape (JsonBuilder *builder, STTensor *tensor);
+void st_tool_json_add_metadata (JsonBuilder *builder, GHashTable *metadata);
+
+/* A progress bar on stderr, drawn only when stderr is a terminal. */
+typedef struct _StToolProgress StToolProgress;
+StToolProgress *st_tool_progress_new (const char *label, guint64 total, gboolean bytes);
+void st_tool_progress_update (StToolProgress *progress, guint64 done);
+void st_tool_progress_free (StToolProgress *progress);   /* clears the line */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StToolProgress, st_tool_progress_free)
+void st_tool_progress_callback (guint64 done, guint64 total, gpointer user_data);
+
+/* Values (st-tool-values.c) */
+gboolean st_tool_dtype_is_numeric (STDType dtype);       /* has a real value per element (not C64) */
+gboolean st_tool_dtype_is_float (STDType dtype);
+/* Element @i of @data decoded to a real number; for C64, the real part. */
+long double st_tool_decode_real (STDType dtype, const guint8 *data, guint64 i);
+/* Element @i formatted for people and for JSON (NaN and infinities as strings there). */
+char *st_tool_format_value (STDType dtype, const guint8 *data, guint64 i);
+JsonNode *st_tool_value_to_json (STDType dtype, const guint8 *data, guint64 i);
+
+/* The subcommands */
+int st_tool_cmd_info (int argc, char **argv);
+int st_tool_cmd_list (int argc, char **argv);
+int st_tool_cmd_validate (int argc, char **argv);
+int st_tool_cmd_dump (int argc, char **argv);
+int st_tool_cmd_diff (int argc, char **argv);
+int st_tool_cmd_metadata (int argc, char **argv);
+int st_tool_cmd_shard (int argc, char **argv);
+int st_tool_cmd_merge (int argc, char **argv);
+
+G_END_DECLS
