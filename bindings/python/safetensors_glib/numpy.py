@@ -102,7 +102,10 @@ def _prepare(tensors, metadata):
     for name, array in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"tensor names must be str, not {type(name).__name__} ({name!r})")
-        if not isinstance(array, np.ndarray):
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
+            keep_alive.append(array)
+        elif not isinstance(array, np.ndarray):
             raise ValueError(f"Key `{name}` is invalid, expected np.ndarray but received {type(array)}")
         st_dtype = _ST_DTYPES.get(array.dtype.str)
         if st_dtype is None:

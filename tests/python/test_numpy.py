@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: Apache-2.0
+"""safetensors_glib.numpy: Hugging Face's safetensors.numpy API, zero-copy, on safetensors-glib."""
+
+import gc
+import pathlib
+
+import numpy as np
+import pytest
+
+import safetensors_glib.numpy as st_numpy
+from safetensors_glib import SafetensorError, safe_open
+from safetensors_glib.numpy import load, load_file, save, save_file
+
+NUMPY_DTYPES = [np.bool_, np.uint8, np.int8, np.int16, np.uint16, np.float16, np.int32, np.uint32,
+                np.float32, np.complex64, np.float64, np.int64, np.uint64]
+
+
+def sample(dtype, shape, seed=0):
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype.kind in "fc":
+        return np.asarray((rng.standard_normal(shape) * 100).astype(dtype))
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+@pytest.mark.parametrize("dtype", NUMPY_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_every_dtype_round_trips(dtype, tmp_path):
+    arrays = {"m": sample(dtype, (4, 3)), "s": sample(dtype, ()), "e": sample(dtype, (2, 0))}
+    save_file(arrays, tmp_path / "a.safetensors")
+    for loaded in (load_file(tmp_path / "a.safetensors"), load(save(arrays))):
+        assert set(loaded) == set(arrays)
+        for name, array in arrays.items():
+            assert loaded[name].dtype == array.dtype
+            assert loaded[name].shape == array.shape
+            np.testing.assert_array_equal(loaded[name], array)
+
+
+def test_big_endian_and_strided_arrays_are_stored_little_endian_and_packed():
+    values = np.arange(12, dtype=">i4").reshape(3, 4)
+    loaded = load(save({"be": values, "strided": np.arange(20.0)[::2], "fortran": np.asfortranarray(values)}))
+    assert loaded["be"].dtype == np.dtype("<i4")
+    np.testing.assert_array_equal(loaded["be"], values)
+    np.testing.assert_array_equal(loaded["strided"], np.arange(20.0)[::2])
+    np.testing.assert_array_equal(loaded["fortran"], values)
+
+
+def test_loaded_arrays_are_writable_views_that_keep_the_file_alive(tmp_path):
+    path = tmp_path / "v.safetensors"
+    save_file({"a": np.arange(100, dtype=np.float32), "b": np.ones(3)}, path)
+    before = path.read_bytes()
+    loaded = load_file(path)
+    a = loaded["a"]
+    assert a.flags.writeable and not a.flags.owndata
+    a[:] = -1
+    assert path.read_bytes() == before
+    del loaded
+    gc.collect()
+    save_file({"other": np.zeros(1)}, path)
+    gc.collect()
+    assert (a == -1).all()
+
+
+def test_numpy_scalars_are_saved_as_rank_0_tensors():
+    loaded = load(save({"f": np.float32(1.5), "i": np.int64(-3)}))
+    assert loaded["f"].shape == () and loaded["f"].dtype == np.float32 and loaded["f"] == 1.5
+    assert loaded["i"].shape == () and loaded["i"] == -3
+
+
+def test_errors(tmp_path):
+    with pytest.raises(ValueError, match="Expected a dict"):
+        save([np.zeros(1)])
+    with pytest.raises(ValueError, match="expected np.ndarray"):
+        save({"x": [1.0]})
+    with pytest.raises(ValueError, match="float128|longdouble|object"):
+        save({"x": np.array([object()])})
+    with pytest.raises(FileNotFoundError):
+        load_file(tmp_path / "missing.safetensors")
+    with pytest.raises(SafetensorError):
+        load(b"\x00" * 8)
+    assert st_numpy.SafetensorError is SafetensorError
+
+
+def test_dtypes_numpy_lacks_raise_a_clear_error():
+    import torch
+    import safetensors_glib.torch as st_torch
+
+    data = st_torch.save({"h": torch.ones(2, dtype=torch.bfloat16)})
+    with pytest.raises(SafetensorError, match="BF16"):
+        load(data)
+
+
+def test_pathlike_and_metadata(tmp_path):
+    path = pathlib.Path(tmp_path, "m.safetensors")
+    save_file({"x": np.arange(3)}, path, metadata={"format": "np"})
+    with safe_open(path, framework="np") as f:
+        assert f.metadata() == {"format": "np"}
+        np.testing.assert_array_equal(f.get_tensor("x"), np.arange(3))
+
+
+def test_sharded(tmp_path):
+    arrays = {f"a{i}": np.full(100, i, dtype=np.int64) for i in range(6)}
+    save_file(arrays, tmp_path / "np.safetensors", max_shard_size=1700)
+    loaded = load_file(tmp_path / "np.safetensors.index.json")
+    assert set(loaded) == set(arrays)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(loaded[name], array)

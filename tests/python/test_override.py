@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The PyGObject override gi/overrides/ST.py: arrays sharing tensor memory, a dict-like ST.File,
+os.PathLike paths."""
+
+import gc
+import pathlib
+
+import numpy as np
+import pytest
+import torch
+
+from gi.repository import GLib, ST
+
+
+@pytest.fixture
+def stfile(tmp_path):
+    made = ST.File.new()
+    made["f"] = ST.Tensor.new(ST.DType.F32, [2, 2], GLib.Bytes.new(np.arange(4, dtype="<f4").tobytes()))
+    made["h"] = ST.Tensor.new(ST.DType.BF16, [2], GLib.Bytes.new(b"\x80\x3f\x00\x40"))
+    made["e"] = ST.Tensor.new(ST.DType.I64, [0, 3], GLib.Bytes.new(b""))
+    path = pathlib.Path(tmp_path, "o.safetensors")
+    made.save_to_path(path)
+    return ST.File.new_from_path(path)
+
+
+def test_the_override_is_the_one_loaded():
+    assert ST.File.__module__ == "gi.overrides.ST"
+    assert ST.Tensor.__module__ == "gi.overrides.ST"
+
+
+def test_numpy_asarray_shares_the_tensor_memory(stfile):
+    tensor = stfile["f"]
+    array = np.asarray(tensor)
+    assert array.dtype == np.float32 and array.shape == (2, 2)
+    assert array.ctypes.data == tensor.get_data_address()
+    np.testing.assert_array_equal(array, [[0, 1], [2, 3]])
+    array[0, 0] = 7
+    assert tensor.numpy()[0, 0] == 7
+    assert np.asarray(stfile["e"]).shape == (0, 3)
+    with pytest.raises(TypeError, match="BF16"):
+        np.asarray(stfile["h"])
+
+
+def test_numpy_and_torch_methods(stfile):
+    f = stfile["f"].numpy()
+    assert f.ctypes.data == stfile["f"].get_data_address()
+    t = stfile["f"].torch()
+    assert t.data_ptr() == stfile["f"].get_data_address()
+    assert torch.equal(stfile["h"].torch(), torch.tensor([1.0, 2.0], dtype=torch.bfloat16))
+    assert stfile["e"].torch().shape == (0, 3)
+    assert stfile["h"].dtype_name == "BF16" and stfile["f"].shape == (2, 2)
+
+
+def test_arrays_keep_the_tensor_and_file_alive(tmp_path):
+    path = tmp_path / "k.safetensors"
+    made = ST.File.new()
+    made["x"] = ST.Tensor.new(ST.DType.I32, [3], GLib.Bytes.new(np.array([5, 6, 7], "<i4").tobytes()))
+    made.save_to_path(path)
+    loaded = ST.File.new_from_path(path)
+    array = loaded["x"].numpy()
+    tensor = loaded["x"].torch()
+    via_interface = np.asarray(loaded["x"])
+    del loaded, made
+    gc.collect()
+    path.unlink()
+    gc.collect()
+    assert array.tolist() == [5, 6, 7]
+    assert tensor.tolist() == [5, 6, 7]
+    assert via_interface.tolist() == [5, 6, 7]
+
+
+def test_file_is_a_mapping(stfile):
+    assert len(stfile) == 3
+    assert "f" in stfile and "nope" not in stfile and 3 not in stfile
+    assert list(stfile) == ["e", "f", "h"]
+    assert stfile.keys() == ["e", "f", "h"]
+    assert [name for name, _ in stfile.items()] == ["e", "f", "h"]
+    assert len(stfile.values()) == 3
+    assert stfile.get("nope") is None and stfile.get("nope", 1) == 1
+    with pytest.raises(KeyError):
+        stfile["nope"]
+    del stfile["e"]
+    assert "e" not in stfile
+    with pytest.raises(KeyError):
+        del stfile["e"]
+    empty = ST.File.new()
+    assert len(empty) == 0 and bool(empty)
+
+
+def test_paths_may_be_pathlike(tmp_path, stfile):
+    path = pathlib.Path(tmp_path) / "copy.safetensors"
+    stfile.save_to_path(path)
+    again = ST.File.new_from_path(path)
+    assert again.keys() == stfile.keys()
+    with pytest.raises(GLib.Error):
+        ST.File.new_from_path(pathlib.Path(tmp_path) / "missing")
