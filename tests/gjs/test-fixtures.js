@@ -76,6 +76,12 @@ for (const [name, entry] of Object.entries(manifest.valid)) {
             const canonical = readBytes(entry.canonical);
             const file = ST.File.new_from_path(fixture(entry.file));
             assert(bytesEqual(file.save_to_bytes(), canonical), 'save_to_bytes');
+            // In a canonical file every tensor is aligned to its element size: views need no copy.
+            const canonicalFile = ST.File.new_from_bytes(canonical);
+            for (const [tname, tensor] of Safetensors.tensors(canonicalFile)) {
+                if (Safetensors.typedArrayClass(tensor.get_dtype()))
+                    assertEqual(Safetensors.typedArray(tensor).byteLength, tensor.get_n_bytes(), `view of ${tname}`);
+            }
             const out = Gio.MemoryOutputStream.new_resizable();
             await Safetensors.saveStreamAsync(file, out);
             out.close(null);

@@ -604,7 +604,16 @@ void test_sharded () {
     try {
         var model = make_model ();
         // Shards of at most 30 bytes: each F32/I64 tensor (24 bytes) gets a shard of its own.
-        assert_true (model.save_sharded (dir, "model", 30));
+        uint64 last_done = 0, last_total = 1;
+        int calls = 0;
+        assert_true (model.save_sharded (dir, "model", 30, null, (done, total) => {
+            assert_true (done <= total);
+            last_done = done;
+            last_total = total;
+            calls++;
+        }));
+        assert_cmpint (calls, CompareOperator.GT, 0);
+        assert_true (last_done == last_total);
         var index = new ST.Index.from_path (Path.build_filename (dir, "model.safetensors.index.json"));
         assert_cmpuint (index.get_n_tensors (), CompareOperator.EQ, 3);
         assert_true (index.contains ("embed.weight"));
@@ -620,6 +629,8 @@ void test_sharded () {
         uint64 bytes;
         assert_true (ST.parse_size ("1.5 KiB", out bytes));
         assert_true (bytes == 1536);
+        assert_true (ST.parse_size ("5GB", out bytes));
+        assert_true (bytes == 5000000000);
         foreach (unowned string shard in shards)
             FileUtils.unlink (Path.build_filename (dir, shard));
         FileUtils.unlink (Path.build_filename (dir, "model.safetensors.index.json"));
@@ -627,6 +638,14 @@ void test_sharded () {
         error ("%s", e.message);
     }
     remove_dir (dir);
+    try {
+        uint64 bytes;
+        ST.parse_size ("lots", out bytes);
+        assert_not_reached ();
+    } catch (IOError.INVALID_ARGUMENT e) {
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
 }
 
 int main (string[] args) {

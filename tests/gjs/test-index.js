@@ -1,0 +1,66 @@
+// test-index.js: sharded checkpoints (ST.Index, ST.File.save_sharded, ST.parse_size) through GJS
+//
+// SPDX-License-Identifier: Apache-2.0
+
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import ST from 'gi://ST?version=1.0';
+import {test, run, assert, assertEqual, assertArrayEqual, assertGError, tempDir} from './harness.js';
+
+const Safetensors = await import(`file://${GLib.getenv('ST_GJS_MODULE_DIR')}/safetensors.js`);
+
+function makeModel() {
+    const file = new ST.File();
+    file.set_tensor('a.weight', Safetensors.tensorFromTypedArray(new Float32Array(8).fill(1.5), [2, 4]));
+    file.set_tensor('b.weight', Safetensors.tensorFromTypedArray(new Float32Array(8).fill(-2), [8]));
+    file.set_tensor('c.bias', Safetensors.tensorFromTypedArray(new Int16Array([1, 2, 3, 4])));
+    return file;
+}
+
+test('save_sharded writes shards and an index that ST.Index reads back', () => {
+    const dir = tempDir();
+    const progress = [];
+    assert(makeModel().save_sharded(dir, 'model', 40, null, (done, total) => progress.push([done, total])),
+        'save_sharded');
+    assert(progress.length > 0, 'the progress callback was called');
+    const [lastDone, lastTotal] = progress[progress.length - 1];
+    assertEqual(lastDone, lastTotal, 'progress ends complete');
+
+    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']));
+    assertEqual(index.get_directory(), dir, 'directory');
+    assertEqual(index.get_n_tensors(), 3, 'n_tensors');
+    assertArrayEqual(index.dup_names(), ['a.weight', 'b.weight', 'c.bias'], 'names');
+    assert(index.contains('c.bias') && !index.contains('d'), 'contains');
+    assertEqual(index.get_total_size(), 32 + 32 + 8, 'total_size');
+    assertEqual(index.get_metadata()['total_size'], '72', 'metadata total_size');
+    const shards = index.dup_shard_names();
+    assert(shards.length >= 2, `several shards: ${shards}`);
+    assertEqual(index.get_shard_name('d'), null, 'no shard for an unknown tensor');
+    for (const shard of shards) {
+        assert(index.validate_shard(shard, null), `validate_shard ${shard}`);
+        const file = index.get_shard(shard);
+        assertArrayEqual(file.dup_names(), index.dup_shard_tensor_names(shard), `tensors of ${shard}`);
+    }
+    assert(index.validate(null), 'validate');
+    assertArrayEqual(Safetensors.typedArray(index.lookup_tensor('b.weight')), new Float32Array(8).fill(-2),
+        'lookup_tensor');
+    assertGError(() => index.lookup_tensor('d'), ST.Error, ST.Error.NOT_FOUND, 'unknown tensor');
+    const merged = index.merge(null);
+    assertArrayEqual(merged.dup_names(), ['a.weight', 'b.weight', 'c.bias'], 'merged');
+    assert(merged.get_tensor('c.bias').equal(makeModel().get_tensor('c.bias')), 'merged values');
+});
+
+test('parse_size reads decimal and binary units', () => {
+    const parse = text => {
+        const result = ST.parse_size(text);
+        return Array.isArray(result) ? result[result.length - 1] : result;
+    };
+    assertEqual(parse('1024'), 1024, 'plain bytes');
+    assertEqual(parse('5GB'), 5e9, 'GB');
+    assertEqual(parse('500MB'), 5e8, 'MB');
+    assertEqual(parse('1.5 GiB'), 1.5 * 2 ** 30, 'GiB');
+    assertGError(() => ST.parse_size('lots'), Gio.IOErrorEnum, Gio.IOErrorEnum.INVALID_ARGUMENT,
+        'not a size');
+});
+
+await run();
