@@ -75,6 +75,10 @@ struct _STIndex
 
 G_DEFINE_FINAL_TYPE (STIndex, st_index, G_TYPE_OBJECT)
 
+/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
+ * a hostile index can make the parser take. */
+#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
+
 /* The index file of transformers' convention names the metadata key this way. */
 #define TOTAL_SIZE_KEY "total_size"
 
@@ -306,7 +310,8 @@ load_weight_map (STIndex     *self,
  * tensor name to the file name of its shard.
  *
  * Returns: (transfer full): the index, or %NULL with @error set: in the
- *   `G_IO_ERROR` domain when the file cannot be read, %ST_ERROR_INVALID_HEADER
+ *   `G_IO_ERROR` domain when the file cannot be read,
+ *   %ST_ERROR_HEADER_TOO_LARGE when it is over 256 MiB, %ST_ERROR_INVALID_HEADER
  *   when it is not a JSON object with a "weight_map" object of strings,
  *   %ST_ERROR_INVALID_METADATA for a bad "metadata" object and
  *   %ST_ERROR_INVALID_NAME for a shard name that is not a plain file name
@@ -319,9 +324,22 @@ st_index_new_from_path (const char  *index_path,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_autofree char *display_name = g_filename_display_name (index_path);
+  g_autoptr(GFile) file = g_file_new_for_path (index_path);
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, error);
+  if (info == NULL)
+    return NULL;
+  if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,
+                   "%s: the index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
+                   display_name, (guint64) g_file_info_get_size (info), (guint64) ST_MAX_INDEX_SIZE);
+      return NULL;
+    }
+
   g_autofree char *contents = NULL;
   gsize length = 0;
-  if (!g_file_get_contents (index_path, &contents, &length, error))
+  if (!g_file_load_contents (file, NULL, &contents, &length, NULL, error))
     return NULL;
 
   if (!g_utf8_validate_len (contents, length, NULL))
