@@ -1,8 +1,9 @@
 """One Python benchmark case, run in a fresh process by bench/run.
 
-Usage: pycase.py CASE WORKLOAD SCRATCH_DIR
+Usage: pycase.py CASE[,CASE...] WORKLOAD SCRATCH_DIR
 
-Prints one JSON object: {"seconds": time of the measured operation only (imports and preparing the
+Prints one JSON object per case (several cases in one process only in bench/run --quick, which checks that
+they run and measures nothing): {"case": CASE, "seconds": time of the measured operation only (imports and preparing the
 tensors to save are not counted), "rss_growth_kib": peak RSS during the operation minus RSS before it,
 "bytes": bytes the operation reads or writes}.
 
@@ -166,7 +167,7 @@ def run(case, workload, scratch):
     else:
         raise SystemExit(f"unknown case {case!r}")
 
-    return {"seconds": t1 - t0, "rss_growth_kib": rss.growth_kib, "bytes": nbytes}
+    return {"case": case, "seconds": t1 - t0, "rss_growth_kib": rss.growth_kib, "bytes": nbytes}
 
 
 def check_written(dest, reference_size):
@@ -182,8 +183,8 @@ def main(argv):
     if len(argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
-    result = run(argv[1], argv[2], argv[3])
-    print(json.dumps(result))
+    for case in argv[1].split(","):
+        print(json.dumps(run(case, argv[2], argv[3])), flush=True)
     return 0
 
 

@@ -58,8 +58,8 @@ def many_spec(n):
 def workload_specs(quick):
     return {
         "gpt2": gpt2_spec(**(GPT2_QUICK if quick else GPT2_FULL)),
-        "lora": lora_spec(1000),
-        "many": many_spec(20000),
+        "lora": lora_spec(200 if quick else 1000),
+        "many": many_spec(2000 if quick else 20000),
     }
 
 
