@@ -5,6 +5,7 @@
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import ST from 'gi://ST?version=1.0';
+import System from 'system';
 import {
     test, run, assert, assertEqual, assertArrayEqual, assertGError, assertRejects, tempDir,
 } from './harness.js';
@@ -145,6 +146,16 @@ test('writing into a tensor loaded from a path does not change the file', () => 
     Safetensors.typedArray(file.get_tensor('embed.weight'))[0] = 42;
     assertEqual(Safetensors.typedArray(file.get_tensor('embed.weight'))[0], 42, 'visible in memory');
     assert(bytesEqual(GLib.file_get_contents(path)[1], before), 'the file is unchanged');
+});
+
+test('a typed array keeps the mapping alive after the file and tensor are gone', () => {
+    const path = GLib.build_filenamev([tempDir(), 'alive.safetensors']);
+    makeModel().save_to_path(path, null);
+    const view = (() => Safetensors.typedArray(ST.File.new_from_path(path).get_tensor('embed.weight')))();
+    System.gc();
+    GLib.unlink(path);
+    System.gc();
+    assertArrayEqual(view, [0, 0.5, 1, 1.5, 2, 2.5], 'values still readable');
 });
 
 test('saving over the very file the tensors are mapped from', () => {
