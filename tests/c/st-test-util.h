@@ -6,10 +6,42 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <safetensors-glib/safetensors-glib.h>
+
+/* g_test_message for text that may hold anything (error messages naming hostile names): one valid UTF-8 line
+ * with control characters escaped, so that the TAP stream stays TAP. */
+static inline void st_test_note (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static inline void
+st_test_note (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *raw = NULL;
+  g_autofree char *valid = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  va_start (args, format);
+  raw = g_strdup_vprintf (format, args);
+  va_end (args);
+  valid = g_utf8_make_valid (raw, -1);
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      if ((guchar) *p < 0x20 || *p == 0x7f)
+        g_string_append_printf (out, "\\x%02x", (guchar) *p);
+      else
+        g_string_append_c (out, *p);
+      if (out->len > 400)
+        {
+          g_string_append (out, "...");
+          break;
+        }
+    }
+  g_test_message ("%s", out->str);
+}
 
 /* The largest header length a reader accepts (design.md). */
 #define ST_TEST_MAX_HEADER G_GUINT64_CONSTANT (100000000)
@@ -164,7 +196,7 @@ st_test_assert_files_equal (STFile *a, STFile *b)
 #define st_test_assert_st_error(error, code)                                   \
   G_STMT_START {                                                                \
     g_assert_error ((error), ST_ERROR, (gint) (code));                                 \
-    g_test_message ("expected error: %s", (error)->message);                    \
+    st_test_note ("expected error: %s", (error)->message);                      \
   } G_STMT_END
 
 /* A fresh scratch directory, removed by st_test_rm_rf. */
@@ -378,7 +410,7 @@ st_test_report_difference (GBytes *a, GBytes *b)
     return;
   wa = st_test_escape_window (pa, la, i);
   wb = st_test_escape_window (pb, lb, i);
-  g_test_message ("bytes differ at offset %" G_GSIZE_FORMAT " (lengths %" G_GSIZE_FORMAT " and %"
+  st_test_note ("bytes differ at offset %" G_GSIZE_FORMAT " (lengths %" G_GSIZE_FORMAT " and %"
                   G_GSIZE_FORMAT "): got \"%s\", expected \"%s\"", i, la, lb, wa, wb);
 }
 

@@ -401,7 +401,7 @@ test_file_load_sources (void)
       g_auto(GStrv) ordered = NULL;
       guint64 prev_end = 0;
 
-      g_test_message ("loading from %s", source_names[source]);
+      st_test_note ("loading from %s", source_names[source]);
       g_assert_no_error (error);
       g_assert_nonnull (file);
       st_test_assert_files_equal (file, original);
@@ -432,9 +432,10 @@ test_file_load_sources (void)
                            (const guint8 *) g_bytes_get_data (contents, NULL) + 8 + header_len + begin);
         }
       g_assert_cmpuint (prev_end, ==, data_size);
-      /* the writer puts wider dtypes first: I64 (8 bytes) is the first, BOOL and F4 the last */
+      /* the writer puts dtypes in reverse enumeration order: I64 first, then ... F4, and BOOL last */
       g_assert_cmpstr (ordered[0], ==, "step");
-      g_assert_cmpstr (ordered[5], ==, "packed");
+      g_assert_cmpstr (ordered[4], ==, "packed");
+      g_assert_cmpstr (ordered[5], ==, "flags");
 
       {
         guint64 b = 7, e = 7;
@@ -528,7 +529,7 @@ test_file_load_missing (void)
   file = st_file_new_from_path (dir, &error);
   g_assert_null (file);
   g_assert_nonnull (error);
-  g_test_message ("directory: %s", error->message);
+  st_test_note ("directory: %s", error->message);
   g_clear_error (&error);
 
   st_test_rm_rf (dir);
@@ -548,7 +549,7 @@ test_file_load_zero_length (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(STFile) file = load_from (source, path, empty, &error);
 
-      g_test_message ("loading from %s", source_names[source]);
+      st_test_note ("loading from %s", source_names[source]);
       g_assert_null (file);
       st_test_assert_st_error (error, ST_ERROR_HEADER_TOO_SMALL);
     }
@@ -576,7 +577,7 @@ test_file_load_trailing_bytes (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(STFile) file = load_from (source, path, with_trailer, &error);
 
-      g_test_message ("loading from %s", source_names[source]);
+      st_test_note ("loading from %s", source_names[source]);
       g_assert_null (file);
       st_test_assert_st_error (error, ST_ERROR_INCOMPLETE_BUFFER);
     }
@@ -599,7 +600,7 @@ test_file_load_truncated (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(STFile) file = load_from (source, path, truncated, &error);
 
-      g_test_message ("loading from %s", source_names[source]);
+      st_test_note ("loading from %s", source_names[source]);
       g_assert_null (file);
       st_test_assert_st_error (error, ST_ERROR_INCOMPLETE_BUFFER);
     }
@@ -746,14 +747,14 @@ test_file_stream_hostile_claims (void)
       g_assert_null (file);
       g_assert_nonnull (error);
       g_assert_true (error->domain == ST_ERROR);
-      g_test_message ("memory stream: %s", error->message);
+      st_test_note ("memory stream: %s", error->message);
       g_clear_error (&error);
 
       file2 = st_file_new_from_stream (trickle, NULL, &error);
       g_assert_null (file2);
       g_assert_nonnull (error);
       g_assert_true (error->domain == ST_ERROR);
-      g_test_message ("trickle stream: %s", error->message);
+      st_test_note ("trickle stream: %s", error->message);
       g_clear_error (&error);
 
       /* and from bytes */
@@ -1015,7 +1016,7 @@ test_file_save_read_only_dir (void)
         }
       g_assert_false (st_file_save_to_path (file, path, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
-      g_test_message ("expected error: %s", error->message);
+      st_test_note ("expected error: %s", error->message);
       g_clear_error (&error);
       g_assert_false (st_file_save_to_path (file, fresh, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
@@ -1063,7 +1064,7 @@ test_file_save_write_error (void)
       g_assert_false (st_file_save_to_path (file, path, NULL, &error));
       g_assert_nonnull (error);
       g_assert_true (error->domain == G_IO_ERROR);
-      g_test_message ("expected error: %s", error->message);
+      st_test_note ("expected error: %s", error->message);
       assert_file_contents (path, before);
       assert_dir_entries (dir, entries);
       return;
@@ -1093,7 +1094,7 @@ test_file_save_stream_error (void)
   g_assert_false (st_file_save_to_stream (file, stream, NULL, &error));
   g_assert_nonnull (error);
   g_assert_true (error->domain == G_IO_ERROR);
-  g_test_message ("expected error: %s", error->message);
+  st_test_note ("expected error: %s", error->message);
 }
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -1329,7 +1330,7 @@ test_file_async_cancel_midway (void)
     {
       g_autoptr(STFile) reloaded = st_file_new_from_path (path, &error);
 
-      g_test_message ("the save finished before the cancellation");
+      st_test_note ("the save finished before the cancellation");
       g_assert_no_error (error);
       st_test_assert_files_equal (reloaded, file);
     }

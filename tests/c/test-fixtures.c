@@ -188,7 +188,7 @@ test_valid (gconstpointer data)
       g_autoptr(GError) error = NULL;
       g_autoptr(STFile) file = load_from (source, path, contents, &error);
 
-      g_test_message ("%s from %s", path, source_names[source]);
+      st_test_note ("%s from %s", path, source_names[source]);
       g_assert_no_error (error);
       g_assert_nonnull (file);
       check_tensors (file, json_object_get_object_member (entry, "tensors"));
@@ -255,7 +255,7 @@ test_invalid (gconstpointer data)
 
   g_assert_cmpstr (json_object_get_string_member (entry, "expect"), ==, "error");
   if (expected == NULL)
-    g_test_message ("%s: no expected code listed, checking the domain only", name);
+    st_test_note ("%s: no expected code listed, checking the domain only", name);
 
   for (Source source = 0; source < N_SOURCES; source++)
     {
@@ -264,7 +264,7 @@ test_invalid (gconstpointer data)
 
       g_assert_null (file);
       g_assert_nonnull (error);
-      g_test_message ("%s from %s: %s (code %d)", name, source_names[source], error->message, error->code);
+      st_test_note ("%s from %s: %s (code %d)", name, source_names[source], error->message, error->code);
       g_assert_cmpstr (g_quark_to_string (error->domain), ==, g_quark_to_string (ST_ERROR));
       g_assert_cmpstr (error->message, !=, "");
 
@@ -327,7 +327,7 @@ test_coverage (gconstpointer data)
 
           if (!g_hash_table_contains (referenced, relative))
             {
-              g_test_message ("fixture %s has no entry in manifest.json", relative);
+              st_test_note ("fixture %s has no entry in manifest.json", relative);
               unlisted++;
             }
           g_hash_table_add (seen, relative);

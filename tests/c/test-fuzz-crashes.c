@@ -15,7 +15,7 @@ test_replay (gconstpointer data)
   const char *path = data;
   g_autoptr(GBytes) contents = st_test_read_file (path);
 
-  g_test_message ("replaying %s (%" G_GSIZE_FORMAT " bytes)", path, g_bytes_get_size (contents));
+  st_test_note ("replaying %s (%" G_GSIZE_FORMAT " bytes)", path, g_bytes_get_size (contents));
   st_fuzz_load_one_input (g_bytes_get_data (contents, NULL), g_bytes_get_size (contents));
 }
 
@@ -54,7 +54,7 @@ main (int argc, char *argv[])
 
   crashes = g_test_build_filename (G_TEST_DIST, "fuzz", "crashes", NULL);
   n_crashes = add_folder ("/fuzz-replay/crashes", crashes, paths);
-  g_test_message ("%u fuzzer findings in %s", n_crashes, crashes);
+  st_test_note ("%u fuzzer findings in %s", n_crashes, crashes);
 
   fixtures = st_test_fixtures_dir ();
   for (gsize i = 0; i < G_N_ELEMENTS (fixture_folders); i++)

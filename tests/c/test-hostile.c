@@ -12,6 +12,17 @@
 
 #define ANY_CODE (-2)
 
+/* The start of a header, printable on one TAP line. */
+static char *
+label_for (const char *header)
+{
+  g_autofree char *start = g_strndup (header, 100);
+  g_autofree char *escaped = g_strescape (start, NULL);
+
+  return strlen (header) > 100 ? g_strdup_printf ("%s... (%" G_GSIZE_FORMAT " bytes)", escaped, strlen (header))
+                               : g_steal_pointer (&escaped);
+}
+
 /* Loads @bytes from bytes and from a stream; both must fail with @code (or @alt_code). */
 static void
 expect_error_bytes (const char *label, GBytes *bytes, int code, int alt_code)
@@ -21,10 +32,10 @@ expect_error_bytes (const char *label, GBytes *bytes, int code, int alt_code)
   g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (bytes);
   g_autoptr(STFile) file2 = NULL;
 
-  g_test_message ("%s", label);
+  st_test_note ("%s", label);
   g_assert_null (file);
   g_assert_nonnull (error);
-  g_test_message ("  bytes: %s (code %d)", error->message, error->code);
+  st_test_note ("  bytes: %s (code %d)", error->message, error->code);
   g_assert_cmpstr (g_quark_to_string (error->domain), ==, g_quark_to_string (ST_ERROR));
   if (code != ANY_CODE && error->code != code && error->code != alt_code)
     g_test_fail_printf ("%s: expected code %d (or %d), got %d: %s", label, code, alt_code, error->code,
@@ -34,7 +45,7 @@ expect_error_bytes (const char *label, GBytes *bytes, int code, int alt_code)
   file2 = st_file_new_from_stream (stream, NULL, &error);
   g_assert_null (file2);
   g_assert_nonnull (error);
-  g_test_message ("  stream: %s (code %d)", error->message, error->code);
+  st_test_note ("  stream: %s (code %d)", error->message, error->code);
   g_assert_cmpstr (g_quark_to_string (error->domain), ==, g_quark_to_string (ST_ERROR));
 }
 
@@ -42,8 +53,9 @@ static void
 expect_error (const char *header, gsize data_len, int code, int alt_code)
 {
   g_autoptr(GBytes) bytes = st_test_make_file (header, data_len);
+  g_autofree char *label = label_for (header);
 
-  expect_error_bytes (header, bytes, code, alt_code);
+  expect_error_bytes (label, bytes, code, alt_code);
 }
 
 static STFile *
@@ -52,8 +64,9 @@ expect_ok (const char *header, gsize data_len)
   g_autoptr(GBytes) bytes = st_test_make_file (header, data_len);
   g_autoptr(GError) error = NULL;
   STFile *file = st_file_new_from_bytes (bytes, &error);
+  g_autofree char *label = label_for (header);
 
-  g_test_message ("%s", header);
+  st_test_note ("%s", label);
   g_assert_no_error (error);
   g_assert_nonnull (file);
   return file;
@@ -178,7 +191,7 @@ test_hostile_million_empty (void)
   g_test_timer_start ();
   file = st_file_new_from_bytes (bytes, &error);
   elapsed = g_test_timer_elapsed ();
-  g_test_message ("a million empty tensors loaded in %.2f s", elapsed);
+  st_test_note ("a million empty tensors loaded in %.2f s", elapsed);
   g_assert_no_error (error);
   g_assert_cmpuint (st_file_get_n_tensors (file), ==, n);
   g_assert_true (st_file_contains (file, "t0"));
@@ -209,7 +222,7 @@ test_hostile_million_same_offset (void)
   g_test_timer_start ();
   expect_error_bytes ("a million 4-byte tensors at offset 0", bytes, ST_ERROR_INVALID_OFFSETS, -1);
   elapsed = g_test_timer_elapsed ();
-  g_test_message ("rejected in %.2f s", elapsed);
+  st_test_note ("rejected in %.2f s", elapsed);
   if (timing_asserted ())
     g_assert_cmpfloat (elapsed, <, 20.0);
 }
@@ -515,7 +528,7 @@ test_hostile_100mb_spaces (void)
   g_test_timer_start ();
   expect_error_bytes ("100 MB of spaces", bytes, ST_ERROR_INVALID_HEADER, -1);
   elapsed = g_test_timer_elapsed ();
-  g_test_message ("rejected in %.2f s", elapsed);
+  st_test_note ("rejected in %.2f s", elapsed);
   if (timing_asserted ())
     g_assert_cmpfloat (elapsed, <, 10.0);
   g_clear_pointer (&bytes, g_bytes_unref);

@@ -256,7 +256,7 @@ test_tensor_new_from_data_null_address (void)
   bad = st_tensor_new_from_data (ST_DTYPE_U8, s4, 1, 0, 4, NULL, &error);
   g_assert_null (bad);
   g_assert_nonnull (error);
-  g_test_message ("expected error: %s", error->message);
+  st_test_note ("expected error: %s", error->message);
 }
 
 /* Static memory needs no owner. */
