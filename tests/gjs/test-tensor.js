@@ -103,6 +103,17 @@ test('scalars: shape [] holds one element', () => {
     assertArrayEqual(Safetensors.typedArray(tensor), [2.5], 'value');
 });
 
+test('empty tensors: a 0 in the shape, no bytes, an empty typed array', () => {
+    const tensor = Safetensors.tensorFromTypedArray(new Float32Array(0), [0, 3]);
+    assertArrayEqual(tensor.get_shape(), [0, 3], 'shape');
+    assertEqual(tensor.get_n_elements(), 0, 'n_elements');
+    assertEqual(tensor.get_n_bytes(), 0, 'n_bytes');
+    const values = Safetensors.typedArray(tensor);
+    assertEqual(values.constructor, Float32Array, 'kind');
+    assertEqual(values.length, 0, 'length');
+    assertEqual(Safetensors.bytes(tensor).length, 0, 'bytes');
+});
+
 test('st_tensor_equal compares dtype, shape and bytes', () => {
     const a = Safetensors.tensorFromTypedArray(new Int32Array([1, 2, 3, 4]), [2, 2]);
     const b = Safetensors.tensorFromTypedArray(new Int32Array([1, 2, 3, 4]), [2, 2]);
