@@ -35,7 +35,7 @@ function loadAndRead(path) {
     print('tensors, in the order of their data:');
     for (const [name, tensor] of Safetensors.tensors(file)) {
         print(`  ${name.padEnd(16)} ${Safetensors.dtypeName(tensor.get_dtype()).padEnd(4)} ` +
-            `shape [${tensor.get_shape().join(', ')}] ${tensor.get_n_bytes()} bytes`);
+            `shape ${`[${tensor.get_shape().join(', ')}]`.padEnd(8)} ${String(tensor.get_n_bytes()).padStart(3)} bytes`);
     }
     const weight = Safetensors.typedArray(file.lookup_tensor('layer.weight'));
     const [rows, cols] = file.get_tensor('layer.weight').get_shape();
