@@ -394,3 +394,36 @@ def test_module_exports_hugging_faces_names():
                  "SafetensorError"):
         assert hasattr(st_torch, name), name
     assert issubclass(SafetensorError, Exception)
+
+
+def test_io_errors_become_the_matching_oserror(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        load_file(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        save_file({"x": torch.zeros(1)}, tmp_path / "no" / "such" / "dir.safetensors")
+    assert info.value.gerror.domain == "g-io-error-quark"
+
+
+def test_saving_reads_tensor_memory_in_place():
+    tensors = {"w": torch.randn(64, 64), "b": torch.arange(10), "empty": torch.zeros(0)}
+    stfile = st_torch._prepare(tensors, None)
+    for name in ("w", "b"):
+        assert stfile.get_tensor(name).get_data_address() == tensors[name].data_ptr()
+    # The library holds the tensors through the owner: dropping ours leaves its bytes valid.
+    expected = tensors["w"].clone()
+    del tensors
+    gc.collect()
+    assert bytes(stfile.get_tensor("w").get_bytes().get_data()) == expected.numpy().tobytes()
+
+
+def test_loaded_tensors_are_slices_of_the_file_mapping(tmp_path):
+    path = tmp_path / "map.safetensors"
+    save_file({"a": torch.ones(3), "b": torch.zeros(2, 2, dtype=torch.float64)}, path)
+    stfile = ST.File.new_from_path(str(path))
+    begins = {name: stfile.get_tensor_offsets(name)[1] for name in ("a", "b")}
+    # Each tensor sits at its data offset in one buffer: the distance between two is that of
+    # their offsets in the file.
+    loaded = load_file(path)
+    assert loaded["a"].data_ptr() - loaded["b"].data_ptr() == begins["a"] - begins["b"]
+    with safe_open(path, "pt") as f:
+        assert f.get_tensor("a").data_ptr() - f.get_tensor("b").data_ptr() == begins["a"] - begins["b"]
