@@ -145,15 +145,19 @@ char *
 st_shape_to_string (const gint64 *shape,
                     guint         n_dims)
 {
-  GString *string = g_string_sized_new (2 + n_dims * 4);
+  /* A message quotes a hostile shape of a million dimensions by its head only */
+  const guint max_shown = 16;
+  GString *string = g_string_sized_new (2 + MIN (n_dims, max_shown) * 4);
 
   g_string_append_c (string, '[');
-  for (guint i = 0; i < n_dims; i++)
+  for (guint i = 0; i < n_dims && i < max_shown; i++)
     {
       if (i > 0)
         g_string_append (string, ", ");
       g_string_append_printf (string, "%" G_GINT64_FORMAT, shape[i]);
     }
+  if (n_dims > max_shown)
+    g_string_append_printf (string, ", … (%u dimensions)", n_dims);
   g_string_append_c (string, ']');
 
   return g_string_free (string, FALSE);
@@ -235,7 +239,7 @@ st_dtype_compute_n_bytes (STDType       dtype,
       g_autofree char *shown = st_shape_to_string (shape, n_dims);
 
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE,
-                   "The size in bits of a %s tensor of shape %s overflows 64 bits",
+                   "The size in bits of dtype %s and shape %s overflows 64 bits",
                    dtype_infos[dtype].name, shown);
       return FALSE;
     }
@@ -245,7 +249,7 @@ st_dtype_compute_n_bytes (STDType       dtype,
       g_autofree char *shown = st_shape_to_string (shape, n_dims);
 
       g_set_error (error, ST_ERROR, ST_ERROR_MISALIGNED_SUB_BYTE,
-                   "A %s tensor of shape %s is %" G_GUINT64_FORMAT " bits, not a whole number of bytes",
+                   "Dtype %s and shape %s make %" G_GUINT64_FORMAT " bits, not a whole number of bytes",
                    dtype_infos[dtype].name, shown, n_bits);
       return FALSE;
     }

@@ -70,6 +70,14 @@ gboolean st_header_read_size (const guint8 *prefix,
  * one that needs the data: the caller compares header->data_size with the data it has
  * (ST_ERROR_INCOMPLETE_BUFFER when they differ). Never reads past @json + @json_len; @json need not be
  * NUL-terminated.
+ *
+ * Errors (domain ST_ERROR), with a message naming the tensor or key and, for syntax, "at byte N of the
+ * header": INVALID_HEADER (not UTF-8, not strict JSON, not an object, nested deeper than
+ * ST_MAX_JSON_DEPTH, an entry that is not an object or lacks a field, a name holding \u0000),
+ * INVALID_DTYPE, INVALID_SHAPE, MISALIGNED_SUB_BYTE, INVALID_OFFSETS (not two integers, reversed, a
+ * size that disagrees with dtype and shape, holes and overlaps), INVALID_METADATA, DUPLICATE_NAME (a
+ * tensor name or a key of any object, ignored fields included). The first problem in the text wins,
+ * except that UTF-8 is checked before anything and the tiling after everything else.
  */
 StHeader *st_header_parse (const char *json,
                            gsize       json_len,
@@ -88,11 +96,14 @@ typedef struct {
 
 /*
  * st_header_serialize:
- * Sorts @entries into the order Hugging Face writes them (dtype from U64 down to BOOL, then name by
- * bytes), assigns each its data offsets, and returns the 8-byte prefix followed by the compact JSON
- * header padded with spaces to a multiple of 8 bytes. @metadata (nullable: no __metadata__ key at all;
- * empty: "__metadata__":{}) is written first with its keys sorted. Names and metadata must be valid UTF-8.
- * *out_data_size receives the total data length.
+ * Sorts @entries in place into the order Hugging Face writes them (dtype from U64 down to BOOL, then name
+ * by bytes, strcmp), assigns each its data offsets (begin, end: consecutive from 0 in that order), and
+ * returns the 8-byte prefix followed by the compact JSON header padded with spaces to a multiple of 8
+ * bytes, exactly as Hugging Face's safetensors writes it. @metadata (nullable: no __metadata__ key at
+ * all; empty: "__metadata__":{}) is written first with its keys sorted. The caller guarantees what the
+ * writer cannot check: names unique and not "__metadata__", names and metadata valid UTF-8, dtypes valid,
+ * shape entries >= 0, n_bytes the size of each tensor. *out_data_size (optional) receives the total data
+ * length. It cannot fail.
  */
 GBytes *st_header_serialize (StWriterEntry *entries,
                              gsize          n_entries,

@@ -283,6 +283,21 @@ test_dtype_n_bytes (void)
   assert_n_bytes_fails ((STDType) 22, two, 1, ST_ERROR_INVALID_DTYPE);
   assert_n_bytes_fails ((STDType) -1, two, 1, ST_ERROR_INVALID_DTYPE);
 
+  /* A message quotes a hostile shape by its head only */
+  {
+    g_autofree gint64 *many = g_new (gint64, 100000);
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < 100000; i++)
+      many[i] = 1;
+    many[99999] = -1;
+    g_assert_false (st_dtype_compute_n_bytes (ST_DTYPE_F32, many, 100000, NULL, &error));
+    g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE);
+    g_assert_cmpuint (strlen (error->message), <, 200);
+    assert_message_contains (error->message, "100000 dimensions");
+    assert_message_contains (error->message, "-1 at index 99999");
+  }
+
   /* out_n_bytes is optional */
   g_assert_true (st_dtype_compute_n_bytes (ST_DTYPE_F32, two, 1, NULL, NULL));
 }
