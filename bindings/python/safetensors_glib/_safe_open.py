@@ -79,7 +79,8 @@ class _SafeSlice:
     def __getitem__(self, index):
         index = normalize_index(index, self._entry.shape)
         opened = self._owner
-        return opened._framework.sliced(opened._stfile(), self._entry, index, opened._device)
+        stfile = opened._stfile()
+        return opened._framework.sliced(stfile, opened._data_view(), self._entry, index, opened._device)
 
     def __repr__(self):
         return f"<safe slice {self._entry.name!r} {self.get_dtype()} {self.get_shape()}>"
@@ -102,6 +103,13 @@ class safe_open:
         self._framework = _framework(framework)
         self._device = self._framework.device(device)
         self._file = _core.open_path(filename)
+        self._view = None
+
+    def _data_view(self):
+        # One memoryview of the data buffer for every tensor of this handle.
+        if self._view is None:
+            self._view = _core.data_view(self._stfile())
+        return self._view
 
     def _stfile(self):
         if self._file is None:
@@ -128,7 +136,8 @@ class safe_open:
 
     def get_tensor(self, name):
         """The tensor @name: a view of the mapping on the CPU, a copy on another device."""
-        return self._framework.tensor(self._stfile(), self._entry(name), self._device)
+        entry = self._entry(name)
+        return self._framework.tensor(self._stfile(), self._data_view(), entry, self._device)
 
     def get_slice(self, name):
         """A lazy handle on the tensor @name: ``get_shape()``, ``get_dtype()`` and indexing."""
@@ -137,6 +146,7 @@ class safe_open:
     def close(self):
         """Drops this handle on the file; tensors already returned stay valid."""
         self._file = None
+        self._view = None
 
     def __enter__(self):
         self._stfile()

@@ -47,8 +47,7 @@ def _device(device):
     return None
 
 
-def _views(stfile, entries, out):
-    view = None
+def _views(stfile, entries, out, view=None):
     frombuffer = np.frombuffer
     for name, dtype, shape, offset, n_bytes in entries:
         np_dtype = _numpy_dtype(dtype, name)
@@ -153,10 +152,10 @@ class _Framework:
     device = staticmethod(_device)
 
     @staticmethod
-    def tensor(stfile, entry, device):
-        return _views(stfile, [entry], {})[entry[0]]
+    def tensor(stfile, view, entry, device):
+        return _views(stfile, [entry], {}, view)[entry[0]]
 
     @staticmethod
-    def sliced(stfile, entry, index, device):
-        full = _views(stfile, [entry], {})[entry[0]]
+    def sliced(stfile, view, entry, index, device):
+        full = _views(stfile, [entry], {}, view)[entry[0]]
         return np.array(full[index], copy=True, order="C")

@@ -85,15 +85,16 @@ def _device(device):
     return target
 
 
-def _views(stfile, entries, out):
+def _views(stfile, entries, out, view=None):
     """Adds to @out a tensor over the file's mapping for each entry, without copying.
+
+    @view: the file's data_view() when the caller has it already.
 
     Per-tensor torch calls cost microseconds, so the work is batched: a run of consecutive
     same-dtype tensors (a whole file, when Hugging Face's or our writer grouped the data by dtype)
     is one torch.frombuffer, cut with one split(); within it, consecutive tensors of the same shape
     (layers) come out of one unbind().
     """
-    view = None
     i = 0
     n = len(entries)
     while i < n:
@@ -467,12 +468,12 @@ class _Framework:
     device = staticmethod(_device)
 
     @staticmethod
-    def tensor(stfile, entry, device):
-        tensor = _views(stfile, [entry], {})[entry[0]]
+    def tensor(stfile, view, entry, device):
+        tensor = _views(stfile, [entry], {}, view)[entry[0]]
         return tensor if device is None else tensor.to(device)
 
     @staticmethod
-    def sliced(stfile, entry, index, device):
-        full = _views(stfile, [entry], {})[entry[0]]
+    def sliced(stfile, view, entry, index, device):
+        full = _views(stfile, [entry], {}, view)[entry[0]]
         part = full[index].clone(memory_format=torch.contiguous_format)
         return part if device is None else part.to(device)
