@@ -427,3 +427,26 @@ def test_loaded_tensors_are_slices_of_the_file_mapping(tmp_path):
     assert loaded["a"].data_ptr() - loaded["b"].data_ptr() == begins["a"] - begins["b"]
     with safe_open(path, "pt") as f:
         assert f.get_tensor("a").data_ptr() - f.get_tensor("b").data_ptr() == begins["a"] - begins["b"]
+
+
+def test_dtypes_torch_lacks_raise_an_error_naming_them():
+    import numpy as np
+    import safetensors_glib.numpy as st_numpy
+    from conftest import FIXTURES_DIR
+
+    data = st_numpy.save({"u": np.arange(3, dtype=np.uint16)})
+    if not hasattr(torch, "uint16"):
+        with pytest.raises(SafetensorError, match="U16"):
+            load(data)
+    all_dtypes = FIXTURES_DIR / "valid" / "all_dtypes.safetensors"
+    with pytest.raises(SafetensorError):
+        load_file(all_dtypes)
+    with safe_open(all_dtypes, framework="pt") as f:
+        assert f.get_tensor("t_f32").dtype == torch.float32
+        assert f.get_tensor("t_bf16").dtype == torch.bfloat16
+        for name, dtype in (("t_f4", "F4"), ("t_f6_e2m3", "F6_E2M3"), ("t_f8_e8m0", "F8_E8M0")):
+            with pytest.raises(SafetensorError, match=dtype):
+                f.get_tensor(name)
+        if not hasattr(torch, "float8_e4m3fn"):
+            with pytest.raises(SafetensorError, match="F8_E4M3"):
+                f.get_tensor("t_f8_e4m3")
