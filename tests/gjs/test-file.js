@@ -158,6 +158,38 @@ test('a typed array keeps the mapping alive after the file and tensor are gone',
     assertArrayEqual(view, [0, 0.5, 1, 1.5, 2, 2.5], 'values still readable');
 });
 
+test('a file whose header leaves F32 data misaligned: views refused, copies on request', () => {
+    // A valid file written by some other tool: the header length is 1 mod 4, so the data of an F32
+    // tensor starts at an odd offset of the (page-aligned) mapping.
+    let json = '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
+    while ((json.length % 4) !== 1)
+        json += ' ';
+    const text = new TextEncoder().encode(json);
+    const data = new Uint8Array(8 + text.length + 8);
+    const view = new DataView(data.buffer);
+    view.setBigUint64(0, BigInt(text.length), true);
+    data.set(text, 8);
+    view.setFloat32(8 + text.length, 0.25, true);
+    view.setFloat32(8 + text.length + 4, -4, true);
+    const path = GLib.build_filenamev([tempDir(), 'misaligned.safetensors']);
+    GLib.file_set_contents(path, data);
+
+    const tensor = ST.File.new_from_path(path).get_tensor('x');
+    assert(tensor.get_data_address() % 4 !== 0, 'the data is misaligned');
+    let error = null;
+    try {
+        Safetensors.typedArray(tensor);
+    } catch (e) {
+        error = e;
+    }
+    assert(error instanceof Error && /not aligned/.test(error.message), `refused: ${error?.message}`);
+    assertArrayEqual(Safetensors.typedArray(tensor, {copy: true}), [0.25, -4], 'copied values');
+    assertEqual(Safetensors.bytes(tensor).length, 8, 'raw bytes are always available');
+    // Saving it again writes an aligned, canonical file.
+    const again = ST.File.new_from_bytes(ST.File.new_from_path(path).save_to_bytes());
+    assertArrayEqual(Safetensors.typedArray(again.get_tensor('x')), [0.25, -4], 'aligned after a save');
+});
+
 test('saving over the very file the tensors are mapped from', () => {
     const path = GLib.build_filenamev([tempDir(), 'same.safetensors']);
     makeModel().save_to_path(path, null);
