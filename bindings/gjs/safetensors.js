@@ -228,12 +228,12 @@ export function loadStreamAsync(stream, cancellable = null) {
 }
 
 /**
- * Saves a file in a worker thread, atomically: the data goes to a temporary file beside @path that
- * replaces it only once complete. Do not change @file until the Promise settles.
+ * Saves a file in a worker thread, atomically: the data goes to a temporary file beside `path` that
+ * replaces it only once complete. Do not change `file` until the Promise settles.
  *
  * @param {ST.File} file - the file to save
  * @param {string} path - where to save it
- * @param {?Gio.Cancellable} [cancellable] - cancels the save, leaving @path untouched
+ * @param {?Gio.Cancellable} [cancellable] - cancels the save, leaving `path` untouched
  * @returns {Promise<boolean>} resolves to true once saved
  */
 export function saveAsync(file, path, cancellable = null) {
@@ -245,7 +245,7 @@ export function saveAsync(file, path, cancellable = null) {
 
 /**
  * Writes a file to an output stream in a worker thread. The stream is not closed. Do not change
- * @file until the Promise settles.
+ * `file` until the Promise settles.
  *
  * @param {ST.File} file - the file to save
  * @param {Gio.OutputStream} stream - where to write it
