@@ -10,7 +10,7 @@ The modules ``safetensors_glib.torch`` and ``safetensors_glib.numpy`` import tor
 only when imported themselves.
 """
 
-from ._core import SafetensorError, ST
+from ._core import SafetensorError
 from ._safe_open import safe_open
 
 __version__ = "1.0.0"

@@ -18,7 +18,7 @@ int or a text such as ``"5GB"``) and then write shards plus a ``.safetensors.ind
 import torch
 
 from . import _core
-from ._core import SafetensorError, ST
+from ._core import SafetensorError
 from ._safe_open import safe_open
 
 __all__ = [

@@ -21,7 +21,6 @@ import os
 
 from ..module import get_introspection_module
 from ..overrides import override
-from gi.repository import GLib
 
 ST = get_introspection_module("ST")
 
@@ -216,4 +215,3 @@ if hasattr(ST, "Index"):
     Index = override(Index)
     __all__.append("Index")
 
-del GLib
