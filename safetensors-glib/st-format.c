@@ -41,7 +41,8 @@ typedef struct {
   guint64      *ints;      /* the integers of the shape or data_offsets being read */
   guint         n_ints;
   guint         ints_capacity;
-  GPtrArray    *keys;      /* GBytes: keys of the open objects inside unknown fields, for duplicates */
+  GArray       *keys;      /* KeyRef: keys of the open objects inside unknown fields, for duplicates */
+  GString      *key_text;  /* the bytes of those keys, one after the other */
   GError      **error;
 } Parser;
 
@@ -60,6 +61,14 @@ typedef struct {
   gboolean      is_integer;   /* no fraction, no exponent */
   gboolean      overflow;     /* an integer with more than 64 bits of magnitude */
 } Number;
+
+/* A key of an object inside an unknown field: @len bytes at @offset in Parser.key_text. Keys are kept
+ * as 16 bytes plus their text, without an allocation each, so that a hostile object of millions of
+ * keys costs a small multiple of its own size. */
+typedef struct {
+  gsize offset;
+  gsize len;
+} KeyRef;
 
 /* 1 for the bytes that end a run of plain string text: the quote, the backslash and control chars. */
 static const guint8 string_special[256] = {
@@ -415,11 +424,29 @@ parse_literal (Parser *ps)
   return fail_expected (ps, "a JSON value");
 }
 
-static int
-compare_keys (const void *a,
-              const void *b)
+static gint
+compare_keys (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
 {
-  return g_bytes_compare (*(GBytes *const *) a, *(GBytes *const *) b);
+  const KeyRef *ka = a;
+  const KeyRef *kb = b;
+  const char *text = user_data;
+  int order = memcmp (text + ka->offset, text + kb->offset, MIN (ka->len, kb->len));
+
+  if (order != 0)
+    return order;
+  return ka->len < kb->len ? -1 : ka->len > kb->len ? 1 : 0;
+}
+
+static void
+add_key (Parser    *ps,
+         const Str *key)
+{
+  KeyRef ref = { ps->key_text->len, key->len };
+
+  g_string_append_len (ps->key_text, key->data, key->len);
+  g_array_append_val (ps->keys, ref);
 }
 
 /* Checks that the keys ps->keys[@base..] of the object opening at @open are distinct, then drops
@@ -430,24 +457,31 @@ check_and_drop_keys (Parser       *ps,
                      const guint8 *open,
                      const char   *where)
 {
-  GBytes **keys = (GBytes **) ps->keys->pdata + base;
   guint n_keys = ps->keys->len - base;
+  KeyRef *keys;
+  gsize text_base;
 
-  qsort (keys, n_keys, sizeof (GBytes *), compare_keys);
+  if (n_keys == 0)
+    return TRUE;
+
+  keys = &g_array_index (ps->keys, KeyRef, base);
+
+  /* The keys were added in order: the first one's text is where this object's text begins */
+  text_base = keys[0].offset;
+  g_qsort_with_data (keys, (gint) n_keys, sizeof (KeyRef), compare_keys, ps->key_text->str);
 
   for (guint i = 1; i < n_keys; i++)
     {
-      if (g_bytes_equal (keys[i - 1], keys[i]))
+      if (compare_keys (&keys[i - 1], &keys[i], ps->key_text->str) == 0)
         {
-          gsize len;
-          const char *data = g_bytes_get_data (keys[i], &len);
-          g_autofree char *shown = shown_name (data, len);
+          g_autofree char *shown = shown_name (ps->key_text->str + keys[i].offset, keys[i].len);
 
           return fail_at (ps, open, ST_ERROR_DUPLICATE_NAME, "Duplicate key “%s” in %s", shown, where);
         }
     }
 
-  g_ptr_array_set_size (ps->keys, base);
+  g_array_set_size (ps->keys, base);
+  g_string_truncate (ps->key_text, text_base);
   return TRUE;
 }
 
@@ -536,7 +570,7 @@ skip_value (Parser *ps,
               return fail_expected (ps, "a string key");
             if (!parse_string (ps, &key))
               return FALSE;
-            g_ptr_array_add (ps->keys, g_bytes_new (key.data, key.len));
+            add_key (ps, &key);
             if (!expect_char (ps, ':', "‘:’"))
               return FALSE;
             state = VALUE;
@@ -723,7 +757,7 @@ parse_entry (Parser *ps,
         else if (str_equal (&key, "data_offsets", 12))
           field = FIELD_DATA_OFFSETS;
         else
-          g_ptr_array_add (ps->keys, g_bytes_new (key.data, key.len));
+          add_key (ps, &key);
 
         if (field != 0 && (fields & field) != 0)
           {
@@ -1248,13 +1282,15 @@ st_header_parse (const char  *json,
   ps.p = ps.start;
   ps.end = ps.start + json_len;
   ps.scratch = g_string_new (NULL);
-  ps.keys = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ps.keys = g_array_new (FALSE, FALSE, sizeof (KeyRef));
+  ps.key_text = g_string_new (NULL);
   ps.error = error;
 
   header = parse_document (&ps);
 
   g_string_free (ps.scratch, TRUE);
-  g_ptr_array_unref (ps.keys);
+  g_array_unref (ps.keys);
+  g_string_free (ps.key_text, TRUE);
   g_free (ps.ints);
 
   return header;

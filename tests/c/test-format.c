@@ -1056,6 +1056,33 @@ test_reject_duplicates (void)
     assert_rejects (json, ST_ERROR_DUPLICATE_NAME);
   }
   {
+    /* The same key in sibling and nested objects is no duplicate */
+    g_autofree char *json = with_unknown_field ("{\"o\":{\"k\":1},\"p\":{\"k\":{\"k\":1}},\"k\":2,"
+                                                "\"q\":[{\"k\":1,\"j\":{\"k\":1}},{\"k\":1}]}");
+    g_autoptr(StHeader) header = parse_ok (json);
+  }
+  {
+    /* An object of many keys, the last one repeating the first */
+    GString *object = g_string_new ("{");
+    g_autofree char *json = NULL;
+    g_autofree char *json_unique = NULL;
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_printf (object, "\"key%u\":%u,", i, i);
+    json_unique = g_strdup_printf ("%.*s}", (int) object->len - 1, object->str);
+    g_string_append (object, "\"key0\":0}");
+    json = with_unknown_field (object->str);
+    message = parse_fails (json, ST_ERROR_DUPLICATE_NAME);
+    assert_message_contains (message, "“key0”");
+    g_clear_pointer (&message, g_free);
+    g_string_free (object, TRUE);
+
+    {
+      g_autofree char *json_ok = with_unknown_field (json_unique);
+      g_autoptr(StHeader) header = parse_ok (json_ok);
+    }
+  }
+  {
     /* Keys that differ only after a \u0000 are different keys */
     g_autofree char *json = with_unknown_field ("{\"a\\u0000b\":1,\"a\\u0000c\":2,\"a\":3}");
     g_autoptr(StHeader) header = parse_ok (json);
