@@ -75,12 +75,14 @@ def run(case, workload, scratch):
         import safetensors_glib.torch as st_torch
 
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             tensors = st_torch.load_file(st_path)
             if case == "st_torch_load_read":
                 for t in tensors.values():
                     touch_pages_torch(t)
             t1 = time.perf_counter()
+            c1 = time.process_time()
         assert len(tensors) == len(spec), "load_file returned %d tensors, expected %d" % (len(tensors), len(spec))
         keep.append(tensors)
         nbytes = file_size
@@ -88,12 +90,14 @@ def run(case, workload, scratch):
         import safetensors_glib.numpy as st_np
 
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             arrays = st_np.load_file(st_path)
             if case == "st_np_load_read":
                 for a in arrays.values():
                     touch_pages_np(a)
             t1 = time.perf_counter()
+            c1 = time.process_time()
         assert len(arrays) == len(spec)
         keep.append(arrays)
         nbytes = file_size
@@ -101,19 +105,23 @@ def run(case, workload, scratch):
         import torch
 
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             tensors = torch.load(pt_path)
             t1 = time.perf_counter()
+            c1 = time.process_time()
         assert len(tensors) == len(spec)
         keep.append(tensors)
         nbytes = os.path.getsize(pt_path)
     elif case == "floor_mmap_read":
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             with open(st_path, "rb") as f:
                 mapping = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
             touch_pages_np(np.frombuffer(mapping, dtype=np.uint8))
             t1 = time.perf_counter()
+            c1 = time.process_time()
         keep.append(mapping)
         nbytes = file_size
     elif case == "st_torch_save":
@@ -123,9 +131,11 @@ def run(case, workload, scratch):
         dest = out_path(scratch, workload, ".st-torch.safetensors")
         settle_writeback()
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             st_torch.save_file(tensors, dest)
             t1 = time.perf_counter()
+            c1 = time.process_time()
         nbytes = check_written(dest, file_size)
     elif case == "st_np_save":
         import safetensors_glib.numpy as st_np
@@ -134,9 +144,11 @@ def run(case, workload, scratch):
         dest = out_path(scratch, workload, ".st-np.safetensors")
         settle_writeback()
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             st_np.save_file(arrays, dest)
             t1 = time.perf_counter()
+            c1 = time.process_time()
         nbytes = check_written(dest, file_size)
     elif case == "torch_save":
         import torch
@@ -145,9 +157,11 @@ def run(case, workload, scratch):
         dest = out_path(scratch, workload, ".torch.pt")
         settle_writeback()
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             torch.save(tensors, dest)
             t1 = time.perf_counter()
+            c1 = time.process_time()
         nbytes = os.path.getsize(dest)
         os.unlink(dest)
     elif case == "floor_write":
@@ -157,17 +171,19 @@ def run(case, workload, scratch):
         dest = out_path(scratch, workload, ".floor.safetensors")
         settle_writeback()
         with PeakRss() as rss:
+            c0 = time.process_time()
             t0 = time.perf_counter()
             with open(dest, "wb") as f:
                 f.write(header)
                 for name in order:
                     f.write(memoryview(arrays[name]).cast("B"))
             t1 = time.perf_counter()
+            c1 = time.process_time()
         nbytes = check_written(dest, file_size)
     else:
         raise SystemExit(f"unknown case {case!r}")
 
-    return {"case": case, "seconds": t1 - t0, "rss_growth_kib": rss.growth_kib, "bytes": nbytes}
+    return {"case": case, "seconds": t1 - t0, "cpu_seconds": c1 - c0, "rss_growth_kib": rss.growth_kib, "bytes": nbytes}
 
 
 def check_written(dest, reference_size):

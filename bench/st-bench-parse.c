@@ -22,6 +22,15 @@ now_seconds (void)
   return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -30,7 +39,7 @@ main (int   argc,
   g_autofree char *contents = NULL;
   gsize length = 0;
   guint64 header_size = 0;
-  double min_seconds, t0, first_seconds, elapsed;
+  double min_seconds, t0, c0, first_seconds, first_cpu, elapsed, cpu;
   guint iterations = 0, n_tensors;
 
   if (argc != 3)
@@ -47,11 +56,13 @@ main (int   argc,
       return 1;
     }
 
+  c0 = cpu_seconds ();
   t0 = now_seconds ();
   {
     g_autoptr(StHeader) header = st_header_parse (contents + 8, header_size, &error);
 
     first_seconds = now_seconds () - t0;
+    first_cpu = cpu_seconds () - c0;
     if (header == NULL)
       {
         g_printerr ("st-bench-parse: %s: %s\n", argv[1], error->message);
@@ -60,6 +71,7 @@ main (int   argc,
     n_tensors = header->entries->len;
   }
 
+  c0 = cpu_seconds ();
   t0 = now_seconds ();
   do
     {
@@ -74,9 +86,12 @@ main (int   argc,
       elapsed = now_seconds () - t0;
     }
   while (elapsed < min_seconds || iterations < 3);
+  cpu = cpu_seconds () - c0;
 
-  g_print ("{\"seconds\": %.9g, \"first_seconds\": %.9g, \"iterations\": %u, \"header_bytes\": %" G_GUINT64_FORMAT
-           ", \"bytes\": %" G_GUINT64_FORMAT ", \"n_tensors\": %u}\n",
-           elapsed / iterations, first_seconds, iterations, header_size, header_size, n_tensors);
+  g_print ("{\"seconds\": %.9g, \"cpu_seconds\": %.9g, \"first_seconds\": %.9g, \"first_cpu_seconds\": %.9g, "
+           "\"iterations\": %u, \"header_bytes\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
+           ", \"n_tensors\": %u}\n",
+           elapsed / iterations, cpu / iterations, first_seconds, first_cpu, iterations, header_size, header_size,
+           n_tensors);
   return 0;
 }
