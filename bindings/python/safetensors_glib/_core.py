@@ -220,6 +220,9 @@ def layout(stfile, names=None):
     each tensor begins where the previous one ends.
     """
     get_tensor = stfile.get_tensor
+    # Unbound: no bound method object made per call.
+    get_shape = ST.Tensor.get_shape
+    get_dtype = ST.Tensor.get_dtype
     bits = _DTYPE_BITS
     prod = math.prod
     entries = []
@@ -239,8 +242,8 @@ def layout(stfile, names=None):
     offset = 0
     for name in stfile.dup_ordered_names():
         tensor = get_tensor(name)
-        shape = tensor.get_shape()
-        dtype = tensor.get_dtype()
+        shape = get_shape(tensor)
+        dtype = get_dtype(tensor)
         n_bytes = prod(shape) * bits[dtype] // 8
         append((name, dtype, shape, offset, n_bytes))
         offset += n_bytes
