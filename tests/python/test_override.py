@@ -94,3 +94,49 @@ def test_paths_may_be_pathlike(tmp_path, stfile):
     assert again.keys() == stfile.keys()
     with pytest.raises(GLib.Error):
         ST.File.new_from_path(pathlib.Path(tmp_path) / "missing")
+
+
+def test_async_save_and_load_take_pathlike(tmp_path, stfile):
+    from gi.repository import Gio
+
+    loop = GLib.MainLoop()
+    path = pathlib.Path(tmp_path) / "async.safetensors"
+    results = {}
+
+    def on_saved(source, result):
+        results["saved"] = source.save_to_path_finish(result)
+        ST.File.new_from_path_async(path, None, on_loaded)
+
+    def on_loaded(_source, result):
+        results["loaded"] = ST.File.new_from_path_finish(result)
+        cancellable = Gio.Cancellable()
+        cancellable.cancel()
+        ST.File.new_from_path_async(path, cancellable, on_cancelled)
+
+    def on_cancelled(_source, result):
+        try:
+            ST.File.new_from_path_finish(result)
+            results["cancelled"] = False
+        except GLib.Error as e:
+            results["cancelled"] = e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+        loop.quit()
+
+    stfile.save_to_path_async(path, None, on_saved)
+    GLib.timeout_add_seconds(30, loop.quit)
+    loop.run()
+    assert results["saved"] is True
+    assert results["loaded"].keys() == stfile.keys()
+    assert results["cancelled"] is True
+
+
+def test_index_is_a_mapping(tmp_path):
+    import safetensors_glib.torch as st_torch
+
+    tensors = {f"t{i}": torch.full((100,), float(i)) for i in range(4)}
+    st_torch.save_file(tensors, tmp_path / "m.safetensors", max_shard_size=500)
+    index = ST.Index.new_from_path(pathlib.Path(tmp_path) / "m.safetensors.index.json")
+    assert len(index) == 4 and "t2" in index and "nope" not in index
+    assert list(index) == ["t0", "t1", "t2", "t3"]
+    assert torch.equal(index["t3"].torch(), torch.full((100,), 3.0))
+    with pytest.raises(KeyError):
+        index["nope"]
