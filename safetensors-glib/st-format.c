@@ -614,7 +614,7 @@ str_equal (const Str  *str,
   return str->len == literal_len && memcmp (str->data, literal, literal_len) == 0;
 }
 
-/* Reads the array of non-negative integers at ps->p into ps->dims: the @field of tensor @name.
+/* Reads the array of non-negative integers at ps->p into ps->ints: the @field of tensor @name.
  * @code is the error for a bad element. */
 static gboolean
 parse_integer_array (Parser     *ps,
