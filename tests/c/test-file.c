@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <gio/gio.h>
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -154,6 +155,9 @@ check_empty_file (STFile *file)
   g_assert_null (st_file_get_metadata (file));
   g_assert_null (st_file_get_metadata_value (file, "format"));
   g_assert_cmpuint (st_file_get_data_size (file), ==, 0);
+  /* not loaded: no header, no data address */
+  g_assert_cmpuint (st_file_get_header_size (file), ==, 0);
+  g_assert_cmpuint (st_file_get_data_address (file), ==, 0);
 
   /* and it saves as Hugging Face saves an empty dict */
   saved = save_to_bytes (file);
@@ -410,6 +414,13 @@ test_file_load_sources (void)
       g_assert_cmpstr (st_file_get_metadata_value (file, "note"), ==,
                        "a \"quoted\"\nline\twith \\ and \x01 and caf\xc3\xa9");
       g_assert_cmpuint (st_file_get_data_size (file), ==, data_size);
+      /* the header size is the N of the prefix, padding included */
+      g_assert_cmpuint (st_file_get_header_size (file), ==, header_len);
+      g_assert_cmpuint (st_file_get_header_size (file) % 8, ==, 0);
+      g_assert_cmpuint (st_file_get_data_address (file), !=, 0);
+      if (source == SOURCE_BYTES)
+        g_assert_cmpuint (st_file_get_data_address (file), ==,
+                          (guint64) (guintptr) g_bytes_get_data (contents, NULL) + 8 + header_len);
 
       /* file order is data order: each tensor begins where the previous one ended */
       ordered = st_file_dup_ordered_names (file);
@@ -528,9 +539,80 @@ test_file_load_missing (void)
   /* a directory is not a safetensors file either */
   file = st_file_new_from_path (dir, &error);
   g_assert_null (file);
-  g_assert_nonnull (error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY);
   st_test_note ("directory: %s", error->message);
   g_clear_error (&error);
+
+  st_test_rm_rf (dir);
+}
+
+/* A format error loading a path names the path (st_file_new_from_path: "the path before the message"). */
+static void
+test_file_load_error_names_path (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "broken-model.safetensors", NULL);
+  g_autoptr(GBytes) bad = st_test_make_file ("{\"a\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]}}", 16);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+
+  write_file (path, bad);
+  file = st_file_new_from_path (path, &error);
+  g_assert_null (file);
+  st_test_assert_st_error (error, ST_ERROR_INVALID_DTYPE);
+  g_assert_nonnull (strstr (error->message, "broken-model.safetensors"));
+  g_assert_nonnull (strstr (error->message, "F128"));
+  st_test_rm_rf (dir);
+}
+
+typedef struct {
+  char *path;
+  GBytes *contents;
+} FifoWriter;
+
+static gpointer
+fifo_writer_thread (gpointer user_data)
+{
+  FifoWriter *writer = user_data;
+  FILE *fifo = fopen (writer->path, "wb");
+  gsize len = g_bytes_get_size (writer->contents);
+
+  g_assert_nonnull (fifo);
+  /* in small pieces, so that the reader sees short reads */
+  for (gsize done = 0; done < len; done += 7)
+    {
+      g_assert_cmpuint (fwrite ((const guint8 *) g_bytes_get_data (writer->contents, NULL) + done, 1,
+                                MIN (7, len - done), fifo), ==, MIN (7, len - done));
+      fflush (fifo);
+    }
+  fclose (fifo);
+  return NULL;
+}
+
+/* A path that is not a regular file is read as a stream: a named pipe loads, /dev/null is too small. */
+static void
+test_file_load_not_regular (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "pipe.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_autoptr(STFile) null_file = NULL;
+  FifoWriter writer = { path, contents };
+  GThread *thread;
+
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  thread = g_thread_new ("fifo-writer", fifo_writer_thread, &writer);
+  file = st_file_new_from_path (path, &error);
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  st_test_assert_files_equal (file, original);
+
+  null_file = st_file_new_from_path ("/dev/null", &error);
+  g_assert_null (null_file);
+  st_test_assert_st_error (error, ST_ERROR_HEADER_TOO_SMALL);
 
   st_test_rm_rf (dir);
 }
@@ -1358,6 +1440,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/load/private-mapping", test_file_private_mapping);
   g_test_add_func ("/file/load/missing", test_file_load_missing);
   g_test_add_func ("/file/load/zero-length", test_file_load_zero_length);
+  g_test_add_func ("/file/load/error-names-path", test_file_load_error_names_path);
+  g_test_add_func ("/file/load/not-regular", test_file_load_not_regular);
   g_test_add_func ("/file/load/trailing-bytes", test_file_load_trailing_bytes);
   g_test_add_func ("/file/load/truncated", test_file_load_truncated);
   g_test_add_func ("/file/stream/short-reads", test_file_stream_short_reads);
