@@ -450,3 +450,15 @@ def test_dtypes_torch_lacks_raise_an_error_naming_them():
         if not hasattr(torch, "float8_e4m3fn"):
             with pytest.raises(SafetensorError, match="F8_E4M3"):
                 f.get_tensor("t_f8_e4m3")
+
+
+def test_names_and_metadata_the_format_cannot_hold_are_refused():
+    with pytest.raises(SafetensorError, match="__metadata__"):
+        save({"__metadata__": torch.zeros(1)})
+    with pytest.raises(ValueError, match="NUL"):
+        save({"a\0b": torch.zeros(1)})
+    with pytest.raises(ValueError, match="NUL"):
+        save({"a": torch.zeros(1)}, metadata={"k\0": "v"})
+    with pytest.raises(ValueError):
+        save({"a\udc80": torch.zeros(1)})
+    assert list(load(save({"": torch.zeros(1), "é ü 🙂": torch.ones(1)}))) == ["", "é ü 🙂"]

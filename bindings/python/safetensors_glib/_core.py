@@ -288,6 +288,9 @@ def build_file(entries, metadata, keep_alive):
     set_tensor = stfile.set_tensor
     try:
         for entry in entries:
+            if "\0" in entry[0]:
+                raise ValueError(f"tensor name {entry[0]!r} contains a NUL character, which the library's "
+                                 "names cannot hold")
             n_bytes = entry[4]
             set_tensor(entry[0], new_from_data(entry[1], entry[2], entry[3] if n_bytes else 0, n_bytes, owner))
     except GLib.Error as e:
@@ -298,6 +301,8 @@ def build_file(entries, metadata, keep_alive):
         for key, value in metadata.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise TypeError(f"metadata must be a dict of str to str: the entry {key!r}: {value!r} is not")
+            if "\0" in key or "\0" in value:
+                raise ValueError(f"the metadata entry {key!r}: {value!r} contains a NUL character")
         for key, value in metadata.items():
             stfile.set_metadata_value(key, value)
     return stfile
