@@ -77,6 +77,9 @@ def test_file_is_a_mapping(stfile):
     assert [name for name, _ in stfile.items()] == ["e", "f", "h"]
     assert len(stfile.values()) == 3
     assert stfile.get("nope") is None and stfile.get("nope", 1) == 1
+    assert "f\0trailing" not in stfile and stfile.get("f\0trailing") is None
+    with pytest.raises(ValueError):
+        stfile["x\0y"] = stfile["f"]
     with pytest.raises(KeyError):
         stfile["nope"]
     del stfile["e"]

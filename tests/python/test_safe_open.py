@@ -37,6 +37,8 @@ def test_keys_metadata_and_tensors(path):
             f.get_tensor("nope")
         with pytest.raises(SafetensorError):
             f.get_slice("nope")
+        with pytest.raises(SafetensorError):
+            f.get_tensor("z\0")
     with pytest.raises(SafetensorError, match="closed"):
         f.keys()
 

@@ -118,7 +118,8 @@ class safe_open:
 
     def _entry(self, name):
         stfile = self._stfile()
-        if not isinstance(name, str) or not stfile.contains(name):
+        # A NUL would cut the name short on its way to C: no stored name has one.
+        if not isinstance(name, str) or "\0" in name or not stfile.contains(name):
             raise SafetensorError(f"File does not contain tensor {name}")
         return _core.layout(stfile, [name])[0]
 

@@ -46,6 +46,11 @@ def _fspath(path):
     return os.fsdecode(path) if isinstance(path, bytes) else path
 
 
+def _is_name(name):
+    # A NUL would cut the name short on its way to C: no stored name holds one.
+    return isinstance(name, str) and "\0" not in name
+
+
 def _memory(tensor):
     """A writable memoryview of the tensor's bytes whose ctypes array holds the tensor."""
     n_bytes = tensor.get_n_bytes()
@@ -142,19 +147,21 @@ class File(ST.File):
         return self.get_n_tensors()
 
     def __contains__(self, name):
-        return isinstance(name, str) and self.contains(name)
+        return _is_name(name) and self.contains(name)
 
     def __getitem__(self, name):
-        tensor = self.get_tensor(name) if isinstance(name, str) else None
+        tensor = self.get_tensor(name) if _is_name(name) else None
         if tensor is None:
             raise KeyError(name)
         return tensor
 
     def __setitem__(self, name, tensor):
+        if not _is_name(name):
+            raise ValueError(f"invalid tensor name {name!r}: a str without NUL characters is needed")
         self.set_tensor(name, tensor)
 
     def __delitem__(self, name):
-        if not (isinstance(name, str) and self.remove_tensor(name)):
+        if not (_is_name(name) and self.remove_tensor(name)):
             raise KeyError(name)
 
     def __iter__(self):
@@ -173,7 +180,7 @@ class File(ST.File):
         return [(name, self.get_tensor(name)) for name in self.dup_names()]
 
     def get(self, name, default=None):
-        tensor = self.get_tensor(name) if isinstance(name, str) else None
+        tensor = self.get_tensor(name) if _is_name(name) else None
         return default if tensor is None else tensor
 
     def __bool__(self):
@@ -199,10 +206,10 @@ if hasattr(ST, "Index"):
             return self.get_n_tensors()
 
         def __contains__(self, name):
-            return isinstance(name, str) and self.contains(name)
+            return _is_name(name) and self.contains(name)
 
         def __getitem__(self, name):
-            if not (isinstance(name, str) and self.contains(name)):
+            if not (_is_name(name) and self.contains(name)):
                 raise KeyError(name)
             return self.lookup_tensor(name)
 
