@@ -297,6 +297,9 @@ read_up_to (GInputStream  *stream,
     {
       gsize got = 0;
 
+      /* Not every stream looks at the cancellable (memory streams do not): look between chunks. */
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
       if (!g_input_stream_read_all (stream, buffer + n_read, capacity - n_read, &got, cancellable, error))
         return FALSE;
       n_read += got;
@@ -338,6 +341,8 @@ file_new_from_stream (GInputStream  *stream,
   guint8 extra;
   gssize n_extra;
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
   if (!g_input_stream_read_all (stream, prefix, sizeof prefix, &n_read, cancellable, error))
     return NULL;
   if (!st_header_read_size (prefix, n_read, G_MAXUINT64, &header_size, error))
@@ -1364,8 +1369,13 @@ write_plan_to_stream (const SavePlan  *plan,
   while (!plan_cursor_done (&cursor))
     {
       gsize n_bytes;
-      gsize n_vectors = plan_cursor_fill (&cursor, vectors, &n_bytes);
+      gsize n_vectors;
 
+      /* Not every stream looks at the cancellable (memory streams do not): look between chunks. */
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      n_vectors = plan_cursor_fill (&cursor, vectors, &n_bytes);
       if (!g_output_stream_writev_all (stream, vectors, n_vectors, NULL, cancellable, error))
         return FALSE;
 
