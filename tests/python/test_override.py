@@ -143,3 +143,29 @@ def test_index_is_a_mapping(tmp_path):
     assert torch.equal(index["t3"].torch(), torch.full((100,), 3.0))
     with pytest.raises(KeyError):
         index["nope"]
+
+
+def test_tensors_share_numpy_and_torch_memory_without_copies():
+    array = np.arange(6, dtype=np.int16).reshape(2, 3)
+    tensor = ST.Tensor.new_from_array(array)
+    assert tensor.get_dtype() == ST.DType.I16 and tensor.shape == (2, 3)
+    assert tensor.get_data_address() == array.ctypes.data
+    array[0, 0] = 42
+    assert tensor.numpy()[0, 0] == 42
+    del array
+    gc.collect()
+    assert tensor.numpy().tolist() == [[42, 1, 2], [3, 4, 5]]
+
+    t = torch.ones(4, dtype=torch.bfloat16)
+    from_torch = ST.Tensor.new_from_array(t)
+    assert from_torch.dtype_name == "BF16" and from_torch.get_data_address() == t.data_ptr()
+    assert ST.Tensor.new_from_array(np.zeros((0, 2), dtype=np.float32)).shape == (0, 2)
+    assert ST.Tensor.new_from_array(np.array(1.5)).shape == ()
+    with pytest.raises(TypeError):
+        ST.Tensor.new_from_array(np.float64(1.5))
+    with pytest.raises(ValueError):
+        ST.Tensor.new_from_array(np.zeros((3, 4))[:, ::2])
+    with pytest.raises(TypeError):
+        ST.Tensor.new_from_array(np.zeros(2, dtype=np.float128))
+    with pytest.raises(TypeError):
+        ST.Tensor.new_from_array([1, 2])

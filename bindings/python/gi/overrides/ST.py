@@ -18,9 +18,11 @@ numpy and torch are imported only by the methods that need them.
 
 import ctypes
 import os
+import sys
 
 from ..module import get_introspection_module
 from ..overrides import override
+from gi.repository import GObject
 
 ST = get_introspection_module("ST")
 
@@ -61,7 +63,45 @@ def _memory(tensor):
     return memoryview(array).cast("B")
 
 
+class _ArrayOwner(GObject.Object):
+    """Keeps a Python array alive while C holds the memory it owns (PyGObject keeps the wrapper,
+    and so its attributes, alive for as long as C holds a reference)."""
+
+    __gtype_name__ = "STOverrideArrayOwner"
+
+
+_DTYPES_BY_TYPESTR = {typestr: name for name, typestr in _TYPESTRS.items()}
+_DTYPES_BY_TORCH_NAME = {torch_name: name for name, torch_name in _TORCH_NAMES.items()}
+
+
 class Tensor(ST.Tensor):
+
+    @classmethod
+    def new_from_array(cls, array):
+        """A tensor sharing the memory of a C-contiguous numpy array or CPU torch tensor, without
+        copying it; the tensor keeps the array alive. Writes to the array show in the tensor."""
+        # Whichever of the two is in use is imported already: no need to import the other.
+        numpy = sys.modules.get("numpy")
+        torch = sys.modules.get("torch")
+        if numpy is not None and isinstance(array, numpy.ndarray):
+            name = _DTYPES_BY_TYPESTR.get(array.dtype.str)
+            if name is None:
+                raise TypeError(f"numpy dtype {array.dtype} has no safetensors equivalent")
+            if not array.flags.c_contiguous:
+                raise ValueError("the array is not C-contiguous: use numpy.ascontiguousarray() first")
+            address, n_bytes, shape = array.ctypes.data, array.nbytes, list(array.shape)
+        elif torch is not None and isinstance(array, torch.Tensor):
+            name = _DTYPES_BY_TORCH_NAME.get(str(array.dtype).replace("torch.", ""))
+            if name is None:
+                raise TypeError(f"torch dtype {array.dtype} has no safetensors equivalent")
+            if not array.is_contiguous() or array.device.type != "cpu":
+                raise ValueError("the tensor is not contiguous on the CPU: use .contiguous().cpu() first")
+            address, n_bytes, shape = array.data_ptr(), array.numel() * array.element_size(), list(array.shape)
+        else:
+            raise TypeError(f"expected a numpy array or a torch tensor, not {type(array).__name__}")
+        owner = _ArrayOwner()
+        owner.array = array
+        return cls.new_from_data(getattr(ST.DType, name), shape, address if n_bytes else 0, n_bytes, owner)
 
     @property
     def dtype_name(self):
