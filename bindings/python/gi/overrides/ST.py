@@ -8,6 +8,8 @@ Pythonic additions, on top of the introspected API:
   (and so the file's mapping) alive. They are writable: a tensor loaded from a path is a slice of
   a private copy-on-write mapping, and writes never reach the file on disk. They are visible to
   anyone else using the same ST.Tensor.
+- ``ST.Tensor.new_from_array(array)``: a tensor sharing the memory of a numpy array or a CPU torch
+  tensor (no copy; the tensor keeps the array alive).
 - ``ST.File`` behaves as a mapping of names to tensors: ``len(f)``, ``name in f``, ``f[name]``
   (KeyError when absent), ``f[name] = tensor``, ``del f[name]``, iteration over the sorted names,
   ``keys()``, ``values()``, ``items()``, ``get()``.
