@@ -217,6 +217,21 @@ check_layout (STDType        dtype,
   return TRUE;
 }
 
+static void
+set_size_mismatch_error (GError       **error,
+                         STDType        dtype,
+                         const gint64  *shape,
+                         guint          n_dims,
+                         guint64        expected,
+                         guint64        got)
+{
+  g_autofree char *shown = st_shape_to_string (shape, n_dims);
+
+  g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+               "A tensor of dtype %s and shape %s: expected %" G_GUINT64_FORMAT " bytes, got %" G_GUINT64_FORMAT,
+               st_dtype_to_string (dtype), shown, expected, got);
+}
+
 /**
  * st_tensor_new:
  * @dtype: the element type
@@ -255,10 +270,7 @@ st_tensor_new (STDType       dtype,
 
   if (g_bytes_get_size (data) != n_bytes)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
-                   "A %s tensor of %" G_GUINT64_FORMAT " elements: expected %" G_GUINT64_FORMAT
-                   " bytes, got %" G_GSIZE_FORMAT,
-                   st_dtype_to_string (dtype), n_elements, n_bytes, g_bytes_get_size (data));
+      set_size_mismatch_error (error, dtype, shape, n_dims, n_bytes, g_bytes_get_size (data));
       return NULL;
     }
 
@@ -315,10 +327,7 @@ st_tensor_new_from_data (STDType       dtype,
 
   if (n_bytes != expected)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
-                   "A %s tensor of %" G_GUINT64_FORMAT " elements: expected %" G_GUINT64_FORMAT
-                   " bytes, got %" G_GUINT64_FORMAT,
-                   st_dtype_to_string (dtype), n_elements, expected, n_bytes);
+      set_size_mismatch_error (error, dtype, shape, n_dims, expected, n_bytes);
       return NULL;
     }
 
