@@ -38,6 +38,21 @@ def test_every_dtype_round_trips(dtype, tmp_path):
             np.testing.assert_array_equal(loaded[name], array)
 
 
+def test_loaded_arrays_are_arrays_even_when_rank_0_or_alike(tmp_path):
+    arrays = {f"s{i}": np.array(float(i), dtype=np.float32) for i in range(3)}
+    arrays.update({f"v{i}": np.full((2, 3), i, dtype=np.int32) for i in range(3)})
+    arrays["odd"] = np.arange(5, dtype=np.int32)
+    save_file(arrays, tmp_path / "r.safetensors")
+    loaded = load_file(tmp_path / "r.safetensors")
+    for name, array in arrays.items():
+        assert isinstance(loaded[name], np.ndarray), name
+        assert loaded[name].shape == array.shape and loaded[name].flags.writeable
+        np.testing.assert_array_equal(loaded[name], array)
+    loaded["s1"][()] = 7.0
+    loaded["v1"][0, 0] = 9
+    assert loaded["s1"] == 7.0 and loaded["v1"][0, 0] == 9 and loaded["v2"][0, 0] == 2
+
+
 def test_big_endian_and_strided_arrays_are_stored_little_endian_and_packed():
     values = np.arange(12, dtype=">i4").reshape(3, 4)
     loaded = load(save({"be": values, "strided": np.arange(20.0)[::2], "fortran": np.asfortranarray(values)}))

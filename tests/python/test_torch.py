@@ -70,6 +70,20 @@ def test_empty_and_scalar_tensors(tmp_path):
     assert load_file(tmp_path / "nothing.safetensors") == {}
 
 
+def test_runs_of_equal_shapes_load_as_separate_tensors(tmp_path):
+    tensors = {f"s{i}": torch.tensor(float(i)) for i in range(3)}
+    tensors.update({f"v{i}": torch.full((2, 3), i, dtype=torch.int32) for i in range(3)})
+    tensors["odd"] = torch.arange(5, dtype=torch.int32)
+    save_file(tensors, tmp_path / "r.safetensors")
+    loaded = load_file(tmp_path / "r.safetensors")
+    for name, tensor in tensors.items():
+        assert_same(loaded[name], tensor)
+    loaded["v1"][0, 0] = 9
+    loaded["s1"].fill_(7.0)
+    assert loaded["v1"][0, 0] == 9 and loaded["v0"][0, 0] == 0 and loaded["v2"][0, 0] == 2
+    assert loaded["s1"].item() == 7.0 and loaded["s0"].item() == 0.0
+
+
 def test_output_matches_hugging_faces_layout(tmp_path):
     # Widest alignment first, then by name; compact JSON padded with spaces to 8 bytes.
     data = save({"b": torch.zeros(2, dtype=torch.uint8), "a": torch.zeros(1, dtype=torch.float64),

@@ -15,8 +15,10 @@ GLib.Bytes and every array argument it converts:
   owner GObject that keeps the Python objects alive for as long as C uses the bytes.
 """
 
+import contextlib
 import ctypes
 import errno
+import gc
 import math
 import os
 
@@ -45,6 +47,7 @@ __all__ = [
     "dtype_name",
     "dtype_from_name",
     "parse_max_shard_size",
+    "gc_paused",
 ]
 
 
@@ -76,6 +79,25 @@ _IO_ERRORS = {
     Gio.IOErrorEnum.EXISTS: (FileExistsError, errno.EEXIST),
     Gio.IOErrorEnum.NO_SPACE: (OSError, errno.ENOSPC),
 }
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pauses the cyclic garbage collector while tens of thousands of objects are made.
+
+    Making one tensor per entry allocates enough container objects to start several full
+    collections, each scanning every object made so far: for 20,000 tensors that is half the time
+    of a load. Nothing made here forms cycles, so collecting later loses nothing. A collector the
+    caller disabled stays disabled.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def translate_error(gerror, path=None):

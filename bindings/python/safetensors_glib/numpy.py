@@ -48,15 +48,53 @@ def _device(device):
 
 
 def _views(stfile, entries, out, view=None):
-    frombuffer = np.frombuffer
-    for name, dtype, shape, offset, n_bytes in entries:
+    """Adds to @out an array over the file's mapping for each entry, without copying.
+
+    As in the torch module, consecutive same-dtype tensors are one np.frombuffer, and
+    consecutive equal shapes within it one reshape whose rows are the arrays.
+    """
+    i = 0
+    n = len(entries)
+    while i < n:
+        name, dtype, shape, offset, n_bytes = entries[i]
         np_dtype = _numpy_dtype(dtype, name)
         if n_bytes == 0:
             out[name] = np.empty(shape, dtype=np_dtype)
+            i += 1
             continue
+        end = offset + n_bytes
+        j = i + 1
+        while j < n:
+            entry = entries[j]
+            if entry[1] != dtype or entry[3] != end or entry[4] == 0:
+                break
+            end += entry[4]
+            j += 1
         if view is None:
             view = _core.data_view(stfile)
-        out[name] = frombuffer(view, np_dtype, n_bytes // np_dtype.itemsize, offset).reshape(shape)
+        itemsize = np_dtype.itemsize
+        run = np.frombuffer(view, np_dtype, (end - offset) // itemsize, offset)
+        k = i
+        start = 0
+        while k < j:
+            shape = entries[k][2]
+            m = k + 1
+            while m < j and entries[m][2] == shape:
+                m += 1
+            count = entries[k][4] // itemsize
+            if m - k == 1 or not shape:
+                # (Rows of a 1-D block would be numpy scalars, not 0-d arrays over the mapping.)
+                for entry in entries[k:m]:
+                    out[entry[0]] = run[start:start + count].reshape(shape)
+                    start += count
+                k = m
+                continue
+            block = run[start:start + count * (m - k)].reshape([m - k] + shape)
+            for entry, array in zip(entries[k:m], block):
+                out[entry[0]] = array
+            start += count * (m - k)
+            k = m
+        i = j
     return out
 
 
@@ -73,13 +111,14 @@ def load_file(filename):
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
     arrays = {}
-    if _core.is_index_path(filename):
-        _index, shards = _core.open_index(filename)
-        for _shard_name, stfile in shards:
+    with _core.gc_paused():
+        if _core.is_index_path(filename):
+            _index, shards = _core.open_index(filename)
+            for _shard_name, stfile in shards:
+                _views(stfile, _core.layout(stfile), arrays)
+        else:
+            stfile = _core.open_path(filename)
             _views(stfile, _core.layout(stfile), arrays)
-    else:
-        stfile = _core.open_path(filename)
-        _views(stfile, _core.layout(stfile), arrays)
     return arrays
 
 
@@ -90,7 +129,8 @@ def load(data):
         `Dict[str, np.ndarray]`: the arrays by name.
     """
     stfile = _core.open_bytes(data)
-    return _views(stfile, _core.layout(stfile), {})
+    with _core.gc_paused():
+        return _views(stfile, _core.layout(stfile), {})
 
 
 def _prepare(tensors, metadata):
@@ -134,7 +174,9 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
     Returns:
         `None`
     """
-    _core.write_file(_prepare(tensors, metadata), filename, max_shard_size)
+    with _core.gc_paused():
+        stfile = _prepare(tensors, metadata)
+    _core.write_file(stfile, filename, max_shard_size)
 
 
 def save(tensors, metadata=None):
@@ -143,7 +185,9 @@ def save(tensors, metadata=None):
     Returns:
         `bytes`: the content of a safetensors file.
     """
-    return _core.save_bytes(_prepare(tensors, metadata))
+    with _core.gc_paused():
+        stfile = _prepare(tensors, metadata)
+    return _core.save_bytes(stfile)
 
 
 class _Framework:

@@ -170,13 +170,14 @@ def load_file(filename, device="cpu"):
     """
     target = _device(device)
     tensors = {}
-    if _core.is_index_path(filename):
-        _index, shards = _core.open_index(filename)
-        for _shard_name, stfile in shards:
+    with _core.gc_paused():
+        if _core.is_index_path(filename):
+            _index, shards = _core.open_index(filename)
+            for _shard_name, stfile in shards:
+                _views(stfile, _core.layout(stfile), tensors)
+        else:
+            stfile = _core.open_path(filename)
             _views(stfile, _core.layout(stfile), tensors)
-    else:
-        stfile = _core.open_path(filename)
-        _views(stfile, _core.layout(stfile), tensors)
     return _to_device(tensors, target)
 
 
@@ -189,7 +190,8 @@ def load(data):
         `Dict[str, torch.Tensor]`: the tensors by name, on the CPU.
     """
     stfile = _core.open_bytes(data)
-    return _views(stfile, _core.layout(stfile), {})
+    with _core.gc_paused():
+        return _views(stfile, _core.layout(stfile), {})
 
 
 def _span(tensor):
@@ -337,7 +339,8 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
     Returns:
         `None`
     """
-    stfile = _prepare(tensors, metadata)
+    with _core.gc_paused():
+        stfile = _prepare(tensors, metadata)
     _core.write_file(stfile, filename, max_shard_size)
 
 
@@ -347,7 +350,9 @@ def save(tensors, metadata=None):
     Returns:
         `bytes`: the content of a safetensors file.
     """
-    return _core.save_bytes(_prepare(tensors, metadata))
+    with _core.gc_paused():
+        stfile = _prepare(tensors, metadata)
+    return _core.save_bytes(stfile)
 
 
 def _storage_span(tensor):
