@@ -18,10 +18,9 @@ typedef struct {
   STFile *file;
   guint index;
 
-  /* the starting line */
-  GMutex *mutex;
-  GCond *cond;
-  gboolean *go;
+  /* the starting line: an atomic flag rather than a GMutex, so that ThreadSanitizer sees the
+   * synchronisation (GLib's GMutex is futex-based, invisible to an uninstrumented GLib) */
+  gint *go;
 
   /* results */
   char *summary;
@@ -83,10 +82,8 @@ reader_thread (gpointer user_data)
 {
   Reader *reader = user_data;
 
-  g_mutex_lock (reader->mutex);
-  while (!*reader->go)
-    g_cond_wait (reader->cond, reader->mutex);
-  g_mutex_unlock (reader->mutex);
+  while (!g_atomic_int_get (reader->go))
+    g_thread_yield ();
 
   reader->summary = read_everything (reader->file, reader->index, reader->tensors);
   return NULL;
@@ -156,27 +153,20 @@ run_rounds (gboolean from_path)
                                          : st_file_new_from_bytes (contents, &error);
       Reader readers[N_THREADS];
       GThread *threads[N_THREADS];
-      GMutex mutex;
-      GCond cond;
-      gboolean go = FALSE;
+      gint go = 0;
 
       g_assert_no_error (error);
-      g_mutex_init (&mutex);
-      g_cond_init (&cond);
 
       for (guint t = 0; t < N_THREADS; t++)
         {
           readers[t] = (Reader) {
-            .file = file, .index = t, .mutex = &mutex, .cond = &cond, .go = &go,
+            .file = file, .index = t, .go = &go,
             .tensors = g_new0 (STTensor *, N_TENSORS),
           };
           threads[t] = g_thread_new ("reader", reader_thread, &readers[t]);
         }
 
-      g_mutex_lock (&mutex);
-      go = TRUE;
-      g_cond_broadcast (&cond);
-      g_mutex_unlock (&mutex);
+      g_atomic_int_set (&go, 1);
 
       for (guint t = 0; t < N_THREADS; t++)
         g_thread_join (threads[t]);
@@ -193,8 +183,6 @@ run_rounds (gboolean from_path)
           g_free (readers[t].summary);
           g_free (readers[t].tensors);
         }
-      g_mutex_clear (&mutex);
-      g_cond_clear (&cond);
     }
 
   st_test_rm_rf (dir);
