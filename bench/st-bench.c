@@ -32,6 +32,8 @@
 
 #define PAGE_SIZE_BYTES 4096
 
+static gboolean warm_up;
+
 static double
 now_seconds (void)
 {
@@ -261,6 +263,14 @@ case_save (const char *src,
     return fail (src, error);
 
   unlink (dst);
+  if (warm_up)
+    {
+      g_autofree char *warm_dst = g_strconcat (dst, ".warm", NULL);
+
+      if (!st_file_save_to_path (file, warm_dst, NULL, &error))
+        return fail (warm_dst, error);
+      unlink (warm_dst);
+    }
   settle_writeback ();
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
@@ -277,31 +287,19 @@ case_save (const char *src,
   return 0;
 }
 
-static int
-case_write (const char *src,
-            const char *dst)
+/* The floor of a save: @length bytes written to a new @dst with plain write() calls. */
+static gboolean
+plain_write (const char  *dst,
+             const char  *contents,
+             gsize        length)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *contents = NULL;
-  gsize length = 0, done = 0;
-  PeakRss peak;
-  double t0, t1, c0, c1;
-  gint64 growth;
-  int fd;
+  gsize done = 0;
+  int fd = open (dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-  if (!g_file_get_contents (src, &contents, &length, &error))
-    return fail (src, error);
-
-  unlink (dst);
-  settle_writeback ();
-  peak_rss_start (&peak);
-  c0 = cpu_seconds ();
-  t0 = now_seconds ();
-  fd = open (dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     {
       g_printerr ("st-bench: %s: %s\n", dst, g_strerror (errno));
-      return 1;
+      return FALSE;
     }
   while (done < length)
     {
@@ -313,15 +311,46 @@ case_write (const char *src,
         {
           g_printerr ("st-bench: write %s: %s\n", dst, g_strerror (errno));
           close (fd);
-          return 1;
+          return FALSE;
         }
       done += (gsize) n;
     }
   if (close (fd) != 0)
     {
       g_printerr ("st-bench: close %s: %s\n", dst, g_strerror (errno));
-      return 1;
+      return FALSE;
     }
+  return TRUE;
+}
+
+static int
+case_write (const char *src,
+            const char *dst)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *warm_dst = g_strconcat (dst, ".warm", NULL);
+  gsize length = 0;
+  PeakRss peak;
+  double t0, t1, c0, c1;
+  gint64 growth;
+
+  if (!g_file_get_contents (src, &contents, &length, &error))
+    return fail (src, error);
+
+  unlink (dst);
+  if (warm_up)
+    {
+      if (!plain_write (warm_dst, contents, length))
+        return 1;
+      unlink (warm_dst);
+    }
+  settle_writeback ();
+  peak_rss_start (&peak);
+  c0 = cpu_seconds ();
+  t0 = now_seconds ();
+  if (!plain_write (dst, contents, length))
+    return 1;
   t1 = now_seconds ();
   c1 = cpu_seconds ();
   growth = peak_rss_growth_kib (&peak);
@@ -418,6 +447,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  warm_up = g_getenv ("ST_BENCH_WARM") != NULL;
   if (argc < 3)
     return usage ();
 
