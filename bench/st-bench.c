@@ -32,7 +32,6 @@
 
 #define PAGE_SIZE_BYTES 4096
 
-static gboolean warm_up;
 
 static double
 now_seconds (void)
@@ -263,14 +262,6 @@ case_save (const char *src,
     return fail (src, error);
 
   unlink (dst);
-  if (warm_up)
-    {
-      g_autofree char *warm_dst = g_strconcat (dst, ".warm", NULL);
-
-      if (!st_file_save_to_path (file, warm_dst, NULL, &error))
-        return fail (warm_dst, error);
-      unlink (warm_dst);
-    }
   settle_writeback ();
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
@@ -329,7 +320,6 @@ case_write (const char *src,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
-  g_autofree char *warm_dst = g_strconcat (dst, ".warm", NULL);
   gsize length = 0;
   PeakRss peak;
   double t0, t1, c0, c1;
@@ -339,12 +329,6 @@ case_write (const char *src,
     return fail (src, error);
 
   unlink (dst);
-  if (warm_up)
-    {
-      if (!plain_write (warm_dst, contents, length))
-        return 1;
-      unlink (warm_dst);
-    }
   settle_writeback ();
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
@@ -447,7 +431,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  warm_up = g_getenv ("ST_BENCH_WARM") != NULL;
   if (argc < 3)
     return usage ();
 
