@@ -32,7 +32,6 @@
 
 #define PAGE_SIZE_BYTES 4096
 
-
 static double
 now_seconds (void)
 {
