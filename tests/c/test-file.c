@@ -348,6 +348,63 @@ test_file_metadata (void)
   }
 }
 
+/* Ordered names: the loaded file's data order, then tensors set since, in the order they were added.
+ * Offsets are those of the loaded file, and only for tensors that come from it. */
+static void
+test_file_ordered_names (void)
+{
+  const gint64 s2[] = { 2 };
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(STFile) file = load_bytes (contents);
+  g_auto(GStrv) before = st_file_dup_ordered_names (file);
+  g_auto(GStrv) after = NULL;
+  guint64 begin = 0, end = 0;
+  guint n;
+
+  add_tensor (file, "zz-added-first", ST_DTYPE_U8, s2, 1, 1);
+  add_tensor (file, "aa-added-second", ST_DTYPE_U8, s2, 1, 2);
+  after = st_file_dup_ordered_names (file);
+  n = g_strv_length (before);
+  g_assert_cmpuint (g_strv_length (after), ==, n + 2);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpstr (after[i], ==, before[i]);
+  g_assert_cmpstr (after[n], ==, "zz-added-first");
+  g_assert_cmpstr (after[n + 1], ==, "aa-added-second");
+
+  g_assert_false (st_file_get_tensor_offsets (file, "zz-added-first", &begin, &end));
+  g_assert_true (st_file_get_tensor_offsets (file, "weight", &begin, &end));
+  g_assert_true (st_file_get_tensor_offsets (file, "weight", NULL, NULL));
+
+  /* a loaded tensor replaced is no longer the loaded file's */
+  {
+    g_autoptr(STTensor) replacement = make_tensor (ST_DTYPE_U8, s2, 1, 3);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (st_file_set_tensor (file, "weight", replacement, &error));
+    g_assert_no_error (error);
+    g_assert_false (st_file_get_tensor_offsets (file, "weight", &begin, &end));
+  }
+}
+
+/* st_file_set_metadata copies the table: later changes to it do not reach the file. */
+static void
+test_file_metadata_copied (void)
+{
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(GHashTable) table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_hash_table_insert (table, g_strdup ("k"), g_strdup ("v"));
+  st_file_set_metadata (file, table);
+  g_hash_table_insert (table, g_strdup ("k"), g_strdup ("changed"));
+  g_hash_table_insert (table, g_strdup ("extra"), g_strdup ("x"));
+  g_clear_pointer (&table, g_hash_table_unref);
+
+  g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "v");
+  g_assert_null (st_file_get_metadata_value (file, "extra"));
+  g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (file)), ==, 1);
+}
+
 /* ---------------------------------------------------------------------------------------------------------
  * Loading
  */
@@ -1164,6 +1221,129 @@ test_file_save_write_error (void)
   st_test_rm_rf (dir);
 }
 
+/* An output stream that takes at most 3 bytes per write: the writer must loop. */
+#define TEST_TYPE_SIPPING_STREAM (test_sipping_stream_get_type ())
+G_DECLARE_FINAL_TYPE (TestSippingStream, test_sipping_stream, TEST, SIPPING_STREAM, GOutputStream)
+
+struct _TestSippingStream
+{
+  GOutputStream parent_instance;
+  GByteArray *received;
+};
+
+G_DEFINE_FINAL_TYPE (TestSippingStream, test_sipping_stream, G_TYPE_OUTPUT_STREAM)
+
+static gssize
+test_sipping_stream_write (GOutputStream *stream, const void *buffer, gsize count, GCancellable *cancellable,
+                           GError **error)
+{
+  TestSippingStream *self = TEST_SIPPING_STREAM (stream);
+  gsize n = MIN (count, 3);
+
+  g_byte_array_append (self->received, buffer, (guint) n);
+  return (gssize) n;
+}
+
+static void
+test_sipping_stream_finalize (GObject *object)
+{
+  g_byte_array_unref (TEST_SIPPING_STREAM (object)->received);
+  G_OBJECT_CLASS (test_sipping_stream_parent_class)->finalize (object);
+}
+
+static void
+test_sipping_stream_class_init (TestSippingStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_sipping_stream_finalize;
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = test_sipping_stream_write;
+}
+
+static void
+test_sipping_stream_init (TestSippingStream *self)
+{
+  self->received = g_byte_array_new ();
+}
+
+static void
+test_file_save_short_writes (void)
+{
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GBytes) expected = st_test_reference_serialize (file);
+  g_autoptr(TestSippingStream) stream = g_object_new (TEST_TYPE_SIPPING_STREAM, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) received = NULL;
+
+  g_assert_true (st_file_save_to_stream (file, G_OUTPUT_STREAM (stream), NULL, &error));
+  g_assert_no_error (error);
+  received = g_bytes_new (stream->received->data, stream->received->len);
+  st_test_assert_bytes_equal (received, expected);
+}
+
+/* Saving where there is no directory, or over a directory, fails and leaves nothing behind. */
+static void
+test_file_save_bad_targets (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "no-such-dir", "model.safetensors", NULL);
+  g_autofree char *subdir = g_build_filename (dir, "a-directory", NULL);
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GError) error = NULL;
+  const char *entries[] = { "a-directory", NULL };
+  const char *no_entries[] = { NULL };
+
+  g_assert_cmpint (g_mkdir (subdir, 0755), ==, 0);
+
+  g_assert_false (st_file_save_to_path (file, missing, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  st_test_note ("expected error: %s", error->message);
+  g_clear_error (&error);
+
+  g_assert_false (st_file_save_to_path (file, subdir, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_IO_ERROR);
+  st_test_note ("expected error: %s", error->message);
+  g_clear_error (&error);
+  g_assert_true (g_file_test (subdir, G_FILE_TEST_IS_DIR));
+
+  assert_dir_entries (dir, entries);
+  assert_dir_entries (subdir, no_entries);
+  st_test_rm_rf (dir);
+}
+
+/* What is written into a loaded tensor's (private) memory is what a save writes. */
+static void
+test_file_save_modified_mapping (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *copy = g_build_filename (dir, "copy.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) loaded = NULL;
+  g_autoptr(STFile) reloaded = NULL;
+  guint8 *data;
+  gsize len = 0;
+  gconstpointer got;
+
+  write_file (path, contents);
+  loaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  data = (guint8 *) st_tensor_get_data (st_file_get_tensor (loaded, "bias"), &len);
+  memset (data, 0x5A, len);
+
+  g_assert_true (st_file_save_to_path (loaded, copy, NULL, &error));
+  g_assert_no_error (error);
+  reloaded = st_file_new_from_path (copy, &error);
+  g_assert_no_error (error);
+  got = st_tensor_get_data (st_file_get_tensor (reloaded, "bias"), &len);
+  for (gsize i = 0; i < len; i++)
+    g_assert_cmpuint (((const guint8 *) got)[i], ==, 0x5A);
+  /* the source file still has the old bytes */
+  assert_file_contents (path, contents);
+  st_test_rm_rf (dir);
+}
+
 /* A write error on a stream passes through. */
 static void
 test_file_save_stream_error (void)
@@ -1379,6 +1559,41 @@ test_file_async_cancelled (void)
   st_test_rm_rf (dir);
 }
 
+/* The async save over the file its tensors are mapped from. */
+static void
+test_file_async_save_over_own_source (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) loaded = NULL;
+  g_autoptr(STFile) reloaded = NULL;
+  const char *entries[] = { "model.safetensors", NULL };
+  AsyncData data;
+
+  write_file (path, contents);
+  loaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (st_file_remove_tensor (loaded, "weight"));
+  st_file_remove_tensor (original, "weight");
+
+  async_data_init (&data);
+  st_file_save_to_path_async (loaded, path, NULL, on_ready, &data);
+  async_data_wait (&data);
+  g_assert_true (st_file_save_to_path_finish (loaded, data.result, &error));
+  g_assert_no_error (error);
+  async_data_clear (&data);
+
+  reloaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  st_test_assert_files_equal (reloaded, original);
+  st_test_assert_files_equal (loaded, original);
+  assert_dir_entries (dir, entries);
+  st_test_rm_rf (dir);
+}
+
 static gboolean
 cancel_now (gpointer user_data)
 {
@@ -1435,6 +1650,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/map/set-get-remove", test_file_set_get_remove);
   g_test_add_func ("/file/map/invalid-name", test_file_set_invalid_name);
   g_test_add_func ("/file/metadata", test_file_metadata);
+  g_test_add_func ("/file/metadata/copied", test_file_metadata_copied);
+  g_test_add_func ("/file/map/ordered-names", test_file_ordered_names);
   g_test_add_func ("/file/load/sources", test_file_load_sources);
   g_test_add_func ("/file/load/tensor-outlives-file", test_file_tensor_outlives_file);
   g_test_add_func ("/file/load/private-mapping", test_file_private_mapping);
@@ -1455,10 +1672,14 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/save/read-only-dir", test_file_save_read_only_dir);
   g_test_add_func ("/file/save/write-error", test_file_save_write_error);
   g_test_add_func ("/file/save/stream-error", test_file_save_stream_error);
+  g_test_add_func ("/file/save/short-writes", test_file_save_short_writes);
+  g_test_add_func ("/file/save/bad-targets", test_file_save_bad_targets);
+  g_test_add_func ("/file/save/modified-mapping", test_file_save_modified_mapping);
   g_test_add_func ("/file/async/load-save", test_file_async_load_save);
   g_test_add_func ("/file/async/errors", test_file_async_errors);
   g_test_add_func ("/file/async/cancelled", test_file_async_cancelled);
   g_test_add_func ("/file/async/cancel-midway", test_file_async_cancel_midway);
+  g_test_add_func ("/file/async/save-over-own-source", test_file_async_save_over_own_source);
 
   return g_test_run ();
 }
