@@ -164,19 +164,13 @@ lookup_entry (STFile     *self,
 
 /* Loading */
 
-static char *
-display_name (const char *path)
-{
-  return g_filename_display_name (path);
-}
-
 static void
 set_io_error_from_errno (GError     **error,
                          int          errsv,
                          const char  *what,
                          const char  *path)
 {
-  g_autofree char *shown = display_name (path);
+  g_autofree char *shown = g_filename_display_name (path);
 
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                "%s “%s”: %s", what, shown, g_strerror (errsv));
@@ -468,7 +462,7 @@ st_file_new_from_path (const char  *path,
 
   if (S_ISDIR (st.st_mode))
     {
-      g_autofree char *shown = display_name (path);
+      g_autofree char *shown = g_filename_display_name (path);
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "“%s” is a directory", shown);
       g_close (fd, NULL);
@@ -487,7 +481,7 @@ st_file_new_from_path (const char  *path,
       g_close (fd, NULL);
       if (mapped == NULL)
         {
-          g_autofree char *shown = display_name (path);
+          g_autofree char *shown = g_filename_display_name (path);
           int code = local_error->domain == G_FILE_ERROR ? g_io_error_from_file_error (local_error->code)
                                                          : G_IO_ERROR_FAILED;
 
@@ -503,7 +497,7 @@ st_file_new_from_path (const char  *path,
     {
       if (local_error->domain == ST_ERROR)
         {
-          g_autofree char *shown = display_name (path);
+          g_autofree char *shown = g_filename_display_name (path);
 
           g_prefix_error (&local_error, "%s: ", shown);
         }
