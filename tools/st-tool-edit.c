@@ -18,6 +18,11 @@ static void
 print_metadata (GHashTable *metadata,
                 gboolean    json)
 {
+  if (json && metadata == NULL)
+    {
+      printf ("null\n");
+      return;
+    }
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();

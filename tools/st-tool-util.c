@@ -445,6 +445,7 @@ struct _StToolProgress {
   gboolean enabled;
   gboolean drawn;
   gint64   last_draw;
+  guint64  last_done;
 };
 
 StToolProgress *
@@ -468,11 +469,16 @@ st_tool_progress_update (StToolProgress *progress,
   if (progress == NULL || !progress->enabled)
     return;
 
-  /* At most twenty redraws a second, but always the last one. */
+  /* At most twenty redraws a second, and the last one once. A caller may count a little more than
+   * it announced (merge counts the header it writes too): the bar stops at 100%. */
+  done = MIN (done, progress->total);
   gint64 now = g_get_monotonic_time ();
+  if (progress->drawn && done == progress->last_done)
+    return;
   if (progress->drawn && done < progress->total && now - progress->last_draw < G_USEC_PER_SEC / 20)
     return;
   progress->last_draw = now;
+  progress->last_done = done;
   progress->drawn = TRUE;
 
   const int width = 30;

@@ -217,11 +217,95 @@ decode_c64_imaginary (const guint8 *data,
   return f;
 }
 
-/* The shortest text that reads back as the same value: as a float for F32 and the smaller floats
- * (0.1, not 0.100000001), as a double for F64. */
+/* The raw bits of element @i of a float of 16 bits or fewer, with the masks of its sign and magnitude. */
+static gboolean
+small_float_bits (STDType       dtype,
+                  const guint8 *data,
+                  guint64       i,
+                  guint        *bits,
+                  guint        *sign_mask,
+                  guint        *magnitude_mask)
+{
+  switch (dtype)
+    {
+    case ST_DTYPE_F16:
+    case ST_DTYPE_BF16:
+      *bits = read_u16 (data, i);
+      *sign_mask = 0x8000;
+      *magnitude_mask = 0x7fff;
+      return TRUE;
+    case ST_DTYPE_F8_E5M2:
+    case ST_DTYPE_F8_E4M3:
+    case ST_DTYPE_F8_E4M3FNUZ:
+    case ST_DTYPE_F8_E5M2FNUZ:
+      *bits = data[i];
+      *sign_mask = 0x80;
+      *magnitude_mask = 0x7f;
+      return TRUE;
+    case ST_DTYPE_F8_E8M0:
+      *bits = data[i];
+      *sign_mask = 0;
+      *magnitude_mask = 0xff;
+      return TRUE;
+    case ST_DTYPE_F4:
+      *bits = (data[i / 2] >> ((i % 2) * 4)) & 0xf;
+      *sign_mask = 0x8;
+      *magnitude_mask = 0x7;
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static long double
+decode_small_float (STDType dtype,
+                    guint   bits)
+{
+  guint8 byte = (guint8) bits;
+  guint16 half = GUINT16_TO_LE ((guint16) bits);
+  switch (dtype)
+    {
+    case ST_DTYPE_F4: return decode_f4 (byte);
+    case ST_DTYPE_F16:
+    case ST_DTYPE_BF16: return st_tool_decode_real (dtype, (const guint8 *) &half, 0);
+    default: return decode_f8 (dtype, byte);
+    }
+}
+
+/* Half the distance from the value of @bits to its nearest neighbour in its format: any number
+ * closer than that reads back as this value. */
+static long double
+half_gap (STDType dtype,
+          guint   bits,
+          guint   sign_mask,
+          guint   magnitude_mask)
+{
+  long double value = decode_small_float (dtype, bits);
+  guint magnitude = bits & magnitude_mask, sign = bits & sign_mask;
+  long double gap = INFINITY;
+  if (magnitude < magnitude_mask)
+    {
+      long double up = decode_small_float (dtype, sign | (magnitude + 1));
+      if (isfinite (up))
+        gap = fabsl (up - value);
+    }
+  if (magnitude > 0 || sign_mask != 0)
+    {
+      guint down_bits = magnitude > 0 ? (sign | (magnitude - 1)) : ((sign ^ sign_mask) | 1);
+      long double down = decode_small_float (dtype, down_bits);
+      if (isfinite (down))
+        gap = MIN (gap, fabsl (value - down));
+    }
+  return gap / 2;
+}
+
+/* The shortest text that reads back as the same value: as a float for F32 (0.1, not 0.100000001),
+ * as a double for F64, and for the smaller floats, any text nearer to the value than to the next one
+ * of its format (@tolerance, when not negative: F16 0.0999755859375 prints as 0.1). */
 static char *
 format_float (long double value,
-              STDType     dtype)
+              STDType     dtype,
+              long double tolerance)
 {
   if (isnan (value))
     return g_strdup ("nan");
@@ -231,14 +315,14 @@ format_float (long double value,
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
   char format[8];
   double d = (double) value;
-  gboolean as_double = dtype == ST_DTYPE_F64;
   int precision;
   for (precision = 1; precision < 17; precision++)
     {
       g_snprintf (format, sizeof format, "%%.%dg", precision);
       g_ascii_formatd (buffer, sizeof buffer, format, d);
       double back = g_ascii_strtod (buffer, NULL);
-      if (as_double ? back == d : (float) back == (float) d)
+      if (tolerance >= 0 ? fabsl ((long double) back - value) < tolerance
+                         : dtype == ST_DTYPE_F64 ? back == d : (float) back == (float) d)
         break;
     }
   /* Whole numbers below 10^16 in full (80, not 8e+01). */
@@ -275,13 +359,17 @@ st_tool_format_value (STDType       dtype,
     return g_strdup (data[i] != 0 ? "true" : "false");
   if (dtype == ST_DTYPE_C64)
     {
-      g_autofree char *re = format_float (st_tool_decode_real (dtype, data, i), ST_DTYPE_F32);
+      g_autofree char *re = format_float (st_tool_decode_real (dtype, data, i), ST_DTYPE_F32, -1);
       float im = decode_c64_imaginary (data, i);
-      g_autofree char *im_text = format_float (fabsf (im), ST_DTYPE_F32);
+      g_autofree char *im_text = format_float (fabsf (im), ST_DTYPE_F32, -1);
       return g_strdup_printf ("%s%s%sj", re, signbit (im) ? "-" : "+", im_text);
     }
+  guint bits, sign_mask, magnitude_mask;
+  if (small_float_bits (dtype, data, i, &bits, &sign_mask, &magnitude_mask))
+    return format_float (st_tool_decode_real (dtype, data, i), dtype,
+                         half_gap (dtype, bits, sign_mask, magnitude_mask));
   if (st_tool_dtype_is_float (dtype))
-    return format_float (st_tool_decode_real (dtype, data, i), dtype);
+    return format_float (st_tool_decode_real (dtype, data, i), dtype, -1);
   return format_integer (dtype, data, i);
 }
 
@@ -516,7 +604,7 @@ format_difference (const MaxDiff *diff)
 {
   if (diff->any_nan)
     return g_strdup ("nan");
-  return format_float (diff->max, ST_DTYPE_F64);
+  return format_float (diff->max, ST_DTYPE_F64, -1);
 }
 
 static int
