@@ -761,6 +761,7 @@ struct _TestTrickleStream
   gsize pos;
   gsize chunk;
   gsize fail_after;  /* G_MAXSIZE: never */
+  gboolean endless;  /* after the bytes, an endless run of 'x' */
 };
 
 G_DEFINE_FINAL_TYPE (TestTrickleStream, test_trickle_stream, G_TYPE_INPUT_STREAM)
@@ -782,6 +783,15 @@ test_trickle_stream_read (GInputStream *stream, void *buffer, gsize count, GCanc
       return -1;
     }
   n = MIN (count, self->chunk);
+  if (self->endless && self->pos >= size)
+    {
+      /* give up after 64 MB all the same, so that a reader that reads to the end fails the test and
+       * does not take the machine down */
+      n = self->pos < size + 64 * 1024 * 1024 ? n : 0;
+      memset (buffer, 'x', n);
+      self->pos += n;
+      return (gssize) n;
+    }
   n = MIN (n, size - self->pos);
   n = MIN (n, self->fail_after - self->pos);
   memcpy (buffer, (const guint8 *) g_bytes_get_data (self->bytes, NULL) + self->pos, n);
@@ -913,6 +923,26 @@ test_file_stream_hostile_claims (void)
   }
 }
 
+/* A stream that never ends after a valid file: trailing bytes, found by reading one byte past the data,
+ * not by reading the stream to its end. */
+static void
+test_file_stream_endless (void)
+{
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(GInputStream) stream = trickle_stream_new (contents, 1 << 20, G_MAXSIZE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+
+  TEST_TRICKLE_STREAM (stream)->endless = TRUE;
+  file = st_file_new_from_stream (stream, NULL, &error);
+  g_assert_null (file);
+  st_test_assert_st_error (error, ST_ERROR_INCOMPLETE_BUFFER);
+  st_test_note ("read %" G_GSIZE_FORMAT " bytes of an endless stream after a %" G_GSIZE_FORMAT "-byte file",
+                TEST_TRICKLE_STREAM (stream)->pos, g_bytes_get_size (contents));
+  g_assert_cmpuint (TEST_TRICKLE_STREAM (stream)->pos, <=, g_bytes_get_size (contents) + 1024 * 1024);
+}
+
 static void
 test_file_stream_cancelled (void)
 {
@@ -993,6 +1023,27 @@ test_file_save_targets (void)
     assert_dir_entries (dir, entries);
   }
 
+  st_test_rm_rf (dir);
+}
+
+/* A bare file name saves in the current directory (where the temporary file goes too). */
+static void
+test_file_save_relative_path (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autoptr(STFile) file = make_sample_file ();
+  g_autoptr(GBytes) expected = save_to_bytes (file);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *full = g_build_filename (dir, "relative.safetensors", NULL);
+  const char *entries[] = { "relative.safetensors", NULL };
+
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  g_assert_true (st_file_save_to_path (file, "relative.safetensors", NULL, &error));
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_assert_no_error (error);
+  assert_file_contents (full, expected);
+  assert_dir_entries (dir, entries);
   st_test_rm_rf (dir);
 }
 
@@ -1710,8 +1761,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/stream/io-error", test_file_stream_io_error);
   g_test_add_func ("/file/stream/hostile-claims", test_file_stream_hostile_claims);
   g_test_add_func ("/file/stream/cancelled", test_file_stream_cancelled);
+  g_test_add_func ("/file/stream/endless", test_file_stream_endless);
   g_test_add_func ("/file/save/targets", test_file_save_targets);
   g_test_add_func ("/file/save/permissions", test_file_save_permissions);
+  g_test_add_func ("/file/save/relative-path", test_file_save_relative_path);
   g_test_add_func ("/file/save/over-own-source", test_file_save_over_own_source);
   g_test_add_func ("/file/save/cancelled", test_file_save_cancelled);
   g_test_add_func ("/file/save/read-only-dir", test_file_save_read_only_dir);
