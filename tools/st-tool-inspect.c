@@ -77,6 +77,7 @@ info_one (const char   *path,
     }
 
   g_autoptr(GArray) shards = g_array_new (FALSE, TRUE, sizeof (ShardSummary));
+  g_auto(GStrv) names = NULL;   /* the shard names the summaries borrow */
   guint64 header_size = 0, file_size = 0;
   if (source->file != NULL)
     {
@@ -85,7 +86,7 @@ info_one (const char   *path,
     }
   else
     {
-      g_auto(GStrv) names = st_index_dup_shard_names (source->index);
+      names = st_index_dup_shard_names (source->index);
       file_size = file_size_of (source->resolved);
       for (guint i = 0; names[i] != NULL; i++)
         {
@@ -93,7 +94,7 @@ info_one (const char   *path,
           if (shard == NULL)
             return FALSE;
           g_autofree char *shard_path = g_build_filename (st_index_get_directory (source->index), names[i], NULL);
-          ShardSummary summary = { g_intern_string (names[i]), st_file_get_n_tensors (shard),
+          ShardSummary summary = { names[i], st_file_get_n_tensors (shard),
                                    st_file_get_data_size (shard), st_file_get_header_size (shard),
                                    file_size_of (shard_path) };
           header_size += summary.header_size;

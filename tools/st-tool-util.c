@@ -162,11 +162,19 @@ add_entries (GArray     *entries,
       StToolEntry entry = { 0 };
       STTensor *tensor = st_file_get_tensor (file, names[i]);
       entry.tensor = tensor;
-      entry.shard = shard;
       st_file_get_tensor_offsets (file, names[i], &entry.begin, &entry.end);
-      entry.name = g_intern_string (names[i]);  /* lives as long as the program: a CLI can afford it */
+      entry.name = g_strdup (names[i]);
+      entry.shard = g_strdup (shard);
       g_array_append_val (entries, entry);
     }
+}
+
+static void
+clear_entry (gpointer data)
+{
+  StToolEntry *entry = data;
+  g_free (entry->name);
+  g_free (entry->shard);
 }
 
 GArray *
@@ -174,6 +182,7 @@ st_tool_source_list (StToolSource  *source,
                      GError       **error)
 {
   g_autoptr(GArray) entries = g_array_new (FALSE, TRUE, sizeof (StToolEntry));
+  g_array_set_clear_func (entries, clear_entry);
   if (source->file != NULL)
     {
       add_entries (entries, source->file, NULL);
@@ -186,7 +195,7 @@ st_tool_source_list (StToolSource  *source,
       STFile *shard = st_index_get_shard (source->index, shards[i], error);
       if (shard == NULL)
         return NULL;
-      add_entries (entries, shard, g_intern_string (shards[i]));
+      add_entries (entries, shard, shards[i]);
     }
   return g_steal_pointer (&entries);
 }

@@ -395,7 +395,9 @@ st_tool_value_to_json (STDType       dtype,
       JsonArray *pair = json_array_new ();
       json_array_add_element (pair, float_to_json (st_tool_decode_real (dtype, data, i)));
       json_array_add_element (pair, float_to_json (decode_c64_imaginary (data, i)));
-      return json_node_init_array (json_node_alloc (), pair);
+      JsonNode *node = json_node_alloc ();
+      json_node_take_array (json_node_init (node, JSON_NODE_ARRAY), pair);
+      return node;
     }
   if (st_tool_dtype_is_float (dtype))
     return float_to_json (st_tool_decode_real (dtype, data, i));

@@ -68,9 +68,9 @@ StToolSource *st_tool_source_open (const char  *path,
                                    GError     **error);
 /* Every tensor, in order (shard by shard for an index), with the shard it lives in. */
 typedef struct {
-  const char *name;
+  char       *name;     /* owned by the array */
   STTensor   *tensor;   /* borrowed from the file or the shard */
-  const char *shard;    /* NULL for a plain file */
+  char       *shard;    /* owned by the array; NULL for a plain file */
   guint64     begin;
   guint64     end;
 } StToolEntry;
