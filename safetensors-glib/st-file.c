@@ -42,13 +42,28 @@
  * with no reader running.
  */
 
-/* One tensor of the file. Entries of a loaded file point into self->header and make their
- * STTensor on first access; entries set by the caller hold their tensor from the start. */
+/* A tensor given as memory by st_file_set_tensor_from_data(): its layout (checked) and its bytes,
+ * kept without an STTensor. One allocation, the shape after the struct. */
+typedef struct {
+  GObject       *owner;    /* owned reference on what owns the bytes; nullable */
+  gconstpointer  data;     /* NULL only when n_bytes is 0 */
+  guint64        n_bytes;
+  STDType        dtype;
+  guint          n_dims;
+  gint64         shape[];  /* n_dims entries */
+} ExternalData;
+
+/* One tensor of the file, in one of three forms:
+ * - loaded: points into self->header, makes its STTensor on first access;
+ * - external: memory set with st_file_set_tensor_from_data(), makes its STTensor on first access;
+ * - neither: a tensor set with st_file_set_tensor(), held from the start.
+ * Lazily made tensors are set once, atomically, so that readers in several threads agree. */
 typedef struct {
   const char          *name;          /* loaded->name, or name_storage */
   char                *name_storage;  /* owned when the name is not the header's */
   const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
-  STTensor            *tensor;        /* owned; set once, atomically, for loaded entries */
+  ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
+  STTensor            *tensor;        /* owned */
 } FileEntry;
 
 struct _STFile
@@ -77,11 +92,27 @@ G_DEFINE_FINAL_TYPE (STFile, st_file, G_TYPE_OBJECT)
 #define READ_TRUSTED_SIZE ((gsize) 16 * 1024 * 1024)
 
 static void
+external_data_free (ExternalData *external)
+{
+  g_clear_object (&external->owner);
+  g_free (external);
+}
+
+/* Drops what the entry holds, keeping its name: the entry is then refilled in place. */
+static void
+file_entry_clear_contents (FileEntry *entry)
+{
+  entry->loaded = NULL;
+  g_clear_pointer (&entry->external, external_data_free);
+  g_clear_object (&entry->tensor);
+}
+
+static void
 file_entry_free (gpointer data)
 {
   FileEntry *entry = data;
 
-  g_clear_object (&entry->tensor);
+  file_entry_clear_contents (entry);
   g_free (entry->name_storage);
   g_free (entry);
 }
@@ -141,11 +172,24 @@ entry_get_tensor (STFile    *self,
   if (tensor != NULL)
     return tensor;
 
-  /* Only loaded entries start without a tensor. Two threads may get here at once: both make a
-   * slice, one wins the exchange, the other drops its own and takes the winner's. */
+  /* Only loaded and external entries start without a tensor. Two threads may get here at once:
+   * both make a tensor, one wins the exchange, the other drops its own and takes the winner's. */
   loaded = entry->loaded;
-  tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, self->data,
-                                loaded->begin, loaded->end - loaded->begin);
+  if (loaded != NULL)
+    {
+      tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, self->data,
+                                    loaded->begin, loaded->end - loaded->begin);
+    }
+  else
+    {
+      const ExternalData *external = entry->external;
+
+      /* The layout and address were checked when the entry was set: this cannot fail. */
+      tensor = st_tensor_new_from_data (external->dtype, external->shape, external->n_dims,
+                                        (guint64) GPOINTER_TO_SIZE (external->data), external->n_bytes,
+                                        external->owner, NULL);
+      g_return_val_if_fail (tensor != NULL, NULL);
+    }
   if (!g_atomic_pointer_compare_and_exchange (&entry->tensor, NULL, tensor))
     {
       g_object_unref (tensor);
@@ -832,6 +876,51 @@ st_file_lookup_tensor (STFile      *self,
   return tensor;
 }
 
+/* The rules every tensor name follows, whatever sets it. */
+static gboolean
+check_tensor_name (const char  *name,
+                   GError     **error)
+{
+  if (!g_utf8_validate (name, -1, NULL))
+    {
+      g_autofree char *shown = g_utf8_make_valid (name, -1);
+
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME, "The tensor name “%s” is not valid UTF-8", shown);
+      return FALSE;
+    }
+
+  if (strcmp (name, "__metadata__") == 0)
+    {
+      g_set_error_literal (error, ST_ERROR, ST_ERROR_INVALID_NAME,
+                           "“__metadata__” is reserved for the metadata: no tensor may have that name");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The entry for @name, emptied when it held a tensor (it keeps its place in file order), or a new
+ * empty entry at the end. @name has been checked. */
+static FileEntry *
+take_entry_for (STFile     *self,
+                const char *name)
+{
+  FileEntry *entry = lookup_entry (self, name);
+
+  if (entry != NULL)
+    {
+      file_entry_clear_contents (entry);
+      return entry;
+    }
+
+  entry = g_new0 (FileEntry, 1);
+  entry->name_storage = g_strdup (name);
+  entry->name = entry->name_storage;
+  g_ptr_array_add (self->entries, entry);
+  g_hash_table_insert (self->by_name, (gpointer) entry->name, entry);
+  return entry;
+}
+
 /**
  * st_file_set_tensor:
  * @self: a file
@@ -861,38 +950,122 @@ st_file_set_tensor (STFile      *self,
   g_return_val_if_fail (ST_IS_TENSOR (tensor), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_utf8_validate (name, -1, NULL))
+  if (!check_tensor_name (name, error))
+    return FALSE;
+
+  /* Referenced before the entry lets go of what it holds: @tensor may be the entry's own. */
+  g_object_ref (tensor);
+  entry = take_entry_for (self, name);
+  entry->tensor = tensor;
+
+  return TRUE;
+}
+
+/**
+ * st_file_set_tensor_from_data:
+ * @self: a file
+ * @name: the tensor name: UTF-8, not `__metadata__`
+ * @dtype: the element type
+ * @shape: (array length=n_dims) (nullable): the dimensions; %NULL only when @n_dims is 0
+ * @n_dims: the number of dimensions (0 for a scalar)
+ * @data_address: the address of the first byte of the elements, as an integer
+ * @n_bytes: the length of the elements in bytes
+ * @owner: (nullable) (transfer none): an object that owns the memory at @data_address
+ * @error: return location for a #GError
+ *
+ * Stores a tensor over memory that something else owns under @name, without copying
+ * it: what [ctor@ST.Tensor.new_from_data] followed by [method@ST.File.set_tensor] does,
+ * in one call and without making a [class@ST.Tensor] (one is made if
+ * [method@ST.File.get_tensor] asks for it). This is for bindings, for which each call
+ * costs more than the work it does: Python saves a dict of arrays with one call per
+ * array, and one @owner for all of them.
+ *
+ * The file holds a reference on @owner while the tensor is in it, and so does everything
+ * that uses the bytes after that (a tensor made from the entry, its bytes, a save in
+ * progress); the last of them to go drops it. With @owner %NULL nothing is kept alive: the
+ * caller guarantees the memory stays valid and unchanged for as long as the file (or
+ * anything made from this tensor) uses it. The memory is read when the file is saved:
+ * it must hold the elements, row-major, little-endian and packed.
+ *
+ * The checks are those of [ctor@ST.Tensor.new_from_data], with the tensor named in the
+ * message: %ST_ERROR_INVALID_DTYPE, %ST_ERROR_INVALID_SHAPE,
+ * %ST_ERROR_MISALIGNED_SUB_BYTE, %ST_ERROR_SIZE_MISMATCH when @n_bytes is not what
+ * @dtype and @shape need, %G_IO_ERROR_INVALID_ARGUMENT for an address of 0 with bytes or a
+ * range past the address space; then those of [method@ST.File.set_tensor]
+ * (%ST_ERROR_INVALID_NAME). On failure the file is unchanged and no reference on @owner
+ * is kept.
+ *
+ * A tensor of that name already in the file is replaced in place (it keeps its position
+ * in file order); otherwise the new one is added at the end. Not thread-safe: see
+ * [class@ST.File].
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+st_file_set_tensor_from_data (STFile        *self,
+                              const char    *name,
+                              STDType        dtype,
+                              const gint64  *shape,
+                              guint          n_dims,
+                              guint64        data_address,
+                              guint64        n_bytes,
+                              GObject       *owner,
+                              GError       **error)
+{
+  GError *local_error = NULL;
+  ExternalData *external;
+  FileEntry *entry;
+  guint64 expected = 0;
+
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (shape != NULL || n_dims == 0, FALSE);
+  g_return_val_if_fail (owner == NULL || G_IS_OBJECT (owner), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!st_dtype_compute_n_bytes (dtype, shape, n_dims, &expected, &local_error))
     {
       g_autofree char *shown = g_utf8_make_valid (name, -1);
 
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME, "The tensor name “%s” is not valid UTF-8", shown);
+      g_propagate_prefixed_error (error, local_error, "Tensor “%s”: ", shown);
       return FALSE;
     }
 
-  if (strcmp (name, "__metadata__") == 0)
+  if (n_bytes != expected)
     {
-      g_set_error_literal (error, ST_ERROR, ST_ERROR_INVALID_NAME,
-                           "“__metadata__” is reserved for the metadata: no tensor may have that name");
+      g_autofree char *shown = g_utf8_make_valid (name, -1);
+      g_autofree char *shown_shape = st_shape_to_string (shape, n_dims);
+
+      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+                   "Tensor “%s” of dtype %s and shape %s: expected %" G_GUINT64_FORMAT " bytes, got %"
+                   G_GUINT64_FORMAT, shown, st_dtype_to_string (dtype), shown_shape, expected, n_bytes);
       return FALSE;
     }
 
-  entry = lookup_entry (self, name);
-  if (entry != NULL)
+  if ((data_address == 0 && n_bytes > 0) || data_address > G_MAXSIZE || n_bytes > G_MAXSIZE - data_address)
     {
-      STTensor *old = entry->tensor;
+      g_autofree char *shown = g_utf8_make_valid (name, -1);
 
-      entry->tensor = g_object_ref (tensor);
-      entry->loaded = NULL;
-      g_clear_object (&old);
-      return TRUE;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Tensor “%s”: %" G_GUINT64_FORMAT " bytes at address 0x%" G_GINT64_MODIFIER "x are "
+                   "not valid memory", shown, n_bytes, data_address);
+      return FALSE;
     }
 
-  entry = g_new0 (FileEntry, 1);
-  entry->name_storage = g_strdup (name);
-  entry->name = entry->name_storage;
-  entry->tensor = g_object_ref (tensor);
-  g_ptr_array_add (self->entries, entry);
-  g_hash_table_insert (self->by_name, (gpointer) entry->name, entry);
+  if (!check_tensor_name (name, error))
+    return FALSE;
+
+  external = g_malloc (sizeof (ExternalData) + n_dims * sizeof (gint64));
+  external->owner = owner != NULL ? g_object_ref (owner) : NULL;
+  external->data = GSIZE_TO_POINTER ((gsize) data_address);
+  external->n_bytes = n_bytes;
+  external->dtype = dtype;
+  external->n_dims = n_dims;
+  if (n_dims > 0)
+    memcpy (external->shape, shape, n_dims * sizeof (gint64));
+
+  entry = take_entry_for (self, name);
+  entry->external = external;
 
   return TRUE;
 }
@@ -960,6 +1133,105 @@ st_file_get_tensor_offsets (STFile     *self,
   if (out_end != NULL)
     *out_end = entry->loaded->end;
   return TRUE;
+}
+
+/* The dtype and shape of an entry, without making its tensor (safe beside readers in other threads:
+ * the loaded and external layouts never change, and a set tensor is there from the start). */
+static const gint64 *
+entry_get_layout (FileEntry *entry,
+                  STDType   *out_dtype,
+                  guint     *out_n_dims)
+{
+  if (entry->loaded != NULL)
+    {
+      *out_dtype = entry->loaded->dtype;
+      *out_n_dims = entry->loaded->n_dims;
+      return entry->loaded->shape;
+    }
+
+  if (entry->external != NULL)
+    {
+      *out_dtype = entry->external->dtype;
+      *out_n_dims = entry->external->n_dims;
+      return entry->external->shape;
+    }
+
+  *out_dtype = st_tensor_get_dtype (entry->tensor);
+  return st_tensor_get_shape (entry->tensor, out_n_dims);
+}
+
+/**
+ * st_file_dup_layout:
+ * @self: a file
+ * @n_values: (out): return location for the number of values returned
+ *
+ * Describes every tensor of the file in one flat array of integers, for bindings that
+ * would otherwise make several calls per tensor. The tensors come in file order (the
+ * order of [method@ST.File.dup_ordered_names], whose names go with the records), one
+ * record each, records end to end:
+ *
+ * | index in the record  | value                                                       |
+ * |----------------------|-------------------------------------------------------------|
+ * | 0                    | the dtype, an [enum@ST.DType] value                          |
+ * | 1                    | begin: the tensor's first byte in the loaded data buffer, or -1 |
+ * | 2                    | end: one past its last byte in the loaded data buffer, or -1 |
+ * | 3                    | n_dims, the number of dimensions (0 for a scalar)            |
+ * | 4 to 4 + n_dims - 1  | the dimensions, outermost first                              |
+ *
+ * A record is 4 + n_dims values long: read n_dims to find the next one. begin and end
+ * are the `data_offsets` of the tensor in the loaded file (as
+ * [method@ST.File.get_tensor_offsets] gives them): add
+ * [method@ST.File.get_data_address] for its memory. They are -1 and -1 for a tensor that
+ * is not the loaded one (set or replaced since loading, or any tensor of a file that was
+ * not loaded).
+ *
+ * No [class@ST.Tensor] is made. Safe from several threads at once, as the other
+ * readers are (see [class@ST.File]).
+ *
+ * Returns: (array length=n_values) (transfer full) (nullable): the records, or %NULL
+ *   for a file without tensors
+ */
+gint64 *
+st_file_dup_layout (STFile *self,
+                    gsize  *n_values)
+{
+  gint64 *values;
+  gsize total = 0;
+  gsize at = 0;
+
+  g_return_val_if_fail (ST_IS_FILE (self), NULL);
+  g_return_val_if_fail (n_values != NULL, NULL);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      STDType dtype;
+      guint n_dims;
+
+      entry_get_layout (g_ptr_array_index (self->entries, i), &dtype, &n_dims);
+      total += 4 + n_dims;
+    }
+
+  *n_values = total;
+  if (total == 0)
+    return NULL;
+
+  values = g_new (gint64, total);
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      FileEntry *entry = g_ptr_array_index (self->entries, i);
+      STDType dtype;
+      guint n_dims;
+      const gint64 *shape = entry_get_layout (entry, &dtype, &n_dims);
+
+      values[at++] = dtype;
+      values[at++] = entry->loaded != NULL ? (gint64) entry->loaded->begin : -1;
+      values[at++] = entry->loaded != NULL ? (gint64) entry->loaded->end : -1;
+      values[at++] = n_dims;
+      for (guint d = 0; d < n_dims; d++)
+        values[at++] = shape[d];
+    }
+
+  return values;
 }
 
 /**
@@ -1154,7 +1426,7 @@ typedef struct {
   GOutputVector *pieces;       /* the header, then each non-empty tensor's bytes, in file offset order */
   gsize          n_pieces;
   guint64        total_size;   /* header plus data */
-  GPtrArray     *keep_alive;   /* the tensors the pieces point into */
+  GPtrArray     *keep_alive;   /* the tensors and owners the pieces point into */
   GBytes        *source;       /* the loaded data the other pieces point into; nullable */
 } SavePlan;
 
@@ -1189,7 +1461,20 @@ save_plan_new (STFile *self)
       StWriterEntry *w = &writer_entries[i];
 
       w->name = entry->name;
-      if (tensor != NULL)
+      if (tensor == NULL && entry->external != NULL)
+        {
+          /* Memory set by a binding, with no object made for it: keep its owner instead. */
+          const ExternalData *external = entry->external;
+
+          w->dtype = external->dtype;
+          w->shape = external->shape;
+          w->n_dims = external->n_dims;
+          w->n_bytes = external->n_bytes;
+          w->user_data = (gpointer) external->data;
+          if (external->owner != NULL)
+            g_ptr_array_add (plan->keep_alive, g_object_ref (external->owner));
+        }
+      else if (tensor != NULL)
         {
           w->dtype = st_tensor_get_dtype (tensor);
           w->shape = st_tensor_get_shape (tensor, &w->n_dims);
@@ -1558,6 +1843,9 @@ save_async (STFile              *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
+  /* The thread looks at the cancellable itself, up to the rename: a cancellation that comes after the
+   * target was replaced must not turn the finished save into an error ("the target is untouched"). */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job, (GDestroyNotify) save_job_free);
   g_task_run_in_thread (task, save_thread);
 }

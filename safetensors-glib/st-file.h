@@ -93,6 +93,17 @@ gboolean st_file_set_tensor (STFile      *self,
                              GError     **error);
 
 ST_AVAILABLE_IN_1_0
+gboolean st_file_set_tensor_from_data (STFile        *self,
+                                       const char    *name,
+                                       STDType        dtype,
+                                       const gint64  *shape,
+                                       guint          n_dims,
+                                       guint64        data_address,
+                                       guint64        n_bytes,
+                                       GObject       *owner,
+                                       GError       **error);
+
+ST_AVAILABLE_IN_1_0
 gboolean st_file_remove_tensor (STFile     *self,
                                 const char *name);
 
@@ -101,6 +112,10 @@ gboolean st_file_get_tensor_offsets (STFile     *self,
                                      const char *name,
                                      guint64    *out_begin,
                                      guint64    *out_end);
+
+ST_AVAILABLE_IN_1_0
+gint64 *st_file_dup_layout (STFile *self,
+                            gsize  *n_values);
 
 ST_AVAILABLE_IN_1_0
 guint64 st_file_get_header_size (STFile *self);

@@ -1737,6 +1737,389 @@ test_file_async_cancel_midway (void)
   st_test_rm_rf (dir);
 }
 
+/* ---------------------------------------------------------------------------------------------------------
+ * The bulk calls for bindings: st_file_dup_layout() and st_file_set_tensor_from_data()
+ */
+
+/* Checks the record of st_file_dup_layout() at *at and moves past it. */
+static void
+assert_layout_record (const gint64 *values, gsize n_values, gsize *at,
+                      STDType dtype, gint64 begin, gint64 end, const gint64 *shape, guint n_dims)
+{
+  g_assert_cmpuint (*at + 4, <=, n_values);
+  g_assert_cmpint (values[*at], ==, dtype);
+  g_assert_cmpint (values[*at + 1], ==, begin);
+  g_assert_cmpint (values[*at + 2], ==, end);
+  g_assert_cmpint (values[*at + 3], ==, n_dims);
+  g_assert_cmpuint (*at + 4 + n_dims, <=, n_values);
+  for (guint d = 0; d < n_dims; d++)
+    g_assert_cmpint (values[*at + 4 + d], ==, shape[d]);
+  *at += 4 + n_dims;
+}
+
+/* The records of a loaded file agree with the per-tensor getters, in file order, and locate the bytes. */
+static void
+test_file_layout_loaded (void)
+{
+  g_autoptr(STFile) sample = make_sample_file ();
+  g_autoptr(GBytes) bytes = save_to_bytes (sample);
+  g_autoptr(STFile) file = load_bytes (bytes);
+  g_auto(GStrv) names = st_file_dup_ordered_names (file);
+  g_autofree gint64 *values = NULL;
+  gsize n_values = 0;
+  gsize at = 0;
+  guint64 previous_end = 0;
+
+  /* Asked before any tensor exists, as a binding does. */
+  values = st_file_dup_layout (file, &n_values);
+  g_assert_nonnull (values);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (file, names[i]);
+      guint n_dims = 0;
+      const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+      guint64 begin = 0, end = 0;
+
+      g_assert_true (st_file_get_tensor_offsets (file, names[i], &begin, &end));
+      g_assert_cmpuint (begin, ==, previous_end);
+      previous_end = end;
+      assert_layout_record (values, n_values, &at, st_tensor_get_dtype (tensor), (gint64) begin, (gint64) end,
+                            shape, n_dims);
+      if (end > begin)
+        g_assert_cmpuint (st_tensor_get_data_address (tensor), ==, st_file_get_data_address (file) + begin);
+    }
+  g_assert_cmpuint (at, ==, n_values);
+  g_assert_cmpuint (previous_end, ==, st_file_get_data_size (file));
+}
+
+/* Empty files have no records; a scalar's record is four values; edits show as -1, -1. */
+static void
+test_file_layout_edited (void)
+{
+  const gint64 s2[] = { 2 };
+  const gint64 s23[] = { 2, 3 };
+  const gint64 s4[] = { 4 };
+  const gint64 s1x1[] = { 1, 1 };
+  const float four[4] = { 1, 2, 3, 4 };
+  g_autoptr(STFile) empty = st_file_new ();
+  g_autoptr(STFile) scalar = st_file_new ();
+  g_autoptr(STFile) source = st_file_new ();
+  g_autoptr(STFile) file = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *values = NULL;
+  g_autofree gint64 *scalar_values = NULL;
+  g_auto(GStrv) names = NULL;
+  const char *expected_names[] = { "b", "c", "d", "new", NULL };
+  gsize n_values = 1;
+  gsize at = 0;
+
+  g_assert_null (st_file_dup_layout (empty, &n_values));
+  g_assert_cmpuint (n_values, ==, 0);
+
+  add_tensor (scalar, "s", ST_DTYPE_F64, NULL, 0, 1);
+  scalar_values = st_file_dup_layout (scalar, &n_values);
+  g_assert_cmpuint (n_values, ==, 4);
+  assert_layout_record (scalar_values, n_values, &at, ST_DTYPE_F64, -1, -1, NULL, 0);
+
+  /* Four F32 tensors: written a, b, c, d (same dtype, so by name), each at its place. */
+  add_tensor (source, "a", ST_DTYPE_F32, s2, 1, 1);
+  add_tensor (source, "b", ST_DTYPE_F32, s23, 2, 2);
+  add_tensor (source, "c", ST_DTYPE_F32, NULL, 0, 3);
+  add_tensor (source, "d", ST_DTYPE_F32, s1x1, 2, 4);
+  bytes = save_to_bytes (source);
+  file = load_bytes (bytes);
+
+  /* Remove a, replace c (by memory), add "new", leave b and d. */
+  g_assert_true (st_file_remove_tensor (file, "a"));
+  g_assert_true (st_file_set_tensor_from_data (file, "c", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (four),
+                                               sizeof four, NULL, &error));
+  g_assert_no_error (error);
+  add_tensor (file, "new", ST_DTYPE_U8, s2, 1, 5);
+
+  names = st_file_dup_ordered_names (file);
+  g_assert_cmpstrv (names, expected_names);
+  values = st_file_dup_layout (file, &n_values);
+  at = 0;
+  assert_layout_record (values, n_values, &at, ST_DTYPE_F32, 8, 32, s23, 2);
+  assert_layout_record (values, n_values, &at, ST_DTYPE_F32, -1, -1, s4, 1);
+  assert_layout_record (values, n_values, &at, ST_DTYPE_F32, 36, 40, s1x1, 2);
+  assert_layout_record (values, n_values, &at, ST_DTYPE_U8, -1, -1, s2, 1);
+  g_assert_cmpuint (at, ==, n_values);
+  g_assert_false (st_file_get_tensor_offsets (file, "c", NULL, NULL));
+}
+
+/* A file set from memory saves the bytes a file of STTensors over the same memory saves, and its tensors
+ * (made on demand) are that memory. */
+static void
+test_file_set_from_data_saves (void)
+{
+  g_autoptr(STFile) reference = make_sample_file ();
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(GBytes) expected = save_to_bytes (reference);
+  g_autoptr(GBytes) saved = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = st_file_dup_ordered_names (reference);
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "from-data.safetensors", NULL);
+  g_autoptr(STFile) reloaded = NULL;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (reference, names[i]);
+      guint n_dims = 0;
+      const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+
+      /* The reference file (and so its tensors) outlives @file: no owner needed. */
+      g_assert_true (st_file_set_tensor_from_data (file, names[i], st_tensor_get_dtype (tensor), shape, n_dims,
+                                                   st_tensor_get_data_address (tensor),
+                                                   st_tensor_get_n_bytes (tensor), NULL, &error));
+      g_assert_no_error (error);
+    }
+  st_file_set_metadata (file, st_file_get_metadata (reference));
+
+  saved = save_to_bytes (file);
+  st_test_assert_bytes_equal (saved, expected);
+  g_assert_true (st_file_save_to_path (file, path, NULL, &error));
+  g_assert_no_error (error);
+  assert_file_contents (path, expected);
+
+  st_test_assert_files_equal (file, reference);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      STTensor *made = st_file_get_tensor (file, names[i]);
+      STTensor *original = st_file_get_tensor (reference, names[i]);
+
+      g_assert_true (ST_IS_TENSOR (made));
+      g_assert_true (made == st_file_get_tensor (file, names[i]));  /* made once */
+      g_assert_true (st_tensor_equal (made, original));
+      g_assert_cmpuint (st_tensor_get_data_address (made), ==, st_tensor_get_data_address (original));
+    }
+
+  reloaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  st_test_assert_files_equal (reloaded, reference);
+  st_test_rm_rf (dir);
+}
+
+/* Every rejection of st_tensor_new_from_data() and st_file_set_tensor(), with the tensor named, and
+ * nothing kept. */
+static void
+test_file_set_from_data_errors (void)
+{
+  const gint64 s2[] = { 2 };
+  const gint64 s3[] = { 3 };
+  const gint64 negative[] = { 2, -1 };
+  const gint64 huge[] = { G_MAXINT64, G_MAXINT64 };
+  const gint64 s0[] = { 0 };
+  guint8 memory[8] = { 0 };
+  guint64 address = (guint64) GPOINTER_TO_SIZE (memory);
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(GObject) owner = g_object_new (G_TYPE_OBJECT, NULL);
+  const char bad_utf8[] = { 'x', (char) 0xff, 0 };
+  GError *error = NULL;
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t1", (STDType) 999, s2, 1, address, 2, owner, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_DTYPE);
+  g_assert_nonnull (strstr (error->message, "“t1”"));
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t2", ST_DTYPE_U8, negative, 2, address, 0, owner, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE);
+  g_assert_nonnull (strstr (error->message, "“t2”"));
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t3", ST_DTYPE_U8, huge, 2, address, 0, owner, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE);
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t4", ST_DTYPE_F4, s3, 1, address, 1, owner, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_MISALIGNED_SUB_BYTE);
+  g_assert_nonnull (strstr (error->message, "“t4”"));
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t5", ST_DTYPE_F32, s2, 1, address, 7, owner, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "“t5”"));
+  g_assert_nonnull (strstr (error->message, "expected 8 bytes, got 7"));
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t6", ST_DTYPE_F32, s2, 1, 0, 8, owner, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "“t6”"));
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "t7", ST_DTYPE_U8, s2, 1, G_MAXUINT64, 2, owner, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, "__metadata__", ST_DTYPE_F32, s2, 1, address, 8, owner,
+                                                &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+
+  g_assert_false (st_file_set_tensor_from_data (file, bad_utf8, ST_DTYPE_F32, s2, 1, address, 8, owner, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_NAME);
+  g_clear_error (&error);
+
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 0);
+  g_assert_cmpuint (owner->ref_count, ==, 1);
+
+  /* Accepted: no bytes at address 0 (an empty tensor), and a scalar without a shape array. */
+  g_assert_true (st_file_set_tensor_from_data (file, "empty", ST_DTYPE_F32, s0, 1, 0, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (st_file_set_tensor_from_data (file, "scalar", ST_DTYPE_I64, NULL, 0, address, 8, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_tensor_get_n_bytes (st_file_get_tensor (file, "empty")), ==, 0);
+  g_assert_cmpuint (st_tensor_get_n_dims (st_file_get_tensor (file, "scalar")), ==, 0);
+  g_assert_cmpuint (st_tensor_get_data_address (st_file_get_tensor (file, "scalar")), ==, address);
+}
+
+/* The owner is referenced exactly while something uses its memory: the entry, a tensor made from it,
+ * a save in progress. */
+static void
+test_file_set_from_data_owner (void)
+{
+  const gint64 s4[] = { 4 };
+  guint8 a_data[16], b_data[16], d_data[16];
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "owned.safetensors", NULL);
+  STFile *file = st_file_new ();
+  GObject *owner = g_object_new (G_TYPE_OBJECT, NULL);
+  GObject *watch = owner;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) reloaded = NULL;
+  STTensor *b_tensor;
+  AsyncData data;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      a_data[i] = (guint8) i;
+      b_data[i] = (guint8) (100 + i);
+      d_data[i] = (guint8) (200 + i);
+    }
+  g_object_add_weak_pointer (owner, (gpointer *) &watch);
+
+  g_assert_true (st_file_set_tensor_from_data (file, "a", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (a_data),
+                                               16, owner, &error));
+  g_assert_cmpuint (owner->ref_count, ==, 2);
+  g_assert_true (st_file_set_tensor_from_data (file, "b", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (b_data),
+                                               16, owner, &error));
+  g_assert_cmpuint (owner->ref_count, ==, 3);
+
+  /* A tensor made from the entry holds the owner through its bytes. */
+  b_tensor = g_object_ref (st_file_get_tensor (file, "b"));
+  g_assert_cmpuint (owner->ref_count, ==, 4);
+
+  /* Replacing drops the entry's reference; a failed call takes none. */
+  g_assert_true (st_file_set_tensor_from_data (file, "a", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (a_data),
+                                               16, NULL, &error));
+  g_assert_cmpuint (owner->ref_count, ==, 3);
+  g_assert_false (st_file_set_tensor_from_data (file, "c", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (a_data),
+                                                15, owner, &error));
+  g_clear_error (&error);
+  g_assert_cmpuint (owner->ref_count, ==, 3);
+
+  /* Removing the entry leaves the tensor handed out valid, with its memory's owner. */
+  g_assert_true (st_file_remove_tensor (file, "b"));
+  g_assert_cmpuint (owner->ref_count, ==, 2);
+  g_assert_cmpmem (st_tensor_get_data (b_tensor, NULL), 16, b_data, 16);
+  g_object_unref (b_tensor);
+  g_assert_cmpuint (owner->ref_count, ==, 1);
+
+  /* A save in progress holds the owner of what it writes, even when the file lets go of it. */
+  g_assert_true (st_file_set_tensor_from_data (file, "d", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (d_data),
+                                               16, owner, &error));
+  g_assert_cmpuint (owner->ref_count, ==, 2);
+  async_data_init (&data);
+  st_file_save_to_path_async (file, path, NULL, on_ready, &data);
+  add_tensor (file, "d", ST_DTYPE_U8, s4, 1, 7);
+  g_assert_cmpuint (owner->ref_count, ==, 2);
+  async_data_wait (&data);
+  g_assert_true (st_file_save_to_path_finish (file, data.result, &error));
+  g_assert_no_error (error);
+  async_data_clear (&data);
+  /* The worker thread drops its reference on the task (and so the plan) just after returning: wait. */
+  for (guint waited = 0; owner->ref_count > 1 && waited < 10000; waited++)
+    g_usleep (1000);
+  g_assert_cmpuint (owner->ref_count, ==, 1);
+
+  reloaded = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (st_tensor_get_dtype (st_file_get_tensor (reloaded, "d")), ==, ST_DTYPE_F32);
+  g_assert_cmpmem (st_tensor_get_data (st_file_get_tensor (reloaded, "d"), NULL), 16, d_data, 16);
+
+  /* The last entry over the owner goes with the file. */
+  g_assert_true (st_file_set_tensor_from_data (file, "e", ST_DTYPE_F32, s4, 1, (guint64) GPOINTER_TO_SIZE (d_data),
+                                               16, owner, &error));
+  g_assert_cmpuint (owner->ref_count, ==, 2);
+  g_object_unref (file);
+  g_assert_cmpuint (owner->ref_count, ==, 1);
+  g_object_unref (owner);
+  g_assert_null (watch);
+  st_test_rm_rf (dir);
+}
+
+typedef struct {
+  STFile       *file;
+  const gint64 *expected;
+  gsize         n_expected;
+  char        **names;
+  guint         n_names;
+} LayoutThreadData;
+
+static gpointer
+layout_thread (gpointer user_data)
+{
+  LayoutThreadData *data = user_data;
+
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autofree gint64 *values = NULL;
+      gsize n_values = 0;
+
+      values = st_file_dup_layout (data->file, &n_values);
+      g_assert_cmpmem (values, n_values * sizeof (gint64), data->expected, data->n_expected * sizeof (gint64));
+      for (guint i = round % 3; i < data->n_names; i += 3)
+        g_assert_nonnull (st_file_get_tensor (data->file, data->names[i]));
+    }
+  return NULL;
+}
+
+/* dup_layout beside other readers (which make the loaded tensors) in several threads. */
+static void
+test_file_layout_threads (void)
+{
+  g_autoptr(STFile) source = st_file_new ();
+  g_autoptr(STFile) file = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree gint64 *expected = NULL;
+  GThread *threads[4];
+  LayoutThreadData data;
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%03u", i);
+      const gint64 shape[] = { 1 + i % 5, 2 };
+
+      add_tensor (source, name, i % 2 ? ST_DTYPE_F32 : ST_DTYPE_I16, shape, 1 + i % 2, (guint8) i);
+    }
+  bytes = save_to_bytes (source);
+  file = load_bytes (bytes);
+
+  data.file = file;
+  data.names = st_file_dup_ordered_names (file);
+  data.n_names = g_strv_length (data.names);
+  expected = st_file_dup_layout (file, &data.n_expected);
+  data.expected = expected;
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("layout", layout_thread, &data);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_strfreev (data.names);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1779,6 +2162,13 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/async/cancel-midway", test_file_async_cancel_midway);
   g_test_add_func ("/file/async/save-over-own-source", test_file_async_save_over_own_source);
   g_test_add_func ("/file/async/cancel-after-save", test_file_async_cancel_after_save);
+
+  g_test_add_func ("/file/bulk/layout-loaded", test_file_layout_loaded);
+  g_test_add_func ("/file/bulk/layout-edited", test_file_layout_edited);
+  g_test_add_func ("/file/bulk/layout-threads", test_file_layout_threads);
+  g_test_add_func ("/file/bulk/set-from-data-saves", test_file_set_from_data_saves);
+  g_test_add_func ("/file/bulk/set-from-data-errors", test_file_set_from_data_errors);
+  g_test_add_func ("/file/bulk/set-from-data-owner", test_file_set_from_data_owner);
 
   return g_test_run ();
 }
