@@ -161,6 +161,41 @@ node_to_size (JsonNode *node,
   return FALSE;
 }
 
+/* json-glib's parser recurses once per level of nesting: a hostile index of a million '[' would
+ * overflow the stack. An index needs three levels; metadata written by other tools may nest a few
+ * more. Counted over the raw text, strings skipped. */
+#define ST_MAX_INDEX_DEPTH 64
+
+static gboolean
+nesting_within_limit (const char *text,
+                      gsize       length)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        {
+          if (++depth > ST_MAX_INDEX_DEPTH)
+            return FALSE;
+        }
+      else if ((c == '}' || c == ']') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
 static gboolean
 load_metadata (STIndex     *self,
                JsonObject  *root,
@@ -312,7 +347,8 @@ load_weight_map (STIndex     *self,
  * Returns: (transfer full): the index, or %NULL with @error set: in the
  *   `G_IO_ERROR` domain when the file cannot be read,
  *   %ST_ERROR_HEADER_TOO_LARGE when it is over 256 MiB, %ST_ERROR_INVALID_HEADER
- *   when it is not a JSON object with a "weight_map" object of strings,
+ *   when it is not a JSON object with a "weight_map" object of strings (or nests
+ *   more than 64 levels deep),
  *   %ST_ERROR_INVALID_METADATA for a bad "metadata" object and
  *   %ST_ERROR_INVALID_NAME for a shard name that is not a plain file name
  */
@@ -346,6 +382,13 @@ st_index_new_from_path (const char  *index_path,
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
                    "%s: the index is not UTF-8 text", display_name);
+      return NULL;
+    }
+
+  if (!nesting_within_limit (contents, length))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                   "%s: the index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
       return NULL;
     }
 

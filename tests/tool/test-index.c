@@ -720,6 +720,23 @@ test_index_invalid (void)
       g_assert_error (error, ST_ERROR, cases[i].code);
     }
 
+  /* Nesting deep enough to overflow a recursive parser's stack, closed or not. */
+  for (guint closed = 0; closed < 2; closed++)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize depth = 1000000;
+      GString *deep = g_string_new ("{\"weight_map\": {}, \"x\": ");
+      for (gsize i = 0; i < depth; i++)
+        g_string_append_c (deep, '[');
+      for (gsize i = 0; closed && i < depth; i++)
+        g_string_append_c (deep, ']');
+      g_string_append_c (deep, '}');
+      write_text (path, deep->str);
+      g_string_free (deep, TRUE);
+      g_assert_null (st_index_new_from_path (path, &error));
+      g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER);
+    }
+
   g_autoptr(GError) error = NULL;
   g_autofree char *missing = g_build_filename (dir, "missing.json", NULL);
   g_assert_null (st_index_new_from_path (missing, &error));
@@ -744,6 +761,16 @@ test_index_accepted (void)
   g_autoptr(STFile) merged = st_index_merge (empty, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (st_file_get_n_tensors (merged), ==, 0);
+
+  /* Brackets inside strings are text, not nesting. */
+  g_autoptr(GString) brackets = g_string_new ("{\"metadata\": {\"b\": \"");
+  for (guint i = 0; i < 1000; i++)
+    g_string_append (brackets, "[{\\\"");
+  g_string_append (brackets, "\"}, \"weight_map\": {}}");
+  write_text (path, brackets->str);
+  g_autoptr(STIndex) bracketed = st_index_new_from_path (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (g_hash_table_lookup (st_index_get_metadata (bracketed), "b")), ==, 3000);
 
   /* Metadata of other types (transformers writes total_parameters) is kept as text or skipped. */
   write_text (path, "{\"metadata\": {\"total_size\": \"0\", \"total_parameters\": 12, \"x\": [1], "

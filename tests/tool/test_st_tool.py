@@ -388,7 +388,8 @@ def test_validate_shard_that_is_an_lfs_pointer(tmp_path):
 
 @pytest.mark.parametrize("text", [
     "not json", "[]", '{"weight_map": {"a": "../../etc/passwd"}}', '{"metadata": {"total_size": -4}, "weight_map": {}}',
-])
+    '{"weight_map": {}, "x": ' + "[" * 1000000 + "]" * 1000000 + "}",
+], ids=["not-json", "array", "path-traversal", "negative-total", "deep-nesting"])
 def test_hostile_index(tmp_path, text):
     path = tmp_path / "model.safetensors.index.json"
     path.write_text(text)
