@@ -10,6 +10,7 @@
  *   save SRC DST              st_file_save_to_path of SRC's tensors, held in one malloc'd buffer
  *   write SRC DST             the floor of save: SRC's bytes, held in one malloc'd buffer, written to DST
  *                             with plain write() calls
+ *   steady-save SRC DST N     save and write alternating N times each in one process: medians of each
  *   load-read PATH            st_file_new_from_path, then one byte of every page of every tensor read
  *   mmap-read PATH            the floor of load-read: mmap (private, read-write, as the library maps)
  *                             and one byte of every page read
@@ -345,6 +346,75 @@ case_write (const char *src,
 }
 
 static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median_of (double *values,
+           guint   n)
+{
+  qsort (values, n, sizeof (double), compare_doubles);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* st_file_save_to_path and the write() floor alternating @rounds times in one process, from the same
+ * in-memory tensors (the write() floor writes the file bytes from a second buffer): the steady state, where
+ * the page cache a write fills comes from memory the previous round freed. Prints a line for each, with
+ * the medians over the rounds. */
+static int
+case_steady_save (const char *src,
+                  const char *dst,
+                  guint       rounds)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = file_in_memory (src, &error);
+  g_autofree char *contents = NULL;
+  g_autofree double *wall = g_new0 (double, 2 * MAX (rounds, 1));
+  g_autofree double *cpu = g_new0 (double, 2 * MAX (rounds, 1));
+  gsize length = 0;
+
+  if (file == NULL)
+    return fail (src, error);
+  if (!g_file_get_contents (src, &contents, &length, &error))
+    return fail (src, error);
+  rounds = MAX (rounds, 1);
+
+  for (guint r = 0; r < 2 * rounds; r++)
+    {
+      /* save, write, write, save, save, write...: neither always goes first */
+      gboolean save = ((r + r / 2) % 2) == 0;
+      guint slot = (save ? 0 : rounds) + r / 2;
+      double t0, c0;
+
+      unlink (dst);
+      settle_writeback ();
+      c0 = cpu_seconds ();
+      t0 = now_seconds ();
+      if (save)
+        {
+          if (!st_file_save_to_path (file, dst, NULL, &error))
+            return fail (dst, error);
+        }
+      else if (!plain_write (dst, contents, length))
+        return 1;
+      wall[slot] = now_seconds () - t0;
+      cpu[slot] = cpu_seconds () - c0;
+    }
+  unlink (dst);
+
+  g_print ("{\"case\": \"save\", \"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rounds\": %u, \"bytes\": %" G_GSIZE_FORMAT "}\n",
+           median_of (wall, rounds), median_of (cpu, rounds), rounds, length);
+  g_print ("{\"case\": \"write\", \"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rounds\": %u, \"bytes\": %" G_GSIZE_FORMAT "}\n",
+           median_of (wall + rounds, rounds), median_of (cpu + rounds, rounds), rounds, length);
+  return 0;
+}
+
+static int
 case_load_read (const char *path)
 {
   g_autoptr(GError) error = NULL;
@@ -422,7 +492,7 @@ static int
 usage (void)
 {
   g_printerr ("usage: st-bench open PATH MIN_SECONDS | save SRC DST | write SRC DST | "
-              "load-read PATH | mmap-read PATH\n");
+              "steady-save SRC DST ROUNDS | load-read PATH | mmap-read PATH\n");
   return 2;
 }
 
@@ -439,6 +509,8 @@ main (int   argc,
     return case_save (argv[2], argv[3]);
   if (g_str_equal (argv[1], "write") && argc == 4)
     return case_write (argv[2], argv[3]);
+  if (g_str_equal (argv[1], "steady-save") && argc == 5)
+    return case_steady_save (argv[2], argv[3], (guint) g_ascii_strtoull (argv[4], NULL, 10));
   if (g_str_equal (argv[1], "load-read") && argc == 3)
     return case_load_read (argv[2]);
   if (g_str_equal (argv[1], "mmap-read") && argc == 3)
