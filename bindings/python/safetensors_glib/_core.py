@@ -11,15 +11,18 @@ GLib.Bytes and every array argument it converts:
   buffer (a private copy-on-write mapping for files loaded from a path). It is wrapped once in a
   ctypes array that holds a reference on the ST.File, and every tensor is a slice of that one
   memoryview, so any array made from it keeps the mapping alive.
-- into C: ST.Tensor.new_from_data() takes the address and length of an array's memory plus an
+- into C: ST.File.set_tensor_from_data() takes the address and length of an array's memory plus an
   owner GObject that keeps the Python objects alive for as long as C uses the bytes.
+
+Per-tensor work goes through bulk calls, because each introspected call costs about a microsecond
+or more: loading asks for the whole layout with one ST.File.dup_layout(), saving makes one
+ST.File.set_tensor_from_data() call per tensor and no ST.Tensor.
 """
 
 import contextlib
 import ctypes
 import errno
 import gc
-import math
 import os
 
 import gi
@@ -39,6 +42,7 @@ __all__ = [
     "is_index_path",
     "Entry",
     "layout",
+    "layout_by_name",
     "data_view",
     "tensor_view",
     "build_file",
@@ -196,16 +200,14 @@ def file_metadata(stfile):
     return dict(metadata)
 
 
-# The element types, by ST.DType value: the name ("F32") and the size in bits.
+# The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too).
 _DTYPE_NAMES = {}
-_DTYPE_BITS = {}
 _DTYPES_BY_NAME = {}
 for _name in ("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
               "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
               "F64", "I64", "U64"):
     _value = getattr(ST.DType, _name)
     _DTYPE_NAMES[_value] = _name
-    _DTYPE_BITS[_value] = ST.dtype_get_bits(_value)
     _DTYPES_BY_NAME[_name] = _value
 del _name, _value
 
@@ -231,47 +233,42 @@ class Entry(tuple):
 
 
 def layout(stfile, names=None):
-    """Lists the tensors of a loaded file in the order of their data, as Entry tuples.
+    """Lists the tensors of a loaded file in the order of their data, as (name, dtype, shape,
+    offset, n_bytes) tuples.
 
     The offsets are relative to the start of the file's data buffer (data_view()). With @names,
-    only those tensors (each located by its data address).
+    only those tensors, as Entry tuples (SafetensorError for a name the file does not hold).
 
-    Three introspected calls per tensor: most of the per-tensor cost of loading. The whole-file
-    case takes the offsets from the order: st_file_dup_ordered_names() lists a loaded file's
-    tensors in the order of their data, which the library checked tiles the buffer exactly, so
-    each tensor begins where the previous one ends.
+    Two introspected calls whatever the tensor count: st_file_dup_layout() describes every tensor
+    in one array of integers (records of dtype, begin, end, n_dims and the dimensions), in the
+    order of st_file_dup_ordered_names(), without making an ST.Tensor.
     """
-    get_tensor = stfile.get_tensor
-    # Unbound: no bound method object made per call.
-    get_shape = ST.Tensor.get_shape
-    get_dtype = ST.Tensor.get_dtype
-    bits = _DTYPE_BITS
-    prod = math.prod
+    if names is not None:
+        by_name = layout_by_name(stfile)
+        entries = []
+        for name in names:
+            entry = by_name.get(name)
+            if entry is None:
+                raise SafetensorError(f"File does not contain tensor {name}")
+            entries.append(entry)
+        return entries
+    values = stfile.dup_layout()
     entries = []
     append = entries.append
-    if names is not None:
-        base = stfile.get_data_address()
-        for name in names:
-            tensor = get_tensor(name)
-            if tensor is None:
-                raise SafetensorError(f"File does not contain tensor {name}")
-            shape = tensor.get_shape()
-            dtype = tensor.get_dtype()
-            n_bytes = prod(shape) * bits[dtype] // 8
-            offset = tensor.get_data_address() - base if n_bytes else 0
-            append(Entry((name, dtype, shape, offset, n_bytes)))
-        return entries
-    offset = 0
+    at = 0
     for name in stfile.dup_ordered_names():
-        tensor = get_tensor(name)
-        shape = get_shape(tensor)
-        dtype = get_dtype(tensor)
-        n_bytes = prod(shape) * bits[dtype] // 8
-        append((name, dtype, shape, offset, n_bytes))
-        offset += n_bytes
-    if offset != stfile.get_data_size():
-        raise SafetensorError(f"the tensors cover {offset} bytes of a data buffer of {stfile.get_data_size()}")
+        begin = values[at + 1]
+        shape_end = at + 4 + values[at + 3]
+        if begin < 0:
+            raise SafetensorError(f"tensor {name!r} was set after loading: it is not in the file's data")
+        append((name, values[at], values[at + 4:shape_end], begin, values[at + 2] - begin))
+        at = shape_end
     return entries
+
+
+def layout_by_name(stfile):
+    """The layout of every tensor of a loaded file as a dict, name -> Entry."""
+    return {entry[0]: Entry(entry) for entry in layout(stfile)}
 
 
 def data_view(stfile):
@@ -302,19 +299,24 @@ def build_file(entries, metadata, keep_alive):
     """Makes an ST.File over memory owned by Python, without copying it.
 
     @entries: (name, ST.DType, shape, address, n_bytes, ...) for each tensor;
-    @keep_alive: the Python objects that own that memory (kept alive by the tensors' owner).
+    @keep_alive: the Python objects that own that memory.
+
+    One introspected call per tensor (st_file_set_tensor_from_data(), which makes no ST.Tensor),
+    all with the same owner: one GObject whose Python wrapper holds @keep_alive. The file and
+    anything that uses the bytes later (a tensor made from them, a save in progress) hold a
+    reference on it; the last to go lets @keep_alive go.
     """
     stfile = ST.File.new()
     owner = _owner_of(keep_alive)
-    new_from_data = ST.Tensor.new_from_data
-    set_tensor = stfile.set_tensor
+    set_tensor_from_data = stfile.set_tensor_from_data
     try:
         for entry in entries:
-            if "\0" in entry[0]:
-                raise ValueError(f"tensor name {entry[0]!r} contains a NUL character, which the library's "
+            name = entry[0]
+            if "\0" in name:
+                raise ValueError(f"tensor name {name!r} contains a NUL character, which the library's "
                                  "names cannot hold")
             n_bytes = entry[4]
-            set_tensor(entry[0], new_from_data(entry[1], entry[2], entry[3] if n_bytes else 0, n_bytes, owner))
+            set_tensor_from_data(name, entry[1], entry[2], entry[3] if n_bytes else 0, n_bytes, owner)
     except GLib.Error as e:
         raise translate_error(e) from None
     if metadata is not None:

@@ -104,6 +104,7 @@ class safe_open:
         self._device = self._framework.device(device)
         self._file = _core.open_path(filename)
         self._view = None
+        self._entries = None
 
     def _data_view(self):
         # One memoryview of the data buffer for every tensor of this handle.
@@ -117,11 +118,16 @@ class safe_open:
         return self._file
 
     def _entry(self, name):
-        stfile = self._stfile()
-        # A NUL would cut the name short on its way to C: no stored name has one.
-        if not isinstance(name, str) or "\0" in name or not stfile.contains(name):
+        # The whole layout, once per handle (one call into the library), then dict lookups: reading
+        # every tensor of a file one by one costs no introspected call per tensor.
+        if self._entries is None:
+            self._entries = _core.layout_by_name(self._stfile())
+        else:
+            self._stfile()
+        entry = self._entries.get(name) if isinstance(name, str) else None
+        if entry is None:
             raise SafetensorError(f"File does not contain tensor {name}")
-        return _core.layout(stfile, [name])[0]
+        return entry
 
     def keys(self):
         """The tensor names, sorted."""
@@ -148,6 +154,7 @@ class safe_open:
         """Drops this handle on the file; tensors already returned stay valid."""
         self._file = None
         self._view = None
+        self._entries = None
 
     def __enter__(self):
         self._stfile()
