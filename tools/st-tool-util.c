@@ -230,7 +230,10 @@ st_tool_source_metadata (StToolSource *source)
 char *
 st_tool_format_size (guint64 bytes)
 {
-  return g_format_size (bytes);
+  /* GLib puts a no-break space between number and unit: a plain one is friendlier to cut and awk. */
+  g_autofree char *text = g_format_size (bytes);
+  g_auto(GStrv) parts = g_strsplit (text, "\u00a0", -1);
+  return g_strjoinv (" ", parts);
 }
 
 char *
@@ -278,12 +281,6 @@ st_tool_sorted_keys (GHashTable *table)
     g_ptr_array_add (keys, key);
   g_ptr_array_sort (keys, compare_strings);
   return keys;
-}
-
-gboolean
-st_tool_stdout_is_terminal (void)
-{
-  return isatty (STDOUT_FILENO);
 }
 
 /* Tables */
@@ -499,9 +496,9 @@ st_tool_progress_update (StToolProgress *progress,
     bar[i] = i < filled ? '#' : '-';
   bar[width] = '\0';
 
-  g_autofree char *done_text = progress->bytes ? g_format_size (done)
+  g_autofree char *done_text = progress->bytes ? st_tool_format_size (done)
                                                : g_strdup_printf ("%" G_GUINT64_FORMAT, done);
-  g_autofree char *total_text = progress->bytes ? g_format_size (progress->total)
+  g_autofree char *total_text = progress->bytes ? st_tool_format_size (progress->total)
                                                 : g_strdup_printf ("%" G_GUINT64_FORMAT, progress->total);
   fprintf (stderr, "\r\033[K%s [%s] %3d%% %s/%s", progress->label, bar, (int) (fraction * 100.0),
            done_text, total_text);

@@ -88,7 +88,6 @@ const char *st_tool_sniff (const char *path);
 char *st_tool_format_size (guint64 bytes);               /* "1.2 MB" */
 char *st_tool_format_count (guint64 n);                  /* "3,211,264" */
 char *st_tool_format_shape (STTensor *tensor);           /* "[2, 3]" */
-gboolean st_tool_stdout_is_terminal (void);
 GPtrArray *st_tool_sorted_keys (GHashTable *table);      /* borrowed keys, sorted by bytes */
 
 /* A table printed with aligned columns. */
