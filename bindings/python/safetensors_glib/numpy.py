@@ -29,8 +29,11 @@ _NUMPY_DTYPES = {
         ("F64", "<f8"), ("I64", "<i8"), ("U64", "<u8"),
     )
 }
-# Keyed by dtype.str ("<f4", "|b1"), the fastest key to get from an array.
+# Keyed by dtype.str ("<f4", "|b1").
 _ST_DTYPES = {np_dtype.str: st_dtype for st_dtype, np_dtype in _NUMPY_DTYPES.items()}
+# Keyed by the dtype object itself: the fastest lookup from an array (array.dtype.str makes a new
+# string each time), for the native little-endian dtypes; others go through _ST_DTYPES.
+_ST_DTYPES_BY_DTYPE = {np_dtype: st_dtype for st_dtype, np_dtype in _NUMPY_DTYPES.items()}
 
 
 def _numpy_dtype(st_dtype, name):
@@ -138,6 +141,7 @@ def _prepare(tensors, metadata):
         raise ValueError(f"Expected a dict of [str, np.ndarray] but received {type(tensors)}")
     entries = []
     keep_alive = [tensors]
+    by_dtype = _ST_DTYPES_BY_DTYPE
     for name, array in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"tensor names must be str, not {type(name).__name__} ({name!r})")
@@ -146,7 +150,9 @@ def _prepare(tensors, metadata):
             keep_alive.append(array)
         elif not isinstance(array, np.ndarray):
             raise ValueError(f"Key `{name}` is invalid, expected np.ndarray but received {type(array)}")
-        st_dtype = _ST_DTYPES.get(array.dtype.str)
+        st_dtype = by_dtype.get(array.dtype)
+        if st_dtype is None:
+            st_dtype = _ST_DTYPES.get(array.dtype.str)
         if st_dtype is None:
             swapped = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else None
             st_dtype = _ST_DTYPES.get(swapped.str) if swapped is not None else None

@@ -270,6 +270,7 @@ def _prepare(tensors, metadata):
     entries = []
     spans = []
     sparse = []
+    elsewhere = []
     late_error = None
     overlap_possible = False
     for name, tensor in tensors.items():
@@ -284,7 +285,7 @@ def _prepare(tensors, metadata):
         address = tensor.data_ptr()
         if tensor.is_contiguous():
             if n_bytes:
-                spans.append((address, address + n_bytes, name, tensor))
+                spans.append((address, address + n_bytes))
         else:
             overlap_possible = True
             if late_error is None:
@@ -292,6 +293,8 @@ def _prepare(tensors, metadata):
         st_dtype = st_dtypes.get(tensor.dtype)
         if st_dtype is None and late_error is None:
             late_error = ValueError(f"Key `{name}` has dtype {tensor.dtype}, which safetensors cannot store")
+        if not tensor.is_cpu:
+            elsewhere.append(len(entries))
         entries.append((name, st_dtype, tensor.shape, address, n_bytes, tensor))
     if sparse:
         raise ValueError(
@@ -302,7 +305,7 @@ def _prepare(tensors, metadata):
     # overlap with a neighbour; only then (or with strided tensors around) is the full grouping run.
     spans.sort()
     previous_end = 0
-    for start, end, _name, _tensor in spans:
+    for start, end in spans:
         if start < previous_end:
             overlap_possible = True
             break
@@ -314,12 +317,11 @@ def _prepare(tensors, metadata):
     if late_error is not None:
         raise late_error
     keep_alive = [tensors]
-    for i, entry in enumerate(entries):
-        tensor = entry[5]
-        if not tensor.is_cpu:
-            tensor = tensor.to("cpu")
-            keep_alive.append(tensor)
-            entries[i] = (entry[0], entry[1], entry[2], tensor.data_ptr(), entry[4], tensor)
+    for i in elsewhere:
+        entry = entries[i]
+        tensor = entry[5].to("cpu")
+        keep_alive.append(tensor)
+        entries[i] = (entry[0], entry[1], entry[2], tensor.data_ptr(), entry[4], tensor)
     # The caller's tensors stay alive through the dict; the owner keeps CPU copies (and the dict)
     # alive for as long as the library holds their bytes.
     return _core.build_file(entries, metadata, keep_alive)
