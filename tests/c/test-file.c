@@ -387,6 +387,160 @@ test_file_ordered_names (void)
   }
 }
 
+/* The flat layout: one record per tensor in file order, offsets only for the loaded file's own tensors. */
+static void
+check_layout (STFile *file)
+{
+  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  gsize n_values = 12345;
+  g_autofree gint64 *layout = st_file_dup_layout (file, &n_values);
+  gsize at = 0;
+
+  if (ordered[0] == NULL)
+    {
+      g_assert_null (layout);
+      g_assert_cmpuint (n_values, ==, 0);
+      return;
+    }
+  g_assert_nonnull (layout);
+  for (guint i = 0; ordered[i] != NULL; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (file, ordered[i]);
+      guint64 begin = 0, end = 0;
+      guint n_dims = 0;
+      const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+
+      g_assert_cmpuint (at + 4, <=, n_values);
+      g_assert_cmpint (layout[at], ==, st_tensor_get_dtype (tensor));
+      if (st_file_get_tensor_offsets (file, ordered[i], &begin, &end))
+        {
+          g_assert_cmpint (layout[at + 1], ==, (gint64) begin);
+          g_assert_cmpint (layout[at + 2], ==, (gint64) end);
+        }
+      else
+        {
+          g_assert_cmpint (layout[at + 1], ==, -1);
+          g_assert_cmpint (layout[at + 2], ==, -1);
+        }
+      g_assert_cmpint (layout[at + 3], ==, n_dims);
+      g_assert_cmpuint (at + 4 + n_dims, <=, n_values);
+      for (guint d = 0; d < n_dims; d++)
+        g_assert_cmpint (layout[at + 4 + d], ==, shape[d]);
+      at += 4 + n_dims;
+    }
+  g_assert_cmpuint (at, ==, n_values);
+}
+
+static void
+test_file_layout (void)
+{
+  const gint64 s3x2[] = { 3, 2 };
+  g_autoptr(STFile) empty = st_file_new ();
+  g_autoptr(STFile) original = make_sample_file ();
+  g_autoptr(GBytes) contents = save_to_bytes (original);
+  g_autoptr(STFile) loaded = load_bytes (contents);
+  g_autoptr(GError) error = NULL;
+
+  check_layout (empty);
+  check_layout (original);
+  check_layout (loaded);
+
+  /* added and replaced tensors have no offsets */
+  add_tensor (loaded, "added", ST_DTYPE_I16, s3x2, 2, 9);
+  {
+    g_autoptr(STTensor) replacement = make_tensor (ST_DTYPE_F64, NULL, 0, 1);
+
+    g_assert_true (st_file_set_tensor (loaded, "bias", replacement, &error));
+    g_assert_no_error (error);
+  }
+  check_layout (loaded);
+  {
+    gsize n_values = 0;
+    g_autofree gint64 *layout = st_file_dup_layout (loaded, &n_values);
+
+    /* the last record is "added": I16, -1, -1, rank 2, 3 x 2 */
+    g_assert_cmpuint (n_values, >=, 6);
+    g_assert_cmpint (layout[n_values - 6], ==, ST_DTYPE_I16);
+    g_assert_cmpint (layout[n_values - 5], ==, -1);
+    g_assert_cmpint (layout[n_values - 4], ==, -1);
+    g_assert_cmpint (layout[n_values - 3], ==, 2);
+    g_assert_cmpint (layout[n_values - 2], ==, 3);
+    g_assert_cmpint (layout[n_values - 1], ==, 2);
+  }
+}
+
+/* st_file_set_tensor_from_data keeps the owner exactly as long as the entry, or anything made from it,
+ * uses its memory; a failure changes nothing and keeps nothing. */
+static void
+test_file_set_tensor_from_data (void)
+{
+  const gint64 shape[] = { 2, 4 };
+  g_autoptr(GError) error = NULL;
+  GObject *owner = g_object_new (G_TYPE_OBJECT, NULL);
+  guint8 *buffer = g_malloc (64);
+  STFile *file = st_file_new ();
+  STTensor *tensor;
+  g_autoptr(GBytes) saved = NULL;
+  g_autoptr(STFile) reloaded = NULL;
+
+  for (guint i = 0; i < 64; i++)
+    buffer[i] = (guint8) (i * 3);
+  g_object_set_data_full (owner, "buffer", buffer, g_free);
+  g_object_add_weak_pointer (owner, (gpointer *) &owner);
+
+  /* one owner for several tensors, as Python does */
+  g_assert_true (st_file_set_tensor_from_data (file, "a", ST_DTYPE_F32, shape, 2, (guint64) (guintptr) buffer,
+                                               32, owner, &error));
+  g_assert_no_error (error);
+  g_assert_true (st_file_set_tensor_from_data (file, "b", ST_DTYPE_U8, shape, 2,
+                                               (guint64) (guintptr) (buffer + 32), 8, owner, &error));
+  g_assert_no_error (error);
+  g_assert_true (st_file_set_tensor_from_data (file, "s", ST_DTYPE_I64, NULL, 0,
+                                               (guint64) (guintptr) (buffer + 40), 8, owner, &error));
+  g_assert_no_error (error);
+  g_object_unref (owner);
+  g_assert_nonnull (owner);
+
+  /* failures: the file and the owner's references are as they were */
+  {
+    guint refs = G_OBJECT (owner)->ref_count;
+
+    g_assert_false (st_file_set_tensor_from_data (file, "bad", ST_DTYPE_F32, shape, 2,
+                                                  (guint64) (guintptr) buffer, 31, owner, &error));
+    st_test_assert_st_error (error, ST_ERROR_SIZE_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "bad"));
+    g_clear_error (&error);
+    g_assert_false (st_file_set_tensor_from_data (file, "__metadata__", ST_DTYPE_F32, shape, 2,
+                                                  (guint64) (guintptr) buffer, 32, owner, &error));
+    st_test_assert_st_error (error, ST_ERROR_INVALID_NAME);
+    g_clear_error (&error);
+    g_assert_false (st_file_set_tensor_from_data (file, "null", ST_DTYPE_F32, shape, 2, 0, 32, owner, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_cmpuint (G_OBJECT (owner)->ref_count, ==, refs);
+    g_assert_cmpuint (st_file_get_n_tensors (file), ==, 3);
+  }
+
+  /* zero-copy, and saved from the owner's memory */
+  tensor = st_file_get_tensor (file, "a");
+  g_assert_nonnull (tensor);
+  g_assert_true (st_tensor_get_data (tensor, NULL) == buffer);
+  g_assert_cmpuint (st_tensor_get_n_bytes (tensor), ==, 32);
+  saved = save_to_bytes (file);
+  reloaded = load_bytes (saved);
+  st_test_assert_files_equal (reloaded, file);
+  check_layout (file);
+
+  /* a tensor taken from the file keeps the owner after the file is gone */
+  tensor = g_object_ref (st_file_get_tensor (file, "b"));
+  g_assert_true (st_file_remove_tensor (file, "a"));
+  g_object_unref (file);
+  g_assert_nonnull (owner);
+  g_assert_cmpuint (((const guint8 *) st_tensor_get_data (tensor, NULL))[7], ==, 39 * 3 % 256);
+  g_object_unref (tensor);
+  g_assert_null (owner);
+}
+
 /* st_file_set_metadata copies the table: later changes to it do not reach the file. */
 static void
 test_file_metadata_copied (void)
@@ -2131,6 +2285,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/metadata", test_file_metadata);
   g_test_add_func ("/file/metadata/copied", test_file_metadata_copied);
   g_test_add_func ("/file/map/ordered-names", test_file_ordered_names);
+  g_test_add_func ("/file/map/layout", test_file_layout);
+  g_test_add_func ("/file/map/set-tensor-from-data", test_file_set_tensor_from_data);
   g_test_add_func ("/file/load/sources", test_file_load_sources);
   g_test_add_func ("/file/load/tensor-outlives-file", test_file_tensor_outlives_file);
   g_test_add_func ("/file/load/private-mapping", test_file_private_mapping);
