@@ -113,6 +113,30 @@ check_loaded (STFile *file, const uint8_t *data, size_t size)
     }
   FUZZ_CHECK (prev_end == data_size);
 
+  /* the bulk layout says the same, record by record, in file order */
+  {
+    gsize n_values = 0, at = 0;
+    g_autofree gint64 *layout = st_file_dup_layout (file, &n_values);
+
+    FUZZ_CHECK ((layout == NULL) == (n == 0));
+    for (guint i = 0; i < n; i++)
+      {
+        STTensor *tensor = st_file_get_tensor (file, ordered[i]);
+        guint64 begin = 0, end = 0;
+        guint n_dims = 0;
+        const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+
+        FUZZ_CHECK (at + 4 <= n_values);
+        FUZZ_CHECK (st_file_get_tensor_offsets (file, ordered[i], &begin, &end));
+        FUZZ_CHECK (layout[at] == (gint64) st_tensor_get_dtype (tensor));
+        FUZZ_CHECK (layout[at + 1] == (gint64) begin && layout[at + 2] == (gint64) end);
+        FUZZ_CHECK (layout[at + 3] == (gint64) n_dims && at + 4 + n_dims <= n_values);
+        FUZZ_CHECK (n_dims == 0 || memcmp (layout + at + 4, shape, n_dims * sizeof (gint64)) == 0);
+        at += 4 + n_dims;
+      }
+    FUZZ_CHECK (at == n_values);
+  }
+
   if (st_file_get_metadata (file) != NULL)
     {
       GHashTableIter iter;
