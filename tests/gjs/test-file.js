@@ -361,6 +361,42 @@ test('an empty file on disk is ST.Error.HEADER_TOO_SMALL', () => {
     assertGError(() => ST.File.new_from_path(path), ST.Error, ST.Error.HEADER_TOO_SMALL, 'empty file');
 });
 
+test('dup_layout describes every tensor in one array, in file order', () => {
+    const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
+    const layout = file.dup_layout();
+    const names = file.dup_ordered_names();
+    let at = 0;
+    for (const name of names) {
+        const tensor = file.get_tensor(name);
+        const [, begin, end] = file.get_tensor_offsets(name);
+        assertEqual(layout[at], tensor.get_dtype(), `${name}: dtype`);
+        assertArrayEqual([layout[at + 1], layout[at + 2]], [begin, end], `${name}: offsets`);
+        const nDims = layout[at + 3];
+        assertArrayEqual(layout.slice(at + 4, at + 4 + nDims), tensor.get_shape(), `${name}: shape`);
+        at += 4 + nDims;
+    }
+    assertEqual(at, layout.length, 'records end to end');
+    // A tensor set since loading has no offsets in the loaded data.
+    file.set_tensor('new', Safetensors.tensorFromTypedArray(new Int8Array([1])));
+    const again = file.dup_layout();
+    assertArrayEqual(again.slice(again.length - 5), [ST.DType.I8, -1, -1, 1, 1], 'a new tensor');
+    assertEqual((new ST.File().dup_layout() ?? []).length, 0, 'no tensors: nothing');
+});
+
+test('set_tensor_from_data stores a tensor over memory another object owns', () => {
+    const source = Safetensors.tensorFromTypedArray(new Float32Array([1, 2, 3, 4]), [2, 2]);
+    const file = new ST.File();
+    assert(file.set_tensor_from_data('shared', ST.DType.F32, [4], source.get_data_address(),
+        source.get_n_bytes(), source), 'set_tensor_from_data');
+    const shared = file.get_tensor('shared');
+    assertEqual(shared.get_data_address(), source.get_data_address(), 'no copy');
+    assertArrayEqual(Safetensors.typedArray(shared), [1, 2, 3, 4], 'values');
+    assertArrayEqual(shared.get_shape(), [4], 'its own shape');
+    assertGError(() => file.set_tensor_from_data('bad', ST.DType.F32, [5], source.get_data_address(),
+        source.get_n_bytes(), source), ST.Error, ST.Error.SIZE_MISMATCH, 'five floats over 16 bytes');
+    assert(!file.contains('bad'), 'unchanged on failure');
+});
+
 test('the tensors() iterator gives [name, tensor] in file order', () => {
     const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
     const seen = [...Safetensors.tensors(file)];

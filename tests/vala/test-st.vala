@@ -293,6 +293,57 @@ void test_file_tensors () {
     }
 }
 
+void test_file_layout () {
+    try {
+        var file = new ST.File.from_bytes (make_model ().save_to_bytes ());
+        int64[]? layout = file.dup_layout ();
+        assert_nonnull (layout);
+        int at = 0;
+        foreach (unowned string name in file.dup_ordered_names ()) {
+            var tensor = file.get_tensor (name);
+            uint64 begin, end;
+            assert_true (file.get_tensor_offsets (name, out begin, out end));
+            assert_true (layout[at] == tensor.get_dtype ());
+            assert_true (layout[at + 1] == begin && layout[at + 2] == end);
+            var n_dims = (int) layout[at + 3];
+            assert_cmpint (n_dims, CompareOperator.EQ, (int) tensor.get_n_dims ());
+            for (int i = 0; i < n_dims; i++)
+                assert_true (layout[at + 4 + i] == tensor.get_shape ()[i]);
+            at += 4 + n_dims;
+        }
+        assert_cmpint (at, CompareOperator.EQ, layout.length);
+        assert_null (new ST.File ().dup_layout ());
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
+}
+
+void test_file_set_tensor_from_data () {
+    var owner = new GLib.Object ();
+    float[] values = { 1.5f, 2.5f, 3.5f };
+    var file = new ST.File ();
+    try {
+        file.set_tensor_from_data ("v", ST.DType.F32, { 3 }, (uint64) (size_t) values, 12, owner);
+        assert_cmpuint (owner.ref_count, CompareOperator.GT, 1);
+        assert_true (file.get_tensor ("v").get_data_address () == (uint64) (size_t) values);
+        assert_cmpfloat (float_values (file.get_tensor ("v"))[2], CompareOperator.EQ, 3.5);
+        var reloaded = new ST.File.from_bytes (file.save_to_bytes ());
+        assert_cmpfloat (float_values (reloaded.get_tensor ("v"))[0], CompareOperator.EQ, 1.5);
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
+    try {
+        file.set_tensor_from_data ("w", ST.DType.F32, { 4 }, (uint64) (size_t) values, 12, owner);
+        assert_not_reached ();
+    } catch (ST.Error.SIZE_MISMATCH e) {
+        assert_false (file.contains ("w"));
+    } catch (GLib.Error e) {
+        error ("%s", e.message);
+    }
+    file = null;
+    assert_cmpuint (owner.ref_count, CompareOperator.EQ, 1);
+}
+
 void test_file_metadata () {
     var file = new ST.File ();
     file.set_metadata_value ("a", "1");
@@ -663,6 +714,8 @@ int main (string[] args) {
     Test.add_func ("/vala/file/empty", test_file_empty);
     Test.add_func ("/vala/file/tensors", test_file_tensors);
     Test.add_func ("/vala/file/metadata", test_file_metadata);
+    Test.add_func ("/vala/file/layout", test_file_layout);
+    Test.add_func ("/vala/file/set-tensor-from-data", test_file_set_tensor_from_data);
     Test.add_func ("/vala/file/path", test_file_path);
     Test.add_func ("/vala/file/bytes-and-streams", test_file_bytes_and_streams);
     Test.add_func ("/vala/file/async", test_async);
