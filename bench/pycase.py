@@ -16,7 +16,8 @@ Cases:
   st_np_save           safetensors_glib.numpy.save_file of the workload's numpy arrays
   torch_load           torch.load of the same tensors saved by torch.save (reads all data)
   torch_save           torch.save of the workload's torch tensors
-  floor_mmap_read      mmap the safetensors file (private, like the library) and read every page
+  floor_mmap_read      mmap the safetensors file (private, like the library) and read every page, tensor by
+                       tensor with the same page walk as the load cases
   floor_write          write the same bytes as the safetensors file with plain file writes
   steady_read          st_torch_load_read, st_np_load_read and floor_mmap_read alternating 5 times in one
                        process: one line for each (steady_st_torch_load_read, ...), with the medians
@@ -57,6 +58,31 @@ def settle_writeback():
     """Before a save (not timed): writes back earlier cases' dirty pages, so that no case pays for its
     predecessor's writeback."""
     os.sync()
+
+
+def tensor_ranges(spec):
+    """The [begin, end) byte range of every tensor in the workload's file, in data order."""
+    header = workloads.header_bytes(spec)
+    offset = len(header)
+    shapes = dict(spec)
+    ranges = []
+    for name in workloads.data_order(spec):
+        size = 4 * workloads.n_elements(shapes[name])
+        ranges.append((offset, offset + size))
+        offset += size
+    return ranges
+
+
+def map_and_walk(path, ranges):
+    """The floor of load + read: maps the file (private, read-write, as the library does) and reads every page
+    tensor by tensor, with the same page walk and the same number of numpy calls as the load cases make, so that
+    the difference is the loader's own cost. Returns the mapping."""
+    with open(path, "rb") as f:
+        mapping = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    whole = np.frombuffer(mapping, dtype=np.uint8)
+    for begin, end in ranges:
+        touch_pages_np(whole[begin:end])
+    return mapping
 
 
 def out_path(scratch, workload, suffix):
@@ -120,12 +146,11 @@ def run(case, workload, scratch):
         keep.append(tensors)
         nbytes = os.path.getsize(pt_path)
     elif case == "floor_mmap_read":
+        ranges = tensor_ranges(spec)
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
-            with open(st_path, "rb") as f:
-                mapping = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-            touch_pages_np(np.frombuffer(mapping, dtype=np.uint8))
+            mapping = map_and_walk(st_path, ranges)
             t1 = time.perf_counter()
             c1 = time.process_time()
         keep.append(mapping)
@@ -223,10 +248,10 @@ def steady_read(workload, scratch):
         for a in st_np.load_file(st_path).values():
             touch_pages_np(a)
 
+    ranges = tensor_ranges(workloads.load_spec(scratch, workload))
+
     def floor_read():
-        with open(st_path, "rb") as f:
-            mapping = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-        touch_pages_np(np.frombuffer(mapping, dtype=np.uint8))
+        map_and_walk(st_path, ranges)
 
     cases = [("steady_st_torch_load_read", torch_read), ("steady_st_np_load_read", np_read),
              ("steady_floor_mmap_read", floor_read)]
