@@ -423,6 +423,8 @@ st_index_new_from_path (const char  *index_path,
  * st_index_get_path:
  * @self: an index
  *
+ * Gets the path of the index file this index was read from.
+ *
  * Returns: (type filename) (nullable): the path the index was read from, or
  *   %NULL for an index made with g_object_new()
  */
@@ -436,6 +438,8 @@ st_index_get_path (STIndex *self)
 /**
  * st_index_get_directory:
  * @self: an index
+ *
+ * Gets the directory where the shards of this index are looked for.
  *
  * Returns: (type filename) (nullable): the directory in which the shards are
  *   looked for: the one that holds the index file
@@ -451,6 +455,8 @@ st_index_get_directory (STIndex *self)
  * st_index_get_n_tensors:
  * @self: an index
  *
+ * Counts the tensors the index's weight map lists, across all its shards.
+ *
  * Returns: the number of tensors in the weight map
  */
 guint
@@ -463,6 +469,8 @@ st_index_get_n_tensors (STIndex *self)
 /**
  * st_index_dup_names:
  * @self: an index
+ *
+ * Lists the names of every tensor of the checkpoint, without opening any shard.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names of all the
  *   tensors of the weight map, sorted by their UTF-8 bytes
@@ -479,6 +487,8 @@ st_index_dup_names (STIndex *self)
  * @self: an index
  * @name: a tensor name
  *
+ * Tells whether the checkpoint has a tensor of this name, without opening any shard.
+ *
  * Returns: whether the weight map has a tensor named @name
  */
 gboolean
@@ -493,6 +503,8 @@ st_index_contains (STIndex    *self,
 /**
  * st_index_dup_shard_names:
  * @self: an index
+ *
+ * Lists the shard files the weight map names.
  *
  * Returns: (transfer full) (array zero-terminated=1): the file names of the
  *   shards, each once, sorted (so `model-00001-of-00003.safetensors` comes
@@ -510,6 +522,8 @@ st_index_dup_shard_names (STIndex *self)
  * @self: an index
  * @tensor_name: a tensor name
  *
+ * Looks up which shard file holds a tensor, without opening it.
+ *
  * Returns: (nullable): the file name of the shard the weight map assigns
  *   @tensor_name to, or %NULL when the index has no such tensor
  */
@@ -526,6 +540,8 @@ st_index_get_shard_name (STIndex    *self,
  * st_index_dup_shard_tensor_names:
  * @self: an index
  * @shard_name: the file name of a shard
+ *
+ * Lists the tensors the weight map assigns to one shard, without opening it.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names of the
  *   tensors the weight map assigns to @shard_name, sorted; empty when the index
