@@ -21,6 +21,7 @@ Cases:
   floor_write          write the same bytes as the safetensors file with plain file writes
   steady_read          st_torch_load_read, st_np_load_read and floor_mmap_read alternating 5 times in one
                        process: one line for each (steady_st_torch_load_read, ...), with the medians
+  steady_save          st_torch_save, st_np_save and floor_write alternating 5 times in one process, likewise
 """
 
 import json
@@ -272,12 +273,64 @@ def steady_read(workload, scratch):
             for name, _ in cases]
 
 
+def steady_save(workload, scratch):
+    """safetensors_glib.torch.save_file, safetensors_glib.numpy.save_file and the plain-write floor alternating
+    STEADY_ROUNDS times in one process, from tensors made once: the steady state. Returns one result per case,
+    with the medians over the rounds."""
+    import statistics
+
+    import safetensors_glib.numpy as st_np
+    import safetensors_glib.torch as st_torch
+
+    spec = workloads.load_spec(scratch, workload)
+    tensors = workloads.make_torch(spec)
+    arrays = workloads.make_numpy(spec)
+    header = workloads.header_bytes(spec)
+    order = workloads.data_order(spec)
+    dest = os.path.join(scratch, f"out-{workload}.steady.safetensors")
+
+    def floor_write():
+        with open(dest, "wb") as f:
+            f.write(header)
+            for name in order:
+                f.write(memoryview(arrays[name]).cast("B"))
+
+    cases = [("steady_st_torch_save", lambda: st_torch.save_file(tensors, dest)),
+             ("steady_st_np_save", lambda: st_np.save_file(arrays, dest)),
+             ("steady_floor_write", floor_write)]
+    times = {name: ([], []) for name, _ in cases}
+    size = 0
+    for r in range(STEADY_ROUNDS):
+        k = r % len(cases)
+        for name, fn in cases[k:] + cases[:k]:
+            if os.path.exists(dest):
+                os.unlink(dest)
+            settle_writeback()
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            fn()
+            t1 = time.perf_counter()
+            c1 = time.process_time()
+            size = os.path.getsize(dest)
+            times[name][0].append(t1 - t0)
+            times[name][1].append(c1 - c0)
+    os.unlink(dest)
+    return [{"case": name, "seconds": statistics.median(times[name][0]),
+             "cpu_seconds": statistics.median(times[name][1]), "rounds": STEADY_ROUNDS, "bytes": size}
+            for name, _ in cases]
+
+
 def main(argv):
     if len(argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     for case in argv[1].split(","):
-        results = steady_read(argv[2], argv[3]) if case == "steady_read" else [run(case, argv[2], argv[3])]
+        if case == "steady_read":
+            results = steady_read(argv[2], argv[3])
+        elif case == "steady_save":
+            results = steady_save(argv[2], argv[3])
+        else:
+            results = [run(case, argv[2], argv[3])]
         for result in results:
             print(json.dumps(result), flush=True)
     return 0
