@@ -23,8 +23,9 @@ function firstValues(tensor) {
     // A view of the mapped file when the data is aligned for it, else a copy.
     const values = Safetensors.typedArray(tensor, {copy: true});
     // Float32 values widen to doubles in JavaScript: show them with 6 significant digits, as C's %g.
+    const isFloat = values instanceof Float32Array || values instanceof Float64Array;
     const shown = Array.from(values.subarray(0, MAX_SHOWN),
-        v => typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(6))) : String(v));
+        v => isFloat ? String(Number(v.toPrecision(6))) : String(v));
     if (values.length > MAX_SHOWN)
         shown.push('...');
     return shown.join(', ');
