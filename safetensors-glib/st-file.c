@@ -87,6 +87,12 @@ G_DEFINE_FINAL_TYPE (STFile, st_file, G_TYPE_OBJECT)
 /* How many buffers one writev() takes (POSIX guarantees at least 16; Linux takes 1024). */
 #define WRITE_MAX_VECTORS 1024
 
+/* Small tensors are gathered into one writev() until it carries at least this much; a large tensor then
+ * goes out in a call of its own. Gathering whole 64 MiB chunks of large tensors into one call made saves
+ * from torch's memory slower and far more erratic on the benchmark machine (bench/run, gpt2) than one
+ * write per tensor. */
+#define WRITE_GATHER_SIZE ((gsize) 1024 * 1024)
+
 /* Reading a stream: buffers of up to this size are allocated at once; larger ones grow as bytes
  * arrive, so that a stream that only claims a size cannot make us allocate it. */
 #define READ_TRUSTED_SIZE ((gsize) 16 * 1024 * 1024)
@@ -1542,7 +1548,8 @@ plan_cursor_done (const PlanCursor *cursor)
   return cursor->piece >= cursor->plan->n_pieces;
 }
 
-/* Fills @vectors with the next bytes to write: at most WRITE_MAX_VECTORS buffers, WRITE_CHUNK_SIZE bytes. */
+/* Fills @vectors with the next bytes to write: at most WRITE_MAX_VECTORS buffers and WRITE_CHUNK_SIZE bytes,
+ * no more buffers once WRITE_GATHER_SIZE bytes are in. */
 static gsize
 plan_cursor_fill (const PlanCursor *cursor,
                   GOutputVector    *vectors,
@@ -1553,7 +1560,7 @@ plan_cursor_fill (const PlanCursor *cursor,
   gsize piece = cursor->piece;
   gsize offset = cursor->offset;
 
-  while (piece < cursor->plan->n_pieces && n_vectors < WRITE_MAX_VECTORS && n_bytes < WRITE_CHUNK_SIZE)
+  while (piece < cursor->plan->n_pieces && n_vectors < WRITE_MAX_VECTORS && n_bytes < WRITE_GATHER_SIZE)
     {
       const GOutputVector *p = &cursor->plan->pieces[piece];
       gsize size = MIN (p->size - offset, WRITE_CHUNK_SIZE - n_bytes);
