@@ -2274,6 +2274,51 @@ test_file_layout_threads (void)
   g_strfreev (data.names);
 }
 
+/* A GFile with no local path (here a GResource compiled into this test) is read as a stream: same
+ * tensors as the mapped file, same verdict on a hostile one, and the same through the async stream load. */
+static void
+test_file_gfile_not_native (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fixtures = st_test_fixtures_dir ();
+  g_autofree char *path = g_build_filename (fixtures, "valid", "all_dtypes.safetensors", NULL);
+  g_autoptr(GFile) resource = g_file_new_for_uri ("resource:///org/gnome/safetensors-glib/tests/valid/all_dtypes.safetensors");
+  g_autoptr(GFile) hostile = g_file_new_for_uri ("resource:///org/gnome/safetensors-glib/tests/invalid/offsets_overlap.safetensors");
+  g_autoptr(STFile) mapped = NULL;
+  g_autoptr(STFile) streamed = NULL;
+  g_autoptr(STFile) rejected = NULL;
+  g_auto(GStrv) names = NULL;
+
+  g_assert_null (g_file_get_path (resource));
+
+  mapped = st_file_new_from_path (path, &error);
+  g_assert_no_error (error);
+  streamed = st_file_new_from_gfile (resource, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (streamed);
+
+  g_assert_cmpuint (st_file_get_n_tensors (streamed), ==, st_file_get_n_tensors (mapped));
+  g_assert_cmpuint (st_file_get_header_size (streamed), ==, st_file_get_header_size (mapped));
+  names = st_file_dup_names (mapped);
+  for (guint i = 0; names[i] != NULL; i++)
+    g_assert_true (st_tensor_equal (st_file_get_tensor (mapped, names[i]),
+                                    st_file_get_tensor (streamed, names[i])));
+
+  rejected = st_file_new_from_gfile (hostile, NULL, &error);
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_OFFSETS);
+  g_assert_null (rejected);
+  g_clear_error (&error);
+
+  /* A GFile that does not exist: GIO's not-found error, passed through. */
+  {
+    g_autoptr(GFile) missing = g_file_new_for_uri ("resource:///org/gnome/safetensors-glib/tests/none.safetensors");
+    g_autoptr(STFile) none = st_file_new_from_gfile (missing, NULL, &error);
+
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -2325,6 +2370,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/bulk/set-from-data-saves", test_file_set_from_data_saves);
   g_test_add_func ("/file/bulk/set-from-data-errors", test_file_set_from_data_errors);
   g_test_add_func ("/file/bulk/set-from-data-owner", test_file_set_from_data_owner);
+  g_test_add_func ("/file/gfile/not-native", test_file_gfile_not_native);
 
   return g_test_run ();
 }
