@@ -45,8 +45,13 @@ __all__ = [
     "layout_by_name",
     "data_view",
     "tensor_view",
+    "runs",
+    "load_path",
+    "load_bytes",
     "build_file",
     "write_file",
+    "save_path",
+    "save_to_bytes",
     "file_metadata",
     "dtype_name",
     "dtype_from_name",
@@ -266,6 +271,51 @@ def layout(stfile, names=None):
     return entries
 
 
+def runs(entries):
+    """Cuts a layout into the runs one buffer call can cover, as (i, j, begin, end).
+
+    entries[i:j] are consecutive tensors of one dtype whose bytes follow each other, from @begin
+    to @end in the data buffer (a whole file, when the writer grouped the data by dtype). An empty
+    tensor is a run of its own, with @begin == @end.
+    """
+    i = 0
+    n = len(entries)
+    while i < n:
+        _name, dtype, _shape, begin, n_bytes = entries[i]
+        end = begin + n_bytes
+        j = i + 1
+        if n_bytes:
+            while j < n:
+                entry = entries[j]
+                if entry[1] != dtype or entry[3] != end or entry[4] == 0:
+                    break
+                end += entry[4]
+                j += 1
+        yield i, j, begin, end
+        i = j
+
+
+def load_path(filename, views):
+    """Loads a file, or every shard of an index, into a dict through @views(stfile, entries, out)."""
+    out = {}
+    with gc_paused():
+        if is_index_path(filename):
+            _index, shards = open_index(filename)
+            for _shard_name, stfile in shards:
+                views(stfile, layout(stfile), out)
+        else:
+            stfile = open_path(filename)
+            views(stfile, layout(stfile), out)
+    return out
+
+
+def load_bytes(data, views):
+    """Loads a file given as bytes into a dict through @views(stfile, entries, out)."""
+    stfile = open_bytes(data)
+    with gc_paused():
+        return views(stfile, layout(stfile), {})
+
+
 def layout_by_name(stfile):
     """The layout of every tensor of a loaded file as a dict, name -> Entry."""
     return {entry[0]: Entry(entry) for entry in layout(stfile)}
@@ -371,6 +421,20 @@ def write_file(stfile, filename, max_shard_size=None):
         stfile.save_sharded(directory or ".", prefix, limit, None, None, None)
     except GLib.Error as e:
         raise translate_error(e, path) from None
+
+
+def save_path(prepare, tensors, filename, metadata, max_shard_size):
+    """Saves @tensors to @filename through the ST.File @prepare(tensors, metadata) makes."""
+    with gc_paused():
+        stfile = prepare(tensors, metadata)
+    write_file(stfile, filename, max_shard_size)
+
+
+def save_to_bytes(prepare, tensors, metadata):
+    """The bytes of a file holding @tensors, through the ST.File @prepare(tensors, metadata) makes."""
+    with gc_paused():
+        stfile = prepare(tensors, metadata)
+    return save_bytes(stfile)
 
 
 def save_bytes(stfile):

@@ -56,27 +56,16 @@ def _views(stfile, entries, out, view=None):
     As in the torch module, consecutive same-dtype tensors are one np.frombuffer, and
     consecutive equal shapes within it one reshape whose rows are the arrays.
     """
-    i = 0
-    n = len(entries)
-    while i < n:
-        name, dtype, shape, offset, n_bytes = entries[i]
+    for i, j, begin, end in _core.runs(entries):
+        name, dtype, shape = entries[i][:3]
         np_dtype = _numpy_dtype(dtype, name)
-        if n_bytes == 0:
+        if begin == end:
             out[name] = np.empty(shape, dtype=np_dtype)
-            i += 1
             continue
-        end = offset + n_bytes
-        j = i + 1
-        while j < n:
-            entry = entries[j]
-            if entry[1] != dtype or entry[3] != end or entry[4] == 0:
-                break
-            end += entry[4]
-            j += 1
         if view is None:
             view = _core.data_view(stfile)
         itemsize = np_dtype.itemsize
-        run = np.frombuffer(view, np_dtype, (end - offset) // itemsize, offset)
+        run = np.frombuffer(view, np_dtype, (end - begin) // itemsize, begin)
         k = i
         start = 0
         while k < j:
@@ -97,7 +86,6 @@ def _views(stfile, entries, out, view=None):
                 out[entry[0]] = array
             start += count * (m - k)
             k = m
-        i = j
     return out
 
 
@@ -113,16 +101,7 @@ def load_file(filename):
     Raises:
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
-    arrays = {}
-    with _core.gc_paused():
-        if _core.is_index_path(filename):
-            _index, shards = _core.open_index(filename)
-            for _shard_name, stfile in shards:
-                _views(stfile, _core.layout(stfile), arrays)
-        else:
-            stfile = _core.open_path(filename)
-            _views(stfile, _core.layout(stfile), arrays)
-    return arrays
+    return _core.load_path(filename, _views)
 
 
 def load(data):
@@ -131,9 +110,7 @@ def load(data):
     Returns:
         `Dict[str, np.ndarray]`: the arrays by name.
     """
-    stfile = _core.open_bytes(data)
-    with _core.gc_paused():
-        return _views(stfile, _core.layout(stfile), {})
+    return _core.load_bytes(data, _views)
 
 
 def _prepare(tensors, metadata):
@@ -180,9 +157,7 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
     Returns:
         `None`
     """
-    with _core.gc_paused():
-        stfile = _prepare(tensors, metadata)
-    _core.write_file(stfile, filename, max_shard_size)
+    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size)
 
 
 def save(tensors, metadata=None):
@@ -191,9 +166,7 @@ def save(tensors, metadata=None):
     Returns:
         `bytes`: the content of a safetensors file.
     """
-    with _core.gc_paused():
-        stfile = _prepare(tensors, metadata)
-    return _core.save_bytes(stfile)
+    return _core.save_to_bytes(_prepare, tensors, metadata)
 
 
 class _Framework:

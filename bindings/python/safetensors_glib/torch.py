@@ -95,33 +95,21 @@ def _views(stfile, entries, out, view=None):
     is one torch.frombuffer, cut with one split(); within it, consecutive tensors of the same shape
     (layers) come out of one unbind().
     """
-    i = 0
-    n = len(entries)
-    while i < n:
-        name, dtype, shape, offset, n_bytes = entries[i]
+    for i, j, begin, end in _core.runs(entries):
+        name, dtype, shape = entries[i][:3]
         torch_dtype = _torch_dtype(dtype, name)
-        if n_bytes == 0:
+        if begin == end:
             # torch.frombuffer refuses empty buffers; there is nothing to share anyway.
             out[name] = torch.empty(shape, dtype=torch_dtype)
-            i += 1
             continue
-        end = offset + n_bytes
-        j = i + 1
-        while j < n:
-            entry = entries[j]
-            if entry[1] != dtype or entry[3] != end or entry[4] == 0:
-                break
-            end += entry[4]
-            j += 1
         if view is None:
             view = _core.data_view(stfile)
         itemsize = _ITEMSIZES[torch_dtype]
-        run = torch.frombuffer(view, dtype=torch_dtype, count=(end - offset) // itemsize, offset=offset)
+        run = torch.frombuffer(view, dtype=torch_dtype, count=(end - begin) // itemsize, offset=begin)
         if j == i + 1:
             out[name] = run.view(shape)
         else:
             _cut(run, entries, i, j, itemsize, out)
-        i = j
     return out
 
 
@@ -169,16 +157,7 @@ def load_file(filename, device="cpu"):
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
     target = _device(device)
-    tensors = {}
-    with _core.gc_paused():
-        if _core.is_index_path(filename):
-            _index, shards = _core.open_index(filename)
-            for _shard_name, stfile in shards:
-                _views(stfile, _core.layout(stfile), tensors)
-        else:
-            stfile = _core.open_path(filename)
-            _views(stfile, _core.layout(stfile), tensors)
-    return _to_device(tensors, target)
+    return _to_device(_core.load_path(filename, _views), target)
 
 
 def load(data):
@@ -189,9 +168,7 @@ def load(data):
     Returns:
         `Dict[str, torch.Tensor]`: the tensors by name, on the CPU.
     """
-    stfile = _core.open_bytes(data)
-    with _core.gc_paused():
-        return _views(stfile, _core.layout(stfile), {})
+    return _core.load_bytes(data, _views)
 
 
 def _span(tensor):
@@ -341,9 +318,7 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
     Returns:
         `None`
     """
-    with _core.gc_paused():
-        stfile = _prepare(tensors, metadata)
-    _core.write_file(stfile, filename, max_shard_size)
+    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size)
 
 
 def save(tensors, metadata=None):
@@ -352,9 +327,7 @@ def save(tensors, metadata=None):
     Returns:
         `bytes`: the content of a safetensors file.
     """
-    with _core.gc_paused():
-        stfile = _prepare(tensors, metadata)
-    return _core.save_bytes(stfile)
+    return _core.save_to_bytes(_prepare, tensors, metadata)
 
 
 def _storage_span(tensor):
