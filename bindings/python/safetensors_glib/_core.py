@@ -44,7 +44,6 @@ __all__ = [
     "layout",
     "layout_by_name",
     "data_view",
-    "tensor_view",
     "runs",
     "load_path",
     "load_bytes",
@@ -237,26 +236,16 @@ class Entry(tuple):
     n_bytes = property(lambda self: self[4])
 
 
-def layout(stfile, names=None):
+def layout(stfile):
     """Lists the tensors of a loaded file in the order of their data, as (name, dtype, shape,
     offset, n_bytes) tuples.
 
-    The offsets are relative to the start of the file's data buffer (data_view()). With @names,
-    only those tensors, as Entry tuples (SafetensorError for a name the file does not hold).
+    The offsets are relative to the start of the file's data buffer (data_view()).
 
     Two introspected calls whatever the tensor count: st_file_dup_layout() describes every tensor
     in one array of integers (records of dtype, begin, end, n_dims and the dimensions), in the
     order of st_file_dup_ordered_names(), without making an ST.Tensor.
     """
-    if names is not None:
-        by_name = layout_by_name(stfile)
-        entries = []
-        for name in names:
-            entry = by_name.get(name)
-            if entry is None:
-                raise SafetensorError(f"File does not contain tensor {name}")
-            entries.append(entry)
-        return entries
     values = stfile.dup_layout()
     entries = []
     append = entries.append
@@ -328,11 +317,6 @@ def data_view(stfile):
     the view change the memory of this ST.File only, never the file on disk.
     """
     return _address_view(stfile.get_data_address(), stfile.get_data_size(), stfile)
-
-
-def tensor_view(tensor):
-    """A writable memoryview of one ST.Tensor's bytes that keeps the tensor alive."""
-    return _address_view(tensor.get_data_address(), tensor.get_n_bytes(), tensor)
 
 
 def _address_view(address, n_bytes, owner):
