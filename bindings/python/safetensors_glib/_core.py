@@ -361,7 +361,6 @@ def build_file(entries, metadata, keep_alive):
                 raise TypeError(f"metadata must be a dict of str to str: the entry {key!r}: {value!r} is not")
             if "\0" in key or "\0" in value:
                 raise ValueError(f"the metadata entry {key!r}: {value!r} contains a NUL character")
-        for key, value in metadata.items():
             stfile.set_metadata_value(key, value)
     return stfile
 
