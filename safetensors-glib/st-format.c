@@ -168,6 +168,23 @@ expect_char (Parser     *ps,
   return fail_expected (ps, expected);
 }
 
+/* After a member or an element: consumes ‘,’ (*out_closed = FALSE) or @close, which ends the object or
+ * array (*out_closed = TRUE), or fails. */
+static inline gboolean
+next_or_close (Parser   *ps,
+               guint8    close,
+               gboolean *out_closed)
+{
+  skip_ws (ps);
+  if (ps->p < ps->end && (*ps->p == ',' || *ps->p == close))
+    {
+      *out_closed = *ps->p++ == close;
+      return TRUE;
+    }
+  *out_closed = FALSE;
+  return fail_expected (ps, close == '}' ? "‘,’ or ‘}’" : "‘,’ or ‘]’");
+}
+
 static int
 hex_value (guint8 c)
 {
@@ -578,30 +595,27 @@ skip_value (Parser *ps,
           }
 
         case AFTER_VALUE:
-          if (n_open == 0)
-            return TRUE;
+          {
+            gboolean is_object;
+            gboolean closed;
 
-          skip_ws (ps);
-          if (ps->p < ps->end && *ps->p == ',')
-            {
-              ps->p++;
-              state = stack[n_open - 1].kind == '{' ? KEY : VALUE;
-            }
-          else if (stack[n_open - 1].kind == '{' && ps->p < ps->end && *ps->p == '}')
-            {
-              ps->p++;
-              n_open--;
-              if (!check_and_drop_keys (ps, stack[n_open].key_base, stack[n_open].open, "an object"))
-                return FALSE;
-            }
-          else if (stack[n_open - 1].kind == '[' && ps->p < ps->end && *ps->p == ']')
-            {
-              ps->p++;
-              n_open--;
-            }
-          else
-            return fail_expected (ps, stack[n_open - 1].kind == '{' ? "‘,’ or ‘}’" : "‘,’ or ‘]’");
-          break;
+            if (n_open == 0)
+              return TRUE;
+
+            is_object = stack[n_open - 1].kind == '{';
+            if (!next_or_close (ps, is_object ? '}' : ']', &closed))
+              return FALSE;
+            if (!closed)
+              state = is_object ? KEY : VALUE;
+            else
+              {
+                n_open--;
+                if (is_object &&
+                    !check_and_drop_keys (ps, stack[n_open].key_base, stack[n_open].open, "an object"))
+                  return FALSE;
+              }
+            break;
+          }
         }
     }
 }
@@ -648,6 +662,7 @@ parse_integer_array (Parser     *ps,
     {
       Number number;
       guint64 value;
+      gboolean closed;
 
       skip_ws (ps);
       if (ps->p >= ps->end || (*ps->p != '-' && !is_digit (*ps->p)))
@@ -680,18 +695,10 @@ parse_integer_array (Parser     *ps,
         }
       ps->ints[ps->n_ints++] = value;
 
-      skip_ws (ps);
-      if (ps->p < ps->end && *ps->p == ',')
-        {
-          ps->p++;
-          continue;
-        }
-      if (ps->p < ps->end && *ps->p == ']')
-        {
-          ps->p++;
-          return TRUE;
-        }
-      return fail_expected (ps, "‘,’ or ‘]’");
+      if (!next_or_close (ps, ']', &closed))
+        return FALSE;
+      if (closed)
+        return TRUE;
     }
 }
 
@@ -743,6 +750,7 @@ parse_entry (Parser *ps,
       {
         Str key;
         guint field = 0;
+        gboolean closed;
 
         skip_ws (ps);
         if (ps->p >= ps->end || *ps->p != '"')
@@ -818,18 +826,10 @@ parse_entry (Parser *ps,
         else if (!skip_value (ps, 2))
           return NULL;
 
-        skip_ws (ps);
-        if (ps->p < ps->end && *ps->p == ',')
-          {
-            ps->p++;
-            continue;
-          }
-        if (ps->p < ps->end && *ps->p == '}')
-          {
-            ps->p++;
-            break;
-          }
-        return (fail_expected (ps, "‘,’ or ‘}’"), NULL);
+        if (!next_or_close (ps, '}', &closed))
+          return NULL;
+        if (closed)
+          break;
       }
 
   if (ps->keys->len > key_base)
@@ -917,6 +917,7 @@ parse_metadata (Parser      *ps,
       g_autofree char *key = NULL;
       g_autofree char *shown = NULL;
       const guint8 *key_start;
+      gboolean closed;
 
       skip_ws (ps);
       key_start = ps->p;
@@ -949,19 +950,13 @@ parse_metadata (Parser      *ps,
                         shown);
       g_hash_table_insert (metadata, g_steal_pointer (&key), g_strndup (str.data, str.len));
 
-      skip_ws (ps);
-      if (ps->p < ps->end && *ps->p == ',')
+      if (!next_or_close (ps, '}', &closed))
+        return FALSE;
+      if (closed)
         {
-          ps->p++;
-          continue;
-        }
-      if (ps->p < ps->end && *ps->p == '}')
-        {
-          ps->p++;
           *out_metadata = g_steal_pointer (&metadata);
           return TRUE;
         }
-      return fail_expected (ps, "‘,’ or ‘}’");
     }
 }
 
@@ -1170,6 +1165,7 @@ parse_document (Parser *ps)
       {
         Str key;
         const guint8 *key_start;
+        gboolean closed;
 
         skip_ws (ps);
         key_start = ps->p;
@@ -1220,18 +1216,10 @@ parse_document (Parser *ps)
               }
           }
 
-        skip_ws (ps);
-        if (ps->p < ps->end && *ps->p == ',')
-          {
-            ps->p++;
-            continue;
-          }
-        if (ps->p < ps->end && *ps->p == '}')
-          {
-            ps->p++;
-            break;
-          }
-        return (fail_expected (ps, "‘,’ or ‘}’"), NULL);
+        if (!next_or_close (ps, '}', &closed))
+          return NULL;
+        if (closed)
+          break;
       }
 
   skip_ws (ps);
