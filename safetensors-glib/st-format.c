@@ -925,13 +925,15 @@ parse_metadata (Parser      *ps,
         return fail_expected (ps, "a string key");
       if (!parse_string (ps, &str))
         return FALSE;
-      shown = shown_name (str.data, str.len);
       if (str.has_nul)
         return fail_at (ps, key_start, ST_ERROR_INVALID_METADATA,
-                        "The __metadata__ key “%s” contains \\u0000, which a C string cannot hold", shown);
+                        "The __metadata__ key “%s” contains \\u0000, which a C string cannot hold",
+                        (shown = shown_name (str.data, str.len)));
       key = g_strndup (str.data, str.len);
+      /* The key as messages quote it, made only when there is a message to write */
+#define SHOWN (shown != NULL ? shown : (shown = shown_name (key, strlen (key))))
       if (g_hash_table_contains (metadata, key))
-        return fail_at (ps, key_start, ST_ERROR_DUPLICATE_NAME, "Duplicate key “%s” in __metadata__", shown);
+        return fail_at (ps, key_start, ST_ERROR_DUPLICATE_NAME, "Duplicate key “%s” in __metadata__", SHOWN);
 
       if (!expect_char (ps, ':', "‘:’"))
         return FALSE;
@@ -941,13 +943,13 @@ parse_metadata (Parser      *ps,
         return fail_expected (ps, "a JSON value");
       if (*ps->p != '"')
         return fail_at (ps, ps->p, ST_ERROR_INVALID_METADATA,
-                        "The value of “%s” in __metadata__ is not a string", shown);
+                        "The value of “%s” in __metadata__ is not a string", SHOWN);
       if (!parse_string (ps, &str))
         return FALSE;
       if (str.has_nul)
         return fail_at (ps, key_start, ST_ERROR_INVALID_METADATA,
                         "The value of “%s” in __metadata__ contains \\u0000, which a C string cannot hold",
-                        shown);
+                        SHOWN);
       g_hash_table_insert (metadata, g_steal_pointer (&key), g_strndup (str.data, str.len));
 
       if (!next_or_close (ps, '}', &closed))
@@ -959,6 +961,8 @@ parse_metadata (Parser      *ps,
         }
     }
 }
+
+#undef SHOWN
 
 static gint
 compare_entries_by_offsets (gconstpointer a,
