@@ -1021,7 +1021,6 @@ st_file_set_tensor_from_data (STFile        *self,
   GError *local_error = NULL;
   ExternalData *external;
   FileEntry *entry;
-  guint64 expected = 0;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -1029,32 +1028,11 @@ st_file_set_tensor_from_data (STFile        *self,
   g_return_val_if_fail (owner == NULL || G_IS_OBJECT (owner), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!st_dtype_compute_n_bytes (dtype, shape, n_dims, &expected, &local_error))
+  if (!st_tensor_check_data (dtype, shape, n_dims, data_address, n_bytes, NULL, &local_error))
     {
       g_autofree char *shown = g_utf8_make_valid (name, -1);
 
       g_propagate_prefixed_error (error, local_error, "Tensor “%s”: ", shown);
-      return FALSE;
-    }
-
-  if (n_bytes != expected)
-    {
-      g_autofree char *shown = g_utf8_make_valid (name, -1);
-      g_autofree char *shown_shape = st_shape_to_string (shape, n_dims);
-
-      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
-                   "Tensor “%s” of dtype %s and shape %s: expected %" G_GUINT64_FORMAT " bytes, got %"
-                   G_GUINT64_FORMAT, shown, st_dtype_to_string (dtype), shown_shape, expected, n_bytes);
-      return FALSE;
-    }
-
-  if ((data_address == 0 && n_bytes > 0) || data_address > G_MAXSIZE || n_bytes > G_MAXSIZE - data_address)
-    {
-      g_autofree char *shown = g_utf8_make_valid (name, -1);
-
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Tensor “%s”: %" G_GUINT64_FORMAT " bytes at address 0x%" G_GINT64_MODIFIER "x are "
-                   "not valid memory", shown, n_bytes, data_address);
       return FALSE;
     }
 

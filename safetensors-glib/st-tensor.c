@@ -279,6 +279,49 @@ st_tensor_new (STDType       dtype,
   return self;
 }
 
+/* Private: the checks of st_tensor_new_from_data(), shared with st_file_set_tensor_from_data(): the
+ * layout, the length it needs, and an address range that is memory. Gives the element count. */
+gboolean
+st_tensor_check_data (STDType        dtype,
+                      const gint64  *shape,
+                      guint          n_dims,
+                      guint64        data_address,
+                      guint64        n_bytes,
+                      guint64       *out_n_elements,
+                      GError       **error)
+{
+  guint64 n_elements = 0;
+  guint64 expected = 0;
+
+  if (!check_layout (dtype, shape, n_dims, &n_elements, &expected, error))
+    return FALSE;
+
+  if (n_bytes != expected)
+    {
+      set_size_mismatch_error (error, dtype, shape, n_dims, expected, n_bytes);
+      return FALSE;
+    }
+
+  if (data_address == 0 && n_bytes > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The data address is 0 but the data has %" G_GUINT64_FORMAT " bytes", n_bytes);
+      return FALSE;
+    }
+
+  if (data_address > G_MAXSIZE || n_bytes > G_MAXSIZE - data_address)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%" G_GUINT64_FORMAT " bytes at address 0x%" G_GINT64_MODIFIER "x do not fit in "
+                   "this address space", n_bytes, data_address);
+      return FALSE;
+    }
+
+  if (out_n_elements != NULL)
+    *out_n_elements = n_elements;
+  return TRUE;
+}
+
 /**
  * st_tensor_new_from_data:
  * @dtype: the element type
@@ -314,7 +357,6 @@ st_tensor_new_from_data (STDType       dtype,
                          GError      **error)
 {
   guint64 n_elements = 0;
-  guint64 expected = 0;
   GBytes *bytes;
   STTensor *self;
 
@@ -322,29 +364,8 @@ st_tensor_new_from_data (STDType       dtype,
   g_return_val_if_fail (owner == NULL || G_IS_OBJECT (owner), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_layout (dtype, shape, n_dims, &n_elements, &expected, error))
+  if (!st_tensor_check_data (dtype, shape, n_dims, data_address, n_bytes, &n_elements, error))
     return NULL;
-
-  if (n_bytes != expected)
-    {
-      set_size_mismatch_error (error, dtype, shape, n_dims, expected, n_bytes);
-      return NULL;
-    }
-
-  if (data_address == 0 && n_bytes > 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "The data address is 0 but the data has %" G_GUINT64_FORMAT " bytes", n_bytes);
-      return NULL;
-    }
-
-  if (data_address > G_MAXSIZE || n_bytes > G_MAXSIZE - data_address)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "%" G_GUINT64_FORMAT " bytes at address 0x%" G_GINT64_MODIFIER "x do not fit in "
-                   "this address space", n_bytes, data_address);
-      return NULL;
-    }
 
   if (owner != NULL)
     bytes = g_bytes_new_with_free_func (GSIZE_TO_POINTER ((gsize) data_address), (gsize) n_bytes,
