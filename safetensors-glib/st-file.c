@@ -595,24 +595,41 @@ st_file_new_from_gfile (GFile         *file,
   return file_new_from_stream (G_INPUT_STREAM (stream), cancellable, error);
 }
 
+/* Both loads in a thread: the task data is the path of st_file_new_from_path_async(), or the stream of
+ * st_file_new_from_stream_async(). */
 static void
-load_path_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
 {
-  const char *path = task_data;
   GError *error = NULL;
   STFile *file;
 
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  file = st_file_new_from_path (path, &error);
+  if (g_task_get_source_tag (task) == st_file_new_from_path_async)
+    file = st_file_new_from_path (task_data, &error);
+  else
+    file = file_new_from_stream (task_data, cancellable, &error);
+
   if (file == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, file, g_object_unref);
+}
+
+static STFile *
+load_finish (GAsyncResult  *result,
+             gpointer       source_tag,
+             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -640,7 +657,7 @@ st_file_new_from_path_async (const char          *path,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, st_file_new_from_path_async);
   g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_run_in_thread (task, load_path_thread);
+  g_task_run_in_thread (task, load_thread);
 }
 
 /**
@@ -657,31 +674,7 @@ STFile *
 st_file_new_from_path_finish (GAsyncResult  *result,
                               GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_file_new_from_path_async, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-load_stream_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
-{
-  GInputStream *stream = task_data;
-  GError *error = NULL;
-  STFile *file;
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  file = file_new_from_stream (stream, cancellable, &error);
-  if (file == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, file, g_object_unref);
+  return load_finish (result, st_file_new_from_path_async, error);
 }
 
 /**
@@ -709,7 +702,7 @@ st_file_new_from_stream_async (GInputStream        *stream,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, st_file_new_from_stream_async);
   g_task_set_task_data (task, g_object_ref (stream), g_object_unref);
-  g_task_run_in_thread (task, load_stream_thread);
+  g_task_run_in_thread (task, load_thread);
 }
 
 /**
@@ -726,11 +719,7 @@ STFile *
 st_file_new_from_stream_finish (GAsyncResult  *result,
                                 GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_file_new_from_stream_async, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return load_finish (result, st_file_new_from_stream_async, error);
 }
 
 /* Tensors */
