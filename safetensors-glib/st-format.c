@@ -153,11 +153,10 @@ fail_expected (Parser     *ps,
   return fail_at (ps, ps->p, ST_ERROR_INVALID_HEADER, "Expected %s but found %s", expected, found);
 }
 
-/* Skips whitespace, then consumes @c or fails saying @expected. */
+/* Skips whitespace, then consumes @c if it comes next. */
 static inline gboolean
-expect_char (Parser     *ps,
-             guint8      c,
-             const char *expected)
+accept_char (Parser *ps,
+             guint8  c)
 {
   skip_ws (ps);
   if (ps->p < ps->end && *ps->p == c)
@@ -165,7 +164,16 @@ expect_char (Parser     *ps,
       ps->p++;
       return TRUE;
     }
-  return fail_expected (ps, expected);
+  return FALSE;
+}
+
+/* Skips whitespace, then consumes @c or fails saying @expected. */
+static inline gboolean
+expect_char (Parser     *ps,
+             guint8      c,
+             const char *expected)
+{
+  return accept_char (ps, c) || fail_expected (ps, expected);
 }
 
 /* After a member or an element: consumes ‘,’ (*out_closed = FALSE) or @close, which ends the object or
@@ -537,10 +545,8 @@ skip_value (Parser *ps,
               stack[n_open].open = ps->p;
               n_open++;
               ps->p++;
-              skip_ws (ps);
-              if (ps->p < ps->end && *ps->p == (stack[n_open - 1].kind == '{' ? '}' : ']'))
+              if (accept_char (ps, stack[n_open - 1].kind == '{' ? '}' : ']'))
                 {
-                  ps->p++;
                   n_open--;
                   state = AFTER_VALUE;
                 }
@@ -651,12 +657,8 @@ parse_integer_array (Parser     *ps,
     return fail_at (ps, ps->p, code, "The %s of tensor “%s” is not an array", WHAT);
   ps->p++;
 
-  skip_ws (ps);
-  if (ps->p < ps->end && *ps->p == ']')
-    {
-      ps->p++;
-      return TRUE;
-    }
+  if (accept_char (ps, ']'))
+    return TRUE;
 
   for (;;)
     {
@@ -742,10 +744,7 @@ parse_entry (Parser *ps,
             NULL);
   open = ps->p++;
 
-  skip_ws (ps);
-  if (ps->p < ps->end && *ps->p == '}')
-    ps->p++;
-  else
+  if (!accept_char (ps, '}'))
     for (;;)
       {
         Str key;
@@ -903,10 +902,8 @@ parse_metadata (Parser      *ps,
 
   metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  skip_ws (ps);
-  if (ps->p < ps->end && *ps->p == '}')
+  if (accept_char (ps, '}'))
     {
-      ps->p++;
       *out_metadata = g_steal_pointer (&metadata);
       return TRUE;
     }
@@ -1161,10 +1158,7 @@ parse_document (Parser *ps)
     }
   ps->p++;
 
-  skip_ws (ps);
-  if (ps->p < ps->end && *ps->p == '}')
-    ps->p++;
-  else
+  if (!accept_char (ps, '}'))
     for (;;)
       {
         Str key;
