@@ -126,19 +126,6 @@ st_tool_cmd_metadata (int    argc,
   return ST_TOOL_EXIT_OK;
 }
 
-/* A file or a checkpoint as one STFile (a checkpoint merged, zero-copy). */
-static STFile *
-open_as_file (const char  *path,
-              GError     **error)
-{
-  g_autoptr(StToolSource) source = st_tool_source_open (path, error);
-  if (source == NULL)
-    return NULL;
-  if (source->file != NULL)
-    return g_object_ref (source->file);
-  return st_index_merge (source->index, NULL, error);
-}
-
 /* shard */
 
 int
@@ -172,7 +159,7 @@ st_tool_cmd_shard (int    argc,
   if (max_shard_size == 0)
     return st_tool_usage_error ("shard", "--max-shard-size must be at least one byte");
 
-  g_autoptr(STFile) file = open_as_file (argv[1], &error);
+  g_autoptr(STFile) file = st_tool_open_as_file (argv[1], &error);
   if (file == NULL)
     {
       st_tool_print_error (argv[1], error);

@@ -225,6 +225,18 @@ st_tool_source_metadata (StToolSource *source)
   return st_file_get_metadata (source->file);
 }
 
+STFile *
+st_tool_open_as_file (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(StToolSource) source = st_tool_source_open (path, error);
+  if (source == NULL)
+    return NULL;
+  if (source->file != NULL)
+    return g_object_ref (source->file);
+  return st_index_merge (source->index, NULL, error);
+}
+
 /* Formatting */
 
 char *

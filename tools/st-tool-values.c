@@ -639,19 +639,6 @@ metadata_keys (GHashTable *metadata)
   return (char **) g_hash_table_get_keys_as_array (metadata, NULL);
 }
 
-static STFile *
-open_as_file (const char  *path,
-              GError     **error)
-{
-  g_autoptr(StToolSource) source = st_tool_source_open (path, error);
-  if (source == NULL)
-    return NULL;
-  if (source->file != NULL)
-    return g_object_ref (source->file);
-  /* A checkpoint compares as the file it merges into (zero-copy). */
-  return st_index_merge (source->index, NULL, error);
-}
-
 int
 st_tool_cmd_diff (int    argc,
                   char **argv)
@@ -670,13 +657,13 @@ st_tool_cmd_diff (int    argc,
     return st_tool_usage_error ("diff", "expected two files");
 
   g_autoptr(GError) error = NULL;
-  g_autoptr(STFile) a = open_as_file (argv[1], &error);
+  g_autoptr(STFile) a = st_tool_open_as_file (argv[1], &error);
   if (a == NULL)
     {
       st_tool_print_error (argv[1], error);
       return ST_TOOL_EXIT_TROUBLE;
     }
-  g_autoptr(STFile) b = open_as_file (argv[2], &error);
+  g_autoptr(STFile) b = st_tool_open_as_file (argv[2], &error);
   if (b == NULL)
     {
       st_tool_print_error (argv[2], error);

@@ -80,6 +80,9 @@ STTensor *st_tool_source_lookup (StToolSource  *source,
                                  const char    *name,
                                  GError       **error);
 GHashTable *st_tool_source_metadata (StToolSource *source);
+/* A file, or a checkpoint merged into one STFile (zero-copy: its tensors stay views of the shards). */
+STFile *st_tool_open_as_file (const char  *path,
+                              GError     **error);
 
 /* What a file that is not safetensors is, when it is recognisable: "a Git LFS pointer file ..." */
 const char *st_tool_sniff (const char *path);
