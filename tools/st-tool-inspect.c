@@ -31,23 +31,6 @@ file_size_of (const char *path)
   return info != NULL ? (guint64) g_file_info_get_size (info) : 0;
 }
 
-static void
-print_metadata_table (GHashTable *metadata,
-                      const char *indent)
-{
-  g_autoptr(GPtrArray) sorted = st_tool_sorted_keys (metadata);
-
-  g_autoptr(StToolTable) table = st_tool_table_new (2, "KEY", "VALUE");
-  for (guint i = 0; i < sorted->len; i++)
-    {
-      const char *key = g_ptr_array_index (sorted, i);
-      /* One line per entry: a value with newlines is shown escaped. */
-      g_autofree char *value = g_strescape (g_hash_table_lookup (metadata, key), "\"");
-      st_tool_table_add (table, key, value);
-    }
-  st_tool_table_print (table, stdout, indent);
-}
-
 static gboolean
 info_one (const char   *path,
           gboolean      json,
@@ -225,7 +208,7 @@ info_one (const char   *path,
   else
     {
       printf ("  Metadata:\n");
-      print_metadata_table (metadata, "    ");
+      st_tool_print_metadata_table (metadata, "    ");
     }
   return TRUE;
 }

@@ -101,6 +101,8 @@ void st_tool_table_add (StToolTable *table, ...);        /* n_columns strings, c
 void st_tool_table_print (StToolTable *table, FILE *out, const char *indent);
 void st_tool_table_free (StToolTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StToolTable, st_tool_table_free)
+/* Metadata as a KEY/VALUE table sorted by key, one line per entry (values escaped). */
+void st_tool_print_metadata_table (GHashTable *metadata, const char *indent);
 
 /* JSON output */
 void st_tool_print_json (JsonNode *root);
