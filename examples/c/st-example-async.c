@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
   GMainLoop  *loop;
@@ -84,8 +85,15 @@ main (int   argc,
   else
     {
       const double values[4] = { 1.0, 2.0, 3.0, 4.0 };
+      guint64 values_le[4];   /* safetensors stores values little-endian, whatever the host */
       const gint64 shape[] = { 2, 2 };
-      g_autoptr(GBytes) bytes = g_bytes_new (values, sizeof values);
+      g_autoptr(GBytes) bytes = NULL;
+      for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+        {
+          memcpy (&values_le[i], &values[i], sizeof values[i]);
+          values_le[i] = GUINT64_TO_LE (values_le[i]);
+        }
+      bytes = g_bytes_new (values_le, sizeof values_le);
       g_autoptr(STTensor) tensor = st_tensor_new (ST_DTYPE_F64, shape, 2, bytes, &error);
       g_autoptr(STFile) file = st_file_new ();
 

@@ -12,8 +12,22 @@
 
 #define MAX_SHOWN 4
 
+/* safetensors stores every value little-endian: read_le assembles one from its bytes, whatever the byte
+ * order of the host (on a big-endian machine, such as s390x, a plain memcpy would give other numbers). Data
+ * offsets need not be aligned, so nothing is read through a cast pointer. */
+static guint64
+read_le (const guint8 *p,
+         gsize         n_bytes)
+{
+  guint64 v = 0;
+
+  for (gsize i = n_bytes; i > 0; i--)
+    v = (v << 8) | p[i - 1];
+  return v;
+}
+
 /* Prints up to MAX_SHOWN values of the dtypes C has a type for; the data is read in place, from
- * the mapping. Values are copied out with memcpy: data offsets need not be aligned. */
+ * the mapping. */
 static void
 print_first_values (STTensor *tensor)
 {
@@ -29,32 +43,26 @@ print_first_values (STTensor *tensor)
         {
         case ST_DTYPE_F32:
           {
+            guint32 bits = (guint32) read_le (data + i * 4, 4);
             float v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
+            memcpy (&v, &bits, sizeof v);
             g_print ("%s%g", sep, v);
             break;
           }
         case ST_DTYPE_F64:
           {
+            guint64 bits = read_le (data + i * 8, 8);
             double v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
+            memcpy (&v, &bits, sizeof v);
             g_print ("%s%g", sep, v);
             break;
           }
         case ST_DTYPE_I32:
-          {
-            gint32 v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
-            g_print ("%s%" G_GINT32_FORMAT, sep, v);
-            break;
-          }
+          g_print ("%s%" G_GINT32_FORMAT, sep, (gint32) read_le (data + i * 4, 4));
+          break;
         case ST_DTYPE_I64:
-          {
-            gint64 v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
-            g_print ("%s%" G_GINT64_FORMAT, sep, v);
-            break;
-          }
+          g_print ("%s%" G_GINT64_FORMAT, sep, (gint64) read_le (data + i * 8, 8));
+          break;
         case ST_DTYPE_U8:
         case ST_DTYPE_BOOL:
           g_print ("%s%u", sep, data[i]);

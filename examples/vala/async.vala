@@ -47,8 +47,14 @@ int main (string[] args) {
             dir = DirUtils.make_tmp ("st-example-XXXXXX");
             path = Path.build_filename (dir, "async.safetensors");
             double[] values = { 1.0, 2.0, 3.0, 4.0 };
-            unowned uint8[] raw = (uint8[]) values;
-            raw.length = values.length * (int) sizeof (double);
+            // safetensors stores values little-endian, whatever the host: byte by byte
+            var raw = new uint8[values.length * 8];
+            for (int i = 0; i < values.length; i++) {
+                uint64 bits = 0;
+                Memory.copy (&bits, &values[i], sizeof (uint64));
+                for (int b = 0; b < 8; b++)
+                    raw[8 * i + b] = (uint8) (bits >> (8 * b));
+            }
             var file = new ST.File ();
             file.set_tensor ("matrix", new ST.Tensor (ST.DType.F64, { 2, 2 }, new Bytes (raw)));
             file.save_to_path (path);

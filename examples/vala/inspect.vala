@@ -15,8 +15,17 @@ string shape_text (ST.Tensor tensor) {
     return text.append_c (']').str;
 }
 
-/* The first values of the dtypes Vala has a type for, read in place from the mapping (copied out with
- * Memory.copy: data offsets need not be aligned). */
+/* safetensors stores every value little-endian: read_le assembles one from its bytes, whatever the byte order
+ * of the host (on a big-endian machine, such as s390x, copying the bytes into a variable would give other
+ * numbers). Data offsets need not be aligned, so nothing is read through a cast pointer. */
+uint64 read_le (uint8[] data, uint64 at, int n_bytes) {
+    uint64 v = 0;
+    for (int b = n_bytes - 1; b >= 0; b--)
+        v = (v << 8) | data[at + b];
+    return v;
+}
+
+/* The first values of the dtypes Vala has a type for, read in place from the mapping. */
 string first_values (ST.Tensor tensor) {
     unowned uint8[] data = tensor.get_data ();
     var n = uint64.min (tensor.get_n_elements (), MAX_SHOWN);
@@ -27,24 +36,22 @@ string first_values (ST.Tensor tensor) {
             text.append (", ");
         switch (tensor.get_dtype ()) {
         case ST.DType.F32:
+            uint32 bits = (uint32) read_le (data, i * 4, 4);
             float v = 0;
-            Memory.copy (&v, &data[i * sizeof (float)], sizeof (float));
+            Memory.copy (&v, &bits, sizeof (float));
             text.append_printf ("%g", v);
             break;
         case ST.DType.F64:
+            uint64 bits = read_le (data, i * 8, 8);
             double v = 0;
-            Memory.copy (&v, &data[i * sizeof (double)], sizeof (double));
+            Memory.copy (&v, &bits, sizeof (double));
             text.append_printf ("%g", v);
             break;
         case ST.DType.I32:
-            int32 v = 0;
-            Memory.copy (&v, &data[i * sizeof (int32)], sizeof (int32));
-            text.append_printf ("%" + int32.FORMAT, v);
+            text.append_printf ("%" + int32.FORMAT, (int32) read_le (data, i * 4, 4));
             break;
         case ST.DType.I64:
-            int64 v = 0;
-            Memory.copy (&v, &data[i * sizeof (int64)], sizeof (int64));
-            text.append_printf ("%" + int64.FORMAT, v);
+            text.append_printf ("%" + int64.FORMAT, (int64) read_le (data, i * 8, 8));
             break;
         case ST.DType.U8:
         case ST.DType.BOOL:
