@@ -1,5 +1,6 @@
 /* st-bench.c: one C benchmark case per process, run by bench/run
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-bench CASE ARGS...

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 # Usage: test-mime.sh MIME-XML FIXTURE
 # Builds a mime database from MIME-XML alone in a scratch XDG data directory and checks the content types that

@@ -1,5 +1,6 @@
 /* safetensors-glib.h: the umbrella header
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The safetensors format, byte for byte:

@@ -1,5 +1,6 @@
 /* st-dtype.c: the element types of safetensors
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>

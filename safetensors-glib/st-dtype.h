@@ -1,5 +1,6 @@
 /* st-dtype.h: the element types of safetensors
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 /* st-error.c
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "st-error.h"

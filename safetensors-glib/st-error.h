@@ -1,5 +1,6 @@
 /* st-error.h: the ST_ERROR domain
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 /* st-file.h: a safetensors file: named tensors and metadata
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

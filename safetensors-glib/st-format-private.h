@@ -1,5 +1,6 @@
 /* st-format-private.h: the safetensors header, parsed and serialized
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The JSON side of the format lives here and nowhere else: st-format.c holds a strict RFC 8259 parser

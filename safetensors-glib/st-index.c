@@ -1,5 +1,6 @@
 /* st-index.c: sharded checkpoints (model.safetensors.index.json)
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 

@@ -1,5 +1,6 @@
 /* st-index.h: sharded checkpoints (model.safetensors.index.json)
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The convention of transformers and huggingface_hub for a model split over several files:

@@ -1,5 +1,6 @@
 /* st-version-macros.h: export and availability macros
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 /* st-tool-edit.c: the metadata, shard and merge subcommands
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>

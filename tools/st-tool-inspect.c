@@ -1,5 +1,6 @@
 /* st-tool-inspect.c: the info, list and validate subcommands
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>

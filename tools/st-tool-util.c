@@ -1,5 +1,6 @@
 /* st-tool-util.c: opening files and indexes, formatting, tables, JSON, progress
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdarg.h>

@@ -1,5 +1,6 @@
 /* st-tool-values.c: tensor values decoded per dtype; the dump and diff subcommands
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The small float formats, as the OCP 8-bit floating point (OFP8) and microscaling (MX) specifications

@@ -1,5 +1,6 @@
 /* st-tool.c: inspect, validate, diff, edit and shard safetensors files
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * One program with subcommands (as git and flatpak have them). Each subcommand lives in its own

@@ -1,5 +1,6 @@
 /* st-tool.h: what the st-tool subcommands share
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 // safetensors.js: JavaScript helpers for safetensors-glib (GI namespace ST 1.0) under GJS
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // An ES module. Import it by its file URL (GJS resolves no bare names for third-party modules):

@@ -1,5 +1,6 @@
 /* st-example-async.c: load a file asynchronously, and cancel a load
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-example-async [PATH]   (default: a small file written to a temporary directory)

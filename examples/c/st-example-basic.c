@@ -1,5 +1,6 @@
 /* st-example-basic.c: build a safetensors file, save it, load it back, read it, and reject a bad one
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-example-basic [PATH]   (default: a file in a new temporary directory, removed at the end)

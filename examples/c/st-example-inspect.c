@@ -1,5 +1,6 @@
 /* st-example-inspect.c: print what a safetensors file holds, with the first values of each tensor
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: cc st-example-inspect.c $(pkg-config --cflags --libs safetensors-glib-1.0)

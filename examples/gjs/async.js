@@ -1,5 +1,6 @@
 // async.js: load a file with a Promise, and cancel a load (GJS)
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // Run: gjs -m async.js [PATH]

@@ -1,5 +1,6 @@
 // inspect.js: print what a safetensors file holds, with the first values of each tensor (GJS)
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // Run: gjs -m inspect.js model.safetensors

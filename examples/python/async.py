@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # async.py: load a file in a worker thread from a GLib main loop, and cancel a load
 #
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 #
 # Run: python3 async.py [PATH]

@@ -1,5 +1,6 @@
 /* async.vala: load a file with `yield`, and cancel a load
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: valac --pkg safetensors-glib-1.0 async.vala

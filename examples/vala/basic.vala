@@ -1,5 +1,6 @@
 /* basic.vala: build a safetensors file, save it, load it back, read it, and reject a bad one
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: valac --pkg safetensors-glib-1.0 basic.vala

@@ -1,5 +1,6 @@
 /* inspect.vala: print what a safetensors file holds, with the first values of each tensor
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: valac --pkg safetensors-glib-1.0 inspect.vala

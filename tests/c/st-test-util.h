@@ -1,5 +1,6 @@
 /* st-test-util.h: helpers shared by the C tests
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Header-only so that each test binary stays one source file plus this; every helper is static.

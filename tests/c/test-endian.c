@@ -1,5 +1,6 @@
 /* test-endian.c: values read from a file are the numbers the file holds, on any host byte order
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * safetensors stores every value little-endian. The library hands out the bytes as they are in the file; these

@@ -1,5 +1,6 @@
 /* test-file.c: STFile as a map, loading from every source, saving to every target, failures, async
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "st-test-util.h"

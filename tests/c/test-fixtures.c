@@ -1,5 +1,6 @@
 /* test-fixtures.c: the fixture runner
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * For every entry of tests/fixtures/manifest.json: a file that must load gives exactly the tensors (dtype,

@@ -1,5 +1,6 @@
 /* test-hostile.c: hand-made hostile inputs beyond the fixtures
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Each input must give an error in the ST_ERROR domain (with the code the rules of design.md and st-error.h

@@ -1,5 +1,6 @@
 /* test-roundtrip.c: seeded random round trips
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Random files (all 22 dtypes, ranks 0 to 8, empty tensors, names and metadata full of escapes and

@@ -1,5 +1,6 @@
 /* test-threads.c: eight threads reading one loaded file at once
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * A loaded STFile may be read from several threads at once (tensors are created lazily on first access:

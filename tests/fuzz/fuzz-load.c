@@ -1,5 +1,6 @@
 /* fuzz-load.c: the libFuzzer target for st_file_new_from_bytes
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * For any input: loading from bytes either fails with an ST_ERROR, or succeeds; a stream load of the same

@@ -1,5 +1,6 @@
 // test-file.js: ST.File through GJS: load, save, lookup, metadata, async, cancellation, errors
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';

@@ -1,5 +1,6 @@
 // test-fixtures.js: every shared fixture through GJS, as tests/fixtures/manifest.json describes it
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';

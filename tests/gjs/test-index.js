@@ -1,5 +1,6 @@
 // test-index.js: sharded checkpoints (ST.Index, ST.File.save_sharded, ST.parse_size) through GJS
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';

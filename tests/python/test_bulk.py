@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """The bulk calls the Python package is built on: ST.File.dup_layout() and
 ST.File.set_tensor_from_data(), through the typelib and through safetensors_glib."""

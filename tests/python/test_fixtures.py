@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """Every reference file of tests/fixtures through the Python API: valid files load with the
 expected tensors and metadata, saving them again gives Hugging Face's bytes, invalid files raise

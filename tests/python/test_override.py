@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """The PyGObject override gi/overrides/ST.py: arrays sharing tensor memory, a dict-like ST.File,
 os.PathLike paths."""

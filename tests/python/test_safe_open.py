@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """safe_open: lazy access, metadata, slices checked against torch's own indexing."""
 

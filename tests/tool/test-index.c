@@ -1,5 +1,6 @@
 /* test-index.c: STIndex, st_file_save_sharded and st_parse_size
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>

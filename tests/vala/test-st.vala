@@ -1,5 +1,6 @@
 /* test-st.vala: the public API of safetensors-glib through the generated vapi
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Each test shows how a Vala program uses the library: constructors that throw, errordomain codes

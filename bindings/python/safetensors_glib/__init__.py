@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """safetensors_glib: safetensors files for Python through safetensors-glib (GI namespace ST).
 

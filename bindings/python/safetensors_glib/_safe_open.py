@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """safe_open: lazy access to one file's tensors, as Hugging Face's ``safetensors.safe_open``."""
 
