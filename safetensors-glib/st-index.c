@@ -698,7 +698,7 @@ st_index_get_shard (STIndex     *self,
 }
 
 /**
- * st_index_lookup_tensor:
+ * st_index_dup_tensor:
  * @self: an index
  * @name: a tensor name
  * @error: return location for a #GError
@@ -712,9 +712,9 @@ st_index_get_shard (STIndex     *self,
  *   does not hold it, or the error of opening the shard
  */
 STTensor *
-st_index_lookup_tensor (STIndex     *self,
-                        const char  *name,
-                        GError     **error)
+st_index_dup_tensor (STIndex     *self,
+                     const char  *name,
+                     GError     **error)
 {
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);

@@ -89,9 +89,9 @@ STFile *st_index_get_shard (STIndex     *self,              /* transfer none; do
                             GError     **error);
 
 ST_AVAILABLE_IN_1_0
-STTensor *st_index_lookup_tensor (STIndex     *self,        /* transfer full */
-                                  const char  *name,
-                                  GError     **error);
+STTensor *st_index_dup_tensor (STIndex     *self,
+                               const char  *name,
+                               GError     **error);
 
 /* Checking: every shard exists, loads, holds exactly the tensors the weight_map assigns to it, and
  * total_size is the sum of the tensors' byte sizes. */

@@ -206,7 +206,7 @@ st_tool_source_lookup (StToolSource  *source,
                        GError       **error)
 {
   if (source->index != NULL)
-    return st_index_lookup_tensor (source->index, name, error);
+    return st_index_dup_tensor (source->index, name, error);
 
   STTensor *tensor = st_file_get_tensor (source->file, name);
   if (tensor == NULL)

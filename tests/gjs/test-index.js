@@ -42,9 +42,9 @@ test('save_sharded writes shards and an index that ST.Index reads back', () => {
         assertArrayEqual(file.dup_names(), index.dup_shard_tensor_names(shard), `tensors of ${shard}`);
     }
     assert(index.validate(null), 'validate');
-    assertArrayEqual(Safetensors.typedArray(index.lookup_tensor('b.weight')), new Float32Array(8).fill(-2),
-        'lookup_tensor');
-    assertGError(() => index.lookup_tensor('d'), ST.Error, ST.Error.NOT_FOUND, 'unknown tensor');
+    assertArrayEqual(Safetensors.typedArray(index.dup_tensor('b.weight')), new Float32Array(8).fill(-2),
+        'dup_tensor');
+    assertGError(() => index.dup_tensor('d'), ST.Error, ST.Error.NOT_FOUND, 'unknown tensor');
     const merged = index.merge(null);
     assertArrayEqual(merged.dup_names(), ['a.weight', 'b.weight', 'c.bias'], 'merged');
     assert(merged.get_tensor('c.bias').equal(makeModel().get_tensor('c.bias')), 'merged values');

@@ -486,14 +486,14 @@ test_index_lookup (void)
   g_assert_true (g_str_has_suffix (st_index_get_path (index), "model.safetensors.index.json"));
 
   g_autoptr(GError) error = NULL;
-  g_autoptr(STTensor) t4 = st_index_lookup_tensor (index, "t4", &error);
+  g_autoptr(STTensor) t4 = st_index_dup_tensor (index, "t4", &error);
   g_assert_no_error (error);
   gsize n = 0;
   const guint8 *data = st_tensor_get_data (t4, &n);
   g_assert_cmpuint (n, ==, 8);
   g_assert_cmpuint (data[0], ==, 4);
 
-  g_assert_null (st_index_lookup_tensor (index, "t9", &error));
+  g_assert_null (st_index_dup_tensor (index, "t9", &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_null (st_index_get_shard (index, "model-00009-of-00003.safetensors", &error));
@@ -517,9 +517,9 @@ test_index_lazy (void)
   g_assert_cmpint (g_unlink (third), ==, 0);
 
   g_autoptr(GError) error = NULL;
-  G_GNUC_UNUSED g_autoptr(STTensor) t0 = st_index_lookup_tensor (index, "t0", &error);
+  G_GNUC_UNUSED g_autoptr(STTensor) t0 = st_index_dup_tensor (index, "t0", &error);
   g_assert_no_error (error);
-  g_assert_null (st_index_lookup_tensor (index, "t5", &error));
+  g_assert_null (st_index_dup_tensor (index, "t5", &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "model-00003-of-00003.safetensors"));
   remove_tree (dir);
@@ -539,7 +539,7 @@ lookup_thread (gpointer user_data)
       guint i = (data->seed + round) % 6;
       g_autofree char *name = g_strdup_printf ("t%u", i);
       g_autoptr(GError) error = NULL;
-      g_autoptr(STTensor) tensor = st_index_lookup_tensor (data->index, name, &error);
+      g_autoptr(STTensor) tensor = st_index_dup_tensor (data->index, name, &error);
       g_assert_no_error (error);
       const guint8 *bytes = st_tensor_get_data (tensor, NULL);
       g_assert_cmpuint (bytes[7], ==, i);
@@ -793,7 +793,7 @@ test_index_g_object_new (void)
   g_assert_null (st_index_get_path (index));
   g_auto(GStrv) names = st_index_dup_names (index);
   g_assert_cmpuint (g_strv_length (names), ==, 0);
-  g_assert_null (st_index_lookup_tensor (index, "x", &error));
+  g_assert_null (st_index_dup_tensor (index, "x", &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_true (st_index_validate (index, NULL, &error));

@@ -673,7 +673,7 @@ void test_sharded () {
         var shards = index.dup_shard_names ();
         assert_cmpint (shards.length, CompareOperator.GT, 1);
         assert_nonnull (index.get_shard_name ("mask"));
-        var weight = index.lookup_tensor ("embed.weight");
+        var weight = index.dup_tensor ("embed.weight");
         assert_cmpfloat (float_values (weight)[5], CompareOperator.EQ, 2.5);
         var merged = index.merge (null);
         assert_cmpuint (merged.get_n_tensors (), CompareOperator.EQ, 3);

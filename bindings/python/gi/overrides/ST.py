@@ -253,7 +253,7 @@ if hasattr(ST, "Index"):
         def __getitem__(self, name):
             if not (_is_name(name) and self.contains(name)):
                 raise KeyError(name)
-            return self.lookup_tensor(name)
+            return self.dup_tensor(name)
 
         def __iter__(self):
             return iter(self.dup_names())
