@@ -208,7 +208,7 @@ file_in_memory (const char  *src,
   if (source == NULL)
     return NULL;
 
-  names = st_file_dup_ordered_names (source);
+  names = st_file_dup_names_in_file_order (source);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (source, names[i]));
 
@@ -431,7 +431,7 @@ case_load_read (const char *path)
   file = st_file_new_from_path (path, &error);
   if (file == NULL)
     return fail (path, error);
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       gsize n = 0;

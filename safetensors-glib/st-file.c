@@ -748,7 +748,7 @@ compare_names (gconstpointer a,
 }
 
 /**
- * st_file_dup_ordered_names:
+ * st_file_dup_names_in_file_order:
  * @self: a file
  *
  * Lists the names of the tensors in file order: the order of their data in the loaded
@@ -757,7 +757,7 @@ compare_names (gconstpointer a,
  * Returns: (transfer full) (array zero-terminated=1): the names
  */
 char **
-st_file_dup_ordered_names (STFile *self)
+st_file_dup_names_in_file_order (STFile *self)
 {
   char **names;
 
@@ -776,7 +776,7 @@ st_file_dup_ordered_names (STFile *self)
 }
 
 /**
- * st_file_dup_names:
+ * st_file_dup_names_sorted:
  * @self: a file
  *
  * Lists the names of the tensors, sorted by their bytes (strcmp() order), as Hugging
@@ -785,13 +785,13 @@ st_file_dup_ordered_names (STFile *self)
  * Returns: (transfer full) (array zero-terminated=1): the sorted names
  */
 char **
-st_file_dup_names (STFile *self)
+st_file_dup_names_sorted (STFile *self)
 {
   char **names;
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
 
-  names = st_file_dup_ordered_names (self);
+  names = st_file_dup_names_in_file_order (self);
   qsort (names, self->entries->len, sizeof (char *), compare_names);
 
   return names;
@@ -1140,7 +1140,7 @@ entry_get_layout (FileEntry *entry,
  *
  * Describes every tensor of the file in one flat array of integers, for bindings that
  * would otherwise make several calls per tensor. The tensors come in file order (the
- * order of [method@ST.File.dup_ordered_names], whose names go with the records), one
+ * order of [method@ST.File.dup_names_in_file_order], whose names go with the records), one
  * record each, records end to end:
  *
  * | index in the record  | value                                                       |

@@ -68,10 +68,10 @@ ST_AVAILABLE_IN_1_0
 guint st_file_get_n_tensors (STFile *self);
 
 ST_AVAILABLE_IN_1_0
-char **st_file_dup_names (STFile *self);
+char **st_file_dup_names_sorted (STFile *self);
 
 ST_AVAILABLE_IN_1_0
-char **st_file_dup_ordered_names (STFile *self);
+char **st_file_dup_names_in_file_order (STFile *self);
 
 ST_AVAILABLE_IN_1_0
 gboolean st_file_contains (STFile     *self,

@@ -467,7 +467,7 @@ st_index_get_n_tensors (STIndex *self)
 }
 
 /**
- * st_index_dup_names:
+ * st_index_dup_names_sorted:
  * @self: an index
  *
  * Lists the names of every tensor of the checkpoint, without opening any shard.
@@ -476,7 +476,7 @@ st_index_get_n_tensors (STIndex *self)
  *   tensors of the weight map, sorted by their UTF-8 bytes
  */
 char **
-st_index_dup_names (STIndex *self)
+st_index_dup_names_sorted (STIndex *self)
 {
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   return g_strdupv (self->names);
@@ -795,7 +795,7 @@ st_index_validate_shard (STIndex       *self,
     if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
       g_ptr_array_add (missing, g_ptr_array_index (expected, i));
 
-  g_auto(GStrv) held = st_file_dup_names (shard);
+  g_auto(GStrv) held = st_file_dup_names_sorted (shard);
   g_autoptr(GPtrArray) misplaced = g_ptr_array_new ();
   g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
   for (guint i = 0; held[i] != NULL; i++)
@@ -933,7 +933,7 @@ st_index_merge (STIndex       *self,
         return NULL;
       STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
 
-      g_auto(GStrv) ordered = st_file_dup_ordered_names (shard);
+      g_auto(GStrv) ordered = st_file_dup_names_in_file_order (shard);
       for (guint j = 0; ordered[j] != NULL; j++)
         if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
           return NULL;
@@ -1154,7 +1154,7 @@ new_shard_file (STFile     *source,
  *
  * Saves the file as a sharded checkpoint, the way transformers and
  * huggingface_hub do: the tensors are taken in the order of
- * [method@ST.File.dup_ordered_names] and put in the current shard until the
+ * [method@ST.File.dup_names_in_file_order] and put in the current shard until the
  * next one would take it over @max_shard_size bytes of tensor data, then a new
  * shard begins; a tensor larger than @max_shard_size goes into a shard of its
  * own at once (so it may come before the shard being filled).
@@ -1211,7 +1211,7 @@ st_file_save_sharded (STFile          *self,
     }
 
   /* Plan: HF's greedy split. Each shard is a run of names in @plan_names, [starts[k], starts[k+1]). */
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (self);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (self);
   g_autoptr(GPtrArray) plan_names = g_ptr_array_new ();
   g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GPtrArray) current = g_ptr_array_new ();

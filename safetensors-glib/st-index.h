@@ -56,7 +56,7 @@ ST_AVAILABLE_IN_1_0
 guint st_index_get_n_tensors (STIndex *self);
 
 ST_AVAILABLE_IN_1_0
-char **st_index_dup_names (STIndex *self);                      /* sorted by bytes */
+char **st_index_dup_names_sorted (STIndex *self);               /* sorted by bytes */
 
 ST_AVAILABLE_IN_1_0
 gboolean st_index_contains (STIndex    *self,
@@ -116,7 +116,7 @@ STFile *st_index_merge (STIndex       *self,
 
 /* Writing: @directory/@prefix-00001-of-0000N.safetensors ... and @directory/@prefix.safetensors.index.json;
  * a single shard is written as @directory/@prefix.safetensors with no index. Greedy in the order of
- * st_file_dup_ordered_names(); a tensor larger than @max_shard_size gets a shard of its own. */
+ * st_file_dup_names_in_file_order(); a tensor larger than @max_shard_size gets a shard of its own. */
 
 ST_AVAILABLE_IN_1_0
 gboolean st_file_save_sharded (STFile          *self,

@@ -166,7 +166,7 @@ st_tool_cmd_shard (int    argc,
     }
 
   guint64 total = 0;
-  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
 
@@ -272,7 +272,7 @@ save_with_progress (STFile      *file,
     }
 
   guint64 total = 0;
-  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
 

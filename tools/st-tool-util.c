@@ -156,7 +156,7 @@ add_entries (GArray     *entries,
              STFile     *file,
              const char *shard)
 {
-  g_auto(GStrv) names = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       StToolEntry entry = { 0 };

@@ -670,8 +670,8 @@ st_tool_cmd_diff (int    argc,
       return ST_TOOL_EXIT_TROUBLE;
     }
 
-  g_auto(GStrv) names_a = st_file_dup_names (a);
-  g_auto(GStrv) names_b = st_file_dup_names (b);
+  g_auto(GStrv) names_a = st_file_dup_names_sorted (a);
+  g_auto(GStrv) names_b = st_file_dup_names_sorted (b);
   g_autoptr(GPtrArray) names = sorted_union (names_a, names_b);
 
   g_autoptr(JsonBuilder) builder = json_builder_new ();

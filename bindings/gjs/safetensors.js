@@ -173,7 +173,7 @@ export function tensorFromTypedArray(array, shape, dtype) {
  * @yields {Array} [name, tensor]
  */
 export function* tensors(file) {
-    for (const name of file.dup_ordered_names())
+    for (const name of file.dup_names_in_file_order())
         yield [name, file.get_tensor(name)];
 }
 

@@ -107,7 +107,7 @@ load_and_read (const char *path,
     printf ("  %s = %s\n", (const char *) l->data, (const char *) g_hash_table_lookup (metadata, l->data));
 
   printf ("tensors, in the order of their data:\n");
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     print_tensor (file, names[i]);
 

@@ -124,7 +124,7 @@ main (int   argc,
         g_print ("  metadata %s = %s\n", keys[i], (const char *) g_hash_table_lookup (metadata, keys[i]));
     }
 
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       STTensor *tensor = st_file_get_tensor (file, names[i]);

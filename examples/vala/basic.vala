@@ -50,7 +50,7 @@ void load_and_read (string path) throws GLib.Error {
         stdout.printf ("  %s = %s\n", key, file.get_metadata_value (key));
 
     stdout.printf ("tensors, in the order of their data:\n");
-    foreach (unowned string name in file.dup_ordered_names ()) {
+    foreach (unowned string name in file.dup_names_in_file_order ()) {
         var tensor = file.get_tensor (name);
         stdout.printf ("  %-16s %-4s shape %-8s %" + uint64.FORMAT + " bytes\n", name, tensor.get_dtype ().to_string (),
                shape_text (tensor), tensor.get_n_bytes ());

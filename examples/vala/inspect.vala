@@ -76,7 +76,7 @@ int main (string[] args) {
                 stdout.printf ("  metadata %s = %s\n", key, metadata[key]);
         }
 
-        foreach (unowned string name in file.dup_names ()) {
+        foreach (unowned string name in file.dup_names_sorted ()) {
             var tensor = file.get_tensor (name);
             stdout.printf ("  %-12s %-5s %-10s %s\n", name, tensor.get_dtype ().to_string (),
                            shape_text (tensor), first_values (tensor));

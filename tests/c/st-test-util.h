@@ -149,8 +149,8 @@ st_test_tensor_sha256 (STTensor *tensor)
 static inline void
 st_test_assert_files_equal (STFile *a, STFile *b)
 {
-  g_auto(GStrv) names_a = st_file_dup_names (a);
-  g_auto(GStrv) names_b = st_file_dup_names (b);
+  g_auto(GStrv) names_a = st_file_dup_names_sorted (a);
+  g_auto(GStrv) names_b = st_file_dup_names_sorted (b);
   GHashTable *meta_a = st_file_get_metadata (a);
   GHashTable *meta_b = st_file_get_metadata (b);
 
@@ -306,7 +306,7 @@ st_test_compare_writer_order (gconstpointer a, gconstpointer b)
 static inline GBytes *
 st_test_reference_serialize (STFile *file)
 {
-  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
   g_autoptr(GPtrArray) order = g_ptr_array_new ();
   GHashTable *metadata = st_file_get_metadata (file);
   g_autoptr(GString) json = g_string_new ("{");

@@ -133,8 +133,8 @@ static void
 check_empty_file (STFile *file)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) names = st_file_dup_names (file);
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   g_autoptr(GBytes) saved = NULL;
   g_autofree char *canonical_path = NULL;
   g_autofree char *fixtures = st_test_fixtures_dir ();
@@ -201,7 +201,7 @@ test_file_set_get_remove (void)
 
   g_assert_cmpuint (st_file_get_n_tensors (file), ==, 5);
   /* sorted by bytes: uppercase before lowercase, UTF-8 after ASCII */
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   g_assert_cmpstrv (names, sorted);
   g_assert_true (st_file_contains (file, "a"));
   g_assert_false (st_file_contains (file, "A"));
@@ -233,8 +233,8 @@ test_file_set_get_remove (void)
 
   /* the ordered names hold the same set */
   {
-    g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
-    g_auto(GStrv) sorted_now = st_file_dup_names (file);
+    g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
+    g_auto(GStrv) sorted_now = st_file_dup_names_sorted (file);
 
     g_assert_cmpuint (g_strv_length (ordered), ==, 4);
     for (guint i = 0; sorted_now[i] != NULL; i++)
@@ -357,14 +357,14 @@ test_file_ordered_names (void)
   g_autoptr(STFile) original = make_sample_file ();
   g_autoptr(GBytes) contents = save_to_bytes (original);
   g_autoptr(STFile) file = load_bytes (contents);
-  g_auto(GStrv) before = st_file_dup_ordered_names (file);
+  g_auto(GStrv) before = st_file_dup_names_in_file_order (file);
   g_auto(GStrv) after = NULL;
   guint64 begin = 0, end = 0;
   guint n;
 
   add_tensor (file, "zz-added-first", ST_DTYPE_U8, s2, 1, 1);
   add_tensor (file, "aa-added-second", ST_DTYPE_U8, s2, 1, 2);
-  after = st_file_dup_ordered_names (file);
+  after = st_file_dup_names_in_file_order (file);
   n = g_strv_length (before);
   g_assert_cmpuint (g_strv_length (after), ==, n + 2);
   for (guint i = 0; i < n; i++)
@@ -391,7 +391,7 @@ test_file_ordered_names (void)
 static void
 check_layout (STFile *file)
 {
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   gsize n_values = 12345;
   g_autofree gint64 *layout = st_file_dup_layout (file, &n_values);
   gsize at = 0;
@@ -634,7 +634,7 @@ test_file_load_sources (void)
                           (guint64) (guintptr) g_bytes_get_data (contents, NULL) + 8 + header_len);
 
       /* file order is data order: each tensor begins where the previous one ended */
-      ordered = st_file_dup_ordered_names (file);
+      ordered = st_file_dup_names_in_file_order (file);
       g_assert_cmpuint (g_strv_length (ordered), ==, 6);
       for (guint i = 0; ordered[i] != NULL; i++)
         {
@@ -1918,7 +1918,7 @@ test_file_layout_loaded (void)
   g_autoptr(STFile) sample = make_sample_file ();
   g_autoptr(GBytes) bytes = save_to_bytes (sample);
   g_autoptr(STFile) file = load_bytes (bytes);
-  g_auto(GStrv) names = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
   g_autofree gint64 *values = NULL;
   gsize n_values = 0;
   gsize at = 0;
@@ -1992,7 +1992,7 @@ test_file_layout_edited (void)
   g_assert_no_error (error);
   add_tensor (file, "new", ST_DTYPE_U8, s2, 1, 5);
 
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   g_assert_cmpstrv (names, expected_names);
   values = st_file_dup_layout (file, &n_values);
   at = 0;
@@ -2014,7 +2014,7 @@ test_file_set_from_data_saves (void)
   g_autoptr(GBytes) expected = save_to_bytes (reference);
   g_autoptr(GBytes) saved = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) names = st_file_dup_ordered_names (reference);
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (reference);
   g_autofree char *dir = st_test_make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "from-data.safetensors", NULL);
   g_autoptr(STFile) reloaded = NULL;
@@ -2263,7 +2263,7 @@ test_file_layout_threads (void)
   file = load_bytes (bytes);
 
   data.file = file;
-  data.names = st_file_dup_ordered_names (file);
+  data.names = st_file_dup_names_in_file_order (file);
   data.n_names = g_strv_length (data.names);
   expected = st_file_dup_layout (file, &data.n_expected);
   data.expected = expected;
@@ -2299,7 +2299,7 @@ test_file_gfile_not_native (void)
 
   g_assert_cmpuint (st_file_get_n_tensors (streamed), ==, st_file_get_n_tensors (mapped));
   g_assert_cmpuint (st_file_get_header_size (streamed), ==, st_file_get_header_size (mapped));
-  names = st_file_dup_names (mapped);
+  names = st_file_dup_names_sorted (mapped);
   for (guint i = 0; names[i] != NULL; i++)
     g_assert_true (st_tensor_equal (st_file_get_tensor (mapped, names[i]),
                                     st_file_get_tensor (streamed, names[i])));

@@ -40,8 +40,8 @@ check_error (const GError *error)
 static void
 check_same_files (STFile *a, STFile *b)
 {
-  g_auto(GStrv) names_a = st_file_dup_names (a);
-  g_auto(GStrv) names_b = st_file_dup_names (b);
+  g_auto(GStrv) names_a = st_file_dup_names_sorted (a);
+  g_auto(GStrv) names_b = st_file_dup_names_sorted (b);
   GHashTable *meta_a = st_file_get_metadata (a);
   GHashTable *meta_b = st_file_get_metadata (b);
 
@@ -66,8 +66,8 @@ check_same_files (STFile *a, STFile *b)
 static void
 check_loaded (STFile *file, const uint8_t *data, size_t size)
 {
-  g_auto(GStrv) names = st_file_dup_names (file);
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   guint n = st_file_get_n_tensors (file);
   guint64 data_size = st_file_get_data_size (file);
   guint64 prev_end = 0;

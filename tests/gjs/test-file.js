@@ -28,9 +28,9 @@ function makeModel() {
 
 function checkModel(file, what) {
     assertEqual(file.get_n_tensors(), 3, `${what}: n_tensors`);
-    assertArrayEqual(file.dup_names(), ['embed.ids', 'embed.weight', 'mask'], `${what}: names sorted`);
+    assertArrayEqual(file.dup_names_sorted(), ['embed.ids', 'embed.weight', 'mask'], `${what}: names sorted`);
     // In a saved file the data is ordered by dtype (widest first), then by name.
-    assertArrayEqual(file.dup_ordered_names(), ['embed.ids', 'embed.weight', 'mask'], `${what}: file order`);
+    assertArrayEqual(file.dup_names_in_file_order(), ['embed.ids', 'embed.weight', 'mask'], `${what}: file order`);
     assertArrayEqual(Safetensors.typedArray(file.get_tensor('embed.weight')), [0, 0.5, 1, 1.5, 2, 2.5],
         `${what}: F32 values`);
     assertArrayEqual(file.get_tensor('embed.weight').get_shape(), [3, 2], `${what}: shape`);
@@ -66,8 +66,8 @@ function bytesEqual(a, b) {
 test('an empty file: new ST.File() and ST.File.new()', () => {
     for (const file of [new ST.File(), ST.File.new()]) {
         assertEqual(file.get_n_tensors(), 0, 'n_tensors');
-        assertArrayEqual(file.dup_names(), [], 'names');
-        assertArrayEqual(file.dup_ordered_names(), [], 'ordered names');
+        assertArrayEqual(file.dup_names_sorted(), [], 'names');
+        assertArrayEqual(file.dup_names_in_file_order(), [], 'ordered names');
         assertEqual(file.get_metadata(), null, 'no metadata');
         assertEqual(file.get_header_size(), 0, 'header size');
         assertEqual(file.get_data_size(), 0, 'data size');
@@ -82,10 +82,10 @@ test('an empty file: new ST.File() and ST.File.new()', () => {
 test('set, replace, look up and remove tensors', () => {
     const file = makeModel();
     assert(file.contains('mask'), 'contains');
-    assertArrayEqual(file.dup_ordered_names(), ['embed.weight', 'embed.ids', 'mask'], 'insertion order');
+    assertArrayEqual(file.dup_names_in_file_order(), ['embed.weight', 'embed.ids', 'mask'], 'insertion order');
     const replacement = Safetensors.tensorFromTypedArray(new Uint8Array([0, 0, 1]), [3], ST.DType.BOOL);
     file.set_tensor('embed.weight', replacement);
-    assertArrayEqual(file.dup_ordered_names(), ['embed.weight', 'embed.ids', 'mask'], 'replaced in place');
+    assertArrayEqual(file.dup_names_in_file_order(), ['embed.weight', 'embed.ids', 'mask'], 'replaced in place');
     assert(file.get_tensor('embed.weight').equal(replacement), 'replaced');
     assert(file.lookup_tensor('mask').equal(file.get_tensor('mask')), 'lookup_tensor');
     const e = assertGError(() => file.lookup_tensor('nope'), ST.Error, ST.Error.NOT_FOUND, 'lookup_tensor');
@@ -364,7 +364,7 @@ test('an empty file on disk is ST.Error.HEADER_TOO_SMALL', () => {
 test('dup_layout describes every tensor in one array, in file order', () => {
     const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
     const layout = file.dup_layout();
-    const names = file.dup_ordered_names();
+    const names = file.dup_names_in_file_order();
     let at = 0;
     for (const name of names) {
         const tensor = file.get_tensor(name);
@@ -400,7 +400,7 @@ test('set_tensor_from_data stores a tensor over memory another object owns', () 
 test('the tensors() iterator gives [name, tensor] in file order', () => {
     const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
     const seen = [...Safetensors.tensors(file)];
-    assertArrayEqual(seen.map(([name]) => name), file.dup_ordered_names(), 'names');
+    assertArrayEqual(seen.map(([name]) => name), file.dup_names_in_file_order(), 'names');
     for (const [name, tensor] of seen)
         assert(tensor.equal(file.get_tensor(name)), `tensor ${name}`);
 });

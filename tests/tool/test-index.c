@@ -474,7 +474,7 @@ test_index_lookup (void)
   g_autofree char *dir = sharded_dir ();
   g_autoptr(STIndex) index = open_index (dir);
 
-  g_auto(GStrv) names = st_index_dup_names (index);
+  g_auto(GStrv) names = st_index_dup_names_sorted (index);
   const char *expected_names[] = { "t0", "t1", "t2", "t3", "t4", "t5", NULL };
   g_assert_cmpstrv (names, expected_names);
   g_auto(GStrv) shards = st_index_dup_shard_names (index);
@@ -581,7 +581,7 @@ test_index_merge_keeps_alive (void)
   g_assert_null (st_file_get_metadata_value (merged, "total_size"));
   const guint8 *bytes = st_tensor_get_data (st_file_get_tensor (merged, "t5"), NULL);
   g_assert_cmpuint (bytes[3], ==, 5);
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (merged);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (merged);
   const char *expected[] = { "t0", "t1", "t2", "t3", "t4", "t5", NULL };
   g_assert_cmpstrv (ordered, expected);
   remove_tree (dir);
@@ -791,7 +791,7 @@ test_index_g_object_new (void)
   g_autoptr(GError) error = NULL;
   g_assert_cmpuint (st_index_get_n_tensors (index), ==, 0);
   g_assert_null (st_index_get_path (index));
-  g_auto(GStrv) names = st_index_dup_names (index);
+  g_auto(GStrv) names = st_index_dup_names_sorted (index);
   g_assert_cmpuint (g_strv_length (names), ==, 0);
   g_assert_null (st_index_dup_tensor (index, "x", &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);

@@ -66,7 +66,7 @@ ST.File make_model () throws GLib.Error {
 
 void check_model (ST.File file) {
     assert_cmpuint (file.get_n_tensors (), CompareOperator.EQ, 3);
-    var names = file.dup_names ();
+    var names = file.dup_names_sorted ();
     assert_cmpint (names.length, CompareOperator.EQ, 3);
     assert_cmpstr (names[0], CompareOperator.EQ, "embed.ids");
     assert_cmpstr (names[1], CompareOperator.EQ, "embed.weight");
@@ -238,8 +238,8 @@ void test_tensor_from_data () {
 void test_file_empty () {
     foreach (var file in new ST.File[] { new ST.File (), (ST.File) Object.new (typeof (ST.File)) }) {
         assert_cmpuint (file.get_n_tensors (), CompareOperator.EQ, 0);
-        assert_cmpint (file.dup_names ().length, CompareOperator.EQ, 0);
-        assert_cmpint (file.dup_ordered_names ().length, CompareOperator.EQ, 0);
+        assert_cmpint (file.dup_names_sorted ().length, CompareOperator.EQ, 0);
+        assert_cmpint (file.dup_names_in_file_order ().length, CompareOperator.EQ, 0);
         assert_null (file.get_metadata ());
         assert_null (file.get_tensor ("x"));
         assert_false (file.contains ("x"));
@@ -260,12 +260,12 @@ void test_file_tensors () {
     try {
         var file = make_model ();
         assert_true (file.contains ("mask"));
-        var ordered = file.dup_ordered_names ();
+        var ordered = file.dup_names_in_file_order ();
         assert_cmpstr (ordered[0], CompareOperator.EQ, "embed.weight");
         assert_cmpstr (ordered[2], CompareOperator.EQ, "mask");
         var replacement = new ST.Tensor (ST.DType.BOOL, { 3 }, new GLib.Bytes ({ 0, 0, 1 }));
         file.set_tensor ("embed.weight", replacement);
-        assert_cmpstr (file.dup_ordered_names ()[0], CompareOperator.EQ, "embed.weight");
+        assert_cmpstr (file.dup_names_in_file_order ()[0], CompareOperator.EQ, "embed.weight");
         assert_true (file.get_tensor ("embed.weight").equal (replacement));
         assert_true (file.lookup_tensor ("mask") == file.get_tensor ("mask"));
         uint64 begin, end;
@@ -299,7 +299,7 @@ void test_file_layout () {
         int64[]? layout = file.dup_layout ();
         assert_nonnull (layout);
         int at = 0;
-        foreach (unowned string name in file.dup_ordered_names ()) {
+        foreach (unowned string name in file.dup_names_in_file_order ()) {
             var tensor = file.get_tensor (name);
             uint64 begin, end;
             assert_true (file.get_tensor_offsets (name, out begin, out end));
