@@ -201,7 +201,6 @@ file_in_memory (const char  *src,
   g_autoptr(STFile) copy = NULL;
   g_autoptr(GBytes) buffer = NULL;
   g_auto(GStrv) names = NULL;
-  GHashTable *metadata;
   guint8 *data;
   guint64 total = 0, offset = 0;
 
@@ -241,9 +240,11 @@ file_in_memory (const char  *src,
       offset += n;
     }
 
-  metadata = st_file_get_metadata (source);
-  if (metadata != NULL)
-    st_file_set_metadata (copy, metadata);
+  if (st_file_has_metadata (source))
+    {
+      g_autoptr(GHashTable) metadata = st_file_dup_metadata (source);
+      st_file_set_metadata (copy, metadata);
+    }
 
   return g_steal_pointer (&copy);
 }

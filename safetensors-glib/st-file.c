@@ -1266,20 +1266,62 @@ st_file_get_data_size (STFile *self)
 /* Metadata */
 
 /**
- * st_file_get_metadata:
+ * st_file_has_metadata:
  * @self: a file
  *
- * Gives the `__metadata__` of the file: string keys to string values. A file loaded
- * without `__metadata__` (or with `"__metadata__": null`) and a new file have none.
+ * Whether the file has a `__metadata__`: a file loaded without one (or with
+ * `"__metadata__": null`) and a new file have none; a file with an empty table
+ * has one, saved as `"__metadata__":{}`.
  *
- * Returns: (transfer none) (nullable) (element-type utf8 utf8): the metadata, owned by the
- *   file, or %NULL when the file has none
+ * Returns: %TRUE when the file has metadata, even empty
+ *
+ * Since: 1.0
+ */
+gboolean
+st_file_has_metadata (STFile *self)
+{
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+
+  return self->metadata != NULL;
+}
+
+/**
+ * st_file_dup_metadata:
+ * @self: a file
+ *
+ * Copies the `__metadata__` of the file: string keys to string values. Changing
+ * the copy does not change the file: use [method@ST.File.set_metadata] or
+ * [method@ST.File.set_metadata_value] for that. A file without metadata gives an
+ * empty table; [method@ST.File.has_metadata] tells it from an empty `__metadata__`.
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): a new table of the metadata,
+ *   empty when the file has none
+ *
+ * Since: 1.0
  */
 GHashTable *
-st_file_get_metadata (STFile *self)
+st_file_dup_metadata (STFile *self)
 {
+  GHashTable *copy;
+  GHashTableIter iter;
+  gpointer key, value;
+
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
 
+  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (self->metadata == NULL)
+    return copy;
+
+  g_hash_table_iter_init (&iter, self->metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+/* The file's own table, for the writers of the library: NULL when it has none. */
+GHashTable *
+st_file_peek_metadata (STFile *self)
+{
   return self->metadata;
 }
 

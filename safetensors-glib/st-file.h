@@ -129,7 +129,10 @@ guint64 st_file_get_data_size (STFile *self);
 /* Metadata */
 
 ST_AVAILABLE_IN_1_0
-GHashTable *st_file_get_metadata (STFile *self);
+gboolean st_file_has_metadata (STFile *self);
+
+ST_AVAILABLE_IN_1_0
+GHashTable *st_file_dup_metadata (STFile *self);
 
 ST_AVAILABLE_IN_1_0
 void st_file_set_metadata (STFile     *self,

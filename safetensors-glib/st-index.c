@@ -13,6 +13,7 @@
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
+#include "st-file-private.h"
 #include "st-index.h"
 
 /**
@@ -563,21 +564,55 @@ st_index_dup_shard_tensor_names (STIndex    *self,
 }
 
 /**
- * st_index_get_metadata:
+ * st_index_dup_metadata:
  * @self: an index
  *
- * The entries of the index's "metadata" object that are strings or integers,
- * integers written as decimal text: `total_size` among them when the index
- * has it. Members of other types are left out.
+ * Copies the entries of the index's "metadata" object that are strings or
+ * integers, integers written as decimal text: `total_size` among them when the
+ * index has it. Members of other types are left out.
  *
- * Returns: (transfer none) (element-type utf8 utf8): the metadata of the
- *   index, empty when it has none
+ * Returns: (transfer full) (element-type utf8 utf8): a new table of the
+ *   metadata of the index, empty when it has none
+ *
+ * Since: 1.0
  */
 GHashTable *
-st_index_get_metadata (STIndex *self)
+st_index_dup_metadata (STIndex *self)
+{
+  GHashTable *copy;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+
+  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init (&iter, self->metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+/**
+ * st_index_get_metadata_value:
+ * @self: an index
+ * @key: a metadata key
+ *
+ * Gives the value of @key in the index's "metadata" object, as
+ * [method@ST.Index.dup_metadata] lists it (integers as decimal text).
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL when the metadata
+ *   has no string or integer value for @key
+ *
+ * Since: 1.0
+ */
+const char *
+st_index_get_metadata_value (STIndex    *self,
+                             const char *key)
 {
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  return self->metadata;
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return g_hash_table_lookup (self->metadata, key);
 }
 
 /**
@@ -938,7 +973,7 @@ st_index_merge (STIndex       *self,
         if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
           return NULL;
 
-      GHashTable *shard_metadata = st_file_get_metadata (shard);
+      GHashTable *shard_metadata = st_file_peek_metadata (shard);
       if (shard_metadata != NULL)
         {
           any_metadata = TRUE;
@@ -1132,7 +1167,7 @@ new_shard_file (STFile     *source,
         return NULL;
     }
 
-  GHashTable *metadata = st_file_get_metadata (source);
+  GHashTable *metadata = st_file_peek_metadata (source);
   if (metadata != NULL)
     st_file_set_metadata (shard, metadata);
   return g_steal_pointer (&shard);
@@ -1309,7 +1344,7 @@ st_file_save_sharded (STFile          *self,
       g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
     }
 
-  g_autofree char *json = format_index_json (st_file_get_metadata (self), total_size,
+  g_autofree char *json = format_index_json (st_file_peek_metadata (self), total_size,
                                              sorted_names, sorted_shards);
   g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
   g_autofree char *index_path = g_build_filename (directory, index_name, NULL);

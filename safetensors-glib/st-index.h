@@ -76,7 +76,11 @@ char **st_index_dup_shard_tensor_names (STIndex    *self,     /* what the weight
 /* Index metadata: the string (and integer, as decimal text) values of "metadata", total_size included. */
 
 ST_AVAILABLE_IN_1_0
-GHashTable *st_index_get_metadata (STIndex *self);
+GHashTable *st_index_dup_metadata (STIndex *self);
+
+ST_AVAILABLE_IN_1_0
+const char *st_index_get_metadata_value (STIndex    *self,
+                                         const char *key);
 
 ST_AVAILABLE_IN_1_0
 guint64 st_index_get_total_size (STIndex *self);

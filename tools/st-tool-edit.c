@@ -83,7 +83,8 @@ st_tool_cmd_metadata (int    argc,
 
   if (!editing)
     {
-      print_metadata (st_tool_source_metadata (source), json);
+      g_autoptr(GHashTable) metadata = st_tool_source_metadata (source);
+      print_metadata (metadata, json);
       return ST_TOOL_EXIT_OK;
     }
   if (source->index != NULL)
@@ -114,7 +115,10 @@ st_tool_cmd_metadata (int    argc,
       return ST_TOOL_EXIT_FAILURE;
     }
   if (json)
-    print_metadata (st_file_get_metadata (source->file), TRUE);
+    {
+      g_autoptr(GHashTable) metadata = st_tool_source_metadata (source);
+      print_metadata (metadata, TRUE);
+    }
   return ST_TOOL_EXIT_OK;
 }
 

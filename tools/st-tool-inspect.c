@@ -85,7 +85,7 @@ info_one (const char   *path,
           g_array_append_val (shards, summary);
         }
     }
-  GHashTable *metadata = st_tool_source_metadata (source);
+  g_autoptr(GHashTable) metadata = st_tool_source_metadata (source);
 
   if (json)
     {
@@ -429,8 +429,7 @@ validate_index (Check          *check,
   check->n_bytes = total;
 
   /* total_size is checked when every shard could be read: otherwise the sum means nothing. */
-  GHashTable *metadata = st_index_get_metadata (check->index);
-  if (all_valid && g_hash_table_contains (metadata, "total_size") && st_index_get_total_size (check->index) != total)
+  if (all_valid && st_index_get_metadata_value (check->index, "total_size") != NULL && st_index_get_total_size (check->index) != total)
     g_ptr_array_add (check->problems,
                      g_strdup_printf ("the index states a total_size of %" G_GUINT64_FORMAT " bytes, but "
                                       "its tensors hold %" G_GUINT64_FORMAT " bytes",

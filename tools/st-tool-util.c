@@ -221,8 +221,10 @@ GHashTable *
 st_tool_source_metadata (StToolSource *source)
 {
   if (source->index != NULL)
-    return st_index_get_metadata (source->index);
-  return st_file_get_metadata (source->file);
+    return st_index_dup_metadata (source->index);
+  if (!st_file_has_metadata (source->file))
+    return NULL;
+  return st_file_dup_metadata (source->file);
 }
 
 STFile *

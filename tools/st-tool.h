@@ -79,6 +79,7 @@ GArray *st_tool_source_list (StToolSource  *source,
 STTensor *st_tool_source_lookup (StToolSource  *source,
                                  const char    *name,
                                  GError       **error);
+/* A new table of the metadata, or NULL for a file without __metadata__. */
 GHashTable *st_tool_source_metadata (StToolSource *source);
 /* A file, or a checkpoint merged into one STFile (zero-copy: its tensors stay views of the shards). */
 STFile *st_tool_open_as_file (const char  *path,

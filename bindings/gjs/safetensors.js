@@ -184,7 +184,7 @@ export function* tensors(file) {
  * @returns {Object<string, string>} the metadata
  */
 export function metadata(file) {
-    return Object.assign({}, file.get_metadata() ?? {});
+    return file.dup_metadata();
 }
 
 function _finishInto(resolve, reject, finish) {

@@ -87,7 +87,7 @@ load_and_read (const char *path,
   g_autoptr(STFile) file = NULL;
   g_auto(GStrv) names = NULL;
   g_autoptr(GList) keys = NULL;
-  GHashTable *metadata;
+  g_autoptr(GHashTable) metadata = NULL;
   STTensor *weight;
   const float *values;
   gsize n_bytes;
@@ -100,7 +100,7 @@ load_and_read (const char *path,
   printf ("%s: %u tensors, header %" G_GUINT64_FORMAT " bytes, data %" G_GUINT64_FORMAT " bytes\n",
           path, st_file_get_n_tensors (file), st_file_get_header_size (file), st_file_get_data_size (file));
 
-  metadata = st_file_get_metadata (file);
+  metadata = st_file_dup_metadata (file);
   keys = g_list_sort (g_hash_table_get_keys (metadata), (GCompareFunc) g_strcmp0);
   printf ("metadata:\n");
   for (GList *l = keys; l != NULL; l = l->next)

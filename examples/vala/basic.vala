@@ -44,7 +44,7 @@ void load_and_read (string path) throws GLib.Error {
            file.get_header_size ());
 
     stdout.printf ("metadata:\n");
-    var keys = file.get_metadata ().get_keys ();
+    var keys = file.dup_metadata ().get_keys ();
     keys.sort (strcmp);
     foreach (unowned string key in keys)
         stdout.printf ("  %s = %s\n", key, file.get_metadata_value (key));

@@ -68,8 +68,8 @@ int main (string[] args) {
         var file = new ST.File.from_path (args[1]);
         stdout.printf ("%s: %u tensors\n", args[1], file.get_n_tensors ());
 
-        var metadata = file.get_metadata ();
-        if (metadata != null) {
+        var metadata = file.dup_metadata ();
+        if (metadata.size () > 0) {
             var keys = metadata.get_keys ();
             keys.sort (strcmp);
             foreach (unowned string key in keys)

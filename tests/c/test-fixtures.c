@@ -146,7 +146,7 @@ check_tensors (STFile *file, JsonObject *tensors)
 static void
 check_metadata (STFile *file, JsonNode *expected)
 {
-  GHashTable *metadata = st_file_get_metadata (file);
+  g_autoptr(GHashTable) metadata = st_file_has_metadata (file) ? st_file_dup_metadata (file) : NULL;
   JsonObject *object;
   g_autoptr(GList) keys = NULL;
 

@@ -68,7 +68,8 @@ test('an empty file: new ST.File() and ST.File.new()', () => {
         assertEqual(file.get_n_tensors(), 0, 'n_tensors');
         assertArrayEqual(file.dup_names_sorted(), [], 'names');
         assertArrayEqual(file.dup_names_in_file_order(), [], 'ordered names');
-        assertEqual(file.get_metadata(), null, 'no metadata');
+        assertEqual(file.has_metadata(), false, 'no metadata');
+        assertEqual(JSON.stringify(file.dup_metadata()), '{}', 'an empty table, never null');
         assertEqual(file.get_header_size(), 0, 'header size');
         assertEqual(file.get_data_size(), 0, 'data size');
         assertEqual(file.get_data_address(), 0, 'data address');
@@ -103,7 +104,7 @@ test('set, replace, look up and remove tensors', () => {
 test('metadata: set, replace, remove, whole table', () => {
     const file = new ST.File();
     file.set_metadata_value('a', '1');
-    assertEqual(JSON.stringify(file.get_metadata()), '{"a":"1"}', 'created by set_metadata_value');
+    assertEqual(JSON.stringify(file.dup_metadata()), '{"a":"1"}', 'created by set_metadata_value');
     file.set_metadata_value('a', '2');
     assertEqual(file.get_metadata_value('a'), '2', 'replaced');
     file.set_metadata_value('a', null);
@@ -111,11 +112,11 @@ test('metadata: set, replace, remove, whole table', () => {
     file.set_metadata({x: 'y', z: ''});
     assertEqual(sortedJSON(Safetensors.metadata(file)), sortedJSON({x: 'y', z: ''}), 'set_metadata');
     file.set_metadata(null);
-    assertEqual(file.get_metadata(), null, 'set_metadata(null)');
+    assertEqual(file.has_metadata(), false, 'set_metadata(null)');
     file.set_metadata({});
     const reloaded = ST.File.new_from_bytes(file.save_to_bytes());
-    assert(reloaded.get_metadata() !== null, 'an empty table is kept as "__metadata__":{}');
-    assertEqual(Object.keys(reloaded.get_metadata()).length, 0, 'and stays empty');
+    assert(reloaded.has_metadata(), 'an empty table is kept as "__metadata__":{}');
+    assertEqual(Object.keys(reloaded.dup_metadata()).length, 0, 'and stays empty');
 });
 
 test('save to and load from a path, zero-copy, with offsets and header size', () => {

@@ -32,7 +32,9 @@ test('save_sharded writes shards and an index that ST.Index reads back', () => {
     assertArrayEqual(index.dup_names_sorted(), ['a.weight', 'b.weight', 'c.bias'], 'names');
     assert(index.contains('c.bias') && !index.contains('d'), 'contains');
     assertEqual(index.get_total_size(), 32 + 32 + 8, 'total_size');
-    assertEqual(index.get_metadata()['total_size'], '72', 'metadata total_size');
+    assertEqual(index.dup_metadata()['total_size'], '72', 'metadata total_size');
+    assertEqual(index.get_metadata_value('total_size'), '72', 'get_metadata_value');
+    assertEqual(index.get_metadata_value('nope'), null, 'get_metadata_value of an unknown key');
     const shards = index.dup_shard_names();
     assert(shards.length >= 2, `several shards: ${shards}`);
     assertEqual(index.get_shard_name('d'), null, 'no shard for an unknown tensor');

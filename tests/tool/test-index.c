@@ -288,7 +288,7 @@ test_save_index_format (void)
     }
 
   g_autoptr(STIndex) index = open_index (dir);
-  GHashTable *metadata = st_index_get_metadata (index);
+  g_autoptr(GHashTable) metadata = st_index_dup_metadata (index);
   g_assert_cmpstr (g_hash_table_lookup (metadata, "format"), ==, "pt");
   g_assert_cmpstr (g_hash_table_lookup (metadata, "total_size"), ==, "8");
   g_assert_cmpstr (g_hash_table_lookup (metadata, "note"), ==, "quote \" backslash \\ newline \n é 😀");
@@ -770,14 +770,14 @@ test_index_accepted (void)
   write_text (path, brackets->str);
   g_autoptr(STIndex) bracketed = st_index_new_from_path (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (strlen (g_hash_table_lookup (st_index_get_metadata (bracketed), "b")), ==, 3000);
+  g_assert_cmpuint (strlen (st_index_get_metadata_value (bracketed, "b")), ==, 3000);
 
   /* Metadata of other types (transformers writes total_parameters) is kept as text or skipped. */
   write_text (path, "{\"metadata\": {\"total_size\": \"0\", \"total_parameters\": 12, \"x\": [1], "
                     "\"y\": null, \"z\": \"s\"}, \"weight_map\": {}}");
   g_autoptr(STIndex) index = st_index_new_from_path (path, &error);
   g_assert_no_error (error);
-  GHashTable *metadata = st_index_get_metadata (index);
+  g_autoptr(GHashTable) metadata = st_index_dup_metadata (index);
   g_assert_cmpuint (g_hash_table_size (metadata), ==, 3);
   g_assert_cmpstr (g_hash_table_lookup (metadata, "total_parameters"), ==, "12");
   g_assert_cmpstr (g_hash_table_lookup (metadata, "z"), ==, "s");

@@ -83,7 +83,7 @@ void check_model (ST.File file) {
     assert_true (file.get_tensor ("mask").get_dtype () == ST.DType.BOOL);
     assert_cmpstr (file.get_metadata_value ("format"), CompareOperator.EQ, "pt");
     assert_cmpstr (file.get_metadata_value ("note"), CompareOperator.EQ, "quotes \" and \\ and ünïcödé");
-    assert_cmpuint (file.get_metadata ().size (), CompareOperator.EQ, 2);
+    assert_cmpuint (file.dup_metadata ().size (), CompareOperator.EQ, 2);
 }
 
 /* Runs an async test body in a main loop of its own. */
@@ -240,7 +240,7 @@ void test_file_empty () {
         assert_cmpuint (file.get_n_tensors (), CompareOperator.EQ, 0);
         assert_cmpint (file.dup_names_sorted ().length, CompareOperator.EQ, 0);
         assert_cmpint (file.dup_names_in_file_order ().length, CompareOperator.EQ, 0);
-        assert_null (file.get_metadata ());
+        assert_false (file.has_metadata ());
         assert_null (file.get_tensor ("x"));
         assert_false (file.contains ("x"));
         assert_cmpuint ((uint) file.get_header_size (), CompareOperator.EQ, 0);
@@ -347,7 +347,7 @@ void test_file_set_tensor_from_data () {
 void test_file_metadata () {
     var file = new ST.File ();
     file.set_metadata_value ("a", "1");
-    assert_cmpstr (file.get_metadata ().lookup ("a"), CompareOperator.EQ, "1");
+    assert_cmpstr (file.dup_metadata ().lookup ("a"), CompareOperator.EQ, "1");
     file.set_metadata_value ("a", null);
     assert_null (file.get_metadata_value ("a"));
     var table = new HashTable<string, string> (str_hash, str_equal);
@@ -356,12 +356,12 @@ void test_file_metadata () {
     table.insert ("x", "changed");
     assert_cmpstr (file.get_metadata_value ("x"), CompareOperator.EQ, "y");
     file.set_metadata (null);
-    assert_null (file.get_metadata ());
+    assert_false (file.has_metadata ());
     file.set_metadata (new HashTable<string, string> (str_hash, str_equal));
     try {
         var reloaded = new ST.File.from_bytes (file.save_to_bytes ());
-        assert_nonnull (reloaded.get_metadata ());
-        assert_cmpuint (reloaded.get_metadata ().size (), CompareOperator.EQ, 0);
+        assert_true (reloaded.has_metadata ());
+        assert_cmpuint (reloaded.dup_metadata ().size (), CompareOperator.EQ, 0);
     } catch (GLib.Error e) {
         error ("%s", e.message);
     }
@@ -610,10 +610,10 @@ void test_fixtures () {
             }
             var metadata = entry.get_member ("metadata");
             if (metadata.is_null ()) {
-                assert_null (file.get_metadata ());
+                assert_false (file.has_metadata ());
             } else {
                 var expected = metadata.get_object ();
-                assert_cmpuint (file.get_metadata ().size (), CompareOperator.EQ, expected.get_size ());
+                assert_cmpuint (file.dup_metadata ().size (), CompareOperator.EQ, expected.get_size ());
                 foreach (unowned string key in expected.get_members ())
                     assert_cmpstr (file.get_metadata_value (key), CompareOperator.EQ, expected.get_string_member (key));
             }

@@ -198,10 +198,9 @@ def open_index(filename):
 
 def file_metadata(stfile):
     """The __metadata__ of a file as a dict, or None when the file has none."""
-    metadata = stfile.get_metadata()
-    if metadata is None:
+    if not stfile.has_metadata():
         return None
-    return dict(metadata)
+    return dict(stfile.dup_metadata())
 
 
 # The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too).
