@@ -208,7 +208,7 @@ load_metadata (STIndex     *self,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_METADATA,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: \"metadata\" is not an object", display_name);
       return FALSE;
     }
@@ -224,7 +224,7 @@ load_metadata (STIndex     *self,
         {
           if (!node_to_size (value, &self->total_size))
             {
-              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_METADATA,
+              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                            "%s: \"metadata\".\"total_size\" is not a non-negative integer", display_name);
               return FALSE;
             }
@@ -259,13 +259,13 @@ load_weight_map (STIndex     *self,
   JsonNode *node = json_object_get_member (root, "weight_map");
   if (node == NULL)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: no \"weight_map\" object", display_name);
       return FALSE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: \"weight_map\" is not an object", display_name);
       return FALSE;
     }
@@ -280,21 +280,21 @@ load_weight_map (STIndex     *self,
     {
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
         {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: the shard of tensor “%s” is not a string", display_name, tensor_name);
           return FALSE;
         }
       const char *shard_name = json_node_get_string (value);
       if (!is_plain_file_name (shard_name))
         {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME,
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: the shard “%s” of tensor “%s” is not a plain file name in the index's directory",
                        display_name, shard_name, tensor_name);
           return FALSE;
         }
       if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
         {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME,
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: “%s” cannot be the name of a tensor", display_name, tensor_name);
           return FALSE;
         }
@@ -346,12 +346,10 @@ load_weight_map (STIndex     *self,
  * tensor name to the file name of its shard.
  *
  * Returns: (transfer full): the index, or %NULL with @error set: in the
- *   `G_IO_ERROR` domain when the file cannot be read,
- *   %ST_ERROR_HEADER_TOO_LARGE when it is over 256 MiB, %ST_ERROR_INVALID_HEADER
- *   when it is not a JSON object with a "weight_map" object of strings (or nests
- *   more than 64 levels deep),
- *   %ST_ERROR_INVALID_METADATA for a bad "metadata" object and
- *   %ST_ERROR_INVALID_NAME for a shard name that is not a plain file name
+ *   `G_IO_ERROR` domain when the file cannot be read, %ST_ERROR_INVALID_INDEX
+ *   when it is over 256 MiB, is not a JSON object with a "weight_map" object of
+ *   strings (or nests more than 64 levels deep), has a bad "metadata" object or
+ *   a shard name that is not a plain file name
  */
 STIndex *
 st_index_new_from_path (const char  *index_path,
@@ -368,7 +366,7 @@ st_index_new_from_path (const char  *index_path,
     return NULL;
   if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: the index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
                    display_name, (guint64) g_file_info_get_size (info), (guint64) ST_MAX_INDEX_SIZE);
       return NULL;
@@ -381,14 +379,14 @@ st_index_new_from_path (const char  *index_path,
 
   if (!g_utf8_validate_len (contents, length, NULL))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: the index is not UTF-8 text", display_name);
       return NULL;
     }
 
   if (!nesting_within_limit (contents, length))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: the index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
       return NULL;
     }
@@ -397,14 +395,14 @@ st_index_new_from_path (const char  *index_path,
   g_autoptr(GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: the index is not valid JSON: %s", display_name, json_error->message);
       return NULL;
     }
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: the index is not a JSON object", display_name);
       return NULL;
     }
@@ -743,8 +741,9 @@ st_index_get_shard (STIndex     *self,
  * view of the shard's mapping). Safe to call from several threads at once.
  *
  * Returns: (transfer full): the tensor, or %NULL with @error set:
- *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name or its shard
- *   does not hold it, or the error of opening the shard
+ *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name,
+ *   %ST_ERROR_INVALID_INDEX when its shard does not hold it, or the error of
+ *   opening the shard
  */
 STTensor *
 st_index_dup_tensor (STIndex     *self,
@@ -770,7 +769,7 @@ st_index_dup_tensor (STIndex     *self,
   STTensor *tensor = st_file_get_tensor (shard, name);
   if (tensor == NULL)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "tensor “%s” is not in its shard “%s”, as the index says", name, shard_name);
       return NULL;
     }
@@ -803,9 +802,9 @@ join_some_names (GPtrArray *names)
  *
  * Returns: %TRUE when the shard is right; otherwise %FALSE with @error set:
  *   the error of opening it (a Git LFS pointer or an HTML page in place of the
- *   shard is named as such), or %ST_ERROR_NOT_FOUND for a tensor the weight
- *   map assigns to it that it lacks, or that it holds and the weight map does
- *   not assign to it
+ *   shard is named as such), or %ST_ERROR_INVALID_INDEX for a tensor the
+ *   weight map assigns to it that it lacks, or that it holds and the weight map
+ *   does not assign to it
  */
 gboolean
 st_index_validate_shard (STIndex       *self,
@@ -845,7 +844,7 @@ st_index_validate_shard (STIndex       *self,
   if (missing->len > 0)
     {
       g_autofree char *list = join_some_names (missing);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "shard “%s” lacks %u tensor%s the index assigns to it: %s",
                    shard_name, missing->len, missing->len == 1 ? "" : "s", list);
       return FALSE;
@@ -854,7 +853,7 @@ st_index_validate_shard (STIndex       *self,
     {
       const char *first = g_ptr_array_index (misplaced, 0);
       g_autofree char *list = join_some_names (misplaced);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "shard “%s” holds %u tensor%s the index assigns to another shard: %s "
                    "(the index puts “%s” in “%s”)",
                    shard_name, misplaced->len, misplaced->len == 1 ? "" : "s", list,
@@ -864,7 +863,7 @@ st_index_validate_shard (STIndex       *self,
   if (unknown->len > 0)
     {
       g_autofree char *list = join_some_names (unknown);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "shard “%s” holds %u tensor%s the index does not list: %s",
                    shard_name, unknown->len, unknown->len == 1 ? "" : "s", list);
       return FALSE;
@@ -898,7 +897,7 @@ shard_tensor_bytes (STIndex    *self,
  *
  * Returns: %TRUE when the checkpoint is consistent; otherwise %FALSE with
  *   @error set to the first problem found: see
- *   [method@ST.Index.validate_shard], and %ST_ERROR_SIZE_MISMATCH for a wrong
+ *   [method@ST.Index.validate_shard], and %ST_ERROR_INVALID_INDEX for a wrong
  *   `total_size`
  */
 gboolean
@@ -920,7 +919,7 @@ st_index_validate (STIndex       *self,
 
   if (self->has_total_size && total != self->total_size)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "the index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
                    "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
       return FALSE;
@@ -1357,123 +1356,4 @@ st_file_save_sharded (STFile          *self,
   g_hash_table_add (written, g_steal_pointer (&index_name));
 
   return remove_stale_files (directory, prefix, written, error);
-}
-
-/**
- * st_parse_size:
- * @text: a size, such as `5GB`, `500MB`, `1.5 GiB` or `1024`
- * @out_bytes: (out): return location for the number of bytes
- * @error: return location for a #GError
- *
- * Reads a size as transformers and huggingface_hub accept it for
- * `max_shard_size`: a number, optionally with a fractional part, then
- * optional spaces and a unit. Decimal units are powers of 1000 (`B`, `KB`,
- * `MB`, `GB`, `TB`, `PB`; `kB` also), binary units powers of 1024 (`KiB`,
- * `MiB`, `GiB`, `TiB`, `PiB`); no unit means bytes. Unit letters other than
- * the final `B` may be of either case; a final lowercase `b` (bits, in
- * transformers) is refused rather than guessed at. Up to nine digits of
- * fraction count (`1.5GB` is 1500000000); a fractional number of bytes is
- * rounded down.
- *
- * Returns: %TRUE with *@out_bytes set, or %FALSE with @error set to
- *   `G_IO_ERROR_INVALID_ARGUMENT` when @text is not such a size or does not
- *   fit in 64 bits
- */
-gboolean
-st_parse_size (const char  *text,
-               guint64     *out_bytes,
-               GError     **error)
-{
-  g_return_val_if_fail (text != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  static const struct { const char *unit; guint64 factor; } units[] = {
-    { "", 1 }, { "B", 1 },
-    { "KB", G_GUINT64_CONSTANT (1000) },
-    { "MB", G_GUINT64_CONSTANT (1000000) },
-    { "GB", G_GUINT64_CONSTANT (1000000000) },
-    { "TB", G_GUINT64_CONSTANT (1000000000000) },
-    { "PB", G_GUINT64_CONSTANT (1000000000000000) },
-    { "KIB", G_GUINT64_CONSTANT (1) << 10 },
-    { "MIB", G_GUINT64_CONSTANT (1) << 20 },
-    { "GIB", G_GUINT64_CONSTANT (1) << 30 },
-    { "TIB", G_GUINT64_CONSTANT (1) << 40 },
-    { "PIB", G_GUINT64_CONSTANT (1) << 50 },
-  };
-
-  const char *p = text;
-  while (g_ascii_isspace (*p))
-    p++;
-
-  /* The integer part and up to nine digits of fraction, in exact integer arithmetic. */
-  guint64 whole = 0;
-  guint64 fraction = 0, fraction_scale = 1;
-  gboolean any_digit = FALSE, overflow = FALSE;
-  for (; g_ascii_isdigit (*p); p++)
-    {
-      any_digit = TRUE;
-      guint digit = (guint) (*p - '0');
-      if (whole > (G_MAXUINT64 - digit) / 10)
-        overflow = TRUE;
-      else
-        whole = whole * 10 + digit;
-    }
-  if (*p == '.')
-    {
-      for (p++; g_ascii_isdigit (*p); p++)
-        {
-          any_digit = TRUE;
-          if (fraction_scale < G_GUINT64_CONSTANT (1000000000))
-            {
-              fraction = fraction * 10 + (guint) (*p - '0');
-              fraction_scale *= 10;
-            }
-        }
-    }
-  if (!any_digit)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a size: it must begin with a number (such as 5GB, 500MB or 1024)", text);
-      return FALSE;
-    }
-
-  while (*p == ' ')
-    p++;
-  g_autofree char *unit = g_strchomp (g_strdup (p));
-
-  /* A final lowercase b means bits in transformers' reading of "5Gb": refuse it. */
-  gsize unit_len = strlen (unit);
-  if (unit_len > 0 && unit[unit_len - 1] == 'b')
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s”: the unit “%s” is ambiguous (bits or bytes?); write it with a capital B", text, unit);
-      return FALSE;
-    }
-
-  g_autofree char *upper = g_ascii_strup (unit, -1);
-  guint64 factor = 0;
-  for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
-    if (strcmp (upper, units[i].unit) == 0)
-      factor = units[i].factor;
-  if (factor == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a size: unknown unit “%s” (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
-                   text, unit);
-      return FALSE;
-    }
-
-  /* fraction / fraction_scale * factor, rounded down: with factor = a * scale + b, this is
-   * fraction * a + fraction * b / scale, and both products fit in 64 bits (scale <= 10^9). */
-  guint64 a = factor / fraction_scale, b = factor % fraction_scale;
-  guint64 extra = fraction * a + fraction * b / fraction_scale;
-  if (overflow || (whole != 0 && whole > G_MAXUINT64 / factor) || whole * factor > G_MAXUINT64 - extra)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is too large a size: it does not fit in 64 bits", text);
-      return FALSE;
-    }
-
-  *out_bytes = whole * factor + extra;
-  return TRUE;
 }

@@ -132,11 +132,4 @@ gboolean st_file_save_sharded (STFile          *self,
                                gpointer         progress_data,
                                GError         **error);
 
-/* "5GB", "500MB", "1.5 GiB", "1024": decimal (KB = 1000) and binary (KiB = 1024) units, or plain bytes. */
-
-ST_AVAILABLE_IN_1_0
-gboolean st_parse_size (const char  *text,
-                        guint64     *out_bytes,
-                        GError     **error);
-
 G_END_DECLS

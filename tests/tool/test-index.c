@@ -189,7 +189,7 @@ test_parse_size_invalid (void)
       guint64 bytes = 12345;
       g_test_message ("“%s”", cases[i]);
       g_assert_false (st_parse_size (cases[i], &bytes, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_SIZE);
       g_assert_cmpuint (bytes, ==, 12345);
     }
 }
@@ -631,7 +631,7 @@ test_validate_total_size (void)
 {
   g_autofree char *dir = sharded_dir ();
   edit_index (dir, "\"total_size\": 48", "\"total_size\": 47");
-  assert_invalid (dir, ST_ERROR, ST_ERROR_SIZE_MISMATCH, "47");
+  assert_invalid (dir, ST_ERROR, ST_ERROR_INVALID_INDEX, "47");
   remove_tree (dir);
 }
 
@@ -641,12 +641,12 @@ test_validate_wrong_shard (void)
   g_autofree char *dir = sharded_dir ();
   /* The index says t0 is in the second shard; it is in the first. */
   edit_index (dir, "\"t0\": \"model-00001-of-00003.safetensors\"", "\"t0\": \"model-00002-of-00003.safetensors\"");
-  assert_invalid (dir, ST_ERROR, ST_ERROR_NOT_FOUND, "t0");
+  assert_invalid (dir, ST_ERROR, ST_ERROR_INVALID_INDEX, "t0");
 
   g_autoptr(STIndex) index = open_index (dir);
   g_autoptr(GError) error = NULL;
   g_assert_false (st_index_validate_shard (index, "model-00002-of-00003.safetensors", NULL, &error));
-  g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
   g_assert_nonnull (strstr (error->message, "lacks"));
   g_clear_error (&error);
   g_assert_false (st_index_validate_shard (index, "model-00001-of-00003.safetensors", NULL, &error));
@@ -655,7 +655,7 @@ test_validate_wrong_shard (void)
   g_assert_true (st_index_validate_shard (index, "model-00003-of-00003.safetensors", NULL, &error));
   g_assert_no_error (error);
   g_assert_null (st_index_merge (index, NULL, &error));
-  g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
   remove_tree (dir);
 }
 
@@ -666,7 +666,7 @@ test_validate_unlisted_tensor (void)
   edit_index (dir, "    \"t5\": \"model-00003-of-00003.safetensors\"\n", "");
   edit_index (dir, "\"model-00003-of-00003.safetensors\",\n", "\"model-00003-of-00003.safetensors\"\n");
   edit_index (dir, "\"total_size\": 48", "\"total_size\": 40");
-  assert_invalid (dir, ST_ERROR, ST_ERROR_NOT_FOUND, "does not list");
+  assert_invalid (dir, ST_ERROR, ST_ERROR_INVALID_INDEX, "does not list");
   remove_tree (dir);
 }
 
@@ -688,25 +688,25 @@ static void
 test_index_invalid (void)
 {
   static const struct { const char *json; int code; } cases[] = {
-    { "", ST_ERROR_INVALID_HEADER },
-    { "[]", ST_ERROR_INVALID_HEADER },
-    { "{\"metadata\": {}}", ST_ERROR_INVALID_HEADER },
-    { "{\"weight_map\": []}", ST_ERROR_INVALID_HEADER },
-    { "{\"weight_map\": {\"a\": 1}}", ST_ERROR_INVALID_HEADER },
-    { "{\"weight_map\": {\"a\": null}}", ST_ERROR_INVALID_HEADER },
-    { "{\"weight_map\": {\"a\": \"../outside.safetensors\"}}", ST_ERROR_INVALID_NAME },
-    { "{\"weight_map\": {\"a\": \"/etc/passwd\"}}", ST_ERROR_INVALID_NAME },
-    { "{\"weight_map\": {\"a\": \"sub\\\\dir.safetensors\"}}", ST_ERROR_INVALID_NAME },
-    { "{\"weight_map\": {\"a\": \"..\"}}", ST_ERROR_INVALID_NAME },
-    { "{\"weight_map\": {\"a\": \"\"}}", ST_ERROR_INVALID_NAME },
-    { "{\"weight_map\": {\"__metadata__\": \"x.safetensors\"}}", ST_ERROR_INVALID_NAME },
-    { "{\"metadata\": [], \"weight_map\": {}}", ST_ERROR_INVALID_METADATA },
-    { "{\"metadata\": {\"total_size\": -1}, \"weight_map\": {}}", ST_ERROR_INVALID_METADATA },
-    { "{\"metadata\": {\"total_size\": 1.5}, \"weight_map\": {}}", ST_ERROR_INVALID_METADATA },
-    { "{\"metadata\": {\"total_size\": \"x\"}, \"weight_map\": {}}", ST_ERROR_INVALID_METADATA },
-    { "{\"metadata\": {\"total_size\": true}, \"weight_map\": {}}", ST_ERROR_INVALID_METADATA },
-    { "{\"weight_map\": {\"a\": \"x\"}", ST_ERROR_INVALID_HEADER },
-    { "\xff\xfe{}", ST_ERROR_INVALID_HEADER },
+    { "", ST_ERROR_INVALID_INDEX },
+    { "[]", ST_ERROR_INVALID_INDEX },
+    { "{\"metadata\": {}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": []}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": 1}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": null}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"../outside.safetensors\"}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"/etc/passwd\"}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"sub\\\\dir.safetensors\"}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"..\"}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"\"}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"__metadata__\": \"x.safetensors\"}}", ST_ERROR_INVALID_INDEX },
+    { "{\"metadata\": [], \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
+    { "{\"metadata\": {\"total_size\": -1}, \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
+    { "{\"metadata\": {\"total_size\": 1.5}, \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
+    { "{\"metadata\": {\"total_size\": \"x\"}, \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
+    { "{\"metadata\": {\"total_size\": true}, \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"x\"}", ST_ERROR_INVALID_INDEX },
+    { "\xff\xfe{}", ST_ERROR_INVALID_INDEX },
   };
   g_autofree char *dir = make_temp_dir ();
   g_autofree char *path = g_build_filename (dir, "model.safetensors.index.json", NULL);
@@ -734,7 +734,7 @@ test_index_invalid (void)
       write_text (path, deep->str);
       g_string_free (deep, TRUE);
       g_assert_null (st_index_new_from_path (path, &error));
-      g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER);
+      g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
     }
 
   g_autoptr(GError) error = NULL;

@@ -693,7 +693,7 @@ void test_sharded () {
         uint64 bytes;
         ST.parse_size ("lots", out bytes);
         assert_not_reached ();
-    } catch (IOError.INVALID_ARGUMENT e) {
+    } catch (ST.Error.INVALID_SIZE e) {
     } catch (GLib.Error e) {
         error ("%s", e.message);
     }
