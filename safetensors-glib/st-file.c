@@ -17,6 +17,7 @@
 #include "st-error.h"
 #include "st-file-private.h"
 #include "st-file.h"
+#include "st-sniff-private.h"
 
 /**
  * STFile:
@@ -456,6 +457,35 @@ st_file_new_from_stream (GInputStream  *stream,
   return file_new_from_stream (stream, cancellable, error);
 }
 
+/* The error of a file at @path that does not load as safetensors: the path, then what the file really is
+ * when its first bytes tell (a Git LFS pointer, an HTML page...), or else what the parser found. */
+static void
+set_format_error (GError       **error,
+                  const char    *path,
+                  GBytes        *bytes,
+                  const GError  *parse_error)
+{
+  g_autofree char *shown = g_filename_display_name (path);
+  StSniffKind kind = ST_SNIFF_UNKNOWN;
+
+  if (bytes != NULL)
+    {
+      gsize size = g_bytes_get_size (bytes);
+
+      kind = st_sniff_bytes (g_bytes_get_data (bytes, NULL), MIN (size, 4096), size);
+    }
+
+  if (kind == ST_SNIFF_UNKNOWN)
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: %s", shown, parse_error->message);
+  else if (kind == ST_SNIFF_TRUNCATED)
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: %s: it is %s", shown, parse_error->message,
+                 st_sniff_describe (kind));
+  else
+    /* What the parser says of such a file (a header length of 2336927755350992246) is noise. */
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: it is %s, not a safetensors file", shown,
+                 st_sniff_describe (kind));
+}
+
 /**
  * st_file_new_from_path:
  * @path: (type filename): the path of a safetensors file
@@ -476,7 +506,10 @@ st_file_new_from_stream (GInputStream  *stream,
  * Errors opening the path are reported in the `G_IO_ERROR` domain (for instance
  * %G_IO_ERROR_NOT_FOUND, %G_IO_ERROR_PERMISSION_DENIED, %G_IO_ERROR_IS_DIRECTORY), with
  * the path in the message; format errors in the [error@ST.Error] domain, with the path
- * before the message.
+ * before the message. A file that is plainly something else (a Git LFS pointer, an HTML
+ * page, a PyTorch ZIP or pickle checkpoint, a GGUF file, the JSON index of a sharded
+ * checkpoint) is named for what it is, and a header cut short by the end of the file as
+ * an interrupted download.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
  */
@@ -546,12 +579,9 @@ st_file_new_from_path (const char  *path,
   if (self == NULL)
     {
       if (local_error->domain == ST_ERROR)
-        {
-          g_autofree char *shown = g_filename_display_name (path);
-
-          g_prefix_error (&local_error, "%s: ", shown);
-        }
-      g_propagate_error (error, g_steal_pointer (&local_error));
+        set_format_error (error, path, bytes, local_error);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
     }
 
   return self;

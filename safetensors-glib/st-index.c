@@ -15,6 +15,7 @@
 #include "st-file.h"
 #include "st-file-private.h"
 #include "st-index.h"
+#include "st-sniff-private.h"
 
 /**
  * STProgressFunc:
@@ -377,6 +378,15 @@ st_index_new_from_path (const char  *index_path,
   if (!g_file_load_contents (file, NULL, &contents, &length, NULL, error))
     return NULL;
 
+  StSniffKind kind = st_sniff_bytes ((const guint8 *) contents, length, length);
+  if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
+      kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: it is %s, not the index of a sharded checkpoint",
+                   display_name, st_sniff_describe (kind));
+      return NULL;
+    }
+
   if (!g_utf8_validate_len (contents, length, NULL))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
@@ -630,44 +640,6 @@ st_index_get_total_size (STIndex *self)
   return self->total_size;
 }
 
-static gboolean
-has_prefix_bytes (const char *data,
-                  gsize       length,
-                  const char *prefix)
-{
-  gsize n = strlen (prefix);
-  return length >= n && g_ascii_strncasecmp (data, prefix, n) == 0;
-}
-
-/* A shard that fails to load is often not a safetensors file at all but a Git LFS pointer (the
- * repository was cloned without git-lfs) or an HTML error page (a failed download): say so. */
-static void
-explain_load_failure (const char  *path,
-                      GError     **error)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
-  if (stream == NULL)
-    return;
-
-  char head[256];
-  gsize n_read = 0;
-  if (!g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n_read, NULL, NULL))
-    return;
-
-  gsize skip = 0;
-  while (skip < n_read && g_ascii_isspace (head[skip]))
-    skip++;
-  const char *what = NULL;
-  if (has_prefix_bytes (head, n_read, "version https://git-lfs.github.com/spec/"))
-    what = "a Git LFS pointer file, not the data (fetch it with “git lfs pull”)";
-  else if (has_prefix_bytes (head + skip, n_read - skip, "<!DOCTYPE html") ||
-           has_prefix_bytes (head + skip, n_read - skip, "<html"))
-    what = "an HTML page, not a safetensors file (a failed download?)";
-  if (what != NULL)
-    g_prefix_error (error, "it is %s: ", what);
-}
-
 /**
  * st_index_get_shard:
  * @self: an index
@@ -706,26 +678,11 @@ st_index_get_shard (STIndex     *self,
   if (shard != NULL)
     return shard;
 
+  /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
   g_autofree char *path = g_build_filename (self->directory, shard_name, NULL);
-  g_autoptr(GError) local_error = NULL;
-  shard = st_file_new_from_path (path, &local_error);
+  shard = st_file_new_from_path (path, error);
   if (shard == NULL)
-    {
-      /* The loader names the path at the start of a format error; the shard's name says it here. */
-      g_autofree char *display = g_filename_display_name (path);
-      if (g_str_has_prefix (local_error->message, display) &&
-          g_str_has_prefix (local_error->message + strlen (display), ": "))
-        {
-          char *rest = g_strdup (local_error->message + strlen (display) + 2);
-          g_free (local_error->message);
-          local_error->message = rest;
-        }
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        explain_load_failure (path, &local_error);
-      g_prefix_error (&local_error, "shard “%s”: ", shard_name);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
+    return NULL;
   g_hash_table_insert (self->shards, g_strdup (shard_name), shard);
   return shard;
 }
