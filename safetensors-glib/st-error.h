@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * The error domain of safetensors-glib. Errors in this domain are from
  * the [error@ST.Error] enumeration. I/O failures are reported in the
  * `G_IO_ERROR` domain instead, unchanged.
+ *
+ * Since: 1.0
  */
 #define ST_ERROR (st_error_quark ())
 
@@ -50,6 +52,8 @@ G_BEGIN_DECLS
  * key or byte offset concerned.
  *
  * This enumeration may grow in later versions.
+ *
+ * Since: 1.0
  */
 typedef enum {
   ST_ERROR_HEADER_TOO_SMALL,

@@ -26,6 +26,8 @@
  * Reports the progress of a long operation, such as
  * [method@ST.File.save_sharded]. The units are bytes of tensor data. The
  * callback runs in the thread that called the operation.
+ *
+ * Since: 1.0
  */
 
 /**
@@ -52,6 +54,8 @@
  * [method@ST.File.save_sharded] writes such a set of files, and
  * [method@ST.Index.merge] gathers all the tensors of one back into a single
  * [class@ST.File].
+ *
+ * Since: 1.0
  */
 
 struct _STIndex
@@ -351,6 +355,8 @@ load_weight_map (STIndex     *self,
  *   when it is over 256 MiB, is not a JSON object with a "weight_map" object of
  *   strings (or nests more than 64 levels deep), has a bad "metadata" object or
  *   a shard name that is not a plain file name
+ *
+ * Since: 1.0
  */
 STIndex *
 st_index_new_from_path (const char  *index_path,
@@ -436,6 +442,8 @@ st_index_new_from_path (const char  *index_path,
  *
  * Returns: (type filename) (nullable): the path the index was read from, or
  *   %NULL for an index made with g_object_new()
+ *
+ * Since: 1.0
  */
 const char *
 st_index_get_path (STIndex *self)
@@ -452,6 +460,8 @@ st_index_get_path (STIndex *self)
  *
  * Returns: (type filename) (nullable): the directory in which the shards are
  *   looked for: the one that holds the index file
+ *
+ * Since: 1.0
  */
 const char *
 st_index_get_directory (STIndex *self)
@@ -467,6 +477,8 @@ st_index_get_directory (STIndex *self)
  * Counts the tensors the index's weight map lists, across all its shards.
  *
  * Returns: the number of tensors in the weight map
+ *
+ * Since: 1.0
  */
 guint
 st_index_get_n_tensors (STIndex *self)
@@ -483,6 +495,8 @@ st_index_get_n_tensors (STIndex *self)
  *
  * Returns: (transfer full) (array zero-terminated=1): the names of all the
  *   tensors of the weight map, sorted by their UTF-8 bytes
+ *
+ * Since: 1.0
  */
 char **
 st_index_dup_names_sorted (STIndex *self)
@@ -499,6 +513,8 @@ st_index_dup_names_sorted (STIndex *self)
  * Tells whether the checkpoint has a tensor of this name, without opening any shard.
  *
  * Returns: whether the weight map has a tensor named @name
+ *
+ * Since: 1.0
  */
 gboolean
 st_index_contains (STIndex    *self,
@@ -518,6 +534,8 @@ st_index_contains (STIndex    *self,
  * Returns: (transfer full) (array zero-terminated=1): the file names of the
  *   shards, each once, sorted (so `model-00001-of-00003.safetensors` comes
  *   first)
+ *
+ * Since: 1.0
  */
 char **
 st_index_dup_shard_names (STIndex *self)
@@ -535,6 +553,8 @@ st_index_dup_shard_names (STIndex *self)
  *
  * Returns: (nullable): the file name of the shard the weight map assigns
  *   @tensor_name to, or %NULL when the index has no such tensor
+ *
+ * Since: 1.0
  */
 const char *
 st_index_get_shard_name (STIndex    *self,
@@ -555,6 +575,8 @@ st_index_get_shard_name (STIndex    *self,
  * Returns: (transfer full) (array zero-terminated=1): the names of the
  *   tensors the weight map assigns to @shard_name, sorted; empty when the index
  *   has no such shard
+ *
+ * Since: 1.0
  */
 char **
 st_index_dup_shard_tensor_names (STIndex    *self,
@@ -632,6 +654,8 @@ st_index_get_metadata_value (STIndex    *self,
  * shards' headers are not counted). [method@ST.Index.validate] checks it.
  *
  * Returns: the total size the index states, or 0 when it has none
+ *
+ * Since: 1.0
  */
 guint64
 st_index_get_total_size (STIndex *self)
@@ -656,6 +680,8 @@ st_index_get_total_size (STIndex *self)
  * Returns: (transfer none): the shard, or %NULL with @error set:
  *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name, or
  *   any error of [ctor@ST.File.new_from_path], its message naming the shard
+ *
+ * Since: 1.0
  */
 STFile *
 st_index_get_shard (STIndex     *self,
@@ -701,6 +727,8 @@ st_index_get_shard (STIndex     *self,
  *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name,
  *   %ST_ERROR_INVALID_INDEX when its shard does not hold it, or the error of
  *   opening the shard
+ *
+ * Since: 1.0
  */
 STTensor *
 st_index_dup_tensor (STIndex     *self,
@@ -762,6 +790,8 @@ join_some_names (GPtrArray *names)
  *   shard is named as such), or %ST_ERROR_INVALID_INDEX for a tensor the
  *   weight map assigns to it that it lacks, or that it holds and the weight map
  *   does not assign to it
+ *
+ * Since: 1.0
  */
 gboolean
 st_index_validate_shard (STIndex       *self,
@@ -856,6 +886,8 @@ shard_tensor_bytes (STIndex    *self,
  *   @error set to the first problem found: see
  *   [method@ST.Index.validate_shard], and %ST_ERROR_INVALID_INDEX for a wrong
  *   `total_size`
+ *
+ * Since: 1.0
  */
 gboolean
 st_index_validate (STIndex       *self,
@@ -905,6 +937,8 @@ st_index_validate (STIndex       *self,
  *
  * Returns: (transfer full): a new file with all the tensors, or %NULL with
  *   @error set (see [method@ST.Index.validate_shard])
+ *
+ * Since: 1.0
  */
 STFile *
 st_index_merge (STIndex       *self,
@@ -1172,6 +1206,8 @@ new_shard_file (STFile     *source,
  *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix
  *   that is not a plain file name, or any error of
  *   [method@ST.File.save_to_path]
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_sharded (STFile          *self,

@@ -26,6 +26,8 @@
  * Returns: %TRUE with *@out_bytes set, or %FALSE with @error set to
  *   %ST_ERROR_INVALID_SIZE when @text is not such a size or does not
  *   fit in 64 bits
+ *
+ * Since: 1.0
  */
 gboolean
 st_parse_size (const char  *text,
