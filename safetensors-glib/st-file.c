@@ -41,6 +41,8 @@
  * from several threads at once. Changing it ([method@ST.File.set_tensor],
  * [method@ST.File.remove_tensor], the metadata setters) is not: do it from one thread,
  * with no reader running.
+ *
+ * Since: 1.0
  */
 
 /* A tensor given as memory by st_file_set_tensor_from_data(): its layout (checked) and its bytes,
@@ -160,6 +162,8 @@ st_file_init (STFile *self)
  * smallest valid safetensors file (a header of `{}`).
  *
  * Returns: (transfer full): a new empty file
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new (void)
@@ -280,6 +284,8 @@ check_data_size (const StHeader  *header,
  * longer or shorter than the tensors cover fails with %ST_ERROR_INCOMPLETE_BUFFER.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_bytes (GBytes  *bytes,
@@ -444,6 +450,8 @@ file_new_from_stream (GInputStream  *stream,
  * claimed. I/O errors of the stream are passed through, %G_IO_ERROR_CANCELLED included.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_stream (GInputStream  *stream,
@@ -512,6 +520,8 @@ set_format_error (GError       **error,
  * an interrupted download.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_path (const char  *path,
@@ -598,6 +608,8 @@ st_file_new_from_path (const char  *path,
  * g_file_read(), so every GIO backend works.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_gfile (GFile         *file,
@@ -672,6 +684,8 @@ load_finish (GAsyncResult  *result,
  * Loads a safetensors file as [ctor@ST.File.new_from_path] does, in a thread. Call
  * [ctor@ST.File.new_from_path_finish] from @callback, which runs in the thread-default
  * main context of the caller.
+ *
+ * Since: 1.0
  */
 void
 st_file_new_from_path_async (const char          *path,
@@ -699,6 +713,8 @@ st_file_new_from_path_async (const char          *path,
  * fails with %G_IO_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_path_finish (GAsyncResult  *result,
@@ -717,6 +733,8 @@ st_file_new_from_path_finish (GAsyncResult  *result,
  * Loads a safetensors file as [ctor@ST.File.new_from_stream] does, reading the stream
  * with its blocking calls in a thread. Do not use @stream until @callback runs; call
  * [ctor@ST.File.new_from_stream_finish] from it.
+ *
+ * Since: 1.0
  */
 void
 st_file_new_from_stream_async (GInputStream        *stream,
@@ -744,6 +762,8 @@ st_file_new_from_stream_async (GInputStream        *stream,
  * fails with %G_IO_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_stream_finish (GAsyncResult  *result,
@@ -761,6 +781,8 @@ st_file_new_from_stream_finish (GAsyncResult  *result,
  * Gives the number of tensors in the file.
  *
  * Returns: the tensor count
+ *
+ * Since: 1.0
  */
 guint
 st_file_get_n_tensors (STFile *self)
@@ -785,6 +807,8 @@ compare_names (gconstpointer a,
  * file, then the tensors set since, in the order they were added.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names
+ *
+ * Since: 1.0
  */
 char **
 st_file_dup_names_in_file_order (STFile *self)
@@ -813,6 +837,8 @@ st_file_dup_names_in_file_order (STFile *self)
  * Face's `keys()` does.
  *
  * Returns: (transfer full) (array zero-terminated=1): the sorted names
+ *
+ * Since: 1.0
  */
 char **
 st_file_dup_names_sorted (STFile *self)
@@ -835,6 +861,8 @@ st_file_dup_names_sorted (STFile *self)
  * Tells whether the file holds a tensor named @name.
  *
  * Returns: %TRUE if it does
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_contains (STFile     *self,
@@ -855,6 +883,8 @@ st_file_contains (STFile     *self,
  * a zero-copy slice of the file's memory; later calls give the same object.
  *
  * Returns: (transfer none) (nullable): the tensor, or %NULL if there is none of that name
+ *
+ * Since: 1.0
  */
 STTensor *
 st_file_get_tensor (STFile     *self,
@@ -882,6 +912,8 @@ st_file_get_tensor (STFile     *self,
  * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception.
  *
  * Returns: (transfer none): the tensor, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STTensor *
 st_file_lookup_tensor (STFile      *self,
@@ -961,6 +993,8 @@ take_entry_for (STFile     *self,
  * Not thread-safe: see [class@ST.File].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_set_tensor (STFile      *self,
@@ -1025,6 +1059,8 @@ st_file_set_tensor (STFile      *self,
  * [class@ST.File].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_set_tensor_from_data (STFile        *self,
@@ -1082,6 +1118,8 @@ st_file_set_tensor_from_data (STFile        *self,
  * Not thread-safe: see [class@ST.File].
  *
  * Returns: %TRUE if there was such a tensor
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_remove_tensor (STFile     *self,
@@ -1115,6 +1153,8 @@ st_file_remove_tensor (STFile     *self,
  *
  * Returns: %TRUE if @name is a tensor of the loaded file; %FALSE if there is no such
  *   tensor, or if it was set after loading
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_get_tensor_offsets (STFile     *self,
@@ -1193,6 +1233,8 @@ entry_get_layout (FileEntry *entry,
  *
  * Returns: (array length=n_values) (transfer full) (nullable): the records, or %NULL
  *   for a file without tensors
+ *
+ * Since: 1.0
  */
 gint64 *
 st_file_dup_layout (STFile *self,
@@ -1245,6 +1287,8 @@ st_file_dup_layout (STFile *self,
  * included. Its data buffer starts at byte 8 + N.
  *
  * Returns: the header length, or 0 for a file that was not loaded
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_header_size (STFile *self)
@@ -1262,6 +1306,8 @@ st_file_get_header_size (STFile *self)
  * that wrap memory without copying. It stays valid while the file lives.
  *
  * Returns: the address, or 0 for a file that was not loaded (or whose data is empty)
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_data_address (STFile *self)
@@ -1281,6 +1327,8 @@ st_file_get_data_address (STFile *self)
  * Gives the length of the data buffer of the loaded file.
  *
  * Returns: the length in bytes, or 0 for a file that was not loaded
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_data_size (STFile *self)
@@ -1379,6 +1427,8 @@ metadata_is_valid (GHashTable *metadata)
  * Replaces the metadata of the file with a copy of @metadata. %NULL removes it: the file
  * is then saved without a `__metadata__` key; an empty table is saved as
  * `"__metadata__":{}`. Not thread-safe: see [class@ST.File].
+ *
+ * Since: 1.0
  */
 void
 st_file_set_metadata (STFile     *self,
@@ -1412,6 +1462,8 @@ st_file_set_metadata (STFile     *self,
  * Gives the metadata value of @key.
  *
  * Returns: (nullable): the value, owned by the file, or %NULL when there is none
+ *
+ * Since: 1.0
  */
 const char *
 st_file_get_metadata_value (STFile     *self,
@@ -1436,6 +1488,8 @@ st_file_get_metadata_value (STFile     *self,
  * it some; removing the last key leaves it with empty metadata (saved as
  * `"__metadata__":{}`: use [method@ST.File.set_metadata] with %NULL to drop it).
  * Not thread-safe: see [class@ST.File].
+ *
+ * Since: 1.0
  */
 void
 st_file_set_metadata_value (STFile     *self,
@@ -1814,6 +1868,8 @@ fail:
  * Errors are in the `G_IO_ERROR` domain, with the path in the message.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_path (STFile        *self,
@@ -1911,6 +1967,8 @@ save_async (STFile              *self,
  * metadata are captured then, and changing the file afterwards does not change the
  * output. The tensors' memory itself is read while the save runs: do not write into it
  * meanwhile.
+ *
+ * Since: 1.0
  */
 void
 st_file_save_to_path_async (STFile              *self,
@@ -1936,6 +1994,8 @@ st_file_save_to_path_async (STFile              *self,
  * with %G_IO_ERROR_CANCELLED and leaves the target as it was.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_path_finish (STFile        *self,
@@ -1961,6 +2021,8 @@ st_file_save_to_path_finish (STFile        *self,
  * Fails with %G_IO_ERROR_NO_SPACE when the buffer cannot be allocated.
  *
  * Returns: (transfer full): the content of the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 GBytes *
 st_file_save_to_bytes (STFile  *self,
@@ -2004,6 +2066,8 @@ st_file_save_to_bytes (STFile  *self,
  * may have been written.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_stream (STFile         *self,
@@ -2036,6 +2100,8 @@ st_file_save_to_stream (STFile         *self,
  *
  * As with [method@ST.File.save_to_path_async], the file is captured when this function is
  * called; do not write into the tensors' memory while the save runs.
+ *
+ * Since: 1.0
  */
 void
 st_file_save_to_stream_async (STFile              *self,
@@ -2060,6 +2126,8 @@ st_file_save_to_stream_async (STFile              *self,
  * Finishes [method@ST.File.save_to_stream_async].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_stream_finish (STFile        *self,
@@ -2087,6 +2155,8 @@ st_file_save_to_stream_finish (STFile        *self,
  * (as far as the backend allows).
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_gfile (STFile        *self,
