@@ -104,6 +104,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:dtype:
    *
    * The element type of the tensor.
+   *
+   * Since: 1.0
    */
   properties[PROP_DTYPE] =
     g_param_spec_enum ("dtype", NULL, NULL,
@@ -114,6 +116,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:n-dims:
    *
    * The number of dimensions of the tensor: 0 for a scalar.
+   *
+   * Since: 1.0
    */
   properties[PROP_N_DIMS] =
     g_param_spec_uint ("n-dims", NULL, NULL,
@@ -124,6 +128,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:n-elements:
    *
    * The number of elements of the tensor: the product of its shape (1 for a scalar).
+   *
+   * Since: 1.0
    */
   properties[PROP_N_ELEMENTS] =
     g_param_spec_uint64 ("n-elements", NULL, NULL,
@@ -134,6 +140,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:n-bytes:
    *
    * The length of the tensor's data in bytes.
+   *
+   * Since: 1.0
    */
   properties[PROP_N_BYTES] =
     g_param_spec_uint64 ("n-bytes", NULL, NULL,
@@ -144,6 +152,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:bytes:
    *
    * The tensor's data, shared with the tensor (never copied).
+   *
+   * Since: 1.0
    */
   properties[PROP_BYTES] =
     g_param_spec_boxed ("bytes", NULL, NULL,
