@@ -1060,6 +1060,8 @@ st_file_set_tensor (STFile      *self,
  *
  * Returns: %TRUE on success, %FALSE with @error set
  *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
  * Since: 1.0
  */
 gboolean
@@ -1234,6 +1236,8 @@ entry_get_layout (FileEntry *entry,
  * Returns: (array length=n_values) (transfer full) (nullable): the records, or %NULL
  *   for a file without tensors
  *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
  * Since: 1.0
  */
 gint64 *
@@ -1306,6 +1310,8 @@ st_file_get_header_size (STFile *self)
  * that wrap memory without copying. It stays valid while the file lives.
  *
  * Returns: the address, or 0 for a file that was not loaded (or whose data is empty)
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
  *
  * Since: 1.0
  */

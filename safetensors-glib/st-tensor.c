@@ -361,6 +361,8 @@ st_tensor_check_data (STDType        dtype,
  *
  * Returns: (transfer full): a new tensor, or %NULL with @error set
  *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
  * Since: 1.0
  */
 STTensor *
@@ -561,6 +563,8 @@ st_tensor_get_data (STTensor *self,
  * its [property@ST.Tensor:bytes], is alive.
  *
  * Returns: the address of the first byte, or 0 for some empty tensors
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
  *
  * Since: 1.0
  */
