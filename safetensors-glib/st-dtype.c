@@ -6,7 +6,7 @@
 
 #include "st-dtype.h"
 #include "st-error.h"
-#include "st-format-private.h"
+#include "st-dtype-private.h"
 
 typedef struct {
   const char *name;
