@@ -490,7 +490,7 @@ set_format_error (GError       **error,
                  st_sniff_describe (kind));
   else
     /* What the parser says of such a file (a header length of 2336927755350992246) is noise. */
-    g_set_error (error, ST_ERROR, parse_error->code, "%s: it is %s, not a safetensors file", shown,
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: It is %s, not a safetensors file", shown,
                  st_sniff_describe (kind));
 }
 

@@ -154,6 +154,7 @@ node_to_size (JsonNode *node,
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
     {
       gint64 v = json_node_get_int (node);
+
       if (v < 0)
         return FALSE;
       *out_size = (guint64) v;
@@ -162,6 +163,7 @@ node_to_size (JsonNode *node,
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
     {
       const char *text = json_node_get_string (node);
+
       return text[0] != '\0' && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_size, NULL);
     }
   return FALSE;
@@ -178,9 +180,11 @@ nesting_within_limit (const char *text,
 {
   guint depth = 0;
   gboolean in_string = FALSE;
+
   for (gsize i = 0; i < length; i++)
     {
       char c = text[i];
+
       if (in_string)
         {
           if (c == '\\')
@@ -209,28 +213,30 @@ load_metadata (STIndex     *self,
                GError     **error)
 {
   JsonNode *node = json_object_get_member (root, "metadata");
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: \"metadata\" is not an object", display_name);
+                   "%s: The \"metadata\" member is not an object", display_name);
       return FALSE;
     }
 
-  JsonObject *object = json_node_get_object (node);
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
-  json_object_iter_init (&iter, object);
+  json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &key, &value))
     {
+      GType type;
+
       if (strcmp (key, TOTAL_SIZE_KEY) == 0)
         {
           if (!node_to_size (value, &self->total_size))
             {
               g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                           "%s: \"metadata\".\"total_size\" is not a non-negative integer", display_name);
+                           "%s: The \"total_size\" of the metadata is not a non-negative integer", display_name);
               return FALSE;
             }
           self->has_total_size = TRUE;
@@ -240,7 +246,7 @@ load_metadata (STIndex     *self,
         }
       if (!JSON_NODE_HOLDS_VALUE (value))
         continue;  /* objects, arrays and null carry nothing a string map can hold */
-      GType type = json_node_get_value_type (value);
+      type = json_node_get_value_type (value);
       if (type == G_TYPE_STRING)
         {
           g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
@@ -262,63 +268,71 @@ load_weight_map (STIndex     *self,
                  GError     **error)
 {
   JsonNode *node = json_object_get_member (root, "weight_map");
-  if (node == NULL)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: no \"weight_map\" object", display_name);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: \"weight_map\" is not an object", display_name);
-      return FALSE;
-    }
-
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
   JsonObjectIter iter;
   const char *tensor_name;
   JsonNode *value;
+  GHashTableIter shards_iter;
+  gpointer members;
+
+  if (node == NULL)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index has no \"weight_map\" object", display_name);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The \"weight_map\" member is not an object", display_name);
+      return FALSE;
+    }
+
   json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &tensor_name, &value))
     {
+      g_autofree char *shown_name = g_utf8_make_valid (tensor_name, -1);
+      const char *shard_name;
+      GPtrArray *shard_members;
+      char *owned_name;
+
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: the shard of tensor “%s” is not a string", display_name, tensor_name);
+                       "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
           return FALSE;
         }
-      const char *shard_name = json_node_get_string (value);
+      shard_name = json_node_get_string (value);
       if (!is_plain_file_name (shard_name))
         {
+          g_autofree char *shown_shard = g_utf8_make_valid (shard_name, -1);
+
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: the shard “%s” of tensor “%s” is not a plain file name in the index's directory",
-                       display_name, shard_name, tensor_name);
+                       "%s: The shard “%s” of tensor “%s” is not a plain file name in the index's directory",
+                       display_name, shown_shard, shown_name);
           return FALSE;
         }
       if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: “%s” cannot be the name of a tensor", display_name, tensor_name);
+                       "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
           return FALSE;
         }
 
-      GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
-      if (members == NULL)
+      shard_members = g_hash_table_lookup (self->shard_tensors, shard_name);
+      if (shard_members == NULL)
         {
-          members = g_ptr_array_new ();
-          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), members);
+          shard_members = g_ptr_array_new ();
+          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), shard_members);
           g_ptr_array_add (shard_names, g_strdup (shard_name));
         }
-      char *owned_name = g_strdup (tensor_name);
+      owned_name = g_strdup (tensor_name);
       g_hash_table_insert (self->weight_map, owned_name, g_strdup (shard_name));
-      g_ptr_array_add (members, owned_name);
+      g_ptr_array_add (shard_members, owned_name);
       g_ptr_array_add (names, g_strdup (tensor_name));
     }
 
-  GHashTableIter shards_iter;
-  gpointer members;
   g_hash_table_iter_init (&shards_iter, self->shard_tensors);
   while (g_hash_table_iter_next (&shards_iter, NULL, &members))
     g_ptr_array_sort (members, compare_strings);
@@ -362,33 +376,41 @@ STIndex *
 st_index_new_from_path (const char  *index_path,
                         GError     **error)
 {
+  g_autofree char *display_name = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInfo) info = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(STIndex) self = NULL;
+  JsonNode *root;
+  StSniffKind kind;
+
   g_return_val_if_fail (index_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autofree char *display_name = g_filename_display_name (index_path);
-  g_autoptr(GFile) file = g_file_new_for_path (index_path);
-  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                 G_FILE_QUERY_INFO_NONE, NULL, error);
+  display_name = g_filename_display_name (index_path);
+  file = g_file_new_for_path (index_path);
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, error);
   if (info == NULL)
     return NULL;
   if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: the index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
+                   "%s: The index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
                    display_name, (guint64) g_file_info_get_size (info), (guint64) ST_MAX_INDEX_SIZE);
       return NULL;
     }
 
-  g_autofree char *contents = NULL;
-  gsize length = 0;
   if (!g_file_load_contents (file, NULL, &contents, &length, NULL, error))
     return NULL;
 
-  StSniffKind kind = st_sniff_bytes ((const guint8 *) contents, length, length);
+  kind = st_sniff_bytes ((const guint8 *) contents, length, length);
   if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
       kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: it is %s, not the index of a sharded checkpoint",
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: It is %s, not the index of a sharded checkpoint",
                    display_name, st_sniff_describe (kind));
       return NULL;
     }
@@ -396,34 +418,33 @@ st_index_new_from_path (const char  *index_path,
   if (!g_utf8_validate_len (contents, length, NULL))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: the index is not UTF-8 text", display_name);
+                   "%s: The index is not UTF-8 text", display_name);
       return NULL;
     }
 
   if (!nesting_within_limit (contents, length))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: the index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
+                   "%s: The index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
       return NULL;
     }
 
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) json_error = NULL;
+  parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: the index is not valid JSON: %s", display_name, json_error->message);
+                   "%s: The index is not valid JSON: %s", display_name, json_error->message);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
+  root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: the index is not a JSON object", display_name);
+                   "%s: The index is not a JSON object", display_name);
       return NULL;
     }
 
-  g_autoptr(STIndex) self = g_object_new (ST_TYPE_INDEX, NULL);
+  self = g_object_new (ST_TYPE_INDEX, NULL);
   self->path = g_strdup (index_path);
   self->directory = g_path_get_dirname (index_path);
 
@@ -582,12 +603,16 @@ char **
 st_index_dup_shard_tensor_names (STIndex    *self,
                                  const char *shard_name)
 {
+  GPtrArray *members;
+  char **result;
+  guint n;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (shard_name != NULL, NULL);
 
-  GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
-  guint n = members != NULL ? members->len : 0;
-  char **result = g_new0 (char *, n + 1);
+  members = g_hash_table_lookup (self->shard_tensors, shard_name);
+  n = members != NULL ? members->len : 0;
+  result = g_new0 (char *, n + 1);
   for (guint i = 0; i < n; i++)
     result[i] = g_strdup (g_ptr_array_index (members, i));
   return result;
@@ -688,6 +713,10 @@ st_index_get_shard (STIndex     *self,
                     const char  *shard_name,
                     GError     **error)
 {
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree char *path = NULL;
+  STFile *shard;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (shard_name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -695,17 +724,17 @@ st_index_get_shard (STIndex     *self,
   if (!g_hash_table_contains (self->shard_tensors, shard_name))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "the index has no shard “%s”", shard_name);
+                   "The index has no shard “%s”", shard_name);
       return NULL;
     }
 
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  STFile *shard = g_hash_table_lookup (self->shards, shard_name);
+  locker = g_mutex_locker_new (&self->lock);
+  shard = g_hash_table_lookup (self->shards, shard_name);
   if (shard != NULL)
     return shard;
 
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
-  g_autofree char *path = g_build_filename (self->directory, shard_name, NULL);
+  path = g_build_filename (self->directory, shard_name, NULL);
   shard = st_file_new_from_path (path, error);
   if (shard == NULL)
     return NULL;
@@ -735,27 +764,31 @@ st_index_dup_tensor (STIndex     *self,
                      const char  *name,
                      GError     **error)
 {
+  const char *shard_name;
+  STFile *shard;
+  STTensor *tensor;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  const char *shard_name = g_hash_table_lookup (self->weight_map, name);
+  shard_name = g_hash_table_lookup (self->weight_map, name);
   if (shard_name == NULL)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "the index has no tensor “%s”", name);
+                   "The index has no tensor “%s”", name);
       return NULL;
     }
 
-  STFile *shard = st_index_get_shard (self, shard_name, error);
+  shard = st_index_get_shard (self, shard_name, error);
   if (shard == NULL)
     return NULL;
 
-  STTensor *tensor = st_file_get_tensor (shard, name);
+  tensor = st_file_get_tensor (shard, name);
   if (tensor == NULL)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "tensor “%s” is not in its shard “%s”, as the index says", name, shard_name);
+                   "Tensor “%s” is not in its shard “%s”, as the index says", name, shard_name);
       return NULL;
     }
   return g_object_ref (tensor);
@@ -767,6 +800,7 @@ join_some_names (GPtrArray *names)
 {
   const guint shown = 5;
   g_autoptr(GString) text = g_string_new (NULL);
+
   for (guint i = 0; i < names->len && i < shown; i++)
     g_string_append_printf (text, "%s“%s”", i > 0 ? ", " : "", (const char *) g_ptr_array_index (names, i));
   if (names->len > shown)
@@ -799,6 +833,13 @@ st_index_validate_shard (STIndex       *self,
                          GCancellable  *cancellable,
                          GError       **error)
 {
+  g_autoptr(GPtrArray) missing = NULL;
+  g_autoptr(GPtrArray) misplaced = NULL;
+  g_autoptr(GPtrArray) unknown = NULL;
+  g_auto(GStrv) held = NULL;
+  GPtrArray *expected;
+  STFile *shard;
+
   g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
   g_return_val_if_fail (shard_name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -806,22 +847,23 @@ st_index_validate_shard (STIndex       *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  STFile *shard = st_index_get_shard (self, shard_name, error);
+  shard = st_index_get_shard (self, shard_name, error);
   if (shard == NULL)
     return FALSE;
 
-  GPtrArray *expected = g_hash_table_lookup (self->shard_tensors, shard_name);
-  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+  expected = g_hash_table_lookup (self->shard_tensors, shard_name);
+  missing = g_ptr_array_new ();
   for (guint i = 0; i < expected->len; i++)
     if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
       g_ptr_array_add (missing, g_ptr_array_index (expected, i));
 
-  g_auto(GStrv) held = st_file_dup_names_sorted (shard);
-  g_autoptr(GPtrArray) misplaced = g_ptr_array_new ();
-  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
+  held = st_file_dup_names_sorted (shard);
+  misplaced = g_ptr_array_new ();
+  unknown = g_ptr_array_new ();
   for (guint i = 0; held[i] != NULL; i++)
     {
       const char *assigned = g_hash_table_lookup (self->weight_map, held[i]);
+
       if (assigned == NULL)
         g_ptr_array_add (unknown, held[i]);
       else if (strcmp (assigned, shard_name) != 0)
@@ -831,8 +873,9 @@ st_index_validate_shard (STIndex       *self,
   if (missing->len > 0)
     {
       g_autofree char *list = join_some_names (missing);
+
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "shard “%s” lacks %u tensor%s the index assigns to it: %s",
+                   "Shard “%s” lacks %u tensor%s the index assigns to it: %s",
                    shard_name, missing->len, missing->len == 1 ? "" : "s", list);
       return FALSE;
     }
@@ -840,8 +883,9 @@ st_index_validate_shard (STIndex       *self,
     {
       const char *first = g_ptr_array_index (misplaced, 0);
       g_autofree char *list = join_some_names (misplaced);
+
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "shard “%s” holds %u tensor%s the index assigns to another shard: %s "
+                   "Shard “%s” holds %u tensor%s the index assigns to another shard: %s "
                    "(the index puts “%s” in “%s”)",
                    shard_name, misplaced->len, misplaced->len == 1 ? "" : "s", list,
                    first, (const char *) g_hash_table_lookup (self->weight_map, first));
@@ -850,8 +894,9 @@ st_index_validate_shard (STIndex       *self,
   if (unknown->len > 0)
     {
       g_autofree char *list = join_some_names (unknown);
+
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "shard “%s” holds %u tensor%s the index does not list: %s",
+                   "Shard “%s” holds %u tensor%s the index does not list: %s",
                    shard_name, unknown->len, unknown->len == 1 ? "" : "s", list);
       return FALSE;
     }
@@ -866,6 +911,7 @@ shard_tensor_bytes (STIndex    *self,
 {
   GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
   guint64 total = 0;
+
   for (guint i = 0; i < members->len; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (shard, g_ptr_array_index (members, i)));
   return total;
@@ -894,22 +940,25 @@ st_index_validate (STIndex       *self,
                    GCancellable  *cancellable,
                    GError       **error)
 {
+  guint64 total = 0;
+
   g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  guint64 total = 0;
   for (guint i = 0; self->shard_names[i] != NULL; i++)
     {
+      STFile *shard;
+
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return FALSE;
-      STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
+      shard = st_index_get_shard (self, self->shard_names[i], error);
       total += shard_tensor_bytes (self, shard, self->shard_names[i]);
     }
 
   if (self->has_total_size && total != self->total_size)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "the index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
+                   "The index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
                    "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
       return FALSE;
     }
@@ -945,30 +994,37 @@ st_index_merge (STIndex       *self,
                 GCancellable  *cancellable,
                 GError       **error)
 {
+  g_autoptr(STFile) merged = NULL;
+  g_autoptr(GHashTable) metadata = NULL;
+  gboolean any_metadata;
+  GHashTableIter iter;
+  gpointer key, value;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autoptr(STFile) merged = st_file_new ();
-  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
-  gboolean any_metadata = g_hash_table_size (self->string_metadata) > 0;
-
+  merged = st_file_new ();
+  metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  any_metadata = g_hash_table_size (self->string_metadata) > 0;
   for (guint i = 0; self->shard_names[i] != NULL; i++)
     {
+      g_auto(GStrv) ordered = NULL;
+      GHashTable *shard_metadata;
+      STFile *shard;
+
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return NULL;
-      STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
+      shard = st_index_get_shard (self, self->shard_names[i], error);
 
-      g_auto(GStrv) ordered = st_file_dup_names_in_file_order (shard);
+      ordered = st_file_dup_names_in_file_order (shard);
       for (guint j = 0; ordered[j] != NULL; j++)
         if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
           return NULL;
 
-      GHashTable *shard_metadata = st_file_peek_metadata (shard);
+      shard_metadata = st_file_peek_metadata (shard);
       if (shard_metadata != NULL)
         {
           any_metadata = TRUE;
-          GHashTableIter iter;
-          gpointer key, value;
           g_hash_table_iter_init (&iter, shard_metadata);
           while (g_hash_table_iter_next (&iter, &key, &value))
             if (!g_hash_table_contains (metadata, key))
@@ -976,8 +1032,6 @@ st_index_merge (STIndex       *self,
         }
     }
 
-  GHashTableIter iter;
-  gpointer key, value;
   g_hash_table_iter_init (&iter, self->string_metadata);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!g_hash_table_contains (metadata, key))

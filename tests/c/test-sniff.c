@@ -44,12 +44,13 @@ test_sniff_file_loader (void)
   /* A header that says 64 bytes, of which the file holds 20. */
   static const char truncated[] = "\x40\x00\x00\x00\x00\x00\x00\x00{\"a\":{\"dtype\":\"F32\"";
   const Case cases[] = {
-    { "lfs", lfs, sizeof lfs - 1, ST_ERROR_HEADER_TOO_LARGE, "it is a Git LFS pointer file (fetch the data with “git lfs pull”), not a safetensors file" },
-    { "html", html, sizeof html - 1, ST_ERROR_HEADER_TOO_LARGE, "it is an HTML page" },
-    { "zip", zip, sizeof zip - 1, ST_ERROR_HEADER_TOO_LARGE, "it is a ZIP archive (a PyTorch .bin or .pt" },
-    { "pickle", pickle, sizeof pickle - 1, ST_ERROR_HEADER_TOO_LARGE, "it is a Python pickle" },
-    { "gguf", gguf, sizeof gguf - 1, ST_ERROR_HEADER_TOO_LARGE, "it is a GGUF file, not a safetensors file" },
-    { "index", index, sizeof index - 1, ST_ERROR_HEADER_TOO_LARGE, "it is the index of a sharded checkpoint" },
+    { "lfs", lfs, sizeof lfs - 1, ST_ERROR_HEADER_TOO_LARGE,
+      "It is a Git LFS pointer file (fetch the data with “git lfs pull”), not a safetensors file" },
+    { "html", html, sizeof html - 1, ST_ERROR_HEADER_TOO_LARGE, "It is an HTML page" },
+    { "zip", zip, sizeof zip - 1, ST_ERROR_HEADER_TOO_LARGE, "It is a ZIP archive (a PyTorch .bin or .pt" },
+    { "pickle", pickle, sizeof pickle - 1, ST_ERROR_HEADER_TOO_LARGE, "It is a Python pickle" },
+    { "gguf", gguf, sizeof gguf - 1, ST_ERROR_HEADER_TOO_LARGE, "It is a GGUF file, not a safetensors file" },
+    { "index", index, sizeof index - 1, ST_ERROR_HEADER_TOO_LARGE, "It is the index of a sharded checkpoint" },
     { "truncated", truncated, sizeof truncated - 1, ST_ERROR_HEADER_TOO_LARGE,
       "it is a safetensors file cut short (an interrupted download?)" },
   };
@@ -84,7 +85,7 @@ test_sniff_index_loader (void)
   static const char html[] = "<html><body>404</body></html>";
   g_autofree char *dir = g_dir_make_tmp ("st-test-sniff-XXXXXX", NULL);
   const char *contents[] = { lfs, html };
-  const char *expected[] = { "it is a Git LFS pointer file", "it is an HTML page" };
+  const char *expected[] = { "It is a Git LFS pointer file", "It is an HTML page" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (contents); i++)
     {
@@ -116,7 +117,7 @@ test_sniff_plain_format_error (void)
   g_assert_null (file);
   g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER);
   g_assert_true (g_str_has_prefix (error->message, shown));
-  g_assert_null (strstr (error->message, "it is"));
+  g_assert_null (strstr (error->message, "It is"));
   g_unlink (path);
   g_rmdir (dir);
 }
