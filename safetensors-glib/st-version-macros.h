@@ -24,6 +24,35 @@
 # define _ST_EXTERN __attribute__((visibility("default"))) extern
 #endif
 
+/**
+ * ST_DEPRECATED:
+ *
+ * Marks a declaration as deprecated, unless `ST_DISABLE_DEPRECATION_WARNINGS`
+ * is defined. The library uses the versioned forms (`ST_DEPRECATED_IN_x_y`).
+ *
+ * Since: 1.0
+ */
+
+/**
+ * ST_DEPRECATED_FOR:
+ * @f: the name of the replacement
+ *
+ * Marks a declaration as deprecated in favour of @f, unless
+ * `ST_DISABLE_DEPRECATION_WARNINGS` is defined.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * ST_UNAVAILABLE:
+ * @maj: the major version that added the declaration
+ * @min: the minor version that added the declaration
+ *
+ * Marks a declaration as newer than `ST_VERSION_MAX_ALLOWED`, unless
+ * `ST_DISABLE_DEPRECATION_WARNINGS` is defined.
+ *
+ * Since: 1.0
+ */
 #ifdef ST_DISABLE_DEPRECATION_WARNINGS
 # define ST_DEPRECATED _ST_EXTERN
 # define ST_DEPRECATED_FOR(f) _ST_EXTERN
@@ -95,6 +124,33 @@
 #endif
 
 #define ST_AVAILABLE_IN_ALL _ST_EXTERN
+
+/**
+ * ST_AVAILABLE_IN_1_0:
+ *
+ * Declares a symbol added in version 1.0.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * ST_DEPRECATED_IN_1_0:
+ *
+ * Declares a symbol deprecated in version 1.0: it warns when
+ * `ST_VERSION_MIN_REQUIRED` is 1.0 or later.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * ST_DEPRECATED_IN_1_0_FOR:
+ * @f: the name of the replacement
+ *
+ * Declares a symbol deprecated in version 1.0 in favour of @f: it warns when
+ * `ST_VERSION_MIN_REQUIRED` is 1.0 or later.
+ *
+ * Since: 1.0
+ */
 
 /* 1.0 */
 #if ST_VERSION_MIN_REQUIRED >= ST_VERSION_1_0
