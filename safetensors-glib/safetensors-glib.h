@@ -30,5 +30,6 @@
 #include <safetensors-glib/st-tensor.h>
 #include <safetensors-glib/st-file.h>
 #include <safetensors-glib/st-index.h>
+#include <safetensors-glib/st-size.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

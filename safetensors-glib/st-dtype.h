@@ -45,6 +45,8 @@ G_BEGIN_DECLS
  * of the widest types first.
  *
  * This enumeration may grow in later versions.
+ *
+ * Since: 1.0
  */
 typedef enum {
   ST_DTYPE_BOOL,

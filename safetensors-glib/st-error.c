@@ -11,5 +11,7 @@
  * The quark of the [error@ST.Error] domain.
  *
  * Returns: the error domain of safetensors-glib
+ *
+ * Since: 1.0
  */
 G_DEFINE_QUARK (st-error-quark, st_error)

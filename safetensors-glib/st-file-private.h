@@ -28,4 +28,7 @@ gboolean st_tensor_check_data (STDType        dtype,
                                guint64       *out_n_elements,
                                GError       **error);
 
+/* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
+GHashTable *st_file_peek_metadata (STFile *self);
+
 G_END_DECLS

@@ -174,7 +174,7 @@ export function tensorFromTypedArray(array, shape, dtype) {
  * @yields {Array} [name, tensor]
  */
 export function* tensors(file) {
-    for (const name of file.dup_ordered_names())
+    for (const name of file.dup_names_in_file_order())
         yield [name, file.get_tensor(name)];
 }
 
@@ -185,7 +185,7 @@ export function* tensors(file) {
  * @returns {Object<string, string>} the metadata
  */
 export function metadata(file) {
-    return Object.assign({}, file.get_metadata() ?? {});
+    return file.dup_metadata();
 }
 
 function _finishInto(resolve, reject, finish) {

@@ -60,7 +60,7 @@ load_done (GObject      *source,
       return;
     }
 
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   printf ("first load: %u tensors:", st_file_get_n_tensors (file));
   for (guint i = 0; names[i] != NULL; i++)
     printf (" %s", names[i]);

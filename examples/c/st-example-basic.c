@@ -125,7 +125,7 @@ load_and_read (const char *path,
   g_autoptr(STFile) file = NULL;
   g_auto(GStrv) names = NULL;
   g_autoptr(GList) keys = NULL;
-  GHashTable *metadata;
+  g_autoptr(GHashTable) metadata = NULL;
   STTensor *weight;
   const guint8 *values;
   gsize n_bytes;
@@ -138,14 +138,14 @@ load_and_read (const char *path,
   printf ("%s: %u tensors, header %" G_GUINT64_FORMAT " bytes, data %" G_GUINT64_FORMAT " bytes\n",
           path, st_file_get_n_tensors (file), st_file_get_header_size (file), st_file_get_data_size (file));
 
-  metadata = st_file_get_metadata (file);
+  metadata = st_file_dup_metadata (file);
   keys = g_list_sort (g_hash_table_get_keys (metadata), (GCompareFunc) g_strcmp0);
   printf ("metadata:\n");
   for (GList *l = keys; l != NULL; l = l->next)
     printf ("  %s = %s\n", (const char *) l->data, (const char *) g_hash_table_lookup (metadata, l->data));
 
   printf ("tensors, in the order of their data:\n");
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     print_tensor (file, names[i]);
 

@@ -105,7 +105,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = NULL;
   g_auto(GStrv) names = NULL;
-  GHashTable *metadata;
+  g_autoptr(GHashTable) metadata = NULL;
 
   if (argc != 2)
     {
@@ -122,8 +122,8 @@ main (int   argc,
 
   g_print ("%s: %u tensors\n", argv[1], st_file_get_n_tensors (file));
 
-  metadata = st_file_get_metadata (file);
-  if (metadata != NULL)
+  metadata = st_file_dup_metadata (file);
+  if (g_hash_table_size (metadata) > 0)
     {
       g_autofree const char **keys = (const char **) g_hash_table_get_keys_as_array (metadata, NULL);
 
@@ -133,7 +133,7 @@ main (int   argc,
         g_print ("  metadata %s = %s\n", keys[i], (const char *) g_hash_table_lookup (metadata, keys[i]));
     }
 
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       STTensor *tensor = st_file_get_tensor (file, names[i]);

@@ -14,7 +14,7 @@ async ST.File load_cancelled (string path, Cancellable cancellable) throws GLib.
 async void run (string path) throws GLib.Error {
     // The load runs in a worker thread; the main loop stays free meanwhile.
     var file = yield new ST.File.from_path_async (path);
-    stdout.printf ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names ()));
+    stdout.printf ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names_sorted ()));
 
     // Start another load and cancel it straight away.
     var cancellable = new Cancellable ();

@@ -70,13 +70,13 @@ void load_and_read (string path) throws GLib.Error {
            file.get_header_size ());
 
     stdout.printf ("metadata:\n");
-    var keys = file.get_metadata ().get_keys ();
+    var keys = file.dup_metadata ().get_keys ();
     keys.sort (strcmp);
     foreach (unowned string key in keys)
         stdout.printf ("  %s = %s\n", key, file.get_metadata_value (key));
 
     stdout.printf ("tensors, in the order of their data:\n");
-    foreach (unowned string name in file.dup_ordered_names ()) {
+    foreach (unowned string name in file.dup_names_in_file_order ()) {
         var tensor = file.get_tensor (name);
         stdout.printf ("  %-16s %-4s shape %-8s %" + uint64.FORMAT + " bytes\n", name, tensor.get_dtype ().to_string (),
                shape_text (tensor), tensor.get_n_bytes ());

@@ -76,15 +76,15 @@ int main (string[] args) {
         var file = new ST.File.from_path (args[1]);
         stdout.printf ("%s: %u tensors\n", args[1], file.get_n_tensors ());
 
-        var metadata = file.get_metadata ();
-        if (metadata != null) {
+        var metadata = file.dup_metadata ();
+        if (metadata.size () > 0) {
             var keys = metadata.get_keys ();
             keys.sort (strcmp);
             foreach (unowned string key in keys)
                 stdout.printf ("  metadata %s = %s\n", key, metadata[key]);
         }
 
-        foreach (unowned string name in file.dup_names ()) {
+        foreach (unowned string name in file.dup_names_sorted ()) {
             var tensor = file.get_tensor (name);
             stdout.printf ("  %-12s %-5s %-10s %s\n", name, tensor.get_dtype ().to_string (),
                            shape_text (tensor), first_values (tensor));

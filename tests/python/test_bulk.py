@@ -48,7 +48,7 @@ def test_layout_describes_a_loaded_file_without_tensors(tmp_path):
     stfile = ST.File.new_from_path(str(path))
 
     layout = records(stfile.dup_layout())
-    names = stfile.dup_ordered_names()
+    names = stfile.dup_names_in_file_order()
     assert len(layout) == len(names) == 6
 
     previous_end = 0
@@ -70,13 +70,13 @@ def test_layout_of_edited_and_empty_files():
     assert ST.File.new().dup_layout() == []
 
     stfile = ST.File.new_from_bytes(GLib.Bytes.new(st_numpy.save(mixed_arrays())))
-    offsets = {name: stfile.get_tensor_offsets(name)[1:] for name in stfile.dup_names()}
+    offsets = {name: stfile.get_tensor_offsets(name)[1:] for name in stfile.dup_names_sorted()}
     memory = np.arange(4, dtype="<f8")
     stfile.set_tensor_from_data("bias", ST.DType.F64, [2, 2], memory.ctypes.data, memory.nbytes, None)
     stfile.remove_tensor("weight")
     stfile.set_tensor_from_data("added", ST.DType.F64, [4], memory.ctypes.data, memory.nbytes, None)
 
-    layout = dict(zip(stfile.dup_ordered_names(), records(stfile.dup_layout())))
+    layout = dict(zip(stfile.dup_names_in_file_order(), records(stfile.dup_layout())))
     assert list(layout)[-1] == "added"
     assert layout["bias"] == (ST.DType.F64, -1, -1, [2, 2])
     assert layout["added"] == (ST.DType.F64, -1, -1, [4])
@@ -194,7 +194,7 @@ def test_layout_from_threads(tmp_path):
     st_numpy.save_file({f"x{i}": np.full((i % 5 + 1,), i, dtype="<f4") for i in range(500)}, path)
     stfile = ST.File.new_from_path(str(path))
     expected = stfile.dup_layout()
-    names = stfile.dup_ordered_names()
+    names = stfile.dup_names_in_file_order()
     failures = []
 
     def reader(seed):

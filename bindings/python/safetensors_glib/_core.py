@@ -199,10 +199,9 @@ def open_index(filename):
 
 def file_metadata(stfile):
     """The __metadata__ of a file as a dict, or None when the file has none."""
-    metadata = stfile.get_metadata()
-    if metadata is None:
+    if not stfile.has_metadata():
         return None
-    return dict(metadata)
+    return dict(stfile.dup_metadata())
 
 
 # The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too).
@@ -245,13 +244,13 @@ def layout(stfile):
 
     Two introspected calls whatever the tensor count: st_file_dup_layout() describes every tensor
     in one array of integers (records of dtype, begin, end, n_dims and the dimensions), in the
-    order of st_file_dup_ordered_names(), without making an ST.Tensor.
+    order of st_file_dup_names_in_file_order(), without making an ST.Tensor.
     """
     values = stfile.dup_layout()
     entries = []
     append = entries.append
     at = 0
-    for name in stfile.dup_ordered_names():
+    for name in stfile.dup_names_in_file_order():
         begin = values[at + 1]
         shape_end = at + 4 + values[at + 3]
         if begin < 0:

@@ -132,11 +132,11 @@ class safe_open:
 
     def keys(self):
         """The tensor names, sorted."""
-        return list(self._stfile().dup_names())
+        return list(self._stfile().dup_names_sorted())
 
     def offset_keys(self):
         """The tensor names in the order of their data in the file."""
-        return list(self._stfile().dup_ordered_names())
+        return list(self._stfile().dup_names_in_file_order())
 
     def metadata(self):
         """The ``__metadata__`` strings as a dict, or None when the file has none."""

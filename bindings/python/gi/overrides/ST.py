@@ -208,19 +208,19 @@ class File(ST.File):
             raise KeyError(name)
 
     def __iter__(self):
-        return iter(self.dup_names())
+        return iter(self.dup_names_sorted())
 
     def keys(self):
         """The tensor names, sorted."""
-        return list(self.dup_names())
+        return list(self.dup_names_sorted())
 
     def values(self):
         """The tensors, in the order of keys()."""
-        return [self.get_tensor(name) for name in self.dup_names()]
+        return [self.get_tensor(name) for name in self.dup_names_sorted()]
 
     def items(self):
         """(name, tensor) pairs, in the order of keys()."""
-        return [(name, self.get_tensor(name)) for name in self.dup_names()]
+        return [(name, self.get_tensor(name)) for name in self.dup_names_sorted()]
 
     def get(self, name, default=None):
         tensor = self.get_tensor(name) if _is_name(name) else None
@@ -254,13 +254,13 @@ if hasattr(ST, "Index"):
         def __getitem__(self, name):
             if not (_is_name(name) and self.contains(name)):
                 raise KeyError(name)
-            return self.lookup_tensor(name)
+            return self.dup_tensor(name)
 
         def __iter__(self):
-            return iter(self.dup_names())
+            return iter(self.dup_names_sorted())
 
         def keys(self):
-            return list(self.dup_names())
+            return list(self.dup_names_sorted())
 
     Index = override(Index)
     __all__.append("Index")
