@@ -14,6 +14,7 @@ import torch
 from gi.repository import GLib, ST
 
 import safetensors_glib.numpy as st_numpy
+from safetensors_glib import _numpy_adapter
 import safetensors_glib.torch as st_torch
 from safetensors_glib import SafetensorError, _core, safe_open
 
@@ -98,12 +99,12 @@ def test_set_tensor_from_data_matches_tensors_and_keeps_the_owner_alive():
     holder = Holder()
     holder.arrays = arrays
     watch = weakref.ref(holder)
-    owner = _core._owner_of(holder)
+    owner = _core.Owner(holder)
     owner_watch = weakref.ref(owner)
     stfile = ST.File.new()
     for name, array in arrays.items():
         address = array.ctypes.data if array.nbytes else 0
-        stfile.set_tensor_from_data(name, st_numpy._ST_DTYPES[array.dtype.str], list(array.shape), address,
+        stfile.set_tensor_from_data(name, _numpy_adapter._ST_DTYPES[array.dtype.str], list(array.shape), address,
                                     array.nbytes, owner)
     del holder, owner, arrays
     gc.collect()
