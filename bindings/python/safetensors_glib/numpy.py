@@ -44,7 +44,7 @@ def load(data):
     return _core.load_bytes(data, _views)
 
 
-def save_file(tensors, filename, metadata=None, max_shard_size=None):
+def save_file(tensor_dict, filename, metadata=None, max_shard_size=None):
     """Saves a dict of numpy arrays to a safetensors file, atomically.
 
     Args:
@@ -57,13 +57,13 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
     Returns:
         `None`
     """
-    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size)
+    _core.save_path(_prepare, tensor_dict, filename, metadata, max_shard_size)
 
 
-def save(tensors, metadata=None):
+def save(tensor_dict, metadata=None):
     """Serializes a dict of numpy arrays to the bytes of a safetensors file.
 
     Returns:
         `bytes`: the content of a safetensors file.
     """
-    return _core.save_to_bytes(_prepare, tensors, metadata)
+    return _core.save_to_bytes(_prepare, tensor_dict, metadata)
