@@ -5,7 +5,10 @@ import random
 
 import numpy as np
 import pytest
-import torch
+
+from conftest import NO_TORCH
+
+torch = pytest.importorskip("torch", reason=NO_TORCH)  # noqa: E402
 
 from safetensors_glib import SafetensorError, safe_open
 from safetensors_glib.torch import save_file

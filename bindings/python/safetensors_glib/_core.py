@@ -34,7 +34,7 @@ import gi
 
 from . import _paths
 
-_paths.use_bundled_library()
+_paths.prepare_gi()
 gi.require_version("GLib", "2.0")
 gi.require_version("GObject", "2.0")
 gi.require_version("Gio", "2.0")
@@ -42,7 +42,11 @@ gi.require_version("ST", "1.0")
 from gi.repository import GLib, Gio, ST  # noqa: E402
 
 # The override's binding layer (PyGObject loaded it with gi.repository.ST above).
-_base = sys.modules["gi.overrides.ST"]
+_base = sys.modules.get("gi.overrides.ST")
+if not hasattr(_base, "memory_view"):
+    raise ImportError(f"the PyGObject override for ST ({getattr(_base, '__file__', None)}) is not the one "
+                      "installed with safetensors_glib: import safetensors_glib before gi.repository.ST, "
+                      "or install matching versions")
 Owner = _base.Owner
 memory_view = _base.memory_view
 fspath = _base.fspath
