@@ -48,7 +48,9 @@ def main():
         libraries = {line.split()[-1] for line in maps if "libsafetensors-glib" in line}
     check(len(libraries) == 1 and all(inside(path) for path in libraries),
           f"the library is the installed one ({', '.join(sorted(libraries))})")
-    check(ST.File.__module__ == "gi.overrides.ST", "the PyGObject override is loaded")
+    override = sys.modules["gi.overrides.ST"].__file__
+    check(ST.File.__module__ == "gi.overrides.ST" and inside(override),
+          f"the PyGObject override is the installed one ({override})")
 
     directory = tempfile.mkdtemp(prefix="st-smoke-")
     path = os.path.join(directory, "model.safetensors")
