@@ -34,7 +34,7 @@ def test_tensor_spec_checks_its_dtype_and_counts_f4_elements():
     with pytest.raises(AttributeError):
         spec.dtype = "I8"
     assert TensorSpec(dtype="float4_e2m1fn_x2", shape=[2, 2], data_ptr=0, data_len=4).shape == [2, 4]
-    with pytest.raises(SafetensorError, match="Unknown dtype 'nonsense'"):
+    with pytest.raises(SafetensorError, match='Unknown dtype "nonsense"'):
         TensorSpec(dtype="nonsense", shape=[1], data_ptr=0, data_len=0)
     with pytest.raises(TypeError):
         TensorSpec("float32", [1], 0, 4)  # keywords only

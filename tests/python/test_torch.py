@@ -138,7 +138,7 @@ def test_save_refuses_what_hugging_face_refuses(tmp_path):
         save_file({"s": torch.eye(3).to_sparse()}, path)
     with pytest.raises(ValueError, match="non contiguous tensor: `t`"):
         save_file({"t": torch.zeros(3, 4).t()}, path)
-    with pytest.raises(SafetensorError, match="Unknown dtype 'complex128'"):
+    with pytest.raises(SafetensorError, match='Unknown dtype "complex128"'):
         save_file({"c": torch.zeros(2, dtype=torch.complex128)}, path)
     with pytest.raises(TypeError):
         save_file({1: torch.zeros(1)}, path)

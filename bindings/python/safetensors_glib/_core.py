@@ -51,6 +51,8 @@ Owner = _base.Owner
 memory_view = _base.memory_view
 fspath = _base.fspath
 DTYPES = _base.DTYPES
+BIG_ENDIAN = _base.BIG_ENDIAN
+torch_byteswapped = _base.torch_byteswapped
 
 __all__ = [
     "ST",
@@ -59,6 +61,8 @@ __all__ = [
     "memory_view",
     "fspath",
     "DTYPES",
+    "BIG_ENDIAN",
+    "torch_byteswapped",
     "translate_error",
     "open_path",
     "open_bytes",
@@ -300,16 +304,10 @@ def file_metadata(stfile):
     return dict(metadata)
 
 
-# The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too).
-_DTYPE_NAMES = {}
-_DTYPES_BY_NAME = {}
-for _name in ("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
-              "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
-              "F64", "I64", "U64"):
-    _value = getattr(ST.DType, _name)
-    _DTYPE_NAMES[_value] = _name
-    _DTYPES_BY_NAME[_name] = _value
-del _name, _value
+# The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too), from
+# the binding layer's one table.
+_DTYPE_NAMES = {getattr(ST.DType, name): name for name in DTYPES}
+_DTYPES_BY_NAME = {name: value for value, name in _DTYPE_NAMES.items()}
 
 
 def dtype_name(dtype):

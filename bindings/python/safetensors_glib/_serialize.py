@@ -8,14 +8,14 @@ from ._core import SafetensorError
 
 __all__ = ["TensorSpec", "serialize", "serialize_file", "deserialize"]
 
-# The dtype names TensorSpec takes (torch's spelling) -> the safetensors dtype.
-_SPEC_DTYPES = {
-    "bool": "BOOL", "int8": "I8", "uint8": "U8", "int16": "I16", "uint16": "U16", "int32": "I32",
-    "uint32": "U32", "int64": "I64", "uint64": "U64", "float16": "F16", "float32": "F32",
-    "float64": "F64", "bfloat16": "BF16", "float8_e4m3fn": "F8_E4M3", "float8_e4m3fnuz": "F8_E4M3FNUZ",
-    "float8_e5m2": "F8_E5M2", "float8_e5m2fnuz": "F8_E5M2FNUZ", "float8_e8m0fnu": "F8_E8M0",
-    "float4_e2m1fn_x2": "F4", "complex64": "C64",
-}
+# The dtype names TensorSpec takes (torch's spelling, from the binding layer's table) -> the
+# safetensors dtype; F4 goes by torch's packed type, two values per byte.
+_SPEC_DTYPES = {torch_name: st_name for st_name, (_typestr, torch_name) in _core.DTYPES.items() if torch_name}
+_SPEC_DTYPES["float4_e2m1fn_x2"] = "F4"
+
+
+def unknown_dtype_error(name):
+    return SafetensorError(f'Unknown dtype "{name}". Supported dtypes: {", ".join(_SPEC_DTYPES)}')
 
 
 def _unsigned(value, what):
@@ -48,7 +48,7 @@ class TensorSpec:
             raise TypeError(f"dtype must be a str, not {type(dtype).__name__}")
         st_name = _SPEC_DTYPES.get(dtype)
         if st_name is None:
-            raise SafetensorError(f"Unknown dtype {dtype!r}. Supported dtypes: {', '.join(_SPEC_DTYPES)}")
+            raise unknown_dtype_error(dtype)
         shape = [_unsigned(dim, "shape entries") for dim in shape]
         if st_name == "F4" and shape:
             shape[-1] *= 2

@@ -9,15 +9,13 @@ does) the tensors are byte-swapped copies, and saving writes byte-swapped copies
 tensors.
 """
 
-import sys
-
 import torch
 
 from . import _core
 from ._core import SafetensorError
 
 # True on hosts that must swap bytes between torch and the file (s390x, ppc64, ...).
-BIG_ENDIAN = sys.byteorder == "big"
+BIG_ENDIAN = _core.BIG_ENDIAN
 
 # ST.DType -> torch.dtype, for the types this torch has (torch 1.13 has no unsigned types wider
 # than 8 bits and no float8; later versions add them, and then they work here too).
@@ -41,21 +39,8 @@ def torch_dtype(st_dtype, name):
     return dtype
 
 
-def swap_unit(dtype):
-    """The size of the units whose bytes a byte order reverses: the element, or for complex
-    numbers each of its two parts."""
-    size = ITEMSIZES.get(dtype) or torch.empty(0, dtype=dtype).element_size()
-    return size // 2 if dtype.is_complex else size
-
-
-def byteswapped(tensor):
-    """A contiguous copy of @tensor with the bytes of every unit (swap_unit()) reversed; tensors
-    of 1-byte units are returned as they are."""
-    unit = swap_unit(tensor.dtype)
-    if unit == 1 or tensor.numel() == 0:
-        return tensor
-    raw = tensor.contiguous().view(torch.uint8).view(-1, unit).flip(1)
-    return raw.contiguous().view(-1).view(tensor.dtype).view(tensor.shape)
+# The binding layer's byte swap (each element, or each part of a complex number).
+byteswapped = _core.torch_byteswapped
 
 
 def device(device):

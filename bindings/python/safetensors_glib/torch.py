@@ -199,10 +199,9 @@ def _non_contiguous_error(name):
 
 
 def _unknown_dtype_error(dtype):
-    from ._serialize import _SPEC_DTYPES
+    from ._serialize import unknown_dtype_error
 
-    name = str(dtype).split(".")[-1]
-    return SafetensorError(f"Unknown dtype {name!r}. Supported dtypes: {', '.join(_SPEC_DTYPES)}")
+    return unknown_dtype_error(str(dtype).split(".")[-1])
 
 
 def _prepare(tensors, metadata):

@@ -90,6 +90,26 @@ def memory_view(address, n_bytes, owner):
     return memoryview(array).cast("B")
 
 
+def torch_byteswapped(tensor):
+    """A contiguous copy of the torch tensor @tensor with the bytes of each unit reversed (each
+    element, or each part of a complex number); tensors of 1-byte units are returned as they are.
+
+    torch has no byte-order-aware dtypes: on a big-endian host, tensors over the file's
+    little-endian bytes are made of swapped copies, and so are the bytes saved from torch memory,
+    as Hugging Face's safetensors does."""
+    import torch
+
+    unit = tensor.element_size() // (2 if tensor.dtype.is_complex else 1)
+    if unit == 1 or tensor.numel() == 0:
+        return tensor
+    raw = tensor.contiguous().view(torch.uint8).view(-1, unit).flip(1)
+    return raw.contiguous().view(-1).view(tensor.dtype).view(tensor.shape)
+
+
+# True on hosts whose torch tensors need torch_byteswapped() copies of the file's bytes.
+BIG_ENDIAN = sys.byteorder == "big"
+
+
 def _memory(tensor):
     """A writable memoryview of the tensor's bytes that holds the tensor."""
     return memory_view(tensor.get_data_address(), tensor.get_n_bytes(), tensor)
@@ -164,7 +184,8 @@ class Tensor(ST.Tensor):
         return numpy.frombuffer(_memory(self), dtype=dtype).reshape(self.shape)
 
     def torch(self):
-        """A torch tensor sharing this tensor's memory (writable; keeps the tensor alive)."""
+        """A torch tensor sharing this tensor's memory (writable; keeps the tensor alive); on a
+        big-endian host, a byte-swapped copy."""
         import torch
 
         name = self.dtype_name
@@ -174,7 +195,8 @@ class Tensor(ST.Tensor):
                             "for the raw bytes")
         if self.get_n_bytes() == 0:
             return torch.empty(self.shape, dtype=dtype)
-        return torch.frombuffer(_memory(self), dtype=dtype).view(self.shape)
+        view = torch.frombuffer(_memory(self), dtype=dtype).view(self.shape)
+        return torch_byteswapped(view) if BIG_ENDIAN else view
 
     def __repr__(self):
         return f"<ST.Tensor {self.dtype_name} {list(self.get_shape())}>"
