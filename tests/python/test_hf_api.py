@@ -228,6 +228,8 @@ def test_the_alias_is_opt_in_only():
                         "assert safetensors is safetensors_glib and safetensors.numpy is safetensors_glib.numpy\n"
                         "from safetensors import safe_open, SafetensorError, serialize\n"
                         "assert 'torch' not in sys.modules\n"
+                        "import importlib.metadata\n"
+                        "assert importlib.metadata.version('safetensors') == safetensors_glib.__version__\n"
                         "try:\n    import safetensors.flax\nexcept ImportError:\n    print('no flax')\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "no flax"

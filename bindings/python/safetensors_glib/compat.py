@@ -13,12 +13,16 @@ Nothing is installed under the name ``safetensors`` unless this module is import
 - only the modules safetensors_glib has are provided (``safetensors``, ``safetensors.torch``,
   ``safetensors.numpy``); ``safetensors.flax``, ``.tensorflow``, ``.mlx`` and ``.paddle`` raise
   ImportError;
-- ``safetensors.__version__`` is safetensors_glib's version;
+- ``safetensors.__version__`` is safetensors_glib's version, and so is the version that
+  ``importlib.metadata.version("safetensors")`` reports (libraries check it to find out whether
+  safetensors is installed);
 - the differences listed in doc/differences.md apply (stricter validation of hostile files,
   additions such as sharding).
 """
 
 import importlib
+import importlib.metadata
+import importlib.util
 import sys
 
 __all__ = ["install", "ALIASES"]
@@ -31,16 +35,33 @@ ALIASES = {
 }
 
 
+class _Distribution(importlib.metadata.Distribution):
+    """The package metadata of the alias: name safetensors, safetensors_glib's version."""
+
+    def read_text(self, filename):
+        if filename != "METADATA":
+            return None
+        from . import __version__
+
+        return f"Metadata-Version: 2.1\nName: safetensors\nVersion: {__version__}\n"
+
+    def locate_file(self, path):
+        return None
+
+
 class _Finder:
-    """Imports the aliased modules lazily (safetensors.torch imports torch only when asked for)."""
+    """Imports the aliased modules lazily (safetensors.torch imports torch only when asked for),
+    and answers importlib.metadata's questions about the safetensors distribution."""
 
     def find_spec(self, fullname, path=None, target=None):
         target_name = ALIASES.get(fullname)
         if target_name is None:
             return None
-        import importlib.util
-
         return importlib.util.spec_from_loader(fullname, _Loader(target_name))
+
+    def find_distributions(self, context=importlib.metadata.DistributionFinder.Context()):
+        if context.name is None or context.name.replace("-", "_").lower() == "safetensors":
+            yield _Distribution()
 
 
 class _Loader:
