@@ -142,5 +142,6 @@ class _safe_open_handle(safe_open):
     ``safetensors._safe_open_handle``: the file named by its ``name`` is opened."""
 
     def __init__(self, f, framework, device="cpu"):
-        f.fileno()
+        if not hasattr(f, "fileno"):
+            raise AttributeError(f"'{type(f).__name__}' object has no attribute 'fileno'")
         super().__init__(f.name, framework, device)
