@@ -14,6 +14,10 @@ import tempfile
 
 import gi
 
+# Only needed where pip installed safetensors_glib into a venv: the import makes its bundled
+# typelib and library findable (a system install needs nothing).
+import safetensors_glib  # noqa: E402,F401
+
 gi.require_version("ST", "1.0")
 from gi.repository import GLib, Gio, ST  # noqa: E402
 
