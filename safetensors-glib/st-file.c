@@ -64,6 +64,7 @@ typedef struct {
   const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
   ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
   STTensor            *tensor;        /* owned */
+  gboolean             in_block;      /* one of self->loaded_entries, freed with them */
 } FileEntry;
 
 struct _STFile
@@ -75,6 +76,7 @@ struct _STFile
   guint64     header_size;  /* N of the loaded source; 0 otherwise */
 
   GPtrArray  *entries;      /* FileEntry *, in file order, owning */
+  FileEntry  *loaded_entries;  /* the entries of the loaded tensors, in one block; NULL when not loaded */
   GHashTable *by_name;      /* entry->name -> FileEntry *, borrowing both */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
@@ -120,7 +122,8 @@ file_entry_free (gpointer data)
 
   file_entry_clear_contents (entry);
   g_free (entry->name_storage);
-  g_free (entry);
+  if (!entry->in_block)
+    g_free (entry);
 }
 
 static void
@@ -130,6 +133,7 @@ st_file_finalize (GObject *object)
 
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->loaded_entries, g_free);
   g_clear_pointer (&self->header, st_header_free);
   g_clear_pointer (&self->data, g_bytes_unref);
   g_clear_pointer (&self->metadata, g_hash_table_unref);
@@ -234,22 +238,33 @@ file_new_loaded (StHeader *header,
 {
   STFile *self = g_object_new (ST_TYPE_FILE, NULL);
   GPtrArray *header_entries = header->entries;
+  GHashTableIter iter;
+  gpointer value;
 
   self->header = header;
   self->header_size = header_size;
   self->data = data;
   self->metadata = g_steal_pointer (&header->metadata);
 
+  /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
+   * name index (name -> FileEntry) in place: no allocation and no hashing per tensor. */
+  self->loaded_entries = g_new0 (FileEntry, MAX (header_entries->len, 1));
   for (guint i = 0; i < header_entries->len; i++)
     {
       const StHeaderEntry *loaded = g_ptr_array_index (header_entries, i);
-      FileEntry *entry = g_new0 (FileEntry, 1);
+      FileEntry *entry = &self->loaded_entries[i];
 
       entry->name = loaded->name;
       entry->loaded = loaded;
+      entry->in_block = TRUE;
       g_ptr_array_add (self->entries, entry);
-      g_hash_table_insert (self->by_name, (gpointer) entry->name, entry);
     }
+
+  g_hash_table_unref (self->by_name);
+  self->by_name = g_steal_pointer (&header->by_name);
+  g_hash_table_iter_init (&iter, self->by_name);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_hash_table_iter_replace (&iter, &self->loaded_entries[((const StHeaderEntry *) value)->index]);
 
   return self;
 }
