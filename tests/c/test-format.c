@@ -137,6 +137,12 @@ parse_fails (const char *json,
 }
 
 static void
+assert_accepts (const char *json)
+{
+  g_autoptr(StHeader) header = parse_ok (json);
+}
+
+static void
 assert_rejects (const char *json,
                 STError     code)
 {
@@ -1169,6 +1175,77 @@ test_reject_metadata (void)
   }
 }
 
+/* Where serde_json (Hugging Face's reader) and the letter of RFC 8259 part, the reference's verdict */
+static void
+test_reference_verdicts (void)
+{
+  /* -0 is the floating-point number -0.0 to serde_json: no shape entry or offset */
+  {
+    g_autofree char *message = parse_fails_owned (one_tensor ("\"U8\"", "[-0]", "[0,0]"), ST_ERROR_INVALID_SHAPE);
+
+    assert_message_contains (message, "The shape of tensor “t” holds -0");
+  }
+  {
+    g_autofree char *message = parse_fails_owned (one_tensor ("\"U8\"", "[1]", "[-0,1]"), ST_ERROR_INVALID_OFFSETS);
+
+    assert_message_contains (message, "The data_offsets of tensor “t” holds -0");
+  }
+  /* but a value like any other in an unknown field */
+  assert_accepts ("{\"t\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0],\"x\":[-0,-0.0,-0e5]}}");
+
+  /* The element count is the product in order, checked at every step: it overflows before a late 0 */
+  {
+    g_autofree char *message = parse_fails_owned (one_tensor ("\"U8\"", "[4294967296,4294967296,0]", "[0,0]"),
+                                                  ST_ERROR_INVALID_SHAPE);
+
+    assert_message_contains (message, "Tensor “t”: The element count of shape [4294967296, 4294967296, 0] overflows");
+  }
+  {
+    g_autoptr(StHeader) header =
+      parse_ok ("{\"t\":{\"dtype\":\"U8\",\"shape\":[0,4294967296,4294967296],\"data_offsets\":[0,0]}}");
+    const gint64 shape[] = { 0, G_GINT64_CONSTANT (4294967296), G_GINT64_CONSTANT (4294967296) };
+
+    assert_shape (find_entry (header, "t"), shape, 3);
+  }
+
+  /* Shape entries are gint64 in our API: 2^63 is rejected, even in an empty tensor, which HF accepts */
+  {
+    g_autofree char *message = parse_fails_owned (one_tensor ("\"U8\"", "[9223372036854775808,0]", "[0,0]"),
+                                                  ST_ERROR_INVALID_SHAPE);
+
+    assert_message_contains (message, "holds 9223372036854775808, more than 9223372036854775807");
+  }
+
+  /* A number that overflows a double is out of range anywhere: serde_json reads it as one */
+  {
+    static const char *const out_of_range[] = {
+      "1e400", "-1e400", "1E309", "1.8e308", "-1.8e308", "17976931348623159e292", "0.18e310", "1e99999999999999999999",
+      "100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000",
+    };
+    static const char *const in_range[] = {
+      "1e308", "1.7976931348623157e308", "-1.7976931348623157e308", "179769313486231570000000e284", "1e-400",
+      "0e99999999999999999999", "0.0000000000000000000001e329", "1e-99999999999999999999", "-0.0", "18446744073709551616",
+      "-9223372036854775809",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (out_of_range); i++)
+      {
+        g_autofree char *message = parse_fails_owned (with_unknown_field (out_of_range[i]), ST_ERROR_INVALID_HEADER);
+
+        assert_message_contains (message, "out of range");
+      }
+    for (guint i = 0; i < G_N_ELEMENTS (in_range); i++)
+      {
+        g_autofree char *json = with_unknown_field (in_range[i]);
+
+        assert_accepts (json);
+      }
+  }
+}
+
 /* Every prefix of a header is an error, never a read past its end. */
 static void
 test_reject_truncated (void)
@@ -1509,6 +1586,48 @@ test_write_empty (void)
 
   /* An empty table is written, NULL is not */
   assert_serializes_to (NULL, 0, metadata, "{\"__metadata__\":{}}");
+}
+
+/* Hugging Face re-saves a file of empty metadata and no tensors as `{},"__metadata__":{}}`, which is not
+ * JSON. Ours is: the metadata, empty, and nothing else, which strict JSON readers and our own parser read
+ * back. */
+static void
+test_write_empty_metadata_no_tensors (void)
+{
+  g_auto(FixtureFile) fixture = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StHeader) header = NULL;
+  g_autoptr(StHeader) header_again = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonParser) json_parser = json_parser_new ();
+  JsonObject *root;
+  const char *data;
+  gsize len;
+  guint64 header_size;
+
+  fixture_file_load (&fixture, "valid/hfbug_empty_metadata_no_tensors.safetensors");
+  g_assert_true (st_header_read_size (fixture.contents, fixture.len, fixture.len, &header_size, &error));
+  g_assert_no_error (error);
+  header = parse_exact ((const char *) fixture.contents + 8, header_size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (header->entries->len, ==, 0);
+  g_assert_nonnull (header->metadata);
+  g_assert_cmpuint (g_hash_table_size (header->metadata), ==, 0);
+
+  assert_serializes_to (NULL, 0, header->metadata, "{\"__metadata__\":{}}");
+
+  bytes = st_header_serialize (NULL, 0, header->metadata, NULL);
+  data = g_bytes_get_data (bytes, &len);
+  g_assert_true (json_parser_load_from_data (json_parser, data + 8, len - 8, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (json_parser));
+  g_assert_cmpuint (json_object_get_size (root), ==, 1);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (root, "__metadata__")), ==, 0);
+
+  header_again = parse_exact (data + 8, len - 8, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (header_again->entries->len, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (header_again->metadata), ==, 0);
 }
 
 static void
@@ -1869,12 +1988,14 @@ main (int   argc,
   g_test_add_func ("/format/reject/duplicates", test_reject_duplicates);
   g_test_add_func ("/format/reject/metadata", test_reject_metadata);
   g_test_add_func ("/format/reject/truncated", test_reject_truncated);
+  g_test_add_func ("/format/reject/reference-verdicts", test_reference_verdicts);
 
   g_test_add_func ("/format/fixtures/valid", test_fixtures_valid);
   g_test_add_func ("/format/fixtures/invalid", test_fixtures_invalid);
 
   g_test_add_func ("/format/write/canonical", test_write_canonical);
   g_test_add_func ("/format/write/empty", test_write_empty);
+  g_test_add_func ("/format/write/empty-metadata-no-tensors", test_write_empty_metadata_no_tensors);
   g_test_add_func ("/format/write/order", test_write_order);
   g_test_add_func ("/format/write/metadata", test_write_metadata);
   g_test_add_func ("/format/write/escaping", test_write_escaping);
