@@ -77,7 +77,7 @@ struct _STFile
 
   GPtrArray  *entries;      /* FileEntry *, in file order, owning */
   FileEntry  *loaded_entries;  /* the entries of the loaded tensors, in one block; NULL when not loaded */
-  GHashTable *by_name;      /* entry->name -> FileEntry *, borrowing both */
+  StNameIndex *by_name;     /* entry->name -> FileEntry *, borrowing both */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
 
@@ -131,7 +131,7 @@ st_file_finalize (GObject *object)
 {
   STFile *self = ST_FILE (object);
 
-  g_clear_pointer (&self->by_name, g_hash_table_unref);
+  g_clear_pointer (&self->by_name, st_name_index_free);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_pointer (&self->loaded_entries, g_free);
   g_clear_pointer (&self->header, st_header_free);
@@ -153,7 +153,7 @@ static void
 st_file_init (STFile *self)
 {
   self->entries = g_ptr_array_new_with_free_func (file_entry_free);
-  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->by_name = st_name_index_new ();
 }
 
 /**
@@ -213,7 +213,7 @@ static FileEntry *
 lookup_entry (STFile     *self,
               const char *name)
 {
-  return g_hash_table_lookup (self->by_name, name);
+  return st_name_index_lookup (self->by_name, name);
 }
 
 /* Loading */
@@ -230,6 +230,14 @@ set_io_error_from_errno (GError     **error,
                "%s “%s”: %s", what, shown, g_strerror (errsv));
 }
 
+/* The FileEntry, in @loaded_entries, of the StHeaderEntry @value */
+static gpointer
+loaded_entry_of (gpointer value,
+                 gpointer loaded_entries)
+{
+  return &((FileEntry *) loaded_entries)[((const StHeaderEntry *) value)->index];
+}
+
 /* Makes the file from a parsed header and the data buffer it describes. Takes @header and @data. */
 static STFile *
 file_new_loaded (StHeader *header,
@@ -238,8 +246,6 @@ file_new_loaded (StHeader *header,
 {
   STFile *self = g_object_new (ST_TYPE_FILE, NULL);
   GPtrArray *header_entries = header->entries;
-  GHashTableIter iter;
-  gpointer value;
 
   self->header = header;
   self->header_size = header_size;
@@ -260,11 +266,9 @@ file_new_loaded (StHeader *header,
       g_ptr_array_add (self->entries, entry);
     }
 
-  g_hash_table_unref (self->by_name);
+  st_name_index_free (self->by_name);
   self->by_name = g_steal_pointer (&header->by_name);
-  g_hash_table_iter_init (&iter, self->by_name);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_hash_table_iter_replace (&iter, &self->loaded_entries[((const StHeaderEntry *) value)->index]);
+  st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
 
   return self;
 }
@@ -927,7 +931,7 @@ take_entry_for (STFile     *self,
   entry->name_storage = g_strdup (name);
   entry->name = entry->name_storage;
   g_ptr_array_add (self->entries, entry);
-  g_hash_table_insert (self->by_name, (gpointer) entry->name, entry);
+  st_name_index_insert (self->by_name, entry->name, strlen (entry->name), entry);
   return entry;
 }
 
@@ -1081,7 +1085,7 @@ st_file_remove_tensor (STFile     *self,
   if (entry == NULL)
     return FALSE;
 
-  g_hash_table_remove (self->by_name, name);
+  st_name_index_remove (self->by_name, name);
   g_ptr_array_remove (self->entries, entry);  /* frees it */
 
   return TRUE;

@@ -168,6 +168,212 @@ arena_free (StArenaChunk *chunk)
     }
 }
 
+/* The name index */
+
+/* Slots of an index: a power of two, at least twice the names */
+#define NAME_INDEX_MIN_SLOTS 16
+
+typedef struct {
+  const char *name;    /* NULL for a free slot */
+  gpointer    value;
+  guint32     hash;    /* its low bits are the name's home slot */
+  guint32     len;     /* names are shorter than a header */
+} NameSlot;
+
+struct _StNameIndex {
+  NameSlot *slots;
+  gsize     mask;      /* the number of slots - 1 */
+  gsize     n_names;
+};
+
+static guint64 name_hash_seed;
+static gsize name_hash_seeded;
+
+/* A 32-bit hash of @len bytes, 8 at a time, keyed with a random seed per process (each word is mixed
+ * with a multiply and a xor-shift, as splitmix64 finishes). Words are read in the CPU's byte order: the
+ * hash need only agree with itself within one process. */
+static inline guint32
+hash_name (const char *name,
+           gsize       len)
+{
+  const guint64 k1 = G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  const guint64 k2 = G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  guint64 h = name_hash_seed ^ len;
+  guint64 word;
+
+  while (len >= 8)
+    {
+      memcpy (&word, name, 8);
+      h = (h ^ word) * k1;
+      h ^= h >> 31;
+      name += 8;
+      len -= 8;
+    }
+  if (len > 0)
+    {
+      word = 0;
+      memcpy (&word, name, len);
+      h = (h ^ word) * k1;
+      h ^= h >> 31;
+    }
+
+  h ^= h >> 29;
+  h *= k2;
+  h ^= h >> 32;
+  return (guint32) h;
+}
+
+StNameIndex *
+st_name_index_new (void)
+{
+  StNameIndex *index = g_new0 (StNameIndex, 1);
+
+  if (g_once_init_enter (&name_hash_seeded))
+    {
+      name_hash_seed = ((guint64) g_random_int () << 32) | g_random_int ();
+      g_once_init_leave (&name_hash_seeded, 1);
+    }
+
+  index->slots = g_new0 (NameSlot, NAME_INDEX_MIN_SLOTS);
+  index->mask = NAME_INDEX_MIN_SLOTS - 1;
+  return index;
+}
+
+void
+st_name_index_free (StNameIndex *index)
+{
+  if (index == NULL)
+    return;
+
+  g_free (index->slots);
+  g_free (index);
+}
+
+guint
+st_name_index_get_size (const StNameIndex *index)
+{
+  return (guint) index->n_names;
+}
+
+static void
+name_index_grow (StNameIndex *index)
+{
+  gsize n_slots = (index->mask + 1) * 2;
+  NameSlot *slots = g_new0 (NameSlot, n_slots);
+  gsize mask = n_slots - 1;
+
+  for (gsize i = 0; i <= index->mask; i++)
+    {
+      const NameSlot *slot = &index->slots[i];
+      gsize at;
+
+      if (slot->name == NULL)
+        continue;
+      for (at = slot->hash & mask; slots[at].name != NULL; at = (at + 1) & mask)
+        ;
+      slots[at] = *slot;
+    }
+
+  g_free (index->slots);
+  index->slots = slots;
+  index->mask = mask;
+}
+
+/* The slot of @name, or the free slot where it would go. */
+static inline gsize
+name_index_find (const StNameIndex *index,
+                 const char        *name,
+                 gsize              name_len,
+                 guint32            hash)
+{
+  gsize at;
+
+  for (at = hash & index->mask; index->slots[at].name != NULL; at = (at + 1) & index->mask)
+    {
+      const NameSlot *slot = &index->slots[at];
+
+      if (slot->hash == hash && slot->len == name_len && memcmp (slot->name, name, name_len) == 0)
+        break;
+    }
+  return at;
+}
+
+gpointer
+st_name_index_lookup (const StNameIndex *index,
+                      const char        *name)
+{
+  gsize len = strlen (name);
+
+  return index->slots[name_index_find (index, name, len, hash_name (name, len))].value;
+}
+
+gboolean
+st_name_index_insert (StNameIndex *index,
+                      const char  *name,
+                      gsize        name_len,
+                      gpointer     value)
+{
+  guint32 hash = hash_name (name, name_len);
+  gsize at = name_index_find (index, name, name_len, hash);
+
+  if (index->slots[at].name != NULL)
+    return FALSE;
+
+  index->slots[at].name = name;
+  index->slots[at].value = value;
+  index->slots[at].hash = hash;
+  index->slots[at].len = (guint32) name_len;
+  index->n_names++;
+  if (index->n_names * 2 > index->mask + 1)
+    name_index_grow (index);
+  return TRUE;
+}
+
+gboolean
+st_name_index_remove (StNameIndex *index,
+                      const char  *name)
+{
+  gsize len = strlen (name);
+  gsize hole = name_index_find (index, name, len, hash_name (name, len));
+  gsize at = hole;
+
+  if (index->slots[hole].name == NULL)
+    return FALSE;
+
+  /* Backward-shift deletion: move up each later name of the run that may fill the hole (its home slot
+   * is not between the hole and where it is), so that no lookup meets a free slot before its name. */
+  for (;;)
+    {
+      gsize home;
+
+      at = (at + 1) & index->mask;
+      if (index->slots[at].name == NULL)
+        break;
+      home = index->slots[at].hash & index->mask;
+      if (((at - home) & index->mask) >= ((at - hole) & index->mask))
+        {
+          index->slots[hole] = index->slots[at];
+          hole = at;
+        }
+    }
+
+  index->slots[hole].name = NULL;
+  index->slots[hole].value = NULL;
+  index->n_names--;
+  return TRUE;
+}
+
+void
+st_name_index_map_values (StNameIndex *index,
+                          gpointer   (*map) (gpointer value,
+                                             gpointer user_data),
+                          gpointer     user_data)
+{
+  for (gsize i = 0; i <= index->mask; i++)
+    if (index->slots[i].name != NULL)
+      index->slots[i].value = map (index->slots[i].value, user_data);
+}
+
 /* Scanning */
 
 static inline gboolean
@@ -1640,7 +1846,7 @@ st_header_free (StHeader *header)
     return;
 
   g_clear_pointer (&header->entries, g_ptr_array_unref);
-  g_clear_pointer (&header->by_name, g_hash_table_unref);
+  g_clear_pointer (&header->by_name, st_name_index_free);
   g_clear_pointer (&header->metadata, g_hash_table_unref);
   arena_free (header->arena);
   g_free (header);
@@ -1761,7 +1967,7 @@ parse_tensor (Parser       *ps,
               const Str    *key,
               const guint8 *key_start,
               GPtrArray    *entries,
-              GHashTable   *by_name)
+              StNameIndex  *by_name)
 {
   StHeaderEntry *entry;
   char *name;
@@ -1787,7 +1993,7 @@ parse_tensor (Parser       *ps,
     return FALSE;
 
   g_ptr_array_add (entries, entry);
-  if (!g_hash_table_insert (by_name, name, entry))
+  if (!st_name_index_insert (by_name, name, key->len, entry))
     {
       g_autofree char *shown = shown_name (name, key->len);
 
@@ -1802,7 +2008,7 @@ static StHeader *
 parse_document (Parser *ps)
 {
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
-  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(StNameIndex) by_name = st_name_index_new ();
   g_autoptr(GHashTable) metadata = NULL;
   gboolean seen_metadata = FALSE;
   guint64 data_size = 0;

@@ -62,9 +62,9 @@ assert_same_parse (const StHeader *header,
       g_assert_cmpuint (a->end, ==, b->end);
       g_assert_cmpuint (a->index, ==, i);
       g_assert_cmpmem (a->shape, a->n_dims * sizeof (gint64), b->shape, b->n_dims * sizeof (gint64));
-      g_assert_true (g_hash_table_lookup (header->by_name, a->name) == a);
+      g_assert_true (st_name_index_lookup (header->by_name, a->name) == a);
     }
-  g_assert_cmpuint (g_hash_table_size (header->by_name), ==, header->entries->len);
+  g_assert_cmpuint (st_name_index_get_size (header->by_name), ==, header->entries->len);
 
   g_assert_true ((header->metadata == NULL) == (other->metadata == NULL));
   if (header->metadata == NULL)
@@ -1871,6 +1871,62 @@ test_roundtrip_random (void)
     }
 }
 
+/* The name index: insertions, duplicates, removals in any order (backward shifts), growth */
+static void
+test_name_index (void)
+{
+  g_autoptr(StNameIndex) index = st_name_index_new ();
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const guint n = 5000;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (names, g_strdup_printf ("model.layers.%u.weight%s", i, i % 7 == 0 ? "" : ".x"));
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+
+      g_assert_true (st_name_index_insert (index, name, strlen (name), GUINT_TO_POINTER (i + 1)));
+      g_assert_false (st_name_index_insert (index, name, strlen (name), GUINT_TO_POINTER (1)));
+    }
+  g_assert_cmpuint (st_name_index_get_size (index), ==, n);
+  g_assert_null (st_name_index_lookup (index, "model.layers.0"));
+  g_assert_null (st_name_index_lookup (index, ""));
+
+  /* Remove every third name, then check every name */
+  for (guint i = 0; i < n; i += 3)
+    g_assert_true (st_name_index_remove (index, g_ptr_array_index (names, i)));
+  g_assert_false (st_name_index_remove (index, g_ptr_array_index (names, 0)));
+  g_assert_cmpuint (st_name_index_get_size (index), ==, n - (n + 2) / 3);
+  for (guint i = 0; i < n; i++)
+    {
+      gpointer value = st_name_index_lookup (index, g_ptr_array_index (names, i));
+
+      if (i % 3 == 0)
+        g_assert_null (value);
+      else
+        g_assert_cmpuint (GPOINTER_TO_UINT (value), ==, i + 1);
+    }
+
+  /* Put them back; then empty the index from the end */
+  for (guint i = 0; i < n; i += 3)
+    {
+      const char *name = g_ptr_array_index (names, i);
+
+      g_assert_true (st_name_index_insert (index, name, strlen (name), GUINT_TO_POINTER (i + 1)));
+    }
+  for (guint i = n; i > 0; i--)
+    {
+      g_assert_cmpuint (GPOINTER_TO_UINT (st_name_index_lookup (index, g_ptr_array_index (names, i - 1))), ==, i);
+      g_assert_true (st_name_index_remove (index, g_ptr_array_index (names, i - 1)));
+    }
+  g_assert_cmpuint (st_name_index_get_size (index), ==, 0);
+
+  /* The empty name is a name */
+  g_assert_true (st_name_index_insert (index, "", 0, GUINT_TO_POINTER (1)));
+  g_assert_cmpuint (GPOINTER_TO_UINT (st_name_index_lookup (index, "")), ==, 1);
+}
+
 /* Speed: run with -m perf */
 
 static GString *
@@ -1963,6 +2019,7 @@ main (int   argc,
   g_test_add_func ("/dtype/n-bytes", test_dtype_n_bytes);
 
   g_test_add_func ("/format/read-size", test_read_size);
+  g_test_add_func ("/format/name-index", test_name_index);
 
   g_test_add_func ("/format/parse/basic", test_parse_basic);
   g_test_add_func ("/format/parse/empty-object", test_parse_empty_object);
