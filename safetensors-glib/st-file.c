@@ -255,6 +255,7 @@ file_new_loaded (StHeader *header,
   /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
    * name index (name -> FileEntry) in place: no allocation and no hashing per tensor. */
   self->loaded_entries = g_new0 (FileEntry, MAX (header_entries->len, 1));
+  g_ptr_array_set_size (self->entries, header_entries->len);
   for (guint i = 0; i < header_entries->len; i++)
     {
       const StHeaderEntry *loaded = g_ptr_array_index (header_entries, i);
@@ -263,7 +264,7 @@ file_new_loaded (StHeader *header,
       entry->name = loaded->name;
       entry->loaded = loaded;
       entry->in_block = TRUE;
-      g_ptr_array_add (self->entries, entry);
+      self->entries->pdata[i] = entry;
     }
 
   st_name_index_free (self->by_name);

@@ -39,6 +39,8 @@ char *st_shape_to_string (const gint64 *shape,
 typedef struct _StNameIndex StNameIndex;
 
 StNameIndex *st_name_index_new (void);
+/* An index with room for @n_names names before it grows (within a limit) */
+StNameIndex *st_name_index_new_sized (gsize n_names);
 void         st_name_index_free (StNameIndex *index);
 guint        st_name_index_get_size (const StNameIndex *index);
 gpointer     st_name_index_lookup (const StNameIndex *index,

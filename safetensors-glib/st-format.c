@@ -172,6 +172,12 @@ arena_free (StArenaChunk *chunk)
 
 /* Slots of an index: a power of two, at least twice the names */
 #define NAME_INDEX_MIN_SLOTS 16
+/* An index made for an expected number of names starts with at most this many slots (3 MiB) */
+#define NAME_INDEX_MAX_PRESIZED_SLOTS ((gsize) 1 << 17)
+
+/* The shortest tensor entry, "":{"dtype":"U8","shape":[],"data_offsets":[0,0]}, and its comma: a header
+ * of N bytes holds at most N / this many tensors. */
+#define MIN_ENTRY_TEXT 49
 
 typedef struct {
   const char *name;    /* NULL for a free slot */
@@ -212,7 +218,8 @@ hash_name (const char *name,
   if (len > 0)
     {
       word = 0;
-      memcpy (&word, name, len);
+      for (gsize i = 0; i < len; i++)
+        word |= (guint64) (guint8) name[i] << (8 * i);
       h = (h ^ word) * k1;
       h ^= h >> 31;
     }
@@ -226,7 +233,14 @@ hash_name (const char *name,
 StNameIndex *
 st_name_index_new (void)
 {
+  return st_name_index_new_sized (0);
+}
+
+StNameIndex *
+st_name_index_new_sized (gsize n_names)
+{
   StNameIndex *index = g_new0 (StNameIndex, 1);
+  gsize n_slots = NAME_INDEX_MIN_SLOTS;
 
   if (g_once_init_enter (&name_hash_seeded))
     {
@@ -234,8 +248,10 @@ st_name_index_new (void)
       g_once_init_leave (&name_hash_seeded, 1);
     }
 
-  index->slots = g_new0 (NameSlot, NAME_INDEX_MIN_SLOTS);
-  index->mask = NAME_INDEX_MIN_SLOTS - 1;
+  while (n_slots < NAME_INDEX_MAX_PRESIZED_SLOTS && n_slots < n_names * 2)
+    n_slots *= 2;
+  index->slots = g_new0 (NameSlot, n_slots);
+  index->mask = n_slots - 1;
   return index;
 }
 
@@ -1228,10 +1244,17 @@ lookup_dtype (Parser    *ps,
   if (name->has_nul)
     return FALSE;
 
-  if (name->len == ps->last_dtype_len && memcmp (name->data, ps->last_dtype_name, name->len) == 0)
+  if (name->len == ps->last_dtype_len)
     {
-      *out_dtype = ps->last_dtype;
-      return TRUE;
+      gsize i = 0;
+
+      while (i < name->len && name->data[i] == ps->last_dtype_name[i])
+        i++;
+      if (i == name->len)
+        {
+          *out_dtype = ps->last_dtype;
+          return TRUE;
+        }
     }
 
   if (!st_dtype_lookup (name->data, name->len, out_dtype))
@@ -1278,16 +1301,70 @@ parse_dtype (Parser        *ps,
   return TRUE;
 }
 
-/* Reads a plain integer of up to 19 digits at ps->p, the form writers use: FALSE, with ps->p unchanged,
- * for anything else (a sign, a fraction, an exponent, a leading zero, more digits), which
- * parse_array_number() then reads and judges. */
+/* 1 for the bytes that may follow the integer part of a JSON number within the number */
+static const guint8 continues_number[256] = {
+  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+  ['.'] = 1, ['e'] = 1, ['E'] = 1,
+};
+
+/* The 8 bytes at @p as a number whose lowest byte is p[0], on any CPU. */
+static inline guint64
+load_le64 (const guint8 *p)
+{
+  guint64 word;
+
+  memcpy (&word, p, sizeof word);
+  return GUINT64_FROM_LE (word);
+}
+
+/* How many of the 8 bytes of @word (lowest first) are ASCII digits before the first that is not. A byte
+ * is a digit when its high nibble is 3 and adding 6 keeps it 3 (adding 6 carries into the next byte only
+ * from bytes of 0xfa and more, which valid UTF-8 never holds). */
+static inline guint
+count_leading_digits (guint64 word)
+{
+  const guint64 high_nibbles = G_GUINT64_CONSTANT (0xf0f0f0f0f0f0f0f0);
+  const guint64 threes = G_GUINT64_CONSTANT (0x3030303030303030);
+  const guint64 sevens = G_GUINT64_CONSTANT (0x7f7f7f7f7f7f7f7f);
+  guint64 not_digit = ((word & high_nibbles) ^ threes) |
+                      (((word + G_GUINT64_CONSTANT (0x0606060606060606)) & high_nibbles) ^ threes);
+  /* The high bit of each byte that is not zero */
+  guint64 nonzero = (((not_digit & sevens) + sevens) | not_digit) & ~sevens;
+
+  if (nonzero == 0)
+    return 8;
+#if defined(__GNUC__)
+  return (guint) __builtin_ctzll (nonzero) / 8;
+#else
+  return (guint) g_bit_nth_lsf ((gulong) nonzero, -1) / 8;
+#endif
+}
+
+/* The value of the first @n_digits (1 to 8) bytes of @word (lowest first), which are ASCII digits: the
+ * digits are moved to the top, where the others fall off, and combined in pairs, fours and eights. */
+static inline guint64
+digits_value (guint64 word,
+              guint   n_digits)
+{
+  word -= G_GUINT64_CONSTANT (0x3030303030303030);
+  word <<= 8 * (8 - n_digits);
+  word = (word * 10 + (word >> 8)) & G_GUINT64_CONSTANT (0x00ff00ff00ff00ff);
+  word = (word * 100 + (word >> 16)) & G_GUINT64_CONSTANT (0x0000ffff0000ffff);
+  word = (word * 10000 + (word >> 32)) & G_GUINT64_CONSTANT (0x00000000ffffffff);
+  return word;
+}
+
+/* Reads a plain integer of up to 19 digits at ps->p, the form writers use, 8 digits at a time: FALSE,
+ * with ps->p unchanged, for anything else (a sign, a fraction, an exponent, a leading zero, more
+ * digits), which parse_array_number() then reads and judges. */
 static inline gboolean
 read_plain_integer (Parser  *ps,
                     guint64 *out_value)
 {
+  static const guint64 powers_of_ten[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000 };
   const guint8 *p = ps->p;
-  const guint8 *limit = ps->end - p > 19 ? p + 19 : ps->end;
   guint64 value = 0;
+  guint n_digits = 0;
 
   if (p >= ps->end || !is_digit (*p))
     return FALSE;
@@ -1295,11 +1372,33 @@ read_plain_integer (Parser  *ps,
   if (*p == '0')
     p++;
   else
-    for (; p < limit && is_digit (*p); p++)
-      value = value * 10 + (guint64) (*p - '0');
+    for (;;)
+      {
+        guint64 word;
+        guint n;
+
+        if (ps->end - p < 8)
+          {
+            for (; p < ps->end && is_digit (*p) && n_digits < 19; p++, n_digits++)
+              value = value * 10 + (guint64) (*p - '0');
+            break;
+          }
+
+        word = load_le64 (p);
+        n = count_leading_digits (word);
+        if (n == 0)
+          break;
+        if (n_digits + n > 19)
+          return FALSE;
+        value = value * powers_of_ten[n] + digits_value (word, n);
+        n_digits += n;
+        p += n;
+        if (n < 8)
+          break;
+      }
 
   /* A digit after 19 of them, or after a leading zero, a fraction or an exponent: the slow path */
-  if (p < ps->end && (is_digit (*p) || *p == '.' || *p == 'e' || *p == 'E'))
+  if (p < ps->end && continues_number[*p])
     return FALSE;
 
   ps->p = p;
@@ -1581,6 +1680,97 @@ check_entry (Parser              *ps,
       return FALSE;
     }
 
+  return TRUE;
+}
+
+/* Consumes @literal if the text at ps->p begins with it. */
+static inline gboolean
+accept_literal (Parser     *ps,
+                const char *literal,
+                gsize       len)
+{
+  if ((gsize) (ps->end - ps->p) < len || memcmp (ps->p, literal, len) != 0)
+    return FALSE;
+  ps->p += len;
+  return TRUE;
+}
+
+/* Reads ‘[’, plain integers of at most @max_value separated by ‘,’, and ‘]’ into ps->ints, or returns
+ * FALSE at the first byte of any other form. */
+static inline gboolean
+read_plain_integer_array (Parser  *ps,
+                          guint64  max_value)
+{
+  ps->n_ints = 0;
+  if (!accept_literal (ps, "[", 1))
+    return FALSE;
+  if (accept_literal (ps, "]", 1))
+    return TRUE;
+
+  for (;;)
+    {
+      guint64 value;
+
+      if (!read_plain_integer (ps, &value) || value > max_value)
+        return FALSE;
+      if (G_UNLIKELY (ps->n_ints == ps->ints_capacity))
+        {
+          ps->ints_capacity = MAX (16, ps->ints_capacity * 2);
+          ps->ints = g_renew (guint64, ps->ints, ps->ints_capacity);
+        }
+      ps->ints[ps->n_ints++] = value;
+
+      if (ps->p >= ps->end)
+        return FALSE;
+      if (*ps->p == ']')
+        {
+          ps->p++;
+          return TRUE;
+        }
+      if (*ps->p != ',')
+        return FALSE;
+      ps->p++;
+    }
+}
+
+/* Reads the tensor entry at ps->p if it is written exactly as writers write it,
+ * {"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}, with no whitespace, escapes or other fields and
+ * with valid values: the fields of @entry are then set and ps->p is past the closing brace. Otherwise
+ * it returns FALSE, and the caller reads the entry again with parse_entry(), which judges it. */
+static gboolean
+read_plain_entry (Parser        *ps,
+                  StHeaderEntry *entry)
+{
+  Str dtype_name;
+
+  if (!accept_literal (ps, "{\"dtype\":\"", 10))
+    return FALSE;
+
+  /* The dtype's name, without escapes */
+  dtype_name.data = (const char *) ps->p;
+  ps->p = scan_string_text (ps, ps->p);
+  if (ps->p >= ps->end || *ps->p != '"')
+    return FALSE;
+  dtype_name.len = (gsize) ((const char *) ps->p - dtype_name.data);
+  dtype_name.has_nul = FALSE;
+  if (!lookup_dtype (ps, &dtype_name, &entry->dtype))
+    return FALSE;
+
+  if (!accept_literal (ps, "\",\"shape\":", 10) || !read_plain_integer_array (ps, G_MAXINT64))
+    return FALSE;
+  entry->n_dims = ps->n_ints;
+  entry->shape = NULL;
+  if (ps->n_ints > 0)
+    {
+      entry->shape = arena_alloc (ps, ps->n_ints * sizeof (gint64));
+      memcpy (entry->shape, ps->ints, ps->n_ints * sizeof (gint64));
+    }
+
+  if (!accept_literal (ps, ",\"data_offsets\":", 16) || !read_plain_integer_array (ps, G_MAXUINT64) ||
+      ps->n_ints != 2 || !accept_literal (ps, "}", 1))
+    return FALSE;
+  entry->begin = ps->ints[0];
+  entry->end = ps->ints[1];
   return TRUE;
 }
 
@@ -1970,6 +2160,7 @@ parse_tensor (Parser       *ps,
               StNameIndex  *by_name)
 {
   StHeaderEntry *entry;
+  const guint8 *open;
   char *name;
 
   if (key->has_nul)
@@ -1980,17 +2171,30 @@ parse_tensor (Parser       *ps,
                       "The tensor name “%s” contains \\u0000, which a C string cannot hold", shown);
     }
 
-  /* The key may be in ps->scratch, which the next string overwrites: copy it first */
-  name = arena_alloc (ps, key->len + 1);
+  /* The entry, then its name: the key may be in ps->scratch, which the next string overwrites */
+  entry = arena_alloc (ps, sizeof (StHeaderEntry) + key->len + 1);
+  memset (entry, 0, sizeof (StHeaderEntry));
+  name = (char *) (entry + 1);
   memcpy (name, key->data, key->len);
   name[key->len] = '\0';
-
-  entry = arena_alloc (ps, sizeof (StHeaderEntry));
-  memset (entry, 0, sizeof (StHeaderEntry));
   entry->name = name;
 
-  if (!expect_char (ps, ':', "‘:’") || !parse_entry (ps, entry, key->len))
+  if (!expect_char (ps, ':', "‘:’"))
     return FALSE;
+
+  /* The common form first; anything else is read again by the general parser, which judges it */
+  open = ps->p;
+  if (read_plain_entry (ps, entry))
+    {
+      if (!check_entry (ps, entry, key->len, FIELD_DTYPE | FIELD_SHAPE | FIELD_DATA_OFFSETS, open))
+        return FALSE;
+    }
+  else
+    {
+      ps->p = open;
+      if (!parse_entry (ps, entry, key->len))
+        return FALSE;
+    }
 
   g_ptr_array_add (entries, entry);
   if (!st_name_index_insert (by_name, name, key->len, entry))
@@ -2008,7 +2212,7 @@ static StHeader *
 parse_document (Parser *ps)
 {
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
-  g_autoptr(StNameIndex) by_name = st_name_index_new ();
+  g_autoptr(StNameIndex) by_name = st_name_index_new_sized (offset_of (ps, ps->end) / MIN_ENTRY_TEXT);
   g_autoptr(GHashTable) metadata = NULL;
   gboolean seen_metadata = FALSE;
   guint64 data_size = 0;
