@@ -12,7 +12,10 @@
  *
  * Scanning (the text of strings, whitespace, the UTF-8 check) goes 16 bytes at a time with SSE2, which
  * every x86-64 CPU has; elsewhere, big-endian CPUs included, and when a test asks for it
- * (ST_HEADER_SCAN_SCALAR), one byte at a time. Both paths give the same results and the same errors.
+ * (ST_HEADER_PARSE_SCALAR), one byte at a time. Integers are read 8 digits at a time (SWAR, in any byte
+ * order), and an entry written as writers write it is read by a fast path that falls back to the general
+ * parser at the first byte of any other form (ST_HEADER_PARSE_GENERAL_ONLY skips it). Every way gives
+ * the same results and the same errors: the tests and the fuzz target compare them.
  *
  * Where Hugging Face's reader (serde_json with serde's buffered maps) and the letter of RFC 8259 differ,
  * we take the reference's verdict unless it would let a bad file through (doc/format.md lists both):
@@ -76,6 +79,7 @@ typedef struct {
   const guint8 *p;
   const guint8 *end;
   gboolean      simd;      /* scan 16 bytes at a time */
+  gboolean      plain_entries;  /* try read_plain_entry() first */
   GString      *scratch;   /* the decoded text of the last string that had escapes */
   guint64      *ints;      /* the integers of the shape or data_offsets being read */
   guint         n_ints;
@@ -2184,7 +2188,7 @@ parse_tensor (Parser       *ps,
 
   /* The common form first; anything else is read again by the general parser, which judges it */
   open = ps->p;
-  if (read_plain_entry (ps, entry))
+  if (ps->plain_entries && read_plain_entry (ps, entry))
     {
       if (!check_entry (ps, entry, key->len, FIELD_DTYPE | FIELD_SHAPE | FIELD_DATA_OFFSETS, open))
         return FALSE;
@@ -2293,10 +2297,10 @@ parse_document (Parser *ps)
 }
 
 StHeader *
-st_header_parse_with_scan (const char    *json,
-                           gsize          json_len,
-                           StHeaderScan   scan,
-                           GError       **error)
+st_header_parse_with_flags (const char          *json,
+                            gsize                json_len,
+                            StHeaderParseFlags   flags,
+                            GError             **error)
 {
   StHeader *header;
   Parser ps = { 0 };
@@ -2305,8 +2309,9 @@ st_header_parse_with_scan (const char    *json,
   g_return_val_if_fail (json != NULL || json_len == 0, NULL);
 
 #ifdef HAVE_SSE2
-  ps.simd = scan != ST_HEADER_SCAN_SCALAR;
+  ps.simd = (flags & ST_HEADER_PARSE_SCALAR) == 0;
 #endif
+  ps.plain_entries = (flags & ST_HEADER_PARSE_GENERAL_ONLY) == 0;
 
   if (!validate_utf8 ((const guint8 *) json, json_len, ps.simd, &invalid_at))
     {
@@ -2347,7 +2352,7 @@ st_header_parse (const char  *json,
                  gsize        json_len,
                  GError     **error)
 {
-  return st_header_parse_with_scan (json, json_len, ST_HEADER_SCAN_AUTO, error);
+  return st_header_parse_with_flags (json, json_len, ST_HEADER_PARSE_DEFAULT, error);
 }
 
 /* Writing */
