@@ -33,9 +33,10 @@ gboolean st_dtype_lookup (const char *name,
 char *st_shape_to_string (const gint64 *shape,
                           guint         n_dims);
 
-/* A name index: NUL-terminated names (borrowed, never copied) -> non-NULL pointers. Open addressing with
- * a hash keyed per process, so that a header cannot be crafted to collide; about 40 instructions an
- * insertion. The parser fills one for its duplicate check and STFile keeps it as its index. */
+/* A name index: NUL-terminated names shorter than 4 GiB (borrowed, never copied) -> non-NULL pointers.
+ * Open addressing with linear probing and a hash keyed per process, so that a file cannot be crafted to
+ * collide; a few dozen instructions an insertion. The parser fills one for its duplicate check and
+ * STFile keeps it as its index. Not thread-safe for writing; lookups may run in parallel. */
 typedef struct _StNameIndex StNameIndex;
 
 StNameIndex *st_name_index_new (void);
@@ -109,10 +110,11 @@ gboolean st_header_read_size (const guint8 *prefix,
  *
  * Errors (domain ST_ERROR), with a message naming the tensor or key and, for syntax, "at byte N of the
  * header": INVALID_HEADER (not UTF-8, not strict JSON, not an object, nested deeper than
- * ST_MAX_JSON_DEPTH, an entry that is not an object or lacks a field, a name holding \u0000),
- * INVALID_DTYPE, INVALID_SHAPE, MISALIGNED_SUB_BYTE, INVALID_OFFSETS (not two integers, reversed, a
- * size that disagrees with dtype and shape, holes and overlaps), INVALID_METADATA, DUPLICATE_NAME (a
- * tensor name or a key of any object, ignored fields included). The first problem in the text wins,
+ * ST_MAX_JSON_DEPTH, a number that overflows a double, an entry that is not an object or lacks a field,
+ * a name holding \u0000), INVALID_DTYPE, INVALID_SHAPE (not integers from 0 to G_MAXINT64, -0 included,
+ * or a product that overflows 64 bits at any step), MISALIGNED_SUB_BYTE, INVALID_OFFSETS (not two
+ * integers, -0, reversed, a size that disagrees with dtype and shape, holes and overlaps),
+ * INVALID_METADATA, DUPLICATE_NAME (a tensor name or a key of any object, ignored fields included). The first problem in the text wins,
  * except that UTF-8 is checked before anything and the tiling after everything else.
  */
 StHeader *st_header_parse (const char *json,

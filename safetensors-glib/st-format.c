@@ -1938,7 +1938,7 @@ parse_metadata (Parser      *ps,
   if (ps->p >= ps->end)
     return fail_expected (ps, "a JSON value");
   if (*ps->p != '{')
-    return fail_at (ps, ps->p, ST_ERROR_INVALID_METADATA, "__metadata__ is neither an object nor null");
+    return fail_at (ps, ps->p, ST_ERROR_INVALID_METADATA, "The value of __metadata__ is neither an object nor null");
   ps->p++;
 
   metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
