@@ -1341,7 +1341,13 @@ count_leading_digits (guint64 word)
 #if defined(__GNUC__)
   return (guint) __builtin_ctzll (nonzero) / 8;
 #else
-  return (guint) g_bit_nth_lsf ((gulong) nonzero, -1) / 8;
+  {
+    guint n = 0;
+
+    for (; (nonzero & 0x80) == 0; nonzero >>= 8)
+      n++;
+    return n;
+  }
 #endif
 }
 
