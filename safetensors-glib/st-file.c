@@ -64,7 +64,7 @@ typedef struct {
   const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
   ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
   STTensor            *tensor;        /* owned */
-  gboolean             in_block;      /* one of self->loaded_entries, freed with them */
+  gboolean             in_block;      /* one of self->loaded_entries, freed with self->header */
 } FileEntry;
 
 struct _STFile
@@ -76,7 +76,7 @@ struct _STFile
   guint64     header_size;  /* N of the loaded source; 0 otherwise */
 
   GPtrArray  *entries;      /* FileEntry *, in file order, owning */
-  FileEntry  *loaded_entries;  /* the entries of the loaded tensors, in one block; NULL when not loaded */
+  FileEntry  *loaded_entries;  /* the entries of the loaded tensors, in one block of self->header */
   StNameIndex *by_name;     /* entry->name -> FileEntry *, borrowing both */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
@@ -133,7 +133,6 @@ st_file_finalize (GObject *object)
 
   g_clear_pointer (&self->by_name, st_name_index_free);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
-  g_clear_pointer (&self->loaded_entries, g_free);
   g_clear_pointer (&self->header, st_header_free);
   g_clear_pointer (&self->data, g_bytes_unref);
   g_clear_pointer (&self->metadata, g_hash_table_unref);
@@ -254,7 +253,7 @@ file_new_loaded (StHeader *header,
 
   /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
    * name index (name -> FileEntry) in place: no allocation and no hashing per tensor. */
-  self->loaded_entries = g_new0 (FileEntry, MAX (header_entries->len, 1));
+  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header_entries->len, 1));
   g_ptr_array_set_size (self->entries, header_entries->len);
   for (guint i = 0; i < header_entries->len; i++)
     {

@@ -85,7 +85,11 @@ typedef struct {
   StArenaChunk *arena;       /* owns the entries, their names and their shapes */
 } StHeader;
 
-void st_header_free (StHeader *header);
+/* @size bytes of zeroed memory that live as long as @header, from its arena (in large blocks of huge pages
+ * where the system offers them): for a loader's own data about each entry. */
+gpointer st_header_alloc0 (StHeader *header,
+                           gsize     size);
+void     st_header_free (StHeader *header);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeader, st_header_free)
 
 /*

@@ -43,6 +43,10 @@
 #define HAVE_SSE2 1
 #endif
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "st-error.h"
 #include "st-format-private.h"
 
@@ -51,10 +55,15 @@
 /* and numbers up to this many characters */
 #define MAX_SHOWN_NUMBER 40
 
-/* The arena's first chunk: the header's length, within these bounds (a header of tensors needs about
- * as many arena bytes as header bytes); each later chunk is twice the one before. */
+/* The arena's first chunk: as long as the header, within these bounds, which is room for the entries,
+ * names and shapes of the headers writers make (an entry takes about as many arena bytes as its text).
+ * Pages a header does not fill (one of metadata, say) are never touched, so cost no memory. Later chunks,
+ * if any, double. */
 #define ARENA_MIN_CHUNK ((gsize) 1024)
-#define ARENA_MAX_FIRST_CHUNK ((gsize) 4 * 1024 * 1024)
+#define ARENA_MAX_FIRST_CHUNK ((gsize) 128 * 1024 * 1024)
+
+/* The UTF-8 check runs this far ahead of the parser (see validate_ahead()): well within a core's L2 */
+#define VALIDATE_BLOCK ((gsize) 64 * 1024)
 
 /* Significant digits that decide whether a number of magnitude 1e308 overflows a double: DBL_MAX and
  * the halfway point above it have 309 integer digits. */
@@ -80,6 +89,9 @@ typedef struct {
   const guint8 *end;
   gboolean      simd;      /* scan 16 bytes at a time */
   gboolean      plain_entries;  /* try read_plain_entry() first */
+  const guint8 *validated;       /* the UTF-8 of [start, validated) is valid */
+  gboolean      invalid_utf8;    /* validation found a bad byte at ps->invalid_at */
+  gsize         invalid_at;
   GString      *scratch;   /* the decoded text of the last string that had escapes */
   guint64      *ints;      /* the integers of the shape or data_offsets being read */
   guint         n_ints;
@@ -126,6 +138,67 @@ static const guint8 string_special[256] = {
   ['\\'] = 1,
 };
 
+/* Large blocks */
+
+/* The size of a transparent huge page on x86-64 and most 64-bit Linux systems */
+#define HUGE_PAGE_SIZE ((gsize) 2 * 1024 * 1024)
+/* Blocks from this size on are mapped on their own (see big_block_alloc()) */
+#define BIG_BLOCK_MIN (2 * HUGE_PAGE_SIZE)
+
+static gsize
+big_block_mapped_size (gsize size)
+{
+  return (size + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
+}
+
+/* @size bytes of zeroed memory, for the arena and the name index. A large header needs megabytes of fresh
+ * memory (15 MB for 100,000 tensors), and the kernel hands it out a 4 KiB page fault at a time, which on a
+ * virtual machine cost more than parsing: on Linux, a block of BIG_BLOCK_MIN or more is its own mapping,
+ * aligned to 2 MiB and marked for transparent huge pages, so that it takes one fault per 2 MiB where the
+ * system allows it (madvise mode). Free it with big_block_free() and the same @size. */
+static gpointer
+big_block_alloc (gsize size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (size >= BIG_BLOCK_MIN && size <= G_MAXSIZE - 2 * HUGE_PAGE_SIZE)
+    {
+      gsize mapped_size = big_block_mapped_size (size);
+      gsize reserved = mapped_size + HUGE_PAGE_SIZE;
+      guint8 *base = mmap (NULL, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+      if (base != MAP_FAILED)
+        {
+          guint8 *aligned = (guint8 *) (((guintptr) base + HUGE_PAGE_SIZE - 1) & ~(guintptr) (HUGE_PAGE_SIZE - 1));
+          guint8 *tail = aligned + mapped_size;
+
+          if (aligned > base)
+            munmap (base, (gsize) (aligned - base));
+          if (base + reserved > tail)
+            munmap (tail, (gsize) (base + reserved - tail));
+          madvise (aligned, mapped_size, MADV_HUGEPAGE);
+          return aligned;
+        }
+    }
+#endif
+
+  return g_malloc0 (size);
+}
+
+static void
+big_block_free (gpointer block,
+                gsize    size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (size >= BIG_BLOCK_MIN && size <= G_MAXSIZE - 2 * HUGE_PAGE_SIZE)
+    {
+      munmap (block, big_block_mapped_size (size));
+      return;
+    }
+#endif
+
+  g_free (block);
+}
+
 /* The arena */
 
 static StArenaChunk *
@@ -133,7 +206,7 @@ arena_grow (Parser *ps,
             gsize   size)
 {
   gsize chunk_size = MAX (ps->next_chunk_size, size);
-  StArenaChunk *chunk = g_malloc (sizeof (StArenaChunk) + chunk_size);
+  StArenaChunk *chunk = big_block_alloc (sizeof (StArenaChunk) + chunk_size);
 
   chunk->next = ps->arena;
   chunk->size = chunk_size;
@@ -167,7 +240,7 @@ arena_free (StArenaChunk *chunk)
     {
       StArenaChunk *next = chunk->next;
 
-      g_free (chunk);
+      big_block_free (chunk, sizeof (StArenaChunk) + chunk->size);
       chunk = next;
     }
 }
@@ -255,7 +328,7 @@ st_name_index_new_sized (gsize n_names)
 
   while (n_slots < NAME_INDEX_MAX_PRESIZED_SLOTS && n_slots * 3 < n_names * 4)
     n_slots *= 2;
-  index->slots = g_new0 (NameSlot, n_slots);
+  index->slots = big_block_alloc (n_slots * sizeof (NameSlot));
   index->mask = n_slots - 1;
   return index;
 }
@@ -266,7 +339,7 @@ st_name_index_free (StNameIndex *index)
   if (index == NULL)
     return;
 
-  g_free (index->slots);
+  big_block_free (index->slots, (index->mask + 1) * sizeof (NameSlot));
   g_free (index);
 }
 
@@ -280,7 +353,7 @@ static void
 name_index_grow (StNameIndex *index)
 {
   gsize n_slots = (index->mask + 1) * 2;
-  NameSlot *slots = g_new0 (NameSlot, n_slots);
+  NameSlot *slots = big_block_alloc (n_slots * sizeof (NameSlot));
   gsize mask = n_slots - 1;
 
   for (gsize i = 0; i <= index->mask; i++)
@@ -295,7 +368,7 @@ name_index_grow (StNameIndex *index)
       slots[at] = *slot;
     }
 
-  g_free (index->slots);
+  big_block_free (index->slots, (index->mask + 1) * sizeof (NameSlot));
   index->slots = slots;
   index->mask = mask;
 }
@@ -328,13 +401,30 @@ st_name_index_lookup (const StNameIndex *index,
   return index->slots[name_index_find (index, name, len, hash_name (name, len))].value;
 }
 
-gboolean
-st_name_index_insert (StNameIndex *index,
-                      const char  *name,
-                      gsize        name_len,
-                      gpointer     value)
+/* Starts loading the slot where @name would go into the cache, and returns its hash: a parser that
+ * has work to do before it inserts @name (its entry to read) then finds the slot there, however large
+ * the index. */
+static inline guint32
+name_index_prefetch (const StNameIndex *index,
+                     const char        *name,
+                     gsize              name_len)
 {
   guint32 hash = hash_name (name, name_len);
+
+#if defined(__GNUC__)
+  __builtin_prefetch (&index->slots[hash & index->mask], 1);
+#endif
+  return hash;
+}
+
+/* st_name_index_insert() for a @hash from name_index_prefetch() */
+static gboolean
+name_index_insert_hashed (StNameIndex *index,
+                          const char  *name,
+                          gsize        name_len,
+                          guint32      hash,
+                          gpointer     value)
+{
   gsize at = name_index_find (index, name, name_len, hash);
 
   if (index->slots[at].name != NULL)
@@ -348,6 +438,15 @@ st_name_index_insert (StNameIndex *index,
   if (index->n_names * 4 > (index->mask + 1) * 3)
     name_index_grow (index);
   return TRUE;
+}
+
+gboolean
+st_name_index_insert (StNameIndex *index,
+                      const char  *name,
+                      gsize        name_len,
+                      gpointer     value)
+{
+  return name_index_insert_hashed (index, name, name_len, hash_name (name, name_len), value);
 }
 
 gboolean
@@ -384,6 +483,9 @@ st_name_index_remove (StNameIndex *index,
   return TRUE;
 }
 
+/* How many slots ahead st_name_index_map_values() asks for the value a slot points to */
+#define MAP_PREFETCH_DISTANCE 16
+
 void
 st_name_index_map_values (StNameIndex *index,
                           gpointer   (*map) (gpointer value,
@@ -391,8 +493,15 @@ st_name_index_map_values (StNameIndex *index,
                           gpointer     user_data)
 {
   for (gsize i = 0; i <= index->mask; i++)
-    if (index->slots[i].name != NULL)
-      index->slots[i].value = map (index->slots[i].value, user_data);
+    {
+#if defined(__GNUC__)
+      /* @map reads what the value points to, in no order the walk can predict: ask for it early */
+      if (i + MAP_PREFETCH_DISTANCE <= index->mask && index->slots[i + MAP_PREFETCH_DISTANCE].name != NULL)
+        __builtin_prefetch (index->slots[i + MAP_PREFETCH_DISTANCE].value, 0);
+#endif
+      if (index->slots[i].name != NULL)
+        index->slots[i].value = map (index->slots[i].value, user_data);
+    }
 }
 
 /* Scanning */
@@ -2040,6 +2149,19 @@ check_tiling (GPtrArray  *entries,
   return TRUE;
 }
 
+gpointer
+st_header_alloc0 (StHeader *header,
+                  gsize     size)
+{
+  StArenaChunk *chunk = big_block_alloc (sizeof (StArenaChunk) + size);
+
+  chunk->next = header->arena;
+  chunk->size = size;
+  chunk->used = size;
+  header->arena = chunk;
+  return chunk->data;
+}
+
 void
 st_header_free (StHeader *header)
 {
@@ -2161,6 +2283,37 @@ validate_utf8 (const guint8 *text,
   return TRUE;
 }
 
+/* Validates the UTF-8 of the header a block at a time, ahead of the parser, so that a large header is read
+ * from memory once, not once for the check and again for the parse. Where the parser overtakes the check
+ * (within one large member) it reads text not yet checked, which is safe: every read is bounded, and the
+ * verdict is only given once the whole text is checked (st_header_parse_with_flags()), the UTF-8 error
+ * first, as if the check had run before anything. Returns FALSE when a bad byte is found. */
+static gboolean
+validate_ahead (Parser *ps,
+                gsize   block_size)
+{
+  const guint8 *from = ps->validated;
+  const guint8 *to;
+  gsize invalid_at;
+
+  if (from >= ps->end || (from > ps->p && (gsize) (from - ps->p) >= block_size / 2))
+    return TRUE;
+
+  to = (gsize) (ps->end - from) > block_size ? from + block_size : ps->end;
+  /* End on a character's first byte, so that no character is cut in two */
+  while (to < ps->end && to > from && (*to & 0xc0) == 0x80)
+    to--;
+
+  if (!validate_utf8 (from, (gsize) (to - from), ps->simd, &invalid_at))
+    {
+      ps->invalid_utf8 = TRUE;
+      ps->invalid_at = offset_of (ps, from) + invalid_at;
+      return FALSE;
+    }
+  ps->validated = to;
+  return TRUE;
+}
+
 /* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries
  * and ps->by_name. */
 static gboolean
@@ -2172,6 +2325,7 @@ parse_tensor (Parser       *ps,
 {
   StHeaderEntry *entry;
   const guint8 *open;
+  guint32 hash;
   char *name;
 
   if (key->has_nul)
@@ -2189,6 +2343,7 @@ parse_tensor (Parser       *ps,
   memcpy (name, key->data, key->len);
   name[key->len] = '\0';
   entry->name = name;
+  hash = name_index_prefetch (by_name, name, key->len);
 
   if (!expect_char (ps, ':', "‘:’"))
     return FALSE;
@@ -2208,7 +2363,7 @@ parse_tensor (Parser       *ps,
     }
 
   g_ptr_array_add (entries, entry);
-  if (!st_name_index_insert (by_name, name, key->len, entry))
+  if (!name_index_insert_hashed (by_name, name, key->len, hash, entry))
     {
       g_autofree char *shown = shown_name (name, key->len);
 
@@ -2252,6 +2407,9 @@ parse_document (Parser *ps)
         Str key;
         const guint8 *key_start;
         gboolean closed;
+
+        if (!validate_ahead (ps, VALIDATE_BLOCK))
+          return NULL;
 
         skip_ws (ps);
         key_start = ps->p;
@@ -2309,6 +2467,7 @@ st_header_parse_with_flags (const char          *json,
                             StHeaderParseFlags   flags,
                             GError             **error)
 {
+  g_autoptr(GError) parse_error = NULL;
   StHeader *header;
   Parser ps = { 0 };
   gsize invalid_at;
@@ -2320,29 +2479,40 @@ st_header_parse_with_flags (const char          *json,
 #endif
   ps.plain_entries = (flags & ST_HEADER_PARSE_GENERAL_ONLY) == 0;
 
-  if (!validate_utf8 ((const guint8 *) json, json_len, ps.simd, &invalid_at))
-    {
-      if (json[invalid_at] == '\0')
-        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                     "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT ": a NUL byte", invalid_at);
-      else
-        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                     "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT, invalid_at);
-      return NULL;
-    }
-
   ps.start = (const guint8 *) json;
   ps.p = ps.start;
   ps.end = ps.start + json_len;
+  ps.validated = ps.start;
   ps.scratch = g_string_new (NULL);
   ps.keys = g_array_new (FALSE, FALSE, sizeof (KeyRef));
   ps.key_text = g_string_new (NULL);
-  ps.next_chunk_size = CLAMP (json_len, ARENA_MIN_CHUNK, ARENA_MAX_FIRST_CHUNK);
+  ps.next_chunk_size = CLAMP (json_len + 64, ARENA_MIN_CHUNK, ARENA_MAX_FIRST_CHUNK);
   ps.last_dtype_len = G_MAXSIZE;
-  ps.error = error;
+  ps.error = &parse_error;
 
   header = parse_document (&ps);
-  if (header != NULL)
+
+  /* The UTF-8 of the whole header is checked before any verdict, and its error comes first */
+  if (!ps.invalid_utf8 &&
+      !validate_utf8 (ps.validated, (gsize) (ps.end - ps.validated), ps.simd, &invalid_at))
+    {
+      ps.invalid_utf8 = TRUE;
+      ps.invalid_at = offset_of (&ps, ps.validated) + invalid_at;
+    }
+
+  if (ps.invalid_utf8)
+    {
+      g_clear_pointer (&header, st_header_free);
+      if (json[ps.invalid_at] == '\0')
+        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                     "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT ": a NUL byte", ps.invalid_at);
+      else
+        g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+                     "The header is not valid UTF-8 at byte %" G_GSIZE_FORMAT, ps.invalid_at);
+    }
+  else if (header == NULL)
+    g_propagate_error (error, g_steal_pointer (&parse_error));
+  else
     header->arena = g_steal_pointer (&ps.arena);
 
   g_string_free (ps.scratch, TRUE);
