@@ -742,6 +742,55 @@ test_reject_not_json (void)
   assert_rejects ("\xef\xbb\xbf{}", ST_ERROR_INVALID_HEADER);
 }
 
+/* The UTF-8 check runs in blocks ahead of the parser, yet its verdict is as if it ran first: a bad byte
+ * anywhere wins over any other error, and characters that straddle a block are whole. */
+static void
+test_utf8_in_blocks (void)
+{
+  const gsize n_tensors = 3000;   /* about 200 KB: several blocks */
+  g_autoptr(GString) json = g_string_new ("{");
+  gsize bad_at;
+
+  for (gsize i = 0; i < n_tensors; i++)
+    g_string_append_printf (json, "%s\"%s%" G_GSIZE_FORMAT "\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                            i > 0 ? "," : "", i % 2 == 0 ? "é€😀" : "w", i);
+  g_string_append (json, "}");
+
+  /* Valid: every character whole, wherever the blocks end */
+  {
+    g_autoptr(StHeader) header = parse_ok (json->str);
+
+    g_assert_cmpuint (header->entries->len, ==, n_tensors);
+  }
+
+  /* A bad byte near the end, after a syntax error at the start: the UTF-8 error */
+  bad_at = json->len - 40;
+  json->str[bad_at] = (char) 0xff;
+  {
+    g_autofree char *message = parse_fails (json->str, ST_ERROR_INVALID_HEADER);
+    g_autofree char *where = g_strdup_printf ("not valid UTF-8 at byte %" G_GSIZE_FORMAT, bad_at);
+
+    assert_message_contains (message, where);
+  }
+  json->str[1] = '[';
+  {
+    g_autofree char *message = parse_fails (json->str, ST_ERROR_INVALID_HEADER);
+    g_autofree char *where = g_strdup_printf ("not valid UTF-8 at byte %" G_GSIZE_FORMAT, bad_at);
+
+    assert_message_contains (message, where);
+  }
+
+  /* A NUL byte in trailing padding, past the object */
+  {
+    g_autofree char *padded = g_strdup_printf ("{}%*s", 100000, "");
+    g_autofree char *message = NULL;
+
+    padded[70000] = '\0';
+    message = parse_fails_len (padded, 100002, ST_ERROR_INVALID_HEADER);
+    assert_message_contains (message, "not valid UTF-8 at byte 70000: a NUL byte");
+  }
+}
+
 static void
 test_reject_utf8 (void)
 {
@@ -2045,6 +2094,7 @@ main (int   argc,
   g_test_add_func ("/format/reject/trailing", test_reject_trailing);
   g_test_add_func ("/format/reject/not-json", test_reject_not_json);
   g_test_add_func ("/format/reject/utf8", test_reject_utf8);
+  g_test_add_func ("/format/reject/utf8-in-blocks", test_utf8_in_blocks);
   g_test_add_func ("/format/reject/nul", test_reject_nul);
   g_test_add_func ("/format/reject/depth", test_reject_depth);
   g_test_add_func ("/format/reject/deep-nesting-fast", test_reject_deep_nesting_fast);
