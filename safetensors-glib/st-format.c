@@ -151,13 +151,14 @@ big_block_mapped_size (gsize size)
   return (size + HUGE_PAGE_SIZE - 1) & ~(HUGE_PAGE_SIZE - 1);
 }
 
-/* @size bytes of zeroed memory, for the arena and the name index. A large header needs megabytes of fresh
+/* @size bytes (zeroed if @zeroed) for the arena and the name index. A large header needs megabytes of fresh
  * memory (15 MB for 100,000 tensors), and the kernel hands it out a 4 KiB page fault at a time, which on a
  * virtual machine cost more than parsing: on Linux, a block of BIG_BLOCK_MIN or more is its own mapping,
  * aligned to 2 MiB and marked for transparent huge pages, so that it takes one fault per 2 MiB where the
  * system allows it (madvise mode). Free it with big_block_free() and the same @size. */
 static gpointer
-big_block_alloc (gsize size)
+big_block_alloc (gsize    size,
+                 gboolean zeroed)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (size >= BIG_BLOCK_MIN && size <= G_MAXSIZE - 2 * HUGE_PAGE_SIZE)
@@ -181,7 +182,7 @@ big_block_alloc (gsize size)
     }
 #endif
 
-  return g_malloc0 (size);
+  return zeroed ? g_malloc0 (size) : g_malloc (size);
 }
 
 static void
@@ -206,7 +207,7 @@ arena_grow (Parser *ps,
             gsize   size)
 {
   gsize chunk_size = MAX (ps->next_chunk_size, size);
-  StArenaChunk *chunk = big_block_alloc (sizeof (StArenaChunk) + chunk_size);
+  StArenaChunk *chunk = big_block_alloc (sizeof (StArenaChunk) + chunk_size, FALSE);
 
   chunk->next = ps->arena;
   chunk->size = chunk_size;
@@ -328,7 +329,7 @@ st_name_index_new_sized (gsize n_names)
 
   while (n_slots < NAME_INDEX_MAX_PRESIZED_SLOTS && n_slots * 3 < n_names * 4)
     n_slots *= 2;
-  index->slots = big_block_alloc (n_slots * sizeof (NameSlot));
+  index->slots = big_block_alloc (n_slots * sizeof (NameSlot), TRUE);
   index->mask = n_slots - 1;
   return index;
 }
@@ -353,7 +354,7 @@ static void
 name_index_grow (StNameIndex *index)
 {
   gsize n_slots = (index->mask + 1) * 2;
-  NameSlot *slots = big_block_alloc (n_slots * sizeof (NameSlot));
+  NameSlot *slots = big_block_alloc (n_slots * sizeof (NameSlot), TRUE);
   gsize mask = n_slots - 1;
 
   for (gsize i = 0; i <= index->mask; i++)
@@ -483,8 +484,10 @@ st_name_index_remove (StNameIndex *index,
   return TRUE;
 }
 
-/* How many slots ahead st_name_index_map_values() asks for the value a slot points to */
+/* How many slots ahead st_name_index_map_values() asks for the value a slot points to, in indexes of
+ * more than MAP_PREFETCH_MIN_SLOTS (smaller ones and what they point to stay in the caches) */
 #define MAP_PREFETCH_DISTANCE 16
+#define MAP_PREFETCH_MIN_SLOTS ((gsize) 1 << 17)
 
 void
 st_name_index_map_values (StNameIndex *index,
@@ -492,11 +495,13 @@ st_name_index_map_values (StNameIndex *index,
                                              gpointer user_data),
                           gpointer     user_data)
 {
+  gboolean prefetch = index->mask + 1 > MAP_PREFETCH_MIN_SLOTS;
+
   for (gsize i = 0; i <= index->mask; i++)
     {
 #if defined(__GNUC__)
       /* @map reads what the value points to, in no order the walk can predict: ask for it early */
-      if (i + MAP_PREFETCH_DISTANCE <= index->mask && index->slots[i + MAP_PREFETCH_DISTANCE].name != NULL)
+      if (prefetch && i + MAP_PREFETCH_DISTANCE <= index->mask && index->slots[i + MAP_PREFETCH_DISTANCE].name != NULL)
         __builtin_prefetch (index->slots[i + MAP_PREFETCH_DISTANCE].value, 0);
 #endif
       if (index->slots[i].name != NULL)
@@ -2153,7 +2158,7 @@ gpointer
 st_header_alloc0 (StHeader *header,
                   gsize     size)
 {
-  StArenaChunk *chunk = big_block_alloc (sizeof (StArenaChunk) + size);
+  StArenaChunk *chunk = big_block_alloc (sizeof (StArenaChunk) + size, TRUE);
 
   chunk->next = header->arena;
   chunk->size = size;
@@ -2289,15 +2294,12 @@ validate_utf8 (const guint8 *text,
  * verdict is only given once the whole text is checked (st_header_parse_with_flags()), the UTF-8 error
  * first, as if the check had run before anything. Returns FALSE when a bad byte is found. */
 static gboolean
-validate_ahead (Parser *ps,
+validate_block (Parser *ps,
                 gsize   block_size)
 {
   const guint8 *from = ps->validated;
   const guint8 *to;
   gsize invalid_at;
-
-  if (from >= ps->end || (from > ps->p && (gsize) (from - ps->p) >= block_size / 2))
-    return TRUE;
 
   to = (gsize) (ps->end - from) > block_size ? from + block_size : ps->end;
   /* End on a character's first byte, so that no character is cut in two */
@@ -2312,6 +2314,16 @@ validate_ahead (Parser *ps,
     }
   ps->validated = to;
   return TRUE;
+}
+
+static inline gboolean
+validate_ahead (Parser *ps,
+                gsize   block_size)
+{
+  if (G_LIKELY (ps->validated >= ps->end ||
+                (ps->validated > ps->p && (gsize) (ps->validated - ps->p) >= block_size / 2)))
+    return TRUE;
+  return validate_block (ps, block_size);
 }
 
 /* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries
