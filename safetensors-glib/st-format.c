@@ -7,7 +7,7 @@
  * recurses. Here the header is read in one pass straight into StHeaderEntry values: no tree, no
  * recursion (the only place that can nest, an unknown field's value, is skipped with an explicit stack
  * bounded by ST_MAX_JSON_DEPTH), and no allocation per tensor: entries, names and shapes are cut from one
- * arena, and the duplicate check's hash table is handed to the loader as its name index. Strings without
+ * arena, and the duplicate check's index (StNameIndex) is handed to the loader as its name index. Strings without
  * escapes are used in place; escaped ones are decoded into one reused buffer.
  *
  * Scanning (the text of strings, whitespace, the UTF-8 check) goes 16 bytes at a time with SSE2, which
@@ -16,6 +16,11 @@
  * order), and an entry written as writers write it is read by a fast path that falls back to the general
  * parser at the first byte of any other form (ST_HEADER_PARSE_GENERAL_ONLY skips it). Every way gives
  * the same results and the same errors: the tests and the fuzz target compare them.
+ *
+ * Large headers are bound by memory, not instructions: the UTF-8 check runs a block ahead of the parser
+ * so that the text is read from memory once, the name index's slot is fetched while the entry is read,
+ * and blocks of megabytes are mapped in huge pages where Linux offers them (big_block_alloc()).
+ * Instruction counts (callgrind, bench/README.md) are the repeatable measure of all this.
  *
  * Where Hugging Face's reader (serde_json with serde's buffered maps) and the letter of RFC 8259 differ,
  * we take the reference's verdict unless it would let a bad file through (doc/format.md lists both):
