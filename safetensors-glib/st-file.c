@@ -68,6 +68,7 @@ typedef struct {
   const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
   ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
   STTensor            *tensor;        /* owned */
+  gboolean             in_block;      /* one of self->loaded_entries, freed with self->header */
 } FileEntry;
 
 struct _STFile
@@ -79,7 +80,8 @@ struct _STFile
   guint64     header_size;  /* N of the loaded source; 0 otherwise */
 
   GPtrArray  *entries;      /* FileEntry *, in file order, owning */
-  GHashTable *by_name;      /* entry->name -> FileEntry *, borrowing both */
+  FileEntry  *loaded_entries;  /* the entries of the loaded tensors, in one block of self->header */
+  StNameIndex *by_name;     /* entry->name -> FileEntry *, borrowing both */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
 
@@ -124,7 +126,8 @@ file_entry_free (gpointer data)
 
   file_entry_clear_contents (entry);
   g_free (entry->name_storage);
-  g_free (entry);
+  if (!entry->in_block)
+    g_free (entry);
 }
 
 static void
@@ -132,7 +135,7 @@ st_file_finalize (GObject *object)
 {
   STFile *self = ST_FILE (object);
 
-  g_clear_pointer (&self->by_name, g_hash_table_unref);
+  g_clear_pointer (&self->by_name, st_name_index_free);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_pointer (&self->header, st_header_free);
   g_clear_pointer (&self->data, g_bytes_unref);
@@ -153,7 +156,7 @@ static void
 st_file_init (STFile *self)
 {
   self->entries = g_ptr_array_new_with_free_func (file_entry_free);
-  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->by_name = st_name_index_new ();
 }
 
 /**
@@ -215,7 +218,7 @@ static FileEntry *
 lookup_entry (STFile     *self,
               const char *name)
 {
-  return g_hash_table_lookup (self->by_name, name);
+  return st_name_index_lookup (self->by_name, name);
 }
 
 /* Loading */
@@ -232,6 +235,14 @@ set_io_error_from_errno (GError     **error,
                "%s “%s”: %s", what, shown, g_strerror (errsv));
 }
 
+/* The FileEntry, in @loaded_entries, of the StHeaderEntry @value */
+static gpointer
+loaded_entry_of (gpointer value,
+                 gpointer loaded_entries)
+{
+  return &((FileEntry *) loaded_entries)[((const StHeaderEntry *) value)->index];
+}
+
 /* Makes the file from a parsed header and the data buffer it describes. Takes @header and @data. */
 static STFile *
 file_new_loaded (StHeader *header,
@@ -246,16 +257,24 @@ file_new_loaded (StHeader *header,
   self->data = data;
   self->metadata = g_steal_pointer (&header->metadata);
 
+  /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
+   * name index (name -> FileEntry) in place: no allocation and no hashing per tensor. */
+  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header_entries->len, 1));
+  g_ptr_array_set_size (self->entries, header_entries->len);
   for (guint i = 0; i < header_entries->len; i++)
     {
       const StHeaderEntry *loaded = g_ptr_array_index (header_entries, i);
-      FileEntry *entry = g_new0 (FileEntry, 1);
+      FileEntry *entry = &self->loaded_entries[i];
 
       entry->name = loaded->name;
       entry->loaded = loaded;
-      g_ptr_array_add (self->entries, entry);
-      g_hash_table_insert (self->by_name, (gpointer) entry->name, entry);
+      entry->in_block = TRUE;
+      self->entries->pdata[i] = entry;
     }
+
+  st_name_index_free (self->by_name);
+  self->by_name = g_steal_pointer (&header->by_name);
+  st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
 
   return self;
 }
@@ -975,7 +994,7 @@ take_entry_for (STFile     *self,
   entry->name_storage = g_strdup (name);
   entry->name = entry->name_storage;
   g_ptr_array_add (self->entries, entry);
-  g_hash_table_insert (self->by_name, (gpointer) entry->name, entry);
+  st_name_index_insert (self->by_name, entry->name, strlen (entry->name), entry);
   return entry;
 }
 
@@ -1137,7 +1156,7 @@ st_file_remove_tensor (STFile     *self,
   if (entry == NULL)
     return FALSE;
 
-  g_hash_table_remove (self->by_name, name);
+  st_name_index_remove (self->by_name, name);
   g_ptr_array_remove (self->entries, entry);  /* frees it */
 
   return TRUE;

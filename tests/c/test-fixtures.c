@@ -59,6 +59,12 @@ static const ExpectedError expected_errors[] = {
   { "duplicate_name_diff_offsets", ST_ERROR_DUPLICATE_NAME, -1 },
   { "duplicate_name_same_offsets", ST_ERROR_DUPLICATE_NAME, -1 },
   { "abuse_many_same_offsets", ST_ERROR_INVALID_OFFSETS, -1 },
+  { "a1_minus_zero_offset", ST_ERROR_INVALID_OFFSETS, -1 },
+  { "a2_minus_zero_shape", ST_ERROR_INVALID_SHAPE, -1 },
+  { "a3_huge_dims_before_zero", ST_ERROR_INVALID_SHAPE, -1 },
+  { "a4_1e400_in_unknown_field", ST_ERROR_INVALID_HEADER, -1 },
+  { "b1_shape_dim_over_i64_with_zero", ST_ERROR_INVALID_SHAPE, -1 },
+  { "b2_unknown_field_nested_126", ST_ERROR_INVALID_HEADER, -1 },
 };
 
 typedef enum {

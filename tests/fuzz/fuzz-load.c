@@ -3,8 +3,8 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
- * For any input: loading from bytes either fails with an ST_ERROR, or succeeds; a stream load of the same
- * bytes gives the same verdict. A file that loads reads back consistently (tensors tile the data), saves, and
+ * For any input: the header parser's ways of reading agree; loading from bytes either fails with an
+ * ST_ERROR, or succeeds; a stream load of the same bytes gives the same verdict. A file that loads reads back consistently (tensors tile the data), saves, and
  * the saved bytes load back to the same tensors and metadata and save again to the same bytes.
  *
  * Built as a libFuzzer binary with -Dfuzzing=true (tests/fuzz/meson.build), and linked into
@@ -19,6 +19,7 @@
 #include <safetensors-glib/safetensors-glib.h>
 
 #include "fuzz-load.h"
+#include "st-format-private.h"
 
 #define FUZZ_CHECK(cond)                                                                   \
   G_STMT_START {                                                                            \
@@ -154,6 +155,56 @@ check_loaded (STFile *file, const uint8_t *data, size_t size)
     }
 }
 
+/* The header parser's ways of reading (SSE2 or scalar scanning, with or without the fast path for plain
+ * entries) agree on the header of any input: the same entries, or the same error. */
+static void
+check_parser_ways (const uint8_t *data, size_t size)
+{
+  static const StHeaderParseFlags ways[] = {
+    ST_HEADER_PARSE_SCALAR,
+    ST_HEADER_PARSE_GENERAL_ONLY,
+    ST_HEADER_PARSE_SCALAR | ST_HEADER_PARSE_GENERAL_ONLY,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StHeader) header = NULL;
+  guint64 header_size;
+
+  if (!st_header_read_size (data, size, size, &header_size, NULL))
+    return;
+
+  header = st_header_parse ((const char *) data + 8, header_size, &error);
+  for (gsize w = 0; w < G_N_ELEMENTS (ways); w++)
+    {
+      g_autoptr(GError) other_error = NULL;
+      g_autoptr(StHeader) other = st_header_parse_with_flags ((const char *) data + 8, header_size, ways[w],
+                                                              &other_error);
+
+      FUZZ_CHECK ((header == NULL) == (other == NULL));
+      if (header == NULL)
+        {
+          FUZZ_CHECK (error->code == other_error->code);
+          FUZZ_CHECK (strcmp (error->message, other_error->message) == 0);
+          continue;
+        }
+
+      FUZZ_CHECK (header->entries->len == other->entries->len);
+      FUZZ_CHECK (header->data_size == other->data_size);
+      for (guint i = 0; i < header->entries->len; i++)
+        {
+          const StHeaderEntry *a = g_ptr_array_index (header->entries, i);
+          const StHeaderEntry *b = g_ptr_array_index (other->entries, i);
+
+          FUZZ_CHECK (strcmp (a->name, b->name) == 0);
+          FUZZ_CHECK (a->dtype == b->dtype && a->n_dims == b->n_dims);
+          FUZZ_CHECK (a->begin == b->begin && a->end == b->end);
+          FUZZ_CHECK (a->n_dims == 0 || memcmp (a->shape, b->shape, a->n_dims * sizeof (gint64)) == 0);
+        }
+      FUZZ_CHECK ((header->metadata == NULL) == (other->metadata == NULL));
+      FUZZ_CHECK (header->metadata == NULL ||
+                  g_hash_table_size (header->metadata) == g_hash_table_size (other->metadata));
+    }
+}
+
 int
 st_fuzz_load_one_input (const uint8_t *data, size_t size)
 {
@@ -166,6 +217,8 @@ st_fuzz_load_one_input (const uint8_t *data, size_t size)
   g_autoptr(GBytes) saved = NULL;
   g_autoptr(GBytes) saved_again = NULL;
   g_autoptr(STFile) reloaded = NULL;
+
+  check_parser_ways (data, size);
 
   /* the same verdict from bytes and from a stream */
   FUZZ_CHECK ((file == NULL) == (from_stream == NULL));
