@@ -1,4 +1,4 @@
-/* st-file-private.h
+/* st-file-private.h: what the parts of STFile (st-file*.c) share
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -9,22 +9,48 @@
 
 G_BEGIN_DECLS
 
-/* A tensor whose bytes are a zero-copy slice of @source. */
-STTensor *st_tensor_new_slice (STDType       dtype,
-                               const gint64 *shape,
-                               guint         n_dims,
-                               GBytes       *source,
-                               guint64       offset,
-                               guint64       n_bytes);
+/* A tensor given as memory by st_file_set_tensor_from_data(): its layout (checked) and its bytes,
+ * kept without an STTensor. One allocation, the shape after the struct. */
+typedef struct {
+  GObject       *owner;    /* owned reference on what owns the bytes; nullable */
+  gconstpointer  data;     /* NULL only when n_bytes is 0 */
+  guint64        n_bytes;
+  STDType        dtype;
+  guint          n_dims;
+  gint64         shape[];  /* n_dims entries */
+} ExternalData;
 
-/* The checks of st_tensor_new_from_data() (dtype, shape, length, address range), with the element
- * count they give (@out_n_elements is optional). */
-gboolean st_tensor_check_data (STDType        dtype,
-                               const gint64  *shape,
-                               guint          n_dims,
-                               guint64        data_address,
-                               guint64        n_bytes,
-                               guint64       *out_n_elements,
-                               GError       **error);
+/* One tensor of the file, in one of three forms:
+ * - loaded: points into self->header, makes its STTensor on first access;
+ * - external: memory set with st_file_set_tensor_from_data(), makes its STTensor on first access;
+ * - neither: a tensor set with st_file_set_tensor(), held from the start.
+ * Lazily made tensors are set once, atomically, so that readers in several threads agree. */
+typedef struct {
+  const char          *name;          /* loaded->name, or name_storage */
+  char                *name_storage;  /* owned when the name is not the header's */
+  const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
+  ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
+  STTensor            *tensor;        /* owned */
+} FileEntry;
+
+struct _STFile
+{
+  GObject parent_instance;
+
+  StHeader   *header;       /* the loaded header's entries (its metadata is stolen); NULL when not loaded */
+  GBytes     *data;         /* the loaded data buffer (a slice of the source); NULL when not loaded */
+  guint64     header_size;  /* N of the loaded source; 0 otherwise */
+
+  GPtrArray  *entries;      /* FileEntry *, in file order, owning */
+  GHashTable *by_name;      /* entry->name -> FileEntry *, borrowing both */
+  GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
+};
+
+
+/* Sets a G_IO_ERROR from @errsv: "WHAT “PATH”: strerror". */
+void st_set_io_error_from_errno (GError     **error,
+                                 int          errsv,
+                                 const char  *what,
+                                 const char  *path);
 
 G_END_DECLS
