@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -22,6 +23,9 @@
 /* Reading a stream: buffers of up to this size are allocated at once; larger ones grow as bytes
  * arrive, so that a stream that only claims a size cannot make us allocate it. */
 #define READ_TRUSTED_SIZE ((gsize) 16 * 1024 * 1024)
+
+/* ST_LOAD_FLAGS_NO_MMAP reads a file in blocks of this size, with a look at the cancellable between them. */
+#define READ_BLOCK_SIZE ((gsize) 16 * 1024 * 1024)
 
 /* Loading */
 
@@ -255,43 +259,227 @@ st_file_new_from_stream (GInputStream  *stream,
   return file_new_from_stream (stream, cancellable, error);
 }
 
+/* A mapping of a whole file, for g_bytes_new_with_free_func(). */
+typedef struct {
+  gpointer address;
+  gsize    size;
+} Mapping;
+
+static void
+mapping_free (gpointer data)
+{
+  Mapping *mapping = data;
+
+  munmap (mapping->address, mapping->size);
+  g_free (mapping);
+}
+
+/* Maps @size bytes of @fd, private and copy-on-write. MAP_NORESERVE: under the kernel's default
+ * overcommit policy a private writable mapping is otherwise charged in full against the commit limit
+ * (RAM + swap), so that a file larger than that could not be opened at all, even to read its header.
+ * With it, only the pages a user writes into take memory. */
+static GBytes *
+map_file (int          fd,
+          guint64      size,
+          const char  *path,
+          GError     **error)
+{
+  Mapping *mapping;
+  gpointer address;
+
+  if (size == 0)
+    return g_bytes_new (NULL, 0);
+
+  if (size > G_MAXSIZE)
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "Could not map “%s”: its %" G_GUINT64_FORMAT " bytes do not fit in this address space",
+                   shown, size);
+      return NULL;
+    }
+
+  address = mmap (NULL, (gsize) size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+  if (address == MAP_FAILED)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not map", path);
+      return NULL;
+    }
+
+  mapping = g_new (Mapping, 1);
+  mapping->address = address;
+  mapping->size = (gsize) size;
+  return g_bytes_new_with_free_func (address, (gsize) size, mapping_free, mapping);
+}
+
+/* Reads @size bytes at @offset of @fd, in blocks of READ_BLOCK_SIZE with a look at the cancellable
+ * between them. A file that ends first was truncated since its size was taken: say so. */
+static gboolean
+pread_all (int            fd,
+           guint8        *buffer,
+           gsize          size,
+           guint64        offset,
+           const char    *path,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  gsize done = 0;
+
+  while (done < size)
+    {
+      gssize n;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      n = pread (fd, buffer + done, MIN (size - done, READ_BLOCK_SIZE), (off_t) (offset + done));
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          st_set_io_error_from_errno (error, errno, "Could not read", path);
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, ST_ERROR, ST_ERROR_INCOMPLETE_BUFFER,
+                       "The file ended at byte %" G_GUINT64_FORMAT " while being read, before byte %"
+                       G_GUINT64_FORMAT ": it was truncated during the load",
+                       offset + done, offset + size);
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+
+  return TRUE;
+}
+
+/* ST_LOAD_FLAGS_NO_MMAP: the header, then the data it describes, into memory of our own. */
+static STFile *
+file_new_from_fd_read (int            fd,
+                       guint64        file_size,
+                       const char    *path,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  g_autoptr(StHeader) header = NULL;
+  g_autofree guint8 *json = NULL;
+  g_autofree guint8 *data = NULL;
+  guint8 prefix[8];
+  guint64 header_size;
+
+  if (!pread_all (fd, prefix, (gsize) MIN (file_size, sizeof prefix), 0, path, cancellable, error))
+    return NULL;
+  if (!st_header_read_size (prefix, (gsize) MIN (file_size, sizeof prefix), file_size, &header_size, error))
+    return NULL;
+
+  json = g_try_malloc (MAX (header_size, 1));
+  if (json == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "Could not allocate %" G_GUINT64_FORMAT " bytes for the header", header_size);
+      return NULL;
+    }
+  if (!pread_all (fd, json, (gsize) header_size, 8, path, cancellable, error))
+    return NULL;
+
+  header = st_header_parse ((const char *) json, (gsize) header_size, error);
+  if (header == NULL)
+    return NULL;
+  g_clear_pointer (&json, g_free);
+
+  if (!check_data_size (header, file_size - 8 - header_size, error))
+    return NULL;
+
+  data = header->data_size <= G_MAXSIZE ? g_try_malloc (MAX (header->data_size, 1)) : NULL;
+  if (data == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "Could not allocate %" G_GUINT64_FORMAT " bytes for the data", header->data_size);
+      return NULL;
+    }
+  if (!pread_all (fd, data, (gsize) header->data_size, 8 + header_size, path, cancellable, error))
+    return NULL;
+
+  return file_new_loaded (g_steal_pointer (&header), header_size,
+                          g_bytes_new_take (g_steal_pointer (&data), (gsize) file_size - 8 - header_size));
+}
+
 /**
  * st_file_new_from_path:
  * @path: (type filename): the path of a safetensors file
+ * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Loads a safetensors file by mapping it into memory. Only the header is read: opening
- * takes the same time whatever the size of the data, and a tensor's pages are read from
- * disk when its bytes are first used.
- *
- * The mapping is private and copy-on-write: the tensors' memory is writable, and writes
- * never reach the file. The file is opened read-only, so read-only files and file systems
- * load. Replace a loaded file only atomically (as [method@ST.File.save_to_path] does):
- * truncating it in place while it is mapped makes later reads of its pages fail.
- *
- * A path that is not a regular file (a pipe, a character device) is read as a stream, as
- * [ctor@ST.File.new_from_stream] does.
- *
- * Errors opening the path are reported in the `G_IO_ERROR` domain (for instance
- * %G_IO_ERROR_NOT_FOUND, %G_IO_ERROR_PERMISSION_DENIED, %G_IO_ERROR_IS_DIRECTORY), with
- * the path in the message; format errors in the [error@ST.Error] domain, with the path
- * before the message.
+ * Loads a safetensors file by mapping it into memory, as [ctor@ST.File.new_from_path_full]
+ * does with %ST_LOAD_FLAGS_NONE.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
-st_file_new_from_path (const char  *path,
-                       GError     **error)
+st_file_new_from_path (const char    *path,
+                       GCancellable  *cancellable,
+                       GError       **error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  return st_file_new_from_path_full (path, ST_LOAD_FLAGS_NONE, cancellable, error);
+}
+
+/**
+ * st_file_new_from_path_full:
+ * @path: (type filename): the path of a safetensors file
+ * @flags: how to read the file
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Loads a safetensors file from a path.
+ *
+ * By default the file is mapped into memory. Only the header is read: opening takes the
+ * same time whatever the size of the data, and a tensor's pages are read from disk when its
+ * bytes are first used. The mapping is private and copy-on-write: the tensors' memory is
+ * writable, and writes never reach the file. The kernel charges nothing for the mapping
+ * (`MAP_NORESERVE`), only for the pages written into, so a file larger than the memory and
+ * swap of the machine opens. The file is opened read-only, so read-only files and file
+ * systems load.
+ *
+ * A mapped file must not shrink while it is loaded: reading a page past its new end kills
+ * the process with `SIGBUS`. Replace a loaded file only atomically (as
+ * [method@ST.File.save_to_path] does), or load with %ST_LOAD_FLAGS_NO_MMAP, which reads
+ * the whole file into memory the library owns (in blocks of 16 MiB, with a look at
+ * @cancellable between them): no later change to the file can then reach the tensors, and
+ * a file truncated during the load fails with %ST_ERROR_INCOMPLETE_BUFFER.
+ *
+ * A path that is not a regular file (a pipe, a character device) is read as a stream, as
+ * [ctor@ST.File.new_from_stream] does, whatever @flags say.
+ *
+ * Errors opening the path are reported in the `G_IO_ERROR` domain (for instance
+ * %G_IO_ERROR_NOT_FOUND, %G_IO_ERROR_PERMISSION_DENIED, %G_IO_ERROR_IS_DIRECTORY,
+ * %G_IO_ERROR_TOO_MANY_LINKS for a loop of symbolic links), with the path in the message;
+ * format errors in the [error@ST.Error] domain, with the path before the message.
+ *
+ * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+STFile *
+st_file_new_from_path_full (const char    *path,
+                            STLoadFlags    flags,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
   g_autoptr(GError) local_error = NULL;
   STFile *self;
   struct stat st;
   int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
 
   /* Not g_mapped_file_new (path, TRUE): it opens the file O_RDWR, which fails on read-only files. A
    * private mapping only needs a descriptor open for reading. */
@@ -322,23 +510,20 @@ st_file_new_from_path (const char  *path,
     {
       g_autoptr(GInputStream) stream = g_unix_input_stream_new (fd, TRUE);
 
-      self = file_new_from_stream (stream, NULL, &local_error);
+      self = file_new_from_stream (stream, cancellable, &local_error);
+    }
+  else if (flags & ST_LOAD_FLAGS_NO_MMAP)
+    {
+      self = file_new_from_fd_read (fd, (guint64) st.st_size, path, cancellable, &local_error);
+      g_close (fd, NULL);
     }
   else
     {
-      mapped = g_mapped_file_new_from_fd (fd, TRUE, &local_error);
+      g_autoptr(GBytes) bytes = map_file (fd, (guint64) st.st_size, path, error);
+
       g_close (fd, NULL);
-      if (mapped == NULL)
-        {
-          g_autofree char *shown = g_filename_display_name (path);
-          int code = local_error->domain == G_FILE_ERROR ? g_io_error_from_file_error (local_error->code)
-                                                         : G_IO_ERROR_FAILED;
-
-          g_set_error (error, G_IO_ERROR, code, "Could not map “%s”: %s", shown, local_error->message);
-          return NULL;
-        }
-
-      bytes = g_mapped_file_get_bytes (mapped);
+      if (bytes == NULL)
+        return NULL;
       self = st_file_new_from_bytes (bytes, &local_error);
     }
 
@@ -367,6 +552,8 @@ st_file_new_from_path (const char  *path,
  * g_file_read(), so every GIO backend works.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_gfile (GFile         *file,
@@ -385,7 +572,7 @@ st_file_new_from_gfile (GFile         *file,
 
   path = g_file_peek_path (file);
   if (path != NULL)
-    return st_file_new_from_path (path, error);
+    return st_file_new_from_path (path, cancellable, error);
 
   stream = g_file_read (file, cancellable, error);
   if (stream == NULL)
@@ -394,29 +581,61 @@ st_file_new_from_gfile (GFile         *file,
   return file_new_from_stream (G_INPUT_STREAM (stream), cancellable, error);
 }
 
-/* Both loads in a thread: the task data is the path of st_file_new_from_path_async(), or the stream of
- * st_file_new_from_stream_async(). */
+/* What an async load reads: a path (with its flags), a GFile or a stream. */
+typedef struct {
+  char         *path;
+  STLoadFlags   flags;
+  GFile        *file;
+  GInputStream *stream;
+} LoadJob;
+
+static void
+load_job_free (LoadJob *job)
+{
+  g_free (job->path);
+  g_clear_object (&job->file);
+  g_clear_object (&job->stream);
+  g_free (job);
+}
+
 static void
 load_thread (GTask        *task,
              gpointer      source_object,
              gpointer      task_data,
              GCancellable *cancellable)
 {
+  LoadJob *job = task_data;
   GError *error = NULL;
   STFile *file;
 
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  if (g_task_get_source_tag (task) == st_file_new_from_path_async)
-    file = st_file_new_from_path (task_data, &error);
+  if (job->path != NULL)
+    file = st_file_new_from_path_full (job->path, job->flags, cancellable, &error);
+  else if (job->file != NULL)
+    file = st_file_new_from_gfile (job->file, cancellable, &error);
   else
-    file = file_new_from_stream (task_data, cancellable, &error);
+    file = file_new_from_stream (job->stream, cancellable, &error);
 
   if (file == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, file, g_object_unref);
+}
+
+static void
+load_async (LoadJob             *job,
+            gpointer             source_tag,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, job, (GDestroyNotify) load_job_free);
+  g_task_run_in_thread (task, load_thread);
 }
 
 static STFile *
@@ -434,29 +653,33 @@ load_finish (GAsyncResult  *result,
 /**
  * st_file_new_from_path_async:
  * @path: (type filename): the path of a safetensors file
+ * @flags: how to read the file
  * @cancellable: (nullable): a #GCancellable
  * @callback: (scope async): called when the file is loaded
  * @user_data: (closure): data for @callback
  *
- * Loads a safetensors file as [ctor@ST.File.new_from_path] does, in a thread. Call
+ * Loads a safetensors file as [ctor@ST.File.new_from_path_full] does, in a thread. Call
  * [ctor@ST.File.new_from_path_finish] from @callback, which runs in the thread-default
  * main context of the caller.
+ *
+ * Since: 1.0
  */
 void
 st_file_new_from_path_async (const char          *path,
+                             STLoadFlags          flags,
                              GCancellable        *cancellable,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  LoadJob *job;
 
   g_return_if_fail (path != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, st_file_new_from_path_async);
-  g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_run_in_thread (task, load_thread);
+  job = g_new0 (LoadJob, 1);
+  job->path = g_strdup (path);
+  job->flags = flags;
+  load_async (job, st_file_new_from_path_async, cancellable, callback, user_data);
 }
 
 /**
@@ -468,12 +691,62 @@ st_file_new_from_path_async (const char          *path,
  * fails with %G_IO_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_path_finish (GAsyncResult  *result,
                               GError       **error)
 {
   return load_finish (result, st_file_new_from_path_async, error);
+}
+
+/**
+ * st_file_new_from_gfile_async:
+ * @file: a #GFile
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the file is loaded
+ * @user_data: (closure): data for @callback
+ *
+ * Loads a safetensors file as [ctor@ST.File.new_from_gfile] does, in a thread. Call
+ * [ctor@ST.File.new_from_gfile_finish] from @callback, which runs in the thread-default
+ * main context of the caller.
+ *
+ * Since: 1.0
+ */
+void
+st_file_new_from_gfile_async (GFile               *file,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  LoadJob *job;
+
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = g_new0 (LoadJob, 1);
+  job->file = g_object_ref (file);
+  load_async (job, st_file_new_from_gfile_async, cancellable, callback, user_data);
+}
+
+/**
+ * st_file_new_from_gfile_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [func@ST.File.new_from_gfile_async]. A load cancelled before it finished
+ * fails with %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+STFile *
+st_file_new_from_gfile_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  return load_finish (result, st_file_new_from_gfile_async, error);
 }
 
 /**
@@ -493,15 +766,14 @@ st_file_new_from_stream_async (GInputStream        *stream,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  LoadJob *job;
 
   g_return_if_fail (G_IS_INPUT_STREAM (stream));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, st_file_new_from_stream_async);
-  g_task_set_task_data (task, g_object_ref (stream), g_object_unref);
-  g_task_run_in_thread (task, load_thread);
+  job = g_new0 (LoadJob, 1);
+  job->stream = g_object_ref (stream);
+  load_async (job, st_file_new_from_stream_async, cancellable, callback, user_data);
 }
 
 /**

@@ -53,4 +53,52 @@ void st_set_io_error_from_errno (GError     **error,
                                  const char  *what,
                                  const char  *path);
 
+/* Saving (st-file-save.c): the serialized header and the byte ranges to write after it, checked
+ * against the reader's limits, with references on what they point into. */
+typedef struct _StSavePlan StSavePlan;
+
+StSavePlan *st_save_plan_new (STFile  *file,
+                              GError **error);
+void st_save_plan_free (StSavePlan *plan);
+guint64 st_save_plan_get_size (const StSavePlan *plan);
+gboolean st_save_plan_write_to_fd (const StSavePlan  *plan,
+                                   int                fd,
+                                   const char        *path,
+                                   GCancellable      *cancellable,
+                                   GError           **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StSavePlan, st_save_plan_free)
+
+/* Where saved bytes land (st-file-target.c). A pending file is a new file being written in a
+ * directory, with no name (O_TMPFILE) or a short hidden one, until st_pending_file_commit() renames it
+ * over its target; st_pending_file_free() discards an uncommitted one. */
+typedef struct _StPendingFile StPendingFile;
+
+StPendingFile *st_pending_file_new (const char  *directory,
+                                    const char  *target,
+                                    GError     **error);
+int st_pending_file_get_fd (StPendingFile *pending);
+gboolean st_pending_file_park (StPendingFile  *pending,
+                               STSaveFlags     flags,
+                               GError        **error);
+gboolean st_pending_file_commit (StPendingFile  *pending,
+                                 const char     *target,
+                                 STSaveFlags     flags,
+                                 GError        **error);
+void st_pending_file_free (StPendingFile *pending);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StPendingFile, st_pending_file_free)
+
+/* fsync() of a directory, after renames into it. */
+gboolean st_sync_directory (const char  *directory,
+                            GError     **error);
+
+/* Writes @plan to @path: through to a special file as a stream, else atomically (a pending file
+ * committed over @path). */
+gboolean st_save_plan_write_to_path (const StSavePlan  *plan,
+                                     const char        *path,
+                                     STSaveFlags        flags,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
+
 G_END_DECLS

@@ -38,17 +38,17 @@
  * snapshot: an async save does not look at the file again, and the tensors' memory is written as is,
  * with no intermediate copy. */
 
-typedef struct {
+struct _StSavePlan {
   GBytes        *header;       /* the 8-byte prefix and the padded JSON */
   GOutputVector *pieces;       /* the header, then each non-empty tensor's bytes, in file offset order */
   gsize          n_pieces;
   guint64        total_size;   /* header plus data */
   GPtrArray     *keep_alive;   /* the tensors and owners the pieces point into */
   GBytes        *source;       /* the loaded data the other pieces point into; nullable */
-} SavePlan;
+};
 
-static void
-save_plan_free (SavePlan *plan)
+void
+st_save_plan_free (StSavePlan *plan)
 {
   g_bytes_unref (plan->header);
   g_free (plan->pieces);
@@ -57,13 +57,46 @@ save_plan_free (SavePlan *plan)
   g_free (plan);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SavePlan, save_plan_free)
+/* The writer writes only what the reader reads: the header it made is parsed back, with the reader's
+ * limits, before anything is written. Only names and metadata can make it fail (a header over
+ * ST_MAX_HEADER_SIZE); the rest is checked when tensors and metadata are set. */
+static gboolean
+check_header_reads_back (GBytes   *header,
+                         guint64   data_size,
+                         GError  **error)
+{
+  g_autoptr(StHeader) parsed = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize header_len;
+  const char *json = g_bytes_get_data (header, &header_len);
 
-static SavePlan *
-save_plan_new (STFile *self)
+  if (header_len - 8 > ST_MAX_HEADER_SIZE)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,
+                   "The header would take %" G_GSIZE_FORMAT " bytes, more than the %" G_GUINT64_FORMAT
+                   " a reader accepts: the tensor names and metadata are too long; nothing was written",
+                   header_len - 8, ST_MAX_HEADER_SIZE);
+      return FALSE;
+    }
+
+  parsed = st_header_parse (json + 8, header_len - 8, &local_error);
+  if (parsed == NULL)
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "The file would not load back, so nothing was written: %s", local_error->message);
+      return FALSE;
+    }
+  g_assert (parsed->data_size == data_size);
+
+  return TRUE;
+}
+
+StSavePlan *
+st_save_plan_new (STFile  *self,
+                  GError **error)
 {
   g_autofree StWriterEntry *writer_entries = g_new0 (StWriterEntry, MAX (self->entries->len, 1));
-  SavePlan *plan = g_new0 (SavePlan, 1);
+  g_autoptr(StSavePlan) plan = g_new0 (StSavePlan, 1);
   gsize n = self->entries->len;
   guint64 data_size = 0;
   guint64 expected_begin = 0;
@@ -120,6 +153,8 @@ save_plan_new (STFile *self)
 
   plan->header = st_header_serialize (writer_entries, n, self->metadata, &data_size);
   header_len = g_bytes_get_size (plan->header);
+  if (!check_header_reads_back (plan->header, data_size, error))
+    return NULL;
 
   plan->pieces = g_new (GOutputVector, n + 1);
   plan->pieces[0].buffer = g_bytes_get_data (plan->header, NULL);
@@ -143,12 +178,18 @@ save_plan_new (STFile *self)
   g_assert (expected_begin == data_size);
 
   plan->total_size = header_len + data_size;
-  return plan;
+  return g_steal_pointer (&plan);
+}
+
+guint64
+st_save_plan_get_size (const StSavePlan *plan)
+{
+  return plan->total_size;
 }
 
 /* Where a writer is in the plan's pieces. */
 typedef struct {
-  const SavePlan *plan;
+  const StSavePlan *plan;
   gsize           piece;
   gsize           offset;  /* into the current piece */
 } PlanCursor;
@@ -217,12 +258,12 @@ G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, buffer) == G_STRUCT_OFFSET (struct iovec, iov_base));
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, size) == G_STRUCT_OFFSET (struct iovec, iov_len));
 
-static gboolean
-write_plan_to_fd (const SavePlan  *plan,
-                  int              fd,
-                  const char      *path,
-                  GCancellable    *cancellable,
-                  GError         **error)
+gboolean
+st_save_plan_write_to_fd (const StSavePlan  *plan,
+                          int                fd,
+                          const char        *path,
+                          GCancellable      *cancellable,
+                          GError           **error)
 {
   g_autofree GOutputVector *vectors = g_new (GOutputVector, WRITE_MAX_VECTORS);
   PlanCursor cursor = { plan, 0, 0 };
@@ -255,10 +296,10 @@ write_plan_to_fd (const SavePlan  *plan,
 }
 
 static gboolean
-write_plan_to_stream (const SavePlan  *plan,
-                      GOutputStream   *stream,
-                      GCancellable    *cancellable,
-                      GError         **error)
+write_plan_to_stream (const StSavePlan  *plan,
+                      GOutputStream     *stream,
+                      GCancellable      *cancellable,
+                      GError           **error)
 {
   g_autofree GOutputVector *vectors = g_new (GOutputVector, WRITE_MAX_VECTORS);
   PlanCursor cursor = { plan, 0, 0 };
@@ -282,138 +323,81 @@ write_plan_to_stream (const SavePlan  *plan,
   return TRUE;
 }
 
-/* Where to write for @path: the file a symbolic link points to (as open() would write through it), or
- * @path itself. */
-static char *
-resolve_target (const char *path)
-{
-  char *resolved = realpath (path, NULL);
-  char *target;
-
-  if (resolved == NULL)
-    return g_strdup (path);
-
-  target = g_strdup (resolved);
-  free (resolved);
-  return target;
-}
-
-static gboolean
-write_plan_to_path (const SavePlan  *plan,
-                    const char      *path,
-                    GCancellable    *cancellable,
-                    GError         **error)
-{
-  g_autofree char *target = resolve_target (path);
-  g_autofree char *dir = g_path_get_dirname (target);
-  g_autofree char *base = g_path_get_basename (target);
-  g_autofree char *tmp_name = g_strdup_printf (".%s.XXXXXX", base);
-  g_autofree char *tmp_path = g_build_filename (dir, tmp_name, NULL);
-  struct stat st;
-  int fd;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  /* Mode 0666 through open() gives 0666 & ~umask, what a plain create gives; an existing target keeps
-   * its mode, as it would if it were truncated and rewritten. */
-  fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not create a temporary file beside", target);
-      return FALSE;
-    }
-
-  if (stat (target, &st) == 0 && S_ISREG (st.st_mode) && fchmod (fd, st.st_mode & 07777) != 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not set the mode of", tmp_path);
-      goto fail;
-    }
-
-  if (!write_plan_to_fd (plan, fd, tmp_path, cancellable, error))
-    goto fail;
-
-  /* No fsync(), as Hugging Face does none: the rename makes the file appear whole or not at all to
-   * other processes, not across a power failure. */
-  if (close (fd) != 0)
-    {
-      fd = -1;
-      st_set_io_error_from_errno (error, errno, "Could not write", tmp_path);
-      goto fail;
-    }
-  fd = -1;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    goto fail;
-
-  if (g_rename (tmp_path, target) != 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not replace", target);
-      goto fail;
-    }
-
-  return TRUE;
-
-fail:
-  if (fd >= 0)
-    close (fd);
-  g_unlink (tmp_path);
-  return FALSE;
-}
-
 /**
  * st_file_save_to_path:
  * @self: a file
  * @path: (type filename): where to save
+ * @flags: how to write
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Saves the file in the safetensors format, atomically: the bytes go to a temporary file
- * in the directory of @path (named `.NAME.XXXXXX`), which then replaces @path with
- * rename(). On any failure, or on cancellation, the temporary file is removed and @path
- * is left as it was. A new file gets the mode a plain create would give it (0666 less the
- * umask); an existing one keeps its mode. When @path is a symbolic link, the file it
- * points to is replaced.
+ * Saves the file in the safetensors format.
+ *
+ * A regular file (or a path that does not exist yet) is replaced atomically: the bytes go
+ * to a new file in the directory of @path that has no name while it is written
+ * (`O_TMPFILE`; on file systems without it, a short hidden name `.st-XXXXXX`), which then
+ * replaces @path with rename(). On any failure, on cancellation, and when the process is
+ * killed, @path is left as it was and nothing else is left behind (with the hidden name, a
+ * killed save leaves that file). A new file gets the mode a plain create would give it (0666
+ * less the umask); an existing one keeps its mode, and its owner and group where the
+ * process may set them. Saving over a file that the caller could not open for writing fails
+ * with %G_IO_ERROR_PERMISSION_DENIED, as a plain open would. When @path is a symbolic link,
+ * the file it points to is replaced.
+ *
+ * Anything else (a character device such as `/dev/null`, a FIFO, a Unix socket, or a
+ * symbolic link to one) is written to as a stream, and never replaced; a failure may then
+ * leave part of the file written.
+ *
+ * Before anything is written, the header is checked against every limit the reader
+ * enforces (its size above all): a file that saves also loads.
  *
  * Saving over the very file the tensors were loaded from is safe: the old mapping keeps
  * the old content alive until the last tensor of it goes.
  *
  * The output is exactly what Hugging Face's safetensors writes for the same tensors and
  * metadata (metadata keys sorted). The tensors' bytes are written straight from their
- * memory, without copies. Like Hugging Face's writer, this does not fsync(): after a
- * crash of the system (not of the process) the file may be incomplete.
+ * memory, without copies. Like Hugging Face's writer, this does not fsync() unless @flags
+ * has %ST_SAVE_FLAGS_SYNC: without it, after a crash of the system (not of the process)
+ * the file may be incomplete.
  *
- * Errors are in the `G_IO_ERROR` domain, with the path in the message.
+ * Errors are in the `G_IO_ERROR` domain, with the path in the message, or in the
+ * [error@ST.Error] domain for a header the reader would refuse.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_path (STFile        *self,
                       const char    *path,
+                      STSaveFlags    flags,
                       GCancellable  *cancellable,
                       GError       **error)
 {
-  g_autoptr(SavePlan) plan = NULL;
+  g_autoptr(StSavePlan) plan = NULL;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  plan = save_plan_new (self);
-  return write_plan_to_path (plan, path, cancellable, error);
+  plan = st_save_plan_new (self, error);
+  if (plan == NULL)
+    return FALSE;
+  return st_save_plan_write_to_path (plan, path, flags, cancellable, error);
 }
 
 typedef struct {
-  SavePlan      *plan;
+  StSavePlan    *plan;
   char          *path;    /* for a save to a path */
+  STSaveFlags    flags;
   GOutputStream *stream;  /* for a save to a stream */
 } SaveJob;
 
 static void
 save_job_free (SaveJob *job)
 {
-  save_plan_free (job->plan);
+  g_clear_pointer (&job->plan, st_save_plan_free);
   g_free (job->path);
   g_clear_object (&job->stream);
   g_free (job);
@@ -433,7 +417,7 @@ save_thread (GTask        *task,
     return;
 
   if (job->path != NULL)
-    ok = write_plan_to_path (job->plan, job->path, cancellable, &error);
+    ok = st_save_plan_write_to_path (job->plan, job->path, job->flags, cancellable, &error);
   else
     ok = write_plan_to_stream (job->plan, job->stream, cancellable, &error);
 
@@ -446,6 +430,7 @@ save_thread (GTask        *task,
 static void
 save_async (STFile              *self,
             const char          *path,
+            STSaveFlags          flags,
             GOutputStream       *stream,
             gpointer             source_tag,
             GCancellable        *cancellable,
@@ -453,18 +438,27 @@ save_async (STFile              *self,
             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  SaveJob *job = g_new0 (SaveJob, 1);
-
-  job->plan = save_plan_new (self);
-  job->path = g_strdup (path);
-  job->stream = stream != NULL ? g_object_ref (stream) : NULL;
+  g_autoptr(GError) error = NULL;
+  SaveJob *job;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
+
+  job = g_new0 (SaveJob, 1);
+  job->plan = st_save_plan_new (self, &error);
+  job->path = g_strdup (path);
+  job->flags = flags;
+  job->stream = stream != NULL ? g_object_ref (stream) : NULL;
+  g_task_set_task_data (task, job, (GDestroyNotify) save_job_free);
+  if (job->plan == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
   /* The thread looks at the cancellable itself, up to the rename: a cancellation that comes after the
    * target was replaced must not turn the finished save into an error ("the target is untouched"). */
   g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, job, (GDestroyNotify) save_job_free);
   g_task_run_in_thread (task, save_thread);
 }
 
@@ -472,6 +466,7 @@ save_async (STFile              *self,
  * st_file_save_to_path_async:
  * @self: a file
  * @path: (type filename): where to save
+ * @flags: how to write
  * @cancellable: (nullable): a #GCancellable
  * @callback: (scope async): called when the file is saved
  * @user_data: (closure): data for @callback
@@ -483,10 +478,13 @@ save_async (STFile              *self,
  * metadata are captured then, and changing the file afterwards does not change the
  * output. The tensors' memory itself is read while the save runs: do not write into it
  * meanwhile.
+ *
+ * Since: 1.0
  */
 void
 st_file_save_to_path_async (STFile              *self,
                             const char          *path,
+                            STSaveFlags          flags,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
@@ -495,7 +493,7 @@ st_file_save_to_path_async (STFile              *self,
   g_return_if_fail (path != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  save_async (self, path, NULL, st_file_save_to_path_async, cancellable, callback, user_data);
+  save_async (self, path, flags, NULL, st_file_save_to_path_async, cancellable, callback, user_data);
 }
 
 /**
@@ -508,6 +506,8 @@ st_file_save_to_path_async (STFile              *self,
  * with %G_IO_ERROR_CANCELLED and leaves the target as it was.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_path_finish (STFile        *self,
@@ -538,14 +538,16 @@ GBytes *
 st_file_save_to_bytes (STFile  *self,
                        GError **error)
 {
-  g_autoptr(SavePlan) plan = NULL;
+  g_autoptr(StSavePlan) plan = NULL;
   guint8 *buffer;
   gsize offset = 0;
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  plan = save_plan_new (self);
+  plan = st_save_plan_new (self, error);
+  if (plan == NULL)
+    return NULL;
 
   buffer = plan->total_size <= G_MAXSIZE ? g_try_malloc ((gsize) plan->total_size) : NULL;
   if (buffer == NULL)
@@ -583,14 +585,16 @@ st_file_save_to_stream (STFile         *self,
                         GCancellable   *cancellable,
                         GError        **error)
 {
-  g_autoptr(SavePlan) plan = NULL;
+  g_autoptr(StSavePlan) plan = NULL;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  plan = save_plan_new (self);
+  plan = st_save_plan_new (self, error);
+  if (plan == NULL)
+    return FALSE;
   return write_plan_to_stream (plan, stream, cancellable, error);
 }
 
@@ -620,7 +624,7 @@ st_file_save_to_stream_async (STFile              *self,
   g_return_if_fail (G_IS_OUTPUT_STREAM (stream));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  save_async (self, NULL, stream, st_file_save_to_stream_async, cancellable, callback, user_data);
+  save_async (self, NULL, ST_SAVE_FLAGS_NONE, stream, st_file_save_to_stream_async, cancellable, callback, user_data);
 }
 
 /**
@@ -667,7 +671,7 @@ st_file_save_to_gfile (STFile        *self,
                        GError       **error)
 {
   g_autoptr(GFileOutputStream) stream = NULL;
-  g_autoptr(SavePlan) plan = NULL;
+  g_autoptr(StSavePlan) plan = NULL;
   const char *path;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
@@ -677,13 +681,15 @@ st_file_save_to_gfile (STFile        *self,
 
   path = g_file_peek_path (file);
   if (path != NULL)
-    return st_file_save_to_path (self, path, cancellable, error);
+    return st_file_save_to_path (self, path, ST_SAVE_FLAGS_NONE, cancellable, error);
+
+  plan = st_save_plan_new (self, error);
+  if (plan == NULL)
+    return FALSE;
 
   stream = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
   if (stream == NULL)
     return FALSE;
-
-  plan = save_plan_new (self);
   if (!write_plan_to_stream (plan, G_OUTPUT_STREAM (stream), cancellable, error))
     {
       /* Closing with a cancelled cancellable makes GIO drop the new content and keep the old. */

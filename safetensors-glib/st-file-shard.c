@@ -7,7 +7,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "st-error.h"
+#include "st-file-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
 #include "st-index-private.h"
@@ -192,77 +195,77 @@ new_shard_file (STFile     *source,
   return g_steal_pointer (&shard);
 }
 
-/**
- * st_file_save_sharded:
- * @self: a file
- * @directory: (type filename): the directory to write into; it must exist
- * @prefix: the name the files begin with, usually `model`
- * @max_shard_size: the largest sum of tensor bytes a shard may hold, unless
- *   it holds a single tensor larger than that
- * @cancellable: (nullable): a #GCancellable
- * @progress_callback: (nullable) (scope call) (closure progress_data): called
- *   after each shard is written, with the bytes of tensor data written so far
- *   and in all
- * @progress_data: data for @progress_callback
- * @error: return location for a #GError
- *
- * Saves the file as a sharded checkpoint, the way transformers and
- * huggingface_hub do: the tensors are taken in the order of
- * [method@ST.File.dup_ordered_names] and put in the current shard until the
- * next one would take it over @max_shard_size bytes of tensor data, then a new
- * shard begins; a tensor larger than @max_shard_size goes into a shard of its
- * own at once (so it may come before the shard being filled).
- *
- * With two shards or more, the shards are written as
- * `@prefix-00001-of-0000N.safetensors` and so on, then the index
- * `@prefix.safetensors.index.json`: `{"metadata": {"total_size": N, ...},
- * "weight_map": {...}}`, with two-space indentation and sorted keys, as
- * transformers writes it. The file's `__metadata__` goes into every shard
- * (transformers requires `"format": "pt"` in each shard it loads) and into
- * the index metadata, where `total_size`, the sum of all the tensors' byte
- * sizes, takes precedence over a `total_size` key of the file's metadata.
- *
- * With one shard (or no tensors at all) the file is written as a plain
- * `@prefix.safetensors` and no index.
- *
- * Every file is written atomically (see [method@ST.File.save_to_path]) and
- * the index after all the shards. Once all is written, files that an earlier
- * save with the same @prefix left behind and this one did not write (an
- * index, `@prefix.safetensors`, `@prefix-NNNNN-of-NNNNN.safetensors`) are
- * removed, so that no reader picks them up.
- *
- * Returns: %TRUE on success; otherwise %FALSE with @error set:
- *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix
- *   that is not a plain file name, or any error of
- *   [method@ST.File.save_to_path]
- */
-gboolean
-st_file_save_sharded (STFile          *self,
-                      const char      *directory,
-                      const char      *prefix,
-                      guint64          max_shard_size,
-                      GCancellable    *cancellable,
-                      STProgressFunc   progress_callback,
-                      gpointer         progress_data,
-                      GError         **error)
+/* A sharded save, planned in the caller's thread (so that an async save does not look at the file
+ * again) and run in any: the files to write, in order, each with its plan, then the index. */
+typedef struct {
+  char        *directory;
+  char        *prefix;
+  STSaveFlags  flags;
+  guint64      total_size;   /* bytes of tensor data in all */
+  GPtrArray   *file_names;   /* char *: the shards' file names, or the single file's */
+  GPtrArray   *plans;        /* StSavePlan *, one per file name */
+  GArray      *file_bytes;   /* guint64: bytes of tensor data per file, for progress */
+  char        *index_name;   /* NULL for a single file */
+  char        *index_json;
+} ShardJob;
+
+static void
+shard_job_free (ShardJob *job)
 {
-  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
-  g_return_val_if_fail (directory != NULL, FALSE);
-  g_return_val_if_fail (prefix != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_free (job->directory);
+  g_free (job->prefix);
+  g_ptr_array_unref (job->file_names);
+  g_ptr_array_unref (job->plans);
+  g_array_unref (job->file_bytes);
+  g_free (job->index_name);
+  g_free (job->index_json);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ShardJob, shard_job_free)
+
+/* Adds a file to write: @plan's tensors, @n_bytes of them. */
+static void
+shard_job_add (ShardJob   *job,
+               char       *file_name,
+               StSavePlan *plan,
+               guint64     n_bytes)
+{
+  g_ptr_array_add (job->file_names, file_name);
+  g_ptr_array_add (job->plans, plan);
+  g_array_append_val (job->file_bytes, n_bytes);
+}
+
+static ShardJob *
+shard_job_new (STFile       *self,
+               const char   *directory,
+               const char   *prefix,
+               guint64       max_shard_size,
+               STSaveFlags   flags,
+               GError      **error)
+{
+  g_autoptr(ShardJob) job = NULL;
 
   if (max_shard_size == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "The maximum shard size must be at least one byte");
-      return FALSE;
+      return NULL;
     }
   if (!st_is_plain_file_name (prefix))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "The shard prefix “%s” is not a plain file name", prefix);
-      return FALSE;
+      return NULL;
     }
+
+  job = g_new0 (ShardJob, 1);
+  job->directory = g_strdup (directory);
+  job->prefix = g_strdup (prefix);
+  job->flags = flags;
+  job->file_names = g_ptr_array_new_with_free_func (g_free);
+  job->plans = g_ptr_array_new_with_free_func ((GDestroyNotify) st_save_plan_free);
+  job->file_bytes = g_array_new (FALSE, FALSE, sizeof (guint64));
 
   /* Plan: HF's greedy split. Each shard is a run of names in @plan_names, [starts[k], starts[k+1]). */
   g_auto(GStrv) ordered = st_file_dup_ordered_names (self);
@@ -302,19 +305,15 @@ st_file_save_sharded (STFile          *self,
   guint n_shards = starts->len;
   guint end = plan_names->len;
   g_array_append_val (starts, end);
-
-  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  job->total_size = total_size;
 
   if (n_shards <= 1)
     {
-      g_autofree char *file_name = g_strconcat (prefix, ".safetensors", NULL);
-      g_autofree char *path = g_build_filename (directory, file_name, NULL);
-      if (!st_file_save_to_path (self, path, cancellable, error))
-        return FALSE;
-      if (progress_callback != NULL)
-        progress_callback (total_size, total_size, progress_data);
-      g_hash_table_add (written, g_steal_pointer (&file_name));
-      return remove_stale_files (directory, prefix, written, error);
+      StSavePlan *plan = st_save_plan_new (self, error);
+      if (plan == NULL)
+        return NULL;
+      shard_job_add (job, g_strconcat (prefix, ".safetensors", NULL), plan, total_size);
+      return g_steal_pointer (&job);
     }
 
   if (n_shards > 99999)
@@ -322,35 +321,37 @@ st_file_save_sharded (STFile          *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "%u shards would not fit the five-digit shard names; use a larger maximum shard size",
                    n_shards);
-      return FALSE;
+      return NULL;
     }
 
   g_autoptr(GArray) name_shards = g_array_sized_new (FALSE, FALSE, sizeof (NameShard), plan_names->len);
-  g_autoptr(GPtrArray) shard_file_names = g_ptr_array_new_with_free_func (g_free);
-  guint64 done = 0;
   for (guint k = 0; k < n_shards; k++)
     {
       guint first = g_array_index (starts, guint, k);
       guint last = g_array_index (starts, guint, k + 1);
       char *file_name = g_strdup_printf ("%s-%05u-of-%05u.safetensors", prefix, k + 1, n_shards);
-      g_ptr_array_add (shard_file_names, file_name);
+      guint64 shard_bytes = 0;
 
       g_autoptr(STFile) shard = new_shard_file (self, plan_names, first, last, error);
       if (shard == NULL)
-        return FALSE;
-      g_autofree char *path = g_build_filename (directory, file_name, NULL);
-      if (!st_file_save_to_path (shard, path, cancellable, error))
-        return FALSE;
-      g_hash_table_add (written, g_strdup (file_name));
+        {
+          g_free (file_name);
+          return NULL;
+        }
+      StSavePlan *plan = st_save_plan_new (shard, error);
+      if (plan == NULL)
+        {
+          g_free (file_name);
+          return NULL;
+        }
 
       for (guint i = first; i < last; i++)
         {
           NameShard entry = { g_ptr_array_index (plan_names, i), file_name };
           g_array_append_val (name_shards, entry);
-          done += st_tensor_get_n_bytes (st_file_get_tensor (self, entry.name));
+          shard_bytes += st_tensor_get_n_bytes (st_file_get_tensor (self, entry.name));
         }
-      if (progress_callback != NULL)
-        progress_callback (done, total_size, progress_data);
+      shard_job_add (job, file_name, plan, shard_bytes);
     }
 
   g_array_sort (name_shards, compare_name_shards);
@@ -363,19 +364,437 @@ st_file_save_sharded (STFile          *self,
       g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
     }
 
-  g_autofree char *json = format_index_json (st_file_get_metadata (self), total_size,
-                                             sorted_names, sorted_shards);
-  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
-  g_autofree char *index_path = g_build_filename (directory, index_name, NULL);
+  job->index_json = format_index_json (st_file_get_metadata (self), total_size, sorted_names, sorted_shards);
+  job->index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  return g_steal_pointer (&job);
+}
+
+/* Writes @length bytes of @buffer to @fd. */
+static gboolean
+write_all (int          fd,
+           const char  *buffer,
+           gsize        length,
+           const char  *shown_path,
+           GError     **error)
+{
+  while (length > 0)
+    {
+      gssize n = write (fd, buffer, length);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          int saved_errno = errno;
+          g_autofree char *display = g_filename_display_name (shown_path);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Could not write “%s”: %s", display, g_strerror (saved_errno));
+          return FALSE;
+        }
+      buffer += n;
+      length -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/* More files than this are named (hidden) and closed as soon as written, not kept open. */
+#define MAX_OPEN_PENDING 64
+
+typedef void (*ProgressEmit) (guint64  done,
+                              guint64  total,
+                              gpointer emit_data);
+
+/* The save proper: every file is written completely (unnamed where the file system allows it) before
+ * any is renamed into place; then the renames, those that replace nothing first, the index last;
+ * then the removal of stale files. A failure or cancellation before the renames leaves the folder as
+ * it was. */
+static gboolean
+shard_job_run (ShardJob      *job,
+               GCancellable  *cancellable,
+               ProgressEmit   emit,
+               gpointer       emit_data,
+               GError       **error)
+{
+  g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) st_pending_file_free);
+  g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n_files = job->file_names->len + (job->index_name != NULL ? 1 : 0);
+  gboolean park = n_files > MAX_OPEN_PENDING;
+  guint64 done = 0;
+
+  for (guint k = 0; k < n_files; k++)
+    {
+      gboolean is_index = k == job->file_names->len;
+      const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
+      char *target = g_build_filename (job->directory, file_name, NULL);
+      StPendingFile *file;
+
+      g_ptr_array_add (targets, target);
+      g_hash_table_add (written, (gpointer) file_name);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      file = st_pending_file_new (job->directory, target, error);
+      if (file == NULL)
+        return FALSE;
+      g_ptr_array_add (pending, file);
+
+      if (is_index)
+        {
+          if (!write_all (st_pending_file_get_fd (file), job->index_json, strlen (job->index_json), target,
+                          error))
+            return FALSE;
+        }
+      else
+        {
+          if (!st_save_plan_write_to_fd (g_ptr_array_index (job->plans, k), st_pending_file_get_fd (file),
+                                         target, cancellable, error))
+            return FALSE;
+        }
+
+      if (park && !st_pending_file_park (file, job->flags, error))
+        return FALSE;
+
+      if (!is_index)
+        {
+          done += g_array_index (job->file_bytes, guint64, k);
+          if (emit != NULL)
+            emit (done, job->total_size, emit_data);
+        }
+    }
+
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  if (!g_file_set_contents_full (index_path, json, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_ONLY_EXISTING,
-                                 0666, error))
-    return FALSE;
-  g_hash_table_add (written, g_steal_pointer (&index_name));
 
-  return remove_stale_files (directory, prefix, written, error);
+  /* The commit. Files that replace nothing (a new shard count gives all new names) change nothing that
+   * a loader of the old checkpoint reads; the others replace old shards of the same name, and from the
+   * first of them to the index, a kill leaves a folder whose shards come from two saves. */
+  for (int replacing = 0; replacing <= 1; replacing++)
+    for (guint k = 0; k < job->file_names->len; k++)
+      {
+        const char *target = g_ptr_array_index (targets, k);
+        gboolean exists = g_file_test (target, G_FILE_TEST_EXISTS);
+
+        if (exists != (replacing == 1) || g_ptr_array_index (pending, k) == NULL)
+          continue;
+        if (!st_pending_file_commit (g_ptr_array_index (pending, k), target, job->flags, error))
+          return FALSE;
+        st_pending_file_free (g_steal_pointer (&pending->pdata[k]));
+      }
+  if (job->index_name != NULL &&
+      !st_pending_file_commit (g_ptr_array_index (pending, job->file_names->len),
+                               g_ptr_array_index (targets, job->file_names->len), job->flags, error))
+    return FALSE;
+
+  if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
+    return FALSE;
+
+  return remove_stale_files (job->directory, job->prefix, written, error);
+}
+
+/**
+ * st_file_save_sharded:
+ * @self: a file
+ * @directory: (type filename): the directory to write into; it must exist
+ * @prefix: the name the files begin with, usually `model`
+ * @max_shard_size: the largest sum of tensor bytes a shard may hold, unless
+ *   it holds a single tensor larger than that
+ * @flags: how to write; %ST_SAVE_FLAGS_SYNC syncs every file and the
+ *   directory before returning
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope call) (closure progress_data): called
+ *   after each shard is written, with the bytes of tensor data written so far
+ *   and in all
+ * @progress_data: data for @progress
+ * @error: return location for a #GError
+ *
+ * Saves the file as a sharded checkpoint, the way transformers and
+ * huggingface_hub do: the tensors are taken in the order of
+ * [method@ST.File.dup_ordered_names] and put in the current shard until the
+ * next one would take it over @max_shard_size bytes of tensor data, then a new
+ * shard begins; a tensor larger than @max_shard_size goes into a shard of its
+ * own at once (so it may come before the shard being filled).
+ *
+ * With two shards or more, the shards are written as
+ * `@prefix-00001-of-0000N.safetensors` and so on, then the index
+ * `@prefix.safetensors.index.json`: `{"metadata": {"total_size": N, ...},
+ * "weight_map": {...}}`, with two-space indentation and sorted keys, as
+ * transformers writes it. The file's `__metadata__` goes into every shard
+ * (transformers requires `"format": "pt"` in each shard it loads) and into
+ * the index metadata, where `total_size`, the sum of all the tensors' byte
+ * sizes, takes precedence over a `total_size` key of the file's metadata.
+ *
+ * With one shard (or no tensors at all) the file is written as a plain
+ * `@prefix.safetensors` and no index.
+ *
+ * The save is atomic as a whole, as far as POSIX allows: every shard and the
+ * index are first written completely as new files without a name (or with a
+ * short hidden one), and checked against the reader's limits before that.
+ * A full disk, an I/O error, a cancellation or a kill during that phase
+ * leaves the directory as it was. Then the files are renamed into place:
+ * first those whose names are new (all of them when the shard count
+ * changed: the old checkpoint still loads), then those that replace an old
+ * shard of the same name, then the index. Only a kill during these few
+ * renames can leave shards of two saves; [class@ST.Index] then reports the
+ * first shard that does not hold what the index says. Once all is renamed,
+ * files that an earlier save with the same @prefix left behind and this one
+ * did not write (an index, `@prefix.safetensors`,
+ * `@prefix-NNNNN-of-NNNNN.safetensors`) are removed, so that no reader picks
+ * them up.
+ *
+ * Returns: %TRUE on success; otherwise %FALSE with @error set:
+ *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix
+ *   that is not a plain file name, or any error of
+ *   [method@ST.File.save_to_path]
+ *
+ * Since: 1.0
+ */
+gboolean
+st_file_save_sharded (STFile          *self,
+                      const char      *directory,
+                      const char      *prefix,
+                      guint64          max_shard_size,
+                      STSaveFlags      flags,
+                      GCancellable    *cancellable,
+                      STProgressFunc   progress,
+                      gpointer         progress_data,
+                      GError         **error)
+{
+  g_autoptr(ShardJob) job = NULL;
+
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+  g_return_val_if_fail (directory != NULL, FALSE);
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  job = shard_job_new (self, directory, prefix, max_shard_size, flags, error);
+  if (job == NULL)
+    return FALSE;
+
+  return shard_job_run (job, cancellable, (ProgressEmit) progress, progress_data, error);
+}
+
+/* Progress of an async save reaches the caller on the main context it called from: each report is an
+ * idle there, holding a reference on the caller's callback and data, whose GDestroyNotify runs with
+ * the last reference, on that context too. */
+typedef struct {
+  gatomicrefcount  ref_count;
+  STProgressFunc   func;
+  gpointer         data;
+  GDestroyNotify   notify;
+} ProgressClosure;
+
+static ProgressClosure *
+progress_closure_ref (ProgressClosure *closure)
+{
+  g_atomic_ref_count_inc (&closure->ref_count);
+  return closure;
+}
+
+static void
+progress_closure_unref (ProgressClosure *closure)
+{
+  if (!g_atomic_ref_count_dec (&closure->ref_count))
+    return;
+  if (closure->notify != NULL)
+    closure->notify (closure->data);
+  g_free (closure);
+}
+
+typedef struct {
+  ProgressClosure *closure;
+  guint64          done;
+  guint64          total;
+  gboolean         is_report;  /* FALSE: only drops the reference */
+} ProgressReport;
+
+static gboolean
+progress_report_dispatch (gpointer data)
+{
+  ProgressReport *report = data;
+
+  if (report->is_report)
+    report->closure->func (report->done, report->total, report->closure->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_report_free (gpointer data)
+{
+  ProgressReport *report = data;
+
+  progress_closure_unref (report->closure);
+  g_free (report);
+}
+
+typedef struct {
+  ShardJob        *job;
+  ProgressClosure *closure;    /* NULL without progress callback, or once handed back */
+  GMainContext    *context;
+} ShardTaskData;
+
+static void
+shard_task_data_free (ShardTaskData *data)
+{
+  g_clear_pointer (&data->job, shard_job_free);
+  g_clear_pointer (&data->closure, progress_closure_unref);
+  g_main_context_unref (data->context);
+  g_free (data);
+}
+
+static void
+post_progress (ShardTaskData *data,
+               guint64        done,
+               guint64        total,
+               gboolean       is_report)
+{
+  ProgressReport *report = g_new0 (ProgressReport, 1);
+
+  report->closure = progress_closure_ref (data->closure);
+  report->done = done;
+  report->total = total;
+  report->is_report = is_report;
+  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, progress_report_dispatch, report,
+                              progress_report_free);
+}
+
+static void
+emit_progress_async (guint64  done,
+                     guint64  total,
+                     gpointer emit_data)
+{
+  post_progress (emit_data, done, total, TRUE);
+}
+
+static void
+save_sharded_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  ShardTaskData *data = task_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = shard_job_run (data->job, cancellable, data->closure != NULL ? emit_progress_async : NULL, data, &error);
+
+  /* The last reference on the caller's progress data goes back to its context, after the reports. */
+  if (data->closure != NULL)
+    {
+      post_progress (data, 0, 0, FALSE);
+      g_clear_pointer (&data->closure, progress_closure_unref);
+    }
+
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * st_file_save_sharded_async:
+ * @self: a file
+ * @directory: (type filename): the directory to write into; it must exist
+ * @prefix: the name the files begin with, usually `model`
+ * @max_shard_size: the largest sum of tensor bytes a shard may hold, unless
+ *   it holds a single tensor larger than that
+ * @flags: how to write
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
+ *   called after each shard is written, with the bytes of tensor data written
+ *   so far and in all
+ * @progress_data: data for @progress
+ * @progress_notify: (nullable): frees @progress_data once @progress will not be called again
+ * @callback: (scope async): called when the save is done
+ * @user_data: (closure callback): data for @callback
+ *
+ * Saves the file as [method@ST.File.save_sharded] does, in a thread. The file is
+ * captured when this function is called (its tensors' memory is read while the save
+ * runs: do not write into it meanwhile).
+ *
+ * @progress runs in the thread-default main context of the caller, never in the thread
+ * that writes, so that it may update a user interface; so do @progress_notify and
+ * @callback. Call [method@ST.File.save_sharded_finish] from @callback.
+ *
+ * Since: 1.0
+ */
+void
+st_file_save_sharded_async (STFile              *self,
+                            const char          *directory,
+                            const char          *prefix,
+                            guint64              max_shard_size,
+                            STSaveFlags          flags,
+                            GCancellable        *cancellable,
+                            STProgressFunc       progress,
+                            gpointer             progress_data,
+                            GDestroyNotify       progress_notify,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  ShardTaskData *data;
+
+  g_return_if_fail (ST_IS_FILE (self));
+  g_return_if_fail (directory != NULL);
+  g_return_if_fail (prefix != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_file_save_sharded_async);
+
+  data = g_new0 (ShardTaskData, 1);
+  data->context = g_main_context_ref_thread_default ();
+  if (progress != NULL)
+    {
+      data->closure = g_new0 (ProgressClosure, 1);
+      g_atomic_ref_count_init (&data->closure->ref_count);
+      data->closure->func = progress;
+      data->closure->data = progress_data;
+      data->closure->notify = progress_notify;
+    }
+  else if (progress_notify != NULL)
+    progress_notify (progress_data);
+  g_task_set_task_data (task, data, (GDestroyNotify) shard_task_data_free);
+
+  data->job = shard_job_new (self, directory, prefix, max_shard_size, flags, &error);
+  if (data->job == NULL)
+    {
+      g_clear_pointer (&data->closure, progress_closure_unref);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* As for a single file: the thread looks at the cancellable itself, up to the renames. */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, save_sharded_thread);
+}
+
+/**
+ * st_file_save_sharded_finish:
+ * @self: a file
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.File.save_sharded_async]. A save cancelled before its renames
+ * began fails with %G_IO_ERROR_CANCELLED and leaves the directory as it was.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
+ */
+gboolean
+st_file_save_sharded_finish (STFile        *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_file_save_sharded_async, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**

@@ -662,7 +662,7 @@ st_index_get_shard (STIndex     *self,
 
   g_autofree char *path = g_build_filename (self->directory, shard_name, NULL);
   g_autoptr(GError) local_error = NULL;
-  shard = st_file_new_from_path (path, &local_error);
+  shard = st_file_new_from_path (path, NULL, &local_error);
   if (shard == NULL)
     {
       /* The loader names the path at the start of a format error; the shard's name says it here. */

@@ -2,7 +2,10 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <errno.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "st-tool.h"
 
@@ -374,28 +377,31 @@ add_problem (Check        *check,
   g_ptr_array_add (check->problems, g_strdup (st_tool_error_text (check->resolved, error)));
 }
 
-/* Before the parser sees it: a file that is plainly something else is named for what it is. */
-static gboolean
-sniff_problem (Check      *check,
-               const char *path)
+/* After the parser failed: a file that is plainly something else is named for what it is. Only the first
+ * bytes are looked at, and only to explain a failure: a valid file may begin with anything (its header
+ * length's low byte is “{” when that length is 123 modulo 256). */
+static void
+add_load_problem (Check        *check,
+                  const GError *error)
 {
-  const char *what = st_tool_sniff (path);
-  if (what == NULL || (st_tool_is_index_path (path) && g_str_has_prefix (what, "a JSON")))
-    return FALSE;
-  g_ptr_array_add (check->problems, g_strdup_printf ("it is %s", what));
-  return TRUE;
+  const char *what = st_tool_sniff (check->resolved);
+
+  if (what != NULL && !(st_tool_is_index_path (check->resolved) && g_str_has_prefix (what, "a JSON")) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    g_ptr_array_add (check->problems, g_strdup_printf ("it is %s", what));
+  else
+    add_problem (check, error);
 }
 
+/* Each input is read once, by the loader, so that pipes and FIFOs (/dev/stdin, <(…)) validate. */
 static void
 validate_file (Check *check)
 {
-  if (sniff_problem (check, check->resolved))
-    return;
   g_autoptr(GError) error = NULL;
-  g_autoptr(STFile) file = st_file_new_from_path (check->resolved, &error);
+  g_autoptr(STFile) file = st_file_new_from_path_full (check->resolved, st_tool_load_flags, NULL, &error);
   if (file == NULL)
     {
-      add_problem (check, error);
+      add_load_problem (check, error);
       return;
     }
   check->n_tensors = st_file_get_n_tensors (file);
@@ -471,16 +477,22 @@ st_tool_cmd_validate (int    argc,
           add_problem (check, error);
           continue;
         }
-      if (!g_file_test (check->resolved, G_FILE_TEST_EXISTS))
+      GStatBuf st;
+      if (g_stat (check->resolved, &st) != 0)
         {
-          g_ptr_array_add (check->problems, g_strdup ("no such file"));
+          int saved_errno = errno;
+          g_ptr_array_add (check->problems,
+                           saved_errno == ENOENT ? g_strdup ("no such file")
+                           : saved_errno == ELOOP ? g_strdup ("a loop of symbolic links (too many levels of "
+                                                              "symbolic links)")
+                           : g_strdup (g_strerror (saved_errno)));
           continue;
         }
-      if (st_tool_is_index_path (check->resolved) && !sniff_problem (check, check->resolved))
+      if (st_tool_is_index_path (check->resolved))
         {
           check->index = st_index_new_from_path (check->resolved, &error);
           if (check->index == NULL)
-            add_problem (check, error);
+            add_load_problem (check, error);
           else
             {
               g_auto(GStrv) shards = st_index_dup_shard_names (check->index);

@@ -120,8 +120,8 @@ test('metadata: set, replace, remove, whole table', () => {
 
 test('save to and load from a path, zero-copy, with offsets and header size', () => {
     const path = GLib.build_filenamev([tempDir(), 'model.safetensors']);
-    assert(makeModel().save_to_path(path, null), 'save_to_path');
-    const file = ST.File.new_from_path(path);
+    assert(makeModel().save_to_path(path, ST.SaveFlags.NONE, null), 'save_to_path');
+    const file = ST.File.new_from_path(path, null);
     checkModel(file, 'from path');
     const [, contents] = GLib.file_get_contents(path);
     const n = Number(new DataView(contents.buffer, contents.byteOffset, 8).getBigUint64(0, true));
@@ -140,9 +140,9 @@ test('save to and load from a path, zero-copy, with offsets and header size', ()
 
 test('writing into a tensor loaded from a path does not change the file', () => {
     const path = GLib.build_filenamev([tempDir(), 'cow.safetensors']);
-    makeModel().save_to_path(path, null);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
     const before = GLib.file_get_contents(path)[1];
-    const file = ST.File.new_from_path(path);
+    const file = ST.File.new_from_path(path, null);
     Safetensors.typedArray(file.get_tensor('embed.weight'))[0] = 42;
     assertEqual(Safetensors.typedArray(file.get_tensor('embed.weight'))[0], 42, 'visible in memory');
     assert(bytesEqual(GLib.file_get_contents(path)[1], before), 'the file is unchanged');
@@ -150,8 +150,8 @@ test('writing into a tensor loaded from a path does not change the file', () => 
 
 test('a typed array keeps the mapping alive after the file and tensor are gone', () => {
     const path = GLib.build_filenamev([tempDir(), 'alive.safetensors']);
-    makeModel().save_to_path(path, null);
-    const view = (() => Safetensors.typedArray(ST.File.new_from_path(path).get_tensor('embed.weight')))();
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
+    const view = (() => Safetensors.typedArray(ST.File.new_from_path(path, null).get_tensor('embed.weight')))();
     System.gc();
     GLib.unlink(path);
     System.gc();
@@ -174,7 +174,7 @@ test('a file whose header leaves F32 data misaligned: views refused, copies on r
     const path = GLib.build_filenamev([tempDir(), 'misaligned.safetensors']);
     GLib.file_set_contents(path, data);
 
-    const tensor = ST.File.new_from_path(path).get_tensor('x');
+    const tensor = ST.File.new_from_path(path, null).get_tensor('x');
     assert(tensor.get_data_address() % 4 !== 0, 'the data is misaligned');
     let error = null;
     try {
@@ -186,17 +186,17 @@ test('a file whose header leaves F32 data misaligned: views refused, copies on r
     assertArrayEqual(Safetensors.typedArray(tensor, {copy: true}), [0.25, -4], 'copied values');
     assertEqual(Safetensors.bytes(tensor).length, 8, 'raw bytes are always available');
     // Saving it again writes an aligned, canonical file.
-    const again = ST.File.new_from_bytes(ST.File.new_from_path(path).save_to_bytes());
+    const again = ST.File.new_from_bytes(ST.File.new_from_path(path, null).save_to_bytes());
     assertArrayEqual(Safetensors.typedArray(again.get_tensor('x')), [0.25, -4], 'aligned after a save');
 });
 
 test('saving over the very file the tensors are mapped from', () => {
     const path = GLib.build_filenamev([tempDir(), 'same.safetensors']);
-    makeModel().save_to_path(path, null);
-    const file = ST.File.new_from_path(path);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
+    const file = ST.File.new_from_path(path, null);
     file.set_metadata_value('format', 'np');
-    file.save_to_path(path, null);
-    const again = ST.File.new_from_path(path);
+    file.save_to_path(path, ST.SaveFlags.NONE, null);
+    const again = ST.File.new_from_path(path, null);
     assertEqual(again.get_metadata_value('format'), 'np', 'new metadata');
     assertArrayEqual(Safetensors.typedArray(again.get_tensor('embed.weight')), [0, 0.5, 1, 1.5, 2, 2.5],
         'data intact');
@@ -233,7 +233,7 @@ test('a missing path is Gio.IOErrorEnum.NOT_FOUND naming the path', () => {
     const path = GLib.build_filenamev([tempDir(), 'nowhere.safetensors']);
     let error = null;
     try {
-        ST.File.new_from_path(path);
+        ST.File.new_from_path(path, null);
     } catch (e) {
         error = e;
     }
@@ -245,7 +245,7 @@ test('a missing path is Gio.IOErrorEnum.NOT_FOUND naming the path', () => {
 
 test('saving into a missing directory fails with a Gio.IOErrorEnum error', () => {
     const path = GLib.build_filenamev([tempDir(), 'no', 'such', 'dir', 'x.safetensors']);
-    assertGError(() => makeModel().save_to_path(path, null), Gio.IOErrorEnum, undefined, 'save_to_path');
+    assertGError(() => makeModel().save_to_path(path, ST.SaveFlags.NONE, null), Gio.IOErrorEnum, undefined, 'save_to_path');
 });
 
 test('loadAsync and saveAsync resolve', async () => {
@@ -267,7 +267,7 @@ test('loadStreamAsync and saveStreamAsync resolve', async () => {
 test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', async () => {
     const dir = tempDir();
     const path = GLib.build_filenamev([dir, 'model.safetensors']);
-    makeModel().save_to_path(path, null);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
     const cancelled = new Gio.Cancellable();
     cancelled.cancel();
     const {CANCELLED} = Gio.IOErrorEnum;
@@ -281,7 +281,7 @@ test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', asyn
         'loadStreamAsync');
     await assertRejects(Safetensors.saveStreamAsync(makeModel(), Gio.MemoryOutputStream.new_resizable(),
         cancelled), Gio.IOErrorEnum, CANCELLED, 'saveStreamAsync');
-    assertGError(() => makeModel().save_to_path(target, cancelled), Gio.IOErrorEnum, CANCELLED,
+    assertGError(() => makeModel().save_to_path(target, ST.SaveFlags.NONE, cancelled), Gio.IOErrorEnum, CANCELLED,
         'save_to_path');
     assert(!GLib.file_test(target, GLib.FileTest.EXISTS), 'still no file');
     assertArrayEqual(listDir(dir), ['model.safetensors'], 'no temporary file is left behind');
@@ -289,7 +289,7 @@ test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', asyn
 
 test('a cancellation while loading is reported and leaves the caller running', async () => {
     const path = GLib.build_filenamev([tempDir(), 'model.safetensors']);
-    makeModel().save_to_path(path, null);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
     const cancellable = new Gio.Cancellable();
     const promise = Safetensors.loadAsync(path, cancellable);
     cancellable.cancel();
@@ -348,7 +348,7 @@ test('hostile input: errors in the ST.Error domain with their codes, sync and as
             ST.Error, code, `${what} (stream)`);
         const path = GLib.build_filenamev([dir, 'hostile.safetensors']);
         GLib.file_set_contents(path, data);
-        assertGError(() => ST.File.new_from_path(path), ST.Error, code, `${what} (path)`);
+        assertGError(() => ST.File.new_from_path(path, null), ST.Error, code, `${what} (path)`);
         await assertRejects(Safetensors.loadAsync(path), ST.Error, code, `${what} (loadAsync)`);
         await assertRejects(Safetensors.loadStreamAsync(Gio.MemoryInputStream.new_from_bytes(bytes)),
             ST.Error, code, `${what} (loadStreamAsync)`);
@@ -358,7 +358,7 @@ test('hostile input: errors in the ST.Error domain with their codes, sync and as
 test('an empty file on disk is ST.Error.HEADER_TOO_SMALL', () => {
     const path = GLib.build_filenamev([tempDir(), 'empty.safetensors']);
     GLib.file_set_contents(path, new Uint8Array(0));
-    assertGError(() => ST.File.new_from_path(path), ST.Error, ST.Error.HEADER_TOO_SMALL, 'empty file');
+    assertGError(() => ST.File.new_from_path(path, null), ST.Error, ST.Error.HEADER_TOO_SMALL, 'empty file');
 });
 
 test('dup_layout describes every tensor in one array, in file order', () => {

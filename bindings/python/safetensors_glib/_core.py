@@ -394,14 +394,14 @@ def write_file(stfile, filename, max_shard_size=None):
     path = fspath(filename)
     try:
         if max_shard_size is None:
-            stfile.save_to_path(path, None)
+            stfile.save_to_path(path, ST.SaveFlags.NONE, None)
             return
         limit = parse_max_shard_size(max_shard_size)
         directory, base = os.path.split(path)
         prefix = base[: -len(".safetensors")] if base.endswith(".safetensors") else base
         if not prefix:
             raise ValueError(f"cannot derive shard names from {path!r}")
-        stfile.save_sharded(directory or ".", prefix, limit, None, None, None)
+        stfile.save_sharded(directory or ".", prefix, limit, ST.SaveFlags.NONE, None, None, None)
     except GLib.Error as e:
         raise translate_error(e, path) from None
 
