@@ -622,6 +622,75 @@ explain_load_failure (const char  *path,
     g_prefix_error (error, "it is %s: ", what);
 }
 
+/* Lists at most a few names, for one readable line of error. */
+static char *
+join_some_names (GPtrArray *names)
+{
+  const guint shown = 5;
+  g_autoptr(GString) text = g_string_new (NULL);
+  for (guint i = 0; i < names->len && i < shown; i++)
+    g_string_append_printf (text, "%s“%s”", i > 0 ? ", " : "", (const char *) g_ptr_array_index (names, i));
+  if (names->len > shown)
+    g_string_append_printf (text, " and %u more", names->len - shown);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* Whether @shard holds exactly the tensors the weight map assigns to it. A sharded save killed during
+ * its last renames can leave shards of two saves beside one index: this is where that shows. */
+static gboolean
+check_shard_contents (STIndex     *self,
+                      const char  *shard_name,
+                      STFile      *shard,
+                      GError     **error)
+{
+  GPtrArray *expected = g_hash_table_lookup (self->shard_tensors, shard_name);
+  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+  for (guint i = 0; i < expected->len; i++)
+    if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
+      g_ptr_array_add (missing, g_ptr_array_index (expected, i));
+
+  g_auto(GStrv) held = st_file_dup_names (shard);
+  g_autoptr(GPtrArray) misplaced = g_ptr_array_new ();
+  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
+  for (guint i = 0; held[i] != NULL; i++)
+    {
+      const char *assigned = g_hash_table_lookup (self->weight_map, held[i]);
+      if (assigned == NULL)
+        g_ptr_array_add (unknown, held[i]);
+      else if (strcmp (assigned, shard_name) != 0)
+        g_ptr_array_add (misplaced, held[i]);
+    }
+
+  if (missing->len > 0)
+    {
+      g_autofree char *list = join_some_names (missing);
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "shard “%s” lacks %u tensor%s the index assigns to it: %s",
+                   shard_name, missing->len, missing->len == 1 ? "" : "s", list);
+      return FALSE;
+    }
+  if (misplaced->len > 0)
+    {
+      const char *first = g_ptr_array_index (misplaced, 0);
+      g_autofree char *list = join_some_names (misplaced);
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "shard “%s” holds %u tensor%s the index assigns to another shard: %s "
+                   "(the index puts “%s” in “%s”)",
+                   shard_name, misplaced->len, misplaced->len == 1 ? "" : "s", list,
+                   first, (const char *) g_hash_table_lookup (self->weight_map, first));
+      return FALSE;
+    }
+  if (unknown->len > 0)
+    {
+      g_autofree char *list = join_some_names (unknown);
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
+                   "shard “%s” holds %u tensor%s the index does not list: %s",
+                   shard_name, unknown->len, unknown->len == 1 ? "" : "s", list);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * st_index_get_shard:
  * @self: an index
@@ -632,12 +701,18 @@ explain_load_failure (const char  *path,
  * shard stays open, and mapped, as long as the index. Safe to call from
  * several threads at once.
  *
+ * Opening checks that the shard holds exactly the tensors the weight map
+ * assigns to it: shards of two different saves beside one index (what a
+ * sharded save killed during its final renames can leave, see
+ * [method@ST.File.save_sharded]) fail here, naming the shard.
+ *
  * The file is the shard as loaded: treat it as read-only, for other threads
  * may be reading it.
  *
  * Returns: (transfer none): the shard, or %NULL with @error set:
- *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name, or
- *   any error of [ctor@ST.File.new_from_path], its message naming the shard
+ *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name or
+ *   the shard does not hold what the weight map says, or any error of
+ *   [ctor@ST.File.new_from_path], its message naming the shard
  */
 STFile *
 st_index_get_shard (STIndex     *self,
@@ -678,6 +753,11 @@ st_index_get_shard (STIndex     *self,
         explain_load_failure (path, &local_error);
       g_prefix_error (&local_error, "shard “%s”: ", shard_name);
       g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (!check_shard_contents (self, shard_name, shard, error))
+    {
+      g_object_unref (shard);
       return NULL;
     }
   g_hash_table_insert (self->shards, g_strdup (shard_name), shard);
@@ -729,19 +809,6 @@ st_index_lookup_tensor (STIndex     *self,
   return g_object_ref (tensor);
 }
 
-/* Lists at most a few names, for one readable line of error. */
-static char *
-join_some_names (GPtrArray *names)
-{
-  const guint shown = 5;
-  g_autoptr(GString) text = g_string_new (NULL);
-  for (guint i = 0; i < names->len && i < shown; i++)
-    g_string_append_printf (text, "%s“%s”", i > 0 ? ", " : "", (const char *) g_ptr_array_index (names, i));
-  if (names->len > shown)
-    g_string_append_printf (text, " and %u more", names->len - shown);
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
 /**
  * st_index_validate_shard:
  * @self: an index
@@ -772,56 +839,8 @@ st_index_validate_shard (STIndex       *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  STFile *shard = st_index_get_shard (self, shard_name, error);
-  if (shard == NULL)
-    return FALSE;
-
-  GPtrArray *expected = g_hash_table_lookup (self->shard_tensors, shard_name);
-  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
-  for (guint i = 0; i < expected->len; i++)
-    if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
-      g_ptr_array_add (missing, g_ptr_array_index (expected, i));
-
-  g_auto(GStrv) held = st_file_dup_names (shard);
-  g_autoptr(GPtrArray) misplaced = g_ptr_array_new ();
-  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
-  for (guint i = 0; held[i] != NULL; i++)
-    {
-      const char *assigned = g_hash_table_lookup (self->weight_map, held[i]);
-      if (assigned == NULL)
-        g_ptr_array_add (unknown, held[i]);
-      else if (strcmp (assigned, shard_name) != 0)
-        g_ptr_array_add (misplaced, held[i]);
-    }
-
-  if (missing->len > 0)
-    {
-      g_autofree char *list = join_some_names (missing);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "shard “%s” lacks %u tensor%s the index assigns to it: %s",
-                   shard_name, missing->len, missing->len == 1 ? "" : "s", list);
-      return FALSE;
-    }
-  if (misplaced->len > 0)
-    {
-      const char *first = g_ptr_array_index (misplaced, 0);
-      g_autofree char *list = join_some_names (misplaced);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "shard “%s” holds %u tensor%s the index assigns to another shard: %s "
-                   "(the index puts “%s” in “%s”)",
-                   shard_name, misplaced->len, misplaced->len == 1 ? "" : "s", list,
-                   first, (const char *) g_hash_table_lookup (self->weight_map, first));
-      return FALSE;
-    }
-  if (unknown->len > 0)
-    {
-      g_autofree char *list = join_some_names (unknown);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "shard “%s” holds %u tensor%s the index does not list: %s",
-                   shard_name, unknown->len, unknown->len == 1 ? "" : "s", list);
-      return FALSE;
-    }
-  return TRUE;
+  /* Opening a shard checks what it holds. */
+  return st_index_get_shard (self, shard_name, error) != NULL;
 }
 
 /* Sum of the byte sizes of the tensors the weight map assigns to @shard (already validated). */
