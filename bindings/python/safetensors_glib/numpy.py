@@ -89,11 +89,14 @@ def _views(stfile, entries, out, view=None):
     return out
 
 
-def load_file(filename):
+def load_file(filename, *, backend="mmap"):
     """Loads a safetensors file (or a sharded checkpoint's ``.index.json``) into numpy arrays.
 
     Args:
         filename (`str` or `os.PathLike`): the file to load.
+
+        backend (`str`, defaults to `"mmap"`): `"pread"` reads the file into memory instead of mapping
+            it, out of reach of SIGBUS when another program truncates the file.
 
     Returns:
         `Dict[str, np.ndarray]`: the arrays by name, in the order of their data in the file.
@@ -101,7 +104,7 @@ def load_file(filename):
     Raises:
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
-    return _core.load_path(filename, _views)
+    return _core.load_path(filename, _views, backend)
 
 
 def load(data):
@@ -144,7 +147,7 @@ def _prepare(tensors, metadata):
     return _core.build_file(entries, metadata, keep_alive)
 
 
-def save_file(tensors, filename, metadata=None, max_shard_size=None):
+def save_file(tensors, filename, metadata=None, max_shard_size=None, *, sync=False):
     """Saves a dict of numpy arrays to a safetensors file, atomically.
 
     Args:
@@ -153,11 +156,12 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
         metadata (`Dict[str, str]`, optional): text metadata, stored in the header.
         max_shard_size (`int` or `str`, optional): write shards plus an index, as
             `safetensors_glib.torch.save_file` does.
+        sync (`bool`, defaults to `False`): fsync the file(s) and the folder before returning.
 
     Returns:
         `None`
     """
-    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size)
+    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size, sync)
 
 
 def save(tensors, metadata=None):
