@@ -78,6 +78,7 @@ StPendingFile *st_pending_file_new (const char  *directory,
                                     const char  *target,
                                     GError     **error);
 int st_pending_file_get_fd (StPendingFile *pending);
+void st_pending_file_start_writeback (StPendingFile *pending);
 gboolean st_pending_file_park (StPendingFile  *pending,
                                STSaveFlags     flags,
                                GError        **error);
@@ -85,6 +86,7 @@ gboolean st_pending_file_commit (StPendingFile  *pending,
                                  const char     *target,
                                  STSaveFlags     flags,
                                  GError        **error);
+gboolean st_pending_file_is_committed (StPendingFile *pending);
 void st_pending_file_free (StPendingFile *pending);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StPendingFile, st_pending_file_free)

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "st-error.h"
@@ -162,6 +164,10 @@ remove_stale_files (const char  *directory,
         continue;
 
       g_autofree char *path = g_build_filename (directory, entry, NULL);
+      GStatBuf st;
+      /* Only files: a directory of that name is not a checkpoint's. */
+      if (g_lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
+        continue;
       if (g_unlink (path) != 0 && errno != ENOENT)
         {
           int saved_errno = errno;
@@ -421,15 +427,43 @@ shard_job_run (ShardJob      *job,
   gboolean park = n_files > MAX_OPEN_PENDING;
   guint64 done = 0;
 
+  /* Every target must be a new name or a regular file the caller could open for writing, as for a
+   * single file: known before anything is written. */
   for (guint k = 0; k < n_files; k++)
     {
       gboolean is_index = k == job->file_names->len;
       const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
       char *target = g_build_filename (job->directory, file_name, NULL);
-      StPendingFile *file;
+      GStatBuf st;
 
       g_ptr_array_add (targets, target);
       g_hash_table_add (written, (gpointer) file_name);
+
+      if (g_stat (target, &st) != 0)
+        continue;
+      if (!S_ISREG (st.st_mode))
+        {
+          g_autofree char *display = g_filename_display_name (target);
+          g_set_error (error, G_IO_ERROR, S_ISDIR (st.st_mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE,
+                       "Could not save the shard “%s”: it is %s, not a file", display,
+                       S_ISDIR (st.st_mode) ? "a directory" : "a special file");
+          return FALSE;
+        }
+      if (faccessat (AT_FDCWD, target, W_OK, AT_EACCESS) != 0)
+        {
+          int saved_errno = errno;
+          g_autofree char *display = g_filename_display_name (target);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Could not open for writing “%s”: %s", display, g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+
+  for (guint k = 0; k < n_files; k++)
+    {
+      gboolean is_index = k == job->file_names->len;
+      const char *target = g_ptr_array_index (targets, k);
+      StPendingFile *file;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -452,6 +486,7 @@ shard_job_run (ShardJob      *job,
             return FALSE;
         }
 
+      st_pending_file_start_writeback (file);
       if (park && !st_pending_file_park (file, job->flags, error))
         return FALSE;
 
@@ -472,19 +507,28 @@ shard_job_run (ShardJob      *job,
   for (int replacing = 0; replacing <= 1; replacing++)
     for (guint k = 0; k < job->file_names->len; k++)
       {
+        StPendingFile *file = g_ptr_array_index (pending, k);
         const char *target = g_ptr_array_index (targets, k);
-        gboolean exists = g_file_test (target, G_FILE_TEST_EXISTS);
 
-        if (exists != (replacing == 1) || g_ptr_array_index (pending, k) == NULL)
+        if (st_pending_file_is_committed (file) || g_file_test (target, G_FILE_TEST_EXISTS) != (replacing == 1))
           continue;
-        if (!st_pending_file_commit (g_ptr_array_index (pending, k), target, job->flags, error))
-          return FALSE;
-        st_pending_file_free (g_steal_pointer (&pending->pdata[k]));
+        if (!st_pending_file_commit (file, target, job->flags, error))
+          {
+            /* Take back the new names given so far: they replaced nothing. */
+            if (replacing == 0)
+              for (guint j = 0; j < job->file_names->len; j++)
+                if (st_pending_file_is_committed (g_ptr_array_index (pending, j)))
+                  g_unlink (g_ptr_array_index (targets, j));
+            return FALSE;
+          }
       }
   if (job->index_name != NULL &&
       !st_pending_file_commit (g_ptr_array_index (pending, job->file_names->len),
                                g_ptr_array_index (targets, job->file_names->len), job->flags, error))
     return FALSE;
+
+  /* The replaced files are freed now, after the commit (see st_pending_file_commit). */
+  g_ptr_array_set_size (pending, 0);
 
   if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
     return FALSE;
@@ -576,7 +620,7 @@ st_file_save_sharded (STFile          *self,
 }
 
 /* Progress of an async save reaches the caller on the main context it called from: each report is an
- * idle there, holding a reference on the caller's callback and data, whose GDestroyNotify runs with
+ * idle source there, holding a reference on the caller's callback and data, whose GDestroyNotify runs with
  * the last reference, on that context too. */
 typedef struct {
   gatomicrefcount  ref_count;
@@ -643,6 +687,8 @@ shard_task_data_free (ShardTaskData *data)
   g_free (data);
 }
 
+/* Queues a report on the caller's context. The last one (@is_report FALSE) takes the task's own
+ * reference, so that the last reference always drops on that context, after every report. */
 static void
 post_progress (ShardTaskData *data,
                guint64        done,
@@ -651,12 +697,19 @@ post_progress (ShardTaskData *data,
 {
   ProgressReport *report = g_new0 (ProgressReport, 1);
 
-  report->closure = progress_closure_ref (data->closure);
+  report->closure = is_report ? progress_closure_ref (data->closure) : g_steal_pointer (&data->closure);
   report->done = done;
   report->total = total;
   report->is_report = is_report;
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, progress_report_dispatch, report,
-                              progress_report_free);
+
+  /* Not g_main_context_invoke(): it calls at once, in this thread, when nobody holds the context at
+   * that instant and the context is the global default one. An idle source always runs where the
+   * context is iterated. */
+  g_autoptr(GSource) source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, progress_report_dispatch, report, progress_report_free);
+  g_source_set_static_name (source, "[safetensors-glib] sharded save progress");
+  g_source_attach (source, data->context);
 }
 
 static void
@@ -681,10 +734,7 @@ save_sharded_thread (GTask        *task,
 
   /* The last reference on the caller's progress data goes back to its context, after the reports. */
   if (data->closure != NULL)
-    {
-      post_progress (data, 0, 0, FALSE);
-      g_clear_pointer (&data->closure, progress_closure_unref);
-    }
+    post_progress (data, 0, 0, FALSE);
 
   if (ok)
     g_task_return_boolean (task, TRUE);
