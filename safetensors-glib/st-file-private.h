@@ -78,7 +78,10 @@ StPendingFile *st_pending_file_new (const char  *directory,
                                     const char  *target,
                                     GError     **error);
 int st_pending_file_get_fd (StPendingFile *pending);
-void st_pending_file_start_writeback (StPendingFile *pending);
+gboolean st_pending_file_reserve (StPendingFile  *pending,
+                                  guint64         size,
+                                  const char     *target,
+                                  GError        **error);
 gboolean st_pending_file_park (StPendingFile  *pending,
                                STSaveFlags     flags,
                                GError        **error);

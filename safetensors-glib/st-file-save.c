@@ -57,18 +57,16 @@ st_save_plan_free (StSavePlan *plan)
   g_free (plan);
 }
 
-/* The writer writes only what the reader reads: the header it made is parsed back, with the reader's
- * limits, before anything is written. Only names and metadata can make it fail (a header over
- * ST_MAX_HEADER_SIZE); the rest is checked when tensors and metadata are set. */
+/* The writer writes only what the reader reads. Names and metadata are checked as the reader checks
+ * them when they are set (st_file_set_tensor, st_file_set_metadata), offsets are laid out here, and the
+ * writer's JSON nests two levels deep: what is left to check is the size of the header. (Parsing it
+ * back would cost as much as a load of the header, doubling the time of a save of many small tensors;
+ * tests/c/test-file-safety.c checks, over random files, that what saves loads.) */
 static gboolean
-check_header_reads_back (GBytes   *header,
-                         guint64   data_size,
-                         GError  **error)
+check_header_size (GBytes  *header,
+                   GError **error)
 {
-  g_autoptr(StHeader) parsed = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize header_len;
-  const char *json = g_bytes_get_data (header, &header_len);
+  gsize header_len = g_bytes_get_size (header);
 
   if (header_len - 8 > ST_MAX_HEADER_SIZE)
     {
@@ -78,16 +76,6 @@ check_header_reads_back (GBytes   *header,
                    header_len - 8, ST_MAX_HEADER_SIZE);
       return FALSE;
     }
-
-  parsed = st_header_parse (json + 8, header_len - 8, &local_error);
-  if (parsed == NULL)
-    {
-      g_set_error (error, local_error->domain, local_error->code,
-                   "The file would not load back, so nothing was written: %s", local_error->message);
-      return FALSE;
-    }
-  g_assert (parsed->data_size == data_size);
-
   return TRUE;
 }
 
@@ -153,7 +141,7 @@ st_save_plan_new (STFile  *self,
 
   plan->header = st_header_serialize (writer_entries, n, self->metadata, &data_size);
   header_len = g_bytes_get_size (plan->header);
-  if (!check_header_reads_back (plan->header, data_size, error))
+  if (!check_header_size (plan->header, error))
     return NULL;
 
   plan->pieces = g_new (GOutputVector, n + 1);

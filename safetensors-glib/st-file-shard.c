@@ -481,12 +481,13 @@ shard_job_run (ShardJob      *job,
         }
       else
         {
-          if (!st_save_plan_write_to_fd (g_ptr_array_index (job->plans, k), st_pending_file_get_fd (file),
-                                         target, cancellable, error))
+          StSavePlan *plan = g_ptr_array_index (job->plans, k);
+
+          if (!st_pending_file_reserve (file, st_save_plan_get_size (plan), target, error) ||
+              !st_save_plan_write_to_fd (plan, st_pending_file_get_fd (file), target, cancellable, error))
             return FALSE;
         }
 
-      st_pending_file_start_writeback (file);
       if (park && !st_pending_file_park (file, job->flags, error))
         return FALSE;
 

@@ -77,15 +77,26 @@ st_pending_file_get_fd (StPendingFile *pending)
   return pending->fd;
 }
 
-/* Starts writing the file's pages out, without waiting. ext4 does it anyway when a rename replaces a
- * file (auto_da_alloc), inside rename(): milliseconds for a file of some MiB, during which a kill
- * leaves the hidden name, or shards of two saves. Started here, as soon as the file is written, it
- * overlaps with what comes next, and the renames take microseconds. */
-void
-st_pending_file_start_writeback (StPendingFile *pending)
+/* Reserves the file's blocks before it is written: a disk too small fails here, before a byte is
+ * written, and ext4 has no delayed allocation left to do when a rename replaces a file with this one
+ * (auto_da_alloc flushes it inside rename(), milliseconds during which a kill leaves the hidden name
+ * or shards of two saves). File systems without fallocate() are written as they are. */
+gboolean
+st_pending_file_reserve (StPendingFile  *pending,
+                         guint64         size,
+                         const char     *target,
+                         GError        **error)
 {
-  if (pending->fd >= 0)
-    sync_file_range (pending->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  if (size == 0 || size > G_MAXINT64)
+    return TRUE;
+  if (fallocate (pending->fd, 0, 0, (off_t) size) == 0)
+    return TRUE;
+  if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not write", target);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Gives the unnamed file of @pending a name: @path, or a new hidden name when @path is NULL. */
@@ -455,9 +466,9 @@ st_save_plan_write_to_path (const StSavePlan  *plan,
   if (pending == NULL)
     return FALSE;
 
-  if (!st_save_plan_write_to_fd (plan, st_pending_file_get_fd (pending), target, cancellable, error))
+  if (!st_pending_file_reserve (pending, st_save_plan_get_size (plan), target, error) ||
+      !st_save_plan_write_to_fd (plan, st_pending_file_get_fd (pending), target, cancellable, error))
     return FALSE;
-  st_pending_file_start_writeback (pending);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
