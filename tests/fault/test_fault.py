@@ -660,3 +660,41 @@ def test_header_limit_is_checked_before_the_target_is_touched(tmp_path):
     assert "100000008" in result.stderr and "100000000" in result.stderr and "nothing was written" in result.stderr
     assert path.read_bytes() == before
     assert listing(tmp_path) == ["model.safetensors"]
+
+
+# Python: Hugging Face's backend= keyword, and sync=
+
+PYTHON_KEYWORDS = r"""
+import errno, os, sys
+import numpy as np
+from safetensors_glib import SafetensorError, safe_open
+from safetensors_glib.numpy import load_file, save_file
+path = sys.argv[1]
+arrays = {"a": np.arange(10, dtype=np.float32), "b": np.ones((2, 3), dtype=np.int64)}
+save_file(arrays, path, sync=True)
+save_file(arrays, path.replace(".safetensors", "-sharded.safetensors"), max_shard_size=50, sync=True)
+for backend in ("mmap", "pread"):
+    loaded = load_file(path, backend=backend)
+    assert all((loaded[k] == v).all() for k, v in arrays.items()), backend
+    sharded = load_file(path.replace(".safetensors", "-sharded.safetensors.index.json"), backend=backend)
+    assert sorted(sharded) == ["a", "b"], backend
+    with safe_open(path, framework="np", backend=backend) as f:
+        assert (f.get_tensor("a") == arrays["a"]).all()
+try:
+    load_file(path, backend="nope")
+    raise AssertionError("an unknown backend was accepted")
+except SafetensorError as e:
+    assert str(e) == 'backend "nope" is invalid (expected one of: "mmap", "pread")', str(e)
+os.symlink("loop", os.path.join(os.path.dirname(path), "loop"))
+try:
+    load_file(os.path.join(os.path.dirname(path), "loop"))
+except OSError as e:
+    assert e.errno == errno.ELOOP, e
+print("ok")
+"""
+
+
+def test_python_backend_and_sync_keywords(tmp_path):
+    result = subprocess.run([PYTHON, "-c", PYTHON_KEYWORDS, str(tmp_path / "np.safetensors")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

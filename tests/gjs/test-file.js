@@ -397,6 +397,30 @@ test('set_tensor_from_data stores a tensor over memory another object owns', () 
     assert(!file.contains('bad'), 'unchanged on failure');
 });
 
+test('NO_MMAP and SYNC: loadAsync, loadGFileAsync and saveAsync with flags', async () => {
+    const path = GLib.build_filenamev([tempDir(), 'flags.safetensors']);
+    assert(await Safetensors.saveAsync(makeModel(), path, null, ST.SaveFlags.SYNC), 'saveAsync SYNC');
+    checkModel(await Safetensors.loadAsync(path, null, ST.LoadFlags.NO_MMAP), 'loadAsync NO_MMAP');
+    checkModel(await Safetensors.loadGFileAsync(Gio.File.new_for_path(path)), 'loadGFileAsync');
+    checkModel(ST.File.new_from_path_full(path, ST.LoadFlags.NO_MMAP, null), 'new_from_path_full');
+});
+
+test('saveShardedAsync reports progress on the main loop and writes an index', async () => {
+    const dir = tempDir();
+    const progress = [];
+    const file = makeModel();
+    assert(await Safetensors.saveShardedAsync(file, dir, 'model', 30,
+        {progress: (done, total) => progress.push([done, total])}), 'saveShardedAsync');
+    // The reports are idles of the main loop: let the last ones run.
+    while (GLib.MainContext.default().iteration(false))
+        ;
+    assert(progress.length >= 2, `progress reported per shard (${progress.length})`);
+    assertEqual(progress[progress.length - 1][0], progress[progress.length - 1][1], 'ends at the total');
+    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']));
+    // Merged shard by shard, then saved: the file order is the writer's again.
+    checkModel(ST.File.new_from_bytes(index.merge(null).save_to_bytes()), 'merged back');
+});
+
 test('the tensors() iterator gives [name, tensor] in file order', () => {
     const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
     const seen = [...Safetensors.tensors(file)];
