@@ -99,50 +99,60 @@ st_pending_file_reserve (StPendingFile  *pending,
   return TRUE;
 }
 
-/* Gives the unnamed file of @pending a name: @path, or a new hidden name when @path is NULL. */
-static gboolean
-link_unnamed (StPendingFile  *pending,
-              const char     *path,
-              GError        **error)
+/* Links the open file @fd to @name: through /proc, or without it with AT_EMPTY_PATH (which needs
+ * CAP_DAC_READ_SEARCH). Returns 0 or an errno. */
+static int
+link_fd (int         fd,
+         const char *name)
 {
-  g_autofree char *proc_path = g_strdup_printf ("/proc/self/fd/%d", pending->fd);
+  g_autofree char *proc_path = g_strdup_printf ("/proc/self/fd/%d", fd);
+  int errsv;
+
+  if (linkat (AT_FDCWD, proc_path, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0)
+    return 0;
+  errsv = errno;
+  if (errsv != EEXIST && linkat (fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
+    return 0;
+  return errsv;
+}
+
+/* Gives the unnamed file of @pending a name: @path, or a new hidden name when @path is NULL. Sets errno
+ * on failure. */
+static gboolean
+link_unnamed (StPendingFile *pending,
+              const char    *path)
+{
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  int errsv;
+
+  if (path != NULL)
+    {
+      errsv = link_fd (pending->fd, path);
+      errno = errsv;
+      return errsv == 0;
+    }
 
   for (int attempt = 0; attempt < 100; attempt++)
     {
+      char random_part[7];
       g_autofree char *name = NULL;
-      int errsv;
 
-      if (path != NULL)
-        name = g_strdup (path);
-      else
+      for (gsize i = 0; i < 6; i++)
+        random_part[i] = letters[g_random_int_range (0, sizeof letters - 1)];
+      random_part[6] = '\0';
+      name = g_strdup_printf ("%s/.st-%s", pending->directory, random_part);
+
+      errsv = link_fd (pending->fd, name);
+      if (errsv == 0)
         {
-          char random_part[7];
-
-          for (gsize i = 0; i < 6; i++)
-            random_part[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[g_random_int_range (0, 62)];
-          random_part[6] = '\0';
-          name = g_strdup_printf ("%s/.st-%s", pending->directory, random_part);
+          pending->tmp_path = g_steal_pointer (&name);
+          return TRUE;
         }
-
-      if (linkat (AT_FDCWD, proc_path, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0)
-        goto linked;
-      errsv = errno;
-      /* Without /proc, AT_EMPTY_PATH does the same (it needs CAP_DAC_READ_SEARCH). */
-      if (errsv != EEXIST && linkat (pending->fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
-        goto linked;
-      if (errsv == EEXIST && path == NULL)
-        continue;
-
-      errno = errsv;
-      return FALSE;
-
-linked:
-      if (path == NULL)
-        pending->tmp_path = g_steal_pointer (&name);
-      return TRUE;
+      if (errsv != EEXIST)
+        break;
     }
 
-  errno = EEXIST;
+  errno = errsv;
   return FALSE;
 }
 
@@ -187,7 +197,7 @@ st_pending_file_park (StPendingFile  *pending,
     return TRUE;
   if ((flags & ST_SAVE_FLAGS_SYNC) && !sync_fd (pending->fd, pending->directory, error))
     return FALSE;
-  if (pending->tmp_path == NULL && !link_unnamed (pending, NULL, NULL))
+  if (pending->tmp_path == NULL && !link_unnamed (pending, NULL))
     {
       st_set_io_error_from_errno (error, errno, "Could not name a new file in", pending->directory);
       return FALSE;
@@ -260,14 +270,14 @@ st_pending_file_commit (StPendingFile  *pending,
           /* Only local file systems have O_TMPFILE, and their close() reports no write error: the
            * descriptor is closed after the file has its name, so that the hidden name below lives
            * from one system call to the next, and a kill in between is as unlikely as can be. */
-          if (!exists && link_unnamed (pending, target, NULL))
+          if (!exists && link_unnamed (pending, target))
             {
               /* A new name is given in one step, with nothing to replace. */
               pending->committed = TRUE;
               close_fd (pending, target, NULL);
               return TRUE;
             }
-          if (!link_unnamed (pending, NULL, NULL))
+          if (!link_unnamed (pending, NULL))
             {
               st_set_io_error_from_errno (error, errno, "Could not name the new file for", target);
               return FALSE;
