@@ -25,7 +25,11 @@
  *
  * Reports the progress of a long operation, such as
  * [method@ST.File.save_sharded]. The units are bytes of tensor data. The
- * callback runs in the thread that called the operation.
+ * callback runs in the thread that called the operation; for an async
+ * operation ([method@ST.File.save_sharded_async]), in the thread-default
+ * main context of the caller, never in the worker thread.
+ *
+ * Since: 1.0
  */
 
 /* Sharded writing */
