@@ -158,7 +158,7 @@ case_open (const char *path,
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
   t0 = now_seconds ();
-  first = st_file_new_from_path (path, &error);
+  first = st_file_new_from_path (path, NULL, &error);
   t1 = now_seconds ();
   first_cpu = cpu_seconds () - c0;
   if (first == NULL)
@@ -175,7 +175,7 @@ case_open (const char *path,
   t0 = now_seconds ();
   do
     {
-      g_autoptr(STFile) again = st_file_new_from_path (path, &error);
+      g_autoptr(STFile) again = st_file_new_from_path (path, NULL, &error);
 
       if (again == NULL)
         return fail (path, error);
@@ -198,7 +198,7 @@ static STFile *
 file_in_memory (const char  *src,
                 GError     **error)
 {
-  g_autoptr(STFile) source = st_file_new_from_path (src, error);
+  g_autoptr(STFile) source = st_file_new_from_path (src, NULL, error);
   g_autoptr(STFile) copy = NULL;
   g_autoptr(GBytes) buffer = NULL;
   g_auto(GStrv) names = NULL;
@@ -268,7 +268,7 @@ case_save (const char *src,
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
   t0 = now_seconds ();
-  if (!st_file_save_to_path (file, dst, NULL, &error))
+  if (!st_file_save_to_path (file, dst, ST_SAVE_FLAGS_NONE, NULL, &error))
     return fail (dst, error);
   t1 = now_seconds ();
   c1 = cpu_seconds ();
@@ -399,7 +399,7 @@ case_steady_save (const char *src,
       t0 = now_seconds ();
       if (save)
         {
-          if (!st_file_save_to_path (file, dst, NULL, &error))
+          if (!st_file_save_to_path (file, dst, ST_SAVE_FLAGS_NONE, NULL, &error))
             return fail (dst, error);
         }
       else if (!plain_write (dst, contents, length))
@@ -430,7 +430,7 @@ case_load_read (const char *path)
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
   t0 = now_seconds ();
-  file = st_file_new_from_path (path, &error);
+  file = st_file_new_from_path (path, NULL, &error);
   if (file == NULL)
     return fail (path, error);
   names = st_file_dup_names_in_file_order (file);

@@ -1,6 +1,5 @@
-/* st-file-private.h
+/* st-file-private.h: what the parts of STFile (st-file*.c) share
  *
- * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once
@@ -10,25 +9,105 @@
 
 G_BEGIN_DECLS
 
-/* A tensor whose bytes are a zero-copy slice of @source. */
-STTensor *st_tensor_new_slice (STDType       dtype,
-                               const gint64 *shape,
-                               guint         n_dims,
-                               GBytes       *source,
-                               guint64       offset,
-                               guint64       n_bytes);
+/* A tensor given as memory by st_file_set_tensor_from_data(): its layout (checked) and its bytes,
+ * kept without an STTensor. One allocation, the shape after the struct. */
+typedef struct {
+  GObject       *owner;    /* owned reference on what owns the bytes; nullable */
+  gconstpointer  data;     /* NULL only when n_bytes is 0 */
+  guint64        n_bytes;
+  STDType        dtype;
+  guint          n_dims;
+  gint64         shape[];  /* n_dims entries */
+} ExternalData;
 
-/* The checks of st_tensor_new_from_data() (dtype, shape, length, address range), with the element
- * count they give (@out_n_elements is optional). */
-gboolean st_tensor_check_data (STDType        dtype,
-                               const gint64  *shape,
-                               guint          n_dims,
-                               guint64        data_address,
-                               guint64        n_bytes,
-                               guint64       *out_n_elements,
-                               GError       **error);
+/* One tensor of the file, in one of three forms:
+ * - loaded: points into self->header, makes its STTensor on first access;
+ * - external: memory set with st_file_set_tensor_from_data(), makes its STTensor on first access;
+ * - neither: a tensor set with st_file_set_tensor(), held from the start.
+ * Lazily made tensors are set once, atomically, so that readers in several threads agree. */
+typedef struct {
+  const char          *name;          /* loaded->name, or name_storage */
+  char                *name_storage;  /* owned when the name is not the header's */
+  const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
+  ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
+  STTensor            *tensor;        /* owned */
+  gboolean             in_block;      /* one of self->loaded_entries, freed with self->header */
+} FileEntry;
+
+struct _STFile
+{
+  GObject parent_instance;
+
+  StHeader   *header;       /* the loaded header's entries (its metadata is stolen); NULL when not loaded */
+  GBytes     *data;         /* the loaded data buffer (a slice of the source); NULL when not loaded */
+  guint64     header_size;  /* N of the loaded source; 0 otherwise */
+
+  GPtrArray   *entries;         /* FileEntry *, in file order, owning */
+  FileEntry   *loaded_entries;  /* the entries of the loaded tensors, in one block of self->header */
+  StNameIndex *by_name;         /* entry->name -> FileEntry *, borrowing both */
+  GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
+};
 
 /* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
 GHashTable *st_file_peek_metadata (STFile *self);
+
+/* Sets a G_IO_ERROR from @errsv: "WHAT “PATH”: strerror". */
+void st_set_io_error_from_errno (GError     **error,
+                                 int          errsv,
+                                 const char  *what,
+                                 const char  *path);
+
+/* Saving (st-file-save.c): the serialized header and the byte ranges to write after it, checked
+ * against the reader's limits, with references on what they point into. */
+typedef struct _StSavePlan StSavePlan;
+
+StSavePlan *st_save_plan_new (STFile  *file,
+                              GError **error);
+void st_save_plan_free (StSavePlan *plan);
+guint64 st_save_plan_get_size (const StSavePlan *plan);
+gboolean st_save_plan_write_to_fd (const StSavePlan  *plan,
+                                   int                fd,
+                                   const char        *path,
+                                   GCancellable      *cancellable,
+                                   GError           **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StSavePlan, st_save_plan_free)
+
+/* Where saved bytes land (st-file-target.c). A pending file is a new file being written in a
+ * directory, with no name (O_TMPFILE) or a short hidden one, until st_pending_file_commit() renames it
+ * over its target; st_pending_file_free() discards an uncommitted one. */
+typedef struct _StPendingFile StPendingFile;
+
+StPendingFile *st_pending_file_new (const char  *directory,
+                                    const char  *target,
+                                    GError     **error);
+int st_pending_file_get_fd (StPendingFile *pending);
+gboolean st_pending_file_reserve (StPendingFile  *pending,
+                                  guint64         size,
+                                  const char     *target,
+                                  GError        **error);
+gboolean st_pending_file_park (StPendingFile  *pending,
+                               STSaveFlags     flags,
+                               GError        **error);
+gboolean st_pending_file_commit (StPendingFile  *pending,
+                                 const char     *target,
+                                 STSaveFlags     flags,
+                                 GError        **error);
+gboolean st_pending_file_is_committed (StPendingFile *pending);
+void st_pending_file_free (StPendingFile *pending);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StPendingFile, st_pending_file_free)
+
+/* fsync() of a directory, after renames into it. */
+gboolean st_sync_directory (const char  *directory,
+                            GError     **error);
+
+/* Writes @plan to @path: through to a special file as a stream, else atomically (a pending file
+ * committed over @path). */
+gboolean st_save_plan_write_to_path (const StSavePlan  *plan,
+                                     const char        *path,
+                                     STSaveFlags        flags,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
 
 G_END_DECLS

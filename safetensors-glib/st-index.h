@@ -29,11 +29,6 @@
 
 G_BEGIN_DECLS
 
-/* Reports @done of @total units (bytes) of a long operation; called in the caller's thread. */
-typedef void (*STProgressFunc) (guint64  done,
-                                guint64  total,
-                                gpointer user_data);
-
 #define ST_TYPE_INDEX (st_index_get_type ())
 
 ST_AVAILABLE_IN_1_0
@@ -118,19 +113,5 @@ ST_AVAILABLE_IN_1_0
 STFile *st_index_merge (STIndex       *self,
                         GCancellable  *cancellable,
                         GError       **error);
-
-/* Writing: @directory/@prefix-00001-of-0000N.safetensors ... and @directory/@prefix.safetensors.index.json;
- * a single shard is written as @directory/@prefix.safetensors with no index. Greedy in the order of
- * st_file_dup_names_in_file_order(); a tensor larger than @max_shard_size gets a shard of its own. */
-
-ST_AVAILABLE_IN_1_0
-gboolean st_file_save_sharded (STFile          *self,
-                               const char      *directory,
-                               const char      *prefix,
-                               guint64          max_shard_size,
-                               GCancellable    *cancellable,
-                               STProgressFunc   progress_callback,
-                               gpointer         progress_data,
-                               GError         **error);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "st-format-private.h"
 #include "st-sniff-private.h"
 
 static gboolean
@@ -54,6 +55,17 @@ st_sniff_bytes (const guint8 *head,
   gsize text_len = head_len;
   guint64 header_len;
 
+  /* A safetensors file first: 8 bytes of a length a reader accepts, then (perhaps after spaces) the
+   * header's object. Its first bytes can be anything else's magic (a length of 0x0280 begins like a
+   * pickle), so the other kinds are only looked for in what cannot be a safetensors file. */
+  if (head_len >= 9 && (head[8] == '{' || g_ascii_isspace (head[8])))
+    {
+      memcpy (&header_len, head, sizeof header_len);
+      header_len = GUINT64_FROM_LE (header_len);
+      if (header_len <= ST_MAX_HEADER_SIZE)
+        return header_len > file_size - 8 ? ST_SNIFF_TRUNCATED : ST_SNIFF_UNKNOWN;
+    }
+
   if (has_prefix (head, head_len, "version https://git-lfs.github.com/spec/"))
     return ST_SNIFF_GIT_LFS_POINTER;
   if (has_prefix (head, head_len, "PK\x03\x04"))
@@ -63,16 +75,6 @@ st_sniff_bytes (const guint8 *head,
   /* Pickle protocols 2 to 5 open with PROTO (0x80) and the protocol number. */
   if (head_len >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
     return ST_SNIFF_PICKLE;
-
-  /* A safetensors header: 8 bytes of length, then (perhaps after spaces) a JSON object. */
-  if (head_len >= 9 && head[8] == '{')
-    {
-      memcpy (&header_len, head, sizeof header_len);
-      header_len = GUINT64_FROM_LE (header_len);
-      if (header_len > file_size - 8)
-        return ST_SNIFF_TRUNCATED;
-      return ST_SNIFF_UNKNOWN;
-    }
 
   if (has_prefix (text, text_len, "\xef\xbb\xbf"))
     {

@@ -7,7 +7,7 @@
 
 #include "st-enum-types.h"
 #include "st-error.h"
-#include "st-file-private.h"
+#include "st-tensor-private.h"
 #include "st-tensor.h"
 
 /**

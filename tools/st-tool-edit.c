@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <gio/gunixoutputstream.h>
 
 #include "st-tool.h"
 
@@ -57,6 +56,7 @@ st_tool_cmd_metadata (int    argc,
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("metadata"), entries);
+  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
   if (!st_tool_parse_options (context, &argc, &argv))
     return ST_TOOL_EXIT_USAGE;
   if (argc != 2)
@@ -110,7 +110,7 @@ st_tool_cmd_metadata (int    argc,
     }
 
   const char *target = output != NULL ? output : source->resolved;
-  if (!st_file_save_to_path (source->file, target, NULL, &error))
+  if (!st_file_save_to_path (source->file, target, st_tool_save_flags, NULL, &error))
     {
       st_tool_print_error (target, error);
       return ST_TOOL_EXIT_FAILURE;
@@ -140,6 +140,7 @@ st_tool_cmd_shard (int    argc,
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("shard"), entries);
+  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
   if (!st_tool_parse_options (context, &argc, &argv))
     return ST_TOOL_EXIT_USAGE;
   if (argc != 2)
@@ -177,7 +178,7 @@ st_tool_cmd_shard (int    argc,
 
   const char *name = prefix != NULL ? prefix : "model";
   g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing shards", total, TRUE);
-  gboolean ok = st_file_save_sharded (file, output, name, max_shard_size, NULL,
+  gboolean ok = st_file_save_sharded (file, output, name, max_shard_size, st_tool_save_flags, NULL,
                                       st_tool_progress_callback, progress, &error);
   g_clear_pointer (&progress, st_tool_progress_free);
   if (!ok)
@@ -214,98 +215,26 @@ st_tool_cmd_shard (int    argc,
   return ST_TOOL_EXIT_OK;
 }
 
-/* merge: written through a stream that counts, for the progress bar, into a temporary file that is
- * renamed over the target at the end (the same atomicity as st_file_save_to_path). */
-
-#define ST_TOOL_TYPE_COUNTING_STREAM (st_tool_counting_stream_get_type ())
-G_DECLARE_FINAL_TYPE (StToolCountingStream, st_tool_counting_stream, ST_TOOL, COUNTING_STREAM,
-                      GFilterOutputStream)
-
-struct _StToolCountingStream
-{
-  GFilterOutputStream parent_instance;
-  guint64             count;
-  StToolProgress     *progress;
-};
-
-G_DEFINE_FINAL_TYPE (StToolCountingStream, st_tool_counting_stream, G_TYPE_FILTER_OUTPUT_STREAM)
-
-static gssize
-st_tool_counting_stream_write (GOutputStream  *stream,
-                               const void     *buffer,
-                               gsize           count,
-                               GCancellable   *cancellable,
-                               GError        **error)
-{
-  StToolCountingStream *self = ST_TOOL_COUNTING_STREAM (stream);
-  GOutputStream *base = g_filter_output_stream_get_base_stream (G_FILTER_OUTPUT_STREAM (stream));
-  gssize written = g_output_stream_write (base, buffer, count, cancellable, error);
-  if (written > 0)
-    {
-      self->count += (guint64) written;
-      st_tool_progress_update (self->progress, self->count);
-    }
-  return written;
-}
-
-static void
-st_tool_counting_stream_class_init (StToolCountingStreamClass *klass)
-{
-  G_OUTPUT_STREAM_CLASS (klass)->write_fn = st_tool_counting_stream_write;
-}
-
-static void
-st_tool_counting_stream_init (StToolCountingStream *self)
-{
-}
+/* merge: written by the library's one writer (atomic, keeps the target's mode, writes through to
+ * special files), as every other command. That writer reports no progress within a file: the bar
+ * says that writing began, and when it is done. */
 
 static gboolean
 save_with_progress (STFile      *file,
                     const char  *path,
                     GError     **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *template = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  int fd = g_mkstemp_full (template, O_RDWR | O_CLOEXEC, 0666);
-  if (fd < 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "cannot make a temporary file in %s: %s", dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
   guint64 total = 0;
   g_auto(GStrv) names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
 
   g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing", total, TRUE);
-  g_autoptr(GOutputStream) raw = g_unix_output_stream_new (fd, TRUE);
-  g_autoptr(GOutputStream) counting = g_object_new (ST_TOOL_TYPE_COUNTING_STREAM, "base-stream", raw, NULL);
-  ST_TOOL_COUNTING_STREAM (counting)->progress = progress;
-
-  gboolean ok = st_file_save_to_stream (file, counting, NULL, error) &&
-                g_output_stream_flush (counting, NULL, error);
-  if (ok && fsync (fd) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot write %s: %s", template,
-                   g_strerror (saved_errno));
-      ok = FALSE;
-    }
-  ok = g_output_stream_close (counting, NULL, ok ? error : NULL) && ok;
-  if (ok && g_rename (template, path) != 0)
-    {
-      int saved_errno = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "cannot rename %s to %s: %s",
-                   template, path, g_strerror (saved_errno));
-      ok = FALSE;
-    }
-  if (!ok)
-    g_unlink (template);
-  return ok;
+  st_tool_progress_update (progress, 0);
+  if (!st_file_save_to_path (file, path, st_tool_save_flags, NULL, error))
+    return FALSE;
+  st_tool_progress_update (progress, total);
+  return TRUE;
 }
 
 int
@@ -318,6 +247,7 @@ st_tool_cmd_merge (int    argc,
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("merge"), entries);
+  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
   if (!st_tool_parse_options (context, &argc, &argv))
     return ST_TOOL_EXIT_USAGE;
   if (argc != 2)

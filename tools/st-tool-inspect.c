@@ -3,7 +3,10 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <errno.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "st-tool.h"
 
@@ -375,11 +378,12 @@ add_problem (Check        *check,
   g_ptr_array_add (check->problems, g_strdup (error->message));
 }
 
+/* Each input is read once, by the loader, so that pipes and FIFOs (/dev/stdin, <(…)) validate. */
 static void
 validate_file (Check *check)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(STFile) file = st_file_new_from_path (check->resolved, &error);
+  g_autoptr(STFile) file = st_file_new_from_path_full (check->resolved, st_tool_load_flags, NULL, &error);
   if (file == NULL)
     {
       add_problem (check, error);
@@ -457,9 +461,15 @@ st_tool_cmd_validate (int    argc,
           add_problem (check, error);
           continue;
         }
-      if (!g_file_test (check->resolved, G_FILE_TEST_EXISTS))
+      GStatBuf st;
+      if (g_stat (check->resolved, &st) != 0)
         {
-          g_ptr_array_add (check->problems, g_strdup ("no such file"));
+          int saved_errno = errno;
+          g_ptr_array_add (check->problems,
+                           saved_errno == ENOENT ? g_strdup ("no such file")
+                           : saved_errno == ELOOP ? g_strdup ("a loop of symbolic links (too many levels of "
+                                                              "symbolic links)")
+                           : g_strdup (g_strerror (saved_errno)));
           continue;
         }
       if (st_tool_is_index_path (check->resolved))

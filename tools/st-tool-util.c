@@ -9,6 +9,42 @@
 
 #include "st-tool.h"
 
+/* How the commands load and save: --no-mmap and --sync. */
+STLoadFlags st_tool_load_flags = ST_LOAD_FLAGS_NONE;
+STSaveFlags st_tool_save_flags = ST_SAVE_FLAGS_NONE;
+
+static gboolean
+set_no_mmap (const char  *option_name,
+             const char  *value,
+             gpointer     data,
+             GError     **error)
+{
+  st_tool_load_flags |= ST_LOAD_FLAGS_NO_MMAP;
+  return TRUE;
+}
+
+static gboolean
+set_sync (const char  *option_name,
+          const char  *value,
+          gpointer     data,
+          GError     **error)
+{
+  st_tool_save_flags |= ST_SAVE_FLAGS_SYNC;
+  return TRUE;
+}
+
+const GOptionEntry st_tool_load_entries[] = {
+  { "no-mmap", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, set_no_mmap,
+    "Read files into memory instead of mapping them (immune to files truncated meanwhile)", NULL },
+  G_OPTION_ENTRY_NULL
+};
+
+const GOptionEntry st_tool_save_entries[] = {
+  { "sync", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, set_sync,
+    "Flush what is written to disk (fsync) before exiting, to survive a power loss", NULL },
+  G_OPTION_ENTRY_NULL
+};
+
 /* Sources */
 
 void
@@ -95,7 +131,7 @@ st_tool_source_open (const char  *path,
   if (st_tool_is_index_path (source->resolved))
     source->index = st_index_new_from_path (source->resolved, error);
   else
-    source->file = st_file_new_from_path (source->resolved, error);
+    source->file = st_file_new_from_path_full (source->resolved, st_tool_load_flags, NULL, error);
   if (source->index == NULL && source->file == NULL)
     return NULL;
   return g_steal_pointer (&source);
@@ -386,7 +422,16 @@ st_tool_print_json (JsonNode *root)
   json_generator_set_indent (generator, 2);
   json_generator_set_root (generator, root);
   g_autofree char *text = json_generator_to_data (generator, NULL);
-  fputs (text, stdout);
+  /* json-glib writes some control characters (U+001F...) raw inside strings, which JSON forbids. The
+   * generator's own layout uses only newlines and spaces, and it escapes newlines in strings: any
+   * other control byte is inside a string. */
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if ((guchar) *p < 0x20 && *p != '\n')
+        printf ("\\u%04x", (guint) (guchar) *p);
+      else
+        fputc (*p, stdout);
+    }
   fputc ('\n', stdout);
 }
 

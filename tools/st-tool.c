@@ -83,6 +83,7 @@ st_tool_option_context_new (const StToolCommand *command,
   g_option_context_set_description (context, command->description);
   if (entries != NULL)
     g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, st_tool_load_entries, NULL);
   return context;
 }
 

@@ -46,6 +46,12 @@ int st_tool_usage_error (const char *command,
 void st_tool_print_error (const char   *context,
                           const GError *error);
 
+/* --no-mmap (every command that reads) and --sync (every command that writes). */
+extern STLoadFlags st_tool_load_flags;
+extern STSaveFlags st_tool_save_flags;
+extern const GOptionEntry st_tool_load_entries[];
+extern const GOptionEntry st_tool_save_entries[];
+
 /* A file or a sharded checkpoint: what the reading subcommands accept. */
 typedef struct {
   char    *path;        /* as given on the command line */

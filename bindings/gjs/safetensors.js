@@ -200,16 +200,36 @@ function _finishInto(resolve, reject, finish) {
  * Loads a safetensors file in a worker thread. The file is mapped, not read: the Promise resolves as
  * soon as the header is checked, and tensor data is paged in when it is used.
  *
+ * A mapped file must not shrink while it is loaded: if another program truncates it, reading one of
+ * its tensors afterwards kills the process with SIGBUS. Pass ST.LoadFlags.NO_MMAP for files that
+ * other programs may rewrite, or on network file systems: the file is then read into memory whole.
+ *
  * @param {string} path - the file's path
  * @param {?Gio.Cancellable} [cancellable] - cancels the load (the Promise rejects with
  *   Gio.IOErrorEnum.CANCELLED)
+ * @param {ST.LoadFlags} [flags] - ST.LoadFlags.NO_MMAP to read instead of mapping
  * @returns {Promise<ST.File>} the loaded file; rejects with a GLib.Error in the ST.Error domain for an
  *   invalid file, or in the Gio.IOErrorEnum domain for an I/O failure
  */
-export function loadAsync(path, cancellable = null) {
+export function loadAsync(path, cancellable = null, flags = ST.LoadFlags.NONE) {
     return new Promise((resolve, reject) => {
-        ST.File.new_from_path_async(path, cancellable, (_source, result) =>
+        ST.File.new_from_path_async(path, flags, cancellable, (_source, result) =>
             _finishInto(resolve, reject, () => ST.File.new_from_path_finish(result)));
+    });
+}
+
+/**
+ * Loads a safetensors file from a Gio.File in a worker thread: a local file is mapped as loadAsync()
+ * does, any other is read through GIO.
+ *
+ * @param {Gio.File} file - the file to load
+ * @param {?Gio.Cancellable} [cancellable] - cancels the load
+ * @returns {Promise<ST.File>} the loaded file
+ */
+export function loadGFileAsync(file, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        ST.File.new_from_gfile_async(file, cancellable, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.File.new_from_gfile_finish(result)));
     });
 }
 
@@ -235,12 +255,33 @@ export function loadStreamAsync(stream, cancellable = null) {
  * @param {ST.File} file - the file to save
  * @param {string} path - where to save it
  * @param {?Gio.Cancellable} [cancellable] - cancels the save, leaving `path` untouched
+ * @param {ST.SaveFlags} [flags] - ST.SaveFlags.SYNC to fsync the file and its folder before resolving
  * @returns {Promise<boolean>} resolves to true once saved
  */
-export function saveAsync(file, path, cancellable = null) {
+export function saveAsync(file, path, cancellable = null, flags = ST.SaveFlags.NONE) {
     return new Promise((resolve, reject) => {
-        file.save_to_path_async(path, cancellable, (self, result) =>
+        file.save_to_path_async(path, flags, cancellable, (self, result) =>
             _finishInto(resolve, reject, () => self.save_to_path_finish(result)));
+    });
+}
+
+/**
+ * Saves a file as a sharded checkpoint (shards and an index, as transformers writes them) in a
+ * worker thread. Every shard is written before any is renamed into place. `progress(done, total)`
+ * (bytes of tensor data) runs on the main loop, so it may update a progress bar.
+ *
+ * @param {ST.File} file - the file to save
+ * @param {string} directory - an existing directory
+ * @param {string} prefix - the file names' prefix, usually 'model'
+ * @param {number} maxShardSize - the largest sum of tensor bytes per shard
+ * @param {object} [options] - `{cancellable, flags, progress}`
+ * @returns {Promise<boolean>} resolves to true once saved
+ */
+export function saveShardedAsync(file, directory, prefix, maxShardSize,
+    {cancellable = null, flags = ST.SaveFlags.NONE, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        file.save_sharded_async(directory, prefix, maxShardSize, flags, cancellable, progress,
+            (self, result) => _finishInto(resolve, reject, () => self.save_sharded_finish(result)));
     });
 }
 

@@ -68,7 +68,7 @@ load_done (GObject      *source,
 
   /* Start another load and cancel it straight away. */
   cancellable = g_cancellable_new ();
-  st_file_new_from_path_async (example->path, cancellable, cancelled_load_done, example);
+  st_file_new_from_path_async (example->path, ST_LOAD_FLAGS_NONE, cancellable, cancelled_load_done, example);
   g_cancellable_cancel (cancellable);
 }
 
@@ -102,7 +102,7 @@ main (int   argc,
       path = tmpdir ? g_build_filename (tmpdir, "async.safetensors", NULL) : NULL;
       if (tensor == NULL || tmpdir == NULL ||
           !st_file_set_tensor (file, "matrix", tensor, &error) ||
-          !st_file_save_to_path (file, path, NULL, &error))
+          !st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error))
         {
           fprintf (stderr, "%s\n", error->message);
           return EXIT_FAILURE;
@@ -110,7 +110,7 @@ main (int   argc,
     }
 
   example.path = path;
-  st_file_new_from_path_async (path, NULL, load_done, &example);
+  st_file_new_from_path_async (path, ST_LOAD_FLAGS_NONE, NULL, load_done, &example);
   g_main_loop_run (example.loop);
   g_main_loop_unref (example.loop);
 

@@ -95,7 +95,7 @@ build_and_save (const char *path,
   st_file_set_metadata_value (file, "format", "pt");
   st_file_set_metadata_value (file, "description", "a tiny example model");
 
-  return st_file_save_to_path (file, path, NULL, error);
+  return st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, error);
 }
 
 static void
@@ -131,7 +131,7 @@ load_and_read (const char *path,
   gsize n_bytes;
 
   /* The file is mapped, not read: tensors are views of the mapping. */
-  file = st_file_new_from_path (path, error);
+  file = st_file_new_from_path (path, NULL, error);
   if (file == NULL)
     return FALSE;
 

@@ -113,7 +113,7 @@ main (int   argc,
       return EXIT_FAILURE;
     }
 
-  file = st_file_new_from_path (argv[1], &error);
+  file = st_file_new_from_path (argv[1], NULL, &error);
   if (file == NULL)
     {
       g_printerr ("%s\n", error->message);

@@ -23,12 +23,12 @@ function buildAndSave(path) {
         Safetensors.tensorFromTypedArray(new Uint8Array([1, 0, 0, 1]), [4], ST.DType.BOOL));
     file.set_metadata_value('format', 'pt');
     file.set_metadata_value('description', 'a tiny example model');
-    file.save_to_path(path, null);
+    file.save_to_path(path, ST.SaveFlags.NONE, null);
 }
 
 function loadAndRead(path) {
     // The file is mapped, not read: typed arrays below are views of the mapping.
-    const file = ST.File.new_from_path(path);
+    const file = ST.File.new_from_path(path, null);
     print(`${path}: ${file.get_n_tensors()} tensors, header ${file.get_header_size()} bytes`);
     print('metadata:');
     for (const [key, value] of Object.entries(Safetensors.metadata(file)).sort())

@@ -37,7 +37,7 @@ try {
         printerr('usage: gjs -m inspect.js FILE.safetensors');
         System.exit(2);
     }
-    const file = ST.File.new_from_path(ARGV[0]);
+    const file = ST.File.new_from_path(ARGV[0], null);
     print(`${ARGV[0]}: ${file.get_n_tensors()} tensors`);
     for (const [key, value] of Object.entries(Safetensors.metadata(file)).sort())
         print(`  metadata ${key} = ${value}`);

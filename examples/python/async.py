@@ -74,11 +74,11 @@ def main():
                 outcome["status"] = 1
         finished()
 
-    ST.File.new_from_path_async(path, None, on_loaded)
+    ST.File.new_from_path_async(path, ST.LoadFlags.NONE, None, on_loaded)
 
     # Start another load and cancel it straight away.
     cancellable = Gio.Cancellable()
-    ST.File.new_from_path_async(path, cancellable, on_cancelled_load)
+    ST.File.new_from_path_async(path, ST.LoadFlags.NONE, cancellable, on_cancelled_load)
     cancellable.cancel()
 
     loop.run()

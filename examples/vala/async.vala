@@ -8,7 +8,7 @@
  */
 
 async ST.File load_cancelled (string path, Cancellable cancellable) throws GLib.Error {
-    return yield new ST.File.from_path_async (path, cancellable);
+    return yield new ST.File.from_path_async (path, ST.LoadFlags.NONE, cancellable);
 }
 
 async void run (string path) throws GLib.Error {

@@ -583,7 +583,7 @@ load_from (Source source, const char *path, GBytes *contents, GError **error)
   switch (source)
     {
     case SOURCE_PATH:
-      return st_file_new_from_path (path, error);
+      return st_file_new_from_path (path, NULL, error);
     case SOURCE_BYTES:
       return st_file_new_from_bytes (contents, error);
     case SOURCE_GFILE:
@@ -687,7 +687,7 @@ test_file_tensor_outlives_file (void)
   STFile *file;
 
   write_file (path, contents);
-  file = st_file_new_from_path (path, &error);
+  file = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   kept = g_object_ref (st_file_get_tensor (file, "weight"));
   kept_bytes = g_bytes_ref (st_tensor_get_bytes (st_file_get_tensor (file, "bias")));
@@ -714,7 +714,7 @@ test_file_private_mapping (void)
   gsize len = 0;
 
   write_file (path, contents);
-  file = st_file_new_from_path (path, &error);
+  file = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   weight = st_file_get_tensor (file, "weight");
   data = (guint8 *) st_tensor_get_data (weight, &len);
@@ -724,7 +724,7 @@ test_file_private_mapping (void)
 
   /* the file on disk is unchanged, and so is a second load of it */
   assert_file_contents (path, contents);
-  again = st_file_new_from_path (path, &error);
+  again = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (st_tensor_equal (st_file_get_tensor (again, "weight"), st_file_get_tensor (original, "weight")));
 
@@ -741,7 +741,7 @@ test_file_load_missing (void)
   g_autoptr(GFile) gfile = g_file_new_for_path (path);
   STFile *file;
 
-  file = st_file_new_from_path (path, &error);
+  file = st_file_new_from_path (path, NULL, &error);
   g_assert_null (file);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "missing.safetensors"));
@@ -753,7 +753,7 @@ test_file_load_missing (void)
   g_clear_error (&error);
 
   /* a directory is not a safetensors file either */
-  file = st_file_new_from_path (dir, &error);
+  file = st_file_new_from_path (dir, NULL, &error);
   g_assert_null (file);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY);
   st_test_note ("directory: %s", error->message);
@@ -773,7 +773,7 @@ test_file_load_error_names_path (void)
   g_autoptr(STFile) file = NULL;
 
   write_file (path, bad);
-  file = st_file_new_from_path (path, &error);
+  file = st_file_new_from_path (path, NULL, &error);
   g_assert_null (file);
   st_test_assert_st_error (error, ST_ERROR_INVALID_DTYPE);
   g_assert_nonnull (strstr (error->message, "broken-model.safetensors"));
@@ -821,12 +821,12 @@ test_file_load_not_regular (void)
 
   g_assert_cmpint (mkfifo (path, 0600), ==, 0);
   thread = g_thread_new ("fifo-writer", fifo_writer_thread, &writer);
-  file = st_file_new_from_path (path, &error);
+  file = st_file_new_from_path (path, NULL, &error);
   g_thread_join (thread);
   g_assert_no_error (error);
   st_test_assert_files_equal (file, original);
 
-  null_file = st_file_new_from_path ("/dev/null", &error);
+  null_file = st_file_new_from_path ("/dev/null", NULL, &error);
   g_assert_null (null_file);
   st_test_assert_st_error (error, ST_ERROR_HEADER_TOO_SMALL);
 
@@ -1140,7 +1140,7 @@ test_file_save_targets (void)
 
   st_test_assert_bytes_equal (bytes, expected);
 
-  g_assert_true (st_file_save_to_path (file, path, NULL, &error));
+  g_assert_true (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_no_error (error);
   assert_file_contents (path, expected);
 
@@ -1160,7 +1160,7 @@ test_file_save_targets (void)
 
   /* reloading any of them gives the tensors back, and saving that gives the same bytes again */
   {
-    g_autoptr(STFile) reloaded = st_file_new_from_path (path, &error);
+    g_autoptr(STFile) reloaded = st_file_new_from_path (path, NULL, &error);
     g_autoptr(GBytes) again = NULL;
 
     g_assert_no_error (error);
@@ -1176,7 +1176,7 @@ test_file_save_targets (void)
 
     st_file_set_metadata_value (small, "only", "metadata");
     small_bytes = save_to_bytes (small);
-    g_assert_true (st_file_save_to_path (small, path, NULL, &error));
+    g_assert_true (st_file_save_to_path (small, path, ST_SAVE_FLAGS_NONE, NULL, &error));
     g_assert_no_error (error);
     assert_file_contents (path, small_bytes);
     assert_dir_entries (dir, entries);
@@ -1198,7 +1198,7 @@ test_file_save_relative_path (void)
   const char *entries[] = { "relative.safetensors", NULL };
 
   g_assert_cmpint (g_chdir (dir), ==, 0);
-  g_assert_true (st_file_save_to_path (file, "relative.safetensors", NULL, &error));
+  g_assert_true (st_file_save_to_path (file, "relative.safetensors", ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_cmpint (g_chdir (cwd), ==, 0);
   g_assert_no_error (error);
   assert_file_contents (full, expected);
@@ -1217,7 +1217,7 @@ test_file_save_permissions (void)
   GStatBuf st;
   mode_t mask = umask (022);
 
-  g_assert_true (st_file_save_to_path (file, path, NULL, &error));
+  g_assert_true (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_no_error (error);
   umask (mask);
   g_assert_cmpint (g_stat (path, &st), ==, 0);
@@ -1242,7 +1242,7 @@ test_file_save_over_own_source (void)
   const gint64 s7[] = { 7 };
 
   write_file (path, contents);
-  loaded = st_file_new_from_path (path, &error);
+  loaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
 
   /* change the set so that every tensor moves in the new file */
@@ -1250,7 +1250,7 @@ test_file_save_over_own_source (void)
   g_assert_true (st_file_remove_tensor (loaded, "bias"));
   st_file_set_metadata_value (loaded, "format", "np");
 
-  g_assert_true (st_file_save_to_path (loaded, path, NULL, &error));
+  g_assert_true (st_file_save_to_path (loaded, path, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_no_error (error);
   assert_dir_entries (dir, entries);
 
@@ -1259,7 +1259,7 @@ test_file_save_over_own_source (void)
   st_file_remove_tensor (expected, "bias");
   st_file_set_metadata_value (expected, "format", "np");
 
-  reloaded = st_file_new_from_path (path, &error);
+  reloaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   st_test_assert_files_equal (reloaded, expected);
   /* the file that was loaded before the save still reads its old, right bytes */
@@ -1269,7 +1269,7 @@ test_file_save_over_own_source (void)
   {
     g_autoptr(GBytes) before = st_test_read_file (path);
 
-    g_assert_true (st_file_save_to_path (reloaded, path, NULL, &error));
+    g_assert_true (st_file_save_to_path (reloaded, path, ST_SAVE_FLAGS_NONE, NULL, &error));
     g_assert_no_error (error);
     assert_file_contents (path, before);
     st_test_assert_files_equal (reloaded, expected);
@@ -1295,14 +1295,14 @@ test_file_save_cancelled (void)
   write_file (path, before);
   g_cancellable_cancel (cancellable);
 
-  g_assert_false (st_file_save_to_path (file, path, cancellable, &error));
+  g_assert_false (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   assert_file_contents (path, before);
   assert_dir_entries (dir, entries);
 
   /* a new target is not created either */
-  g_assert_false (st_file_save_to_path (file, fresh, cancellable, &error));
+  g_assert_false (st_file_save_to_path (file, fresh, ST_SAVE_FLAGS_NONE, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   assert_dir_entries (dir, entries);
@@ -1363,11 +1363,11 @@ test_file_save_read_only_dir (void)
           g_assert_cmpint (setgid (65534), ==, 0);
           g_assert_cmpint (setuid (65534), ==, 0);
         }
-      g_assert_false (st_file_save_to_path (file, path, NULL, &error));
+      g_assert_false (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
       st_test_note ("expected error: %s", error->message);
       g_clear_error (&error);
-      g_assert_false (st_file_save_to_path (file, fresh, NULL, &error));
+      g_assert_false (st_file_save_to_path (file, fresh, ST_SAVE_FLAGS_NONE, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
       return;
     }
@@ -1410,7 +1410,7 @@ test_file_save_write_error (void)
       signal (SIGXFSZ, SIG_IGN);
       g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
 
-      g_assert_false (st_file_save_to_path (file, path, NULL, &error));
+      g_assert_false (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error));
       g_assert_nonnull (error);
       g_assert_true (error->domain == G_IO_ERROR);
       st_test_note ("expected error: %s", error->message);
@@ -1503,12 +1503,12 @@ test_file_save_bad_targets (void)
 
   g_assert_cmpint (g_mkdir (subdir, 0755), ==, 0);
 
-  g_assert_false (st_file_save_to_path (file, missing, NULL, &error));
+  g_assert_false (st_file_save_to_path (file, missing, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   st_test_note ("expected error: %s", error->message);
   g_clear_error (&error);
 
-  g_assert_false (st_file_save_to_path (file, subdir, NULL, &error));
+  g_assert_false (st_file_save_to_path (file, subdir, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_nonnull (error);
   g_assert_true (error->domain == G_IO_ERROR);
   st_test_note ("expected error: %s", error->message);
@@ -1537,14 +1537,14 @@ test_file_save_modified_mapping (void)
   gconstpointer got;
 
   write_file (path, contents);
-  loaded = st_file_new_from_path (path, &error);
+  loaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   data = (guint8 *) st_tensor_get_data (st_file_get_tensor (loaded, "bias"), &len);
   memset (data, 0x5A, len);
 
-  g_assert_true (st_file_save_to_path (loaded, copy, NULL, &error));
+  g_assert_true (st_file_save_to_path (loaded, copy, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_no_error (error);
-  reloaded = st_file_new_from_path (copy, &error);
+  reloaded = st_file_new_from_path (copy, NULL, &error);
   g_assert_no_error (error);
   got = st_tensor_get_data (st_file_get_tensor (reloaded, "bias"), &len);
   for (gsize i = 0; i < len; i++)
@@ -1625,7 +1625,7 @@ test_file_async_load_save (void)
   const char *entries[] = { "async.safetensors", NULL };
 
   async_data_init (&data);
-  st_file_save_to_path_async (original, path, NULL, on_ready, &data);
+  st_file_save_to_path_async (original, path, ST_SAVE_FLAGS_NONE, NULL, on_ready, &data);
   async_data_wait (&data);
   g_assert_true (st_file_save_to_path_finish (original, data.result, &error));
   g_assert_no_error (error);
@@ -1634,7 +1634,7 @@ test_file_async_load_save (void)
   async_data_clear (&data);
 
   async_data_init (&data);
-  st_file_new_from_path_async (path, NULL, on_ready, &data);
+  st_file_new_from_path_async (path, ST_LOAD_FLAGS_NONE, NULL, on_ready, &data);
   async_data_wait (&data);
   {
     g_autoptr(STFile) loaded = st_file_new_from_path_finish (data.result, &error);
@@ -1688,7 +1688,7 @@ test_file_async_errors (void)
   write_file (bad, bad_bytes);
 
   async_data_init (&data);
-  st_file_new_from_path_async (missing, NULL, on_ready, &data);
+  st_file_new_from_path_async (missing, ST_LOAD_FLAGS_NONE, NULL, on_ready, &data);
   async_data_wait (&data);
   g_assert_null (st_file_new_from_path_finish (data.result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
@@ -1696,7 +1696,7 @@ test_file_async_errors (void)
   async_data_clear (&data);
 
   async_data_init (&data);
-  st_file_new_from_path_async (bad, NULL, on_ready, &data);
+  st_file_new_from_path_async (bad, ST_LOAD_FLAGS_NONE, NULL, on_ready, &data);
   async_data_wait (&data);
   g_assert_null (st_file_new_from_path_finish (data.result, &error));
   st_test_assert_st_error (error, ST_ERROR_INVALID_HEADER);
@@ -1723,7 +1723,7 @@ test_file_async_cancelled (void)
   g_cancellable_cancel (cancellable);
 
   async_data_init (&data);
-  st_file_save_to_path_async (file, path, cancellable, on_ready, &data);
+  st_file_save_to_path_async (file, path, ST_SAVE_FLAGS_NONE, cancellable, on_ready, &data);
   async_data_wait (&data);
   g_assert_false (st_file_save_to_path_finish (file, data.result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1735,7 +1735,7 @@ test_file_async_cancelled (void)
   /* loading a valid file with a cancelled cancellable is cancelled too */
   write_file (path, contents);
   async_data_init (&data);
-  st_file_new_from_path_async (path, cancellable, on_ready, &data);
+  st_file_new_from_path_async (path, ST_LOAD_FLAGS_NONE, cancellable, on_ready, &data);
   async_data_wait (&data);
   g_assert_null (st_file_new_from_path_finish (data.result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1789,7 +1789,7 @@ test_file_async_cancel_after_save (void)
 
   write_file (path, before);
   async_data_init (&data);
-  st_file_save_to_path_async (file, path, cancellable, on_ready, &data);
+  st_file_save_to_path_async (file, path, ST_SAVE_FLAGS_NONE, cancellable, on_ready, &data);
 
   for (guint i = 0; i < 2000 && !replaced; i++)
     {
@@ -1829,19 +1829,19 @@ test_file_async_save_over_own_source (void)
   AsyncData data;
 
   write_file (path, contents);
-  loaded = st_file_new_from_path (path, &error);
+  loaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (st_file_remove_tensor (loaded, "weight"));
   st_file_remove_tensor (original, "weight");
 
   async_data_init (&data);
-  st_file_save_to_path_async (loaded, path, NULL, on_ready, &data);
+  st_file_save_to_path_async (loaded, path, ST_SAVE_FLAGS_NONE, NULL, on_ready, &data);
   async_data_wait (&data);
   g_assert_true (st_file_save_to_path_finish (loaded, data.result, &error));
   g_assert_no_error (error);
   async_data_clear (&data);
 
-  reloaded = st_file_new_from_path (path, &error);
+  reloaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   st_test_assert_files_equal (reloaded, original);
   st_test_assert_files_equal (loaded, original);
@@ -1875,12 +1875,12 @@ test_file_async_cancel_midway (void)
   write_file (path, before);
 
   async_data_init (&data);
-  st_file_save_to_path_async (file, path, cancellable, on_ready, &data);
+  st_file_save_to_path_async (file, path, ST_SAVE_FLAGS_NONE, cancellable, on_ready, &data);
   g_idle_add (cancel_now, cancellable);
   async_data_wait (&data);
   if (st_file_save_to_path_finish (file, data.result, &error))
     {
-      g_autoptr(STFile) reloaded = st_file_new_from_path (path, &error);
+      g_autoptr(STFile) reloaded = st_file_new_from_path (path, NULL, &error);
 
       st_test_note ("the save finished before the cancellation");
       g_assert_no_error (error);
@@ -2044,7 +2044,7 @@ test_file_set_from_data_saves (void)
 
   saved = save_to_bytes (file);
   st_test_assert_bytes_equal (saved, expected);
-  g_assert_true (st_file_save_to_path (file, path, NULL, &error));
+  g_assert_true (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error));
   g_assert_no_error (error);
   assert_file_contents (path, expected);
 
@@ -2060,7 +2060,7 @@ test_file_set_from_data_saves (void)
       g_assert_cmpuint (st_tensor_get_data_address (made), ==, st_tensor_get_data_address (original));
     }
 
-  reloaded = st_file_new_from_path (path, &error);
+  reloaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   st_test_assert_files_equal (reloaded, reference);
   st_test_rm_rf (dir);
@@ -2196,7 +2196,7 @@ test_file_set_from_data_owner (void)
                                                16, owner, &error));
   g_assert_cmpuint (owner->ref_count, ==, 2);
   async_data_init (&data);
-  st_file_save_to_path_async (file, path, NULL, on_ready, &data);
+  st_file_save_to_path_async (file, path, ST_SAVE_FLAGS_NONE, NULL, on_ready, &data);
   add_tensor (file, "d", ST_DTYPE_U8, s4, 1, 7);
   g_assert_cmpuint (owner->ref_count, ==, 2);
   async_data_wait (&data);
@@ -2208,7 +2208,7 @@ test_file_set_from_data_owner (void)
     g_usleep (1000);
   g_assert_cmpuint (owner->ref_count, ==, 1);
 
-  reloaded = st_file_new_from_path (path, &error);
+  reloaded = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (st_tensor_get_dtype (st_file_get_tensor (reloaded, "d")), ==, ST_DTYPE_F32);
   g_assert_cmpmem (st_tensor_get_data (st_file_get_tensor (reloaded, "d"), NULL), 16, d_data, 16);
@@ -2300,7 +2300,7 @@ test_file_gfile_not_native (void)
 
   g_assert_null (g_file_get_path (resource));
 
-  mapped = st_file_new_from_path (path, &error);
+  mapped = st_file_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   streamed = st_file_new_from_gfile (resource, NULL, &error);
   g_assert_no_error (error);

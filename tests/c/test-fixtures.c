@@ -83,7 +83,7 @@ load_from (Source source, const char *path, GBytes *contents, GError **error)
   switch (source)
     {
     case SOURCE_PATH:
-      return st_file_new_from_path (path, error);
+      return st_file_new_from_path (path, NULL, error);
     case SOURCE_BYTES:
       return st_file_new_from_bytes (contents, error);
     case SOURCE_GFILE:

@@ -136,7 +136,7 @@ save_sharded (STFile     *file,
               guint64     max_shard_size)
 {
   g_autoptr(GError) error = NULL;
-  st_file_save_sharded (file, dir, "model", max_shard_size, NULL, NULL, NULL, &error);
+  st_file_save_sharded (file, dir, "model", max_shard_size, ST_SAVE_FLAGS_NONE, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
 }
 
@@ -282,7 +282,7 @@ test_save_index_format (void)
       g_autoptr(GError) error = NULL;
       g_autofree char *name = g_strdup_printf ("model-0000%u-of-00002.safetensors", i);
       g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_autoptr(STFile) shard = st_file_new_from_path (path, &error);
+      g_autoptr(STFile) shard = st_file_new_from_path (path, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (st_file_get_metadata_value (shard, "format"), ==, "pt");
       g_assert_cmpuint (st_file_get_n_tensors (shard), ==, 1);
@@ -322,14 +322,14 @@ test_save_single_and_stale (void)
 
   g_autoptr(GError) error = NULL;
   g_autofree char *single = g_build_filename (dir, "model.safetensors", NULL);
-  g_autoptr(STFile) loaded = st_file_new_from_path (single, &error);
+  g_autoptr(STFile) loaded = st_file_new_from_path (single, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (st_file_get_n_tensors (loaded), ==, 3);
 
   /* An empty file is one (empty) shard too. */
   g_autoptr(STFile) empty = st_file_new ();
   save_sharded (empty, dir, 1);
-  g_autoptr(STFile) reloaded = st_file_new_from_path (single, &error);
+  g_autoptr(STFile) reloaded = st_file_new_from_path (single, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (st_file_get_n_tensors (reloaded), ==, 0);
   remove_tree (dir);
@@ -345,22 +345,22 @@ test_save_bad_arguments (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad_prefixes); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_assert_false (st_file_save_sharded (file, dir, bad_prefixes[i], 10, NULL, NULL, NULL, &error));
+      g_assert_false (st_file_save_sharded (file, dir, bad_prefixes[i], 10, ST_SAVE_FLAGS_NONE, NULL, NULL, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
     }
   g_autoptr(GError) error = NULL;
-  g_assert_false (st_file_save_sharded (file, dir, "model", 0, NULL, NULL, NULL, &error));
+  g_assert_false (st_file_save_sharded (file, dir, "model", 0, ST_SAVE_FLAGS_NONE, NULL, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   g_autofree char *missing = g_build_filename (dir, "no", "such", NULL);
-  g_assert_false (st_file_save_sharded (file, missing, "model", 10, NULL, NULL, NULL, &error));
+  g_assert_false (st_file_save_sharded (file, missing, "model", 10, ST_SAVE_FLAGS_NONE, NULL, NULL, NULL, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
 
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_cancellable_cancel (cancellable);
-  g_assert_false (st_file_save_sharded (file, dir, "model", 10, cancellable, NULL, NULL, &error));
+  g_assert_false (st_file_save_sharded (file, dir, "model", 10, ST_SAVE_FLAGS_NONE, cancellable, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   remove_tree (dir);
 }
@@ -391,7 +391,7 @@ test_save_progress (void)
   g_autofree char *dir = make_temp_dir ();
   Progress progress = { 0 };
   g_autoptr(GError) error = NULL;
-  st_file_save_sharded (file, dir, "model", 6, NULL, record_progress, &progress, &error);
+  st_file_save_sharded (file, dir, "model", 6, ST_SAVE_FLAGS_NONE, NULL, record_progress, &progress, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (progress.calls, ==, 3);
   g_assert_cmpuint (progress.last_done, ==, 15);
@@ -416,7 +416,7 @@ test_round_trip_fixtures (void)
 
       g_autoptr(GError) error = NULL;
       g_autofree char *path = g_build_filename (valid, names[i], NULL);
-      g_autoptr(STFile) file = st_file_new_from_path (path, &error);
+      g_autoptr(STFile) file = st_file_new_from_path (path, NULL, &error);
       g_assert_no_error (error);
 
       /* Small shards, so that most files split into several. */
@@ -439,7 +439,7 @@ test_round_trip_fixtures (void)
       else
         {
           g_autofree char *single = g_build_filename (dir, "model.safetensors", NULL);
-          merged = st_file_new_from_path (single, &error);
+          merged = st_file_new_from_path (single, NULL, &error);
           g_assert_no_error (error);
         }
 

@@ -62,7 +62,7 @@ test_sniff_file_loader (void)
       g_autoptr(GError) error = NULL;
       g_autofree char *path = write_temp (dir, cases[i].label, cases[i].content, cases[i].length);
       g_autofree char *shown = g_filename_display_name (path);
-      g_autoptr(STFile) file = st_file_new_from_path (path, &error);
+      g_autoptr(STFile) file = st_file_new_from_path (path, NULL, &error);
 
       g_test_message ("%s: %s", cases[i].label, error != NULL ? error->message : "(loaded)");
       g_assert_null (file);
@@ -112,7 +112,7 @@ test_sniff_plain_format_error (void)
   g_autofree char *path = write_temp (dir, "bad.safetensors", bad, sizeof bad - 1);
   g_autofree char *shown = g_filename_display_name (path);
   g_autoptr(GError) error = NULL;
-  g_autoptr(STFile) file = st_file_new_from_path (path, &error);
+  g_autoptr(STFile) file = st_file_new_from_path (path, NULL, &error);
 
   g_assert_null (file);
   g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER);

@@ -150,7 +150,7 @@ run_rounds (gboolean from_path)
 
   for (guint round = 0; round < N_ROUNDS; round++)
     {
-      g_autoptr(STFile) file = from_path ? st_file_new_from_path (path, &error)
+      g_autoptr(STFile) file = from_path ? st_file_new_from_path (path, NULL, &error)
                                          : st_file_new_from_bytes (contents, &error);
       Reader readers[N_THREADS];
       GThread *threads[N_THREADS];

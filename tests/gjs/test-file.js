@@ -122,8 +122,8 @@ test('metadata: set, replace, remove, whole table', () => {
 
 test('save to and load from a path, zero-copy, with offsets and header size', () => {
     const path = GLib.build_filenamev([tempDir(), 'model.safetensors']);
-    assert(makeModel().save_to_path(path, null), 'save_to_path');
-    const file = ST.File.new_from_path(path);
+    assert(makeModel().save_to_path(path, ST.SaveFlags.NONE, null), 'save_to_path');
+    const file = ST.File.new_from_path(path, null);
     checkModel(file, 'from path');
     const [, contents] = GLib.file_get_contents(path);
     const n = Number(new DataView(contents.buffer, contents.byteOffset, 8).getBigUint64(0, true));
@@ -142,9 +142,9 @@ test('save to and load from a path, zero-copy, with offsets and header size', ()
 
 test('writing into a tensor loaded from a path does not change the file', () => {
     const path = GLib.build_filenamev([tempDir(), 'cow.safetensors']);
-    makeModel().save_to_path(path, null);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
     const before = GLib.file_get_contents(path)[1];
-    const file = ST.File.new_from_path(path);
+    const file = ST.File.new_from_path(path, null);
     Safetensors.typedArray(file.get_tensor('embed.weight'))[0] = 42;
     assertEqual(Safetensors.typedArray(file.get_tensor('embed.weight'))[0], 42, 'visible in memory');
     assert(bytesEqual(GLib.file_get_contents(path)[1], before), 'the file is unchanged');
@@ -152,8 +152,8 @@ test('writing into a tensor loaded from a path does not change the file', () => 
 
 test('a typed array keeps the mapping alive after the file and tensor are gone', () => {
     const path = GLib.build_filenamev([tempDir(), 'alive.safetensors']);
-    makeModel().save_to_path(path, null);
-    const view = (() => Safetensors.typedArray(ST.File.new_from_path(path).get_tensor('embed.weight')))();
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
+    const view = (() => Safetensors.typedArray(ST.File.new_from_path(path, null).get_tensor('embed.weight')))();
     System.gc();
     GLib.unlink(path);
     System.gc();
@@ -176,7 +176,7 @@ test('a file whose header leaves F32 data misaligned: views refused, copies on r
     const path = GLib.build_filenamev([tempDir(), 'misaligned.safetensors']);
     GLib.file_set_contents(path, data);
 
-    const tensor = ST.File.new_from_path(path).get_tensor('x');
+    const tensor = ST.File.new_from_path(path, null).get_tensor('x');
     assert(tensor.get_data_address() % 4 !== 0, 'the data is misaligned');
     let error = null;
     try {
@@ -188,17 +188,17 @@ test('a file whose header leaves F32 data misaligned: views refused, copies on r
     assertArrayEqual(Safetensors.typedArray(tensor, {copy: true}), [0.25, -4], 'copied values');
     assertEqual(Safetensors.bytes(tensor).length, 8, 'raw bytes are always available');
     // Saving it again writes an aligned, canonical file.
-    const again = ST.File.new_from_bytes(ST.File.new_from_path(path).save_to_bytes());
+    const again = ST.File.new_from_bytes(ST.File.new_from_path(path, null).save_to_bytes());
     assertArrayEqual(Safetensors.typedArray(again.get_tensor('x')), [0.25, -4], 'aligned after a save');
 });
 
 test('saving over the very file the tensors are mapped from', () => {
     const path = GLib.build_filenamev([tempDir(), 'same.safetensors']);
-    makeModel().save_to_path(path, null);
-    const file = ST.File.new_from_path(path);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
+    const file = ST.File.new_from_path(path, null);
     file.set_metadata_value('format', 'np');
-    file.save_to_path(path, null);
-    const again = ST.File.new_from_path(path);
+    file.save_to_path(path, ST.SaveFlags.NONE, null);
+    const again = ST.File.new_from_path(path, null);
     assertEqual(again.get_metadata_value('format'), 'np', 'new metadata');
     assertArrayEqual(Safetensors.typedArray(again.get_tensor('embed.weight')), [0, 0.5, 1, 1.5, 2, 2.5],
         'data intact');
@@ -235,7 +235,7 @@ test('a missing path is Gio.IOErrorEnum.NOT_FOUND naming the path', () => {
     const path = GLib.build_filenamev([tempDir(), 'nowhere.safetensors']);
     let error = null;
     try {
-        ST.File.new_from_path(path);
+        ST.File.new_from_path(path, null);
     } catch (e) {
         error = e;
     }
@@ -247,7 +247,7 @@ test('a missing path is Gio.IOErrorEnum.NOT_FOUND naming the path', () => {
 
 test('saving into a missing directory fails with a Gio.IOErrorEnum error', () => {
     const path = GLib.build_filenamev([tempDir(), 'no', 'such', 'dir', 'x.safetensors']);
-    assertGError(() => makeModel().save_to_path(path, null), Gio.IOErrorEnum, undefined, 'save_to_path');
+    assertGError(() => makeModel().save_to_path(path, ST.SaveFlags.NONE, null), Gio.IOErrorEnum, undefined, 'save_to_path');
 });
 
 test('loadAsync and saveAsync resolve', async () => {
@@ -269,7 +269,7 @@ test('loadStreamAsync and saveStreamAsync resolve', async () => {
 test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', async () => {
     const dir = tempDir();
     const path = GLib.build_filenamev([dir, 'model.safetensors']);
-    makeModel().save_to_path(path, null);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
     const cancelled = new Gio.Cancellable();
     cancelled.cancel();
     const {CANCELLED} = Gio.IOErrorEnum;
@@ -283,7 +283,7 @@ test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', asyn
         'loadStreamAsync');
     await assertRejects(Safetensors.saveStreamAsync(makeModel(), Gio.MemoryOutputStream.new_resizable(),
         cancelled), Gio.IOErrorEnum, CANCELLED, 'saveStreamAsync');
-    assertGError(() => makeModel().save_to_path(target, cancelled), Gio.IOErrorEnum, CANCELLED,
+    assertGError(() => makeModel().save_to_path(target, ST.SaveFlags.NONE, cancelled), Gio.IOErrorEnum, CANCELLED,
         'save_to_path');
     assert(!GLib.file_test(target, GLib.FileTest.EXISTS), 'still no file');
     assertArrayEqual(listDir(dir), ['model.safetensors'], 'no temporary file is left behind');
@@ -291,7 +291,7 @@ test('a cancelled Gio.Cancellable rejects every async call with CANCELLED', asyn
 
 test('a cancellation while loading is reported and leaves the caller running', async () => {
     const path = GLib.build_filenamev([tempDir(), 'model.safetensors']);
-    makeModel().save_to_path(path, null);
+    makeModel().save_to_path(path, ST.SaveFlags.NONE, null);
     const cancellable = new Gio.Cancellable();
     const promise = Safetensors.loadAsync(path, cancellable);
     cancellable.cancel();
@@ -350,7 +350,7 @@ test('hostile input: errors in the ST.Error domain with their codes, sync and as
             ST.Error, code, `${what} (stream)`);
         const path = GLib.build_filenamev([dir, 'hostile.safetensors']);
         GLib.file_set_contents(path, data);
-        assertGError(() => ST.File.new_from_path(path), ST.Error, code, `${what} (path)`);
+        assertGError(() => ST.File.new_from_path(path, null), ST.Error, code, `${what} (path)`);
         await assertRejects(Safetensors.loadAsync(path), ST.Error, code, `${what} (loadAsync)`);
         await assertRejects(Safetensors.loadStreamAsync(Gio.MemoryInputStream.new_from_bytes(bytes)),
             ST.Error, code, `${what} (loadStreamAsync)`);
@@ -360,7 +360,7 @@ test('hostile input: errors in the ST.Error domain with their codes, sync and as
 test('an empty file on disk is ST.Error.HEADER_TOO_SMALL', () => {
     const path = GLib.build_filenamev([tempDir(), 'empty.safetensors']);
     GLib.file_set_contents(path, new Uint8Array(0));
-    assertGError(() => ST.File.new_from_path(path), ST.Error, ST.Error.HEADER_TOO_SMALL, 'empty file');
+    assertGError(() => ST.File.new_from_path(path, null), ST.Error, ST.Error.HEADER_TOO_SMALL, 'empty file');
 });
 
 test('dup_layout describes every tensor in one array, in file order', () => {
@@ -397,6 +397,30 @@ test('set_tensor_from_data stores a tensor over memory another object owns', () 
     assertGError(() => file.set_tensor_from_data('bad', ST.DType.F32, [5], source.get_data_address(),
         source.get_n_bytes(), source), ST.Error, ST.Error.SIZE_MISMATCH, 'five floats over 16 bytes');
     assert(!file.contains('bad'), 'unchanged on failure');
+});
+
+test('NO_MMAP and SYNC: loadAsync, loadGFileAsync and saveAsync with flags', async () => {
+    const path = GLib.build_filenamev([tempDir(), 'flags.safetensors']);
+    assert(await Safetensors.saveAsync(makeModel(), path, null, ST.SaveFlags.SYNC), 'saveAsync SYNC');
+    checkModel(await Safetensors.loadAsync(path, null, ST.LoadFlags.NO_MMAP), 'loadAsync NO_MMAP');
+    checkModel(await Safetensors.loadGFileAsync(Gio.File.new_for_path(path)), 'loadGFileAsync');
+    checkModel(ST.File.new_from_path_full(path, ST.LoadFlags.NO_MMAP, null), 'new_from_path_full');
+});
+
+test('saveShardedAsync reports progress on the main loop and writes an index', async () => {
+    const dir = tempDir();
+    const progress = [];
+    const file = makeModel();
+    assert(await Safetensors.saveShardedAsync(file, dir, 'model', 30,
+        {progress: (done, total) => progress.push([done, total])}), 'saveShardedAsync');
+    // The reports are idles of the main loop: let the last ones run.
+    while (GLib.MainContext.default().iteration(false))
+        ;
+    assert(progress.length >= 2, `progress reported per shard (${progress.length})`);
+    assertEqual(progress[progress.length - 1][0], progress[progress.length - 1][1], 'ends at the total');
+    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']));
+    // Merged shard by shard, then saved: the file order is the writer's again.
+    checkModel(ST.File.new_from_bytes(index.merge(null).save_to_bytes()), 'merged back');
 });
 
 test('the tensors() iterator gives [name, tensor] in file order', () => {

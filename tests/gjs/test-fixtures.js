@@ -66,7 +66,7 @@ function bytesEqual(a, b) {
 
 for (const [name, entry] of Object.entries(manifest.valid)) {
     test(`valid/${name} loads from a path, bytes and a stream with the manifest's tensors`, async () => {
-        checkValid(ST.File.new_from_path(fixture(entry.file)), entry, 'path');
+        checkValid(ST.File.new_from_path(fixture(entry.file), null), entry, 'path');
         checkValid(ST.File.new_from_bytes(readBytes(entry.file)), entry, 'bytes');
         checkValid(ST.File.new_from_stream(Gio.MemoryInputStream.new_from_bytes(readBytes(entry.file)), null),
             entry, 'stream');
@@ -75,7 +75,7 @@ for (const [name, entry] of Object.entries(manifest.valid)) {
     if (entry.canonical) {
         test(`valid/${name} saves as ${entry.canonical}, byte for byte`, async () => {
             const canonical = readBytes(entry.canonical);
-            const file = ST.File.new_from_path(fixture(entry.file));
+            const file = ST.File.new_from_path(fixture(entry.file), null);
             assert(bytesEqual(file.save_to_bytes(), canonical), 'save_to_bytes');
             // In a canonical file every tensor is aligned to its element size: views need no copy.
             const canonicalFile = ST.File.new_from_bytes(canonical);
@@ -94,7 +94,7 @@ for (const [name, entry] of Object.entries(manifest.valid)) {
 for (const [name, entry] of Object.entries(manifest.invalid)) {
     test(`invalid/${name} fails in the ST.Error domain from a path, bytes and a stream`, async () => {
         assertEqual(entry.expect, 'error', 'the manifest expects an error');
-        assertGError(() => ST.File.new_from_path(fixture(entry.file)), ST.Error, undefined, 'path');
+        assertGError(() => ST.File.new_from_path(fixture(entry.file), null), ST.Error, undefined, 'path');
         assertGError(() => ST.File.new_from_bytes(readBytes(entry.file)), ST.Error, undefined, 'bytes');
         assertGError(() => ST.File.new_from_stream(Gio.MemoryInputStream.new_from_bytes(readBytes(entry.file)),
             null), ST.Error, undefined, 'stream');

@@ -20,7 +20,7 @@ function makeModel() {
 test('save_sharded writes shards and an index that ST.Index reads back', () => {
     const dir = tempDir();
     const progress = [];
-    assert(makeModel().save_sharded(dir, 'model', 40, null, (done, total) => progress.push([done, total])),
+    assert(makeModel().save_sharded(dir, 'model', 40, ST.SaveFlags.NONE, null, (done, total) => progress.push([done, total])),
         'save_sharded');
     assert(progress.length > 0, 'the progress callback was called');
     const [lastDone, lastTotal] = progress[progress.length - 1];

@@ -111,13 +111,13 @@ def test_async_save_and_load_take_pathlike(tmp_path, stfile):
 
     def on_saved(source, result):
         results["saved"] = source.save_to_path_finish(result)
-        ST.File.new_from_path_async(path, None, on_loaded)
+        ST.File.new_from_path_async(path, ST.LoadFlags.NONE, None, on_loaded)
 
     def on_loaded(_source, result):
         results["loaded"] = ST.File.new_from_path_finish(result)
         cancellable = Gio.Cancellable()
         cancellable.cancel()
-        ST.File.new_from_path_async(path, cancellable, on_cancelled)
+        ST.File.new_from_path_async(path, ST.LoadFlags.NONE, cancellable, on_cancelled)
 
     def on_cancelled(_source, result):
         try:
@@ -127,7 +127,7 @@ def test_async_save_and_load_take_pathlike(tmp_path, stfile):
             results["cancelled"] = e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
         loop.quit()
 
-    stfile.save_to_path_async(path, None, on_saved)
+    stfile.save_to_path_async(path, ST.SaveFlags.NONE, None, on_saved)
     GLib.timeout_add_seconds(30, loop.quit)
     loop.run()
     assert results["saved"] is True

@@ -275,7 +275,7 @@ def test_files_cross_the_c_api_both_ways(tmp_path):
     made = ST.File.new()
     made.set_tensor("c", ST.Tensor.new(ST.DType.I16, [2], GLib.Bytes.new(b"\x01\x00\xff\xff")))
     made.set_metadata_value("from", "C")
-    made.save_to_path(str(tmp_path / "from_c.safetensors"), None)
+    made.save_to_path(str(tmp_path / "from_c.safetensors"), ST.SaveFlags.NONE, None)
     loaded = load_file(tmp_path / "from_c.safetensors")
     assert torch.equal(loaded["c"], torch.tensor([1, -1], dtype=torch.int16))
 

@@ -475,14 +475,14 @@ async void async_cancelled (string dir) {
         error ("%s", e.message);
     }
     try {
-        yield new ST.File.from_path_async (path, cancelled);
+        yield new ST.File.from_path_async (path, ST.LoadFlags.NONE, cancelled);
         assert_not_reached ();
     } catch (IOError.CANCELLED e) {
     } catch (GLib.Error e) {
         error ("%s", e.message);
     }
     try {
-        yield make_model ().save_to_path_async (target, cancelled);
+        yield make_model ().save_to_path_async (target, ST.SaveFlags.NONE, cancelled);
         assert_not_reached ();
     } catch (IOError.CANCELLED e) {
     } catch (GLib.Error e) {
@@ -505,7 +505,7 @@ async void async_cancelled (string dir) {
         error ("%s", e.message);
     }
     try {
-        make_model ().save_to_path (target, cancelled);
+        make_model ().save_to_path (target, ST.SaveFlags.NONE, cancelled);
         assert_not_reached ();
     } catch (IOError.CANCELLED e) {
     } catch (GLib.Error e) {
@@ -658,7 +658,7 @@ void test_sharded () {
         // Shards of at most 30 bytes: each F32/I64 tensor (24 bytes) gets a shard of its own.
         uint64 last_done = 0, last_total = 1;
         int calls = 0;
-        assert_true (model.save_sharded (dir, "model", 30, null, (done, total) => {
+        assert_true (model.save_sharded (dir, "model", 30, ST.SaveFlags.NONE, null, (done, total) => {
             assert_true (done <= total);
             last_done = done;
             last_total = total;

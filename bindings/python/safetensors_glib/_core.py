@@ -112,6 +112,26 @@ class SafetensorError(Exception):
 
 SafetensorError.__module__ = "safetensors_glib"
 
+# The load backends of safe_open(..., backend=) and load_file(..., backend=), as Hugging Face names them:
+# "mmap" maps the file (a tensor of a file truncated meanwhile kills the process with SIGBUS when read),
+# "pread" reads it into memory the library owns.
+_BACKENDS = {"mmap": ST.LoadFlags.NONE, "pread": ST.LoadFlags.NO_MMAP}
+
+
+def load_flags(backend):
+    """The ST.LoadFlags of a backend name; SafetensorError, as Hugging Face raises, for another name."""
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a str, not {type(backend).__name__}")
+    try:
+        return _BACKENDS[backend]
+    except KeyError:
+        raise SafetensorError(f'backend "{backend}" is invalid (expected one of: "mmap", "pread")') from None
+
+
+def save_flags(sync):
+    """The ST.SaveFlags of save_file(..., sync=)."""
+    return ST.SaveFlags.SYNC if sync else ST.SaveFlags.NONE
+
 
 @contextlib.contextmanager
 def gc_paused():
@@ -244,11 +264,13 @@ def translate_error(gerror, path=None, action="open"):
     return SafetensorError(_PREFIXES[action] + gerror.message, gerror=gerror)
 
 
-def open_path(filename):
-    """Maps and validates a safetensors file; the ST.File it returns owns the mapping."""
+def open_path(filename, backend="mmap"):
+    """Maps (or with backend="pread", reads) and validates a safetensors file; the ST.File it returns
+    owns the memory."""
+    flags = load_flags(backend)
     path = fspath(filename)
     try:
-        return ST.File.new_from_path(path)
+        return ST.File.new_from_path_full(path, flags, None)
     except GLib.Error as e:
         raise translate_error(e, path, "open") from None
 
@@ -378,16 +400,19 @@ def runs(entries):
         i = j
 
 
-def load_path(filename, views):
+def load_path(filename, views, backend="mmap"):
     """Loads a file, or every shard of an index, into a dict through @views(stfile, entries, out)."""
     out = {}
+    load_flags(backend)
     with gc_paused():
         if is_index_path(filename):
-            _index, shards = open_index(filename)
-            for _shard_name, stfile in shards:
+            index, shards = open_index(filename)
+            for shard_name, stfile in shards:
+                if backend != "mmap":
+                    stfile = open_path(os.path.join(index.get_directory(), shard_name), backend)
                 views(stfile, layout(stfile), out)
         else:
-            stfile = open_path(filename)
+            stfile = open_path(filename, backend)
             views(stfile, layout(stfile), out)
     return out
 
@@ -468,7 +493,7 @@ def parse_max_shard_size(max_shard_size):
     raise TypeError(f"max_shard_size must be an int or a str such as \"5GB\", not {type(max_shard_size).__name__}")
 
 
-def write_file(stfile, filename, max_shard_size=None):
+def write_file(stfile, filename, max_shard_size=None, sync=False):
     """Saves atomically to @filename, or as shards plus an index when @max_shard_size is given.
 
     Sharded: @filename "dir/model.safetensors" gives dir/model-00001-of-0000N.safetensors ... and
@@ -478,23 +503,23 @@ def write_file(stfile, filename, max_shard_size=None):
     path = fspath(filename)
     try:
         if max_shard_size is None:
-            stfile.save_to_path(path, None)
+            stfile.save_to_path(path, save_flags(sync), None)
             return
         limit = parse_max_shard_size(max_shard_size)
         directory, base = os.path.split(path)
         prefix = base[: -len(".safetensors")] if base.endswith(".safetensors") else base
         if not prefix:
             raise ValueError(f"cannot derive shard names from {path!r}")
-        stfile.save_sharded(directory or ".", prefix, limit, None, None, None)
+        stfile.save_sharded(directory or ".", prefix, limit, save_flags(sync), None, None, None)
     except GLib.Error as e:
         raise translate_error(e, path, "save") from None
 
 
-def save_path(prepare, tensors, filename, metadata, max_shard_size):
+def save_path(prepare, tensors, filename, metadata, max_shard_size, sync=False):
     """Saves @tensors to @filename through the ST.File @prepare(tensors, metadata) makes."""
     with gc_paused():
         stfile = prepare(tensors, metadata)
-    write_file(stfile, filename, max_shard_size)
+    write_file(stfile, filename, max_shard_size, sync)
 
 
 def save_to_bytes(prepare, tensors, metadata):

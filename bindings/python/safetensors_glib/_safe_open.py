@@ -62,17 +62,21 @@ class safe_open:
         filename (`str` or `os.PathLike`): the file.
         framework (`str`): "pt" for torch tensors, "np" for numpy arrays.
         device (`str`, `int` or `torch.device`, defaults to `"cpu"`): where tensors go (torch only).
+        backend (`str`, defaults to `"mmap"`): `"mmap"` maps the file; `"pread"` reads it whole into
+            memory the library owns, so that no later change to the file (another program truncating
+            or rewriting it, a network file system going away) can reach the tensors. With `"mmap"`,
+            reading a tensor of a file truncated since it was opened kills the process with SIGBUS.
 
     Opening maps the file and validates its header; no tensor data is read until asked for.
     ``get_tensor`` returns a writable view of the file's private mapping (on the CPU); slices
     are copies of only what they select.
     """
 
-    def __init__(self, filename, framework, device="cpu"):
+    def __init__(self, filename, framework, device="cpu", *, backend="mmap"):
         self._file = None
         self._framework = _framework(framework)
         self._device = self._framework.device(device)
-        self._file = _core.open_path(filename)
+        self._file = _core.open_path(filename, backend)
         self._view = None
         self._entries = None
 

@@ -21,11 +21,14 @@ from ._safe_open import safe_open
 __all__ = ["SafetensorError", "safe_open", "load_file", "load", "save_file", "save"]
 
 
-def load_file(filename):
+def load_file(filename, *, backend="mmap"):
     """Loads a safetensors file (or a sharded checkpoint's ``.index.json``) into numpy arrays.
 
     Args:
         filename (`str` or `os.PathLike`): the file to load.
+
+        backend (`str`, defaults to `"mmap"`): `"pread"` reads the file into memory instead of mapping
+            it, out of reach of SIGBUS when another program truncates the file.
 
     Returns:
         `Dict[str, np.ndarray]`: the arrays by name, in the order of their data in the file.
@@ -33,7 +36,7 @@ def load_file(filename):
     Raises:
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
-    return _core.load_path(filename, _views)
+    return _core.load_path(filename, _views, backend)
 
 
 def load(data):
@@ -45,7 +48,7 @@ def load(data):
     return _core.load_bytes(data, _views)
 
 
-def save_file(tensor_dict, filename, metadata=None, max_shard_size=None):
+def save_file(tensor_dict, filename, metadata=None, max_shard_size=None, *, sync=False):
     """Saves a dict of numpy arrays to a safetensors file, atomically.
 
     Args:
@@ -54,11 +57,12 @@ def save_file(tensor_dict, filename, metadata=None, max_shard_size=None):
         metadata (`Dict[str, str]`, optional): text metadata, stored in the header.
         max_shard_size (`int` or `str`, optional): write shards plus an index, as
             `safetensors_glib.torch.save_file` does.
+        sync (`bool`, defaults to `False`): fsync the file(s) and the folder before returning.
 
     Returns:
         `None`
     """
-    _core.save_path(_prepare, tensor_dict, filename, metadata, max_shard_size)
+    _core.save_path(_prepare, tensor_dict, filename, metadata, max_shard_size, sync)
 
 
 def save(tensor_dict, metadata=None):

@@ -46,13 +46,15 @@ def _to_device(tensors, device):
     return {name: tensor.to(device) for name, tensor in tensors.items()}
 
 
-def load_file(filename, device="cpu"):
+def load_file(filename, device="cpu", *, backend="mmap"):
     """Loads a safetensors file (or a sharded checkpoint's ``.index.json``) into torch tensors.
 
     Args:
         filename (`str` or `os.PathLike`): the file to load.
         device (`str`, `int` or `torch.device`, defaults to `"cpu"`): where the tensors go. On the CPU
             they are writable views of the file's private mapping; elsewhere, copies.
+        backend (`str`, defaults to `"mmap"`): `"pread"` reads the file into memory instead of mapping
+            it, out of reach of SIGBUS when another program truncates the file (see `safe_open`).
 
     Returns:
         `Dict[str, torch.Tensor]`: the tensors by name, in the order of their data in the file.
@@ -61,7 +63,7 @@ def load_file(filename, device="cpu"):
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
     target = _device(device)
-    return _to_device(_core.load_path(filename, _views), target)
+    return _to_device(_core.load_path(filename, _views, backend), target)
 
 
 def load(data):
@@ -275,7 +277,7 @@ def _prepare(tensors, metadata):
     return _core.build_file(entries, metadata, keep_alive)
 
 
-def save_file(tensors, filename, metadata=None, max_shard_size=None):
+def save_file(tensors, filename, metadata=None, max_shard_size=None, *, sync=False):
     """Saves a dict of tensors to a safetensors file, atomically.
 
     Args:
@@ -285,11 +287,13 @@ def save_file(tensors, filename, metadata=None, max_shard_size=None):
         metadata (`Dict[str, str]`, optional): text metadata, stored in the header.
         max_shard_size (`int` or `str`, optional): write shards of at most this many bytes
             ("5GB", "500MB") and a ``.safetensors.index.json`` index; one shard is written as a plain file.
+        sync (`bool`, defaults to `False`): fsync the file(s) and the folder before returning, so that the
+            save survives a power loss (Hugging Face's writer never does).
 
     Returns:
         `None`
     """
-    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size)
+    _core.save_path(_prepare, tensors, filename, metadata, max_shard_size, sync)
 
 
 def save(tensors, metadata=None):
@@ -301,7 +305,7 @@ def save(tensors, metadata=None):
     return _core.save_to_bytes(_prepare, tensors, metadata)
 
 
-def save_model(model, filename, metadata=None, force_contiguous=True, max_shard_size=None):
+def save_model(model, filename, metadata=None, force_contiguous=True, max_shard_size=None, *, sync=False):
     """Saves a model's state dict, storing each group of tied (shared) tensors once.
 
     The name kept for a group is chosen by `_remove_duplicate_names`; each dropped name is
@@ -315,6 +319,7 @@ def save_model(model, filename, metadata=None, force_contiguous=True, max_shard_
         force_contiguous (`bool`, defaults to `True`): make non-contiguous tensors contiguous
             (a copy) instead of refusing them.
         max_shard_size (`int` or `str`, optional): as in `save_file`.
+        sync (`bool`, defaults to `False`): as in `save_file`.
     """
     state_dict = model.state_dict()
     to_remove = _remove_duplicate_names(state_dict)
@@ -329,13 +334,13 @@ def save_model(model, filename, metadata=None, force_contiguous=True, max_shard_
     if force_contiguous:
         state_dict = {name: tensor.contiguous() for name, tensor in state_dict.items()}
     try:
-        save_file(state_dict, filename, metadata=metadata, max_shard_size=max_shard_size)
+        save_file(state_dict, filename, metadata=metadata, max_shard_size=max_shard_size, sync=sync)
     except ValueError as e:
         raise ValueError(f"{e} Or use save_model(..., force_contiguous=True), read the docs for potential "
                          "caveats.") from None
 
 
-def load_model(model, filename, strict=True, device="cpu"):
+def load_model(model, filename, strict=True, device="cpu", *, backend="mmap"):
     """Loads a file written by `save_model` (or any safetensors file) into a model.
 
     Tied tensors stored once are restored through the model's own sharing.
@@ -345,6 +350,7 @@ def load_model(model, filename, strict=True, device="cpu"):
         filename (`str` or `os.PathLike`): a safetensors file or a sharded checkpoint's index.
         strict (`bool`, defaults to `True`): raise on missing or unexpected names.
         device (`str`, `int` or `torch.device`, defaults to `"cpu"`): where to load the tensors first.
+        backend (`str`, defaults to `"mmap"`): as in `load_file`.
 
     Returns:
         `(missing, unexpected)`: the names in the model but not the file (a set), and the names in
@@ -353,7 +359,7 @@ def load_model(model, filename, strict=True, device="cpu"):
     Raises:
         RuntimeError: with @strict, when either is not empty.
     """
-    state_dict = load_file(filename, device=device)
+    state_dict = load_file(filename, device=device, backend=backend)
     model_state_dict = model.state_dict()
     to_remove = _remove_duplicate_names(model_state_dict, preferred_names=state_dict.keys())
     missing, unexpected = model.load_state_dict(state_dict, strict=False)

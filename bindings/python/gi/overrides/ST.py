@@ -212,21 +212,27 @@ __all__.append("Tensor")
 class File(ST.File):
 
     @classmethod
-    def new_from_path(cls, path):
-        return super(File, cls).new_from_path(fspath(path))
+    def new_from_path(cls, path, cancellable=None):
+        return super(File, cls).new_from_path(fspath(path), cancellable)
 
     @classmethod
-    def new_from_path_async(cls, path, cancellable=None, callback=None, *user_data):
-        return super(File, cls).new_from_path_async(fspath(path), cancellable, callback, *user_data)
+    def new_from_path_full(cls, path, flags=ST.LoadFlags.NONE, cancellable=None):
+        return super(File, cls).new_from_path_full(fspath(path), flags, cancellable)
 
-    def save_to_path(self, path, cancellable=None):
-        return super().save_to_path(fspath(path), cancellable)
+    @classmethod
+    def new_from_path_async(cls, path, flags=ST.LoadFlags.NONE, cancellable=None, callback=None, *user_data):
+        return super(File, cls).new_from_path_async(fspath(path), flags, cancellable, callback, *user_data)
 
-    def save_to_path_async(self, path, cancellable=None, callback=None, *user_data):
-        return super().save_to_path_async(fspath(path), cancellable, callback, *user_data)
+    def save_to_path(self, path, flags=ST.SaveFlags.NONE, cancellable=None):
+        return super().save_to_path(fspath(path), flags, cancellable)
 
-    def save_sharded(self, directory, prefix, max_shard_size, cancellable=None, progress=None, *data):
-        return super().save_sharded(fspath(directory), prefix, max_shard_size, cancellable, progress, *data)
+    def save_to_path_async(self, path, flags=ST.SaveFlags.NONE, cancellable=None, callback=None, *user_data):
+        return super().save_to_path_async(fspath(path), flags, cancellable, callback, *user_data)
+
+    def save_sharded(self, directory, prefix, max_shard_size, flags=ST.SaveFlags.NONE, cancellable=None,
+                     progress=None, *data):
+        return super().save_sharded(fspath(directory), prefix, max_shard_size, flags, cancellable, progress,
+                                    *data)
 
     # The mapping protocol: names to tensors.
 

@@ -1,0 +1,853 @@
+/* st-file-shard.c: saving a file as a sharded checkpoint (model.safetensors.index.json and its shards)
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "st-error.h"
+#include "st-file-private.h"
+#include "st-tensor.h"
+#include "st-file.h"
+#include "st-index-private.h"
+
+/**
+ * STProgressFunc:
+ * @done: how many units of the operation are done
+ * @total: how many units the whole operation has
+ * @user_data: the data given with the callback
+ *
+ * Reports the progress of a long operation, such as
+ * [method@ST.File.save_sharded]. The units are bytes of tensor data. The
+ * callback runs in the thread that called the operation; for an async
+ * operation ([method@ST.File.save_sharded_async]), in the thread-default
+ * main context of the caller, never in the worker thread.
+ *
+ * Since: 1.0
+ */
+
+/* Sharded writing */
+
+/* JSON text the way Python's json.dumps (ensure_ascii=True) writes a string: what transformers and
+ * huggingface_hub produce, so that the index we write is the index they write. */
+static void
+append_python_json_string (GString    *out,
+                           const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      switch (c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        default:
+          if (c < 0x20 || (c > 0x7e && c < 0x10000))
+            g_string_append_printf (out, "\\u%04x", c);
+          else if (c >= 0x10000)
+            {
+              gunichar v = c - 0x10000;
+              g_string_append_printf (out, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
+            }
+          else
+            g_string_append_c (out, (char) c);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+/* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
+static char *
+format_index_json (GHashTable *metadata,
+                   guint64     total_size,
+                   GPtrArray  *names,
+                   GPtrArray  *name_shards)
+{
+  g_autoptr(GString) out = g_string_new ("{\n  \"metadata\": {");
+
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+  if (metadata != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+      g_hash_table_iter_init (&iter, metadata);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) != 0)
+          g_ptr_array_add (keys, key);
+    }
+  g_ptr_array_add (keys, (gpointer) ST_INDEX_TOTAL_SIZE_KEY);
+  g_ptr_array_sort (keys, st_compare_strings);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = g_ptr_array_index (keys, i);
+      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
+      append_python_json_string (out, key);
+      g_string_append (out, ": ");
+      if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
+        g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
+      else
+        append_python_json_string (out, g_hash_table_lookup (metadata, key));
+    }
+  g_string_append (out, "\n  },\n  \"weight_map\": {");
+
+  /* @names is sorted; name_shards[i] is the shard of names[i]. */
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
+      append_python_json_string (out, g_ptr_array_index (names, i));
+      g_string_append (out, ": ");
+      append_python_json_string (out, g_ptr_array_index (name_shards, i));
+    }
+  g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+typedef struct {
+  const char *name;
+  const char *shard;
+} NameShard;
+
+static int
+compare_name_shards (gconstpointer a,
+                     gconstpointer b)
+{
+  return strcmp (((const NameShard *) a)->name, ((const NameShard *) b)->name);
+}
+
+/* Matches PREFIX-NNNNN-of-NNNNN.safetensors, the shard names of an earlier save. */
+static gboolean
+is_shard_file_name (const char *file_name,
+                    const char *prefix)
+{
+  gsize prefix_len = strlen (prefix);
+  static const char pattern[] = "-#####-of-#####.safetensors";
+  if (strncmp (file_name, prefix, prefix_len) != 0)
+    return FALSE;
+  const char *rest = file_name + prefix_len;
+  if (strlen (rest) != sizeof pattern - 1)
+    return FALSE;
+  for (gsize i = 0; i < sizeof pattern - 1; i++)
+    if (pattern[i] == '#' ? !g_ascii_isdigit (rest[i]) : rest[i] != pattern[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* Removes what an earlier save with the same prefix left and this one did not write, so that no
+ * loader picks up a stale index or stale shards, as huggingface_hub does. */
+static gboolean
+remove_stale_files (const char  *directory,
+                    const char  *prefix,
+                    GHashTable  *written,
+                    GError     **error)
+{
+  g_autoptr(GDir) dir = g_dir_open (directory, 0, error);
+  if (dir == NULL)
+    return FALSE;
+
+  g_autofree char *single_name = g_strconcat (prefix, ".safetensors", NULL);
+  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  const char *entry;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      if (g_hash_table_contains (written, entry))
+        continue;
+      if (strcmp (entry, single_name) != 0 && strcmp (entry, index_name) != 0 &&
+          !is_shard_file_name (entry, prefix))
+        continue;
+
+      g_autofree char *path = g_build_filename (directory, entry, NULL);
+      GStatBuf st;
+      /* Only files: a directory of that name is not a checkpoint's. */
+      if (g_lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
+        continue;
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        {
+          int saved_errno = errno;
+          g_autofree char *display = g_filename_display_name (path);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot remove the stale file %s: %s", display, g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static STFile *
+new_shard_file (STFile     *source,
+                GPtrArray  *names,
+                guint       first,
+                guint       last,
+                GError    **error)
+{
+  g_autoptr(STFile) shard = st_file_new ();
+  for (guint i = first; i < last; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      if (!st_file_set_tensor (shard, name, st_file_get_tensor (source, name), error))
+        return NULL;
+    }
+
+  GHashTable *metadata = st_file_peek_metadata (source);
+  if (metadata != NULL)
+    st_file_set_metadata (shard, metadata);
+  return g_steal_pointer (&shard);
+}
+
+/* A sharded save, planned in the caller's thread (so that an async save does not look at the file
+ * again) and run in any: the files to write, in order, each with its plan, then the index. */
+typedef struct {
+  char        *directory;
+  char        *prefix;
+  STSaveFlags  flags;
+  guint64      total_size;   /* bytes of tensor data in all */
+  GPtrArray   *file_names;   /* char *: the shards' file names, or the single file's */
+  GPtrArray   *plans;        /* StSavePlan *, one per file name */
+  GArray      *file_bytes;   /* guint64: bytes of tensor data per file, for progress */
+  char        *index_name;   /* NULL for a single file */
+  char        *index_json;
+} ShardJob;
+
+static void
+shard_job_free (ShardJob *job)
+{
+  g_free (job->directory);
+  g_free (job->prefix);
+  g_ptr_array_unref (job->file_names);
+  g_ptr_array_unref (job->plans);
+  g_array_unref (job->file_bytes);
+  g_free (job->index_name);
+  g_free (job->index_json);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ShardJob, shard_job_free)
+
+/* Adds a file to write: @plan's tensors, @n_bytes of them. */
+static void
+shard_job_add (ShardJob   *job,
+               char       *file_name,
+               StSavePlan *plan,
+               guint64     n_bytes)
+{
+  g_ptr_array_add (job->file_names, file_name);
+  g_ptr_array_add (job->plans, plan);
+  g_array_append_val (job->file_bytes, n_bytes);
+}
+
+static ShardJob *
+shard_job_new (STFile       *self,
+               const char   *directory,
+               const char   *prefix,
+               guint64       max_shard_size,
+               STSaveFlags   flags,
+               GError      **error)
+{
+  g_autoptr(ShardJob) job = NULL;
+
+  if (max_shard_size == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "The maximum shard size must be at least one byte");
+      return NULL;
+    }
+  if (!st_is_plain_file_name (prefix))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The shard prefix “%s” is not a plain file name", prefix);
+      return NULL;
+    }
+
+  job = g_new0 (ShardJob, 1);
+  job->directory = g_strdup (directory);
+  job->prefix = g_strdup (prefix);
+  job->flags = flags;
+  job->file_names = g_ptr_array_new_with_free_func (g_free);
+  job->plans = g_ptr_array_new_with_free_func ((GDestroyNotify) st_save_plan_free);
+  job->file_bytes = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  /* Plan: HF's greedy split. Each shard is a run of names in @plan_names, [starts[k], starts[k+1]). */
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (self);
+  g_autoptr(GPtrArray) plan_names = g_ptr_array_new ();
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GPtrArray) current = g_ptr_array_new ();
+  guint64 current_size = 0;
+  guint64 total_size = 0;
+  for (guint i = 0; ordered[i] != NULL; i++)
+    {
+      guint64 size = st_tensor_get_n_bytes (st_file_get_tensor (self, ordered[i]));
+      total_size += size;
+      if (size > max_shard_size)
+        {
+          guint start = plan_names->len;
+          g_array_append_val (starts, start);
+          g_ptr_array_add (plan_names, ordered[i]);
+          continue;
+        }
+      if (current_size + size > max_shard_size)
+        {
+          guint start = plan_names->len;
+          g_array_append_val (starts, start);
+          g_ptr_array_extend (plan_names, current, NULL, NULL);
+          g_ptr_array_set_size (current, 0);
+          current_size = 0;
+        }
+      g_ptr_array_add (current, ordered[i]);
+      current_size += size;
+    }
+  if (current->len > 0)
+    {
+      guint start = plan_names->len;
+      g_array_append_val (starts, start);
+      g_ptr_array_extend (plan_names, current, NULL, NULL);
+    }
+  guint n_shards = starts->len;
+  guint end = plan_names->len;
+  g_array_append_val (starts, end);
+  job->total_size = total_size;
+
+  if (n_shards <= 1)
+    {
+      StSavePlan *plan = st_save_plan_new (self, error);
+      if (plan == NULL)
+        return NULL;
+      shard_job_add (job, g_strconcat (prefix, ".safetensors", NULL), plan, total_size);
+      return g_steal_pointer (&job);
+    }
+
+  if (n_shards > 99999)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%u shards would not fit the five-digit shard names; use a larger maximum shard size",
+                   n_shards);
+      return NULL;
+    }
+
+  g_autoptr(GArray) name_shards = g_array_sized_new (FALSE, FALSE, sizeof (NameShard), plan_names->len);
+  for (guint k = 0; k < n_shards; k++)
+    {
+      guint first = g_array_index (starts, guint, k);
+      guint last = g_array_index (starts, guint, k + 1);
+      char *file_name = g_strdup_printf ("%s-%05u-of-%05u.safetensors", prefix, k + 1, n_shards);
+      guint64 shard_bytes = 0;
+
+      g_autoptr(STFile) shard = new_shard_file (self, plan_names, first, last, error);
+      if (shard == NULL)
+        {
+          g_free (file_name);
+          return NULL;
+        }
+      StSavePlan *plan = st_save_plan_new (shard, error);
+      if (plan == NULL)
+        {
+          g_free (file_name);
+          return NULL;
+        }
+
+      for (guint i = first; i < last; i++)
+        {
+          NameShard entry = { g_ptr_array_index (plan_names, i), file_name };
+          g_array_append_val (name_shards, entry);
+          shard_bytes += st_tensor_get_n_bytes (st_file_get_tensor (self, entry.name));
+        }
+      shard_job_add (job, file_name, plan, shard_bytes);
+    }
+
+  g_array_sort (name_shards, compare_name_shards);
+  g_autoptr(GPtrArray) sorted_names = g_ptr_array_sized_new (name_shards->len);
+  g_autoptr(GPtrArray) sorted_shards = g_ptr_array_sized_new (name_shards->len);
+  for (guint i = 0; i < name_shards->len; i++)
+    {
+      NameShard *entry = &g_array_index (name_shards, NameShard, i);
+      g_ptr_array_add (sorted_names, (gpointer) entry->name);
+      g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
+    }
+
+  job->index_json = format_index_json (st_file_peek_metadata (self), total_size, sorted_names, sorted_shards);
+  job->index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  return g_steal_pointer (&job);
+}
+
+/* Writes @length bytes of @buffer to @fd. */
+static gboolean
+write_all (int          fd,
+           const char  *buffer,
+           gsize        length,
+           const char  *shown_path,
+           GError     **error)
+{
+  while (length > 0)
+    {
+      gssize n = write (fd, buffer, length);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          int saved_errno = errno;
+          g_autofree char *display = g_filename_display_name (shown_path);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Could not write “%s”: %s", display, g_strerror (saved_errno));
+          return FALSE;
+        }
+      buffer += n;
+      length -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/* More files than this are named (hidden) and closed as soon as written, not kept open. */
+#define MAX_OPEN_PENDING 64
+
+typedef void (*ProgressEmit) (guint64  done,
+                              guint64  total,
+                              gpointer emit_data);
+
+/* The save proper: every file is written completely (unnamed where the file system allows it) before
+ * any is renamed into place; then the renames, those that replace nothing first, the index last;
+ * then the removal of stale files. A failure or cancellation before the renames leaves the folder as
+ * it was. */
+static gboolean
+shard_job_run (ShardJob      *job,
+               GCancellable  *cancellable,
+               ProgressEmit   emit,
+               gpointer       emit_data,
+               GError       **error)
+{
+  g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) st_pending_file_free);
+  g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n_files = job->file_names->len + (job->index_name != NULL ? 1 : 0);
+  gboolean park = n_files > MAX_OPEN_PENDING;
+  guint64 done = 0;
+
+  /* Every target must be a new name or a regular file the caller could open for writing, as for a
+   * single file: known before anything is written. */
+  for (guint k = 0; k < n_files; k++)
+    {
+      gboolean is_index = k == job->file_names->len;
+      const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
+      char *target = g_build_filename (job->directory, file_name, NULL);
+      GStatBuf st;
+
+      g_ptr_array_add (targets, target);
+      g_hash_table_add (written, (gpointer) file_name);
+
+      if (g_stat (target, &st) != 0)
+        continue;
+      if (!S_ISREG (st.st_mode))
+        {
+          g_autofree char *display = g_filename_display_name (target);
+          g_set_error (error, G_IO_ERROR, S_ISDIR (st.st_mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE,
+                       "Could not save the shard “%s”: it is %s, not a file", display,
+                       S_ISDIR (st.st_mode) ? "a directory" : "a special file");
+          return FALSE;
+        }
+      if (faccessat (AT_FDCWD, target, W_OK, AT_EACCESS) != 0)
+        {
+          int saved_errno = errno;
+          g_autofree char *display = g_filename_display_name (target);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Could not open for writing “%s”: %s", display, g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+
+  for (guint k = 0; k < n_files; k++)
+    {
+      gboolean is_index = k == job->file_names->len;
+      const char *target = g_ptr_array_index (targets, k);
+      StPendingFile *file;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      file = st_pending_file_new (job->directory, target, error);
+      if (file == NULL)
+        return FALSE;
+      g_ptr_array_add (pending, file);
+
+      if (is_index)
+        {
+          if (!write_all (st_pending_file_get_fd (file), job->index_json, strlen (job->index_json), target,
+                          error))
+            return FALSE;
+        }
+      else
+        {
+          StSavePlan *plan = g_ptr_array_index (job->plans, k);
+
+          if (!st_pending_file_reserve (file, st_save_plan_get_size (plan), target, error) ||
+              !st_save_plan_write_to_fd (plan, st_pending_file_get_fd (file), target, cancellable, error))
+            return FALSE;
+        }
+
+      if (park && !st_pending_file_park (file, job->flags, error))
+        return FALSE;
+
+      if (!is_index)
+        {
+          done += g_array_index (job->file_bytes, guint64, k);
+          if (emit != NULL)
+            emit (done, job->total_size, emit_data);
+        }
+    }
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  /* The commit. Files that replace nothing (a new shard count gives all new names) change nothing that
+   * a loader of the old checkpoint reads; the others replace old shards of the same name, and from the
+   * first of them to the index, a kill leaves a folder whose shards come from two saves. */
+  for (int replacing = 0; replacing <= 1; replacing++)
+    for (guint k = 0; k < job->file_names->len; k++)
+      {
+        StPendingFile *file = g_ptr_array_index (pending, k);
+        const char *target = g_ptr_array_index (targets, k);
+
+        if (st_pending_file_is_committed (file) || g_file_test (target, G_FILE_TEST_EXISTS) != (replacing == 1))
+          continue;
+        if (!st_pending_file_commit (file, target, job->flags, error))
+          {
+            /* Take back the new names given so far: they replaced nothing. */
+            if (replacing == 0)
+              for (guint j = 0; j < job->file_names->len; j++)
+                if (st_pending_file_is_committed (g_ptr_array_index (pending, j)))
+                  g_unlink (g_ptr_array_index (targets, j));
+            return FALSE;
+          }
+      }
+  if (job->index_name != NULL &&
+      !st_pending_file_commit (g_ptr_array_index (pending, job->file_names->len),
+                               g_ptr_array_index (targets, job->file_names->len), job->flags, error))
+    return FALSE;
+
+  /* The replaced files are freed now, after the commit (see st_pending_file_commit). */
+  g_ptr_array_set_size (pending, 0);
+
+  if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
+    return FALSE;
+
+  return remove_stale_files (job->directory, job->prefix, written, error);
+}
+
+/**
+ * st_file_save_sharded:
+ * @self: a file
+ * @directory: (type filename): the directory to write into; it must exist
+ * @prefix: the name the files begin with, usually `model`
+ * @max_shard_size: the largest sum of tensor bytes a shard may hold, unless
+ *   it holds a single tensor larger than that
+ * @flags: how to write; %ST_SAVE_FLAGS_SYNC syncs every file and the
+ *   directory before returning
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope call) (closure progress_data): called
+ *   after each shard is written, with the bytes of tensor data written so far
+ *   and in all
+ * @progress_data: data for @progress
+ * @error: return location for a #GError
+ *
+ * Saves the file as a sharded checkpoint, the way transformers and
+ * huggingface_hub do: the tensors are taken in the order of
+ * [method@ST.File.dup_names_in_file_order] and put in the current shard until the
+ * next one would take it over @max_shard_size bytes of tensor data, then a new
+ * shard begins; a tensor larger than @max_shard_size goes into a shard of its
+ * own at once (so it may come before the shard being filled).
+ *
+ * With two shards or more, the shards are written as
+ * `@prefix-00001-of-0000N.safetensors` and so on, then the index
+ * `@prefix.safetensors.index.json`: `{"metadata": {"total_size": N, ...},
+ * "weight_map": {...}}`, with two-space indentation and sorted keys, as
+ * transformers writes it. The file's `__metadata__` goes into every shard
+ * (transformers requires `"format": "pt"` in each shard it loads) and into
+ * the index metadata, where `total_size`, the sum of all the tensors' byte
+ * sizes, takes precedence over a `total_size` key of the file's metadata.
+ *
+ * With one shard (or no tensors at all) the file is written as a plain
+ * `@prefix.safetensors` and no index.
+ *
+ * The save is atomic as a whole, as far as POSIX allows: every shard and the
+ * index are first written completely as new files without a name (or with a
+ * short hidden one), and checked against the reader's limits before that.
+ * A full disk, an I/O error, a cancellation or a kill during that phase
+ * leaves the directory as it was. Then the files are renamed into place:
+ * first those whose names are new (all of them when the shard count
+ * changed: the old checkpoint still loads), then those that replace an old
+ * shard of the same name, then the index. Only a kill during these few
+ * renames can leave shards of two saves; [class@ST.Index] then reports the
+ * first shard that does not hold what the index says. Once all is renamed,
+ * files that an earlier save with the same @prefix left behind and this one
+ * did not write (an index, `@prefix.safetensors`,
+ * `@prefix-NNNNN-of-NNNNN.safetensors`) are removed, so that no reader picks
+ * them up.
+ *
+ * Returns: %TRUE on success; otherwise %FALSE with @error set:
+ *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix
+ *   that is not a plain file name, or any error of
+ *   [method@ST.File.save_to_path]
+ *
+ * Since: 1.0
+ */
+gboolean
+st_file_save_sharded (STFile          *self,
+                      const char      *directory,
+                      const char      *prefix,
+                      guint64          max_shard_size,
+                      STSaveFlags      flags,
+                      GCancellable    *cancellable,
+                      STProgressFunc   progress,
+                      gpointer         progress_data,
+                      GError         **error)
+{
+  g_autoptr(ShardJob) job = NULL;
+
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+  g_return_val_if_fail (directory != NULL, FALSE);
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  job = shard_job_new (self, directory, prefix, max_shard_size, flags, error);
+  if (job == NULL)
+    return FALSE;
+
+  return shard_job_run (job, cancellable, (ProgressEmit) progress, progress_data, error);
+}
+
+/* Progress of an async save reaches the caller on the main context it called from: each report is an
+ * idle source there, holding a reference on the caller's callback and data, whose GDestroyNotify runs with
+ * the last reference, on that context too. */
+typedef struct {
+  gatomicrefcount  ref_count;
+  STProgressFunc   func;
+  gpointer         data;
+  GDestroyNotify   notify;
+} ProgressClosure;
+
+static ProgressClosure *
+progress_closure_ref (ProgressClosure *closure)
+{
+  g_atomic_ref_count_inc (&closure->ref_count);
+  return closure;
+}
+
+static void
+progress_closure_unref (ProgressClosure *closure)
+{
+  if (!g_atomic_ref_count_dec (&closure->ref_count))
+    return;
+  if (closure->notify != NULL)
+    closure->notify (closure->data);
+  g_free (closure);
+}
+
+typedef struct {
+  ProgressClosure *closure;
+  guint64          done;
+  guint64          total;
+  gboolean         is_report;  /* FALSE: only drops the reference */
+} ProgressReport;
+
+static gboolean
+progress_report_dispatch (gpointer data)
+{
+  ProgressReport *report = data;
+
+  if (report->is_report)
+    report->closure->func (report->done, report->total, report->closure->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_report_free (gpointer data)
+{
+  ProgressReport *report = data;
+
+  progress_closure_unref (report->closure);
+  g_free (report);
+}
+
+typedef struct {
+  ShardJob        *job;
+  ProgressClosure *closure;    /* NULL without progress callback, or once handed back */
+  GMainContext    *context;
+} ShardTaskData;
+
+static void
+shard_task_data_free (ShardTaskData *data)
+{
+  g_clear_pointer (&data->job, shard_job_free);
+  g_clear_pointer (&data->closure, progress_closure_unref);
+  g_main_context_unref (data->context);
+  g_free (data);
+}
+
+/* Queues a report on the caller's context. The last one (@is_report FALSE) takes the task's own
+ * reference, so that the last reference always drops on that context, after every report. */
+static void
+post_progress (ShardTaskData *data,
+               guint64        done,
+               guint64        total,
+               gboolean       is_report)
+{
+  ProgressReport *report = g_new0 (ProgressReport, 1);
+
+  report->closure = is_report ? progress_closure_ref (data->closure) : g_steal_pointer (&data->closure);
+  report->done = done;
+  report->total = total;
+  report->is_report = is_report;
+
+  /* Not g_main_context_invoke(): it calls at once, in this thread, when nobody holds the context at
+   * that instant and the context is the global default one. An idle source always runs where the
+   * context is iterated. */
+  g_autoptr(GSource) source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, progress_report_dispatch, report, progress_report_free);
+  g_source_set_static_name (source, "[safetensors-glib] sharded save progress");
+  g_source_attach (source, data->context);
+}
+
+static void
+emit_progress_async (guint64  done,
+                     guint64  total,
+                     gpointer emit_data)
+{
+  post_progress (emit_data, done, total, TRUE);
+}
+
+static void
+save_sharded_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  ShardTaskData *data = task_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = shard_job_run (data->job, cancellable, data->closure != NULL ? emit_progress_async : NULL, data, &error);
+
+  /* The last reference on the caller's progress data goes back to its context, after the reports. */
+  if (data->closure != NULL)
+    post_progress (data, 0, 0, FALSE);
+
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * st_file_save_sharded_async:
+ * @self: a file
+ * @directory: (type filename): the directory to write into; it must exist
+ * @prefix: the name the files begin with, usually `model`
+ * @max_shard_size: the largest sum of tensor bytes a shard may hold, unless
+ *   it holds a single tensor larger than that
+ * @flags: how to write
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
+ *   called after each shard is written, with the bytes of tensor data written
+ *   so far and in all
+ * @progress_data: data for @progress
+ * @progress_notify: (nullable): frees @progress_data once @progress will not be called again
+ * @callback: (scope async): called when the save is done
+ * @user_data: (closure callback): data for @callback
+ *
+ * Saves the file as [method@ST.File.save_sharded] does, in a thread. The file is
+ * captured when this function is called (its tensors' memory is read while the save
+ * runs: do not write into it meanwhile).
+ *
+ * @progress runs in the thread-default main context of the caller, never in the thread
+ * that writes, so that it may update a user interface; so do @progress_notify and
+ * @callback. Call [method@ST.File.save_sharded_finish] from @callback.
+ *
+ * Since: 1.0
+ */
+void
+st_file_save_sharded_async (STFile              *self,
+                            const char          *directory,
+                            const char          *prefix,
+                            guint64              max_shard_size,
+                            STSaveFlags          flags,
+                            GCancellable        *cancellable,
+                            STProgressFunc       progress,
+                            gpointer             progress_data,
+                            GDestroyNotify       progress_notify,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  ShardTaskData *data;
+
+  g_return_if_fail (ST_IS_FILE (self));
+  g_return_if_fail (directory != NULL);
+  g_return_if_fail (prefix != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_file_save_sharded_async);
+
+  data = g_new0 (ShardTaskData, 1);
+  data->context = g_main_context_ref_thread_default ();
+  if (progress != NULL)
+    {
+      data->closure = g_new0 (ProgressClosure, 1);
+      g_atomic_ref_count_init (&data->closure->ref_count);
+      data->closure->func = progress;
+      data->closure->data = progress_data;
+      data->closure->notify = progress_notify;
+    }
+  else if (progress_notify != NULL)
+    progress_notify (progress_data);
+  g_task_set_task_data (task, data, (GDestroyNotify) shard_task_data_free);
+
+  data->job = shard_job_new (self, directory, prefix, max_shard_size, flags, &error);
+  if (data->job == NULL)
+    {
+      g_clear_pointer (&data->closure, progress_closure_unref);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* As for a single file: the thread looks at the cancellable itself, up to the renames. */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, save_sharded_thread);
+}
+
+/**
+ * st_file_save_sharded_finish:
+ * @self: a file
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.File.save_sharded_async]. A save cancelled before its renames
+ * began fails with %G_IO_ERROR_CANCELLED and leaves the directory as it was.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
+ */
+gboolean
+st_file_save_sharded_finish (STFile        *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_file_save_sharded_async, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,22 @@
+/* st-index-private.h: what the index reader (st-index.c) and the sharded writer (st-file-shard.c) share
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The index file of transformers' convention names the metadata key this way. */
+#define ST_INDEX_TOTAL_SIZE_KEY "total_size"
+
+/* strcmp() for a sort of an array of strings. */
+int st_compare_strings (gconstpointer a,
+                        gconstpointer b);
+
+/* A shard must be a plain file name in the index's directory: not empty, not "." or "..", no '/' or
+ * '\\', valid UTF-8. */
+gboolean st_is_plain_file_name (const char *name);
+
+G_END_DECLS

@@ -1,0 +1,32 @@
+/* st-tensor-private.h: STTensor internals for the rest of the library
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "st-format-private.h"
+#include "st-tensor.h"
+
+G_BEGIN_DECLS
+
+/* A tensor whose bytes are a zero-copy slice of @source. */
+STTensor *st_tensor_new_slice (STDType       dtype,
+                               const gint64 *shape,
+                               guint         n_dims,
+                               GBytes       *source,
+                               guint64       offset,
+                               guint64       n_bytes);
+
+/* The checks of st_tensor_new_from_data() (dtype, shape, length, address range), with the element
+ * count they give (@out_n_elements is optional). */
+gboolean st_tensor_check_data (STDType        dtype,
+                               const gint64  *shape,
+                               guint          n_dims,
+                               guint64        data_address,
+                               guint64        n_bytes,
+                               guint64       *out_n_elements,
+                               GError       **error);
+
+G_END_DECLS
