@@ -102,7 +102,7 @@ def test_sigkill_during_single_saves_leaves_old_or_new(tmp_path):
 
     whole, seed, debris, iterations, finished = 1, 2, 0, 0, 0
     deadline = time.monotonic() + KILL_LOOP_SECONDS
-    while time.monotonic() < deadline and iterations < 400:
+    while time.monotonic() < deadline and iterations < 35 * KILL_LOOP_SECONDS:
         finished += kill_at_random(("save", target, 32, seed), duration, rng)
         found, error = seed_of(target)
         assert error is None, f"after a kill, the target does not load: {error}"
@@ -133,7 +133,7 @@ def test_sigkill_during_sharded_saves_leaves_old_or_new(tmp_path):
 
     whole, seed, debris, mixed, iterations = 1, 2, 0, 0, 0
     deadline = time.monotonic() + KILL_LOOP_SECONDS
-    while time.monotonic() < deadline and iterations < 300:
+    while time.monotonic() < deadline and iterations < 25 * KILL_LOOP_SECONDS:
         kill_at_random(("shard", tmp_path, 32, seed, 4), duration, rng)
         found, error = seed_of(index)
         if error is not None:

@@ -442,6 +442,24 @@ async void async_round_trip (string dir) throws GLib.Error {
     var path = Path.build_filename (dir, "async.safetensors");
     assert_true (yield make_model ().save_to_path_async (path));
     check_model (yield new ST.File.from_path_async (path));
+    assert_true (yield make_model ().save_to_path_async (path, ST.SaveFlags.SYNC));
+    check_model (yield new ST.File.from_path_async (path, ST.LoadFlags.NO_MMAP));
+    check_model (new ST.File.from_path_full (path, ST.LoadFlags.NO_MMAP));
+    check_model (yield new ST.File.from_gfile_async (GLib.File.new_for_path (path)));
+
+    /* The progress of an async sharded save runs in this thread, from the main loop. */
+    var shards = Path.build_filename (dir, "shards");
+    DirUtils.create (shards, 0755);
+    var self_thread = Thread.self<void*> ();
+    assert_true (yield make_model ().save_sharded_async (shards, "model", 30, ST.SaveFlags.NONE, null, (done, total) => {
+        assert_true (Thread.self<void*> () == self_thread);
+        assert_true (done <= total);
+    }));
+    var index = new ST.Index.from_path (Path.build_filename (shards, "model.safetensors.index.json"));
+    foreach (var shard in index.dup_shard_names ())
+        FileUtils.unlink (Path.build_filename (shards, shard));
+    FileUtils.unlink (Path.build_filename (shards, "model.safetensors.index.json"));
+    DirUtils.remove (shards);
 
     var output = new MemoryOutputStream.resizable ();
     assert_true (yield make_model ().save_to_stream_async (output));
