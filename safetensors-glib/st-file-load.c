@@ -99,6 +99,8 @@ check_data_size (const StHeader  *header,
  * longer or shorter than the tensors cover fails with %ST_ERROR_INCOMPLETE_BUFFER.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_bytes (GBytes  *bytes,
@@ -263,6 +265,8 @@ file_new_from_stream (GInputStream  *stream,
  * claimed. I/O errors of the stream are passed through, %G_IO_ERROR_CANCELLED included.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_stream (GInputStream  *stream,
@@ -811,6 +815,8 @@ st_file_new_from_gfile_finish (GAsyncResult  *result,
  * Loads a safetensors file as [ctor@ST.File.new_from_stream] does, reading the stream
  * with its blocking calls in a thread. Do not use @stream until @callback runs; call
  * [ctor@ST.File.new_from_stream_finish] from it.
+ *
+ * Since: 1.0
  */
 void
 st_file_new_from_stream_async (GInputStream        *stream,
@@ -837,6 +843,8 @@ st_file_new_from_stream_async (GInputStream        *stream,
  * fails with %G_IO_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_stream_finish (GAsyncResult  *result,

@@ -521,6 +521,8 @@ st_file_save_to_path_finish (STFile        *self,
  * Fails with %G_IO_ERROR_NO_SPACE when the buffer cannot be allocated.
  *
  * Returns: (transfer full): the content of the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 GBytes *
 st_file_save_to_bytes (STFile  *self,
@@ -566,6 +568,8 @@ st_file_save_to_bytes (STFile  *self,
  * may have been written.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_stream (STFile         *self,
@@ -600,6 +604,8 @@ st_file_save_to_stream (STFile         *self,
  *
  * As with [method@ST.File.save_to_path_async], the file is captured when this function is
  * called; do not write into the tensors' memory while the save runs.
+ *
+ * Since: 1.0
  */
 void
 st_file_save_to_stream_async (STFile              *self,
@@ -624,6 +630,8 @@ st_file_save_to_stream_async (STFile              *self,
  * Finishes [method@ST.File.save_to_stream_async].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_stream_finish (STFile        *self,
@@ -651,6 +659,8 @@ st_file_save_to_stream_finish (STFile        *self,
  * (as far as the backend allows).
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_gfile (STFile        *self,

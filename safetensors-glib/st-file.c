@@ -34,6 +34,8 @@
  * from several threads at once. Changing it ([method@ST.File.set_tensor],
  * [method@ST.File.remove_tensor], the metadata setters) is not: do it from one thread,
  * with no reader running.
+ *
+ * Since: 1.0
  */
 
 G_DEFINE_FINAL_TYPE (STFile, st_file, G_TYPE_OBJECT)
@@ -101,6 +103,8 @@ st_file_init (STFile *self)
  * smallest valid safetensors file (a header of `{}`).
  *
  * Returns: (transfer full): a new empty file
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new (void)
@@ -175,6 +179,8 @@ st_set_io_error_from_errno (GError     **error,
  * Gives the number of tensors in the file.
  *
  * Returns: the tensor count
+ *
+ * Since: 1.0
  */
 guint
 st_file_get_n_tensors (STFile *self)
@@ -199,6 +205,8 @@ compare_names (gconstpointer a,
  * file, then the tensors set since, in the order they were added.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names
+ *
+ * Since: 1.0
  */
 char **
 st_file_dup_names_in_file_order (STFile *self)
@@ -227,6 +235,8 @@ st_file_dup_names_in_file_order (STFile *self)
  * Face's `keys()` does.
  *
  * Returns: (transfer full) (array zero-terminated=1): the sorted names
+ *
+ * Since: 1.0
  */
 char **
 st_file_dup_names_sorted (STFile *self)
@@ -249,6 +259,8 @@ st_file_dup_names_sorted (STFile *self)
  * Tells whether the file holds a tensor named @name.
  *
  * Returns: %TRUE if it does
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_contains (STFile     *self,
@@ -269,6 +281,8 @@ st_file_contains (STFile     *self,
  * a zero-copy slice of the file's memory; later calls give the same object.
  *
  * Returns: (transfer none) (nullable): the tensor, or %NULL if there is none of that name
+ *
+ * Since: 1.0
  */
 STTensor *
 st_file_get_tensor (STFile     *self,
@@ -296,6 +310,8 @@ st_file_get_tensor (STFile     *self,
  * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception.
  *
  * Returns: (transfer none): the tensor, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STTensor *
 st_file_lookup_tensor (STFile      *self,
@@ -375,6 +391,8 @@ take_entry_for (STFile     *self,
  * Not thread-safe: see [class@ST.File].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_set_tensor (STFile      *self,
@@ -439,6 +457,8 @@ st_file_set_tensor (STFile      *self,
  * [class@ST.File].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_set_tensor_from_data (STFile        *self,
@@ -496,6 +516,8 @@ st_file_set_tensor_from_data (STFile        *self,
  * Not thread-safe: see [class@ST.File].
  *
  * Returns: %TRUE if there was such a tensor
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_remove_tensor (STFile     *self,
@@ -529,6 +551,8 @@ st_file_remove_tensor (STFile     *self,
  *
  * Returns: %TRUE if @name is a tensor of the loaded file; %FALSE if there is no such
  *   tensor, or if it was set after loading
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_get_tensor_offsets (STFile     *self,
@@ -607,6 +631,8 @@ entry_get_layout (FileEntry *entry,
  *
  * Returns: (array length=n_values) (transfer full) (nullable): the records, or %NULL
  *   for a file without tensors
+ *
+ * Since: 1.0
  */
 gint64 *
 st_file_dup_layout (STFile *self,
@@ -659,6 +685,8 @@ st_file_dup_layout (STFile *self,
  * included. Its data buffer starts at byte 8 + N.
  *
  * Returns: the header length, or 0 for a file that was not loaded
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_header_size (STFile *self)
@@ -676,6 +704,8 @@ st_file_get_header_size (STFile *self)
  * that wrap memory without copying. It stays valid while the file lives.
  *
  * Returns: the address, or 0 for a file that was not loaded (or whose data is empty)
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_data_address (STFile *self)
@@ -695,6 +725,8 @@ st_file_get_data_address (STFile *self)
  * Gives the length of the data buffer of the loaded file.
  *
  * Returns: the length in bytes, or 0 for a file that was not loaded
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_data_size (STFile *self)
@@ -793,6 +825,8 @@ metadata_is_valid (GHashTable *metadata)
  * Replaces the metadata of the file with a copy of @metadata. %NULL removes it: the file
  * is then saved without a `__metadata__` key; an empty table is saved as
  * `"__metadata__":{}`. Not thread-safe: see [class@ST.File].
+ *
+ * Since: 1.0
  */
 void
 st_file_set_metadata (STFile     *self,
@@ -826,6 +860,8 @@ st_file_set_metadata (STFile     *self,
  * Gives the metadata value of @key.
  *
  * Returns: (nullable): the value, owned by the file, or %NULL when there is none
+ *
+ * Since: 1.0
  */
 const char *
 st_file_get_metadata_value (STFile     *self,
@@ -850,6 +886,8 @@ st_file_get_metadata_value (STFile     *self,
  * it some; removing the last key leaves it with empty metadata (saved as
  * `"__metadata__":{}`: use [method@ST.File.set_metadata] with %NULL to drop it).
  * Not thread-safe: see [class@ST.File].
+ *
+ * Since: 1.0
  */
 void
 st_file_set_metadata_value (STFile     *self,
