@@ -138,7 +138,7 @@ st_tool_source_open (const char  *path,
 
   g_autoptr(GError) local_error = NULL;
   if (st_tool_is_index_path (source->resolved))
-    source->index = st_index_new_from_path (source->resolved, &local_error);
+    source->index = st_index_new_from_path (source->resolved, NULL, &local_error);
   else
     source->file = st_file_new_from_path (source->resolved, &local_error);
 
