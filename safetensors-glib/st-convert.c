@@ -182,6 +182,34 @@ element_as_double (STDType       dtype,
     }
 }
 
+/* An unsigned integer as the nearest float, ties to even, in integer arithmetic: the compiler's
+ * conversion of a 64-bit integer is not correctly rounded everywhere (valgrind, for one, goes through a
+ * double and rounds twice). */
+static inline float
+u64_to_float (guint64 v)
+{
+  guint64 mantissa, rest, half;
+  int shift;
+
+  if (v < (G_GUINT64_CONSTANT (1) << 24))
+    return (float) (guint32) v;
+
+  shift = 64 - __builtin_clzll (v) - 24;  /* the bits below float's 24 */
+  mantissa = v >> shift;
+  rest = v & ((G_GUINT64_CONSTANT (1) << shift) - 1);
+  half = G_GUINT64_CONSTANT (1) << (shift - 1);
+  if (rest > half || (rest == half && (mantissa & 1) != 0))
+    mantissa++;  /* may reach 2^24: still exact */
+  return ldexpf ((float) (guint32) mantissa, shift);
+}
+
+static inline float
+i64_to_float (gint64 v)
+{
+  /* The magnitude in unsigned arithmetic, so that G_MININT64 has one. */
+  return v < 0 ? -u64_to_float (-(guint64) v) : u64_to_float ((guint64) v);
+}
+
 /* Element @i as a float, rounded once: integers wider than 24 bits straight from the integer (through
  * a double, I64 and U64 would round twice), F64 with double_to_float(); every other dtype is exact. */
 static inline float
@@ -191,10 +219,10 @@ element_as_float (STDType       dtype,
 {
   switch (dtype)
     {
-    case ST_DTYPE_I32: return (float) (gint32) read_u32 (data + 4 * i);
-    case ST_DTYPE_U32: return (float) read_u32 (data + 4 * i);
-    case ST_DTYPE_I64: return (float) (gint64) read_u64 (data + 8 * i);
-    case ST_DTYPE_U64: return (float) read_u64 (data + 8 * i);
+    case ST_DTYPE_I32: return i64_to_float ((gint32) read_u32 (data + 4 * i));
+    case ST_DTYPE_U32: return u64_to_float (read_u32 (data + 4 * i));
+    case ST_DTYPE_I64: return i64_to_float ((gint64) read_u64 (data + 8 * i));
+    case ST_DTYPE_U64: return u64_to_float (read_u64 (data + 8 * i));
     default: return double_to_float (element_as_double (dtype, data, i));
     }
 }

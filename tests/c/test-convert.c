@@ -213,6 +213,17 @@ test_convert_float_rounding (void)
   g_assert_no_error (error);
   assert_same_float (f64[0], 0x1.000002p60f, 0);
 
+  /* The extremes: U64 max rounds up to 2^64, I64 min is -2^63 exactly. */
+  static const guint8 u64max[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+  static const guint8 i64min[] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80 };
+  g_autoptr(STTensor) tu = tensor_from_bytes (ST_DTYPE_U64, u64max, 8, 1);
+  g_autoptr(STTensor) ti = tensor_from_bytes (ST_DTYPE_I64, i64min, 8, 1);
+  g_autofree float *fu = st_tensor_dup_values_as_float (tu, 0, 1, &n, &error);
+  g_autofree float *fi = st_tensor_dup_values_as_float (ti, 0, 1, &n, &error);
+  g_assert_no_error (error);
+  assert_same_float (fu[0], 0x1p64f, 0);
+  assert_same_float (fi[0], -0x1p63f, 0);
+
   /* F64 to float: 1 + 2^-24 is a tie: to even, 1; FLT_MAX + 2^103 (half an ulp) is the tie that goes
    * to infinity; just below it, FLT_MAX; 1e300, infinity; -1e300, -infinity; NaN stays NaN. */
   double inputs[] = { 1 + 0x1p-24, 0x1.ffffffp127, 0x1.fffffefffffffp127, 1e300, -1e300, NAN, 0x1p-150 };
