@@ -2,10 +2,12 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  *
- * A worker reports with g_main_context_invoke_full() on the context the operation was started
- * from, at the default priority: the reports are dispatched in order, and before the GTask's own
- * completion (queued after them, at the same priority), so the last report a caller sees before
- * its callback is the final one.
+ * A worker reports by attaching an idle source to the context the operation was started from, at
+ * the default priority: the reports are dispatched in order, and before the GTask's own completion
+ * (queued after them, at the same priority), so the last report a caller sees before its callback is
+ * the final one. Not g_main_context_invoke(): from a thread without a thread-default context it runs
+ * the function right there whenever it can acquire the global default context, which is exactly the
+ * case of a caller on the default context that is between two iterations.
  */
 #include "st-progress-private.h"
 
@@ -13,6 +15,7 @@ struct _StProgress
 {
   gatomicrefcount ref_count;
   GMainContext   *context;
+  GThread        *thread;    /* the caller's */
   STProgressFunc  func;
   gpointer        data;
   GDestroyNotify  notify;
@@ -29,6 +32,21 @@ progress_ref (StProgress *progress)
 {
   g_atomic_ref_count_inc (&progress->ref_count);
   return progress;
+}
+
+static void
+attach_idle (GMainContext *context,
+             GSourceFunc   func,
+             gpointer      data,
+             GDestroyNotify destroy)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[safetensors-glib] progress");
+  g_source_attach (source, context);
+  g_source_unref (source);
 }
 
 static gboolean
@@ -53,8 +71,11 @@ progress_unref (StProgress *progress)
       g_free (progress);
       return;
     }
-  /* The caller's data is released where the caller uses it. */
-  g_main_context_invoke (progress->context, call_notify, progress);
+  /* The caller's data is released in the caller's thread: now, or from its main context. */
+  if (g_thread_self () == progress->thread)
+    call_notify (progress);
+  else
+    attach_idle (progress->context, call_notify, progress, NULL);
 }
 
 StProgress *
@@ -73,6 +94,7 @@ st_progress_new (STProgressFunc func,
   progress = g_new0 (StProgress, 1);
   g_atomic_ref_count_init (&progress->ref_count);
   progress->context = g_main_context_ref_thread_default ();
+  progress->thread = g_thread_self ();
   progress->func = func;
   progress->data = data;
   progress->notify = notify;
@@ -110,7 +132,7 @@ st_progress_report (StProgress *progress,
   report->progress = progress_ref (progress);
   report->done = done;
   report->total = total;
-  g_main_context_invoke_full (progress->context, G_PRIORITY_DEFAULT, deliver, report, report_free);
+  attach_idle (progress->context, deliver, report, report_free);
 }
 
 void

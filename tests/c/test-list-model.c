@@ -308,6 +308,9 @@ test_index_async (void)
   state.reports = g_array_new (FALSE, FALSE, sizeof (guint64));
 
   st_index_new_from_path_async (index_path, NULL, on_progress, &state, on_progress_done, on_opened, &state);
+  /* The worker reports while this thread is not iterating the default context: the reports must
+   * still wait for it (g_main_context_invoke() would run them in the worker). */
+  g_usleep (G_USEC_PER_SEC / 5);
   g_main_loop_run (state.loop);
   g_assert_no_error (state.error);
   index = ST_INDEX (state.result);
