@@ -1008,13 +1008,26 @@ file_entry_changed (STFile    *self,
                     FileEntry *entry,
                     gboolean   added)
 {
+  static guint items_changed_id;
+  guint signal_id = g_atomic_int_get (&items_changed_id);
   guint position = self->entries->len - 1;
+
+  if (added)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TENSORS]);
+
+  /* An emission with nobody listening costs as much as the rest of a set (bindings set tensors by
+   * the thousand when they save): ask first. */
+  if (G_UNLIKELY (signal_id == 0))
+    {
+      signal_id = g_signal_lookup ("items-changed", G_TYPE_LIST_MODEL);
+      g_atomic_int_set (&items_changed_id, signal_id);
+    }
+  if (!g_signal_has_handler_pending (self, signal_id, 0, TRUE))
+    return;
 
   if (!added)
     g_ptr_array_find (self->entries, entry, &position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, added ? 0 : 1, 1);
-  if (added)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TENSORS]);
 }
 
 /**
