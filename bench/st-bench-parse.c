@@ -1,5 +1,6 @@
 /* st-bench-parse.c: the header parser alone (st_header_parse), for the parse-throughput figure
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-bench-parse PATH MIN_SECONDS

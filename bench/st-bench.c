@@ -1,5 +1,6 @@
 /* st-bench.c: one C benchmark case per process, run by bench/run
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-bench CASE ARGS...
@@ -201,14 +202,13 @@ file_in_memory (const char  *src,
   g_autoptr(STFile) copy = NULL;
   g_autoptr(GBytes) buffer = NULL;
   g_auto(GStrv) names = NULL;
-  GHashTable *metadata;
   guint8 *data;
   guint64 total = 0, offset = 0;
 
   if (source == NULL)
     return NULL;
 
-  names = st_file_dup_ordered_names (source);
+  names = st_file_dup_names_in_file_order (source);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (source, names[i]));
 
@@ -241,9 +241,11 @@ file_in_memory (const char  *src,
       offset += n;
     }
 
-  metadata = st_file_get_metadata (source);
-  if (metadata != NULL)
-    st_file_set_metadata (copy, metadata);
+  if (st_file_has_metadata (source))
+    {
+      g_autoptr(GHashTable) metadata = st_file_dup_metadata (source);
+      st_file_set_metadata (copy, metadata);
+    }
 
   return g_steal_pointer (&copy);
 }
@@ -431,7 +433,7 @@ case_load_read (const char *path)
   file = st_file_new_from_path (path, &error);
   if (file == NULL)
     return fail (path, error);
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       gsize n = 0;

@@ -1,5 +1,6 @@
 /* safetensors-glib.h: the umbrella header
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The safetensors format, byte for byte:
@@ -30,5 +31,6 @@
 #include <safetensors-glib/st-tensor-info.h>
 #include <safetensors-glib/st-file.h>
 #include <safetensors-glib/st-index.h>
+#include <safetensors-glib/st-size.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

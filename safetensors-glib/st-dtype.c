@@ -1,12 +1,13 @@
 /* st-dtype.c: the element types of safetensors
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
 
 #include "st-dtype.h"
 #include "st-error.h"
-#include "st-format-private.h"
+#include "st-dtype-private.h"
 
 typedef struct {
   const char *name;
@@ -61,6 +62,8 @@ dtype_is_valid (STDType dtype)
  * example `"F32"` for %ST_DTYPE_F32 or `"F8_E4M3"` for %ST_DTYPE_F8_E4M3.
  *
  * Returns: (transfer none): the name of @dtype, a static string
+ *
+ * Since: 1.0
  */
 const char *
 st_dtype_to_string (STDType dtype)
@@ -98,6 +101,8 @@ st_dtype_lookup (const char *name,
  *
  * Returns: %TRUE and sets @out_dtype if @name is a dtype; %FALSE with
  *   %ST_ERROR_INVALID_DTYPE otherwise
+ *
+ * Since: 1.0
  */
 gboolean
 st_dtype_from_string (const char *name,
@@ -132,6 +137,8 @@ st_dtype_from_string (const char *name,
  * %ST_DTYPE_F6_E2M3 and %ST_DTYPE_F6_E3M2.
  *
  * Returns: the number of bits of one element
+ *
+ * Since: 1.0
  */
 guint
 st_dtype_get_bits (STDType dtype)
@@ -182,6 +189,8 @@ st_shape_to_string (const gint64 *shape,
  * is not a value of #STDType.
  *
  * Returns: %TRUE and sets @out_n_bytes on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_dtype_compute_n_bytes (STDType       dtype,

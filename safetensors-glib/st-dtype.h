@@ -1,5 +1,6 @@
 /* st-dtype.h: the element types of safetensors
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once
@@ -44,6 +45,8 @@ G_BEGIN_DECLS
  * of the widest types first.
  *
  * This enumeration may grow in later versions.
+ *
+ * Since: 1.0
  */
 typedef enum {
   ST_DTYPE_BOOL,

@@ -1,5 +1,6 @@
 /* st-error.h: the ST_ERROR domain
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once
@@ -19,6 +20,8 @@ G_BEGIN_DECLS
  * The error domain of safetensors-glib. Errors in this domain are from
  * the [error@ST.Error] enumeration. I/O failures are reported in the
  * `G_IO_ERROR` domain instead, unchanged.
+ *
+ * Since: 1.0
  */
 #define ST_ERROR (st_error_quark ())
 
@@ -40,11 +43,18 @@ G_BEGIN_DECLS
  * @ST_ERROR_SIZE_MISMATCH: tensor data of a different length than its dtype and shape need
  * @ST_ERROR_MISALIGNED_SUB_BYTE: a sub-byte dtype (F4, F6_*) whose bits do not fill whole bytes
  * @ST_ERROR_INVALID_NAME: a tensor name that cannot be stored (`__metadata__`, or not UTF-8)
+ * @ST_ERROR_INVALID_INDEX: the index of a sharded checkpoint (`model.safetensors.index.json`) is not
+ *   a JSON object with a "weight_map" object of plain shard file names and an optional "metadata"
+ *   object, or disagrees with its shards (a tensor missing from its shard, a tensor the index does
+ *   not assign to that shard, a wrong `total_size`)
+ * @ST_ERROR_INVALID_SIZE: a byte size written as text (such as `5GB`) that cannot be read
  *
  * The failures reported in the [error@ST.Error] domain. The message of each error names the tensor,
  * key or byte offset concerned.
  *
  * This enumeration may grow in later versions.
+ *
+ * Since: 1.0
  */
 typedef enum {
   ST_ERROR_HEADER_TOO_SMALL,
@@ -60,6 +70,8 @@ typedef enum {
   ST_ERROR_SIZE_MISMATCH,
   ST_ERROR_MISALIGNED_SUB_BYTE,
   ST_ERROR_INVALID_NAME,
+  ST_ERROR_INVALID_INDEX,
+  ST_ERROR_INVALID_SIZE,
 } STError;
 
 ST_AVAILABLE_IN_1_0

@@ -1,5 +1,6 @@
 /* st-file-private.h
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once
@@ -26,5 +27,8 @@ gboolean st_tensor_check_data (STDType        dtype,
                                guint64        n_bytes,
                                guint64       *out_n_elements,
                                GError       **error);
+
+/* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
+GHashTable *st_file_peek_metadata (STFile *self);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* st-file.c: a safetensors file: named tensors and metadata
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "st-file-private.h"
 #include "st-file.h"
 #include "st-tensor-info-private.h"
+#include "st-sniff-private.h"
 
 /**
  * STFile:
@@ -47,6 +49,8 @@
  * saving) is safe from several threads at once. Changing it ([method@ST.File.set_tensor],
  * [method@ST.File.remove_tensor], the metadata setters) is not: do it from one thread,
  * with no reader running.
+ *
+ * Since: 1.0
  */
 
 /* A tensor given as memory by st_file_set_tensor_from_data(): its layout (checked) and its bytes,
@@ -244,6 +248,8 @@ st_file_init (STFile *self)
  * smallest valid safetensors file (a header of `{}`).
  *
  * Returns: (transfer full): a new empty file
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new (void)
@@ -364,6 +370,8 @@ check_data_size (const StHeader  *header,
  * longer or shorter than the tensors cover fails with %ST_ERROR_INCOMPLETE_BUFFER.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_bytes (GBytes  *bytes,
@@ -528,6 +536,8 @@ file_new_from_stream (GInputStream  *stream,
  * claimed. I/O errors of the stream are passed through, %G_IO_ERROR_CANCELLED included.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_stream (GInputStream  *stream,
@@ -539,6 +549,35 @@ st_file_new_from_stream (GInputStream  *stream,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return file_new_from_stream (stream, cancellable, error);
+}
+
+/* The error of a file at @path that does not load as safetensors: the path, then what the file really is
+ * when its first bytes tell (a Git LFS pointer, an HTML page...), or else what the parser found. */
+static void
+set_format_error (GError       **error,
+                  const char    *path,
+                  GBytes        *bytes,
+                  const GError  *parse_error)
+{
+  g_autofree char *shown = g_filename_display_name (path);
+  StSniffKind kind = ST_SNIFF_UNKNOWN;
+
+  if (bytes != NULL)
+    {
+      gsize size = g_bytes_get_size (bytes);
+
+      kind = st_sniff_bytes (g_bytes_get_data (bytes, NULL), MIN (size, 4096), size);
+    }
+
+  if (kind == ST_SNIFF_UNKNOWN)
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: %s", shown, parse_error->message);
+  else if (kind == ST_SNIFF_TRUNCATED)
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: %s: it is %s", shown, parse_error->message,
+                 st_sniff_describe (kind));
+  else
+    /* What the parser says of such a file (a header length of 2336927755350992246) is noise. */
+    g_set_error (error, ST_ERROR, parse_error->code, "%s: It is %s, not a safetensors file", shown,
+                 st_sniff_describe (kind));
 }
 
 /**
@@ -561,9 +600,14 @@ st_file_new_from_stream (GInputStream  *stream,
  * Errors opening the path are reported in the `G_IO_ERROR` domain (for instance
  * %G_IO_ERROR_NOT_FOUND, %G_IO_ERROR_PERMISSION_DENIED, %G_IO_ERROR_IS_DIRECTORY), with
  * the path in the message; format errors in the [error@ST.Error] domain, with the path
- * before the message.
+ * before the message. A file that is plainly something else (a Git LFS pointer, an HTML
+ * page, a PyTorch ZIP or pickle checkpoint, a GGUF file, the JSON index of a sharded
+ * checkpoint) is named for what it is, and a header cut short by the end of the file as
+ * an interrupted download.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_path (const char  *path,
@@ -631,12 +675,9 @@ st_file_new_from_path (const char  *path,
   if (self == NULL)
     {
       if (local_error->domain == ST_ERROR)
-        {
-          g_autofree char *shown = g_filename_display_name (path);
-
-          g_prefix_error (&local_error, "%s: ", shown);
-        }
-      g_propagate_error (error, g_steal_pointer (&local_error));
+        set_format_error (error, path, bytes, local_error);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
     }
 
   return self;
@@ -653,6 +694,8 @@ st_file_new_from_path (const char  *path,
  * g_file_read(), so every GIO backend works.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_gfile (GFile         *file,
@@ -727,6 +770,8 @@ load_finish (GAsyncResult  *result,
  * Loads a safetensors file as [ctor@ST.File.new_from_path] does, in a thread. Call
  * [ctor@ST.File.new_from_path_finish] from @callback, which runs in the thread-default
  * main context of the caller.
+ *
+ * Since: 1.0
  */
 void
 st_file_new_from_path_async (const char          *path,
@@ -754,6 +799,8 @@ st_file_new_from_path_async (const char          *path,
  * fails with %G_IO_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_path_finish (GAsyncResult  *result,
@@ -772,6 +819,8 @@ st_file_new_from_path_finish (GAsyncResult  *result,
  * Loads a safetensors file as [ctor@ST.File.new_from_stream] does, reading the stream
  * with its blocking calls in a thread. Do not use @stream until @callback runs; call
  * [ctor@ST.File.new_from_stream_finish] from it.
+ *
+ * Since: 1.0
  */
 void
 st_file_new_from_stream_async (GInputStream        *stream,
@@ -799,6 +848,8 @@ st_file_new_from_stream_async (GInputStream        *stream,
  * fails with %G_IO_ERROR_CANCELLED.
  *
  * Returns: (transfer full): the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STFile *
 st_file_new_from_stream_finish (GAsyncResult  *result,
@@ -816,6 +867,8 @@ st_file_new_from_stream_finish (GAsyncResult  *result,
  * Gives the number of tensors in the file.
  *
  * Returns: the tensor count
+ *
+ * Since: 1.0
  */
 guint
 st_file_get_n_tensors (STFile *self)
@@ -833,16 +886,18 @@ compare_names (gconstpointer a,
 }
 
 /**
- * st_file_dup_ordered_names:
+ * st_file_dup_names_in_file_order:
  * @self: a file
  *
  * Lists the names of the tensors in file order: the order of their data in the loaded
  * file, then the tensors set since, in the order they were added.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names
+ *
+ * Since: 1.0
  */
 char **
-st_file_dup_ordered_names (STFile *self)
+st_file_dup_names_in_file_order (STFile *self)
 {
   char **names;
 
@@ -861,22 +916,24 @@ st_file_dup_ordered_names (STFile *self)
 }
 
 /**
- * st_file_dup_names:
+ * st_file_dup_names_sorted:
  * @self: a file
  *
  * Lists the names of the tensors, sorted by their bytes (strcmp() order), as Hugging
  * Face's `keys()` does.
  *
  * Returns: (transfer full) (array zero-terminated=1): the sorted names
+ *
+ * Since: 1.0
  */
 char **
-st_file_dup_names (STFile *self)
+st_file_dup_names_sorted (STFile *self)
 {
   char **names;
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
 
-  names = st_file_dup_ordered_names (self);
+  names = st_file_dup_names_in_file_order (self);
   qsort (names, self->entries->len, sizeof (char *), compare_names);
 
   return names;
@@ -890,6 +947,8 @@ st_file_dup_names (STFile *self)
  * Tells whether the file holds a tensor named @name.
  *
  * Returns: %TRUE if it does
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_contains (STFile     *self,
@@ -910,6 +969,8 @@ st_file_contains (STFile     *self,
  * a zero-copy slice of the file's memory; later calls give the same object.
  *
  * Returns: (transfer none) (nullable): the tensor, or %NULL if there is none of that name
+ *
+ * Since: 1.0
  */
 STTensor *
 st_file_get_tensor (STFile     *self,
@@ -937,6 +998,8 @@ st_file_get_tensor (STFile     *self,
  * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception.
  *
  * Returns: (transfer none): the tensor, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STTensor *
 st_file_lookup_tensor (STFile      *self,
@@ -1045,6 +1108,8 @@ file_entry_changed (STFile    *self,
  * Not thread-safe: see [class@ST.File].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_set_tensor (STFile      *self,
@@ -1112,6 +1177,10 @@ st_file_set_tensor (STFile      *self,
  * [class@ST.File].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_set_tensor_from_data (STFile        *self,
@@ -1172,6 +1241,8 @@ st_file_set_tensor_from_data (STFile        *self,
  * Not thread-safe: see [class@ST.File].
  *
  * Returns: %TRUE if there was such a tensor
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_remove_tensor (STFile     *self,
@@ -1209,6 +1280,8 @@ st_file_remove_tensor (STFile     *self,
  *
  * Returns: %TRUE if @name is a tensor of the loaded file; %FALSE if there is no such
  *   tensor, or if it was set after loading
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_get_tensor_offsets (STFile     *self,
@@ -1264,7 +1337,7 @@ entry_get_layout (FileEntry *entry,
  *
  * Describes every tensor of the file in one flat array of integers, for bindings that
  * would otherwise make several calls per tensor. The tensors come in file order (the
- * order of [method@ST.File.dup_ordered_names], whose names go with the records), one
+ * order of [method@ST.File.dup_names_in_file_order], whose names go with the records), one
  * record each, records end to end:
  *
  * | index in the record  | value                                                       |
@@ -1287,6 +1360,10 @@ entry_get_layout (FileEntry *entry,
  *
  * Returns: (array length=n_values) (transfer full) (nullable): the records, or %NULL
  *   for a file without tensors
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
+ * Since: 1.0
  */
 gint64 *
 st_file_dup_layout (STFile *self,
@@ -1339,6 +1416,8 @@ st_file_dup_layout (STFile *self,
  * included. Its data buffer starts at byte 8 + N.
  *
  * Returns: the header length, or 0 for a file that was not loaded
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_header_size (STFile *self)
@@ -1356,6 +1435,10 @@ st_file_get_header_size (STFile *self)
  * that wrap memory without copying. It stays valid while the file lives.
  *
  * Returns: the address, or 0 for a file that was not loaded (or whose data is empty)
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_data_address (STFile *self)
@@ -1375,6 +1458,8 @@ st_file_get_data_address (STFile *self)
  * Gives the length of the data buffer of the loaded file.
  *
  * Returns: the length in bytes, or 0 for a file that was not loaded
+ *
+ * Since: 1.0
  */
 guint64
 st_file_get_data_size (STFile *self)
@@ -1451,20 +1536,62 @@ st_file_list_model_init (GListModelInterface *iface)
 /* Metadata */
 
 /**
- * st_file_get_metadata:
+ * st_file_has_metadata:
  * @self: a file
  *
- * Gives the `__metadata__` of the file: string keys to string values. A file loaded
- * without `__metadata__` (or with `"__metadata__": null`) and a new file have none.
+ * Whether the file has a `__metadata__`: a file loaded without one (or with
+ * `"__metadata__": null`) and a new file have none; a file with an empty table
+ * has one, saved as `"__metadata__":{}`.
  *
- * Returns: (transfer none) (nullable) (element-type utf8 utf8): the metadata, owned by the
- *   file, or %NULL when the file has none
+ * Returns: %TRUE when the file has metadata, even empty
+ *
+ * Since: 1.0
+ */
+gboolean
+st_file_has_metadata (STFile *self)
+{
+  g_return_val_if_fail (ST_IS_FILE (self), FALSE);
+
+  return self->metadata != NULL;
+}
+
+/**
+ * st_file_dup_metadata:
+ * @self: a file
+ *
+ * Copies the `__metadata__` of the file: string keys to string values. Changing
+ * the copy does not change the file: use [method@ST.File.set_metadata] or
+ * [method@ST.File.set_metadata_value] for that. A file without metadata gives an
+ * empty table; [method@ST.File.has_metadata] tells it from an empty `__metadata__`.
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): a new table of the metadata,
+ *   empty when the file has none
+ *
+ * Since: 1.0
  */
 GHashTable *
-st_file_get_metadata (STFile *self)
+st_file_dup_metadata (STFile *self)
 {
+  GHashTable *copy;
+  GHashTableIter iter;
+  gpointer key, value;
+
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
 
+  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (self->metadata == NULL)
+    return copy;
+
+  g_hash_table_iter_init (&iter, self->metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+/* The file's own table, for the writers of the library: NULL when it has none. */
+GHashTable *
+st_file_peek_metadata (STFile *self)
+{
   return self->metadata;
 }
 
@@ -1492,6 +1619,8 @@ metadata_is_valid (GHashTable *metadata)
  * Replaces the metadata of the file with a copy of @metadata. %NULL removes it: the file
  * is then saved without a `__metadata__` key; an empty table is saved as
  * `"__metadata__":{}`. Not thread-safe: see [class@ST.File].
+ *
+ * Since: 1.0
  */
 void
 st_file_set_metadata (STFile     *self,
@@ -1525,6 +1654,8 @@ st_file_set_metadata (STFile     *self,
  * Gives the metadata value of @key.
  *
  * Returns: (nullable): the value, owned by the file, or %NULL when there is none
+ *
+ * Since: 1.0
  */
 const char *
 st_file_get_metadata_value (STFile     *self,
@@ -1549,6 +1680,8 @@ st_file_get_metadata_value (STFile     *self,
  * it some; removing the last key leaves it with empty metadata (saved as
  * `"__metadata__":{}`: use [method@ST.File.set_metadata] with %NULL to drop it).
  * Not thread-safe: see [class@ST.File].
+ *
+ * Since: 1.0
  */
 void
 st_file_set_metadata_value (STFile     *self,
@@ -1927,6 +2060,8 @@ fail:
  * Errors are in the `G_IO_ERROR` domain, with the path in the message.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_path (STFile        *self,
@@ -2024,6 +2159,8 @@ save_async (STFile              *self,
  * metadata are captured then, and changing the file afterwards does not change the
  * output. The tensors' memory itself is read while the save runs: do not write into it
  * meanwhile.
+ *
+ * Since: 1.0
  */
 void
 st_file_save_to_path_async (STFile              *self,
@@ -2049,6 +2186,8 @@ st_file_save_to_path_async (STFile              *self,
  * with %G_IO_ERROR_CANCELLED and leaves the target as it was.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_path_finish (STFile        *self,
@@ -2074,6 +2213,8 @@ st_file_save_to_path_finish (STFile        *self,
  * Fails with %G_IO_ERROR_NO_SPACE when the buffer cannot be allocated.
  *
  * Returns: (transfer full): the content of the file, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 GBytes *
 st_file_save_to_bytes (STFile  *self,
@@ -2117,6 +2258,8 @@ st_file_save_to_bytes (STFile  *self,
  * may have been written.
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_stream (STFile         *self,
@@ -2149,6 +2292,8 @@ st_file_save_to_stream (STFile         *self,
  *
  * As with [method@ST.File.save_to_path_async], the file is captured when this function is
  * called; do not write into the tensors' memory while the save runs.
+ *
+ * Since: 1.0
  */
 void
 st_file_save_to_stream_async (STFile              *self,
@@ -2173,6 +2318,8 @@ st_file_save_to_stream_async (STFile              *self,
  * Finishes [method@ST.File.save_to_stream_async].
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_stream_finish (STFile        *self,
@@ -2200,6 +2347,8 @@ st_file_save_to_stream_finish (STFile        *self,
  * (as far as the backend allows).
  *
  * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_to_gfile (STFile        *self,

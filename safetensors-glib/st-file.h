@@ -1,5 +1,6 @@
 /* st-file.h: a safetensors file: named tensors and metadata
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once
@@ -68,10 +69,10 @@ ST_AVAILABLE_IN_1_0
 guint st_file_get_n_tensors (STFile *self);
 
 ST_AVAILABLE_IN_1_0
-char **st_file_dup_names (STFile *self);
+char **st_file_dup_names_sorted (STFile *self);
 
 ST_AVAILABLE_IN_1_0
-char **st_file_dup_ordered_names (STFile *self);
+char **st_file_dup_names_in_file_order (STFile *self);
 
 ST_AVAILABLE_IN_1_0
 gboolean st_file_contains (STFile     *self,
@@ -129,7 +130,10 @@ guint64 st_file_get_data_size (STFile *self);
 /* Metadata */
 
 ST_AVAILABLE_IN_1_0
-GHashTable *st_file_get_metadata (STFile *self);
+gboolean st_file_has_metadata (STFile *self);
+
+ST_AVAILABLE_IN_1_0
+GHashTable *st_file_dup_metadata (STFile *self);
 
 ST_AVAILABLE_IN_1_0
 void st_file_set_metadata (STFile     *self,

@@ -1,5 +1,6 @@
 /* st-format-private.h: the safetensors header, parsed and serialized
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The JSON side of the format lives here and nowhere else: st-format.c holds a strict RFC 8259 parser
@@ -8,7 +9,7 @@
  */
 #pragma once
 
-#include "st-dtype.h"
+#include "st-dtype-private.h"
 
 G_BEGIN_DECLS
 
@@ -17,17 +18,6 @@ G_BEGIN_DECLS
 
 /* How deep objects and arrays may nest in a header (the top-level object is depth 1). */
 #define ST_MAX_JSON_DEPTH 64
-
-/* The internal helpers of st-dtype.c. */
-
-/* Finds the dtype named by the @name_len bytes at @name (not NUL-terminated), exactly. */
-gboolean st_dtype_lookup (const char *name,
-                          gsize       name_len,
-                          STDType    *out_dtype);
-
-/* "[2, 3]": a shape for error messages. */
-char *st_shape_to_string (const gint64 *shape,
-                          guint         n_dims);
 
 /* One tensor of a parsed header. The entry owns @name and @shape (two allocations, freed with
  * st_header_entry_free(): steal them with g_steal_pointer() if you keep them). */

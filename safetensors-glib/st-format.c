@@ -1,5 +1,6 @@
 /* st-format.c: the safetensors header, parsed and serialized
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The parser is a strict RFC 8259 reader made for this one schema rather than a general JSON library:

@@ -1,5 +1,6 @@
 /* st-index.c: sharded checkpoints (model.safetensors.index.json)
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 
@@ -13,9 +14,11 @@
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
+#include "st-file-private.h"
 #include "st-index.h"
 #include "st-progress-private.h"
 #include "st-tensor-info-private.h"
+#include "st-sniff-private.h"
 
 /**
  * STProgressFunc:
@@ -26,6 +29,8 @@
  * Reports the progress of a long operation, such as
  * [method@ST.File.save_sharded]. The units are bytes of tensor data. The
  * callback runs in the thread that called the operation.
+ *
+ * Since: 1.0
  */
 
 /**
@@ -60,6 +65,8 @@
  * is first asked for; [func@ST.Index.new_from_path_async] opens every shard in
  * a worker thread beforehand. An item of a shard that cannot be opened has its
  * name and shard only (its [property@ST.TensorInfo:dtype-name] is %NULL).
+ *
+ * Since: 1.0
  */
 
 struct _STIndex
@@ -261,6 +268,7 @@ node_to_size (JsonNode *node,
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
     {
       gint64 v = json_node_get_int (node);
+
       if (v < 0)
         return FALSE;
       *out_size = (guint64) v;
@@ -269,6 +277,7 @@ node_to_size (JsonNode *node,
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
     {
       const char *text = json_node_get_string (node);
+
       return text[0] != '\0' && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_size, NULL);
     }
   return FALSE;
@@ -285,9 +294,11 @@ nesting_within_limit (const char *text,
 {
   guint depth = 0;
   gboolean in_string = FALSE;
+
   for (gsize i = 0; i < length; i++)
     {
       char c = text[i];
+
       if (in_string)
         {
           if (c == '\\')
@@ -316,28 +327,30 @@ load_metadata (STIndex     *self,
                GError     **error)
 {
   JsonNode *node = json_object_get_member (root, "metadata");
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_METADATA,
-                   "%s: \"metadata\" is not an object", display_name);
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The \"metadata\" member is not an object", display_name);
       return FALSE;
     }
 
-  JsonObject *object = json_node_get_object (node);
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
-  json_object_iter_init (&iter, object);
+  json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &key, &value))
     {
+      GType type;
+
       if (strcmp (key, TOTAL_SIZE_KEY) == 0)
         {
           if (!node_to_size (value, &self->total_size))
             {
-              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_METADATA,
-                           "%s: \"metadata\".\"total_size\" is not a non-negative integer", display_name);
+              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                           "%s: The \"total_size\" of the metadata is not a non-negative integer", display_name);
               return FALSE;
             }
           self->has_total_size = TRUE;
@@ -347,7 +360,7 @@ load_metadata (STIndex     *self,
         }
       if (!JSON_NODE_HOLDS_VALUE (value))
         continue;  /* objects, arrays and null carry nothing a string map can hold */
-      GType type = json_node_get_value_type (value);
+      type = json_node_get_value_type (value);
       if (type == G_TYPE_STRING)
         {
           g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
@@ -369,63 +382,71 @@ load_weight_map (STIndex     *self,
                  GError     **error)
 {
   JsonNode *node = json_object_get_member (root, "weight_map");
-  if (node == NULL)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "%s: no \"weight_map\" object", display_name);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "%s: \"weight_map\" is not an object", display_name);
-      return FALSE;
-    }
-
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
   JsonObjectIter iter;
   const char *tensor_name;
   JsonNode *value;
+  GHashTableIter shards_iter;
+  gpointer members;
+
+  if (node == NULL)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index has no \"weight_map\" object", display_name);
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The \"weight_map\" member is not an object", display_name);
+      return FALSE;
+    }
+
   json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &tensor_name, &value))
     {
+      g_autofree char *shown_name = g_utf8_make_valid (tensor_name, -1);
+      const char *shard_name;
+      GPtrArray *shard_members;
+      char *owned_name;
+
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
         {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                       "%s: the shard of tensor “%s” is not a string", display_name, tensor_name);
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                       "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
           return FALSE;
         }
-      const char *shard_name = json_node_get_string (value);
+      shard_name = json_node_get_string (value);
       if (!is_plain_file_name (shard_name))
         {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME,
-                       "%s: the shard “%s” of tensor “%s” is not a plain file name in the index's directory",
-                       display_name, shard_name, tensor_name);
+          g_autofree char *shown_shard = g_utf8_make_valid (shard_name, -1);
+
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                       "%s: The shard “%s” of tensor “%s” is not a plain file name in the index's directory",
+                       display_name, shown_shard, shown_name);
           return FALSE;
         }
       if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
         {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME,
-                       "%s: “%s” cannot be the name of a tensor", display_name, tensor_name);
+          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                       "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
           return FALSE;
         }
 
-      GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
-      if (members == NULL)
+      shard_members = g_hash_table_lookup (self->shard_tensors, shard_name);
+      if (shard_members == NULL)
         {
-          members = g_ptr_array_new ();
-          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), members);
+          shard_members = g_ptr_array_new ();
+          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), shard_members);
           g_ptr_array_add (shard_names, g_strdup (shard_name));
         }
-      char *owned_name = g_strdup (tensor_name);
+      owned_name = g_strdup (tensor_name);
       g_hash_table_insert (self->weight_map, owned_name, g_strdup (shard_name));
-      g_ptr_array_add (members, owned_name);
+      g_ptr_array_add (shard_members, owned_name);
       g_ptr_array_add (names, g_strdup (tensor_name));
     }
 
-  GHashTableIter shards_iter;
-  gpointer members;
   g_hash_table_iter_init (&shards_iter, self->shard_tensors);
   while (g_hash_table_iter_next (&shards_iter, NULL, &members))
     g_ptr_array_sort (members, compare_strings);
@@ -459,71 +480,87 @@ load_weight_map (STIndex     *self,
  * tensor name to the file name of its shard.
  *
  * Returns: (transfer full): the index, or %NULL with @error set: in the
- *   `G_IO_ERROR` domain when the file cannot be read,
- *   %ST_ERROR_HEADER_TOO_LARGE when it is over 256 MiB, %ST_ERROR_INVALID_HEADER
- *   when it is not a JSON object with a "weight_map" object of strings (or nests
- *   more than 64 levels deep),
- *   %ST_ERROR_INVALID_METADATA for a bad "metadata" object and
- *   %ST_ERROR_INVALID_NAME for a shard name that is not a plain file name
+ *   `G_IO_ERROR` domain when the file cannot be read, %ST_ERROR_INVALID_INDEX
+ *   when it is over 256 MiB, is not a JSON object with a "weight_map" object of
+ *   strings (or nests more than 64 levels deep), has a bad "metadata" object or
+ *   a shard name that is not a plain file name
+ *
+ * Since: 1.0
  */
 STIndex *
 st_index_new_from_path (const char    *index_path,
                         GCancellable  *cancellable,
                         GError       **error)
 {
+  g_autofree char *display_name = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInfo) info = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(STIndex) self = NULL;
+  JsonNode *root;
+  StSniffKind kind;
+
   g_return_val_if_fail (index_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autofree char *display_name = g_filename_display_name (index_path);
-  g_autoptr(GFile) file = g_file_new_for_path (index_path);
-  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                 G_FILE_QUERY_INFO_NONE, cancellable, error);
+  display_name = g_filename_display_name (index_path);
+  file = g_file_new_for_path (index_path);
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, cancellable, error);
   if (info == NULL)
     return NULL;
   if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,
-                   "%s: the index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
                    display_name, (guint64) g_file_info_get_size (info), (guint64) ST_MAX_INDEX_SIZE);
       return NULL;
     }
 
-  g_autofree char *contents = NULL;
-  gsize length = 0;
   if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
     return NULL;
 
+  kind = st_sniff_bytes ((const guint8 *) contents, length, length);
+  if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
+      kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: It is %s, not the index of a sharded checkpoint",
+                   display_name, st_sniff_describe (kind));
+      return NULL;
+    }
+
   if (!g_utf8_validate_len (contents, length, NULL))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "%s: the index is not UTF-8 text", display_name);
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index is not UTF-8 text", display_name);
       return NULL;
     }
 
   if (!nesting_within_limit (contents, length))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "%s: the index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
       return NULL;
     }
 
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) json_error = NULL;
+  parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "%s: the index is not valid JSON: %s", display_name, json_error->message);
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index is not valid JSON: %s", display_name, json_error->message);
       return NULL;
     }
-  JsonNode *root = json_parser_get_root (parser);
+  root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "%s: the index is not a JSON object", display_name);
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The index is not a JSON object", display_name);
       return NULL;
     }
 
-  g_autoptr(STIndex) self = g_object_new (ST_TYPE_INDEX, NULL);
+  self = g_object_new (ST_TYPE_INDEX, NULL);
   self->path = g_strdup (index_path);
   self->directory = g_path_get_dirname (index_path);
 
@@ -543,6 +580,8 @@ st_index_new_from_path (const char    *index_path,
  *
  * Returns: (type filename) (nullable): the path the index was read from, or
  *   %NULL for an index made with g_object_new()
+ *
+ * Since: 1.0
  */
 const char *
 st_index_get_path (STIndex *self)
@@ -559,6 +598,8 @@ st_index_get_path (STIndex *self)
  *
  * Returns: (type filename) (nullable): the directory in which the shards are
  *   looked for: the one that holds the index file
+ *
+ * Since: 1.0
  */
 const char *
 st_index_get_directory (STIndex *self)
@@ -574,6 +615,8 @@ st_index_get_directory (STIndex *self)
  * Counts the tensors the index's weight map lists, across all its shards.
  *
  * Returns: the number of tensors in the weight map
+ *
+ * Since: 1.0
  */
 guint
 st_index_get_n_tensors (STIndex *self)
@@ -583,16 +626,18 @@ st_index_get_n_tensors (STIndex *self)
 }
 
 /**
- * st_index_dup_names:
+ * st_index_dup_names_sorted:
  * @self: an index
  *
  * Lists the names of every tensor of the checkpoint, without opening any shard.
  *
  * Returns: (transfer full) (array zero-terminated=1): the names of all the
  *   tensors of the weight map, sorted by their UTF-8 bytes
+ *
+ * Since: 1.0
  */
 char **
-st_index_dup_names (STIndex *self)
+st_index_dup_names_sorted (STIndex *self)
 {
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   return g_strdupv (self->names);
@@ -606,6 +651,8 @@ st_index_dup_names (STIndex *self)
  * Tells whether the checkpoint has a tensor of this name, without opening any shard.
  *
  * Returns: whether the weight map has a tensor named @name
+ *
+ * Since: 1.0
  */
 gboolean
 st_index_contains (STIndex    *self,
@@ -625,6 +672,8 @@ st_index_contains (STIndex    *self,
  * Returns: (transfer full) (array zero-terminated=1): the file names of the
  *   shards, each once, sorted (so `model-00001-of-00003.safetensors` comes
  *   first)
+ *
+ * Since: 1.0
  */
 char **
 st_index_dup_shard_names (STIndex *self)
@@ -642,6 +691,8 @@ st_index_dup_shard_names (STIndex *self)
  *
  * Returns: (nullable): the file name of the shard the weight map assigns
  *   @tensor_name to, or %NULL when the index has no such tensor
+ *
+ * Since: 1.0
  */
 const char *
 st_index_get_shard_name (STIndex    *self,
@@ -662,38 +713,78 @@ st_index_get_shard_name (STIndex    *self,
  * Returns: (transfer full) (array zero-terminated=1): the names of the
  *   tensors the weight map assigns to @shard_name, sorted; empty when the index
  *   has no such shard
+ *
+ * Since: 1.0
  */
 char **
 st_index_dup_shard_tensor_names (STIndex    *self,
                                  const char *shard_name)
 {
+  GPtrArray *members;
+  char **result;
+  guint n;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (shard_name != NULL, NULL);
 
-  GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
-  guint n = members != NULL ? members->len : 0;
-  char **result = g_new0 (char *, n + 1);
+  members = g_hash_table_lookup (self->shard_tensors, shard_name);
+  n = members != NULL ? members->len : 0;
+  result = g_new0 (char *, n + 1);
   for (guint i = 0; i < n; i++)
     result[i] = g_strdup (g_ptr_array_index (members, i));
   return result;
 }
 
 /**
- * st_index_get_metadata:
+ * st_index_dup_metadata:
  * @self: an index
  *
- * The entries of the index's "metadata" object that are strings or integers,
- * integers written as decimal text: `total_size` among them when the index
- * has it. Members of other types are left out.
+ * Copies the entries of the index's "metadata" object that are strings or
+ * integers, integers written as decimal text: `total_size` among them when the
+ * index has it. Members of other types are left out.
  *
- * Returns: (transfer none) (element-type utf8 utf8): the metadata of the
- *   index, empty when it has none
+ * Returns: (transfer full) (element-type utf8 utf8): a new table of the
+ *   metadata of the index, empty when it has none
+ *
+ * Since: 1.0
  */
 GHashTable *
-st_index_get_metadata (STIndex *self)
+st_index_dup_metadata (STIndex *self)
+{
+  GHashTable *copy;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+
+  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init (&iter, self->metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+/**
+ * st_index_get_metadata_value:
+ * @self: an index
+ * @key: a metadata key
+ *
+ * Gives the value of @key in the index's "metadata" object, as
+ * [method@ST.Index.dup_metadata] lists it (integers as decimal text).
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL when the metadata
+ *   has no string or integer value for @key
+ *
+ * Since: 1.0
+ */
+const char *
+st_index_get_metadata_value (STIndex    *self,
+                             const char *key)
 {
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  return self->metadata;
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return g_hash_table_lookup (self->metadata, key);
 }
 
 /**
@@ -705,50 +796,14 @@ st_index_get_metadata (STIndex *self)
  * shards' headers are not counted). [method@ST.Index.validate] checks it.
  *
  * Returns: the total size the index states, or 0 when it has none
+ *
+ * Since: 1.0
  */
 guint64
 st_index_get_total_size (STIndex *self)
 {
   g_return_val_if_fail (ST_IS_INDEX (self), 0);
   return self->total_size;
-}
-
-static gboolean
-has_prefix_bytes (const char *data,
-                  gsize       length,
-                  const char *prefix)
-{
-  gsize n = strlen (prefix);
-  return length >= n && g_ascii_strncasecmp (data, prefix, n) == 0;
-}
-
-/* A shard that fails to load is often not a safetensors file at all but a Git LFS pointer (the
- * repository was cloned without git-lfs) or an HTML error page (a failed download): say so. */
-static void
-explain_load_failure (const char  *path,
-                      GError     **error)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
-  if (stream == NULL)
-    return;
-
-  char head[256];
-  gsize n_read = 0;
-  if (!g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n_read, NULL, NULL))
-    return;
-
-  gsize skip = 0;
-  while (skip < n_read && g_ascii_isspace (head[skip]))
-    skip++;
-  const char *what = NULL;
-  if (has_prefix_bytes (head, n_read, "version https://git-lfs.github.com/spec/"))
-    what = "a Git LFS pointer file, not the data (fetch it with “git lfs pull”)";
-  else if (has_prefix_bytes (head + skip, n_read - skip, "<!DOCTYPE html") ||
-           has_prefix_bytes (head + skip, n_read - skip, "<html"))
-    what = "an HTML page, not a safetensors file (a failed download?)";
-  if (what != NULL)
-    g_prefix_error (error, "it is %s: ", what);
 }
 
 /**
@@ -767,12 +822,18 @@ explain_load_failure (const char  *path,
  * Returns: (transfer none): the shard, or %NULL with @error set:
  *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name, or
  *   any error of [ctor@ST.File.new_from_path], its message naming the shard
+ *
+ * Since: 1.0
  */
 STFile *
 st_index_get_shard (STIndex     *self,
                     const char  *shard_name,
                     GError     **error)
 {
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree char *path = NULL;
+  STFile *shard;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (shard_name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -780,41 +841,26 @@ st_index_get_shard (STIndex     *self,
   if (!g_hash_table_contains (self->shard_tensors, shard_name))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "the index has no shard “%s”", shard_name);
+                   "The index has no shard “%s”", shard_name);
       return NULL;
     }
 
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  STFile *shard = g_hash_table_lookup (self->shards, shard_name);
+  locker = g_mutex_locker_new (&self->lock);
+  shard = g_hash_table_lookup (self->shards, shard_name);
   if (shard != NULL)
     return shard;
 
-  g_autofree char *path = g_build_filename (self->directory, shard_name, NULL);
-  g_autoptr(GError) local_error = NULL;
-  shard = st_file_new_from_path (path, &local_error);
+  /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
+  path = g_build_filename (self->directory, shard_name, NULL);
+  shard = st_file_new_from_path (path, error);
   if (shard == NULL)
-    {
-      /* The loader names the path at the start of a format error; the shard's name says it here. */
-      g_autofree char *display = g_filename_display_name (path);
-      if (g_str_has_prefix (local_error->message, display) &&
-          g_str_has_prefix (local_error->message + strlen (display), ": "))
-        {
-          char *rest = g_strdup (local_error->message + strlen (display) + 2);
-          g_free (local_error->message);
-          local_error->message = rest;
-        }
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        explain_load_failure (path, &local_error);
-      g_prefix_error (&local_error, "shard “%s”: ", shard_name);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
+    return NULL;
   g_hash_table_insert (self->shards, g_strdup (shard_name), shard);
   return shard;
 }
 
 /**
- * st_index_lookup_tensor:
+ * st_index_dup_tensor:
  * @self: an index
  * @name: a tensor name
  * @error: return location for a #GError
@@ -824,35 +870,42 @@ st_index_get_shard (STIndex     *self,
  * view of the shard's mapping). Safe to call from several threads at once.
  *
  * Returns: (transfer full): the tensor, or %NULL with @error set:
- *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name or its shard
- *   does not hold it, or the error of opening the shard
+ *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name,
+ *   %ST_ERROR_INVALID_INDEX when its shard does not hold it, or the error of
+ *   opening the shard
+ *
+ * Since: 1.0
  */
 STTensor *
-st_index_lookup_tensor (STIndex     *self,
-                        const char  *name,
-                        GError     **error)
+st_index_dup_tensor (STIndex     *self,
+                     const char  *name,
+                     GError     **error)
 {
+  const char *shard_name;
+  STFile *shard;
+  STTensor *tensor;
+
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  const char *shard_name = g_hash_table_lookup (self->weight_map, name);
+  shard_name = g_hash_table_lookup (self->weight_map, name);
   if (shard_name == NULL)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "the index has no tensor “%s”", name);
+                   "The index has no tensor “%s”", name);
       return NULL;
     }
 
-  STFile *shard = st_index_get_shard (self, shard_name, error);
+  shard = st_index_get_shard (self, shard_name, error);
   if (shard == NULL)
     return NULL;
 
-  STTensor *tensor = st_file_get_tensor (shard, name);
+  tensor = st_file_get_tensor (shard, name);
   if (tensor == NULL)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "tensor “%s” is not in its shard “%s”, as the index says", name, shard_name);
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "Tensor “%s” is not in its shard “%s”, as the index says", name, shard_name);
       return NULL;
     }
   return g_object_ref (tensor);
@@ -864,6 +917,7 @@ join_some_names (GPtrArray *names)
 {
   const guint shown = 5;
   g_autoptr(GString) text = g_string_new (NULL);
+
   for (guint i = 0; i < names->len && i < shown; i++)
     g_string_append_printf (text, "%s“%s”", i > 0 ? ", " : "", (const char *) g_ptr_array_index (names, i));
   if (names->len > shown)
@@ -884,9 +938,11 @@ join_some_names (GPtrArray *names)
  *
  * Returns: %TRUE when the shard is right; otherwise %FALSE with @error set:
  *   the error of opening it (a Git LFS pointer or an HTML page in place of the
- *   shard is named as such), or %ST_ERROR_NOT_FOUND for a tensor the weight
- *   map assigns to it that it lacks, or that it holds and the weight map does
- *   not assign to it
+ *   shard is named as such), or %ST_ERROR_INVALID_INDEX for a tensor the
+ *   weight map assigns to it that it lacks, or that it holds and the weight map
+ *   does not assign to it
+ *
+ * Since: 1.0
  */
 gboolean
 st_index_validate_shard (STIndex       *self,
@@ -894,6 +950,13 @@ st_index_validate_shard (STIndex       *self,
                          GCancellable  *cancellable,
                          GError       **error)
 {
+  g_autoptr(GPtrArray) missing = NULL;
+  g_autoptr(GPtrArray) misplaced = NULL;
+  g_autoptr(GPtrArray) unknown = NULL;
+  g_auto(GStrv) held = NULL;
+  GPtrArray *expected;
+  STFile *shard;
+
   g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
   g_return_val_if_fail (shard_name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -901,22 +964,23 @@ st_index_validate_shard (STIndex       *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  STFile *shard = st_index_get_shard (self, shard_name, error);
+  shard = st_index_get_shard (self, shard_name, error);
   if (shard == NULL)
     return FALSE;
 
-  GPtrArray *expected = g_hash_table_lookup (self->shard_tensors, shard_name);
-  g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+  expected = g_hash_table_lookup (self->shard_tensors, shard_name);
+  missing = g_ptr_array_new ();
   for (guint i = 0; i < expected->len; i++)
     if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
       g_ptr_array_add (missing, g_ptr_array_index (expected, i));
 
-  g_auto(GStrv) held = st_file_dup_names (shard);
-  g_autoptr(GPtrArray) misplaced = g_ptr_array_new ();
-  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
+  held = st_file_dup_names_sorted (shard);
+  misplaced = g_ptr_array_new ();
+  unknown = g_ptr_array_new ();
   for (guint i = 0; held[i] != NULL; i++)
     {
       const char *assigned = g_hash_table_lookup (self->weight_map, held[i]);
+
       if (assigned == NULL)
         g_ptr_array_add (unknown, held[i]);
       else if (strcmp (assigned, shard_name) != 0)
@@ -926,8 +990,9 @@ st_index_validate_shard (STIndex       *self,
   if (missing->len > 0)
     {
       g_autofree char *list = join_some_names (missing);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "shard “%s” lacks %u tensor%s the index assigns to it: %s",
+
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "Shard “%s” lacks %u tensor%s the index assigns to it: %s",
                    shard_name, missing->len, missing->len == 1 ? "" : "s", list);
       return FALSE;
     }
@@ -935,8 +1000,9 @@ st_index_validate_shard (STIndex       *self,
     {
       const char *first = g_ptr_array_index (misplaced, 0);
       g_autofree char *list = join_some_names (misplaced);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "shard “%s” holds %u tensor%s the index assigns to another shard: %s "
+
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "Shard “%s” holds %u tensor%s the index assigns to another shard: %s "
                    "(the index puts “%s” in “%s”)",
                    shard_name, misplaced->len, misplaced->len == 1 ? "" : "s", list,
                    first, (const char *) g_hash_table_lookup (self->weight_map, first));
@@ -945,8 +1011,9 @@ st_index_validate_shard (STIndex       *self,
   if (unknown->len > 0)
     {
       g_autofree char *list = join_some_names (unknown);
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND,
-                   "shard “%s” holds %u tensor%s the index does not list: %s",
+
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "Shard “%s” holds %u tensor%s the index does not list: %s",
                    shard_name, unknown->len, unknown->len == 1 ? "" : "s", list);
       return FALSE;
     }
@@ -961,6 +1028,7 @@ shard_tensor_bytes (STIndex    *self,
 {
   GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
   guint64 total = 0;
+
   for (guint i = 0; i < members->len; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (shard, g_ptr_array_index (members, i)));
   return total;
@@ -979,30 +1047,35 @@ shard_tensor_bytes (STIndex    *self,
  *
  * Returns: %TRUE when the checkpoint is consistent; otherwise %FALSE with
  *   @error set to the first problem found: see
- *   [method@ST.Index.validate_shard], and %ST_ERROR_SIZE_MISMATCH for a wrong
+ *   [method@ST.Index.validate_shard], and %ST_ERROR_INVALID_INDEX for a wrong
  *   `total_size`
+ *
+ * Since: 1.0
  */
 gboolean
 st_index_validate (STIndex       *self,
                    GCancellable  *cancellable,
                    GError       **error)
 {
+  guint64 total = 0;
+
   g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  guint64 total = 0;
   for (guint i = 0; self->shard_names[i] != NULL; i++)
     {
+      STFile *shard;
+
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return FALSE;
-      STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
+      shard = st_index_get_shard (self, self->shard_names[i], error);
       total += shard_tensor_bytes (self, shard, self->shard_names[i]);
     }
 
   if (self->has_total_size && total != self->total_size)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
-                   "the index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "The index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
                    "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
       return FALSE;
     }
@@ -1057,6 +1130,8 @@ static STFile *merge_shards (STIndex       *self,
  *
  * Returns: (transfer full): a new file with all the tensors, or %NULL with
  *   @error set (see [method@ST.Index.validate_shard])
+ *
+ * Since: 1.0
  */
 STFile *
 st_index_merge (STIndex       *self,
@@ -1075,19 +1150,28 @@ merge_shards (STIndex       *self,
               StProgress    *progress,
               GError       **error)
 {
-  g_autoptr(STFile) merged = st_file_new ();
+  g_autoptr(STFile) merged = NULL;
+  g_autoptr(GHashTable) metadata = NULL;
   g_autoptr(GArray) sizes = shard_file_sizes (self);
+  gboolean any_metadata;
+  GHashTableIter iter;
+  gpointer key, value;
   guint64 done = 0;
-  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
-  gboolean any_metadata = g_hash_table_size (self->string_metadata) > 0;
 
+  merged = st_file_new ();
+  metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  any_metadata = g_hash_table_size (self->string_metadata) > 0;
   for (guint i = 0; self->shard_names[i] != NULL; i++)
     {
+      g_auto(GStrv) ordered = NULL;
+      GHashTable *shard_metadata;
+      STFile *shard;
+
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return NULL;
-      STFile *shard = st_index_get_shard (self, self->shard_names[i], error);
+      shard = st_index_get_shard (self, self->shard_names[i], error);
 
-      g_auto(GStrv) ordered = st_file_dup_ordered_names (shard);
+      ordered = st_file_dup_names_in_file_order (shard);
       for (guint j = 0; ordered[j] != NULL; j++)
         if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
           return NULL;
@@ -1095,12 +1179,10 @@ merge_shards (STIndex       *self,
       done += g_array_index (sizes, guint64, i);
       st_progress_report (progress, done, g_array_index (sizes, guint64, sizes->len - 1));
 
-      GHashTable *shard_metadata = st_file_get_metadata (shard);
+      shard_metadata = st_file_peek_metadata (shard);
       if (shard_metadata != NULL)
         {
           any_metadata = TRUE;
-          GHashTableIter iter;
-          gpointer key, value;
           g_hash_table_iter_init (&iter, shard_metadata);
           while (g_hash_table_iter_next (&iter, &key, &value))
             if (!g_hash_table_contains (metadata, key))
@@ -1108,8 +1190,6 @@ merge_shards (STIndex       *self,
         }
     }
 
-  GHashTableIter iter;
-  gpointer key, value;
   g_hash_table_iter_init (&iter, self->string_metadata);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!g_hash_table_contains (metadata, key))
@@ -1586,7 +1666,7 @@ new_shard_file (STFile     *source,
         return NULL;
     }
 
-  GHashTable *metadata = st_file_get_metadata (source);
+  GHashTable *metadata = st_file_peek_metadata (source);
   if (metadata != NULL)
     st_file_set_metadata (shard, metadata);
   return g_steal_pointer (&shard);
@@ -1608,7 +1688,7 @@ new_shard_file (STFile     *source,
  *
  * Saves the file as a sharded checkpoint, the way transformers and
  * huggingface_hub do: the tensors are taken in the order of
- * [method@ST.File.dup_ordered_names] and put in the current shard until the
+ * [method@ST.File.dup_names_in_file_order] and put in the current shard until the
  * next one would take it over @max_shard_size bytes of tensor data, then a new
  * shard begins; a tensor larger than @max_shard_size goes into a shard of its
  * own at once (so it may come before the shard being filled).
@@ -1635,6 +1715,8 @@ new_shard_file (STFile     *source,
  *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix
  *   that is not a plain file name, or any error of
  *   [method@ST.File.save_to_path]
+ *
+ * Since: 1.0
  */
 gboolean
 st_file_save_sharded (STFile          *self,
@@ -1665,7 +1747,7 @@ st_file_save_sharded (STFile          *self,
     }
 
   /* Plan: HF's greedy split. Each shard is a run of names in @plan_names, [starts[k], starts[k+1]). */
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (self);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (self);
   g_autoptr(GPtrArray) plan_names = g_ptr_array_new ();
   g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GPtrArray) current = g_ptr_array_new ();
@@ -1763,7 +1845,7 @@ st_file_save_sharded (STFile          *self,
       g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
     }
 
-  g_autofree char *json = format_index_json (st_file_get_metadata (self), total_size,
+  g_autofree char *json = format_index_json (st_file_peek_metadata (self), total_size,
                                              sorted_names, sorted_shards);
   g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
   g_autofree char *index_path = g_build_filename (directory, index_name, NULL);
@@ -1776,123 +1858,4 @@ st_file_save_sharded (STFile          *self,
   g_hash_table_add (written, g_steal_pointer (&index_name));
 
   return remove_stale_files (directory, prefix, written, error);
-}
-
-/**
- * st_parse_size:
- * @text: a size, such as `5GB`, `500MB`, `1.5 GiB` or `1024`
- * @out_bytes: (out): return location for the number of bytes
- * @error: return location for a #GError
- *
- * Reads a size as transformers and huggingface_hub accept it for
- * `max_shard_size`: a number, optionally with a fractional part, then
- * optional spaces and a unit. Decimal units are powers of 1000 (`B`, `KB`,
- * `MB`, `GB`, `TB`, `PB`; `kB` also), binary units powers of 1024 (`KiB`,
- * `MiB`, `GiB`, `TiB`, `PiB`); no unit means bytes. Unit letters other than
- * the final `B` may be of either case; a final lowercase `b` (bits, in
- * transformers) is refused rather than guessed at. Up to nine digits of
- * fraction count (`1.5GB` is 1500000000); a fractional number of bytes is
- * rounded down.
- *
- * Returns: %TRUE with *@out_bytes set, or %FALSE with @error set to
- *   `G_IO_ERROR_INVALID_ARGUMENT` when @text is not such a size or does not
- *   fit in 64 bits
- */
-gboolean
-st_parse_size (const char  *text,
-               guint64     *out_bytes,
-               GError     **error)
-{
-  g_return_val_if_fail (text != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  static const struct { const char *unit; guint64 factor; } units[] = {
-    { "", 1 }, { "B", 1 },
-    { "KB", G_GUINT64_CONSTANT (1000) },
-    { "MB", G_GUINT64_CONSTANT (1000000) },
-    { "GB", G_GUINT64_CONSTANT (1000000000) },
-    { "TB", G_GUINT64_CONSTANT (1000000000000) },
-    { "PB", G_GUINT64_CONSTANT (1000000000000000) },
-    { "KIB", G_GUINT64_CONSTANT (1) << 10 },
-    { "MIB", G_GUINT64_CONSTANT (1) << 20 },
-    { "GIB", G_GUINT64_CONSTANT (1) << 30 },
-    { "TIB", G_GUINT64_CONSTANT (1) << 40 },
-    { "PIB", G_GUINT64_CONSTANT (1) << 50 },
-  };
-
-  const char *p = text;
-  while (g_ascii_isspace (*p))
-    p++;
-
-  /* The integer part and up to nine digits of fraction, in exact integer arithmetic. */
-  guint64 whole = 0;
-  guint64 fraction = 0, fraction_scale = 1;
-  gboolean any_digit = FALSE, overflow = FALSE;
-  for (; g_ascii_isdigit (*p); p++)
-    {
-      any_digit = TRUE;
-      guint digit = (guint) (*p - '0');
-      if (whole > (G_MAXUINT64 - digit) / 10)
-        overflow = TRUE;
-      else
-        whole = whole * 10 + digit;
-    }
-  if (*p == '.')
-    {
-      for (p++; g_ascii_isdigit (*p); p++)
-        {
-          any_digit = TRUE;
-          if (fraction_scale < G_GUINT64_CONSTANT (1000000000))
-            {
-              fraction = fraction * 10 + (guint) (*p - '0');
-              fraction_scale *= 10;
-            }
-        }
-    }
-  if (!any_digit)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a size: it must begin with a number (such as 5GB, 500MB or 1024)", text);
-      return FALSE;
-    }
-
-  while (*p == ' ')
-    p++;
-  g_autofree char *unit = g_strchomp (g_strdup (p));
-
-  /* A final lowercase b means bits in transformers' reading of "5Gb": refuse it. */
-  gsize unit_len = strlen (unit);
-  if (unit_len > 0 && unit[unit_len - 1] == 'b')
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s”: the unit “%s” is ambiguous (bits or bytes?); write it with a capital B", text, unit);
-      return FALSE;
-    }
-
-  g_autofree char *upper = g_ascii_strup (unit, -1);
-  guint64 factor = 0;
-  for (gsize i = 0; i < G_N_ELEMENTS (units); i++)
-    if (strcmp (upper, units[i].unit) == 0)
-      factor = units[i].factor;
-  if (factor == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a size: unknown unit “%s” (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)",
-                   text, unit);
-      return FALSE;
-    }
-
-  /* fraction / fraction_scale * factor, rounded down: with factor = a * scale + b, this is
-   * fraction * a + fraction * b / scale, and both products fit in 64 bits (scale <= 10^9). */
-  guint64 a = factor / fraction_scale, b = factor % fraction_scale;
-  guint64 extra = fraction * a + fraction * b / fraction_scale;
-  if (overflow || (whole != 0 && whole > G_MAXUINT64 / factor) || whole * factor > G_MAXUINT64 - extra)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is too large a size: it does not fit in 64 bits", text);
-      return FALSE;
-    }
-
-  *out_bytes = whole * factor + extra;
-  return TRUE;
 }

@@ -1,5 +1,6 @@
 /* st-index.h: sharded checkpoints (model.safetensors.index.json)
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The convention of transformers and huggingface_hub for a model split over several files:
@@ -86,7 +87,7 @@ ST_AVAILABLE_IN_1_0
 guint st_index_get_n_tensors (STIndex *self);
 
 ST_AVAILABLE_IN_1_0
-char **st_index_dup_names (STIndex *self);                      /* sorted by bytes */
+char **st_index_dup_names_sorted (STIndex *self);               /* sorted by bytes */
 
 ST_AVAILABLE_IN_1_0
 gboolean st_index_contains (STIndex    *self,
@@ -106,7 +107,11 @@ char **st_index_dup_shard_tensor_names (STIndex    *self,     /* what the weight
 /* Index metadata: the string (and integer, as decimal text) values of "metadata", total_size included. */
 
 ST_AVAILABLE_IN_1_0
-GHashTable *st_index_get_metadata (STIndex *self);
+GHashTable *st_index_dup_metadata (STIndex *self);
+
+ST_AVAILABLE_IN_1_0
+const char *st_index_get_metadata_value (STIndex    *self,
+                                         const char *key);
 
 ST_AVAILABLE_IN_1_0
 guint64 st_index_get_total_size (STIndex *self);
@@ -119,9 +124,9 @@ STFile *st_index_get_shard (STIndex     *self,              /* transfer none; do
                             GError     **error);
 
 ST_AVAILABLE_IN_1_0
-STTensor *st_index_lookup_tensor (STIndex     *self,        /* transfer full */
-                                  const char  *name,
-                                  GError     **error);
+STTensor *st_index_dup_tensor (STIndex     *self,
+                               const char  *name,
+                               GError     **error);
 
 /* Checking: every shard exists, loads, holds exactly the tensors the weight_map assigns to it, and
  * total_size is the sum of the tensors' byte sizes. */
@@ -146,7 +151,7 @@ STFile *st_index_merge (STIndex       *self,
 
 /* Writing: @directory/@prefix-00001-of-0000N.safetensors ... and @directory/@prefix.safetensors.index.json;
  * a single shard is written as @directory/@prefix.safetensors with no index. Greedy in the order of
- * st_file_dup_ordered_names(); a tensor larger than @max_shard_size gets a shard of its own. */
+ * st_file_dup_names_in_file_order(); a tensor larger than @max_shard_size gets a shard of its own. */
 
 ST_AVAILABLE_IN_1_0
 gboolean st_file_save_sharded (STFile          *self,
@@ -157,12 +162,5 @@ gboolean st_file_save_sharded (STFile          *self,
                                STProgressFunc   progress_callback,
                                gpointer         progress_data,
                                GError         **error);
-
-/* "5GB", "500MB", "1.5 GiB", "1024": decimal (KB = 1000) and binary (KiB = 1024) units, or plain bytes. */
-
-ST_AVAILABLE_IN_1_0
-gboolean st_parse_size (const char  *text,
-                        guint64     *out_bytes,
-                        GError     **error);
 
 G_END_DECLS

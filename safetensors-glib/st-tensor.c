@@ -1,5 +1,6 @@
 /* st-tensor.c: one tensor: dtype, shape and bytes
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
@@ -23,6 +24,8 @@
  *
  * A tensor made with `g_object_new (ST_TYPE_TENSOR, NULL)` is a valid empty tensor:
  * dtype `F32`, shape `[0]`, no bytes.
+ *
+ * Since: 1.0
  */
 struct _STTensor
 {
@@ -102,6 +105,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:dtype:
    *
    * The element type of the tensor.
+   *
+   * Since: 1.0
    */
   properties[PROP_DTYPE] =
     g_param_spec_enum ("dtype", NULL, NULL,
@@ -112,6 +117,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:n-dims:
    *
    * The number of dimensions of the tensor: 0 for a scalar.
+   *
+   * Since: 1.0
    */
   properties[PROP_N_DIMS] =
     g_param_spec_uint ("n-dims", NULL, NULL,
@@ -122,6 +129,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:n-elements:
    *
    * The number of elements of the tensor: the product of its shape (1 for a scalar).
+   *
+   * Since: 1.0
    */
   properties[PROP_N_ELEMENTS] =
     g_param_spec_uint64 ("n-elements", NULL, NULL,
@@ -132,6 +141,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:n-bytes:
    *
    * The length of the tensor's data in bytes.
+   *
+   * Since: 1.0
    */
   properties[PROP_N_BYTES] =
     g_param_spec_uint64 ("n-bytes", NULL, NULL,
@@ -142,6 +153,8 @@ st_tensor_class_init (STTensorClass *klass)
    * STTensor:bytes:
    *
    * The tensor's data, shared with the tensor (never copied).
+   *
+   * Since: 1.0
    */
   properties[PROP_BYTES] =
     g_param_spec_boxed ("bytes", NULL, NULL,
@@ -249,6 +262,8 @@ set_size_mismatch_error (GError       **error,
  * %ST_ERROR_SIZE_MISMATCH when @data has another length.
  *
  * Returns: (transfer full): a new tensor, or %NULL with @error set
+ *
+ * Since: 1.0
  */
 STTensor *
 st_tensor_new (STDType       dtype,
@@ -346,6 +361,10 @@ st_tensor_check_data (STDType        dtype,
  * length are those of [ctor@ST.Tensor.new].
  *
  * Returns: (transfer full): a new tensor, or %NULL with @error set
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
+ * Since: 1.0
  */
 STTensor *
 st_tensor_new_from_data (STDType       dtype,
@@ -405,6 +424,8 @@ st_tensor_new_slice (STDType       dtype,
  * Gives the element type of the tensor.
  *
  * Returns: the dtype
+ *
+ * Since: 1.0
  */
 STDType
 st_tensor_get_dtype (STTensor *self)
@@ -422,6 +443,8 @@ st_tensor_get_dtype (STTensor *self)
  * Gives the dimensions of the tensor, outermost first. A scalar has none.
  *
  * Returns: (transfer none) (array length=n_dims): the shape, owned by the tensor
+ *
+ * Since: 1.0
  */
 const gint64 *
 st_tensor_get_shape (STTensor *self,
@@ -441,6 +464,8 @@ st_tensor_get_shape (STTensor *self,
  * Gives the number of dimensions of the tensor.
  *
  * Returns: the rank: 0 for a scalar
+ *
+ * Since: 1.0
  */
 guint
 st_tensor_get_n_dims (STTensor *self)
@@ -457,6 +482,8 @@ st_tensor_get_n_dims (STTensor *self)
  * Gives the number of elements of the tensor: the product of its dimensions.
  *
  * Returns: the element count: 1 for a scalar, 0 when a dimension is 0
+ *
+ * Since: 1.0
  */
 guint64
 st_tensor_get_n_elements (STTensor *self)
@@ -473,6 +500,8 @@ st_tensor_get_n_elements (STTensor *self)
  * Gives the length of the tensor's data.
  *
  * Returns: the number of bytes
+ *
+ * Since: 1.0
  */
 guint64
 st_tensor_get_n_bytes (STTensor *self)
@@ -490,6 +519,8 @@ st_tensor_get_n_bytes (STTensor *self)
  * life of the tensor: the bytes keep their memory (a file mapping, say) alive.
  *
  * Returns: (transfer none): the data
+ *
+ * Since: 1.0
  */
 GBytes *
 st_tensor_get_bytes (STTensor *self)
@@ -512,6 +543,8 @@ st_tensor_get_bytes (STTensor *self)
  *
  * Returns: (transfer none) (array length=n_bytes) (element-type guint8) (nullable): the
  *   data; %NULL or any pointer when it is empty
+ *
+ * Since: 1.0
  */
 gconstpointer
 st_tensor_get_data (STTensor *self,
@@ -531,6 +564,10 @@ st_tensor_get_data (STTensor *self,
  * its [property@ST.Tensor:bytes], is alive.
  *
  * Returns: the address of the first byte, or 0 for some empty tensors
+ *
+ * This call is for language bindings: see [For language bindings](bindings.html).
+ *
+ * Since: 1.0
  */
 guint64
 st_tensor_get_data_address (STTensor *self)
@@ -548,6 +585,8 @@ st_tensor_get_data_address (STTensor *self)
  * Compares two tensors by value: dtype, shape and bytes.
  *
  * Returns: %TRUE when both have the same dtype, the same shape and the same bytes
+ *
+ * Since: 1.0
  */
 gboolean
 st_tensor_equal (STTensor *self,

@@ -1,5 +1,6 @@
 /* st-tensor.h: one tensor: dtype, shape and bytes
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 /* st-tool-edit.c: the metadata, shard and merge subcommands
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
@@ -83,7 +84,8 @@ st_tool_cmd_metadata (int    argc,
 
   if (!editing)
     {
-      print_metadata (st_tool_source_metadata (source), json);
+      g_autoptr(GHashTable) metadata = st_tool_source_metadata (source);
+      print_metadata (metadata, json);
       return ST_TOOL_EXIT_OK;
     }
   if (source->index != NULL)
@@ -114,7 +116,10 @@ st_tool_cmd_metadata (int    argc,
       return ST_TOOL_EXIT_FAILURE;
     }
   if (json)
-    print_metadata (st_file_get_metadata (source->file), TRUE);
+    {
+      g_autoptr(GHashTable) metadata = st_tool_source_metadata (source);
+      print_metadata (metadata, TRUE);
+    }
   return ST_TOOL_EXIT_OK;
 }
 
@@ -166,7 +171,7 @@ st_tool_cmd_shard (int    argc,
     }
 
   guint64 total = 0;
-  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
 
@@ -272,7 +277,7 @@ save_with_progress (STFile      *file,
     }
 
   guint64 total = 0;
-  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
 

@@ -1,5 +1,6 @@
 /* st-tool-inspect.c: the info, list and validate subcommands
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
@@ -85,7 +86,7 @@ info_one (const char   *path,
           g_array_append_val (shards, summary);
         }
     }
-  GHashTable *metadata = st_tool_source_metadata (source);
+  g_autoptr(GHashTable) metadata = st_tool_source_metadata (source);
 
   if (json)
     {
@@ -371,26 +372,12 @@ static void
 add_problem (Check        *check,
              const GError *error)
 {
-  g_ptr_array_add (check->problems, g_strdup (st_tool_error_text (check->resolved, error)));
-}
-
-/* Before the parser sees it: a file that is plainly something else is named for what it is. */
-static gboolean
-sniff_problem (Check      *check,
-               const char *path)
-{
-  const char *what = st_tool_sniff (path);
-  if (what == NULL || (st_tool_is_index_path (path) && g_str_has_prefix (what, "a JSON")))
-    return FALSE;
-  g_ptr_array_add (check->problems, g_strdup_printf ("it is %s", what));
-  return TRUE;
+  g_ptr_array_add (check->problems, g_strdup (error->message));
 }
 
 static void
 validate_file (Check *check)
 {
-  if (sniff_problem (check, check->resolved))
-    return;
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = st_file_new_from_path (check->resolved, &error);
   if (file == NULL)
@@ -429,8 +416,7 @@ validate_index (Check          *check,
   check->n_bytes = total;
 
   /* total_size is checked when every shard could be read: otherwise the sum means nothing. */
-  GHashTable *metadata = st_index_get_metadata (check->index);
-  if (all_valid && g_hash_table_contains (metadata, "total_size") && st_index_get_total_size (check->index) != total)
+  if (all_valid && st_index_get_metadata_value (check->index, "total_size") != NULL && st_index_get_total_size (check->index) != total)
     g_ptr_array_add (check->problems,
                      g_strdup_printf ("the index states a total_size of %" G_GUINT64_FORMAT " bytes, but "
                                       "its tensors hold %" G_GUINT64_FORMAT " bytes",
@@ -476,7 +462,7 @@ st_tool_cmd_validate (int    argc,
           g_ptr_array_add (check->problems, g_strdup ("no such file"));
           continue;
         }
-      if (st_tool_is_index_path (check->resolved) && !sniff_problem (check, check->resolved))
+      if (st_tool_is_index_path (check->resolved))
         {
           check->index = st_index_new_from_path (check->resolved, NULL, &error);
           if (check->index == NULL)
@@ -543,7 +529,15 @@ st_tool_cmd_validate (int    argc,
       if (json)
         continue;
       for (guint j = 0; j < check->problems->len; j++)
-        printf ("%s: %s\n", check->path, (const char *) g_ptr_array_index (check->problems, j));
+        {
+          const char *problem = g_ptr_array_index (check->problems, j);
+
+          /* The library's messages begin with the path of the file they are about. */
+          if (strstr (problem, check->path) != NULL)
+            printf ("%s\n", problem);
+          else
+            printf ("%s: %s\n", check->path, problem);
+        }
       if (valid && !quiet)
         {
           g_autofree char *size = st_tool_format_size (check->n_bytes);

@@ -1,5 +1,6 @@
 /* st-tool-util.c: opening files and indexes, formatting, tables, JSON, progress
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdarg.h>
@@ -80,52 +81,6 @@ st_tool_resolve_path (const char  *path,
   return NULL;
 }
 
-const char *
-st_tool_sniff (const char *path)
-{
-  FILE *stream = fopen (path, "rb");
-  if (stream == NULL)
-    return NULL;
-  char head[512];
-  size_t n = fread (head, 1, sizeof head - 1, stream);
-  fclose (stream);
-  head[n] = '\0';
-
-  if (g_str_has_prefix (head, "version https://git-lfs.github.com/spec/"))
-    return "a Git LFS pointer file, not the data (fetch the data with “git lfs pull”)";
-
-  const char *p = head;
-  if (n >= 3 && memcmp (p, "\xef\xbb\xbf", 3) == 0)
-    p += 3;
-  while (*p != '\0' && g_ascii_isspace (*p))
-    p++;
-  if (g_ascii_strncasecmp (p, "<!DOCTYPE html", 14) == 0 || g_ascii_strncasecmp (p, "<html", 5) == 0)
-    return "an HTML page, not a safetensors file (a failed download, or a web page saved in its place)";
-  if (n >= 4 && memcmp (head, "PK\x03\x04", 4) == 0)
-    return "a ZIP archive (a PyTorch .bin or .pt checkpoint?), not a safetensors file";
-  if (n >= 4 && memcmp (head, "GGUF", 4) == 0)
-    return "a GGUF file, not a safetensors file";
-  if (*p == '{')
-    return "a JSON document, not a safetensors file";
-  return NULL;
-}
-
-/* Adds what the file really is, when it is recognisable, to an error about it. */
-static void
-explain_error (const char  *path,
-               GError     **error)
-{
-  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return;
-  const char *what = st_tool_sniff (path);
-  if (what != NULL && !st_tool_is_index_path (path))
-    {
-      /* What the parser says about such a file (a header length of 2336927755350992246) is noise. */
-      g_free ((*error)->message);
-      (*error)->message = g_strdup_printf ("it is %s", what);
-    }
-}
-
 StToolSource *
 st_tool_source_open (const char  *path,
                      GError     **error)
@@ -136,18 +91,13 @@ st_tool_source_open (const char  *path,
   if (source->resolved == NULL)
     return NULL;
 
-  g_autoptr(GError) local_error = NULL;
+  /* The library's errors say what a file that is not safetensors really is (a Git LFS pointer...). */
   if (st_tool_is_index_path (source->resolved))
-    source->index = st_index_new_from_path (source->resolved, NULL, &local_error);
+    source->index = st_index_new_from_path (source->resolved, NULL, error);
   else
-    source->file = st_file_new_from_path (source->resolved, &local_error);
-
-  if (local_error != NULL)
-    {
-      explain_error (source->resolved, &local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
+    source->file = st_file_new_from_path (source->resolved, error);
+  if (source->index == NULL && source->file == NULL)
+    return NULL;
   return g_steal_pointer (&source);
 }
 
@@ -156,7 +106,7 @@ add_entries (GArray     *entries,
              STFile     *file,
              const char *shard)
 {
-  g_auto(GStrv) names = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       StToolEntry entry = { 0 };
@@ -206,7 +156,7 @@ st_tool_source_lookup (StToolSource  *source,
                        GError       **error)
 {
   if (source->index != NULL)
-    return st_index_lookup_tensor (source->index, name, error);
+    return st_index_dup_tensor (source->index, name, error);
 
   STTensor *tensor = st_file_get_tensor (source->file, name);
   if (tensor == NULL)
@@ -221,8 +171,10 @@ GHashTable *
 st_tool_source_metadata (StToolSource *source)
 {
   if (source->index != NULL)
-    return st_index_get_metadata (source->index);
-  return st_file_get_metadata (source->file);
+    return st_index_dup_metadata (source->index);
+  if (!st_file_has_metadata (source->file))
+    return NULL;
+  return st_file_dup_metadata (source->file);
 }
 
 STFile *

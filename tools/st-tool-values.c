@@ -1,5 +1,6 @@
 /* st-tool-values.c: tensor values decoded per dtype; the dump and diff subcommands
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Values come from the library's conversion (st_tensor_dup_values_as_double(), which documents the
@@ -559,8 +560,8 @@ st_tool_cmd_diff (int    argc,
       return ST_TOOL_EXIT_TROUBLE;
     }
 
-  g_auto(GStrv) names_a = st_file_dup_names (a);
-  g_auto(GStrv) names_b = st_file_dup_names (b);
+  g_auto(GStrv) names_a = st_file_dup_names_sorted (a);
+  g_auto(GStrv) names_b = st_file_dup_names_sorted (b);
   g_autoptr(GPtrArray) names = sorted_union (names_a, names_b);
 
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -669,8 +670,8 @@ st_tool_cmd_diff (int    argc,
   json_builder_end_array (builder);
 
   /* The metadata, key by key */
-  GHashTable *meta_a = st_file_get_metadata (a);
-  GHashTable *meta_b = st_file_get_metadata (b);
+  g_autoptr(GHashTable) meta_a = st_file_has_metadata (a) ? st_file_dup_metadata (a) : NULL;
+  g_autoptr(GHashTable) meta_b = st_file_has_metadata (b) ? st_file_dup_metadata (b) : NULL;
   g_autofree char **keys_a = metadata_keys (meta_a);
   g_autofree char **keys_b = metadata_keys (meta_b);
   g_autoptr(GPtrArray) keys = sorted_union (keys_a, keys_b);

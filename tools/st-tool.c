@@ -1,5 +1,6 @@
 /* st-tool.c: inspect, validate, diff, edit and shard safetensors files
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * One program with subcommands (as git and flatpak have them). Each subcommand lives in its own
@@ -114,28 +115,15 @@ st_tool_usage_error (const char *command,
   return ST_TOOL_EXIT_USAGE;
 }
 
-const char *
-st_tool_error_text (const char   *path,
-                    const GError *error)
-{
-  /* The library names the file at the start of a format error: the tool names it already. */
-  if (path != NULL)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-      gsize len = strlen (display);
-      if (strncmp (error->message, display, len) == 0 && strncmp (error->message + len, ": ", 2) == 0)
-        return error->message + len + 2;
-    }
-  return error->message;
-}
-
 void
 st_tool_print_error (const char   *context,
                      const GError *error)
 {
+  g_autofree char *shown = context != NULL ? g_filename_display_name (context) : NULL;
+
   fflush (stdout);
-  if (context != NULL)
-    fprintf (stderr, "%s: %s: %s\n", g_get_prgname (), context, st_tool_error_text (context, error));
+  if (shown != NULL && strstr (error->message, shown) == NULL)
+    fprintf (stderr, "%s: %s: %s\n", g_get_prgname (), shown, error->message);
   else
     fprintf (stderr, "%s: %s\n", g_get_prgname (), error->message);
 }

@@ -1,5 +1,6 @@
 /* st-tool.h: what the st-tool subcommands share
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once
@@ -41,9 +42,7 @@ gboolean st_tool_parse_options (GOptionContext  *context,
 int st_tool_usage_error (const char *command,
                          const char *format,
                          ...) G_GNUC_PRINTF (2, 3);
-/* The message of @error without a leading "@path: ", which the library adds to format errors. */
-const char *st_tool_error_text (const char   *path,
-                                const GError *error);
+/* Prints @error, after @context (a path) unless the message names it already, as the library's do. */
 void st_tool_print_error (const char   *context,
                           const GError *error);
 
@@ -79,13 +78,11 @@ GArray *st_tool_source_list (StToolSource  *source,
 STTensor *st_tool_source_lookup (StToolSource  *source,
                                  const char    *name,
                                  GError       **error);
+/* A new table of the metadata, or NULL for a file without __metadata__. */
 GHashTable *st_tool_source_metadata (StToolSource *source);
 /* A file, or a checkpoint merged into one STFile (zero-copy: its tensors stay views of the shards). */
 STFile *st_tool_open_as_file (const char  *path,
                               GError     **error);
-
-/* What a file that is not safetensors is, when it is recognisable: "a Git LFS pointer file ..." */
-const char *st_tool_sniff (const char *path);
 
 /* Formatting */
 char *st_tool_format_size (guint64 bytes);               /* "1.2 MB" */

@@ -1,5 +1,6 @@
 // safetensors.js: JavaScript helpers for safetensors-glib (GI namespace ST 1.0) under GJS
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // An ES module. Import it by its file URL (GJS resolves no bare names for third-party modules):
@@ -218,7 +219,7 @@ export function tensorFromTypedArray(array, shape, dtype) {
  * @yields {Array} [name, tensor]
  */
 export function* tensors(file) {
-    for (const name of file.dup_ordered_names())
+    for (const name of file.dup_names_in_file_order())
         yield [name, file.get_tensor(name)];
 }
 
@@ -229,7 +230,7 @@ export function* tensors(file) {
  * @returns {Object<string, string>} the metadata
  */
 export function metadata(file) {
-    return Object.assign({}, file.get_metadata() ?? {});
+    return file.dup_metadata();
 }
 
 function _finishInto(resolve, reject, finish) {

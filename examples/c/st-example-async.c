@@ -1,5 +1,6 @@
 /* st-example-async.c: load a file asynchronously, and cancel a load
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-example-async [PATH]   (default: a small file written to a temporary directory)
@@ -11,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
   GMainLoop  *loop;
@@ -58,7 +60,7 @@ load_done (GObject      *source,
       return;
     }
 
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   printf ("first load: %u tensors:", st_file_get_n_tensors (file));
   for (guint i = 0; names[i] != NULL; i++)
     printf (" %s", names[i]);
@@ -84,8 +86,15 @@ main (int   argc,
   else
     {
       const double values[4] = { 1.0, 2.0, 3.0, 4.0 };
+      guint64 values_le[4];   /* safetensors stores values little-endian, whatever the host */
       const gint64 shape[] = { 2, 2 };
-      g_autoptr(GBytes) bytes = g_bytes_new (values, sizeof values);
+      g_autoptr(GBytes) bytes = NULL;
+      for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+        {
+          memcpy (&values_le[i], &values[i], sizeof values[i]);
+          values_le[i] = GUINT64_TO_LE (values_le[i]);
+        }
+      bytes = g_bytes_new (values_le, sizeof values_le);
       g_autoptr(STTensor) tensor = st_tensor_new (ST_DTYPE_F64, shape, 2, bytes, &error);
       g_autoptr(STFile) file = st_file_new ();
 

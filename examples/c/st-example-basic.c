@@ -1,5 +1,6 @@
 /* st-example-basic.c: build a safetensors file, save it, load it back, read it, and reject a bad one
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Usage: st-example-basic [PATH]   (default: a file in a new temporary directory, removed at the end)
@@ -10,8 +11,42 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* A tensor from C values: the GBytes copies them once (g_bytes_new_take would hand them over). */
+/* safetensors stores every value little-endian, whatever machine wrote it. These helpers put a C value into
+ * that form and take it out again: on a little-endian host they copy, on a big-endian one (s390x) they swap. */
+static void
+f32_to_le (float value, guint8 out[4])
+{
+  guint32 bits;
+
+  memcpy (&bits, &value, sizeof bits);
+  bits = GUINT32_TO_LE (bits);
+  memcpy (out, &bits, sizeof bits);
+}
+
+static float
+f32_from_le (const guint8 *in)
+{
+  guint32 bits;
+  float value;
+
+  memcpy (&bits, in, sizeof bits);  /* memcpy: tensor data need not be aligned */
+  bits = GUINT32_FROM_LE (bits);
+  memcpy (&value, &bits, sizeof value);
+  return value;
+}
+
+static gint64
+i64_from_le (const guint8 *in)
+{
+  gint64 value;
+
+  memcpy (&value, in, sizeof value);
+  return GINT64_FROM_LE (value);
+}
+
+/* A tensor from little-endian bytes: the GBytes copies them once (g_bytes_new_take would hand them over). */
 static STTensor *
 tensor_from_values (STDType       dtype,
                     const gint64 *shape,
@@ -30,8 +65,9 @@ build_and_save (const char *path,
                 GError    **error)
 {
   const float weight[2][3] = { { 0.5f, -1.0f, 2.0f }, { 3.25f, 0.0f, -0.125f } };
+  guint8 weight_le[2 * 3 * 4];
   const gint64 weight_shape[] = { 2, 3 };
-  const gint64 steps = 1000;   /* a scalar: shape [] */
+  const gint64 steps = GINT64_TO_LE (1000);   /* a scalar: shape [] */
   const guint8 mask[4] = { 1, 0, 0, 1 };
   const gint64 mask_shape[] = { 4 };
   g_autoptr(STFile) file = st_file_new ();
@@ -39,7 +75,9 @@ build_and_save (const char *path,
   g_autoptr(STTensor) t_steps = NULL;
   g_autoptr(STTensor) t_mask = NULL;
 
-  t_weight = tensor_from_values (ST_DTYPE_F32, weight_shape, 2, weight, sizeof weight, error);
+  for (gsize i = 0; i < 6; i++)
+    f32_to_le (weight[i / 3][i % 3], weight_le + 4 * i);
+  t_weight = tensor_from_values (ST_DTYPE_F32, weight_shape, 2, weight_le, sizeof weight_le, error);
   if (t_weight == NULL)
     return FALSE;
   t_steps = tensor_from_values (ST_DTYPE_I64, NULL, 0, &steps, sizeof steps, error);
@@ -87,9 +125,9 @@ load_and_read (const char *path,
   g_autoptr(STFile) file = NULL;
   g_auto(GStrv) names = NULL;
   g_autoptr(GList) keys = NULL;
-  GHashTable *metadata;
+  g_autoptr(GHashTable) metadata = NULL;
   STTensor *weight;
-  const float *values;
+  const guint8 *values;
   gsize n_bytes;
 
   /* The file is mapped, not read: tensors are views of the mapping. */
@@ -100,14 +138,14 @@ load_and_read (const char *path,
   printf ("%s: %u tensors, header %" G_GUINT64_FORMAT " bytes, data %" G_GUINT64_FORMAT " bytes\n",
           path, st_file_get_n_tensors (file), st_file_get_header_size (file), st_file_get_data_size (file));
 
-  metadata = st_file_get_metadata (file);
+  metadata = st_file_dup_metadata (file);
   keys = g_list_sort (g_hash_table_get_keys (metadata), (GCompareFunc) g_strcmp0);
   printf ("metadata:\n");
   for (GList *l = keys; l != NULL; l = l->next)
     printf ("  %s = %s\n", (const char *) l->data, (const char *) g_hash_table_lookup (metadata, l->data));
 
   printf ("tensors, in the order of their data:\n");
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   for (guint i = 0; names[i] != NULL; i++)
     print_tensor (file, names[i]);
 
@@ -117,11 +155,12 @@ load_and_read (const char *path,
   values = st_tensor_get_data (weight, &n_bytes);
   printf ("layer.weight =\n");
   for (gsize row = 0; row < 2; row++)
-    printf ("  [%8.3f %8.3f %8.3f]\n", values[row * 3], values[row * 3 + 1], values[row * 3 + 2]);
+    printf ("  [%8.3f %8.3f %8.3f]\n", f32_from_le (values + 4 * (row * 3)),
+            f32_from_le (values + 4 * (row * 3 + 1)), f32_from_le (values + 4 * (row * 3 + 2)));
 
   {
-    const gint64 *steps = st_tensor_get_data (st_file_get_tensor (file, "optimizer.steps"), NULL);
-    printf ("optimizer.steps = %" G_GINT64_FORMAT "\n", *steps);
+    const guint8 *steps = st_tensor_get_data (st_file_get_tensor (file, "optimizer.steps"), NULL);
+    printf ("optimizer.steps = %" G_GINT64_FORMAT "\n", i64_from_le (steps));
   }
 
   return TRUE;

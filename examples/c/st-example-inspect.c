@@ -1,5 +1,6 @@
 /* st-example-inspect.c: print what a safetensors file holds, with the first values of each tensor
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: cc st-example-inspect.c $(pkg-config --cflags --libs safetensors-glib-1.0)
@@ -12,8 +13,22 @@
 
 #define MAX_SHOWN 4
 
+/* safetensors stores every value little-endian: read_le assembles one from its bytes, whatever the byte
+ * order of the host (on a big-endian machine, such as s390x, a plain memcpy would give other numbers). Data
+ * offsets need not be aligned, so nothing is read through a cast pointer. */
+static guint64
+read_le (const guint8 *p,
+         gsize         n_bytes)
+{
+  guint64 v = 0;
+
+  for (gsize i = n_bytes; i > 0; i--)
+    v = (v << 8) | p[i - 1];
+  return v;
+}
+
 /* Prints up to MAX_SHOWN values of the dtypes C has a type for; the data is read in place, from
- * the mapping. Values are copied out with memcpy: data offsets need not be aligned. */
+ * the mapping. */
 static void
 print_first_values (STTensor *tensor)
 {
@@ -29,32 +44,26 @@ print_first_values (STTensor *tensor)
         {
         case ST_DTYPE_F32:
           {
+            guint32 bits = (guint32) read_le (data + i * 4, 4);
             float v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
+            memcpy (&v, &bits, sizeof v);
             g_print ("%s%g", sep, v);
             break;
           }
         case ST_DTYPE_F64:
           {
+            guint64 bits = read_le (data + i * 8, 8);
             double v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
+            memcpy (&v, &bits, sizeof v);
             g_print ("%s%g", sep, v);
             break;
           }
         case ST_DTYPE_I32:
-          {
-            gint32 v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
-            g_print ("%s%" G_GINT32_FORMAT, sep, v);
-            break;
-          }
+          g_print ("%s%" G_GINT32_FORMAT, sep, (gint32) read_le (data + i * 4, 4));
+          break;
         case ST_DTYPE_I64:
-          {
-            gint64 v;
-            memcpy (&v, data + i * sizeof v, sizeof v);
-            g_print ("%s%" G_GINT64_FORMAT, sep, v);
-            break;
-          }
+          g_print ("%s%" G_GINT64_FORMAT, sep, (gint64) read_le (data + i * 8, 8));
+          break;
         case ST_DTYPE_U8:
         case ST_DTYPE_BOOL:
           g_print ("%s%u", sep, data[i]);
@@ -96,7 +105,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = NULL;
   g_auto(GStrv) names = NULL;
-  GHashTable *metadata;
+  g_autoptr(GHashTable) metadata = NULL;
 
   if (argc != 2)
     {
@@ -113,8 +122,8 @@ main (int   argc,
 
   g_print ("%s: %u tensors\n", argv[1], st_file_get_n_tensors (file));
 
-  metadata = st_file_get_metadata (file);
-  if (metadata != NULL)
+  metadata = st_file_dup_metadata (file);
+  if (g_hash_table_size (metadata) > 0)
     {
       g_autofree const char **keys = (const char **) g_hash_table_get_keys_as_array (metadata, NULL);
 
@@ -124,7 +133,7 @@ main (int   argc,
         g_print ("  metadata %s = %s\n", keys[i], (const char *) g_hash_table_lookup (metadata, keys[i]));
     }
 
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   for (guint i = 0; names[i] != NULL; i++)
     {
       STTensor *tensor = st_file_get_tensor (file, names[i]);

@@ -1,5 +1,6 @@
 // async.js: load a file with a Promise, and cancel a load (GJS)
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // Run: gjs -m async.js [PATH]
@@ -26,7 +27,7 @@ async function main() {
 
     // The load runs in a worker thread; the main loop stays free meanwhile.
     const file = await Safetensors.loadAsync(path);
-    print(`first load: ${file.get_n_tensors()} tensors: ${file.dup_names().join(' ')}`);
+    print(`first load: ${file.get_n_tensors()} tensors: ${file.dup_names_sorted().join(' ')}`);
 
     // Start another load and cancel it straight away.
     const cancellable = new Gio.Cancellable();

@@ -1,5 +1,6 @@
 // basic.js: build a safetensors file, save it, load it back, read it, and reject a bad one (GJS)
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // Run: gjs -m basic.js [PATH]

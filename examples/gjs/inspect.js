@@ -1,5 +1,6 @@
 // inspect.js: print what a safetensors file holds, with the first values of each tensor (GJS)
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // Run: gjs -m inspect.js model.safetensors
@@ -40,7 +41,7 @@ try {
     print(`${ARGV[0]}: ${file.get_n_tensors()} tensors`);
     for (const [key, value] of Object.entries(Safetensors.metadata(file)).sort())
         print(`  metadata ${key} = ${value}`);
-    for (const name of file.dup_names()) {
+    for (const name of file.dup_names_sorted()) {
         const tensor = file.get_tensor(name);
         const shape = `[${tensor.get_shape().join(', ')}]`;
         print(`  ${name.padEnd(12)} ${Safetensors.dtypeName(tensor.get_dtype()).padEnd(5)} ${shape.padEnd(10)} ` +

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # async.py: load a file in a worker thread from a GLib main loop, and cancel a load
 #
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 #
 # Run: python3 async.py [PATH]
@@ -12,6 +13,10 @@ import sys
 import tempfile
 
 import gi
+
+# Only needed where pip installed safetensors_glib into a venv: the import makes its bundled
+# typelib and library findable (a system install needs nothing).
+import safetensors_glib  # noqa: E402,F401
 
 gi.require_version("ST", "1.0")
 from gi.repository import GLib, Gio, ST  # noqa: E402

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # basic.py: build a safetensors file, save it, load it back, read values, reject a hostile file
 #
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 #
 # Run: python3 basic.py

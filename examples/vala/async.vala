@@ -1,5 +1,6 @@
 /* async.vala: load a file with `yield`, and cancel a load
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: valac --pkg safetensors-glib-1.0 async.vala
@@ -13,7 +14,7 @@ async ST.File load_cancelled (string path, Cancellable cancellable) throws GLib.
 async void run (string path) throws GLib.Error {
     // The load runs in a worker thread; the main loop stays free meanwhile.
     var file = yield new ST.File.from_path_async (path);
-    stdout.printf ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names ()));
+    stdout.printf ("first load: %u tensors: %s\n", file.get_n_tensors (), string.joinv (" ", file.dup_names_sorted ()));
 
     // Start another load and cancel it straight away.
     var cancellable = new Cancellable ();
@@ -47,8 +48,14 @@ int main (string[] args) {
             dir = DirUtils.make_tmp ("st-example-XXXXXX");
             path = Path.build_filename (dir, "async.safetensors");
             double[] values = { 1.0, 2.0, 3.0, 4.0 };
-            unowned uint8[] raw = (uint8[]) values;
-            raw.length = values.length * (int) sizeof (double);
+            // safetensors stores values little-endian, whatever the host: byte by byte
+            var raw = new uint8[values.length * 8];
+            for (int i = 0; i < values.length; i++) {
+                uint64 bits = 0;
+                Memory.copy (&bits, &values[i], sizeof (uint64));
+                for (int b = 0; b < 8; b++)
+                    raw[8 * i + b] = (uint8) (bits >> (8 * b));
+            }
             var file = new ST.File ();
             file.set_tensor ("matrix", new ST.Tensor (ST.DType.F64, { 2, 2 }, new Bytes (raw)));
             file.save_to_path (path);

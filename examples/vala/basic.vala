@@ -1,5 +1,6 @@
 /* basic.vala: build a safetensors file, save it, load it back, read it, and reject a bad one
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: valac --pkg safetensors-glib-1.0 basic.vala
@@ -8,22 +9,47 @@
  * `using ST;` would make File and Error ambiguous with GLib's: write ST.File, ST.Error in full.
  */
 
-/* The bytes of an array of plain values (GLib.Bytes copies them once). */
-GLib.Bytes bytes_of (void* values, size_t n_bytes) {
-    unowned uint8[] raw = (uint8[]) values;
-    raw.length = (int) n_bytes;
+/* safetensors stores every value little-endian, whatever machine wrote it: these put values into that form
+ * and take them out again, byte by byte, so that they give the same numbers on big-endian hosts (s390x). */
+GLib.Bytes f32_le_bytes (float[] values) {
+    var raw = new uint8[values.length * 4];
+    for (int i = 0; i < values.length; i++) {
+        uint32 bits = 0;
+        Memory.copy (&bits, &values[i], sizeof (uint32));
+        for (int b = 0; b < 4; b++)
+            raw[4 * i + b] = (uint8) (bits >> (8 * b));
+    }
     return new GLib.Bytes (raw);
+}
+
+GLib.Bytes i64_le_bytes (int64 value) {
+    var raw = new uint8[8];
+    for (int b = 0; b < 8; b++)
+        raw[b] = (uint8) ((uint64) value >> (8 * b));
+    return new GLib.Bytes (raw);
+}
+
+uint64 read_le (uint8[] data, size_t at, int n_bytes) {
+    uint64 v = 0;
+    for (int b = n_bytes - 1; b >= 0; b--)
+        v = (v << 8) | data[at + b];
+    return v;
+}
+
+float f32_from_le (uint8[] data, size_t at) {
+    uint32 bits = (uint32) read_le (data, at, 4);
+    float v = 0;
+    Memory.copy (&v, &bits, sizeof (float));
+    return v;
 }
 
 void build_and_save (string path) throws GLib.Error {
     var file = new ST.File ();
     float[] weight = { 0.5f, -1.0f, 2.0f, 3.25f, 0.0f, -0.125f };
-    int64[] steps = { 1000 };
     uint8[] mask = { 1, 0, 0, 1 };
 
-    file.set_tensor ("layer.weight",
-                     new ST.Tensor (ST.DType.F32, { 2, 3 }, bytes_of (weight, weight.length * sizeof (float))));
-    file.set_tensor ("optimizer.steps", new ST.Tensor (ST.DType.I64, {}, bytes_of (steps, sizeof (int64))));
+    file.set_tensor ("layer.weight", new ST.Tensor (ST.DType.F32, { 2, 3 }, f32_le_bytes (weight)));
+    file.set_tensor ("optimizer.steps", new ST.Tensor (ST.DType.I64, {}, i64_le_bytes (1000)));
     file.set_tensor ("layer.mask", new ST.Tensor (ST.DType.BOOL, { 4 }, new GLib.Bytes (mask)));
     file.set_metadata_value ("format", "pt");
     file.set_metadata_value ("description", "a tiny example model");
@@ -44,29 +70,29 @@ void load_and_read (string path) throws GLib.Error {
            file.get_header_size ());
 
     stdout.printf ("metadata:\n");
-    var keys = file.get_metadata ().get_keys ();
+    var keys = file.dup_metadata ().get_keys ();
     keys.sort (strcmp);
     foreach (unowned string key in keys)
         stdout.printf ("  %s = %s\n", key, file.get_metadata_value (key));
 
     stdout.printf ("tensors, in the order of their data:\n");
-    foreach (unowned string name in file.dup_ordered_names ()) {
+    foreach (unowned string name in file.dup_names_in_file_order ()) {
         var tensor = file.get_tensor (name);
         stdout.printf ("  %-16s %-4s shape %-8s %" + uint64.FORMAT + " bytes\n", name, tensor.get_dtype ().to_string (),
                shape_text (tensor), tensor.get_n_bytes ());
     }
 
     var weight = file.lookup_tensor ("layer.weight");
-    unowned float[] values = (float[]) weight.get_data ();
-    values.length = (int) weight.get_n_elements ();
+    unowned uint8[] values = weight.get_data ();
     stdout.printf ("layer.weight =\n");
     for (int row = 0; row < 2; row++)
-        stdout.printf ("  [%8.3f %8.3f %8.3f]\n", values[row * 3], values[row * 3 + 1], values[row * 3 + 2]);
-    if (values[3] != 3.25f)
-        error ("read back %g instead of 3.25", values[3]);
+        stdout.printf ("  [%8.3f %8.3f %8.3f]\n", f32_from_le (values, 4 * (row * 3)),
+                       f32_from_le (values, 4 * (row * 3 + 1)), f32_from_le (values, 4 * (row * 3 + 2)));
+    if (f32_from_le (values, 4 * 3) != 3.25f)
+        error ("read back %g instead of 3.25", f32_from_le (values, 4 * 3));
 
-    unowned int64[] steps = (int64[]) file.get_tensor ("optimizer.steps").get_data ();
-    stdout.printf ("optimizer.steps = %" + int64.FORMAT + "\n", steps[0]);
+    unowned uint8[] steps = file.get_tensor ("optimizer.steps").get_data ();
+    stdout.printf ("optimizer.steps = %" + int64.FORMAT + "\n", (int64) read_le (steps, 0, 8));
 }
 
 void reject_hostile_file () {

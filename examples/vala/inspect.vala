@@ -1,5 +1,6 @@
 /* inspect.vala: print what a safetensors file holds, with the first values of each tensor
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Build: valac --pkg safetensors-glib-1.0 inspect.vala
@@ -15,8 +16,17 @@ string shape_text (ST.Tensor tensor) {
     return text.append_c (']').str;
 }
 
-/* The first values of the dtypes Vala has a type for, read in place from the mapping (copied out with
- * Memory.copy: data offsets need not be aligned). */
+/* safetensors stores every value little-endian: read_le assembles one from its bytes, whatever the byte order
+ * of the host (on a big-endian machine, such as s390x, copying the bytes into a variable would give other
+ * numbers). Data offsets need not be aligned, so nothing is read through a cast pointer. */
+uint64 read_le (uint8[] data, uint64 at, int n_bytes) {
+    uint64 v = 0;
+    for (int b = n_bytes - 1; b >= 0; b--)
+        v = (v << 8) | data[at + b];
+    return v;
+}
+
+/* The first values of the dtypes Vala has a type for, read in place from the mapping. */
 string first_values (ST.Tensor tensor) {
     unowned uint8[] data = tensor.get_data ();
     var n = uint64.min (tensor.get_n_elements (), MAX_SHOWN);
@@ -27,24 +37,22 @@ string first_values (ST.Tensor tensor) {
             text.append (", ");
         switch (tensor.get_dtype ()) {
         case ST.DType.F32:
+            uint32 bits = (uint32) read_le (data, i * 4, 4);
             float v = 0;
-            Memory.copy (&v, &data[i * sizeof (float)], sizeof (float));
+            Memory.copy (&v, &bits, sizeof (float));
             text.append_printf ("%g", v);
             break;
         case ST.DType.F64:
+            uint64 bits = read_le (data, i * 8, 8);
             double v = 0;
-            Memory.copy (&v, &data[i * sizeof (double)], sizeof (double));
+            Memory.copy (&v, &bits, sizeof (double));
             text.append_printf ("%g", v);
             break;
         case ST.DType.I32:
-            int32 v = 0;
-            Memory.copy (&v, &data[i * sizeof (int32)], sizeof (int32));
-            text.append_printf ("%" + int32.FORMAT, v);
+            text.append_printf ("%" + int32.FORMAT, (int32) read_le (data, i * 4, 4));
             break;
         case ST.DType.I64:
-            int64 v = 0;
-            Memory.copy (&v, &data[i * sizeof (int64)], sizeof (int64));
-            text.append_printf ("%" + int64.FORMAT, v);
+            text.append_printf ("%" + int64.FORMAT, (int64) read_le (data, i * 8, 8));
             break;
         case ST.DType.U8:
         case ST.DType.BOOL:
@@ -68,15 +76,15 @@ int main (string[] args) {
         var file = new ST.File.from_path (args[1]);
         stdout.printf ("%s: %u tensors\n", args[1], file.get_n_tensors ());
 
-        var metadata = file.get_metadata ();
-        if (metadata != null) {
+        var metadata = file.dup_metadata ();
+        if (metadata.size () > 0) {
             var keys = metadata.get_keys ();
             keys.sort (strcmp);
             foreach (unowned string key in keys)
                 stdout.printf ("  metadata %s = %s\n", key, metadata[key]);
         }
 
-        foreach (unowned string name in file.dup_names ()) {
+        foreach (unowned string name in file.dup_names_sorted ()) {
             var tensor = file.get_tensor (name);
             stdout.printf ("  %-12s %-5s %-10s %s\n", name, tensor.get_dtype ().to_string (),
                            shape_text (tensor), first_values (tensor));

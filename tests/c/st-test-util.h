@@ -1,5 +1,6 @@
 /* st-test-util.h: helpers shared by the C tests
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Header-only so that each test binary stays one source file plus this; every helper is static.
@@ -145,14 +146,23 @@ st_test_tensor_sha256 (STTensor *tensor)
   return st_test_sha256 (len > 0 ? data : "", len);
 }
 
+/* The number of metadata entries of @file (0 without metadata). */
+static inline guint
+st_test_metadata_size (STFile *file)
+{
+  g_autoptr(GHashTable) metadata = st_file_dup_metadata (file);
+
+  return g_hash_table_size (metadata);
+}
+
 /* Asserts that two files hold the same tensors (names, dtypes, shapes, bytes) and metadata. */
 static inline void
 st_test_assert_files_equal (STFile *a, STFile *b)
 {
-  g_auto(GStrv) names_a = st_file_dup_names (a);
-  g_auto(GStrv) names_b = st_file_dup_names (b);
-  GHashTable *meta_a = st_file_get_metadata (a);
-  GHashTable *meta_b = st_file_get_metadata (b);
+  g_auto(GStrv) names_a = st_file_dup_names_sorted (a);
+  g_auto(GStrv) names_b = st_file_dup_names_sorted (b);
+  g_autoptr(GHashTable) meta_a = st_file_has_metadata (a) ? st_file_dup_metadata (a) : NULL;
+  g_autoptr(GHashTable) meta_b = st_file_has_metadata (b) ? st_file_dup_metadata (b) : NULL;
 
   g_assert_cmpuint (st_file_get_n_tensors (a), ==, st_file_get_n_tensors (b));
   g_assert_cmpstrv (names_a, names_b);
@@ -306,9 +316,9 @@ st_test_compare_writer_order (gconstpointer a, gconstpointer b)
 static inline GBytes *
 st_test_reference_serialize (STFile *file)
 {
-  g_auto(GStrv) names = st_file_dup_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
   g_autoptr(GPtrArray) order = g_ptr_array_new ();
-  GHashTable *metadata = st_file_get_metadata (file);
+  g_autoptr(GHashTable) metadata = st_file_has_metadata (file) ? st_file_dup_metadata (file) : NULL;
   g_autoptr(GString) json = g_string_new ("{");
   GByteArray *out;
   guint64 offset = 0, header_len;

@@ -1,5 +1,6 @@
 /* test-dtype.c: STDType names, widths and byte counts
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "st-test-util.h"

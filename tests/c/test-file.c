@@ -1,5 +1,6 @@
 /* test-file.c: STFile as a map, loading from every source, saving to every target, failures, async
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "st-test-util.h"
@@ -133,8 +134,8 @@ static void
 check_empty_file (STFile *file)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) names = st_file_dup_names (file);
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   g_autoptr(GBytes) saved = NULL;
   g_autofree char *canonical_path = NULL;
   g_autofree char *fixtures = st_test_fixtures_dir ();
@@ -152,7 +153,7 @@ check_empty_file (STFile *file)
   st_test_assert_st_error (error, ST_ERROR_NOT_FOUND);
   g_assert_false (st_file_remove_tensor (file, "x"));
   g_assert_false (st_file_get_tensor_offsets (file, "x", &begin, &end));
-  g_assert_null (st_file_get_metadata (file));
+  g_assert_false (st_file_has_metadata (file));
   g_assert_null (st_file_get_metadata_value (file, "format"));
   g_assert_cmpuint (st_file_get_data_size (file), ==, 0);
   /* not loaded: no header, no data address */
@@ -201,7 +202,7 @@ test_file_set_get_remove (void)
 
   g_assert_cmpuint (st_file_get_n_tensors (file), ==, 5);
   /* sorted by bytes: uppercase before lowercase, UTF-8 after ASCII */
-  names = st_file_dup_names (file);
+  names = st_file_dup_names_sorted (file);
   g_assert_cmpstrv (names, sorted);
   g_assert_true (st_file_contains (file, "a"));
   g_assert_false (st_file_contains (file, "A"));
@@ -233,8 +234,8 @@ test_file_set_get_remove (void)
 
   /* the ordered names hold the same set */
   {
-    g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
-    g_auto(GStrv) sorted_now = st_file_dup_names (file);
+    g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
+    g_auto(GStrv) sorted_now = st_file_dup_names_sorted (file);
 
     g_assert_cmpuint (g_strv_length (ordered), ==, 4);
     for (guint i = 0; sorted_now[i] != NULL; i++)
@@ -270,19 +271,23 @@ test_file_metadata (void)
 {
   g_autoptr(STFile) file = st_file_new ();
   g_autoptr(GHashTable) table = NULL;
-  GHashTable *metadata;
+  g_autoptr(GHashTable) metadata = NULL;
 
-  g_assert_null (st_file_get_metadata (file));
+  g_assert_false (st_file_has_metadata (file));
   g_assert_null (st_file_get_metadata_value (file, "k"));
+  g_assert_cmpuint (st_test_metadata_size (file), ==, 0);  /* an empty table, never NULL */
 
   st_file_set_metadata_value (file, "k", "v");
   st_file_set_metadata_value (file, "empty", "");
-  metadata = st_file_get_metadata (file);
-  g_assert_nonnull (metadata);
+  g_assert_true (st_file_has_metadata (file));
+  metadata = st_file_dup_metadata (file);
   g_assert_cmpuint (g_hash_table_size (metadata), ==, 2);
   g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "v");
   g_assert_cmpstr (st_file_get_metadata_value (file, "empty"), ==, "");
   g_assert_cmpstr (g_hash_table_lookup (metadata, "k"), ==, "v");
+  /* the table is a copy: changing it leaves the file alone */
+  g_hash_table_remove (metadata, "k");
+  g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "v");
 
   st_file_set_metadata_value (file, "k", "w");
   g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "w");
@@ -302,11 +307,11 @@ test_file_metadata (void)
   g_assert_cmpstr (st_file_get_metadata_value (file, "x"), ==, "1");
   g_assert_cmpstr (st_file_get_metadata_value (file, "y"), ==, "2");
   g_assert_null (st_file_get_metadata_value (file, "empty"));
-  g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (file)), ==, 2);
+  g_assert_cmpuint (st_test_metadata_size (file), ==, 2);
 
   /* NULL clears: no __metadata__ at all */
   st_file_set_metadata (file, NULL);
-  g_assert_null (st_file_get_metadata (file));
+  g_assert_false (st_file_has_metadata (file));
   g_assert_null (st_file_get_metadata_value (file, "x"));
   {
     g_autoptr(GBytes) saved = save_to_bytes (file);
@@ -314,7 +319,7 @@ test_file_metadata (void)
     const char *json = (const char *) g_bytes_get_data (saved, NULL) + 8;
 
     g_assert_null (g_strstr_len (json, (gssize) read_header_len (saved), "__metadata__"));
-    g_assert_null (st_file_get_metadata (reloaded));
+    g_assert_false (st_file_has_metadata (reloaded));
   }
 
   /* an empty table is kept as an empty __metadata__ object */
@@ -325,15 +330,15 @@ test_file_metadata (void)
     const char expected[] = "{\"__metadata__\":{}}     ";
 
     st_file_set_metadata (file, empty);
-    g_assert_nonnull (st_file_get_metadata (file));
-    g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (file)), ==, 0);
+    g_assert_true (st_file_has_metadata (file));
+    g_assert_cmpuint (st_test_metadata_size (file), ==, 0);
     saved = save_to_bytes (file);
     g_assert_cmpuint (read_header_len (saved), ==, strlen (expected));
     g_assert_cmpmem ((const char *) g_bytes_get_data (saved, NULL) + 8, g_bytes_get_size (saved) - 8,
                      expected, strlen (expected));
     reloaded = load_bytes (saved);
-    g_assert_nonnull (st_file_get_metadata (reloaded));
-    g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (reloaded)), ==, 0);
+    g_assert_true (st_file_has_metadata (reloaded));
+    g_assert_cmpuint (st_test_metadata_size (reloaded), ==, 0);
   }
 
   /* empty values survive a round trip as empty, not absent */
@@ -357,14 +362,14 @@ test_file_ordered_names (void)
   g_autoptr(STFile) original = make_sample_file ();
   g_autoptr(GBytes) contents = save_to_bytes (original);
   g_autoptr(STFile) file = load_bytes (contents);
-  g_auto(GStrv) before = st_file_dup_ordered_names (file);
+  g_auto(GStrv) before = st_file_dup_names_in_file_order (file);
   g_auto(GStrv) after = NULL;
   guint64 begin = 0, end = 0;
   guint n;
 
   add_tensor (file, "zz-added-first", ST_DTYPE_U8, s2, 1, 1);
   add_tensor (file, "aa-added-second", ST_DTYPE_U8, s2, 1, 2);
-  after = st_file_dup_ordered_names (file);
+  after = st_file_dup_names_in_file_order (file);
   n = g_strv_length (before);
   g_assert_cmpuint (g_strv_length (after), ==, n + 2);
   for (guint i = 0; i < n; i++)
@@ -391,7 +396,7 @@ test_file_ordered_names (void)
 static void
 check_layout (STFile *file)
 {
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   gsize n_values = 12345;
   g_autofree gint64 *layout = st_file_dup_layout (file, &n_values);
   gsize at = 0;
@@ -556,7 +561,7 @@ test_file_metadata_copied (void)
 
   g_assert_cmpstr (st_file_get_metadata_value (file, "k"), ==, "v");
   g_assert_null (st_file_get_metadata_value (file, "extra"));
-  g_assert_cmpuint (g_hash_table_size (st_file_get_metadata (file)), ==, 1);
+  g_assert_cmpuint (st_test_metadata_size (file), ==, 1);
 }
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -634,7 +639,7 @@ test_file_load_sources (void)
                           (guint64) (guintptr) g_bytes_get_data (contents, NULL) + 8 + header_len);
 
       /* file order is data order: each tensor begins where the previous one ended */
-      ordered = st_file_dup_ordered_names (file);
+      ordered = st_file_dup_names_in_file_order (file);
       g_assert_cmpuint (g_strv_length (ordered), ==, 6);
       for (guint i = 0; ordered[i] != NULL; i++)
         {
@@ -1918,7 +1923,7 @@ test_file_layout_loaded (void)
   g_autoptr(STFile) sample = make_sample_file ();
   g_autoptr(GBytes) bytes = save_to_bytes (sample);
   g_autoptr(STFile) file = load_bytes (bytes);
-  g_auto(GStrv) names = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
   g_autofree gint64 *values = NULL;
   gsize n_values = 0;
   gsize at = 0;
@@ -1992,7 +1997,7 @@ test_file_layout_edited (void)
   g_assert_no_error (error);
   add_tensor (file, "new", ST_DTYPE_U8, s2, 1, 5);
 
-  names = st_file_dup_ordered_names (file);
+  names = st_file_dup_names_in_file_order (file);
   g_assert_cmpstrv (names, expected_names);
   values = st_file_dup_layout (file, &n_values);
   at = 0;
@@ -2014,7 +2019,7 @@ test_file_set_from_data_saves (void)
   g_autoptr(GBytes) expected = save_to_bytes (reference);
   g_autoptr(GBytes) saved = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) names = st_file_dup_ordered_names (reference);
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (reference);
   g_autofree char *dir = st_test_make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "from-data.safetensors", NULL);
   g_autoptr(STFile) reloaded = NULL;
@@ -2031,7 +2036,11 @@ test_file_set_from_data_saves (void)
                                                    st_tensor_get_n_bytes (tensor), NULL, &error));
       g_assert_no_error (error);
     }
-  st_file_set_metadata (file, st_file_get_metadata (reference));
+  if (st_file_has_metadata (reference))
+    {
+      g_autoptr(GHashTable) metadata = st_file_dup_metadata (reference);
+      st_file_set_metadata (file, metadata);
+    }
 
   saved = save_to_bytes (file);
   st_test_assert_bytes_equal (saved, expected);
@@ -2263,7 +2272,7 @@ test_file_layout_threads (void)
   file = load_bytes (bytes);
 
   data.file = file;
-  data.names = st_file_dup_ordered_names (file);
+  data.names = st_file_dup_names_in_file_order (file);
   data.n_names = g_strv_length (data.names);
   expected = st_file_dup_layout (file, &data.n_expected);
   data.expected = expected;
@@ -2299,7 +2308,7 @@ test_file_gfile_not_native (void)
 
   g_assert_cmpuint (st_file_get_n_tensors (streamed), ==, st_file_get_n_tensors (mapped));
   g_assert_cmpuint (st_file_get_header_size (streamed), ==, st_file_get_header_size (mapped));
-  names = st_file_dup_names (mapped);
+  names = st_file_dup_names_sorted (mapped);
   for (guint i = 0; names[i] != NULL; i++)
     g_assert_true (st_tensor_equal (st_file_get_tensor (mapped, names[i]),
                                     st_file_get_tensor (streamed, names[i])));

@@ -1,5 +1,6 @@
 /* test-format.c: the header parser, the byte-exact writer and STDType
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * These tests call the private st_header_* functions: build against st_internal_dep.

@@ -1,5 +1,6 @@
 /* test-fuzz-crashes.c: replays the fuzzer's findings and the fixtures through the fuzz target
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Every file of tests/fuzz/crashes/ (each one an input that once broke the library) and every fixture runs

@@ -1,5 +1,6 @@
 /* test-roundtrip.c: seeded random round trips
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Random files (all 22 dtypes, ranks 0 to 8, empty tensors, names and metadata full of escapes and
@@ -134,7 +135,7 @@ check_round_trip (STFile *file)
   st_test_assert_files_equal (reloaded, file);
 
   /* the loaded file order is the writer's order, and the offsets tile the data */
-  ordered = st_file_dup_ordered_names (reloaded);
+  ordered = st_file_dup_names_in_file_order (reloaded);
   for (guint i = 0; ordered[i] != NULL; i++)
     {
       guint64 begin = 0, end = 0;

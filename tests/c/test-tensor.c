@@ -1,5 +1,6 @@
 /* test-tensor.c: STTensor construction, size checks, ownership and getters
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "st-test-util.h"

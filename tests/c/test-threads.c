@@ -1,5 +1,6 @@
 /* test-threads.c: eight threads reading one loaded file at once
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * A loaded STFile may be read from several threads at once (tensors are created lazily on first access:
@@ -31,8 +32,8 @@ typedef struct {
 static char *
 read_everything (STFile *file, guint start, STTensor **out_tensors)
 {
-  g_auto(GStrv) names = st_file_dup_names (file);
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   g_autoptr(GChecksum) all = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) saved = NULL;

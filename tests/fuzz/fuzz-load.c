@@ -1,5 +1,6 @@
 /* fuzz-load.c: the libFuzzer target for st_file_new_from_bytes
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * For any input: loading from bytes either fails with an ST_ERROR, or succeeds; a stream load of the same
@@ -40,10 +41,10 @@ check_error (const GError *error)
 static void
 check_same_files (STFile *a, STFile *b)
 {
-  g_auto(GStrv) names_a = st_file_dup_names (a);
-  g_auto(GStrv) names_b = st_file_dup_names (b);
-  GHashTable *meta_a = st_file_get_metadata (a);
-  GHashTable *meta_b = st_file_get_metadata (b);
+  g_auto(GStrv) names_a = st_file_dup_names_sorted (a);
+  g_auto(GStrv) names_b = st_file_dup_names_sorted (b);
+  g_autoptr(GHashTable) meta_a = st_file_has_metadata (a) ? st_file_dup_metadata (a) : NULL;
+  g_autoptr(GHashTable) meta_b = st_file_has_metadata (b) ? st_file_dup_metadata (b) : NULL;
 
   FUZZ_CHECK (g_strv_equal ((const char * const *) names_a, (const char * const *) names_b));
   for (guint i = 0; names_a[i] != NULL; i++)
@@ -66,8 +67,8 @@ check_same_files (STFile *a, STFile *b)
 static void
 check_loaded (STFile *file, const uint8_t *data, size_t size)
 {
-  g_auto(GStrv) names = st_file_dup_names (file);
-  g_auto(GStrv) ordered = st_file_dup_ordered_names (file);
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
+  g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
   guint n = st_file_get_n_tensors (file);
   guint64 data_size = st_file_get_data_size (file);
   guint64 prev_end = 0;
@@ -137,12 +138,13 @@ check_loaded (STFile *file, const uint8_t *data, size_t size)
     FUZZ_CHECK (at == n_values);
   }
 
-  if (st_file_get_metadata (file) != NULL)
+  if (st_file_has_metadata (file))
     {
+      g_autoptr(GHashTable) metadata = st_file_dup_metadata (file);
       GHashTableIter iter;
       gpointer key, value;
 
-      g_hash_table_iter_init (&iter, st_file_get_metadata (file));
+      g_hash_table_iter_init (&iter, metadata);
       while (g_hash_table_iter_next (&iter, &key, &value))
         {
           FUZZ_CHECK (g_utf8_validate (key, -1, NULL));

@@ -1,5 +1,6 @@
 /* fuzz-load.h: the fuzz target's entry point, shared with the crash-regression test
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 // harness.js: a small TAP test runner for the GJS suite
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 // gjs -m exits 0 on an unhandled promise rejection, so run() catches everything and exits with

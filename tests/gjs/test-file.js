@@ -1,5 +1,6 @@
 // test-file.js: ST.File through GJS: load, save, lookup, metadata, async, cancellation, errors
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';
@@ -28,9 +29,9 @@ function makeModel() {
 
 function checkModel(file, what) {
     assertEqual(file.get_n_tensors(), 3, `${what}: n_tensors`);
-    assertArrayEqual(file.dup_names(), ['embed.ids', 'embed.weight', 'mask'], `${what}: names sorted`);
+    assertArrayEqual(file.dup_names_sorted(), ['embed.ids', 'embed.weight', 'mask'], `${what}: names sorted`);
     // In a saved file the data is ordered by dtype (widest first), then by name.
-    assertArrayEqual(file.dup_ordered_names(), ['embed.ids', 'embed.weight', 'mask'], `${what}: file order`);
+    assertArrayEqual(file.dup_names_in_file_order(), ['embed.ids', 'embed.weight', 'mask'], `${what}: file order`);
     assertArrayEqual(Safetensors.typedArray(file.get_tensor('embed.weight')), [0, 0.5, 1, 1.5, 2, 2.5],
         `${what}: F32 values`);
     assertArrayEqual(file.get_tensor('embed.weight').get_shape(), [3, 2], `${what}: shape`);
@@ -66,9 +67,10 @@ function bytesEqual(a, b) {
 test('an empty file: new ST.File() and ST.File.new()', () => {
     for (const file of [new ST.File(), ST.File.new()]) {
         assertEqual(file.get_n_tensors(), 0, 'n_tensors');
-        assertArrayEqual(file.dup_names(), [], 'names');
-        assertArrayEqual(file.dup_ordered_names(), [], 'ordered names');
-        assertEqual(file.get_metadata(), null, 'no metadata');
+        assertArrayEqual(file.dup_names_sorted(), [], 'names');
+        assertArrayEqual(file.dup_names_in_file_order(), [], 'ordered names');
+        assertEqual(file.has_metadata(), false, 'no metadata');
+        assertEqual(JSON.stringify(file.dup_metadata()), '{}', 'an empty table, never null');
         assertEqual(file.get_header_size(), 0, 'header size');
         assertEqual(file.get_data_size(), 0, 'data size');
         assertEqual(file.get_data_address(), 0, 'data address');
@@ -82,10 +84,10 @@ test('an empty file: new ST.File() and ST.File.new()', () => {
 test('set, replace, look up and remove tensors', () => {
     const file = makeModel();
     assert(file.contains('mask'), 'contains');
-    assertArrayEqual(file.dup_ordered_names(), ['embed.weight', 'embed.ids', 'mask'], 'insertion order');
+    assertArrayEqual(file.dup_names_in_file_order(), ['embed.weight', 'embed.ids', 'mask'], 'insertion order');
     const replacement = Safetensors.tensorFromTypedArray(new Uint8Array([0, 0, 1]), [3], ST.DType.BOOL);
     file.set_tensor('embed.weight', replacement);
-    assertArrayEqual(file.dup_ordered_names(), ['embed.weight', 'embed.ids', 'mask'], 'replaced in place');
+    assertArrayEqual(file.dup_names_in_file_order(), ['embed.weight', 'embed.ids', 'mask'], 'replaced in place');
     assert(file.get_tensor('embed.weight').equal(replacement), 'replaced');
     assert(file.lookup_tensor('mask').equal(file.get_tensor('mask')), 'lookup_tensor');
     const e = assertGError(() => file.lookup_tensor('nope'), ST.Error, ST.Error.NOT_FOUND, 'lookup_tensor');
@@ -103,7 +105,7 @@ test('set, replace, look up and remove tensors', () => {
 test('metadata: set, replace, remove, whole table', () => {
     const file = new ST.File();
     file.set_metadata_value('a', '1');
-    assertEqual(JSON.stringify(file.get_metadata()), '{"a":"1"}', 'created by set_metadata_value');
+    assertEqual(JSON.stringify(file.dup_metadata()), '{"a":"1"}', 'created by set_metadata_value');
     file.set_metadata_value('a', '2');
     assertEqual(file.get_metadata_value('a'), '2', 'replaced');
     file.set_metadata_value('a', null);
@@ -111,11 +113,11 @@ test('metadata: set, replace, remove, whole table', () => {
     file.set_metadata({x: 'y', z: ''});
     assertEqual(sortedJSON(Safetensors.metadata(file)), sortedJSON({x: 'y', z: ''}), 'set_metadata');
     file.set_metadata(null);
-    assertEqual(file.get_metadata(), null, 'set_metadata(null)');
+    assertEqual(file.has_metadata(), false, 'set_metadata(null)');
     file.set_metadata({});
     const reloaded = ST.File.new_from_bytes(file.save_to_bytes());
-    assert(reloaded.get_metadata() !== null, 'an empty table is kept as "__metadata__":{}');
-    assertEqual(Object.keys(reloaded.get_metadata()).length, 0, 'and stays empty');
+    assert(reloaded.has_metadata(), 'an empty table is kept as "__metadata__":{}');
+    assertEqual(Object.keys(reloaded.dup_metadata()).length, 0, 'and stays empty');
 });
 
 test('save to and load from a path, zero-copy, with offsets and header size', () => {
@@ -364,7 +366,7 @@ test('an empty file on disk is ST.Error.HEADER_TOO_SMALL', () => {
 test('dup_layout describes every tensor in one array, in file order', () => {
     const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
     const layout = file.dup_layout();
-    const names = file.dup_ordered_names();
+    const names = file.dup_names_in_file_order();
     let at = 0;
     for (const name of names) {
         const tensor = file.get_tensor(name);
@@ -400,7 +402,7 @@ test('set_tensor_from_data stores a tensor over memory another object owns', () 
 test('the tensors() iterator gives [name, tensor] in file order', () => {
     const file = ST.File.new_from_bytes(makeModel().save_to_bytes());
     const seen = [...Safetensors.tensors(file)];
-    assertArrayEqual(seen.map(([name]) => name), file.dup_ordered_names(), 'names');
+    assertArrayEqual(seen.map(([name]) => name), file.dup_names_in_file_order(), 'names');
     for (const [name, tensor] of seen)
         assert(tensor.equal(file.get_tensor(name)), `tensor ${name}`);
 });

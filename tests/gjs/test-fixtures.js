@@ -1,5 +1,6 @@
 // test-fixtures.js: every shared fixture through GJS, as tests/fixtures/manifest.json describes it
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';
@@ -28,11 +29,11 @@ function checkValid(file, entry, what) {
         }
         return x.length - y.length;
     });
-    assertArrayEqual(file.dup_names(), sorted, `${what}: names sorted by bytes`);
+    assertArrayEqual(file.dup_names_sorted(), sorted, `${what}: names sorted by bytes`);
     const byBegin = Object.keys(expected).sort((a, b) =>
         expected[a].data_offsets[0] - expected[b].data_offsets[0] ||
         expected[a].data_offsets[1] - expected[b].data_offsets[1]);
-    assertEqual(file.dup_ordered_names().length, byBegin.length, `${what}: ordered names`);
+    assertEqual(file.dup_names_in_file_order().length, byBegin.length, `${what}: ordered names`);
     for (const [name, t] of Object.entries(expected)) {
         const tensor = file.lookup_tensor(name);
         assertEqual(ST.dtype_to_string(tensor.get_dtype()), t.dtype, `${what}/${name}: dtype`);
@@ -50,9 +51,9 @@ function checkValid(file, entry, what) {
         }
         assertEqual(Safetensors.bytes(tensor).length, tensor.get_n_bytes(), `${what}/${name}: bytes()`);
     }
-    const metadata = file.get_metadata();
+    const metadata = file.dup_metadata();
     if (entry.metadata === null)
-        assertEqual(metadata, null, `${what}: no metadata`);
+        assertEqual(file.has_metadata(), false, `${what}: no metadata`);
     else
         assertEqual(JSON.stringify(Object.entries(metadata).sort()), JSON.stringify(Object.entries(entry.metadata).sort()),
             `${what}: metadata`);

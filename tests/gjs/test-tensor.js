@@ -1,5 +1,6 @@
 // test-tensor.js: ST.Tensor, ST.DType and the typed-array helpers, through GJS
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';

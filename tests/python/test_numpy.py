@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """safetensors_glib.numpy: Hugging Face's safetensors.numpy API, zero-copy, on safetensors-glib."""
 
@@ -10,6 +11,8 @@ import pytest
 import safetensors_glib.numpy as st_numpy
 from safetensors_glib import SafetensorError, safe_open
 from safetensors_glib.numpy import load, load_file, save, save_file
+
+from conftest import requires_torch
 
 NUMPY_DTYPES = [np.bool_, np.uint8, np.int8, np.int16, np.uint16, np.float16, np.int32, np.uint32,
                 np.float32, np.complex64, np.float64, np.int64, np.uint64]
@@ -98,6 +101,7 @@ def test_errors(tmp_path):
     assert st_numpy.SafetensorError is SafetensorError
 
 
+@requires_torch
 def test_dtypes_numpy_lacks_raise_a_clear_error():
     import torch
     import safetensors_glib.torch as st_torch

@@ -1,5 +1,6 @@
 # test_st_tool.py: st-tool, every subcommand, through its command line
 #
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 #
 # Run by meson test (suite 'tool') with Debian's /usr/bin/python3 and the environment of tests/meson.build:

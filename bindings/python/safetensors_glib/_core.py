@@ -1,8 +1,13 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
-"""The glue between the ST typelib and the framework modules.
+"""The glue between the ST typelib and the framework adapters.
 
 Nothing here imports torch or numpy: safetensors_glib.numpy must work without torch, and the
-other way round. The framework modules turn the layouts and memory views made here into arrays.
+other way round. The framework adapters (_torch_adapter, _numpy_adapter) turn the layouts and
+memory views made here into arrays.
+
+This package builds on the PyGObject override (gi/overrides/ST.py), the binding layer: its dtype
+table, owner type, memory-view helper and fspath are the ones used here.
 
 Zero-copy in both directions goes through integer addresses, because PyGObject copies every
 GLib.Bytes and every array argument it converts:
@@ -24,18 +29,42 @@ import ctypes
 import errno
 import gc
 import os
+import sys
 
 import gi
 
+from . import _paths
+
+_paths.prepare_gi()
 gi.require_version("GLib", "2.0")
 gi.require_version("GObject", "2.0")
 gi.require_version("Gio", "2.0")
 gi.require_version("ST", "1.0")
-from gi.repository import GLib, GObject, Gio, ST  # noqa: E402
+from gi.repository import GLib, Gio, ST  # noqa: E402
+
+# The override's binding layer (PyGObject loaded it with gi.repository.ST above).
+_base = sys.modules.get("gi.overrides.ST")
+if not hasattr(_base, "memory_view"):
+    raise ImportError(f"the PyGObject override for ST ({getattr(_base, '__file__', None)}) is not the one "
+                      "installed with safetensors_glib: import safetensors_glib before gi.repository.ST, "
+                      "or install matching versions")
+Owner = _base.Owner
+memory_view = _base.memory_view
+fspath = _base.fspath
+DTYPES = _base.DTYPES
+BIG_ENDIAN = _base.BIG_ENDIAN
+torch_byteswapped = _base.torch_byteswapped
 
 __all__ = [
     "ST",
     "SafetensorError",
+    "Owner",
+    "memory_view",
+    "fspath",
+    "DTYPES",
+    "BIG_ENDIAN",
+    "torch_byteswapped",
+    "translate_error",
     "open_path",
     "open_bytes",
     "open_index",
@@ -51,6 +80,7 @@ __all__ = [
     "write_file",
     "save_path",
     "save_to_bytes",
+    "save_bytes",
     "file_metadata",
     "dtype_name",
     "dtype_from_name",
@@ -60,15 +90,19 @@ __all__ = [
 
 
 class SafetensorError(Exception):
-    """Raised for a file that is not valid safetensors, or a tensor that cannot be converted.
+    """Custom Python Exception for Safetensor errors.
 
-    When the error comes from the library, :attr:`gerror` is the ``GLib.Error`` it reported (domain
-    ``ST.Error``, its code says which rule the file broke) and :attr:`code` its code; otherwise both
-    are ``None``.
+    Raised, as Hugging Face's, for a file that is not valid safetensors, a tensor that cannot be
+    converted or sliced, and a save that fails. When the error comes from the library,
+    :attr:`gerror` is the ``GLib.Error`` it reported (domain ``ST.Error`` or ``Gio.IOErrorEnum``;
+    its code says which rule the file broke or which I/O failed) and :attr:`code` its code;
+    otherwise both are ``None``.
     """
 
-    def __init__(self, message, gerror=None):
-        super().__init__(message)
+    gerror = None
+
+    def __init__(self, *args, gerror=None):
+        super().__init__(*args)
         self.gerror = gerror
 
     @property
@@ -76,17 +110,7 @@ class SafetensorError(Exception):
         return None if self.gerror is None else self.gerror.code
 
 
-_ST_DOMAIN = GLib.quark_to_string(ST.error_quark())
-_IO_DOMAIN = GLib.quark_to_string(Gio.io_error_quark())
-
-_IO_ERRORS = {
-    Gio.IOErrorEnum.NOT_FOUND: (FileNotFoundError, errno.ENOENT),
-    Gio.IOErrorEnum.PERMISSION_DENIED: (PermissionError, errno.EACCES),
-    Gio.IOErrorEnum.IS_DIRECTORY: (IsADirectoryError, errno.EISDIR),
-    Gio.IOErrorEnum.NOT_DIRECTORY: (NotADirectoryError, errno.ENOTDIR),
-    Gio.IOErrorEnum.EXISTS: (FileExistsError, errno.EEXIST),
-    Gio.IOErrorEnum.NO_SPACE: (OSError, errno.ENOSPC),
-}
+SafetensorError.__module__ = "safetensors_glib"
 
 
 @contextlib.contextmanager
@@ -108,29 +132,116 @@ def gc_paused():
         gc.enable()
 
 
-def translate_error(gerror, path=None):
-    """The Python exception for a GLib.Error from the library: I/O errors become the OSError
-    subclass Python itself would raise (FileNotFoundError for a missing file), everything else a
-    SafetensorError carrying the GLib.Error."""
-    if gerror.domain == _IO_DOMAIN:
-        if gerror.code == Gio.IOErrorEnum.CANCELLED:
-            return SafetensorError(gerror.message, gerror)
-        cls, code = _IO_ERRORS.get(gerror.code, (OSError, None))
+_IO_DOMAIN = GLib.quark_to_string(Gio.io_error_quark())
+
+# The errno value behind each Gio.IOErrorEnum code that g_io_error_from_errno() makes. A code that
+# several errno values share (PERMISSION_DENIED: EACCES and EPERM; FAILED: EIO and many more) is
+# first resolved from the message, which ends with strerror(errno) where the library reports one.
+_ERRNOS = {
+    "NOT_FOUND": errno.ENOENT, "EXISTS": errno.EEXIST, "IS_DIRECTORY": errno.EISDIR,
+    "NOT_DIRECTORY": errno.ENOTDIR, "NOT_EMPTY": errno.ENOTEMPTY,
+    "FILENAME_TOO_LONG": errno.ENAMETOOLONG, "INVALID_FILENAME": errno.EINVAL,
+    "TOO_MANY_LINKS": errno.ELOOP, "NO_SPACE": errno.ENOSPC, "INVALID_ARGUMENT": errno.EINVAL,
+    "PERMISSION_DENIED": errno.EACCES, "NOT_SUPPORTED": errno.ENOTSUP, "CLOSED": errno.EBADF,
+    "BUSY": errno.EBUSY, "WOULD_BLOCK": errno.EAGAIN, "TIMED_OUT": errno.ETIMEDOUT,
+    "READ_ONLY": errno.EROFS, "TOO_MANY_OPEN_FILES": errno.EMFILE,
+    "ADDRESS_IN_USE": errno.EADDRINUSE, "HOST_UNREACHABLE": errno.EHOSTUNREACH,
+    "NETWORK_UNREACHABLE": errno.ENETUNREACH, "CONNECTION_REFUSED": errno.ECONNREFUSED,
+    "BROKEN_PIPE": errno.EPIPE, "NOT_CONNECTED": errno.ENOTCONN,
+    "MESSAGE_TOO_LARGE": errno.EMSGSIZE, "NO_SUCH_DEVICE": errno.ENODEV,
+}
+_ERRNOS = {int(getattr(Gio.IOErrorEnum, name)): code for name, code in _ERRNOS.items()
+           if hasattr(Gio.IOErrorEnum, name)}
+_ERRNOS_BY_STRERROR = {os.strerror(code): code for code in sorted(errno.errorcode, reverse=True)}
+
+# What makes opening the path itself fail: Hugging Face raises FileNotFoundError for each.
+_OPEN_FAILURES = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.ELOOP,
+                            errno.ENAMETOOLONG, errno.ENXIO, errno.EMFILE, errno.ENFILE})
+
+
+def io_errno(gerror):
+    """The errno value behind a GLib.Error of the Gio.IOErrorEnum domain, or None when no errno
+    value caused it."""
+    _head, separator, tail = gerror.message.rpartition(": ")
+    code = _ERRNOS_BY_STRERROR.get(tail) if separator else None
+    if code is None:
+        code = _ERRNOS.get(int(gerror.code))
+    return code
+
+
+def _oserror_class(code):
+    # OSError picks its subclass from the errno, as for any OSError Python raises itself.
+    return type(OSError(code, "")) if code is not None else OSError
+
+
+_COMBINED_CLASSES = {}
+
+
+def _combined_class(first, second):
+    """An exception class deriving from @first (what Hugging Face raises) and @second (the OSError
+    subclass Python raises for the errno), whose str() is its message alone, as Hugging Face's is."""
+    if issubclass(second, first):
+        first, second = second, None
+    bases = (first,) if second is None or issubclass(first, second) else (first, second)
+    cls = _COMBINED_CLASSES.get(bases)
+    if cls is None:
+        cls = type(first.__name__, bases, {
+            "__str__": lambda self: str(self.args[0]) if self.args else "",
+            "__module__": first.__module__,
+            "__doc__": f"{first.__name__} (as Hugging Face raises it) that is also an OSError with its errno.",
+        })
+        _COMBINED_CLASSES[bases] = cls
+    return cls
+
+
+def _io_exception(hf_class, message, code, path, gerror):
+    exc = _combined_class(hf_class, _oserror_class(code))(message)
+    exc.errno = code
+    exc.strerror = os.strerror(code) if code is not None else None
+    exc.filename = path
+    exc.gerror = gerror
+    return exc
+
+
+_PREFIXES = {
+    "open": "Error while deserializing header: ",
+    "load": "Error while deserializing: ",
+    "save": "Error while serializing: ",
+}
+
+
+def translate_error(gerror, path=None, action="open"):
+    """The Python exception that Hugging Face's safetensors raises for the failure a GLib.Error
+    from the library reports.
+
+    @action says what failed:
+    - "open" (safe_open, load_file): a path that cannot be opened raises FileNotFoundError (with
+      Hugging Face's message when the file does not exist); another I/O failure the OSError
+      subclass of its errno; an invalid file SafetensorError("Error while deserializing header: ...").
+    - "load" (load and deserialize, from bytes): SafetensorError("Error while deserializing: ...").
+    - "save" (save_file, save, serialize_file, serialize): SafetensorError("Error while
+      serializing: ..."), for I/O failures too.
+    Every exception an I/O failure causes is also an OSError, of the subclass Python raises for its
+    errno, with errno, strerror and filename set: ``except PermissionError`` catches it as well as
+    ``except SafetensorError``. Cancellation and format errors are SafetensorError only. The
+    GLib.Error is kept as the exception's :attr:`gerror`.
+    """
+    if gerror.domain == _IO_DOMAIN and gerror.code != Gio.IOErrorEnum.CANCELLED:
+        code = io_errno(gerror)
+        if action == "save":
+            return _io_exception(SafetensorError, _PREFIXES["save"] + "I/O error: " + gerror.message,
+                                 code, path, gerror)
+        if action == "open" and code in _OPEN_FAILURES:
+            message = (f"No such file or directory: {path}" if code == errno.ENOENT
+                       else f"{os.strerror(code)}: {path}")
+            return _io_exception(FileNotFoundError, message, code, path, gerror)
         if code is None:
             exc = OSError(gerror.message)
         else:
-            exc = cls(code, gerror.message, path) if path is not None else cls(code, gerror.message)
+            exc = OSError(code, os.strerror(code), path)
         exc.gerror = gerror
         return exc
-    return SafetensorError(gerror.message, gerror)
-
-
-def fspath(filename):
-    """os.fspath() that rejects bytes paths with the same TypeError as a wrong type."""
-    path = os.fspath(filename)
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    return path
+    return SafetensorError(_PREFIXES[action] + gerror.message, gerror=gerror)
 
 
 def open_path(filename):
@@ -139,23 +250,7 @@ def open_path(filename):
     try:
         return ST.File.new_from_path(path)
     except GLib.Error as e:
-        raise translate_error(e, path) from None
-
-
-def _owner_of(obj):
-    owner = _Owner()
-    owner.objects = obj
-    return owner
-
-
-class _Owner(GObject.Object):
-    """Keeps Python objects alive while C holds the memory they own.
-
-    PyGObject keeps the Python wrapper (and so its attributes) alive for as long as C holds a
-    reference on the GObject: C unrefs it when the last GBytes over the memory goes away.
-    """
-
-    __gtype_name__ = "SafetensorsGlibPythonOwner"
+        raise translate_error(e, path, "open") from None
 
 
 def open_bytes(data):
@@ -171,13 +266,19 @@ def open_bytes(data):
         raise TypeError(f"expected bytes, bytearray or memoryview, got {type(data).__name__}") from None
     view = view.cast("B") if view.ndim != 1 or view.format not in ("B", "b", "c") else view
     n_bytes = view.nbytes
-    buffer = (ctypes.c_char * n_bytes).from_buffer_copy(view) if n_bytes else None
-    address = ctypes.addressof(buffer) if n_bytes else 0
+    buffer = bytearray(view)
     try:
-        whole = ST.Tensor.new_from_data(ST.DType.U8, [n_bytes], address, n_bytes, _owner_of(buffer))
+        whole = ST.Tensor.new_from_data(ST.DType.U8, [n_bytes], memory_address(buffer), n_bytes, Owner(buffer))
         return ST.File.new_from_bytes(whole.get_bytes())
     except GLib.Error as e:
-        raise translate_error(e) from None
+        raise translate_error(e, None, "load") from None
+
+
+def memory_address(buffer):
+    """The address of a writable buffer's first byte (0 for an empty one)."""
+    if not len(buffer):
+        return 0
+    return ctypes.addressof(ctypes.c_char.from_buffer(buffer))
 
 
 def is_index_path(filename):
@@ -193,27 +294,20 @@ def open_index(filename):
         index.validate(None)
         return index, [(shard, index.get_shard(shard)) for shard in index.dup_shard_names()]
     except GLib.Error as e:
-        raise translate_error(e, path) from None
+        raise translate_error(e, path, "open") from None
 
 
 def file_metadata(stfile):
     """The __metadata__ of a file as a dict, or None when the file has none."""
-    metadata = stfile.get_metadata()
-    if metadata is None:
+    if not stfile.has_metadata():
         return None
-    return dict(metadata)
+    return dict(stfile.dup_metadata())
 
 
-# The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too).
-_DTYPE_NAMES = {}
-_DTYPES_BY_NAME = {}
-for _name in ("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
-              "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
-              "F64", "I64", "U64"):
-    _value = getattr(ST.DType, _name)
-    _DTYPE_NAMES[_value] = _name
-    _DTYPES_BY_NAME[_name] = _value
-del _name, _value
+# The element types, by ST.DType value (plain ints from ST.File.dup_layout() find them too), from
+# the binding layer's one table.
+_DTYPE_NAMES = {getattr(ST.DType, name): name for name in DTYPES}
+_DTYPES_BY_NAME = {name: value for value, name in _DTYPE_NAMES.items()}
 
 
 def dtype_name(dtype):
@@ -244,13 +338,13 @@ def layout(stfile):
 
     Two introspected calls whatever the tensor count: st_file_dup_layout() describes every tensor
     in one array of integers (records of dtype, begin, end, n_dims and the dimensions), in the
-    order of st_file_dup_ordered_names(), without making an ST.Tensor.
+    order of st_file_dup_names_in_file_order(), without making an ST.Tensor.
     """
     values = stfile.dup_layout()
     entries = []
     append = entries.append
     at = 0
-    for name in stfile.dup_ordered_names():
+    for name in stfile.dup_names_in_file_order():
         begin = values[at + 1]
         shape_end = at + 4 + values[at + 3]
         if begin < 0:
@@ -316,17 +410,7 @@ def data_view(stfile):
     The buffer of a file loaded from a path is its private copy-on-write mapping: writes through
     the view change the memory of this ST.File only, never the file on disk.
     """
-    return _address_view(stfile.get_data_address(), stfile.get_data_size(), stfile)
-
-
-def _address_view(address, n_bytes, owner):
-    if n_bytes == 0:
-        return memoryview(bytearray())
-    array = (ctypes.c_char * n_bytes).from_address(address)
-    # ctypes arrays accept attributes: the reference keeps the memory's owner alive for as long
-    # as the array lives, and every memoryview, numpy array or torch tensor over it holds the array.
-    array.st_owner = owner
-    return memoryview(array).cast("B")
+    return memory_view(stfile.get_data_address(), stfile.get_data_size(), stfile)
 
 
 def build_file(entries, metadata, keep_alive):
@@ -341,7 +425,7 @@ def build_file(entries, metadata, keep_alive):
     reference on it; the last to go lets @keep_alive go.
     """
     stfile = ST.File.new()
-    owner = _owner_of(keep_alive)
+    owner = Owner(keep_alive)
     set_tensor_from_data = stfile.set_tensor_from_data
     try:
         for entry in entries:
@@ -352,7 +436,7 @@ def build_file(entries, metadata, keep_alive):
             n_bytes = entry[4]
             set_tensor_from_data(name, entry[1], entry[2], entry[3] if n_bytes else 0, n_bytes, owner)
     except GLib.Error as e:
-        raise translate_error(e) from None
+        raise translate_error(e, None, "save") from None
     if metadata is not None:
         if not isinstance(metadata, dict):
             raise TypeError(f"metadata must be a dict of str to str, not {type(metadata).__name__}")
@@ -403,7 +487,7 @@ def write_file(stfile, filename, max_shard_size=None):
             raise ValueError(f"cannot derive shard names from {path!r}")
         stfile.save_sharded(directory or ".", prefix, limit, None, None, None)
     except GLib.Error as e:
-        raise translate_error(e, path) from None
+        raise translate_error(e, path, "save") from None
 
 
 def save_path(prepare, tensors, filename, metadata, max_shard_size):
@@ -425,4 +509,4 @@ def save_bytes(stfile):
     try:
         return stfile.save_to_bytes().get_data()
     except GLib.Error as e:
-        raise translate_error(e) from None
+        raise translate_error(e, None, "save") from None

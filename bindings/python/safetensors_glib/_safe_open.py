@@ -1,64 +1,34 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
-"""safe_open: lazy access to one file's tensors, as Hugging Face's ``safetensors.safe_open``."""
+"""safe_open: lazy access to one file's tensors, as Hugging Face's ``safetensors.safe_open``.
 
-import operator
+The framework adapters (_torch_adapter, _numpy_adapter) are imported when a handle asks for
+them: safe_open(framework="np") never imports torch, and nothing here imports the public
+safetensors_glib.torch or safetensors_glib.numpy modules.
+"""
+
+import importlib
 
 from . import _core
 from ._core import SafetensorError
 
-__all__ = ["safe_open"]
+__all__ = ["safe_open", "_safe_open_handle"]
 
-_FRAMEWORKS = {"pt": "torch", "torch": "torch", "pytorch": "torch", "np": "numpy", "numpy": "numpy"}
+_ADAPTERS = {"pt": "_torch_adapter", "torch": "_torch_adapter", "pytorch": "_torch_adapter",
+             "np": "_numpy_adapter", "numpy": "_numpy_adapter"}
+_OTHER_FRAMEWORKS = ("tf", "tensorflow", "jax", "flax", "mlx", "paddle")
 
 
 def _framework(framework):
-    module = _FRAMEWORKS.get(framework) if isinstance(framework, str) else None
+    if not isinstance(framework, str):
+        raise TypeError(f"framework must be a str such as \"pt\" or \"np\", not {type(framework).__name__}")
+    module = _ADAPTERS.get(framework)
     if module is None:
-        raise SafetensorError(f"framework {framework!r} is not supported: use \"pt\" (torch) or \"np\" (numpy)")
-    if module == "torch":
-        from . import torch as framework_module
-    else:
-        from . import numpy as framework_module
-    return framework_module._Framework
-
-
-def normalize_index(index, shape):
-    """Checks an index (ints, negative ints, slices with a positive step, one Ellipsis) against a
-    shape and returns it as a tuple that torch and numpy index the same way."""
-    items = index if isinstance(index, tuple) else (index,)
-    checked = []
-    n_ellipsis = 0
-    for item in items:
-        if item is Ellipsis:
-            n_ellipsis += 1
-            if n_ellipsis > 1:
-                raise IndexError("an index can only have a single ellipsis ('...')")
-            checked.append(item)
-        elif isinstance(item, slice):
-            start = None if item.start is None else operator.index(item.start)
-            stop = None if item.stop is None else operator.index(item.stop)
-            step = None if item.step is None else operator.index(item.step)
-            if step is not None and step <= 0:
-                raise ValueError(f"slice step must be positive, not {step}")
-            checked.append(slice(start, stop, step))
-        elif isinstance(item, bool) or item is None:
-            raise TypeError(f"invalid index {item!r}: expected an int, a slice or ...")
-        else:
-            try:
-                checked.append(operator.index(item))
-            except TypeError:
-                raise TypeError(f"invalid index {item!r}: expected an int, a slice or ...") from None
-    rank = len(shape)
-    n_dims_indexed = len(checked) - n_ellipsis
-    if n_dims_indexed > rank:
-        raise IndexError(f"too many indices for a tensor of rank {rank}: {n_dims_indexed}")
-    if n_ellipsis:
-        at = checked.index(Ellipsis)
-        checked[at:at + 1] = [slice(None)] * (rank - n_dims_indexed)
-    for dim, item in enumerate(checked):
-        if isinstance(item, int) and not -shape[dim] <= item < shape[dim]:
-            raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
-    return tuple(checked)
+        if framework in _OTHER_FRAMEWORKS:
+            raise SafetensorError(f"framework {framework} is not supported by safetensors_glib: "
+                                  "use \"pt\" (torch) or \"np\" (numpy)")
+        raise SafetensorError(f"framework {framework} is invalid")
+    return importlib.import_module("." + module, __package__).Framework
 
 
 class _SafeSlice:
@@ -77,7 +47,6 @@ class _SafeSlice:
         return _core.dtype_name(self._entry.dtype)
 
     def __getitem__(self, index):
-        index = normalize_index(index, self._entry.shape)
         opened = self._owner
         stfile = opened._stfile()
         return opened._framework.sliced(stfile, opened._data_view(), self._entry, index, opened._device)
@@ -87,7 +56,7 @@ class _SafeSlice:
 
 
 class safe_open:
-    """Opens a safetensors file for lazy access; usable as a context manager.
+    """Opens a safetensors lazily and returns tensors as asked; usable as a context manager.
 
     Args:
         filename (`str` or `os.PathLike`): the file.
@@ -100,6 +69,7 @@ class safe_open:
     """
 
     def __init__(self, filename, framework, device="cpu"):
+        self._file = None
         self._framework = _framework(framework)
         self._device = self._framework.device(device)
         self._file = _core.open_path(filename)
@@ -131,11 +101,11 @@ class safe_open:
 
     def keys(self):
         """The tensor names, sorted."""
-        return list(self._stfile().dup_names())
+        return list(self._stfile().dup_names_sorted())
 
     def offset_keys(self):
         """The tensor names in the order of their data in the file."""
-        return list(self._stfile().dup_ordered_names())
+        return list(self._stfile().dup_names_in_file_order())
 
     def metadata(self):
         """The ``__metadata__`` strings as a dict, or None when the file has none."""
@@ -162,8 +132,17 @@ class safe_open:
 
     def __exit__(self, exc_type, exc_value, traceback):
         self.close()
-        return False
 
     def __repr__(self):
         state = "closed" if self._file is None else f"{self._file.get_n_tensors()} tensors"
         return f"<safe_open {self._framework.name} {state}>"
+
+
+class _safe_open_handle(safe_open):
+    """safe_open on an open file object (anything with fileno() and name), as Hugging Face's
+    ``safetensors._safe_open_handle``: the file named by its ``name`` is opened."""
+
+    def __init__(self, f, framework, device="cpu"):
+        if not hasattr(f, "fileno"):
+            raise AttributeError(f"'{type(f).__name__}' object has no attribute 'fileno'")
+        super().__init__(f.name, framework, device)

@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """PyGObject override for safetensors-glib (GI namespace ST).
 
@@ -30,22 +31,30 @@ ST = get_introspection_module("ST")
 
 __all__ = []
 
-# dtype name -> numpy typestr (the array interface's spelling); absent: numpy has no such type.
-_TYPESTRS = {
-    "BOOL": "|b1", "U8": "|u1", "I8": "|i1", "I16": "<i2", "U16": "<u2", "F16": "<f2", "I32": "<i4",
-    "U32": "<u4", "F32": "<f4", "C64": "<c8", "F64": "<f8", "I64": "<i8", "U64": "<u8",
+# The binding layer that safetensors_glib builds on (module-level names outside __all__, so they
+# are not added to gi.repository.ST): one dtype table, one owner type, one memory-view helper and
+# one fspath, shared by the override's methods and by the safetensors_glib package.
+
+# Each dtype as safetensors names it: (numpy typestr, torch dtype name). The typestrs are
+# explicitly little-endian ("<"), as the file is: on a big-endian host numpy then reads the file's
+# bytes correctly without a copy. None: numpy (or torch) has no such dtype.
+DTYPES = {
+    "BOOL": ("|b1", "bool"), "F4": (None, None), "F6_E2M3": (None, None), "F6_E3M2": (None, None),
+    "U8": ("|u1", "uint8"), "I8": ("|i1", "int8"), "F8_E5M2": (None, "float8_e5m2"),
+    "F8_E4M3": (None, "float8_e4m3fn"), "F8_E8M0": (None, "float8_e8m0fnu"),
+    "F8_E4M3FNUZ": (None, "float8_e4m3fnuz"), "F8_E5M2FNUZ": (None, "float8_e5m2fnuz"),
+    "I16": ("<i2", "int16"), "U16": ("<u2", "uint16"), "F16": ("<f2", "float16"),
+    "BF16": (None, "bfloat16"), "I32": ("<i4", "int32"), "U32": ("<u4", "uint32"),
+    "F32": ("<f4", "float32"), "C64": ("<c8", "complex64"), "F64": ("<f8", "float64"),
+    "I64": ("<i8", "int64"), "U64": ("<u8", "uint64"),
 }
 
-_TORCH_NAMES = {
-    "BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "U16": "uint16", "F16": "float16",
-    "BF16": "bfloat16", "I32": "int32", "U32": "uint32", "F32": "float32", "C64": "complex64",
-    "F64": "float64", "I64": "int64", "U64": "uint64", "F8_E5M2": "float8_e5m2",
-    "F8_E4M3": "float8_e4m3fn", "F8_E8M0": "float8_e8m0fnu", "F8_E4M3FNUZ": "float8_e4m3fnuz",
-    "F8_E5M2FNUZ": "float8_e5m2fnuz",
-}
+_TYPESTRS = {name: typestr for name, (typestr, _torch) in DTYPES.items() if typestr is not None}
+_TORCH_NAMES = {name: torch_name for name, (_typestr, torch_name) in DTYPES.items() if torch_name is not None}
 
 
-def _fspath(path):
+def fspath(path):
+    """os.fspath() as a str: bytes paths are decoded with the file system encoding."""
     path = os.fspath(path)
     return os.fsdecode(path) if isinstance(path, bytes) else path
 
@@ -55,21 +64,56 @@ def _is_name(name):
     return isinstance(name, str) and "\0" not in name
 
 
-def _memory(tensor):
-    """A writable memoryview of the tensor's bytes whose ctypes array holds the tensor."""
-    n_bytes = tensor.get_n_bytes()
+class Owner(GObject.Object):
+    """Keeps Python objects alive while C holds the memory they own.
+
+    PyGObject keeps the Python wrapper (and so its attributes) alive for as long as C holds a
+    reference on the GObject: C drops it when the last GBytes over the memory goes away.
+    """
+
+    __gtype_name__ = "STPythonOwner"
+
+    def __init__(self, objects=None):
+        super().__init__()
+        self.objects = objects
+
+
+def memory_view(address, n_bytes, owner):
+    """A writable memoryview of @n_bytes at @address that keeps @owner alive.
+
+    ctypes arrays accept attributes: the reference keeps the memory's owner alive for as long as
+    the array lives, and every memoryview, numpy array or torch tensor made from it holds the array.
+    """
     if n_bytes == 0:
         return memoryview(bytearray())
-    array = (ctypes.c_char * n_bytes).from_address(tensor.get_data_address())
-    array.st_owner = tensor
+    array = (ctypes.c_char * n_bytes).from_address(address)
+    array.st_owner = owner
     return memoryview(array).cast("B")
 
 
-class _ArrayOwner(GObject.Object):
-    """Keeps a Python array alive while C holds the memory it owns (PyGObject keeps the wrapper,
-    and so its attributes, alive for as long as C holds a reference)."""
+def torch_byteswapped(tensor):
+    """A contiguous copy of the torch tensor @tensor with the bytes of each unit reversed (each
+    element, or each part of a complex number); tensors of 1-byte units are returned as they are.
 
-    __gtype_name__ = "STOverrideArrayOwner"
+    torch has no byte-order-aware dtypes: on a big-endian host, tensors over the file's
+    little-endian bytes are made of swapped copies, and so are the bytes saved from torch memory,
+    as Hugging Face's safetensors does."""
+    import torch
+
+    unit = tensor.element_size() // (2 if tensor.dtype.is_complex else 1)
+    if unit == 1 or tensor.numel() == 0:
+        return tensor
+    raw = tensor.contiguous().view(torch.uint8).view(-1, unit).flip(1)
+    return raw.contiguous().view(-1).view(tensor.dtype).view(tensor.shape)
+
+
+# True on hosts whose torch tensors need torch_byteswapped() copies of the file's bytes.
+BIG_ENDIAN = sys.byteorder == "big"
+
+
+def _memory(tensor):
+    """A writable memoryview of the tensor's bytes that holds the tensor."""
+    return memory_view(tensor.get_data_address(), tensor.get_n_bytes(), tensor)
 
 
 _DTYPES_BY_TYPESTR = {typestr: name for name, typestr in _TYPESTRS.items()}
@@ -101,8 +145,7 @@ class Tensor(ST.Tensor):
             address, n_bytes, shape = array.data_ptr(), array.numel() * array.element_size(), list(array.shape)
         else:
             raise TypeError(f"expected a numpy array or a torch tensor, not {type(array).__name__}")
-        owner = _ArrayOwner()
-        owner.array = array
+        owner = Owner(array)
         return cls.new_from_data(getattr(ST.DType, name), shape, address if n_bytes else 0, n_bytes, owner)
 
     @property
@@ -142,7 +185,8 @@ class Tensor(ST.Tensor):
         return numpy.frombuffer(_memory(self), dtype=dtype).reshape(self.shape)
 
     def torch(self):
-        """A torch tensor sharing this tensor's memory (writable; keeps the tensor alive)."""
+        """A torch tensor sharing this tensor's memory (writable; keeps the tensor alive); on a
+        big-endian host, a byte-swapped copy."""
         import torch
 
         name = self.dtype_name
@@ -152,7 +196,8 @@ class Tensor(ST.Tensor):
                             "for the raw bytes")
         if self.get_n_bytes() == 0:
             return torch.empty(self.shape, dtype=dtype)
-        return torch.frombuffer(_memory(self), dtype=dtype).view(self.shape)
+        view = torch.frombuffer(_memory(self), dtype=dtype).view(self.shape)
+        return torch_byteswapped(view) if BIG_ENDIAN else view
 
     def __repr__(self):
         return f"<ST.Tensor {self.dtype_name} {list(self.get_shape())}>"
@@ -168,20 +213,20 @@ class File(ST.File):
 
     @classmethod
     def new_from_path(cls, path):
-        return super(File, cls).new_from_path(_fspath(path))
+        return super(File, cls).new_from_path(fspath(path))
 
     @classmethod
     def new_from_path_async(cls, path, cancellable=None, callback=None, *user_data):
-        return super(File, cls).new_from_path_async(_fspath(path), cancellable, callback, *user_data)
+        return super(File, cls).new_from_path_async(fspath(path), cancellable, callback, *user_data)
 
     def save_to_path(self, path, cancellable=None):
-        return super().save_to_path(_fspath(path), cancellable)
+        return super().save_to_path(fspath(path), cancellable)
 
     def save_to_path_async(self, path, cancellable=None, callback=None, *user_data):
-        return super().save_to_path_async(_fspath(path), cancellable, callback, *user_data)
+        return super().save_to_path_async(fspath(path), cancellable, callback, *user_data)
 
     def save_sharded(self, directory, prefix, max_shard_size, cancellable=None, progress=None, *data):
-        return super().save_sharded(_fspath(directory), prefix, max_shard_size, cancellable, progress, *data)
+        return super().save_sharded(fspath(directory), prefix, max_shard_size, cancellable, progress, *data)
 
     # The mapping protocol: names to tensors.
 
@@ -207,19 +252,19 @@ class File(ST.File):
             raise KeyError(name)
 
     def __iter__(self):
-        return iter(self.dup_names())
+        return iter(self.dup_names_sorted())
 
     def keys(self):
         """The tensor names, sorted."""
-        return list(self.dup_names())
+        return list(self.dup_names_sorted())
 
     def values(self):
         """The tensors, in the order of keys()."""
-        return [self.get_tensor(name) for name in self.dup_names()]
+        return [self.get_tensor(name) for name in self.dup_names_sorted()]
 
     def items(self):
         """(name, tensor) pairs, in the order of keys()."""
-        return [(name, self.get_tensor(name)) for name in self.dup_names()]
+        return [(name, self.get_tensor(name)) for name in self.dup_names_sorted()]
 
     def get(self, name, default=None):
         tensor = self.get_tensor(name) if _is_name(name) else None
@@ -242,7 +287,7 @@ if hasattr(ST, "Index"):
 
         @classmethod
         def new_from_path(cls, path):
-            return super(Index, cls).new_from_path(_fspath(path))
+            return super(Index, cls).new_from_path(fspath(path))
 
         def __len__(self):
             return self.get_n_tensors()
@@ -253,13 +298,13 @@ if hasattr(ST, "Index"):
         def __getitem__(self, name):
             if not (_is_name(name) and self.contains(name)):
                 raise KeyError(name)
-            return self.lookup_tensor(name)
+            return self.dup_tensor(name)
 
         def __iter__(self):
-            return iter(self.dup_names())
+            return iter(self.dup_names_sorted())
 
         def keys(self):
-            return list(self.dup_names())
+            return list(self.dup_names_sorted())
 
     Index = override(Index)
     __all__.append("Index")

@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: Apache-2.0
+# Type stubs of safetensors_glib.torch, as Hugging Face's safetensors.torch.
+import os
+from typing import Dict, List, Optional, Set, Tuple, Union
+
+import torch
+
+from . import SafetensorError as SafetensorError
+from . import safe_open as safe_open
+
+_Path = Union[str, "os.PathLike[str]"]
+_Device = Union[str, int, torch.device]
+
+def storage_ptr(tensor: torch.Tensor) -> int: ...
+def storage_size(tensor: torch.Tensor) -> int: ...
+def _end_ptr(tensor: torch.Tensor) -> int: ...
+def _is_complete(tensor: torch.Tensor) -> bool: ...
+def _find_shared_tensors(state_dict: Dict[str, torch.Tensor]) -> List[Set[str]]: ...
+def _remove_duplicate_names(
+    state_dict: Dict[str, torch.Tensor],
+    *,
+    preferred_names: Optional[List[str]] = ...,
+    discard_names: Optional[List[str]] = ...,
+) -> Dict[str, List[str]]: ...
+def load_file(filename: _Path, device: _Device = ...) -> Dict[str, torch.Tensor]: ...
+def load(data: Union[bytes, bytearray, memoryview]) -> Dict[str, torch.Tensor]: ...
+def save_file(
+    tensors: Dict[str, torch.Tensor],
+    filename: _Path,
+    metadata: Optional[Dict[str, str]] = ...,
+    max_shard_size: Union[int, str, None] = ...,
+) -> None: ...
+def save(tensors: Dict[str, torch.Tensor], metadata: Optional[Dict[str, str]] = ...) -> bytes: ...
+def save_model(
+    model: torch.nn.Module,
+    filename: _Path,
+    metadata: Optional[Dict[str, str]] = ...,
+    force_contiguous: bool = ...,
+    max_shard_size: Union[int, str, None] = ...,
+) -> None: ...
+def load_model(
+    model: torch.nn.Module, filename: _Path, strict: bool = ..., device: _Device = ...
+) -> Tuple[Set[str], List[str]]: ...
