@@ -28,6 +28,7 @@
 #include <safetensors-glib/st-dtype.h>
 #include <safetensors-glib/st-enum-types.h>
 #include <safetensors-glib/st-tensor.h>
+#include <safetensors-glib/st-tensor-info.h>
 #include <safetensors-glib/st-file.h>
 #include <safetensors-glib/st-index.h>
 #include <safetensors-glib/st-size.h>

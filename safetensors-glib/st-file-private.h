@@ -6,6 +6,7 @@
 
 #include "st-file.h"
 #include "st-format-private.h"
+#include "st-tensor-info.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,7 @@ typedef struct {
   const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
   ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
   STTensor            *tensor;        /* owned */
+  STTensorInfo        *info;          /* owned; the list model's item, made on first access as tensor is */
   gboolean             in_block;      /* one of self->loaded_entries, freed with self->header */
 } FileEntry;
 

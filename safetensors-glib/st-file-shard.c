@@ -24,10 +24,11 @@
  * @user_data: the data given with the callback
  *
  * Reports the progress of a long operation, such as
- * [method@ST.File.save_sharded]. The units are bytes of tensor data. The
- * callback runs in the thread that called the operation; for an async
- * operation ([method@ST.File.save_sharded_async]), in the thread-default
- * main context of the caller, never in the worker thread.
+ * [method@ST.File.save_sharded] (in bytes of tensor data), or
+ * [func@ST.Index.new_from_path_async] and [method@ST.Index.merge_async] (in
+ * bytes of the shard files). The callback runs in the thread that called the
+ * operation: for an asynchronous one, on the thread-default main context it
+ * was started from, never in the worker thread.
  *
  * Since: 1.0
  */

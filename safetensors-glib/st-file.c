@@ -11,6 +11,7 @@
 #include "st-file-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
+#include "st-tensor-info-private.h"
 
 /**
  * STFile:
@@ -30,15 +31,34 @@
  * order Hugging Face's writer uses (widest dtype first, then by name), so the output is
  * byte for byte what Hugging Face writes for the same tensors and metadata.
  *
- * Reading a file (looking tensors up, listing names, reading metadata, saving) is safe
- * from several threads at once. Changing it ([method@ST.File.set_tensor],
+ * A file is a [iface@Gio.ListModel] of [class@ST.TensorInfo] items, one per tensor in
+ * file order, so that a `GtkColumnView` shows its tensors with property expressions
+ * alone. Setting a tensor emits [signal@Gio.ListModel::items-changed] (an item replaced in
+ * place, or one added at the end) and removing one does too; both notify
+ * [property@ST.File:n-tensors] when the count changes.
+ *
+ * Reading a file (looking tensors up, listing names, reading metadata, listing its items,
+ * saving) is safe from several threads at once. Changing it ([method@ST.File.set_tensor],
  * [method@ST.File.remove_tensor], the metadata setters) is not: do it from one thread,
  * with no reader running.
  *
  * Since: 1.0
  */
 
-G_DEFINE_FINAL_TYPE (STFile, st_file, G_TYPE_OBJECT)
+static void st_file_list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (STFile, st_file, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, st_file_list_model_init))
+
+enum {
+  PROP_0,
+  PROP_N_TENSORS,
+  PROP_HEADER_SIZE,
+  PROP_DATA_SIZE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 external_data_free (ExternalData *external)
@@ -54,6 +74,7 @@ file_entry_clear_contents (FileEntry *entry)
   entry->loaded = NULL;
   g_clear_pointer (&entry->external, external_data_free);
   g_clear_object (&entry->tensor);
+  g_clear_object (&entry->info);
 }
 
 static void
@@ -82,11 +103,74 @@ st_file_finalize (GObject *object)
 }
 
 static void
+st_file_get_property (GObject    *object,
+                      guint       prop_id,
+                      GValue     *value,
+                      GParamSpec *pspec)
+{
+  STFile *self = ST_FILE (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_TENSORS:
+      g_value_set_uint (value, st_file_get_n_tensors (self));
+      break;
+    case PROP_HEADER_SIZE:
+      g_value_set_uint64 (value, st_file_get_header_size (self));
+      break;
+    case PROP_DATA_SIZE:
+      g_value_set_uint64 (value, st_file_get_data_size (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 st_file_class_init (STFileClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = st_file_finalize;
+  object_class->get_property = st_file_get_property;
+
+  /**
+   * STFile:n-tensors:
+   *
+   * The number of tensors in the file, which is also the number of items of
+   * its list model. Notified when a tensor is added or removed.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_TENSORS] =
+    g_param_spec_uint ("n-tensors", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * STFile:header-size:
+   *
+   * The header length of the loaded file (see
+   * [method@ST.File.get_header_size]); 0 for a file that was not loaded.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_HEADER_SIZE] =
+    g_param_spec_uint64 ("header-size", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * STFile:data-size:
+   *
+   * The length of the data buffer of the loaded file (see
+   * [method@ST.File.get_data_size]); 0 for a file that was not loaded.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_DATA_SIZE] =
+    g_param_spec_uint64 ("data-size", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -376,6 +460,35 @@ take_entry_for (STFile     *self,
   return entry;
 }
 
+/* Tells the users of the list model and of :n-tensors that @entry was refilled in place or, when
+ * @added, appended. */
+static void
+file_entry_changed (STFile    *self,
+                    FileEntry *entry,
+                    gboolean   added)
+{
+  static guint items_changed_id;
+  guint signal_id = g_atomic_int_get (&items_changed_id);
+  guint position = self->entries->len - 1;
+
+  if (added)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TENSORS]);
+
+  /* An emission with nobody listening costs as much as the rest of a set (bindings set tensors by
+   * the thousand when they save): ask first. */
+  if (G_UNLIKELY (signal_id == 0))
+    {
+      signal_id = g_signal_lookup ("items-changed", G_TYPE_LIST_MODEL);
+      g_atomic_int_set (&items_changed_id, signal_id);
+    }
+  if (!g_signal_has_handler_pending (self, signal_id, 0, TRUE))
+    return;
+
+  if (!added)
+    g_ptr_array_find (self->entries, entry, &position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, added ? 0 : 1, 1);
+}
+
 /**
  * st_file_set_tensor:
  * @self: a file
@@ -401,6 +514,7 @@ st_file_set_tensor (STFile      *self,
                     GError     **error)
 {
   FileEntry *entry;
+  gboolean added;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -412,8 +526,10 @@ st_file_set_tensor (STFile      *self,
 
   /* Referenced before the entry lets go of what it holds: @tensor may be the entry's own. */
   g_object_ref (tensor);
+  added = lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
   entry->tensor = tensor;
+  file_entry_changed (self, entry, added);
 
   return TRUE;
 }
@@ -474,6 +590,7 @@ st_file_set_tensor_from_data (STFile        *self,
   GError *local_error = NULL;
   ExternalData *external;
   FileEntry *entry;
+  gboolean added;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -501,8 +618,10 @@ st_file_set_tensor_from_data (STFile        *self,
   if (n_dims > 0)
     memcpy (external->shape, shape, n_dims * sizeof (gint64));
 
+  added = lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
   entry->external = external;
+  file_entry_changed (self, entry, added);
 
   return TRUE;
 }
@@ -524,6 +643,7 @@ st_file_remove_tensor (STFile     *self,
                        const char *name)
 {
   FileEntry *entry;
+  guint position = 0;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -533,8 +653,11 @@ st_file_remove_tensor (STFile     *self,
     return FALSE;
 
   st_name_index_remove (self->by_name, name);
-  g_ptr_array_remove (self->entries, entry);  /* frees it */
+  g_ptr_array_find (self->entries, entry, &position);
+  g_ptr_array_remove_index (self->entries, position);  /* frees it */
 
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TENSORS]);
   return TRUE;
 }
 
@@ -737,6 +860,67 @@ st_file_get_data_size (STFile *self)
     return 0;
 
   return g_bytes_get_size (self->data);
+}
+
+/* The list model: one STTensorInfo per tensor, in file order */
+
+static GType
+st_file_get_item_type (GListModel *model)
+{
+  return ST_TYPE_TENSOR_INFO;
+}
+
+static guint
+st_file_get_n_items (GListModel *model)
+{
+  return ST_FILE (model)->entries->len;
+}
+
+/* The item of @entry, made on first access; as with tensors, two threads may make one at once and
+ * agree on the first stored. */
+static STTensorInfo *
+entry_get_info (FileEntry *entry)
+{
+  STTensorInfo *info = g_atomic_pointer_get (&entry->info);
+  const gint64 *shape;
+  STDType dtype;
+  guint n_dims;
+
+  if (info != NULL)
+    return info;
+
+  shape = entry_get_layout (entry, &dtype, &n_dims);
+  info = st_tensor_info_new (entry->name, dtype, shape, n_dims,
+                             entry->loaded != NULL ? (gint64) entry->loaded->begin : -1,
+                             entry->loaded != NULL ? (gint64) entry->loaded->end : -1,
+                             NULL);
+  if (!g_atomic_pointer_compare_and_exchange (&entry->info, NULL, info))
+    {
+      g_object_unref (info);
+      info = g_atomic_pointer_get (&entry->info);
+    }
+  return info;
+}
+
+static gpointer
+st_file_get_item (GListModel *model,
+                  guint       position)
+{
+  STFile *self = ST_FILE (model);
+
+  if (position >= self->entries->len)
+    return NULL;
+  return g_object_ref (entry_get_info (g_ptr_array_index (self->entries, position)));
+}
+
+/* STFile is a GListModel of STTensorInfo items, one per tensor in file order: documented on the
+ * type and on st_file_set_tensor(). */
+static void
+st_file_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = st_file_get_item_type;
+  iface->get_n_items = st_file_get_n_items;
+  iface->get_item = st_file_get_item;
 }
 
 /* Metadata */

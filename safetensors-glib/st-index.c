@@ -17,6 +17,8 @@
 #include "st-file-private.h"
 #include "st-index.h"
 #include "st-index-private.h"
+#include "st-progress-private.h"
+#include "st-tensor-info-private.h"
 #include "st-sniff-private.h"
 
 /**
@@ -44,6 +46,14 @@
  * [method@ST.Index.merge] gathers all the tensors of one back into a single
  * [class@ST.File].
  *
+ * An index is a [iface@Gio.ListModel] of [class@ST.TensorInfo] items, one per
+ * tensor of the weight map, sorted by name, each naming its shard: a
+ * `GtkColumnView` shows them with property expressions alone. An item's
+ * dtype, shape and offsets come from its shard, which is opened when the item
+ * is first asked for; [func@ST.Index.new_from_path_async] opens every shard in
+ * a worker thread beforehand. An item of a shard that cannot be opened has its
+ * name and shard only (its [property@ST.TensorInfo:dtype-name] is %NULL).
+ *
  * Since: 1.0
  */
 
@@ -66,9 +76,26 @@ struct _STIndex
 
   GMutex lock;                /* guards shards */
   GHashTable *shards;         /* shard name -> STFile */
+
+  STTensorInfo **items;       /* the list model's, one per name, made on first access; NULL until loaded */
 };
 
-G_DEFINE_FINAL_TYPE (STIndex, st_index, G_TYPE_OBJECT)
+static void st_index_list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (STIndex, st_index, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, st_index_list_model_init))
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  PROP_DIRECTORY,
+  PROP_N_TENSORS,
+  PROP_N_SHARDS,
+  PROP_TOTAL_SIZE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 /* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
  * a hostile index can make the parser take. */
@@ -79,6 +106,9 @@ st_index_finalize (GObject *object)
 {
   STIndex *self = ST_INDEX (object);
 
+  for (guint i = 0; self->items != NULL && self->names[i] != NULL; i++)
+    g_clear_object (&self->items[i]);
+  g_clear_pointer (&self->items, g_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->directory, g_free);
   g_clear_pointer (&self->shard_tensors, g_hash_table_unref);
@@ -94,9 +124,92 @@ st_index_finalize (GObject *object)
 }
 
 static void
+st_index_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  STIndex *self = ST_INDEX (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_DIRECTORY:
+      g_value_set_string (value, self->directory);
+      break;
+    case PROP_N_TENSORS:
+      g_value_set_uint (value, g_strv_length (self->names));
+      break;
+    case PROP_N_SHARDS:
+      g_value_set_uint (value, g_strv_length (self->shard_names));
+      break;
+    case PROP_TOTAL_SIZE:
+      g_value_set_uint64 (value, self->total_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 st_index_class_init (STIndexClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = st_index_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->finalize = st_index_finalize;
+  object_class->get_property = st_index_get_property;
+
+  /**
+   * STIndex:path:
+   *
+   * The path of the index file (see [method@ST.Index.get_path]).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL, flags);
+
+  /**
+   * STIndex:directory:
+   *
+   * The directory of the index file, where its shards are.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_DIRECTORY] = g_param_spec_string ("directory", NULL, NULL, NULL, flags);
+
+  /**
+   * STIndex:n-tensors:
+   *
+   * The number of tensors of the weight map, which is also the number of
+   * items of the index's list model.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_TENSORS] = g_param_spec_uint ("n-tensors", NULL, NULL, 0, G_MAXUINT, 0, flags);
+
+  /**
+   * STIndex:n-shards:
+   *
+   * The number of shards the weight map names.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_SHARDS] = g_param_spec_uint ("n-shards", NULL, NULL, 0, G_MAXUINT, 0, flags);
+
+  /**
+   * STIndex:total-size:
+   *
+   * The `total_size` of the index metadata (see
+   * [method@ST.Index.get_total_size]).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TOTAL_SIZE] = g_param_spec_uint64 ("total-size", NULL, NULL, 0, G_MAXUINT64, 0, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -339,6 +452,7 @@ load_weight_map (STIndex     *self,
  * st_index_new_from_path:
  * @index_path: (type filename): the path of the index file, usually
  *   `model.safetensors.index.json`
+ * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
  * Reads the index of a sharded checkpoint. Only the index file is read: the
@@ -359,8 +473,9 @@ load_weight_map (STIndex     *self,
  * Since: 1.0
  */
 STIndex *
-st_index_new_from_path (const char  *index_path,
-                        GError     **error)
+st_index_new_from_path (const char    *index_path,
+                        GCancellable  *cancellable,
+                        GError       **error)
 {
   g_autofree char *display_name = NULL;
   g_autoptr(GFile) file = NULL;
@@ -378,7 +493,7 @@ st_index_new_from_path (const char  *index_path,
 
   display_name = g_filename_display_name (index_path);
   file = g_file_new_for_path (index_path);
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL, error);
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, cancellable, error);
   if (info == NULL)
     return NULL;
   if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
@@ -389,7 +504,7 @@ st_index_new_from_path (const char  *index_path,
       return NULL;
     }
 
-  if (!g_file_load_contents (file, NULL, &contents, &length, NULL, error))
+  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
     return NULL;
 
   kind = st_sniff_bytes ((const guint8 *) contents, length, length);
@@ -437,6 +552,7 @@ st_index_new_from_path (const char  *index_path,
   if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
       !load_weight_map (self, json_node_get_object (root), display_name, error))
     return NULL;
+  self->items = g_new0 (STTensorInfo *, g_strv_length (self->names) + 1);
 
   return g_steal_pointer (&self);
 }
@@ -970,6 +1086,33 @@ st_index_validate (STIndex       *self,
   return TRUE;
 }
 
+/* The byte size of each shard file (0 for one that cannot be read: opening it will say why), then
+ * their sum: the units of an index's progress reports. */
+static GArray *
+shard_file_sizes (STIndex *self)
+{
+  guint n_shards = g_strv_length (self->shard_names);
+  GArray *sizes = g_array_sized_new (FALSE, TRUE, sizeof (guint64), n_shards + 1);
+  guint64 total = 0;
+
+  for (guint i = 0; i < n_shards; i++)
+    {
+      g_autofree char *path = g_build_filename (self->directory, self->shard_names[i], NULL);
+      GStatBuf info;
+      guint64 size = g_stat (path, &info) == 0 ? (guint64) info.st_size : 0;
+
+      g_array_append_val (sizes, size);
+      total += size;
+    }
+  g_array_append_val (sizes, total);
+  return sizes;
+}
+
+static STFile *merge_shards (STIndex       *self,
+                             GCancellable  *cancellable,
+                             StProgress    *progress,
+                             GError       **error);
+
 /**
  * st_index_merge:
  * @self: an index
@@ -999,14 +1142,25 @@ st_index_merge (STIndex       *self,
                 GCancellable  *cancellable,
                 GError       **error)
 {
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return merge_shards (self, cancellable, NULL, error);
+}
+
+static STFile *
+merge_shards (STIndex       *self,
+              GCancellable  *cancellable,
+              StProgress    *progress,
+              GError       **error)
+{
   g_autoptr(STFile) merged = NULL;
   g_autoptr(GHashTable) metadata = NULL;
+  g_autoptr(GArray) sizes = shard_file_sizes (self);
   gboolean any_metadata;
   GHashTableIter iter;
   gpointer key, value;
-
-  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  guint64 done = 0;
 
   merged = st_file_new ();
   metadata = g_hash_table_new (g_str_hash, g_str_equal);
@@ -1025,6 +1179,9 @@ st_index_merge (STIndex       *self,
       for (guint j = 0; ordered[j] != NULL; j++)
         if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
           return NULL;
+
+      done += g_array_index (sizes, guint64, i);
+      st_progress_report (progress, done, g_array_index (sizes, guint64, sizes->len - 1));
 
       shard_metadata = st_file_peek_metadata (shard);
       if (shard_metadata != NULL)
@@ -1051,4 +1208,301 @@ st_index_merge (STIndex       *self,
     }
 
   return g_steal_pointer (&merged);
+}
+
+/* Opening and merging in a worker thread, with progress on the caller's main context */
+
+typedef struct {
+  char       *path;      /* for an open */
+  StProgress *progress;
+} IndexJob;
+
+static void
+index_job_free (gpointer data)
+{
+  IndexJob *job = data;
+
+  g_free (job->path);
+  st_progress_free (job->progress);
+  g_free (job);
+}
+
+static GTask *
+index_task_new (gpointer              source_object,
+                GCancellable         *cancellable,
+                const char           *path,
+                STProgressFunc        progress,
+                gpointer              progress_data,
+                GDestroyNotify        progress_notify,
+                GAsyncReadyCallback   callback,
+                gpointer              user_data,
+                gpointer              source_tag)
+{
+  GTask *task = g_task_new (source_object, cancellable, callback, user_data);
+  IndexJob *job = g_new0 (IndexJob, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  job->path = g_strdup (path);
+  job->progress = st_progress_new (progress, progress_data, progress_notify);
+  g_task_set_task_data (task, job, index_job_free);
+  return task;
+}
+
+/* Opens and checks every shard, reporting the bytes of the shards opened so far. */
+static gboolean
+open_all_shards (STIndex       *self,
+                 GCancellable  *cancellable,
+                 StProgress    *progress,
+                 GError       **error)
+{
+  g_autoptr(GArray) sizes = shard_file_sizes (self);
+  guint64 total = g_array_index (sizes, guint64, sizes->len - 1);
+  guint64 done = 0;
+
+  st_progress_report (progress, 0, total);
+  for (guint i = 0; self->shard_names[i] != NULL; i++)
+    {
+      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
+        return FALSE;
+      done += g_array_index (sizes, guint64, i);
+      st_progress_report (progress, done, total);
+    }
+  return TRUE;
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  IndexJob *job = task_data;
+  GError *error = NULL;
+  g_autoptr(STIndex) index = st_index_new_from_path (job->path, cancellable, &error);
+
+  if (index == NULL || !open_all_shards (index, cancellable, job->progress, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&index), g_object_unref);
+}
+
+/**
+ * st_index_new_from_path_async:
+ * @index_path: (type filename): the path of the index file
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
+ *   called on the thread-default main context of the caller as the shards are
+ *   opened, with the bytes of the shard files opened so far and in all
+ * @progress_data: data for @progress
+ * @progress_notify: (nullable): frees @progress_data, on the same main context,
+ *   after the last report
+ * @callback: (scope async) (closure user_data): called when the index is open
+ * @user_data: data for @callback
+ *
+ * Opens an index in a worker thread, as [ctor@ST.Index.new_from_path] does,
+ * then opens and checks every shard as [method@ST.Index.validate_shard] does
+ * (their headers only: the tensor data is mapped, not read), so that the
+ * items of the index's list model carry every tensor's dtype, shape and
+ * offsets without I/O in the caller's thread.
+ *
+ * Progress is reported on the caller's main context, never from the worker:
+ * first 0 of the total, then after each shard; every report comes before
+ * @callback runs. A progress bar is driven with `done / total` (the total is
+ * 0 for an index without shards).
+ *
+ * Since: 1.0
+ */
+void
+st_index_new_from_path_async (const char          *index_path,
+                              GCancellable        *cancellable,
+                              STProgressFunc       progress,
+                              gpointer             progress_data,
+                              GDestroyNotify       progress_notify,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (index_path != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = index_task_new (NULL, cancellable, index_path, progress, progress_data, progress_notify,
+                         callback, user_data, st_index_new_from_path_async);
+  g_task_run_in_thread (task, open_thread);
+}
+
+/**
+ * st_index_new_from_path_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [func@ST.Index.new_from_path_async].
+ *
+ * Returns: (transfer full): the index with all its shards open, or %NULL with
+ *   @error set: any error of [ctor@ST.Index.new_from_path] or
+ *   [method@ST.Index.validate_shard], or `G_IO_ERROR_CANCELLED`
+ *
+ * Since: 1.0
+ */
+STIndex *
+st_index_new_from_path_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_new_from_path_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+merge_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  IndexJob *job = task_data;
+  GError *error = NULL;
+  STFile *merged = merge_shards (ST_INDEX (source_object), cancellable, job->progress, &error);
+
+  if (merged == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, merged, g_object_unref);
+}
+
+/**
+ * st_index_merge_async:
+ * @self: an index
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
+ *   called on the thread-default main context of the caller after each shard,
+ *   with the bytes of the shard files merged so far and in all
+ * @progress_data: data for @progress
+ * @progress_notify: (nullable): frees @progress_data, on the same main context,
+ *   after the last report
+ * @callback: (scope async) (closure user_data): called when the merge is done
+ * @user_data: data for @callback
+ *
+ * Does what [method@ST.Index.merge] does, in a worker thread, reporting
+ * progress as [func@ST.Index.new_from_path_async] does.
+ *
+ * Since: 1.0
+ */
+void
+st_index_merge_async (STIndex             *self,
+                      GCancellable        *cancellable,
+                      STProgressFunc       progress,
+                      gpointer             progress_data,
+                      GDestroyNotify       progress_notify,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ST_IS_INDEX (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = index_task_new (self, cancellable, NULL, progress, progress_data, progress_notify,
+                         callback, user_data, st_index_merge_async);
+  g_task_run_in_thread (task, merge_thread);
+}
+
+/**
+ * st_index_merge_finish:
+ * @self: an index
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.Index.merge_async].
+ *
+ * Returns: (transfer full): a new file with all the tensors, or %NULL with
+ *   @error set as [method@ST.Index.merge] sets it, or `G_IO_ERROR_CANCELLED`
+ *
+ * Since: 1.0
+ */
+STFile *
+st_index_merge_finish (STIndex       *self,
+                       GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_merge_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* The list model: one STTensorInfo per tensor of the weight map, sorted by name */
+
+static GType
+st_index_get_item_type (GListModel *model)
+{
+  return ST_TYPE_TENSOR_INFO;
+}
+
+static guint
+st_index_get_n_items (GListModel *model)
+{
+  return g_strv_length (ST_INDEX (model)->names);
+}
+
+/* The item of the tensor @name, from its shard; an item with only the name and shard when the
+ * shard cannot be opened (not kept: a later call tries again). */
+static STTensorInfo *
+make_item (STIndex    *self,
+           const char *name,
+           gboolean   *out_complete)
+{
+  const char *shard_name = g_hash_table_lookup (self->weight_map, name);
+  STFile *shard = st_index_get_shard (self, shard_name, NULL);
+  STTensor *tensor = shard != NULL ? st_file_get_tensor (shard, name) : NULL;
+  guint64 begin = 0, end = 0;
+  const gint64 *shape;
+  guint n_dims = 0;
+
+  *out_complete = tensor != NULL;
+  if (tensor == NULL)
+    return st_tensor_info_new_unavailable (name, shard_name);
+
+  shape = st_tensor_get_shape (tensor, &n_dims);
+  st_file_get_tensor_offsets (shard, name, &begin, &end);
+  return st_tensor_info_new (name, st_tensor_get_dtype (tensor), shape, n_dims,
+                             (gint64) begin, (gint64) end, shard_name);
+}
+
+static gpointer
+st_index_get_item (GListModel *model,
+                   guint       position)
+{
+  STIndex *self = ST_INDEX (model);
+  STTensorInfo *item;
+  gboolean complete;
+
+  if (self->items == NULL || position >= g_strv_length (self->names))
+    return NULL;
+
+  item = g_atomic_pointer_get (&self->items[position]);
+  if (item != NULL)
+    return g_object_ref (item);
+
+  item = make_item (self, self->names[position], &complete);
+  if (!complete)
+    return item;
+  if (!g_atomic_pointer_compare_and_exchange (&self->items[position], NULL, item))
+    {
+      g_object_unref (item);
+      item = g_atomic_pointer_get (&self->items[position]);
+    }
+  return g_object_ref (item);
+}
+
+/* STIndex is a GListModel of STTensorInfo items: documented on the type. */
+static void
+st_index_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = st_index_get_item_type;
+  iface->get_n_items = st_index_get_n_items;
+  iface->get_item = st_index_get_item;
 }

@@ -37,8 +37,38 @@ G_DECLARE_FINAL_TYPE (STIndex, st_index, ST, INDEX, GObject)
 /* Opening: reads and checks the index JSON only; shards are opened on first use. */
 
 ST_AVAILABLE_IN_1_0
-STIndex *st_index_new_from_path (const char  *index_path,
-                                 GError     **error);
+STIndex *st_index_new_from_path (const char    *index_path,
+                                 GCancellable  *cancellable,
+                                 GError       **error);
+
+/* Opening and merging in a worker thread, progress on the caller's main context (st-index.c) */
+
+ST_AVAILABLE_IN_1_0
+void st_index_new_from_path_async (const char          *index_path,
+                                   GCancellable        *cancellable,
+                                   STProgressFunc       progress,
+                                   gpointer             progress_data,
+                                   GDestroyNotify       progress_notify,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+
+ST_AVAILABLE_IN_1_0
+STIndex *st_index_new_from_path_finish (GAsyncResult  *result,
+                                        GError       **error);
+
+ST_AVAILABLE_IN_1_0
+void st_index_merge_async (STIndex             *self,
+                           GCancellable        *cancellable,
+                           STProgressFunc       progress,
+                           gpointer             progress_data,
+                           GDestroyNotify       progress_notify,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data);
+
+ST_AVAILABLE_IN_1_0
+STFile *st_index_merge_finish (STIndex       *self,
+                               GAsyncResult  *result,
+                               GError       **error);
 
 ST_AVAILABLE_IN_1_0
 const char *st_index_get_path (STIndex *self);

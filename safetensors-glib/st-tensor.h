@@ -66,4 +66,26 @@ ST_AVAILABLE_IN_1_0
 gboolean st_tensor_equal (STTensor *self,
                           STTensor *other);
 
+/* Values (st-convert.c) */
+
+ST_AVAILABLE_IN_1_0
+double *st_tensor_dup_values_as_double (STTensor  *self,
+                                        guint64    start,
+                                        guint64    count,
+                                        gsize     *n_values,
+                                        GError   **error);
+
+ST_AVAILABLE_IN_1_0
+float *st_tensor_dup_values_as_float (STTensor  *self,
+                                      guint64    start,
+                                      guint64    count,
+                                      gsize     *n_values,
+                                      GError   **error);
+
+ST_AVAILABLE_IN_1_0
+GBytes *st_tensor_dup_values_as_float_bytes (STTensor  *self,
+                                             guint64    start,
+                                             guint64    count,
+                                             GError   **error);
+
 G_END_DECLS

@@ -192,7 +192,7 @@ st_tool_cmd_shard (int    argc,
   g_autofree char *index_path = g_build_filename (output, index_name, NULL);
   if (g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
     {
-      g_autoptr(STIndex) index = st_index_new_from_path (index_path, &error);
+      g_autoptr(STIndex) index = st_index_new_from_path (index_path, NULL, &error);
       if (index == NULL)
         {
           st_tool_print_error (index_path, error);

@@ -474,7 +474,7 @@ st_tool_cmd_validate (int    argc,
         }
       if (st_tool_is_index_path (check->resolved))
         {
-          check->index = st_index_new_from_path (check->resolved, &error);
+          check->index = st_index_new_from_path (check->resolved, NULL, &error);
           if (check->index == NULL)
             add_problem (check, error);
           else

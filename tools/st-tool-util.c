@@ -129,7 +129,7 @@ st_tool_source_open (const char  *path,
 
   /* The library's errors say what a file that is not safetensors really is (a Git LFS pointer...). */
   if (st_tool_is_index_path (source->resolved))
-    source->index = st_index_new_from_path (source->resolved, error);
+    source->index = st_index_new_from_path (source->resolved, NULL, error);
   else
     source->file = st_file_new_from_path_full (source->resolved, st_tool_load_flags, NULL, error);
   if (source->index == NULL && source->file == NULL)

@@ -3,17 +3,12 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
- * The small float formats, as the OCP 8-bit floating point (OFP8) and microscaling (MX) specifications
- * and PyTorch define them:
- *   F8_E4M3       bias 7, no infinities, S.1111.111 is NaN (PyTorch float8_e4m3fn); largest 448
- *   F8_E5M2       bias 15, IEEE-like: exponent 31 is infinity (mantissa 0) or NaN; largest 57344
- *   F8_E4M3FNUZ   bias 8, no infinities, no negative zero: 0x80 is the only NaN; largest 240
- *   F8_E5M2FNUZ   bias 16, no infinities, no negative zero: 0x80 is the only NaN; largest 57344
- *   F8_E8M0       an unsigned power of two 2^(e - 127); 0xff is NaN
- *   F4 (E2M1)     bias 1, no infinities or NaN: 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives; two
- *                 elements per byte, the first in the low four bits (PyTorch's float4_e2m1fn_x2)
- * F6_E2M3 and F6_E3M2 pack four elements into three bytes in a layout that neither safetensors nor
- * the MX specification prescribes: they are shown as their packed bytes, never guessed at.
+ * Values come from the library's conversion (st_tensor_dup_values_as_double(), which documents the
+ * small float formats); what stays here is formatting: the shortest text that reads back as each value,
+ * which for the small floats needs the gap to the neighbouring bit patterns. I64 and U64 are printed from
+ * their bytes, exactly (a double rounds them beyond 2^53); C64 is two F32 read here, since a complex
+ * number has no single real value to convert to. F6_E2M3 and F6_E3M2 have no defined packing: they are
+ * shown as their packed bytes.
  */
 #include <math.h>
 #include <string.h>
@@ -47,80 +42,6 @@ st_tool_dtype_is_numeric (STDType dtype)
   return dtype != ST_DTYPE_C64 && dtype != ST_DTYPE_F6_E2M3 && dtype != ST_DTYPE_F6_E3M2;
 }
 
-/* A float of @exp_bits exponent and @man_bits mantissa bits, with @bias; the sign is applied by the
- * caller. Handles zero and subnormals; the caller handles the special values. */
-static long double
-decode_minifloat (guint      exponent,
-                  guint      mantissa,
-                  guint      man_bits,
-                  int        bias)
-{
-  long double m = (long double) mantissa / (long double) (1u << man_bits);
-  if (exponent == 0)
-    return ldexpl (m, 1 - bias);
-  return ldexpl (1.0L + m, (int) exponent - bias);
-}
-
-static long double
-decode_f16 (guint16 bits)
-{
-  gboolean negative = (bits & 0x8000) != 0;
-  guint exponent = (bits >> 10) & 0x1f;
-  guint mantissa = bits & 0x3ff;
-  long double v;
-  if (exponent == 0x1f)
-    v = mantissa != 0 ? NAN : INFINITY;
-  else
-    v = decode_minifloat (exponent, mantissa, 10, 15);
-  return negative ? -v : v;
-}
-
-static long double
-decode_f8 (STDType dtype,
-           guint8  bits)
-{
-  gboolean negative = (bits & 0x80) != 0;
-  long double v;
-  switch (dtype)
-    {
-    case ST_DTYPE_F8_E4M3:
-      if ((bits & 0x7f) == 0x7f)
-        return NAN;
-      v = decode_minifloat ((bits >> 3) & 0xf, bits & 0x7, 3, 7);
-      break;
-    case ST_DTYPE_F8_E5M2:
-      if (((bits >> 2) & 0x1f) == 0x1f)
-        v = (bits & 0x3) != 0 ? NAN : INFINITY;
-      else
-        v = decode_minifloat ((bits >> 2) & 0x1f, bits & 0x3, 2, 15);
-      break;
-    case ST_DTYPE_F8_E4M3FNUZ:
-      if (bits == 0x80)
-        return NAN;
-      v = decode_minifloat ((bits >> 3) & 0xf, bits & 0x7, 3, 8);
-      break;
-    case ST_DTYPE_F8_E5M2FNUZ:
-      if (bits == 0x80)
-        return NAN;
-      v = decode_minifloat ((bits >> 2) & 0x1f, bits & 0x3, 2, 16);
-      break;
-    case ST_DTYPE_F8_E8M0:
-      if (bits == 0xff)
-        return NAN;
-      return ldexpl (1.0L, (int) bits - 127);
-    default:
-      g_assert_not_reached ();
-    }
-  return negative ? -v : v;
-}
-
-static long double
-decode_f4 (guint8 nibble)
-{
-  long double v = decode_minifloat ((nibble >> 1) & 0x3, nibble & 0x1, 1, 1);
-  return (nibble & 0x8) != 0 ? -v : v;
-}
-
 static inline guint16
 read_u16 (const guint8 *data,
           guint64       i)
@@ -148,74 +69,35 @@ read_u64 (const guint8 *data,
   return GUINT64_FROM_LE (v);
 }
 
-long double
-st_tool_decode_real (STDType       dtype,
-                     const guint8 *data,
-                     guint64       i)
-{
-  switch (dtype)
-    {
-    case ST_DTYPE_BOOL: return data[i] != 0;
-    case ST_DTYPE_U8: return data[i];
-    case ST_DTYPE_I8: return (gint8) data[i];
-    case ST_DTYPE_I16: return (gint16) read_u16 (data, i);
-    case ST_DTYPE_U16: return read_u16 (data, i);
-    case ST_DTYPE_I32: return (gint32) read_u32 (data, i);
-    case ST_DTYPE_U32: return read_u32 (data, i);
-    case ST_DTYPE_I64: return (gint64) read_u64 (data, i);
-    case ST_DTYPE_U64: return read_u64 (data, i);
-    case ST_DTYPE_F16: return decode_f16 (read_u16 (data, i));
-    case ST_DTYPE_BF16:
-      {
-        guint32 bits = (guint32) read_u16 (data, i) << 16;
-        float f;
-        memcpy (&f, &bits, sizeof f);
-        return f;
-      }
-    case ST_DTYPE_F32:
-      {
-        guint32 bits = read_u32 (data, i);
-        float f;
-        memcpy (&f, &bits, sizeof f);
-        return f;
-      }
-    case ST_DTYPE_F64:
-      {
-        guint64 bits = read_u64 (data, i);
-        double d;
-        memcpy (&d, &bits, sizeof d);
-        return d;
-      }
-    case ST_DTYPE_C64:
-      {
-        guint32 bits = read_u32 (data, 2 * i);
-        float f;
-        memcpy (&f, &bits, sizeof f);
-        return f;
-      }
-    case ST_DTYPE_F8_E5M2:
-    case ST_DTYPE_F8_E4M3:
-    case ST_DTYPE_F8_E8M0:
-    case ST_DTYPE_F8_E4M3FNUZ:
-    case ST_DTYPE_F8_E5M2FNUZ:
-      return decode_f8 (dtype, data[i]);
-    case ST_DTYPE_F4:
-      return decode_f4 ((data[i / 2] >> ((i % 2) * 4)) & 0xf);
-    case ST_DTYPE_F6_E2M3:
-    case ST_DTYPE_F6_E3M2:
-    default:
-      return NAN;
-    }
-}
-
 static float
-decode_c64_imaginary (const guint8 *data,
-                      guint64       i)
+read_f32 (const guint8 *data,
+          guint64       i)
 {
-  guint32 bits = read_u32 (data, 2 * i + 1);
+  guint32 bits = read_u32 (data, i);
   float f;
   memcpy (&f, &bits, sizeof f);
   return f;
+}
+
+/* The values of elements [@start, @start + @count) of @tensor as doubles, converted by the library; for
+ * C64, the real parts (the imaginary ones are read with read_f32 (data, 2 * i + 1)). */
+static double *
+tensor_values (STTensor *tensor,
+               guint64   start,
+               guint64   count)
+{
+  gsize n = 0;
+
+  if (st_tensor_get_dtype (tensor) == ST_DTYPE_C64)
+    {
+      const guint8 *data = st_tensor_get_data (tensor, NULL);
+      double *values = g_new (double, MAX (count, 1));
+      for (guint64 i = 0; i < count; i++)
+        values[i] = read_f32 (data, 2 * (start + i));
+      return values;
+    }
+  /* The caller asks for numeric dtypes and elements that exist: this cannot fail. */
+  return st_tensor_dup_values_as_double (tensor, start, count, &n, NULL);
 }
 
 /* The raw bits of element @i of a float of 16 bits or fewer, with the masks of its sign and magnitude. */
@@ -258,44 +140,43 @@ small_float_bits (STDType       dtype,
     }
 }
 
-static long double
+/* The value of the bit pattern @bits of a small float, converted by the library. */
+static double
 decode_small_float (STDType dtype,
                     guint   bits)
 {
-  guint8 byte = (guint8) bits;
-  guint16 half = GUINT16_TO_LE ((guint16) bits);
-  switch (dtype)
-    {
-    case ST_DTYPE_F4: return decode_f4 (byte);
-    case ST_DTYPE_F16:
-    case ST_DTYPE_BF16: return st_tool_decode_real (dtype, (const guint8 *) &half, 0);
-    default: return decode_f8 (dtype, byte);
-    }
+  guint8 raw[2] = { (guint8) (bits & 0xff), (guint8) (bits >> 8) };
+  gint64 n_elements = dtype == ST_DTYPE_F4 ? 2 : 1;  /* F4 fills whole bytes two at a time */
+  g_autoptr(GBytes) bytes = g_bytes_new (raw, st_dtype_get_bits (dtype) == 16 ? 2 : 1);
+  g_autoptr(STTensor) tensor = st_tensor_new (dtype, &n_elements, 1, bytes, NULL);
+  g_autofree double *value = tensor_values (tensor, 0, 1);
+
+  return value[0];
 }
 
 /* Half the distance from the value of @bits to its nearest neighbour in its format: any number
  * closer than that reads back as this value. */
-static long double
+static double
 half_gap (STDType dtype,
           guint   bits,
           guint   sign_mask,
           guint   magnitude_mask)
 {
-  long double value = decode_small_float (dtype, bits);
+  double value = decode_small_float (dtype, bits);
   guint magnitude = bits & magnitude_mask, sign = bits & sign_mask;
-  long double gap = INFINITY;
+  double gap = INFINITY;
   if (magnitude < magnitude_mask)
     {
-      long double up = decode_small_float (dtype, sign | (magnitude + 1));
+      double up = decode_small_float (dtype, sign | (magnitude + 1));
       if (isfinite (up))
-        gap = fabsl (up - value);
+        gap = fabs (up - value);
     }
   if (magnitude > 0 || sign_mask != 0)
     {
       guint down_bits = magnitude > 0 ? (sign | (magnitude - 1)) : ((sign ^ sign_mask) | 1);
-      long double down = decode_small_float (dtype, down_bits);
+      double down = decode_small_float (dtype, down_bits);
       if (isfinite (down))
-        gap = MIN (gap, fabsl (value - down));
+        gap = MIN (gap, fabs (value - down));
     }
   return gap / 2;
 }
@@ -304,9 +185,9 @@ half_gap (STDType dtype,
  * as a double for F64, and for the smaller floats, any text nearer to the value than to the next one
  * of its format (@tolerance, when not negative: F16 0.0999755859375 prints as 0.1). */
 static char *
-format_float (long double value,
-              STDType     dtype,
-              long double tolerance)
+format_float (double  value,
+              STDType dtype,
+              double  tolerance)
 {
   if (isnan (value))
     return g_strdup ("nan");
@@ -315,93 +196,91 @@ format_float (long double value,
 
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
   char format[8];
-  double d = (double) value;
   int precision;
   for (precision = 1; precision < 17; precision++)
     {
       g_snprintf (format, sizeof format, "%%.%dg", precision);
-      g_ascii_formatd (buffer, sizeof buffer, format, d);
+      g_ascii_formatd (buffer, sizeof buffer, format, value);
       double back = g_ascii_strtod (buffer, NULL);
-      if (tolerance >= 0 ? fabsl ((long double) back - value) < tolerance
-                         : dtype == ST_DTYPE_F64 ? back == d : (float) back == (float) d)
+      if (tolerance >= 0 ? fabs (back - value) < tolerance
+                         : dtype == ST_DTYPE_F64 ? back == value : (float) back == (float) value)
         break;
     }
   /* Whole numbers below 10^16 in full (80, not 8e+01). */
-  int exponent = d != 0 ? (int) floor (log10 (fabs (d))) : 0;
+  int exponent = value != 0 ? (int) floor (log10 (fabs (value))) : 0;
   if (exponent >= 0 && exponent < 16 && precision <= exponent)
     precision = exponent + 1;
   g_snprintf (format, sizeof format, "%%.%dg", precision);
-  g_ascii_formatd (buffer, sizeof buffer, format, d);
+  g_ascii_formatd (buffer, sizeof buffer, format, value);
   return g_strdup (buffer);
 }
 
+/* Element @i of @tensor, whose value (from tensor_values()) is @value, as text. */
 static char *
-format_integer (STDType       dtype,
-                const guint8 *data,
-                guint64       i)
+format_value (STTensor *tensor,
+              double    value,
+              guint64   i)
 {
+  STDType dtype = st_tensor_get_dtype (tensor);
+  const guint8 *data = st_tensor_get_data (tensor, NULL);
+  guint bits, sign_mask, magnitude_mask;
+
   switch (dtype)
     {
+    case ST_DTYPE_BOOL:
+      return g_strdup (value != 0 ? "true" : "false");
+    case ST_DTYPE_C64:
+      {
+        g_autofree char *re = format_float (value, ST_DTYPE_F32, -1);
+        float im = read_f32 (data, 2 * i + 1);
+        g_autofree char *im_text = format_float (fabsf (im), ST_DTYPE_F32, -1);
+        return g_strdup_printf ("%s%s%sj", re, signbit (im) ? "-" : "+", im_text);
+      }
     case ST_DTYPE_I64:
       return g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) read_u64 (data, i));
     case ST_DTYPE_U64:
       return g_strdup_printf ("%" G_GUINT64_FORMAT, read_u64 (data, i));
     default:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) st_tool_decode_real (dtype, data, i));
+      break;
     }
-}
-
-char *
-st_tool_format_value (STDType       dtype,
-                      const guint8 *data,
-                      guint64       i)
-{
-  if (dtype == ST_DTYPE_BOOL)
-    return g_strdup (data[i] != 0 ? "true" : "false");
-  if (dtype == ST_DTYPE_C64)
-    {
-      g_autofree char *re = format_float (st_tool_decode_real (dtype, data, i), ST_DTYPE_F32, -1);
-      float im = decode_c64_imaginary (data, i);
-      g_autofree char *im_text = format_float (fabsf (im), ST_DTYPE_F32, -1);
-      return g_strdup_printf ("%s%s%sj", re, signbit (im) ? "-" : "+", im_text);
-    }
-  guint bits, sign_mask, magnitude_mask;
   if (small_float_bits (dtype, data, i, &bits, &sign_mask, &magnitude_mask))
-    return format_float (st_tool_decode_real (dtype, data, i), dtype,
-                         half_gap (dtype, bits, sign_mask, magnitude_mask));
+    return format_float (value, dtype, half_gap (dtype, bits, sign_mask, magnitude_mask));
   if (st_tool_dtype_is_float (dtype))
-    return format_float (st_tool_decode_real (dtype, data, i), dtype, -1);
-  return format_integer (dtype, data, i);
+    return format_float (value, dtype, -1);
+  return g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) value);  /* integers of 32 bits or fewer: exact */
 }
 
 static JsonNode *
-float_to_json (long double value)
+float_to_json (double value)
 {
   if (isnan (value))
     return json_node_init_string (json_node_alloc (), "nan");
   if (isinf (value))
     return json_node_init_string (json_node_alloc (), value > 0 ? "inf" : "-inf");
-  return json_node_init_double (json_node_alloc (), (double) value);
+  return json_node_init_double (json_node_alloc (), value);
 }
 
-JsonNode *
-st_tool_value_to_json (STDType       dtype,
-                       const guint8 *data,
-                       guint64       i)
+static JsonNode *
+value_to_json (STTensor *tensor,
+               double    value,
+               guint64   i)
 {
+  STDType dtype = st_tensor_get_dtype (tensor);
+  const guint8 *data = st_tensor_get_data (tensor, NULL);
+
   if (dtype == ST_DTYPE_BOOL)
-    return json_node_init_boolean (json_node_alloc (), data[i] != 0);
+    return json_node_init_boolean (json_node_alloc (), value != 0);
   if (dtype == ST_DTYPE_C64)
     {
       JsonArray *pair = json_array_new ();
-      json_array_add_element (pair, float_to_json (st_tool_decode_real (dtype, data, i)));
-      json_array_add_element (pair, float_to_json (decode_c64_imaginary (data, i)));
+      json_array_add_element (pair, float_to_json (value));
+      json_array_add_element (pair, float_to_json (read_f32 (data, 2 * i + 1)));
       JsonNode *node = json_node_alloc ();
       json_node_take_array (json_node_init (node, JSON_NODE_ARRAY), pair);
       return node;
     }
   if (st_tool_dtype_is_float (dtype))
-    return float_to_json (st_tool_decode_real (dtype, data, i));
+    return float_to_json (value);
   if (dtype == ST_DTYPE_U64)
     {
       guint64 v = read_u64 (data, i);
@@ -415,7 +294,7 @@ st_tool_value_to_json (STDType       dtype,
     }
   if (dtype == ST_DTYPE_I64)
     return json_node_init_int (json_node_alloc (), (gint64) read_u64 (data, i));
-  return json_node_init_int (json_node_alloc (), (gint64) st_tool_decode_real (dtype, data, i));
+  return json_node_init_int (json_node_alloc (), (gint64) value);
 }
 
 /* dump */
@@ -490,6 +369,7 @@ st_tool_cmd_dump (int    argc,
   /* F6: the bytes as stored, three per four elements (their packing is not defined; see above). */
   guint64 n_items = is_f6 (dtype) ? n_bytes : n_elements;
   guint64 shown = limit == 0 ? n_items : MIN (n_items, (guint64) limit);
+  g_autofree double *values = is_f6 (dtype) ? NULL : tensor_values (tensor, 0, shown);
 
   if (json)
     {
@@ -510,7 +390,7 @@ st_tool_cmd_dump (int    argc,
           if (is_f6 (dtype))
             json_builder_add_int_value (builder, data[i]);
           else
-            json_builder_add_value (builder, st_tool_value_to_json (dtype, data, i));
+            json_builder_add_value (builder, value_to_json (tensor, values[i], i));
         }
       json_builder_end_array (builder);
       json_builder_set_member_name (builder, "truncated");
@@ -543,7 +423,7 @@ st_tool_cmd_dump (int    argc,
       for (guint64 i = 0; i < shown; i++)
         {
           g_autofree char *index = format_index (shape, n_dims, i);
-          g_autofree char *value = st_tool_format_value (dtype, data, i);
+          g_autofree char *value = format_value (tensor, values[i], i);
           st_tool_table_add (table, index, value);
         }
       if (shown > 0)
@@ -561,44 +441,53 @@ st_tool_cmd_dump (int    argc,
 /* diff */
 
 typedef struct {
-  long double max;
-  gboolean    any_nan;
+  double   max;
+  gboolean any_nan;
 } MaxDiff;
+
+/* Values are compared a slice at a time, converted by the library. */
+#define COMPARE_CHUNK ((guint64) 65536)
 
 static void
 compare_values (STTensor *a,
                 STTensor *b,
                 MaxDiff  *result)
 {
-  STDType dtype_a = st_tensor_get_dtype (a), dtype_b = st_tensor_get_dtype (b);
   const guint8 *data_a = st_tensor_get_data (a, NULL);
   const guint8 *data_b = st_tensor_get_data (b, NULL);
   guint64 n = st_tensor_get_n_elements (a);
-  gboolean complex = dtype_a == ST_DTYPE_C64;
+  gboolean complex = st_tensor_get_dtype (a) == ST_DTYPE_C64;
 
   result->max = 0;
   result->any_nan = FALSE;
-  for (guint64 i = 0; i < n; i++)
+  for (guint64 start = 0; start < n; start += COMPARE_CHUNK)
     {
-      long double x = st_tool_decode_real (dtype_a, data_a, i);
-      long double y = st_tool_decode_real (dtype_b, data_b, i);
-      long double d;
-      if (complex)
+      guint64 count = MIN (COMPARE_CHUNK, n - start);
+      g_autofree double *xs = tensor_values (a, start, count);
+      g_autofree double *ys = tensor_values (b, start, count);
+
+      for (guint64 k = 0; k < count; k++)
         {
-          long double dx = x - y;
-          long double dy = (long double) decode_c64_imaginary (data_a, i) - decode_c64_imaginary (data_b, i);
-          d = sqrtl (dx * dx + dy * dy);
-          if (x == y && decode_c64_imaginary (data_a, i) == decode_c64_imaginary (data_b, i))
-            d = 0;
+          guint64 i = start + k;
+          double x = xs[k], y = ys[k];
+          double d;
+          if (complex)
+            {
+              double dx = x - y;
+              double dy = (double) read_f32 (data_a, 2 * i + 1) - read_f32 (data_b, 2 * i + 1);
+              d = sqrt (dx * dx + dy * dy);
+              if (x == y && read_f32 (data_a, 2 * i + 1) == read_f32 (data_b, 2 * i + 1))
+                d = 0;
+            }
+          else if (x == y || (isnan (x) && isnan (y)))
+            d = 0;  /* equal, or NaN in both: the same value; equal infinities too */
+          else
+            d = fabs (x - y);
+          if (isnan (d))
+            result->any_nan = TRUE;
+          else if (d > result->max)
+            result->max = d;
         }
-      else if (x == y || (isnan (x) && isnan (y)))
-        d = 0;  /* equal, or NaN in both: the same value; equal infinities too */
-      else
-        d = fabsl (x - y);
-      if (isnan (d))
-        result->any_nan = TRUE;
-      else if (d > result->max)
-        result->max = d;
     }
 }
 

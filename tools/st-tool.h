@@ -123,11 +123,6 @@ void st_tool_progress_callback (guint64 done, guint64 total, gpointer user_data)
 /* Values (st-tool-values.c) */
 gboolean st_tool_dtype_is_numeric (STDType dtype);       /* has a real value per element (not C64) */
 gboolean st_tool_dtype_is_float (STDType dtype);
-/* Element @i of @data decoded to a real number; for C64, the real part. */
-long double st_tool_decode_real (STDType dtype, const guint8 *data, guint64 i);
-/* Element @i formatted for people and for JSON (NaN and infinities as strings there). */
-char *st_tool_format_value (STDType dtype, const guint8 *data, guint64 i);
-JsonNode *st_tool_value_to_json (STDType dtype, const guint8 *data, guint64 i);
 
 /* The subcommands */
 int st_tool_cmd_info (int argc, char **argv);

@@ -40,6 +40,12 @@ const ARRAY_TYPES = new Map([
     [ST.DType.U64, BigUint64Array],
 ]);
 
+// F16 and BF16 have no typed array: typedArray() gives their values converted to a Float32Array.
+const CONVERTED_TO_FLOAT32 = new Set([ST.DType.F16, ST.DType.BF16]);
+
+// Typed arrays use the host's byte order; safetensors data is little-endian.
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 // The dtype tensorFromTypedArray() gives each kind of typed array when none is named.
 const DTYPES_BY_ARRAY = new Map([
     [Uint8Array, ST.DType.U8],
@@ -81,14 +87,44 @@ export function bytes(tensor) {
 }
 
 /**
- * The typed array class that typedArray() returns for a dtype, or null when JavaScript has none
- * (F16, BF16, C64 and the sub-byte floats F4, F6_E2M3, F6_E3M2).
+ * The typed array class that typedArray() returns for a dtype: Float32Array for F16 and BF16 (a
+ * converted copy), or null when there is none (C64 and the sub-byte floats F4, F6_E2M3, F6_E3M2).
  *
  * @param {ST.DType} dtype - an element type
  * @returns {?Function} Float32Array, BigInt64Array, Uint8Array, ... or null
  */
 export function typedArrayClass(dtype) {
+    if (CONVERTED_TO_FLOAT32.has(dtype))
+        return Float32Array;
     return ARRAY_TYPES.get(dtype) ?? null;
+}
+
+/**
+ * Elements of a tensor converted to a Float32Array by the library (st_tensor_dup_values_as_float),
+ * whatever the dtype: F16, BF16, the 8-bit floats, F4, BOOL and the integers. Always a copy, in the
+ * host's byte order. The rounding rules are those of ST.Tensor.dup_values_as_float: exact for every
+ * dtype of 16 bits or fewer, nearest-even for the wider integers and F64.
+ *
+ * @param {ST.Tensor} tensor - a tensor
+ * @param {object} [options] - options
+ * @param {number} [options.start=0] - the first element, in row-major order
+ * @param {number} [options.count] - the largest number of elements (default: all from start)
+ * @returns {Float32Array} the values
+ * @throws {GLib.Error} Gio.IOErrorEnum.NOT_SUPPORTED for C64, F6_E2M3 and F6_E3M2
+ */
+export function floatValues(tensor, {start = 0, count = Number.MAX_SAFE_INTEGER} = {}) {
+    const bytes = tensor.dup_values_as_float_bytes(start, count).toArray();
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+// A copy of @raw with the bytes of each @size-byte element reversed: little-endian to big-endian.
+function _swappedCopy(raw, size) {
+    const copy = new Uint8Array(raw.byteLength);
+    for (let i = 0; i < raw.byteLength; i += size) {
+        for (let j = 0; j < size; j++)
+            copy[i + j] = raw[i + size - 1 - j];
+    }
+    return copy;
 }
 
 /**
@@ -98,8 +134,13 @@ export function typedArrayClass(dtype) {
  * floats (their raw bit patterns). The array is flat, in row-major order; use tensor.get_shape()
  * for the dimensions.
  *
- * JavaScript has no array type for F16, BF16, C64 or the sub-byte floats: for those this throws an
- * Error naming the dtype; read their raw bytes with bytes(tensor) instead.
+ * F16 and BF16, which JavaScript has no array type for, come as a Float32Array of their values,
+ * converted by the library (a copy, not a view). C64 and the sub-byte floats have no typed array:
+ * for those this throws an Error naming the dtype; read their raw bytes with bytes(tensor), or the
+ * values of F4 with floatValues(tensor).
+ *
+ * Typed arrays are in the host's byte order and safetensors data is little-endian: on a big-endian
+ * host every multi-byte dtype comes as a converted copy (byte-swapped), never as a view.
  *
  * A typed array must start at a multiple of its element size. Files written by safetensors-glib or by
  * Hugging Face's safetensors always place tensors so; a file written by another tool may not. For such
@@ -114,6 +155,8 @@ export function typedArrayClass(dtype) {
  */
 export function typedArray(tensor, options = {}) {
     const dtype = tensor.get_dtype();
+    if (CONVERTED_TO_FLOAT32.has(dtype))
+        return floatValues(tensor);
     const ArrayType = ARRAY_TYPES.get(dtype);
     if (!ArrayType) {
         throw new Error(`safetensors: JavaScript has no typed array for dtype ${dtypeName(dtype)}; ` +
@@ -122,6 +165,8 @@ export function typedArray(tensor, options = {}) {
     const raw = bytes(tensor);
     const nElements = raw.byteLength / ArrayType.BYTES_PER_ELEMENT;
     const size = ArrayType.BYTES_PER_ELEMENT;
+    if (size > 1 && !HOST_IS_LITTLE_ENDIAN)
+        return new ArrayType(_swappedCopy(raw, size).buffer, 0, nElements);
     const address = tensor.get_data_address();
     // The address is a guint64 that arrives as a Number: exact for every address a process can have.
     if (size > 1 && nElements > 0 && (address % size !== 0 || raw.byteOffset % size !== 0)) {
@@ -298,6 +343,43 @@ export function saveStreamAsync(file, stream, cancellable = null) {
     return new Promise((resolve, reject) => {
         file.save_to_stream_async(stream, cancellable, (self, result) =>
             _finishInto(resolve, reject, () => self.save_to_stream_finish(result)));
+    });
+}
+
+/**
+ * Opens a sharded checkpoint in a worker thread: the index, then every shard (their headers; the
+ * data is mapped, not read), checked as ST.Index.validate_shard does. The items of the index (a
+ * Gio.ListModel of ST.TensorInfo) then carry every tensor's dtype, shape and offsets.
+ *
+ * @param {string} path - the index file, usually model.safetensors.index.json
+ * @param {object} [options] - options
+ * @param {?Gio.Cancellable} [options.cancellable] - cancels the open
+ * @param {?Function} [options.progress] - called as (done, total) in bytes of shard files, on the
+ *   main context of the caller (never from the worker), first with done 0, last with done === total,
+ *   always before the Promise settles
+ * @returns {Promise<ST.Index>} the index; rejects with a GLib.Error
+ */
+export function openIndexAsync(path, {cancellable = null, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        ST.Index.new_from_path_async(path, cancellable, progress, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.Index.new_from_path_finish(result)));
+    });
+}
+
+/**
+ * Merges all the tensors of a sharded checkpoint into one ST.File, in a worker thread, without
+ * copying tensor data (see ST.Index.merge).
+ *
+ * @param {ST.Index} index - an index
+ * @param {object} [options] - options
+ * @param {?Gio.Cancellable} [options.cancellable] - cancels the merge
+ * @param {?Function} [options.progress] - called as (done, total) on the caller's main context
+ * @returns {Promise<ST.File>} the merged file; rejects with a GLib.Error
+ */
+export function mergeAsync(index, {cancellable = null, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        index.merge_async(cancellable, progress, (self, result) =>
+            _finishInto(resolve, reject, () => self.merge_finish(result)));
     });
 }
 

@@ -434,7 +434,7 @@ test_save_sharded_async (void)
   g_assert_cmpuint (progress.total, ==, 6000);
   g_assert_cmpuint (count_entries (dir), ==, 4);
 
-  index = st_index_new_from_path (index_path, &error);
+  index = st_index_new_from_path (index_path, NULL, &error);
   g_assert_no_error (error);
   merged = st_index_merge (index, NULL, &error);
   g_assert_no_error (error);

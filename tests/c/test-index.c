@@ -125,7 +125,7 @@ open_index (const char *dir)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (dir, "model.safetensors.index.json", NULL);
-  STIndex *index = st_index_new_from_path (path, &error);
+  STIndex *index = st_index_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   return index;
 }
@@ -428,7 +428,7 @@ test_round_trip_fixtures (void)
       g_autoptr(STFile) merged = NULL;
       if (g_file_test (index_path, G_FILE_TEST_EXISTS))
         {
-          g_autoptr(STIndex) index = st_index_new_from_path (index_path, &error);
+          g_autoptr(STIndex) index = st_index_new_from_path (index_path, NULL, &error);
           g_assert_no_error (error);
           g_assert_true (st_index_validate (index, NULL, &error));
           g_assert_no_error (error);
@@ -717,7 +717,7 @@ test_index_invalid (void)
       g_autofree char *shown = g_strescape (cases[i].json, NULL);  /* TAP is UTF-8: one case is not */
       g_test_message ("%s", shown);
       write_text (path, cases[i].json);
-      g_autoptr(STIndex) index = st_index_new_from_path (path, &error);
+      g_autoptr(STIndex) index = st_index_new_from_path (path, NULL, &error);
       g_assert_null (index);
       g_assert_error (error, ST_ERROR, cases[i].code);
     }
@@ -735,13 +735,13 @@ test_index_invalid (void)
       g_string_append_c (deep, '}');
       write_text (path, deep->str);
       g_string_free (deep, TRUE);
-      g_assert_null (st_index_new_from_path (path, &error));
+      g_assert_null (st_index_new_from_path (path, NULL, &error));
       g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
     }
 
   g_autoptr(GError) error = NULL;
   g_autofree char *missing = g_build_filename (dir, "missing.json", NULL);
-  g_assert_null (st_index_new_from_path (missing, &error));
+  g_assert_null (st_index_new_from_path (missing, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   remove_tree (dir);
 }
@@ -755,7 +755,7 @@ test_index_accepted (void)
 
   /* No metadata at all; an empty weight map: an empty checkpoint. */
   write_text (path, "{\"weight_map\": {}}");
-  g_autoptr(STIndex) empty = st_index_new_from_path (path, &error);
+  g_autoptr(STIndex) empty = st_index_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (st_index_get_n_tensors (empty), ==, 0);
   g_assert_cmpuint (st_index_get_total_size (empty), ==, 0);
@@ -770,14 +770,14 @@ test_index_accepted (void)
     g_string_append (brackets, "[{\\\"");
   g_string_append (brackets, "\"}, \"weight_map\": {}}");
   write_text (path, brackets->str);
-  g_autoptr(STIndex) bracketed = st_index_new_from_path (path, &error);
+  g_autoptr(STIndex) bracketed = st_index_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (strlen (st_index_get_metadata_value (bracketed, "b")), ==, 3000);
 
   /* Metadata of other types (transformers writes total_parameters) is kept as text or skipped. */
   write_text (path, "{\"metadata\": {\"total_size\": \"0\", \"total_parameters\": 12, \"x\": [1], "
                     "\"y\": null, \"z\": \"s\"}, \"weight_map\": {}}");
-  g_autoptr(STIndex) index = st_index_new_from_path (path, &error);
+  g_autoptr(STIndex) index = st_index_new_from_path (path, NULL, &error);
   g_assert_no_error (error);
   g_autoptr(GHashTable) metadata = st_index_dup_metadata (index);
   g_assert_cmpuint (g_hash_table_size (metadata), ==, 3);

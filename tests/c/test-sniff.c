@@ -91,7 +91,7 @@ test_sniff_index_loader (void)
     {
       g_autoptr(GError) error = NULL;
       g_autofree char *path = write_temp (dir, "model.safetensors.index.json", contents[i], strlen (contents[i]));
-      g_autoptr(STIndex) index = st_index_new_from_path (path, &error);
+      g_autoptr(STIndex) index = st_index_new_from_path (path, NULL, &error);
 
       g_test_message ("%s", error != NULL ? error->message : "(loaded)");
       g_assert_null (index);

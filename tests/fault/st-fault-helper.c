@@ -139,7 +139,7 @@ main (int    argc,
 
       if (g_str_has_suffix (argv[2], ".json"))
         {
-          g_autoptr(STIndex) index = st_index_new_from_path (argv[2], &error);
+          g_autoptr(STIndex) index = st_index_new_from_path (argv[2], NULL, &error);
 
           if (index == NULL)
             return fail (error);

@@ -418,7 +418,7 @@ test('saveShardedAsync reports progress on the main loop and writes an index', a
         ;
     assert(progress.length >= 2, `progress reported per shard (${progress.length})`);
     assertEqual(progress[progress.length - 1][0], progress[progress.length - 1][1], 'ends at the total');
-    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']));
+    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']), null);
     // Merged shard by shard, then saved: the file order is the writer's again.
     checkModel(ST.File.new_from_bytes(index.merge(null).save_to_bytes()), 'merged back');
 });

@@ -47,7 +47,7 @@ function checkValid(file, entry, what) {
         // Every dtype either has a typed array sharing the memory or says to use bytes().
         if (Safetensors.typedArrayClass(tensor.get_dtype())) {
             const values = Safetensors.typedArray(tensor, {copy: true});
-            assertEqual(values.byteLength, tensor.get_n_bytes(), `${what}/${name}: typed array size`);
+            assertEqual(values.length, tensor.get_n_elements(), `${what}/${name}: typed array length`);
         }
         assertEqual(Safetensors.bytes(tensor).length, tensor.get_n_bytes(), `${what}/${name}: bytes()`);
     }
@@ -81,7 +81,7 @@ for (const [name, entry] of Object.entries(manifest.valid)) {
             const canonicalFile = ST.File.new_from_bytes(canonical);
             for (const [tname, tensor] of Safetensors.tensors(canonicalFile)) {
                 if (Safetensors.typedArrayClass(tensor.get_dtype()))
-                    assertEqual(Safetensors.typedArray(tensor).byteLength, tensor.get_n_bytes(), `view of ${tname}`);
+                    assertEqual(Safetensors.typedArray(tensor).length, tensor.get_n_elements(), `view of ${tname}`);
             }
             const out = Gio.MemoryOutputStream.new_resizable();
             await Safetensors.saveStreamAsync(file, out);

@@ -26,7 +26,7 @@ test('save_sharded writes shards and an index that ST.Index reads back', () => {
     const [lastDone, lastTotal] = progress[progress.length - 1];
     assertEqual(lastDone, lastTotal, 'progress ends complete');
 
-    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']));
+    const index = ST.Index.new_from_path(GLib.build_filenamev([dir, 'model.safetensors.index.json']), null);
     assertEqual(index.get_directory(), dir, 'directory');
     assertEqual(index.get_n_tensors(), 3, 'n_tensors');
     assertArrayEqual(index.dup_names_sorted(), ['a.weight', 'b.weight', 'c.bias'], 'names');

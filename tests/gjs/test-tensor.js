@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
 import ST from 'gi://ST?version=1.0';
 import {test, run, assert, assertEqual, assertArrayEqual, assertGError} from './harness.js';
 
@@ -186,8 +187,48 @@ test('typedArray shares the tensor\'s memory (no copy)', () => {
     assertEqual(new Int32Array(tensor.get_data().buffer)[3], 40, 'get_data() sees the write');
 });
 
+test('F16 and BF16 come as a converted Float32Array, edge values included', () => {
+    // F16: 1, -2, 65504 (max), 2^-24 (smallest subnormal), -0, inf, NaN
+    const f16 = Safetensors.tensorFromTypedArray(
+        new Uint16Array([0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00, 0x7e00]), [7], ST.DType.F16);
+    assertEqual(Safetensors.typedArrayClass(ST.DType.F16), Float32Array, 'class for F16');
+    const halves = Safetensors.typedArray(f16);
+    assertEqual(halves.constructor, Float32Array, 'F16 gives a Float32Array');
+    assertArrayEqual(halves.subarray(0, 4), [1, -2, 65504, 2 ** -24], 'F16 values');
+    assert(Object.is(halves[4], -0), 'F16 negative zero');
+    assertEqual(halves[5], Infinity, 'F16 infinity');
+    assert(Number.isNaN(halves[6]), 'F16 NaN');
+
+    // BF16: 1, -2, 3.140625, the largest (0x7f7f), -inf
+    const bf16 = Safetensors.tensorFromTypedArray(new Uint16Array([0x3f80, 0xc000, 0x4049, 0x7f7f, 0xff80]),
+        [5], ST.DType.BF16);
+    assertEqual(Safetensors.typedArrayClass(ST.DType.BF16), Float32Array, 'class for BF16');
+    assertArrayEqual(Safetensors.typedArray(bf16), [1, -2, 3.140625, 0xff * 2 ** 120, -Infinity], 'BF16 values');
+    // A copy: writing into it does not change the tensor.
+    const copy = Safetensors.typedArray(bf16);
+    copy[0] = 5;
+    assertEqual(Safetensors.typedArray(bf16)[0], 1, 'a converted copy');
+});
+
+test('floatValues converts any numeric dtype through the library, with start and count', () => {
+    const f8 = Safetensors.tensorFromTypedArray(new Uint8Array([0x38, 0x7e, 0x7f, 0x80]), [4], ST.DType.F8_E4M3);
+    const values = Safetensors.floatValues(f8);
+    assertArrayEqual(values.subarray(0, 2), [1, 448], 'F8_E4M3');
+    assert(Number.isNaN(values[2]), 'F8_E4M3 NaN');
+    assert(Object.is(values[3], -0), 'F8_E4M3 -0');
+    const f4 = Safetensors.tensorFromTypedArray(new Uint8Array([0x21, 0xf7]), [4], ST.DType.F4);
+    assertArrayEqual(Safetensors.floatValues(f4), [0.5, 1, 6, -6], 'F4, low nibble first');
+    assertArrayEqual(Safetensors.floatValues(f4, {start: 1, count: 2}), [1, 6], 'start and count');
+    const ints = Safetensors.tensorFromTypedArray(new Int16Array([-3, 7]));
+    assertArrayEqual(Safetensors.floatValues(ints), [-3, 7], 'I16');
+    const c64 = Safetensors.tensorFromTypedArray(new Float32Array([1, 2]), [1], ST.DType.C64);
+    assertGError(() => Safetensors.floatValues(c64), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_SUPPORTED, 'C64');
+    assertGError(() => Safetensors.floatValues(ints, {start: 3}), Gio.IOErrorEnum,
+        Gio.IOErrorEnum.INVALID_ARGUMENT, 'start past the end');
+});
+
 test('dtypes without a JavaScript array throw an Error naming the dtype and bytes()', () => {
-    for (const name of ['F16', 'BF16', 'C64', 'F4', 'F6_E2M3', 'F6_E3M2']) {
+    for (const name of ['C64', 'F4', 'F6_E2M3', 'F6_E3M2']) {
         const dtype = ST.DType[name];
         const nBytes = ST.dtype_get_bits(dtype) * 4 / 8;
         const tensor = Safetensors.tensorFromTypedArray(new Uint8Array(nBytes).fill(0x11), [4], dtype);

@@ -292,8 +292,8 @@ if hasattr(ST, "Index"):
     class Index(ST.Index):
 
         @classmethod
-        def new_from_path(cls, path):
-            return super(Index, cls).new_from_path(fspath(path))
+        def new_from_path(cls, path, cancellable=None):
+            return super(Index, cls).new_from_path(fspath(path), cancellable)
 
         def __len__(self):
             return self.get_n_tensors()
