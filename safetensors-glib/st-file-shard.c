@@ -13,6 +13,7 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
 #include "st-index-private.h"
@@ -625,105 +626,26 @@ st_file_save_sharded (STFile          *self,
   return shard_job_run (job, cancellable, (ProgressEmit) progress, progress_data, error);
 }
 
-/* Progress of an async save reaches the caller on the main context it called from: each report is an
- * idle source there, holding a reference on the caller's callback and data, whose GDestroyNotify runs with
- * the last reference, on that context too. */
+/* An async save's progress reaches the caller on the main context it called from (st-progress.c). */
 typedef struct {
-  gatomicrefcount  ref_count;
-  STProgressFunc   func;
-  gpointer         data;
-  GDestroyNotify   notify;
-} ProgressClosure;
-
-static ProgressClosure *
-progress_closure_ref (ProgressClosure *closure)
-{
-  g_atomic_ref_count_inc (&closure->ref_count);
-  return closure;
-}
-
-static void
-progress_closure_unref (ProgressClosure *closure)
-{
-  if (!g_atomic_ref_count_dec (&closure->ref_count))
-    return;
-  if (closure->notify != NULL)
-    closure->notify (closure->data);
-  g_free (closure);
-}
-
-typedef struct {
-  ProgressClosure *closure;
-  guint64          done;
-  guint64          total;
-  gboolean         is_report;  /* FALSE: only drops the reference */
-} ProgressReport;
-
-static gboolean
-progress_report_dispatch (gpointer data)
-{
-  ProgressReport *report = data;
-
-  if (report->is_report)
-    report->closure->func (report->done, report->total, report->closure->data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-progress_report_free (gpointer data)
-{
-  ProgressReport *report = data;
-
-  progress_closure_unref (report->closure);
-  g_free (report);
-}
-
-typedef struct {
-  ShardJob        *job;
-  ProgressClosure *closure;    /* NULL without progress callback, or once handed back */
-  GMainContext    *context;
+  ShardJob   *job;
+  StProgress *progress;  /* NULL without a progress callback */
 } ShardTaskData;
 
 static void
 shard_task_data_free (ShardTaskData *data)
 {
   g_clear_pointer (&data->job, shard_job_free);
-  g_clear_pointer (&data->closure, progress_closure_unref);
-  g_main_context_unref (data->context);
+  st_progress_free (data->progress);
   g_free (data);
-}
-
-/* Queues a report on the caller's context. The last one (@is_report FALSE) takes the task's own
- * reference, so that the last reference always drops on that context, after every report. */
-static void
-post_progress (ShardTaskData *data,
-               guint64        done,
-               guint64        total,
-               gboolean       is_report)
-{
-  ProgressReport *report = g_new0 (ProgressReport, 1);
-
-  report->closure = is_report ? progress_closure_ref (data->closure) : g_steal_pointer (&data->closure);
-  report->done = done;
-  report->total = total;
-  report->is_report = is_report;
-
-  /* Not g_main_context_invoke(): it calls at once, in this thread, when nobody holds the context at
-   * that instant and the context is the global default one. An idle source always runs where the
-   * context is iterated. */
-  g_autoptr(GSource) source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, progress_report_dispatch, report, progress_report_free);
-  g_source_set_static_name (source, "[safetensors-glib] sharded save progress");
-  g_source_attach (source, data->context);
 }
 
 static void
 emit_progress_async (guint64  done,
                      guint64  total,
-                     gpointer emit_data)
+                     gpointer progress)
 {
-  post_progress (emit_data, done, total, TRUE);
+  st_progress_report (progress, done, total);
 }
 
 static void
@@ -736,12 +658,8 @@ save_sharded_thread (GTask        *task,
   GError *error = NULL;
   gboolean ok;
 
-  ok = shard_job_run (data->job, cancellable, data->closure != NULL ? emit_progress_async : NULL, data, &error);
-
-  /* The last reference on the caller's progress data goes back to its context, after the reports. */
-  if (data->closure != NULL)
-    post_progress (data, 0, 0, FALSE);
-
+  ok = shard_job_run (data->job, cancellable, data->progress != NULL ? emit_progress_async : NULL,
+                      data->progress, &error);
   if (ok)
     g_task_return_boolean (task, TRUE);
   else
@@ -801,23 +719,12 @@ st_file_save_sharded_async (STFile              *self,
   g_task_set_source_tag (task, st_file_save_sharded_async);
 
   data = g_new0 (ShardTaskData, 1);
-  data->context = g_main_context_ref_thread_default ();
-  if (progress != NULL)
-    {
-      data->closure = g_new0 (ProgressClosure, 1);
-      g_atomic_ref_count_init (&data->closure->ref_count);
-      data->closure->func = progress;
-      data->closure->data = progress_data;
-      data->closure->notify = progress_notify;
-    }
-  else if (progress_notify != NULL)
-    progress_notify (progress_data);
+  data->progress = st_progress_new (progress, progress_data, progress_notify);
   g_task_set_task_data (task, data, (GDestroyNotify) shard_task_data_free);
 
   data->job = shard_job_new (self, directory, prefix, max_shard_size, flags, &error);
   if (data->job == NULL)
     {
-      g_clear_pointer (&data->closure, progress_closure_unref);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }

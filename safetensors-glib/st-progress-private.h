@@ -6,7 +6,7 @@
 
 #include <gio/gio.h>
 
-#include "st-index.h"
+#include "st-file.h"
 
 G_BEGIN_DECLS
 
