@@ -660,6 +660,9 @@ save_sharded_thread (GTask        *task,
 
   ok = shard_job_run (data->job, cancellable, data->progress != NULL ? emit_progress_async : NULL,
                       data->progress, &error);
+  /* No report follows: release the caller's progress data now, so that its notify is queued before the
+   * result and runs even while the caller keeps the result (and so the task) alive. */
+  g_clear_pointer (&data->progress, st_progress_free);
   if (ok)
     g_task_return_boolean (task, TRUE);
   else

@@ -1279,8 +1279,11 @@ open_thread (GTask        *task,
   IndexJob *job = task_data;
   GError *error = NULL;
   g_autoptr(STIndex) index = st_index_new_from_path (job->path, cancellable, &error);
+  gboolean ok = index != NULL && open_all_shards (index, cancellable, job->progress, &error);
 
-  if (index == NULL || !open_all_shards (index, cancellable, job->progress, &error))
+  /* No report follows: the caller's progress data is released before the result reaches it. */
+  g_clear_pointer (&job->progress, st_progress_free);
+  if (!ok)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, g_steal_pointer (&index), g_object_unref);
@@ -1365,6 +1368,7 @@ merge_thread (GTask        *task,
   GError *error = NULL;
   STFile *merged = merge_shards (ST_INDEX (source_object), cancellable, job->progress, &error);
 
+  g_clear_pointer (&job->progress, st_progress_free);
   if (merged == NULL)
     g_task_return_error (task, error);
   else
