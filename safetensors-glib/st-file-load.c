@@ -581,7 +581,8 @@ st_file_new_from_path_full (const char    *path,
       if (self == NULL)
         {
           head_len = (gssize) MIN (g_bytes_get_size (bytes), sizeof head);
-          memcpy (head, g_bytes_get_data (bytes, NULL), (gsize) head_len);
+          if (head_len > 0)
+            memcpy (head, g_bytes_get_data (bytes, NULL), (gsize) head_len);
         }
     }
 
