@@ -31,5 +31,6 @@
 #include <safetensors-glib/st-file.h>
 #include <safetensors-glib/st-index.h>
 #include <safetensors-glib/st-size.h>
+#include <safetensors-glib/st-writer.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

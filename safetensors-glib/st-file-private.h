@@ -57,6 +57,20 @@ void st_set_io_error_from_errno (GError     **error,
                                  const char  *what,
                                  const char  *path);
 
+/* The rules every tensor name follows, whatever sets it (st-file.c). */
+gboolean st_file_check_tensor_name (const char  *name,
+                                    GError     **error);
+
+/* The header of a file holding @entries and @metadata, as st_header_serialize() makes it (sorting
+ * @entries into file order and setting their offsets), checked against the reader's limits, its JSON
+ * padded with spaces to at least @min_header_size bytes (0: no more than the usual padding to 8). */
+GBytes *st_save_layout (StWriterEntry  *entries,
+                        gsize           n_entries,
+                        GHashTable     *metadata,
+                        guint64         min_header_size,
+                        guint64        *out_data_size,
+                        GError        **error);
+
 /* Saving (st-file-save.c): the serialized header and the byte ranges to write after it, checked
  * against the reader's limits, with references on what they point into. */
 typedef struct _StSavePlan StSavePlan;
@@ -94,6 +108,16 @@ gboolean st_pending_file_commit (StPendingFile  *pending,
                                  STSaveFlags     flags,
                                  GError        **error);
 gboolean st_pending_file_is_committed (StPendingFile *pending);
+const char *st_pending_file_get_directory (StPendingFile *pending);
+
+/* A pending file for a save to @path, after the checks every save makes (not a directory, writable
+ * when it exists), with the file it will replace in *@out_target (@path, symbolic links resolved).
+ * Returns NULL with *@out_special TRUE and no error when @path is not a regular file (a device, a FIFO,
+ * a socket): such targets are written as streams. */
+StPendingFile *st_pending_file_new_for_path (const char   *path,
+                                             gboolean     *out_special,
+                                             char        **out_target,
+                                             GError      **error);
 void st_pending_file_free (StPendingFile *pending);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StPendingFile, st_pending_file_free)

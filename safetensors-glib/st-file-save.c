@@ -79,6 +79,47 @@ check_header_size (GBytes  *header,
   return TRUE;
 }
 
+/* Pads @header (the 8-byte prefix and the JSON) with spaces so that its JSON takes at least
+ * @min_json_size bytes, rounded up to a multiple of 8 as every writer pads. Trailing spaces are JSON
+ * whitespace: every reader, Hugging Face's included, reads the same header. */
+static GBytes *
+pad_header (GBytes  *header,
+            guint64  min_json_size)
+{
+  gsize len = g_bytes_get_size (header);
+  guint64 json_len = len - 8;
+  guint64 padded;
+  guint8 *out;
+
+  min_json_size = MIN (min_json_size, ST_MAX_HEADER_SIZE);
+  if (min_json_size <= json_len)
+    return header;
+
+  padded = min_json_size + (8 - min_json_size % 8) % 8;
+  out = g_malloc ((gsize) padded + 8);
+  memcpy (out, g_bytes_get_data (header, NULL), len);
+  memset (out + len, ' ', (gsize) (padded + 8 - len));
+  for (guint i = 0; i < 8; i++)
+    out[i] = (guint8) (padded >> (8 * i));
+  g_bytes_unref (header);
+  return g_bytes_new_take (out, (gsize) padded + 8);
+}
+
+GBytes *
+st_save_layout (StWriterEntry  *entries,
+                gsize           n_entries,
+                GHashTable     *metadata,
+                guint64         min_header_size,
+                guint64        *out_data_size,
+                GError        **error)
+{
+  g_autoptr(GBytes) header = st_header_serialize (entries, n_entries, metadata, out_data_size);
+
+  if (!check_header_size (header, error))
+    return NULL;
+  return pad_header (g_steal_pointer (&header), min_header_size);
+}
+
 StSavePlan *
 st_save_plan_new (STFile  *self,
                   GError **error)
@@ -139,10 +180,10 @@ st_save_plan_new (STFile  *self,
   if (self->data != NULL)
     plan->source = g_bytes_ref (self->data);
 
-  plan->header = st_header_serialize (writer_entries, n, self->metadata, &data_size);
-  header_len = g_bytes_get_size (plan->header);
-  if (!check_header_size (plan->header, error))
+  plan->header = st_save_layout (writer_entries, n, self->metadata, 0, &data_size, error);
+  if (plan->header == NULL)
     return NULL;
+  header_len = g_bytes_get_size (plan->header);
 
   plan->pieces = g_new (GOutputVector, n + 1);
   plan->pieces[0].buffer = g_bytes_get_data (plan->header, NULL);
