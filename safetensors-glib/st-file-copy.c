@@ -150,6 +150,13 @@ st_file_source_get_path (StFileSource *source)
   return source->path;
 }
 
+gboolean
+st_file_source_is_file (StFileSource      *source,
+                        const struct stat *st)
+{
+  return st->st_dev == source->dev && st->st_ino == source->ino;
+}
+
 int
 st_file_source_open (StFileSource *source)
 {

@@ -90,6 +90,9 @@ StFileSource *st_file_source_lookup (gconstpointer  data,
                                      guint64       *out_offset);
 void st_file_source_unref (StFileSource *source);
 const char *st_file_source_get_path (StFileSource *source);
+/* Whether @st describes the file @source maps (same device and inode). */
+gboolean st_file_source_is_file (StFileSource      *source,
+                                 const struct stat *st);
 /* The source file opened for reading, when it is still the file that was mapped (same device and inode,
  * no shorter); -1 otherwise. */
 int st_file_source_open (StFileSource *source);
@@ -117,8 +120,17 @@ typedef struct _StSavePlan StSavePlan;
 
 StSavePlan *st_save_plan_new (STFile  *file,
                               GError **error);
+/* With the header's JSON padded with spaces to at least @min_header_size bytes (rounded up to 8). */
+StSavePlan *st_save_plan_new_full (STFile   *file,
+                                   guint64   min_header_size,
+                                   GError  **error);
 void st_save_plan_free (StSavePlan *plan);
 guint64 st_save_plan_get_size (const StSavePlan *plan);
+/* The header (the 8-byte prefix and the JSON), and the pieces: the header, then the tensors' bytes. */
+GBytes *st_save_plan_get_header (const StSavePlan *plan);
+gsize st_save_plan_get_n_pieces (const StSavePlan *plan);
+const GOutputVector *st_save_plan_get_piece (const StSavePlan *plan,
+                                             gsize             i);
 gboolean st_save_plan_write_to_fd (const StSavePlan  *plan,
                                    int                fd,
                                    const char        *path,

@@ -141,6 +141,14 @@ StSavePlan *
 st_save_plan_new (STFile  *self,
                   GError **error)
 {
+  return st_save_plan_new_full (self, 0, error);
+}
+
+StSavePlan *
+st_save_plan_new_full (STFile   *self,
+                       guint64   min_header_size,
+                       GError  **error)
+{
   g_autofree StWriterEntry *writer_entries = g_new0 (StWriterEntry, MAX (self->entries->len, 1));
   g_autoptr(StSavePlan) plan = g_new0 (StSavePlan, 1);
   gsize n = self->entries->len;
@@ -197,7 +205,7 @@ st_save_plan_new (STFile  *self,
   if (self->data != NULL)
     plan->source = g_bytes_ref (self->data);
 
-  plan->header = st_save_layout (writer_entries, n, self->metadata, 0, &data_size, error);
+  plan->header = st_save_layout (writer_entries, n, self->metadata, min_header_size, &data_size, error);
   if (plan->header == NULL)
     return NULL;
   header_len = g_bytes_get_size (plan->header);
@@ -244,6 +252,25 @@ guint64
 st_save_plan_get_size (const StSavePlan *plan)
 {
   return plan->total_size;
+}
+
+GBytes *
+st_save_plan_get_header (const StSavePlan *plan)
+{
+  return plan->header;
+}
+
+gsize
+st_save_plan_get_n_pieces (const StSavePlan *plan)
+{
+  return plan->n_pieces;
+}
+
+const GOutputVector *
+st_save_plan_get_piece (const StSavePlan *plan,
+                        gsize             i)
+{
+  return &plan->pieces[i];
 }
 
 /* Where a writer is in the plan's pieces. */

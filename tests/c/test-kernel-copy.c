@@ -148,6 +148,53 @@ test_written_pages (void)
   st_test_rm_rf (dir);
 }
 
+/* The header alone is rewritten when it keeps its length and the data is in place; a tensor written into
+ * through the mapping, or a longer header, is refused with nothing written. */
+static void
+test_header_in_place (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *src = g_build_filename (dir, "src.safetensors", NULL);
+  g_autofree char *whole = g_build_filename (dir, "whole.safetensors", NULL);
+  g_autoptr(STFile) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  g_autoptr(GBytes) expected = NULL;
+  gboolean repaired = TRUE;
+  guint8 *data;
+
+  make_source (src, 7);
+  loaded = st_file_new_from_path (src, NULL, NULL);
+  st_file_set_metadata_value (loaded, "seed", "z");
+  g_assert_true (st_file_save_to_path (loaded, whole, ST_SAVE_FLAGS_NONE, NULL, NULL));
+  g_assert_true (st_file_save_header_in_place (loaded, src, ST_SAVE_FLAGS_SYNC, &error));
+  g_assert_no_error (error);
+  after = st_test_read_file (src);
+  expected = st_test_read_file (whole);
+  g_assert_true (g_bytes_equal (after, expected));
+  g_assert_true (st_file_repair_header (src, ST_SAVE_FLAGS_NONE, &repaired, &error));
+  g_assert_false (repaired);
+
+  st_file_set_metadata_value (loaded, "seed", "a much longer value than fits in the padding");
+  g_assert_false (st_file_save_header_in_place (loaded, src, ST_SAVE_FLAGS_NONE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  st_file_set_metadata_value (loaded, "seed", "q");
+  data = (guint8 *) st_tensor_get_data (st_file_get_tensor (loaded, "big.7"), NULL);
+  data[0] ^= 1;
+  before = st_test_read_file (src);
+  g_assert_false (st_file_save_header_in_place (loaded, src, ST_SAVE_FLAGS_NONE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_clear_pointer (&after, g_bytes_unref);
+  after = st_test_read_file (src);
+  g_assert_true (g_bytes_equal (before, after));
+
+  st_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,6 +203,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kernel-copy/metadata-change", test_metadata_change);
   g_test_add_func ("/kernel-copy/merge-of-files", test_merge_of_files);
   g_test_add_func ("/kernel-copy/written-pages", test_written_pages);
+  g_test_add_func ("/kernel-copy/header-in-place", test_header_in_place);
 
   return g_test_run ();
 }
