@@ -387,6 +387,23 @@ kernel_copy_clear (KernelCopy *copy)
   g_clear_pointer (&copy->fds, g_hash_table_unref);
 }
 
+/* ST_NO_KERNEL_COPY=1 in the environment makes saves write every byte from memory, as before kernel
+ * copies existed: the baseline of the benchmarks (bench/run), and a way around a file system whose
+ * copy_file_range() misbehaves. */
+static gboolean
+kernel_copy_disabled (void)
+{
+  static gsize disabled = 0;
+
+  if (g_once_init_enter (&disabled))
+    {
+      const char *value = g_getenv ("ST_NO_KERNEL_COPY");
+
+      g_once_init_leave (&disabled, value != NULL && value[0] != '\0' && strcmp (value, "0") != 0 ? 2 : 1);
+    }
+  return disabled == 2;
+}
+
 /* Copies the piece @piece in the kernel to @fd at @position: the number of bytes copied (0 when the piece
  * must be written from memory). */
 static guint64
@@ -433,7 +450,7 @@ st_save_plan_write_to_fd (const StSavePlan  *plan,
   struct stat st;
 
   /* Kernel copies write at explicit offsets: only into a regular file written from its start. */
-  if (plan->origins != NULL && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && lseek (fd, 0, SEEK_CUR) == 0)
+  if (plan->origins != NULL && !kernel_copy_disabled () && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && lseek (fd, 0, SEEK_CUR) == 0)
     {
       copy.enabled = TRUE;
       copy.block_size = st.st_blksize > 0 ? (guint64) st.st_blksize : 4096;
