@@ -174,7 +174,7 @@ check_in_place (const StSavePlan   *plan,
  * The header is replaced in three writes (the length prefix marked invalid, the JSON, the
  * prefix restored): a process killed in between leaves a file that every reader refuses
  * (its header length is over 2^63) instead of one with a torn header, and
- * [func@ST.File.repair_header] restores it when the JSON is whole. With
+ * [type_func@ST.File.repair_header] restores it when the JSON is whole. With
  * %ST_SAVE_FLAGS_SYNC each write reaches the disk before the next, and the same holds after
  * a power loss. Other processes that read the file while it is rewritten may see the
  * marked prefix or a mix of both headers.
