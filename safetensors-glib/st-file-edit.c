@@ -139,6 +139,8 @@ check_in_place (const StSavePlan   *plan,
   if (st_save_plan_get_size (plan) != (guint64) st->st_size)
     return not_in_place (error, path, "the file would change size");
 
+  g_autoptr(StFileSource) first = NULL;
+
   for (gsize i = 1; i < st_save_plan_get_n_pieces (plan); i++)
     {
       const GOutputVector *piece = st_save_plan_get_piece (plan, i);
@@ -146,10 +148,16 @@ check_in_place (const StSavePlan   *plan,
       g_autoptr(StFileSource) source = st_file_source_lookup (piece->buffer, piece->size, &offset);
 
       if (source == NULL || !st_file_source_is_file (source, st) || offset != position ||
-          !st_file_source_is_unmodified (source, offset, piece->size))
-        return not_in_place (error, path, "its tensors are not all already in place, unchanged");
+          (first != NULL && source != first))
+        return not_in_place (error, path, "its tensors are not all already in place");
+      if (first == NULL)
+        first = g_steal_pointer (&source);
       position += piece->size;
     }
+  /* The pieces tile the data of one mapping: one look at its pages covers them all. */
+  if (first != NULL &&
+      !st_file_source_is_unmodified (first, header_len, (gsize) (position - header_len)))
+    return not_in_place (error, path, "the process wrote into some of its tensors");
   return TRUE;
 }
 
@@ -174,7 +182,7 @@ check_in_place (const StSavePlan   *plan,
  * The header is replaced in three writes (the length prefix marked invalid, the JSON, the
  * prefix restored): a process killed in between leaves a file that every reader refuses
  * (its header length is over 2^63) instead of one with a torn header, and
- * [type_func@ST.File.repair_header] restores it when the JSON is whole. With
+ * [func@ST.File.repair_header] restores it when the JSON is whole. With
  * %ST_SAVE_FLAGS_SYNC each write reaches the disk before the next, and the same holds after
  * a power loss. Other processes that read the file while it is rewritten may see the
  * marked prefix or a mix of both headers.

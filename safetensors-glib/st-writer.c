@@ -395,9 +395,9 @@ st_writer_open (STWriter      *self,
       return FALSE;
     }
 
-  self->size = header_len + data_size;
-  if (!st_pending_file_reserve (pending, self->size, target, error))
+  if (!st_pending_file_reserve (pending, header_len + data_size, target, error))
     return FALSE;
+  self->size = header_len + data_size;
 
   self->pending = g_steal_pointer (&pending);
   self->target = g_steal_pointer (&target);
