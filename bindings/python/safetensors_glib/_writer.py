@@ -7,6 +7,8 @@ shape a layout entry declares) and ``chunk(tensor)`` (the ST.DType, address, byt
 object that owns that memory, for bytes to write), and export ``Writer`` and ``save_file_iter``.
 """
 
+from collections.abc import Mapping
+
 from . import _core
 from ._core import GLib, ST, SafetensorError, fspath, translate_error
 
@@ -27,7 +29,7 @@ class Writer:
         self._path = fspath(filename)
         self._dtypes = {}
         writer = ST.Writer.new()
-        if not isinstance(layout, dict):
+        if not isinstance(layout, Mapping):
             raise TypeError(f"layout must be a dict of tensor names to tensors or (dtype, shape) pairs, not "
                             f"{type(layout).__name__}")
         try:

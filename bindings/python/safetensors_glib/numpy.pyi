@@ -2,7 +2,7 @@
 # Type stubs of safetensors_glib.numpy, as Hugging Face's safetensors.numpy.
 import os
 from types import TracebackType
-from typing import Any, Iterable, Type, Dict, Optional, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Type, Union
 
 import numpy as np
 
@@ -28,7 +28,7 @@ class Writer:
     def __init__(
         self,
         filename: _Path,
-        layout: Dict[str, _LayoutEntry],
+        layout: Mapping[str, _LayoutEntry],
         metadata: Optional[Dict[str, str]] = ...,
         *,
         sync: bool = ...,
@@ -55,7 +55,7 @@ def save_file_iter(
     filename: _Path,
     metadata: Optional[Dict[str, str]] = ...,
     *,
-    layout: Dict[str, _LayoutEntry],
+    layout: Mapping[str, _LayoutEntry],
     sync: bool = ...,
     header_size: int = ...,
 ) -> None: ...

@@ -2,7 +2,7 @@
 # Type stubs of safetensors_glib.torch, as Hugging Face's safetensors.torch.
 import os
 from types import TracebackType
-from typing import Any, Iterable, Type, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Type, Union
 
 import torch
 
@@ -50,7 +50,7 @@ class Writer:
     def __init__(
         self,
         filename: _Path,
-        layout: Dict[str, _LayoutEntry],
+        layout: Mapping[str, _LayoutEntry],
         metadata: Optional[Dict[str, str]] = ...,
         *,
         sync: bool = ...,
@@ -77,7 +77,7 @@ def save_file_iter(
     filename: _Path,
     metadata: Optional[Dict[str, str]] = ...,
     *,
-    layout: Dict[str, _LayoutEntry],
+    layout: Mapping[str, _LayoutEntry],
     sync: bool = ...,
     header_size: int = ...,
 ) -> None: ...
