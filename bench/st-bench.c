@@ -12,6 +12,14 @@
  *   write SRC DST             the floor of save: SRC's bytes, held in one malloc'd buffer, written to DST
  *                             with plain write() calls
  *   steady-save SRC DST N     save and write alternating N times each in one process: medians of each
+ *   steady-stream SRC DST N   the streaming writer (STWriter: declare, then each tensor in 16 MiB
+ *                             chunks) and write alternating N times each in one process: medians of each
+ *   edit PATH MODE            st-tool metadata --set of PATH (load, change the value of the metadata key
+ *                             "bench" to another of the same length, save over PATH): MODE "in-place"
+ *                             writes the header alone where it can, "whole" saves the whole file (with
+ *                             kernel copies unless ST_NO_KERNEL_COPY=1, the path before them)
+ *   merge SRC DIR DST         a checkpoint of SRC's tensors in 4 shards (made in DIR once, untimed),
+ *                             merged into DST: st_index_new_from_path, st_index_merge, st_file_save_to_path
  *   load-read PATH            st_file_new_from_path, then one byte of every page of every tensor read
  *   mmap-read PATH            the floor of load-read: mmap (private, read-write, as the library maps)
  *                             and one byte of every page read
@@ -416,6 +424,102 @@ case_steady_save (const char *src,
   return 0;
 }
 
+/* Writes @file through an STWriter: the tensors declared, then each written in chunks of 16 MiB, in
+ * file order. */
+static gboolean
+stream_file (STFile      *file,
+             const char  *dst,
+             GError     **error)
+{
+  g_autoptr(STWriter) writer = st_writer_new ();
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      STTensor *tensor = st_file_get_tensor (file, names[i]);
+      guint n_dims = 0;
+      const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+
+      if (!st_writer_add_tensor (writer, names[i], st_tensor_get_dtype (tensor), shape, n_dims, error))
+        return FALSE;
+    }
+  if (st_file_has_metadata (file))
+    {
+      g_autoptr(GHashTable) metadata = st_file_dup_metadata (file);
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, metadata);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        st_writer_set_metadata_value (writer, key, value);
+    }
+  if (!st_writer_open (writer, dst, ST_SAVE_FLAGS_NONE, NULL, error))
+    return FALSE;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      gsize n = 0;
+      const guint8 *data = st_tensor_get_data (st_file_get_tensor (file, names[i]), &n);
+
+      for (gsize done = 0; done < n;)
+        {
+          gsize chunk = MIN (n - done, (gsize) 16 << 20);
+
+          if (!st_writer_write (writer, names[i], data + done, chunk, error))
+            return FALSE;
+          done += chunk;
+        }
+    }
+  return st_writer_finish (writer, error);
+}
+
+/* The streaming writer and the write() floor alternating @rounds times in one process, as steady-save. */
+static int
+case_steady_stream (const char *src,
+                    const char *dst,
+                    guint       rounds)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = file_in_memory (src, &error);
+  g_autofree char *contents = NULL;
+  g_autofree double *wall = g_new0 (double, 2 * MAX (rounds, 1));
+  g_autofree double *cpu = g_new0 (double, 2 * MAX (rounds, 1));
+  gsize length = 0;
+
+  if (file == NULL)
+    return fail (src, error);
+  if (!g_file_get_contents (src, &contents, &length, &error))
+    return fail (src, error);
+  rounds = MAX (rounds, 1);
+
+  for (guint r = 0; r < 2 * rounds; r++)
+    {
+      gboolean stream = ((r + r / 2) % 2) == 0;
+      guint slot = (stream ? 0 : rounds) + r / 2;
+      double t0, c0;
+
+      unlink (dst);
+      settle_writeback ();
+      c0 = cpu_seconds ();
+      t0 = now_seconds ();
+      if (stream)
+        {
+          if (!stream_file (file, dst, &error))
+            return fail (dst, error);
+        }
+      else if (!plain_write (dst, contents, length))
+        return 1;
+      wall[slot] = now_seconds () - t0;
+      cpu[slot] = cpu_seconds () - c0;
+    }
+  unlink (dst);
+
+  g_print ("{\"case\": \"stream\", \"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rounds\": %u, \"bytes\": %" G_GSIZE_FORMAT "}\n",
+           median_of (wall, rounds), median_of (cpu, rounds), rounds, length);
+  g_print ("{\"case\": \"write\", \"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rounds\": %u, \"bytes\": %" G_GSIZE_FORMAT "}\n",
+           median_of (wall + rounds, rounds), median_of (cpu + rounds, rounds), rounds, length);
+  return 0;
+}
+
 static int
 case_load_read (const char *path)
 {
@@ -491,10 +595,100 @@ case_mmap_read (const char *path)
 }
 
 static int
+case_edit (const char *path,
+           const char *mode)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  gboolean in_place = FALSE;
+  const char *value;
+  PeakRss peak;
+  double t0, t1, c0, c1;
+  gint64 growth;
+
+  settle_writeback ();
+  peak_rss_start (&peak);
+  c0 = cpu_seconds ();
+  t0 = now_seconds ();
+  file = st_file_new_from_path (path, NULL, &error);
+  if (file == NULL)
+    return fail (path, error);
+  value = st_file_get_metadata_value (file, "bench");
+  st_file_set_metadata_value (file, "bench", g_strcmp0 (value, "0") == 0 ? "1" : "0");
+  if (g_str_equal (mode, "in-place"))
+    {
+      in_place = st_file_save_header_in_place (file, path, ST_SAVE_FLAGS_NONE, &error);
+      if (!in_place && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+        return fail (path, error);
+      g_clear_error (&error);
+    }
+  if (!in_place && !st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error))
+    return fail (path, error);
+  g_clear_object (&file);
+  t1 = now_seconds ();
+  c1 = cpu_seconds ();
+  growth = peak_rss_growth_kib (&peak);
+
+  g_print ("{\"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %"
+           G_GUINT64_FORMAT ", \"in_place\": %s}\n",
+           t1 - t0, c1 - c0, growth, file_size (path), in_place ? "true" : "false");
+  return 0;
+}
+
+static int
+case_merge (const char *src,
+            const char *dir,
+            const char *dst)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *index_path = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  g_autoptr(STIndex) index = NULL;
+  g_autoptr(STFile) merged = NULL;
+  PeakRss peak;
+  double t0, t1, c0, c1;
+  gint64 growth;
+
+  if (!g_file_test (index_path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(STFile) source = st_file_new_from_path (src, NULL, &error);
+
+      if (source == NULL)
+        return fail (src, error);
+      g_mkdir_with_parents (dir, 0755);
+      if (!st_file_save_sharded (source, dir, "model", st_file_get_data_size (source) / 4 + 1, ST_SAVE_FLAGS_NONE,
+                                 NULL, NULL, NULL, &error))
+        return fail (dir, error);
+    }
+
+  unlink (dst);
+  settle_writeback ();
+  peak_rss_start (&peak);
+  c0 = cpu_seconds ();
+  t0 = now_seconds ();
+  index = st_index_new_from_path (index_path, &error);
+  if (index == NULL)
+    return fail (index_path, error);
+  merged = st_index_merge (index, NULL, &error);
+  if (merged == NULL || !st_file_save_to_path (merged, dst, ST_SAVE_FLAGS_NONE, NULL, &error))
+    return fail (dst, error);
+  g_clear_object (&merged);
+  g_clear_object (&index);
+  t1 = now_seconds ();
+  c1 = cpu_seconds ();
+  growth = peak_rss_growth_kib (&peak);
+
+  g_print ("{\"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %"
+           G_GUINT64_FORMAT "}\n", t1 - t0, c1 - c0, growth, file_size (dst));
+  unlink (dst);
+  return 0;
+}
+
+static int
 usage (void)
 {
   g_printerr ("usage: st-bench open PATH MIN_SECONDS | save SRC DST | write SRC DST | "
-              "steady-save SRC DST ROUNDS | load-read PATH | mmap-read PATH\n");
+              "steady-save SRC DST ROUNDS | steady-stream SRC DST ROUNDS | edit PATH in-place|whole | "
+              "merge SRC DIR DST | load-read PATH | mmap-read PATH\n");
   return 2;
 }
 
@@ -513,6 +707,12 @@ main (int   argc,
     return case_write (argv[2], argv[3]);
   if (g_str_equal (argv[1], "steady-save") && argc == 5)
     return case_steady_save (argv[2], argv[3], (guint) g_ascii_strtoull (argv[4], NULL, 10));
+  if (g_str_equal (argv[1], "steady-stream") && argc == 5)
+    return case_steady_stream (argv[2], argv[3], (guint) g_ascii_strtoull (argv[4], NULL, 10));
+  if (g_str_equal (argv[1], "edit") && argc == 4)
+    return case_edit (argv[2], argv[3]);
+  if (g_str_equal (argv[1], "merge") && argc == 5)
+    return case_merge (argv[2], argv[3], argv[4]);
   if (g_str_equal (argv[1], "load-read") && argc == 3)
     return case_load_read (argv[2]);
   if (g_str_equal (argv[1], "mmap-read") && argc == 3)

@@ -32,5 +32,7 @@
 #include <safetensors-glib/st-file.h>
 #include <safetensors-glib/st-index.h>
 #include <safetensors-glib/st-size.h>
+#include <safetensors-glib/st-writer.h>
+#include <safetensors-glib/st-file-edit.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

@@ -282,8 +282,9 @@ st_file_new_from_stream (GInputStream  *stream,
 
 /* A mapping of a whole file, for g_bytes_new_with_free_func(). */
 typedef struct {
-  gpointer address;
-  gsize    size;
+  gpointer      address;
+  gsize         size;
+  StFileSource *source;  /* what it maps, registered for saves that copy in the kernel (st-file-copy.c) */
 } Mapping;
 
 static void
@@ -291,6 +292,7 @@ mapping_free (gpointer data)
 {
   Mapping *mapping = data;
 
+  st_file_source_unregister (mapping->source);
   munmap (mapping->address, mapping->size);
   g_free (mapping);
 }
@@ -300,11 +302,12 @@ mapping_free (gpointer data)
  * (RAM + swap), so that a file larger than that could not be opened at all, even to read its header.
  * With it, only the pages a user writes into take memory. */
 static GBytes *
-map_file (int          fd,
-          guint64      size,
-          const char  *path,
-          GError     **error)
+map_file (int                 fd,
+          const struct stat  *st,
+          const char         *path,
+          GError            **error)
 {
+  guint64 size = (guint64) st->st_size;
   Mapping *mapping;
   gpointer address;
 
@@ -331,6 +334,7 @@ map_file (int          fd,
   mapping = g_new (Mapping, 1);
   mapping->address = address;
   mapping->size = (gsize) size;
+  mapping->source = st_file_source_register (address, (gsize) size, path, st);
   return g_bytes_new_with_free_func (address, (gsize) size, mapping_free, mapping);
 }
 
@@ -573,7 +577,7 @@ st_file_new_from_path_full (const char    *path,
     }
   else
     {
-      bytes = map_file (fd, (guint64) st.st_size, path, error);
+      bytes = map_file (fd, &st, path, error);
       g_close (fd, NULL);
       if (bytes == NULL)
         return NULL;

@@ -38,10 +38,21 @@
  * snapshot: an async save does not look at the file again, and the tensors' memory is written as is,
  * with no intermediate copy. */
 
+/* Pieces at least this large that are slices of a mapped file are copied in the kernel (st-file-copy.c);
+ * below it, the system calls to set a copy up cost more than the copy. */
+#define KERNEL_COPY_MIN_SIZE ((gsize) 256 * 1024)
+
+/* Where a piece came from, when it is a large slice of a mapped file. */
+typedef struct {
+  StFileSource *source;  /* owned; NULL when the piece is only memory */
+  guint64       offset;  /* of the piece in the source file */
+} PieceOrigin;
+
 struct _StSavePlan {
   GBytes        *header;       /* the 8-byte prefix and the padded JSON */
   GOutputVector *pieces;       /* the header, then each non-empty tensor's bytes, in file offset order */
   gsize          n_pieces;
+  PieceOrigin   *origins;      /* one per piece; NULL when no piece comes from a mapped file */
   guint64        total_size;   /* header plus data */
   GPtrArray     *keep_alive;   /* the tensors and owners the pieces point into */
   GBytes        *source;       /* the loaded data the other pieces point into; nullable */
@@ -51,6 +62,12 @@ void
 st_save_plan_free (StSavePlan *plan)
 {
   g_bytes_unref (plan->header);
+  if (plan->origins != NULL)
+    {
+      for (gsize i = 0; i < plan->n_pieces; i++)
+        st_file_source_unref (plan->origins[i].source);
+      g_free (plan->origins);
+    }
   g_free (plan->pieces);
   g_ptr_array_unref (plan->keep_alive);
   g_clear_pointer (&plan->source, g_bytes_unref);
@@ -79,9 +96,58 @@ check_header_size (GBytes  *header,
   return TRUE;
 }
 
+/* Pads @header (the 8-byte prefix and the JSON) with spaces so that its JSON takes at least
+ * @min_json_size bytes, rounded up to a multiple of 8 as every writer pads. Trailing spaces are JSON
+ * whitespace: every reader, Hugging Face's included, reads the same header. */
+static GBytes *
+pad_header (GBytes  *header,
+            guint64  min_json_size)
+{
+  gsize len = g_bytes_get_size (header);
+  guint64 json_len = len - 8;
+  guint64 padded;
+  guint8 *out;
+
+  min_json_size = MIN (min_json_size, ST_MAX_HEADER_SIZE);
+  if (min_json_size <= json_len)
+    return header;
+
+  padded = min_json_size + (8 - min_json_size % 8) % 8;
+  out = g_malloc ((gsize) padded + 8);
+  memcpy (out, g_bytes_get_data (header, NULL), len);
+  memset (out + len, ' ', (gsize) (padded + 8 - len));
+  for (guint i = 0; i < 8; i++)
+    out[i] = (guint8) (padded >> (8 * i));
+  g_bytes_unref (header);
+  return g_bytes_new_take (out, (gsize) padded + 8);
+}
+
+GBytes *
+st_save_layout (StWriterEntry  *entries,
+                gsize           n_entries,
+                GHashTable     *metadata,
+                guint64         min_header_size,
+                guint64        *out_data_size,
+                GError        **error)
+{
+  g_autoptr(GBytes) header = st_header_serialize (entries, n_entries, metadata, out_data_size);
+
+  if (!check_header_size (header, error))
+    return NULL;
+  return pad_header (g_steal_pointer (&header), min_header_size);
+}
+
 StSavePlan *
 st_save_plan_new (STFile  *self,
                   GError **error)
+{
+  return st_save_plan_new_full (self, 0, error);
+}
+
+StSavePlan *
+st_save_plan_new_full (STFile   *self,
+                       guint64   min_header_size,
+                       GError  **error)
 {
   g_autofree StWriterEntry *writer_entries = g_new0 (StWriterEntry, MAX (self->entries->len, 1));
   g_autoptr(StSavePlan) plan = g_new0 (StSavePlan, 1);
@@ -139,10 +205,10 @@ st_save_plan_new (STFile  *self,
   if (self->data != NULL)
     plan->source = g_bytes_ref (self->data);
 
-  plan->header = st_header_serialize (writer_entries, n, self->metadata, &data_size);
-  header_len = g_bytes_get_size (plan->header);
-  if (!check_header_size (plan->header, error))
+  plan->header = st_save_layout (writer_entries, n, self->metadata, min_header_size, &data_size, error);
+  if (plan->header == NULL)
     return NULL;
+  header_len = g_bytes_get_size (plan->header);
 
   plan->pieces = g_new (GOutputVector, n + 1);
   plan->pieces[0].buffer = g_bytes_get_data (plan->header, NULL);
@@ -161,6 +227,19 @@ st_save_plan_new (STFile  *self,
         continue;
       plan->pieces[plan->n_pieces].buffer = w->user_data;
       plan->pieces[plan->n_pieces].size = (gsize) w->n_bytes;
+      if (w->n_bytes >= KERNEL_COPY_MIN_SIZE)
+        {
+          guint64 offset = 0;
+          StFileSource *origin = st_file_source_lookup (w->user_data, (gsize) w->n_bytes, &offset);
+
+          if (origin != NULL)
+            {
+              if (plan->origins == NULL)
+                plan->origins = g_new0 (PieceOrigin, n + 1);
+              plan->origins[plan->n_pieces].source = origin;
+              plan->origins[plan->n_pieces].offset = offset;
+            }
+        }
       plan->n_pieces++;
     }
   g_assert (expected_begin == data_size);
@@ -173,6 +252,25 @@ guint64
 st_save_plan_get_size (const StSavePlan *plan)
 {
   return plan->total_size;
+}
+
+GBytes *
+st_save_plan_get_header (const StSavePlan *plan)
+{
+  return plan->header;
+}
+
+gsize
+st_save_plan_get_n_pieces (const StSavePlan *plan)
+{
+  return plan->n_pieces;
+}
+
+const GOutputVector *
+st_save_plan_get_piece (const StSavePlan *plan,
+                        gsize             i)
+{
+  return &plan->pieces[i];
 }
 
 /* Where a writer is in the plan's pieces. */
@@ -190,17 +288,29 @@ plan_cursor_done (const PlanCursor *cursor)
 
 /* Fills @vectors with the next bytes to write: at most WRITE_MAX_VECTORS buffers and WRITE_CHUNK_SIZE bytes,
  * no more buffers once WRITE_GATHER_SIZE bytes are in. */
+static gboolean
+plan_piece_has_origin (const StSavePlan *plan,
+                       gsize             piece)
+{
+  return plan->origins != NULL && plan->origins[piece].source != NULL;
+}
+
+/* Fills @vectors with the next bytes to write: at most WRITE_MAX_VECTORS buffers and WRITE_CHUNK_SIZE bytes,
+ * no more buffers once WRITE_GATHER_SIZE bytes are in; with @stop_at_origins, none of a later piece that
+ * could be copied in the kernel. */
 static gsize
-plan_cursor_fill (const PlanCursor *cursor,
-                  GOutputVector    *vectors,
-                  gsize            *out_n_bytes)
+plan_cursor_fill_full (const PlanCursor *cursor,
+                       gboolean          stop_at_origins,
+                       GOutputVector    *vectors,
+                       gsize            *out_n_bytes)
 {
   gsize n_vectors = 0;
   gsize n_bytes = 0;
   gsize piece = cursor->piece;
   gsize offset = cursor->offset;
 
-  while (piece < cursor->plan->n_pieces && n_vectors < WRITE_MAX_VECTORS && n_bytes < WRITE_GATHER_SIZE)
+  while (piece < cursor->plan->n_pieces && n_vectors < WRITE_MAX_VECTORS && n_bytes < WRITE_GATHER_SIZE &&
+         !(stop_at_origins && n_vectors > 0 && offset == 0 && plan_piece_has_origin (cursor->plan, piece)))
     {
       const GOutputVector *p = &cursor->plan->pieces[piece];
       gsize size = MIN (p->size - offset, WRITE_CHUNK_SIZE - n_bytes);
@@ -220,6 +330,14 @@ plan_cursor_fill (const PlanCursor *cursor,
 
   *out_n_bytes = n_bytes;
   return n_vectors;
+}
+
+static gsize
+plan_cursor_fill (const PlanCursor *cursor,
+                  GOutputVector    *vectors,
+                  gsize            *out_n_bytes)
+{
+  return plan_cursor_fill_full (cursor, FALSE, vectors, out_n_bytes);
 }
 
 static void
@@ -246,6 +364,77 @@ G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, buffer) == G_STRUCT_OFFSET (struct iovec, iov_base));
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, size) == G_STRUCT_OFFSET (struct iovec, iov_len));
 
+/* The kernel-side copies of one save: the sources opened so far, and whether copies still work. */
+typedef struct {
+  gboolean     enabled;     /* FALSE once the kernel refused a copy in a way that would repeat */
+  gboolean     clone_ok;    /* FALSE once sharing extents failed */
+  guint64      block_size;  /* of the target */
+  GHashTable  *fds;         /* StFileSource * -> fd + 1 (0: could not open), borrowing the sources */
+} KernelCopy;
+
+static void
+kernel_copy_clear (KernelCopy *copy)
+{
+  GHashTableIter iter;
+  gpointer fd_plus_one;
+
+  if (copy->fds == NULL)
+    return;
+  g_hash_table_iter_init (&iter, copy->fds);
+  while (g_hash_table_iter_next (&iter, NULL, &fd_plus_one))
+    if (GPOINTER_TO_INT (fd_plus_one) > 0)
+      close (GPOINTER_TO_INT (fd_plus_one) - 1);
+  g_clear_pointer (&copy->fds, g_hash_table_unref);
+}
+
+/* ST_NO_KERNEL_COPY=1 in the environment makes saves write every byte from memory, as before kernel
+ * copies existed: the baseline of the benchmarks (bench/run), and a way around a file system whose
+ * copy_file_range() misbehaves. */
+static gboolean
+kernel_copy_disabled (void)
+{
+  static gsize disabled = 0;
+
+  if (g_once_init_enter (&disabled))
+    {
+      const char *value = g_getenv ("ST_NO_KERNEL_COPY");
+
+      g_once_init_leave (&disabled, value != NULL && value[0] != '\0' && strcmp (value, "0") != 0 ? 2 : 1);
+    }
+  return disabled == 2;
+}
+
+/* Copies the piece @piece in the kernel to @fd at @position: the number of bytes copied (0 when the piece
+ * must be written from memory). */
+static guint64
+kernel_copy_piece (const StSavePlan *plan,
+                   gsize             piece,
+                   int               fd,
+                   guint64           position,
+                   KernelCopy       *copy)
+{
+  const PieceOrigin *origin = &plan->origins[piece];
+  gsize size = plan->pieces[piece].size;
+  gpointer fd_plus_one;
+  guint64 copied;
+  int src_fd;
+
+  if (!g_hash_table_lookup_extended (copy->fds, origin->source, NULL, &fd_plus_one))
+    {
+      fd_plus_one = GINT_TO_POINTER (st_file_source_open (origin->source) + 1);
+      g_hash_table_insert (copy->fds, origin->source, fd_plus_one);
+    }
+  src_fd = GPOINTER_TO_INT (fd_plus_one) - 1;
+  if (src_fd < 0 || !st_file_source_is_unmodified (origin->source, origin->offset, size))
+    return 0;
+
+  copied = st_copy_file_range (src_fd, origin->offset, fd, position, size, copy->block_size, &copy->clone_ok);
+  if (copied < size && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOTSUP || errno == EINVAL ||
+                        errno == ENOSYS || errno == EBADF || errno == EPERM))
+    copy->enabled = FALSE;
+  return copied;
+}
+
 gboolean
 st_save_plan_write_to_fd (const StSavePlan  *plan,
                           int                fd,
@@ -255,6 +444,18 @@ st_save_plan_write_to_fd (const StSavePlan  *plan,
 {
   g_autofree GOutputVector *vectors = g_new (GOutputVector, WRITE_MAX_VECTORS);
   PlanCursor cursor = { plan, 0, 0 };
+  KernelCopy copy = { FALSE, TRUE, 0, NULL };
+  guint64 position = 0;
+  gboolean ok = TRUE;
+  struct stat st;
+
+  /* Kernel copies write at explicit offsets: only into a regular file written from its start. */
+  if (plan->origins != NULL && !kernel_copy_disabled () && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && lseek (fd, 0, SEEK_CUR) == 0)
+    {
+      copy.enabled = TRUE;
+      copy.block_size = st.st_blksize > 0 ? (guint64) st.st_blksize : 4096;
+      copy.fds = g_hash_table_new (NULL, NULL);
+    }
 
   while (!plan_cursor_done (&cursor))
     {
@@ -263,9 +464,30 @@ st_save_plan_write_to_fd (const StSavePlan  *plan,
       gssize written;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
+        {
+          ok = FALSE;
+          break;
+        }
 
-      n_vectors = plan_cursor_fill (&cursor, vectors, &n_bytes);
+      if (copy.enabled && cursor.offset == 0 && plan_piece_has_origin (plan, cursor.piece))
+        {
+          guint64 copied = kernel_copy_piece (plan, cursor.piece, fd, position, &copy);
+
+          if (copied > 0)
+            {
+              position += copied;
+              plan_cursor_advance (&cursor, (gsize) copied);
+              if (lseek (fd, (off_t) position, SEEK_SET) < 0)
+                {
+                  st_set_io_error_from_errno (error, errno, "Could not write", path);
+                  ok = FALSE;
+                  break;
+                }
+              continue;
+            }
+        }
+
+      n_vectors = plan_cursor_fill_full (&cursor, copy.enabled, vectors, &n_bytes);
       written = writev (fd, (const struct iovec *) vectors, (int) n_vectors);
       if (written < 0)
         {
@@ -274,13 +496,16 @@ st_save_plan_write_to_fd (const StSavePlan  *plan,
           if (errsv == EINTR)
             continue;
           st_set_io_error_from_errno (error, errsv, "Could not write", path);
-          return FALSE;
+          ok = FALSE;
+          break;
         }
 
+      position += (guint64) written;
       plan_cursor_advance (&cursor, (gsize) written);
     }
 
-  return TRUE;
+  kernel_copy_clear (&copy);
+  return ok;
 }
 
 static gboolean

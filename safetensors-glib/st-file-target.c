@@ -428,6 +428,62 @@ resolve_target (const char *path)
   return target;
 }
 
+StPendingFile *
+st_pending_file_new_for_path (const char   *path,
+                              gboolean     *out_special,
+                              char        **out_target,
+                              GError      **error)
+{
+  g_autofree char *target = NULL;
+  g_autofree char *directory = NULL;
+  StPendingFile *pending;
+  struct stat st;
+
+  *out_special = FALSE;
+  if (stat (path, &st) == 0)
+    {
+      if (S_ISDIR (st.st_mode))
+        {
+          g_autofree char *shown = g_filename_display_name (path);
+
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "Could not save to “%s”: it is a directory",
+                       shown);
+          return NULL;
+        }
+      if (!S_ISREG (st.st_mode))
+        {
+          *out_special = TRUE;
+          return NULL;
+        }
+
+      /* Replacing a file needs only the directory's permission; a plain save would open the file
+       * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
+      if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+        {
+          st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
+          return NULL;
+        }
+    }
+  else if (errno != ENOENT)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not save to", path);
+      return NULL;
+    }
+
+  target = resolve_target (path);
+  directory = g_path_get_dirname (target);
+  pending = st_pending_file_new (directory, target, error);
+  if (pending != NULL)
+    *out_target = g_steal_pointer (&target);
+  return pending;
+}
+
+const char *
+st_pending_file_get_directory (StPendingFile *pending)
+{
+  return pending->directory;
+}
+
 gboolean
 st_save_plan_write_to_path (const StSavePlan  *plan,
                             const char        *path,
@@ -437,44 +493,25 @@ st_save_plan_write_to_path (const StSavePlan  *plan,
 {
   g_autoptr(StPendingFile) pending = NULL;
   g_autofree char *target = NULL;
-  g_autofree char *directory = NULL;
-  struct stat st;
+  gboolean special = FALSE;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  if (stat (path, &st) == 0)
-    {
-      if (S_ISDIR (st.st_mode))
-        {
-          g_autofree char *shown = g_filename_display_name (path);
-
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "Could not save to “%s”: it is a directory",
-                       shown);
-          return FALSE;
-        }
-      if (!S_ISREG (st.st_mode))
-        return write_plan_to_special (plan, path, &st, flags, cancellable, error);
-
-      /* Replacing a file needs only the directory's permission; a plain save would open the file
-       * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
-      if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
-        {
-          st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
-          return FALSE;
-        }
-    }
-  else if (errno != ENOENT)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not save to", path);
-      return FALSE;
-    }
-
-  target = resolve_target (path);
-  directory = g_path_get_dirname (target);
-  pending = st_pending_file_new (directory, target, error);
+  pending = st_pending_file_new_for_path (path, &special, &target, error);
   if (pending == NULL)
-    return FALSE;
+    {
+      struct stat st;
+
+      if (!special)
+        return FALSE;
+      if (stat (path, &st) != 0)
+        {
+          st_set_io_error_from_errno (error, errno, "Could not save to", path);
+          return FALSE;
+        }
+      return write_plan_to_special (plan, path, &st, flags, cancellable, error);
+    }
 
   if (!st_pending_file_reserve (pending, st_save_plan_get_size (plan), target, error) ||
       !st_save_plan_write_to_fd (plan, st_pending_file_get_fd (pending), target, cancellable, error))
@@ -486,5 +523,5 @@ st_save_plan_write_to_path (const StSavePlan  *plan,
   if (!st_pending_file_commit (pending, target, flags, error))
     return FALSE;
 
-  return !(flags & ST_SAVE_FLAGS_SYNC) || st_sync_directory (directory, error);
+  return !(flags & ST_SAVE_FLAGS_SYNC) || st_sync_directory (st_pending_file_get_directory (pending), error);
 }

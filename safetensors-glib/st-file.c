@@ -416,9 +416,9 @@ st_file_lookup_tensor (STFile      *self,
 }
 
 /* The rules every tensor name follows, whatever sets it. */
-static gboolean
-check_tensor_name (const char  *name,
-                   GError     **error)
+gboolean
+st_file_check_tensor_name (const char  *name,
+                           GError     **error)
 {
   if (!g_utf8_validate (name, -1, NULL))
     {
@@ -521,7 +521,7 @@ st_file_set_tensor (STFile      *self,
   g_return_val_if_fail (ST_IS_TENSOR (tensor), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_tensor_name (name, error))
+  if (!st_file_check_tensor_name (name, error))
     return FALSE;
 
   /* Referenced before the entry lets go of what it holds: @tensor may be the entry's own. */
@@ -606,7 +606,7 @@ st_file_set_tensor_from_data (STFile        *self,
       return FALSE;
     }
 
-  if (!check_tensor_name (name, error))
+  if (!st_file_check_tensor_name (name, error))
     return FALSE;
 
   external = g_malloc (sizeof (ExternalData) + n_dims * sizeof (gint64));

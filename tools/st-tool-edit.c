@@ -48,8 +48,14 @@ st_tool_cmd_metadata (int    argc,
   g_auto(GStrv) removes = NULL;
   g_autofree char *output = NULL;
   gboolean json = FALSE;
+  gboolean repair = FALSE;
+  gboolean rewrite = FALSE;
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set KEY to VALUE (repeatable)", "KEY=VALUE" },
+    { "repair", 0, 0, G_OPTION_ARG_NONE, &repair,
+      "Complete an in-place header rewrite that was interrupted, when its header is whole", NULL },
+    { "rewrite", 0, 0, G_OPTION_ARG_NONE, &rewrite,
+      "Rewrite the whole file even when only its header needs writing", NULL },
     { "remove", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &removes, "Remove KEY (repeatable; before the --set)", "KEY" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to OUT instead of rewriting FILE in place", "OUT" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the metadata as a JSON object (null when there is none)", NULL },
@@ -75,6 +81,20 @@ st_tool_cmd_metadata (int    argc,
     }
 
   g_autoptr(GError) error = NULL;
+  if (repair)
+    {
+      g_autofree char *resolved = st_tool_resolve_path (argv[1], &error);
+      gboolean repaired = FALSE;
+
+      if (resolved == NULL || !st_file_repair_header (resolved, st_tool_save_flags, &repaired, &error))
+        {
+          st_tool_print_error (argv[1], error);
+          return ST_TOOL_EXIT_FAILURE;
+        }
+      if (repaired)
+        fprintf (stderr, "st-tool metadata: %s: completed an interrupted header rewrite\n", argv[1]);
+    }
+
   g_autoptr(StToolSource) source = st_tool_source_open (argv[1], &error);
   if (source == NULL)
     {
@@ -110,7 +130,19 @@ st_tool_cmd_metadata (int    argc,
     }
 
   const char *target = output != NULL ? output : source->resolved;
-  if (!st_file_save_to_path (source->file, target, st_tool_save_flags, NULL, &error))
+  /* In place, when only the header changes and keeps its length: write the header alone. */
+  gboolean saved = FALSE;
+  if (output == NULL && !rewrite && !(st_tool_load_flags & ST_LOAD_FLAGS_NO_MMAP))
+    {
+      saved = st_file_save_header_in_place (source->file, target, st_tool_save_flags, &error);
+      if (!saved && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+        {
+          st_tool_print_error (target, error);
+          return ST_TOOL_EXIT_FAILURE;
+        }
+      g_clear_error (&error);
+    }
+  if (!saved && !st_file_save_to_path (source->file, target, st_tool_save_flags, NULL, &error))
     {
       st_tool_print_error (target, error);
       return ST_TOOL_EXIT_FAILURE;

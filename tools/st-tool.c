@@ -48,7 +48,8 @@ static const StToolCommand commands[] = {
   { "metadata", "FILE",
     "Print or rewrite the __metadata__ of a file",
     "Without options, prints the __metadata__ of FILE. With --set and --remove, rewrites it: in place "
-    "(atomically: a temporary file beside it is renamed over it) or into the file given with --output.",
+    "(the header alone when it keeps its length; otherwise atomically: a temporary file beside it is renamed "
+    "over it) or into the file given with --output.",
     st_tool_cmd_metadata },
   { "shard", "FILE|INDEX",
     "Split a file into shards with an index",

@@ -10,15 +10,21 @@ Switch with one line::
 Loaded arrays are writable views of the file's private copy-on-write mapping (writes never reach
 the file; the mapping lives as long as any array from it). Saving reads C-contiguous
 little-endian arrays in place; other arrays are converted first, as Hugging Face's does.
+``Writer`` and ``save_file_iter`` write a file array by array, in bounded memory (doc/python.md).
 """
+
+import numpy as np
+
 
 from . import _core
 from ._core import SafetensorError
 from ._numpy_adapter import prepare as _prepare
 from ._numpy_adapter import views as _views
 from ._safe_open import safe_open
+from . import _numpy_adapter
+from . import _writer
 
-__all__ = ["SafetensorError", "safe_open", "load_file", "load", "save_file", "save"]
+__all__ = ["SafetensorError", "safe_open", "load_file", "load", "save_file", "save", "Writer", "save_file_iter"]
 
 
 def load_file(filename, *, backend="mmap"):
@@ -72,3 +78,50 @@ def save(tensor_dict, metadata=None):
         `bytes`: the content of a safetensors file.
     """
     return _core.save_to_bytes(_prepare, tensor_dict, metadata)
+
+
+def _st_dtype(dtype):
+    dtype = np.dtype(dtype)
+    st_dtype = _numpy_adapter._ST_DTYPES.get(dtype.newbyteorder("<").str if dtype.byteorder in (">", "=")
+                                             else dtype.str)
+    if st_dtype is None:
+        raise ValueError(f"dtype {dtype}, which safetensors cannot store")
+    return st_dtype
+
+
+class _Chunks:
+    """What the streaming writer needs from numpy: the layout an entry declares, the memory of a chunk."""
+
+    @staticmethod
+    def spec(obj):
+        if isinstance(obj, np.ndarray):
+            return _st_dtype(obj.dtype), obj.shape
+        if isinstance(obj, (tuple, list)) and len(obj) == 2:
+            return _st_dtype(obj[0]), tuple(obj[1])
+        raise TypeError(f"layout entries must be arrays or (dtype, shape) pairs, not {obj!r}")
+
+    @staticmethod
+    def chunk(array):
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
+        elif not isinstance(array, np.ndarray):
+            raise ValueError(f"expected np.ndarray but received {type(array)}")
+        st_dtype = _st_dtype(array.dtype)
+        if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and _core.BIG_ENDIAN):
+            array = array.astype(array.dtype.newbyteorder("<"))
+        array = np.ascontiguousarray(array)
+        return st_dtype, array.ctypes.data, array.nbytes, array
+
+
+class Writer(_writer.Writer):
+    """Writes a safetensors file array by array, in bounded memory: as `safetensors_glib.torch.Writer`,
+    with @layout a dict of arrays or `(dtype, shape)` pairs."""
+
+    def __init__(self, filename, layout, metadata=None, *, sync=False, header_size=0):
+        super().__init__(filename, layout, metadata, sync=sync, header_size=header_size, _framework=_Chunks)
+
+
+def save_file_iter(tensors, filename, metadata=None, *, layout, sync=False, header_size=0):
+    """Saves the arrays an iterable yields, as `(name, array)` pairs, holding one at a time: as
+    `safetensors_glib.torch.save_file_iter`."""
+    _writer.save_file_iter(_Chunks, tensors, filename, metadata, layout, sync, header_size)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Type stubs of safetensors_glib.numpy, as Hugging Face's safetensors.numpy.
 import os
-from typing import Dict, Optional, Union
+from types import TracebackType
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Type, Union
 
 import numpy as np
 
@@ -19,3 +20,42 @@ def save_file(
     max_shard_size: Union[int, str, None] = ...,
 ) -> None: ...
 def save(tensor_dict: Dict[str, np.ndarray], metadata: Optional[Dict[str, str]] = ...) -> bytes: ...
+
+# Additions: the streaming writer.
+_LayoutEntry = Union[np.ndarray, Tuple[Any, Any]]
+
+class Writer:
+    def __init__(
+        self,
+        filename: _Path,
+        layout: Mapping[str, _LayoutEntry],
+        metadata: Optional[Dict[str, str]] = ...,
+        *,
+        sync: bool = ...,
+        header_size: int = ...,
+    ) -> None: ...
+    def write(self, name: str, tensor: np.ndarray) -> None: ...
+    def remaining(self, name: str) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def bytes_written(self) -> int: ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Writer": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+def save_file_iter(
+    tensors: Iterable[Tuple[str, np.ndarray]],
+    filename: _Path,
+    metadata: Optional[Dict[str, str]] = ...,
+    *,
+    layout: Mapping[str, _LayoutEntry],
+    sync: bool = ...,
+    header_size: int = ...,
+) -> None: ...

@@ -14,7 +14,8 @@ directions make byte-swapped copies, as Hugging Face's does.)
 
 Additions to Hugging Face's API: ``save_file`` and ``save_model`` accept ``max_shard_size=`` (an
 int or a text such as ``"5GB"``) and then write shards plus a ``.safetensors.index.json`` index;
-``load_file`` and ``load_model`` accept the path of such an index.
+``load_file`` and ``load_model`` accept the path of such an index. ``Writer`` and
+``save_file_iter`` write a file tensor by tensor, in the memory of one tensor (doc/python.md).
 """
 
 import torch
@@ -25,6 +26,7 @@ from ._safe_open import safe_open
 from ._torch_adapter import BIG_ENDIAN, ITEMSIZES, ST_DTYPES, byteswapped
 from ._torch_adapter import device as _device
 from ._torch_adapter import views as _views
+from . import _writer
 
 __all__ = [
     "SafetensorError",
@@ -37,6 +39,8 @@ __all__ = [
     "save_model",
     "storage_ptr",
     "storage_size",
+    "Writer",
+    "save_file_iter",
 ]
 
 
@@ -378,3 +382,74 @@ def load_model(model, filename, strict=True, device="cpu", *, backend="mmap"):
             error += "\n    Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in sorted(unexpected))
         raise RuntimeError(error)
     return missing, unexpected
+
+
+class _Chunks:
+    """What the streaming writer needs from torch: the layout an entry declares, the memory of a chunk."""
+
+    @staticmethod
+    def spec(obj):
+        if isinstance(obj, torch.Tensor):
+            dtype, shape = obj.dtype, obj.shape
+        elif isinstance(obj, (tuple, list)) and len(obj) == 2 and isinstance(obj[0], torch.dtype):
+            dtype, shape = obj
+        else:
+            raise TypeError(f"layout entries must be tensors (device=\"meta\" is enough) or (torch.dtype, shape) "
+                            f"pairs, not {obj!r}")
+        st_dtype = ST_DTYPES.get(dtype)
+        if st_dtype is None:
+            raise _unknown_dtype_error(dtype)
+        return st_dtype, tuple(shape)
+
+    @staticmethod
+    def chunk(tensor):
+        if not isinstance(tensor, torch.Tensor):
+            raise ValueError(f"expected a torch.Tensor, but received {type(tensor)}")
+        if tensor.layout is not torch.strided:
+            raise ValueError("cannot write a sparse tensor: make it dense with `.to_dense()` first")
+        st_dtype = ST_DTYPES.get(tensor.dtype)
+        if st_dtype is None:
+            raise _unknown_dtype_error(tensor.dtype)
+        if not tensor.is_cpu:
+            tensor = tensor.to("cpu")
+        tensor = tensor.contiguous()
+        if BIG_ENDIAN:
+            tensor = byteswapped(tensor)
+        return st_dtype, tensor.data_ptr(), tensor.numel() * tensor.element_size(), tensor
+
+
+class Writer(_writer.Writer):
+    """Writes a safetensors file tensor by tensor, in bounded memory (an addition to Hugging Face's API).
+
+    Args:
+        filename (`str` or `os.PathLike`): where to save; replaced atomically by `finish()`.
+        layout (`Dict[str, torch.Tensor or (torch.dtype, shape)]`): every tensor of the file, declared
+            first (tensors on the "meta" device cost no memory).
+        metadata (`Dict[str, str]`, optional): text metadata.
+        sync (`bool`, defaults to `False`): fsync the file and the folder in `finish()`.
+        header_size (`int`, defaults to 0): pad the header with spaces to at least this many bytes,
+            room for later in-place metadata edits (`st-tool metadata --set`).
+
+    Then `write(name, tensor)` for each tensor, whole or in consecutive parts (rows `t[i:j]`), in
+    any order, and `finish()`; or use it as a context manager, which finishes on success and leaves
+    @filename as it was on an exception. The output is byte for byte what `save_file` writes.
+    """
+
+    def __init__(self, filename, layout, metadata=None, *, sync=False, header_size=0):
+        super().__init__(filename, layout, metadata, sync=sync, header_size=header_size, _framework=_Chunks)
+
+
+def save_file_iter(tensors, filename, metadata=None, *, layout, sync=False, header_size=0):
+    """Saves the tensors an iterable yields, as `(name, tensor)` pairs, holding one at a time: for
+    files larger than memory (an addition to Hugging Face's API).
+
+    Args:
+        tensors (iterable of `(str, torch.Tensor)`): the tensors, or consecutive parts of them, in any
+            order; a generator that makes each tensor when asked keeps memory to one tensor.
+        filename, metadata, sync, header_size: as for `Writer`.
+        layout (`Dict[str, torch.Tensor or (torch.dtype, shape)]`): every tensor the file holds.
+
+    A tensor that the iterable leaves incomplete, or an exception raised by it, leaves @filename as it
+    was.
+    """
+    _writer.save_file_iter(_Chunks, tensors, filename, metadata, layout, sync, header_size)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Type stubs of safetensors_glib.torch, as Hugging Face's safetensors.torch.
 import os
-from typing import Dict, List, Optional, Set, Tuple, Union
+from types import TracebackType
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Type, Union
 
 import torch
 
@@ -41,3 +42,42 @@ def save_model(
 def load_model(
     model: torch.nn.Module, filename: _Path, strict: bool = ..., device: _Device = ...
 ) -> Tuple[Set[str], List[str]]: ...
+
+# Additions: the streaming writer.
+_LayoutEntry = Union[torch.Tensor, Tuple[Any, Any]]
+
+class Writer:
+    def __init__(
+        self,
+        filename: _Path,
+        layout: Mapping[str, _LayoutEntry],
+        metadata: Optional[Dict[str, str]] = ...,
+        *,
+        sync: bool = ...,
+        header_size: int = ...,
+    ) -> None: ...
+    def write(self, name: str, tensor: torch.Tensor) -> None: ...
+    def remaining(self, name: str) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def bytes_written(self) -> int: ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Writer": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+def save_file_iter(
+    tensors: Iterable[Tuple[str, torch.Tensor]],
+    filename: _Path,
+    metadata: Optional[Dict[str, str]] = ...,
+    *,
+    layout: Mapping[str, _LayoutEntry],
+    sync: bool = ...,
+    header_size: int = ...,
+) -> None: ...

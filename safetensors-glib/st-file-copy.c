@@ -1,0 +1,312 @@
+/* st-file-copy.c: copying tensor bytes that come from a mapped file inside the kernel
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * A save whose tensors are slices of a file the library mapped (a loaded file saved again with other
+ * metadata, shards merged, a file re-sharded) need not bring their bytes through user space: the kernel
+ * copies file ranges itself (copy_file_range), and on file systems with shared extents (XFS with
+ * reflink, btrfs) can share them without copying (FICLONERANGE), where source and target offsets are
+ * aligned alike on the block size.
+ *
+ * Every mapping made by the loader is registered here with what it came from (path, device, inode); a
+ * save plan looks up each large piece it writes, and the writer reopens the source, checks it is the
+ * same file, and checks that the process did not write into those pages of its private mapping (a
+ * torch or numpy view written into holds bytes the file does not). Anything unusual falls back to
+ * writing the bytes from memory, as before.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "st-file-private.h"
+
+struct _StFileSource {
+  gatomicrefcount  ref_count;
+  const guint8    *address;  /* of the mapping */
+  gsize            size;
+  char            *path;     /* absolute, as it was when loaded */
+  dev_t            dev;
+  ino_t            ino;
+};
+
+static GMutex registry_lock;
+static GPtrArray *registry;  /* StFileSource *, sorted by address, each holding a reference */
+
+static StFileSource *
+st_file_source_ref (StFileSource *source)
+{
+  g_atomic_ref_count_inc (&source->ref_count);
+  return source;
+}
+
+void
+st_file_source_unref (StFileSource *source)
+{
+  if (source != NULL && g_atomic_ref_count_dec (&source->ref_count))
+    {
+      g_free (source->path);
+      g_free (source);
+    }
+}
+
+/* The index of the first source whose address is >= @address. */
+static guint
+registry_search (const guint8 *address)
+{
+  guint lo = 0, hi = registry->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      const StFileSource *source = g_ptr_array_index (registry, mid);
+
+      if (source->address < address)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+StFileSource *
+st_file_source_register (gconstpointer       address,
+                         gsize               size,
+                         const char         *path,
+                         const struct stat  *st)
+{
+  StFileSource *source = g_new0 (StFileSource, 1);
+
+  g_atomic_ref_count_init (&source->ref_count);
+  source->address = address;
+  source->size = size;
+  source->path = g_canonicalize_filename (path, NULL);
+  source->dev = st->st_dev;
+  source->ino = st->st_ino;
+
+  g_mutex_lock (&registry_lock);
+  if (registry == NULL)
+    registry = g_ptr_array_new ();
+  g_ptr_array_insert (registry, (gint) registry_search (source->address), st_file_source_ref (source));
+  g_mutex_unlock (&registry_lock);
+
+  return source;
+}
+
+void
+st_file_source_unregister (StFileSource *source)
+{
+  guint i;
+
+  g_mutex_lock (&registry_lock);
+  i = registry_search (source->address);
+  g_assert (i < registry->len && g_ptr_array_index (registry, i) == source);
+  g_ptr_array_remove_index (registry, i);
+  g_mutex_unlock (&registry_lock);
+
+  st_file_source_unref (source);  /* the registry's */
+  st_file_source_unref (source);  /* the caller's */
+}
+
+StFileSource *
+st_file_source_lookup (gconstpointer  data,
+                       gsize          size,
+                       guint64       *out_offset)
+{
+  const guint8 *p = data;
+  StFileSource *found = NULL;
+
+  g_mutex_lock (&registry_lock);
+  if (registry != NULL && registry->len > 0)
+    {
+      /* The last mapping that starts at or before @data. */
+      guint i = registry_search (p + 1);
+
+      if (i > 0)
+        {
+          StFileSource *source = g_ptr_array_index (registry, i - 1);
+
+          if (p >= source->address && (gsize) (p - source->address) <= source->size &&
+              size <= source->size - (gsize) (p - source->address))
+            {
+              found = st_file_source_ref (source);
+              *out_offset = (guint64) (p - source->address);
+            }
+        }
+    }
+  g_mutex_unlock (&registry_lock);
+
+  return found;
+}
+
+const char *
+st_file_source_get_path (StFileSource *source)
+{
+  return source->path;
+}
+
+gboolean
+st_file_source_is_file (StFileSource      *source,
+                        const struct stat *st)
+{
+  return st->st_dev == source->dev && st->st_ino == source->ino;
+}
+
+int
+st_file_source_open (StFileSource *source)
+{
+  struct stat st;
+  int fd = open (source->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) != 0 || st.st_dev != source->dev || st.st_ino != source->ino ||
+      (guint64) st.st_size < source->size)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Bits of an entry of /proc/self/pagemap (Documentation/admin-guide/mm/pagemap.rst). */
+#define PM_PRESENT   (G_GUINT64_CONSTANT (1) << 63)
+#define PM_SWAPPED   (G_GUINT64_CONSTANT (1) << 62)
+#define PM_FILE      (G_GUINT64_CONSTANT (1) << 61)
+
+gboolean
+st_file_source_is_unmodified (StFileSource *source,
+                              guint64       offset,
+                              gsize         size)
+{
+  static const gsize batch = 8192;
+  g_autofree guint64 *entries = NULL;
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  guintptr first = ((guintptr) (source->address + offset)) / page;
+  guintptr last = ((guintptr) (source->address + offset) + size - 1) / page;
+  gboolean unmodified = TRUE;
+  int fd;
+
+  if (size == 0)
+    return TRUE;
+
+  fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+
+  entries = g_new (guint64, batch);
+  for (guintptr at = first; at <= last && unmodified;)
+    {
+      gsize n = (gsize) MIN ((guintptr) batch, last - at + 1);
+      gssize got = pread (fd, entries, n * sizeof (guint64), (off_t) (at * sizeof (guint64)));
+
+      if (got <= 0 || got % sizeof (guint64) != 0)
+        {
+          unmodified = FALSE;
+          break;
+        }
+      n = (gsize) got / sizeof (guint64);
+      for (gsize i = 0; i < n; i++)
+        {
+          /* A page the process wrote into is its own (anonymous) page, in memory or in swap. */
+          if ((entries[i] & PM_SWAPPED) || ((entries[i] & PM_PRESENT) && !(entries[i] & PM_FILE)))
+            {
+              unmodified = FALSE;
+              break;
+            }
+        }
+      at += n;
+    }
+
+  close (fd);
+  return unmodified;
+}
+
+/* Shares @len bytes from @src_fd at @src_offset into @dst_fd at @dst_offset (both aligned on the block
+ * size, as @len): 0 or an errno. */
+static int
+clone_range (int      src_fd,
+             guint64  src_offset,
+             int      dst_fd,
+             guint64  dst_offset,
+             guint64  len)
+{
+  struct file_clone_range range = {
+    .src_fd = src_fd,
+    .src_offset = src_offset,
+    .src_length = len,
+    .dest_offset = dst_offset,
+  };
+
+  return ioctl (dst_fd, FICLONERANGE, &range) == 0 ? 0 : errno;
+}
+
+/* copy_file_range() of @len bytes, in calls of at most 1 GiB; returns the bytes copied, and sets errno
+ * when that is less than @len. */
+static guint64
+copy_range (int      src_fd,
+            guint64  src_offset,
+            int      dst_fd,
+            guint64  dst_offset,
+            guint64  len)
+{
+  guint64 done = 0;
+
+  while (done < len)
+    {
+      loff_t in = (loff_t) (src_offset + done);
+      loff_t out = (loff_t) (dst_offset + done);
+      ssize_t n = copy_file_range (src_fd, &in, dst_fd, &out, (size_t) MIN (len - done, (guint64) 1 << 30), 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          if (n == 0)
+            errno = EIO;  /* the source ended early: it was truncated since it was mapped */
+          break;
+        }
+      done += (guint64) n;
+    }
+  return done;
+}
+
+guint64
+st_copy_file_range (int      src_fd,
+                    guint64  src_offset,
+                    int      dst_fd,
+                    guint64  dst_offset,
+                    guint64  len,
+                    guint64  block_size,
+                    gboolean *clone_ok)
+{
+  guint64 done = 0;
+
+  /* Extents can be shared when both offsets sit at the same place within a block: the aligned middle is
+   * cloned, the ends copied. */
+  if (*clone_ok && block_size > 0 && src_offset % block_size == dst_offset % block_size)
+    {
+      guint64 head = (block_size - src_offset % block_size) % block_size;
+      guint64 middle = len > head ? (len - head) / block_size * block_size : 0;
+
+      if (middle > 0)
+        {
+          guint64 copied = head > 0 ? copy_range (src_fd, src_offset, dst_fd, dst_offset, head) : 0;
+
+          if (copied < head)
+            return copied;
+          done = head;
+          if (clone_range (src_fd, src_offset + done, dst_fd, dst_offset + done, middle) == 0)
+            done += middle;
+          else
+            *clone_ok = FALSE;  /* not on this file system: do not try again in this save */
+        }
+    }
+
+  return done + copy_range (src_fd, src_offset + done, dst_fd, dst_offset + done, len - done);
+}

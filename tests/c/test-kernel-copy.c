@@ -1,0 +1,209 @@
+/* test-kernel-copy.c: saves of tensors that are slices of a mapped file
+ *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Such saves copy inside the kernel (copy_file_range, FICLONERANGE) where they can. What they write must
+ * be exactly what a save from memory writes: after a metadata change, for tensors of several files
+ * merged into one, and for tensors the process wrote into through the private mapping (whose bytes the
+ * file does not hold).
+ */
+#include <string.h>
+
+#include "st-test-util.h"
+
+#define BIG (1024 * 1024 + 12)
+
+/* A file of two large tensors and a small one, saved to @path; returns its tensors' bytes. */
+static void
+make_source (const char *path,
+             guint8      seed)
+{
+  g_autoptr(STFile) file = st_file_new ();
+  guint8 *big = g_malloc (BIG);
+  guint8 *other = g_malloc (BIG / 2);
+  gint64 big_shape[1] = { BIG };
+  gint64 other_shape[1] = { BIG / 4 };
+  guint8 small[6] = { seed, 1, 2, 3, 4, 5 };
+  gint64 small_shape[1] = { 6 };
+
+  for (gsize i = 0; i < BIG; i++)
+    big[i] = (guint8) (i * 31 + seed);
+  for (gsize i = 0; i < BIG / 2; i++)
+    other[i] = (guint8) (i * 7 + seed);
+  {
+    g_autoptr(GBytes) b1 = g_bytes_new_take (big, BIG);
+    g_autoptr(GBytes) b2 = g_bytes_new_take (other, BIG / 2);
+    g_autoptr(GBytes) b3 = g_bytes_new (small, sizeof small);
+    g_autoptr(STTensor) t1 = st_tensor_new (ST_DTYPE_U8, big_shape, 1, b1, NULL);
+    g_autoptr(STTensor) t2 = st_tensor_new (ST_DTYPE_F16, other_shape, 1, b2, NULL);
+    g_autoptr(STTensor) t3 = st_tensor_new (ST_DTYPE_U8, small_shape, 1, b3, NULL);
+    g_autofree char *n1 = g_strdup_printf ("big.%u", seed);
+    g_autofree char *n2 = g_strdup_printf ("other.%u", seed);
+    g_autofree char *n3 = g_strdup_printf ("small.%u", seed);
+
+    g_assert_true (st_file_set_tensor (file, n1, t1, NULL));
+    g_assert_true (st_file_set_tensor (file, n2, t2, NULL));
+    g_assert_true (st_file_set_tensor (file, n3, t3, NULL));
+  }
+  st_file_set_metadata_value (file, "seed", "x");
+  g_assert_true (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, NULL));
+}
+
+static void
+assert_saves_as_memory (STFile     *file,
+                        const char *out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) expected = st_file_save_to_bytes (file, &error);
+  g_autoptr(GBytes) actual = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (st_file_save_to_path (file, out, ST_SAVE_FLAGS_NONE, NULL, &error));
+  g_assert_no_error (error);
+  actual = st_test_read_file (out);
+  if (!g_bytes_equal (expected, actual))
+    st_test_report_difference (expected, actual);
+  g_assert_true (g_bytes_equal (expected, actual));
+}
+
+static void
+test_metadata_change (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *src = g_build_filename (dir, "src.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, "out.safetensors", NULL);
+  g_autoptr(STFile) loaded = NULL;
+
+  make_source (src, 3);
+  loaded = st_file_new_from_path (src, NULL, NULL);
+  g_assert_nonnull (loaded);
+
+  /* Same header length (offsets aligned alike), then a longer one. */
+  st_file_set_metadata_value (loaded, "seed", "y");
+  assert_saves_as_memory (loaded, out);
+  st_file_set_metadata_value (loaded, "seed", "a much longer value that moves every tensor");
+  assert_saves_as_memory (loaded, out);
+  /* Over the very file the tensors come from. */
+  assert_saves_as_memory (loaded, src);
+  {
+    g_autoptr(STFile) again = st_file_new_from_path (src, NULL, NULL);
+
+    st_test_assert_files_equal (loaded, again);
+  }
+
+  st_test_rm_rf (dir);
+}
+
+static void
+test_merge_of_files (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *a = g_build_filename (dir, "a.safetensors", NULL);
+  g_autofree char *b = g_build_filename (dir, "b.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, "merged.safetensors", NULL);
+  g_autoptr(STFile) fa = NULL;
+  g_autoptr(STFile) fb = NULL;
+  g_autoptr(STFile) merged = st_file_new ();
+  g_auto(GStrv) names_a = NULL;
+  g_auto(GStrv) names_b = NULL;
+
+  make_source (a, 1);
+  make_source (b, 2);
+  fa = st_file_new_from_path (a, NULL, NULL);
+  fb = st_file_new_from_path (b, NULL, NULL);
+  names_a = st_file_dup_names_sorted (fa);
+  names_b = st_file_dup_names_sorted (fb);
+  for (guint i = 0; names_a[i] != NULL; i++)
+    g_assert_true (st_file_set_tensor (merged, names_a[i], st_file_get_tensor (fa, names_a[i]), NULL));
+  for (guint i = 0; names_b[i] != NULL; i++)
+    g_assert_true (st_file_set_tensor (merged, names_b[i], st_file_get_tensor (fb, names_b[i]), NULL));
+  assert_saves_as_memory (merged, out);
+
+  st_test_rm_rf (dir);
+}
+
+/* Bytes written into the private mapping are not in the file: the save must write them from memory. */
+static void
+test_written_pages (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *src = g_build_filename (dir, "src.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, "out.safetensors", NULL);
+  g_autoptr(STFile) loaded = NULL;
+  g_autoptr(STFile) saved = NULL;
+  guint8 *data;
+  gsize size;
+
+  make_source (src, 5);
+  loaded = st_file_new_from_path (src, NULL, NULL);
+  data = (guint8 *) st_tensor_get_data (st_file_get_tensor (loaded, "big.5"), &size);
+  data[size / 2] ^= 0xff;
+  data[size - 1] ^= 0x55;
+  assert_saves_as_memory (loaded, out);
+
+  saved = st_file_new_from_path (out, NULL, NULL);
+  g_assert_cmpmem (st_tensor_get_data (st_file_get_tensor (saved, "big.5"), NULL), size, data, size);
+
+  st_test_rm_rf (dir);
+}
+
+/* The header alone is rewritten when it keeps its length and the data is in place; a tensor written into
+ * through the mapping, or a longer header, is refused with nothing written. */
+static void
+test_header_in_place (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *src = g_build_filename (dir, "src.safetensors", NULL);
+  g_autofree char *whole = g_build_filename (dir, "whole.safetensors", NULL);
+  g_autoptr(STFile) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  g_autoptr(GBytes) expected = NULL;
+  gboolean repaired = TRUE;
+  guint8 *data;
+
+  make_source (src, 7);
+  loaded = st_file_new_from_path (src, NULL, NULL);
+  st_file_set_metadata_value (loaded, "seed", "z");
+  g_assert_true (st_file_save_to_path (loaded, whole, ST_SAVE_FLAGS_NONE, NULL, NULL));
+  g_assert_true (st_file_save_header_in_place (loaded, src, ST_SAVE_FLAGS_SYNC, &error));
+  g_assert_no_error (error);
+  after = st_test_read_file (src);
+  expected = st_test_read_file (whole);
+  g_assert_true (g_bytes_equal (after, expected));
+  g_assert_true (st_file_repair_header (src, ST_SAVE_FLAGS_NONE, &repaired, &error));
+  g_assert_false (repaired);
+
+  st_file_set_metadata_value (loaded, "seed", "a much longer value than fits in the padding");
+  g_assert_false (st_file_save_header_in_place (loaded, src, ST_SAVE_FLAGS_NONE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  st_file_set_metadata_value (loaded, "seed", "q");
+  data = (guint8 *) st_tensor_get_data (st_file_get_tensor (loaded, "big.7"), NULL);
+  data[0] ^= 1;
+  before = st_test_read_file (src);
+  g_assert_false (st_file_save_header_in_place (loaded, src, ST_SAVE_FLAGS_NONE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_clear_pointer (&after, g_bytes_unref);
+  after = st_test_read_file (src);
+  g_assert_true (g_bytes_equal (before, after));
+
+  st_test_rm_rf (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/kernel-copy/metadata-change", test_metadata_change);
+  g_test_add_func ("/kernel-copy/merge-of-files", test_merge_of_files);
+  g_test_add_func ("/kernel-copy/written-pages", test_written_pages);
+  g_test_add_func ("/kernel-copy/header-in-place", test_header_in_place);
+
+  return g_test_run ();
+}
