@@ -1,5 +1,6 @@
 /* st-convert.c: a tensor's values as doubles or floats, whatever its dtype
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Every element is read from its little-endian bytes explicitly (never through a native load of the

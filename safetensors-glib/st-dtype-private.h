@@ -1,5 +1,6 @@
 /* st-dtype-private.h: the internals of STDType, shared by the parser and the tensor checks
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

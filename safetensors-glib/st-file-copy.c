@@ -1,5 +1,6 @@
 /* st-file-copy.c: copying tensor bytes that come from a mapped file inside the kernel
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * A save whose tensors are slices of a file the library mapped (a loaded file saved again with other

@@ -1,5 +1,6 @@
 /* st-file-edit.c: rewriting the header of a file in place, when nothing else changes
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Changing one metadata value of a 10 GB checkpoint need not write 10 GB: when the new header has exactly

@@ -1,5 +1,6 @@
 /* st-file-load.c: loading a safetensors file from a path, memory, a GFile or a stream
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* st-file-private.h: what the parts of STFile (st-file*.c) share
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 /* st-file-save.c: saving a safetensors file to a path, memory, a stream or a GFile
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>

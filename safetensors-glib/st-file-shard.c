@@ -1,5 +1,6 @@
 /* st-file-shard.c: saving a file as a sharded checkpoint (model.safetensors.index.json and its shards)
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 

@@ -1,5 +1,6 @@
 /* st-file-target.c: where saved bytes land: files replaced atomically, special files written through
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * A save to a path must leave the old file or the new one, whole, whatever happens: a full disk, an

@@ -1,5 +1,6 @@
 /* st-file.c: a safetensors file: named tensors and metadata
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The type, its entries, lookup, metadata and layout. Loading is in st-file-load.c, saving in

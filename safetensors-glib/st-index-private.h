@@ -1,5 +1,6 @@
 /* st-index-private.h: what the index reader (st-index.c) and the sharded writer (st-file-shard.c) share
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

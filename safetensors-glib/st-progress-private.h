@@ -1,5 +1,6 @@
 /* st-progress-private.h: progress of a GTask's worker thread, delivered on the caller's main context
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

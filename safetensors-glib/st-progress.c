@@ -1,5 +1,6 @@
 /* st-progress.c: progress of a GTask's worker thread, delivered on the caller's main context
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * A worker reports by attaching an idle source to the context the operation was started from, at

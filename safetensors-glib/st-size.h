@@ -1,5 +1,6 @@
 /* st-size.h: byte sizes written as text ("5GB", "500MiB")
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

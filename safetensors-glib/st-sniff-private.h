@@ -1,5 +1,6 @@
 /* st-sniff-private.h: what a file that is not a safetensors file really is
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

@@ -1,5 +1,6 @@
 /* st-sniff.c: what a file that is not a safetensors file really is
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * A safetensors loader that meets a Git LFS pointer reads its first 8 bytes ("version ") as a header

@@ -1,5 +1,6 @@
 /* st-tensor-info-private.h: making STTensorInfo items (for STFile's and STIndex's list models)
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

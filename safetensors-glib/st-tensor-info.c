@@ -1,5 +1,6 @@
 /* st-tensor-info.c: what a file or an index says about one tensor, as GObject properties
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>

@@ -1,5 +1,6 @@
 /* st-tensor-private.h: STTensor internals for the rest of the library
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #pragma once

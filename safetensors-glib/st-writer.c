@@ -1,5 +1,6 @@
 /* st-writer.c: writing a safetensors file tensor by tensor, in bounded memory
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The tensors are declared first (names, dtypes, shapes) with the metadata: that fixes the header and

@@ -1,5 +1,6 @@
 // histogram.js: a histogram of a tensor's first values, drawn with cairo
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GObject from 'gi://GObject';

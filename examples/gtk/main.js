@@ -1,5 +1,6 @@
 // main.js: Safetensors Inspector, a GTK 4 / libadwaita application on safetensors-glib
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 //   st-inspector [FILE]            FILE: a .safetensors file or a model.safetensors.index.json

@@ -1,6 +1,7 @@
 // make-demo-model.js: writes a small model to inspect: DIR/demo.safetensors (F32, BF16, F16, F8,
 // I64, with metadata) and the same tensors as a sharded checkpoint, DIR/sharded/model.safetensors.index.json
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
 //   gjs -m make-demo-model.js DIR

@@ -1,5 +1,6 @@
 /* test-convert.c: st_tensor_dup_values_as_double/_float for every dtype, edge values included
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * The inputs are written as little-endian bytes by hand, so the expectations hold on any host.

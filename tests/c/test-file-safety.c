@@ -1,5 +1,6 @@
 /* test-file-safety.c: the load and save API of 1.0 and what issue 9 asks of it
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * What save accepts, load accepts (a property test over random files built through the API); the

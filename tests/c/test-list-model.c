@@ -1,6 +1,7 @@
 /* test-list-model.c: STFile and STIndex as GListModels of STTensorInfo, their properties, and the
  * asynchronous index open and merge with progress on the caller's main context
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <gio/gio.h>

@@ -1,5 +1,6 @@
 /* test-sniff.c: files that are not safetensors files are named for what they are
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * What users meet in place of a model: a Git LFS pointer (a clone without git-lfs), an HTML page (a

@@ -1,5 +1,6 @@
 /* test-version.c: the version macros, with ST_VERSION_MIN_REQUIRED and ST_VERSION_MAX_ALLOWED set
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  * Built with -DST_VERSION_MIN_REQUIRED=ST_VERSION_1_0 -DST_VERSION_MAX_ALLOWED=ST_VERSION_1_0 and

@@ -1,5 +1,6 @@
 /* st-fault-helper.c: the saves and loads that tests/fault/test_fault.py interrupts and checks
  *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
  *   st-fault-helper save PATH MIB SEED [sync]

@@ -1,5 +1,6 @@
 # test_fault.py: faults injected into saves and loads (issue 9: never lose a byte)
 #
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 #
 # Each test interrupts or starves a save or a load, as a hostile world would: SIGKILL at random points,

@@ -2,6 +2,7 @@
 // Gio.ListModels whose ST.TensorInfo items Gtk.PropertyExpressions read with no glue, GTK's own list
 // models follow them, BF16 values show, and an index opens asynchronously with progress reports.
 //
+// SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 
 import GLib from 'gi://GLib';

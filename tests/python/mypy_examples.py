@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """Type-checks the Python examples with mypy against the package's stubs (py.typed, .pyi).
 

@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """Values, list models and the asynchronous index through GObject Introspection alone (gi.repository.ST)."""
 

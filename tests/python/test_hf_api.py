@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """The framework-free surface of Hugging Face's safetensors 0.8 (top level, numpy slicing, the
 exceptions of I/O failures) and the opt-in alias: what needs no torch."""

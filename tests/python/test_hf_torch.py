@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """The torch side of Hugging Face's safetensors 0.8: the sharing helpers with its results and
 order, its save checks and messages, torch indexing for slices, and the byte order on big-endian

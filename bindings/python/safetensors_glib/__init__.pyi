@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 # Type stubs of safetensors_glib: the top level of Hugging Face's safetensors 0.8.
 import os

@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """numpy arrays over a loaded file's memory, and ST.Files over numpy arrays' memory.
 

@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """The framework-free API of Hugging Face's ``safetensors`` 0.8: TensorSpec, serialize,
 serialize_file and deserialize (raw addresses and bytes in, bytes and bytearrays out)."""

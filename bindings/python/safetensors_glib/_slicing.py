@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """Index checking for safe_open(framework="np").get_slice(name)[...], as Hugging Face does it.
 

@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """Opt-in: makes ``import safetensors`` (and ``safetensors.torch``, ``safetensors.numpy``) give
 safetensors_glib, for the rest of the process::

@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 # Type stubs of safetensors_glib.torch, as Hugging Face's safetensors.torch.
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 # SPDX-License-Identifier: Apache-2.0
 """Smoke test of an installed safetensors_glib (run by build-aux/test with a venv's python, from
 outside the source tree, without GI_TYPELIB_PATH, LD_LIBRARY_PATH or PYTHONPATH).
