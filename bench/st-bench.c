@@ -665,7 +665,7 @@ case_merge (const char *src,
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
   t0 = now_seconds ();
-  index = st_index_new_from_path (index_path, &error);
+  index = st_index_new_from_path (index_path, NULL, &error);
   if (index == NULL)
     return fail (index_path, error);
   merged = st_index_merge (index, NULL, &error);
