@@ -74,6 +74,16 @@
  */
 #define ST_VERSION_1_0 (ST_ENCODE_VERSION (1, 0))
 
+/**
+ * ST_VERSION_1_2:
+ *
+ * The encoded representation of version 1.2 of safetensors-glib, for
+ * `ST_VERSION_MIN_REQUIRED` and `ST_VERSION_MAX_ALLOWED`.
+ *
+ * Since: 1.2
+ */
+#define ST_VERSION_1_2 (ST_ENCODE_VERSION (1, 2))
+
 /* The stable version these headers belong to (a development version, odd minor, counts as the next
  * stable one), and the one before it. */
 #if ST_MINOR_VERSION % 2
@@ -166,4 +176,46 @@
 # define ST_AVAILABLE_IN_1_0 ST_UNAVAILABLE (1, 0)
 #else
 # define ST_AVAILABLE_IN_1_0 _ST_EXTERN
+#endif
+
+/**
+ * ST_AVAILABLE_IN_1_2:
+ *
+ * Declares a symbol added in version 1.2.
+ *
+ * Since: 1.2
+ */
+
+/**
+ * ST_DEPRECATED_IN_1_2:
+ *
+ * Declares a symbol deprecated in version 1.2: it warns when
+ * `ST_VERSION_MIN_REQUIRED` is 1.2 or later.
+ *
+ * Since: 1.2
+ */
+
+/**
+ * ST_DEPRECATED_IN_1_2_FOR:
+ * @f: the name of the replacement
+ *
+ * Declares a symbol deprecated in version 1.2 in favour of @f: it warns when
+ * `ST_VERSION_MIN_REQUIRED` is 1.2 or later.
+ *
+ * Since: 1.2
+ */
+
+/* 1.2 */
+#if ST_VERSION_MIN_REQUIRED >= ST_VERSION_1_2
+# define ST_DEPRECATED_IN_1_2 ST_DEPRECATED
+# define ST_DEPRECATED_IN_1_2_FOR(f) ST_DEPRECATED_FOR (f)
+#else
+# define ST_DEPRECATED_IN_1_2 _ST_EXTERN
+# define ST_DEPRECATED_IN_1_2_FOR(f) _ST_EXTERN
+#endif
+
+#if ST_VERSION_MAX_ALLOWED < ST_VERSION_1_2
+# define ST_AVAILABLE_IN_1_2 ST_UNAVAILABLE (1, 2)
+#else
+# define ST_AVAILABLE_IN_1_2 _ST_EXTERN
 #endif
