@@ -6,7 +6,9 @@
  * - A tensor mapped from an overlayfs file that another program then changes (a copy-up: overlay keeps
  *   the device and inode numbers) is saved with the bytes the process holds, not the file's new ones;
  *   its header is not edited in place over them.
- * - A process that forks while a writer is open keeps its file when the child drops its copy.
+ * - Without O_TMPFILE (a bindfs mount): a process that forks while a writer is open keeps its file when
+ *   the child drops its copy; a writer's process that ends without finishing leaves a hidden file that
+ *   the next save to the same target removes, and a live writer's file is never removed.
  * - A re-saved file keeps its POSIX ACL and its mode exactly.
  *
  * The mounts need root: the tests that make them run in a mount namespace of their own (gone when the
@@ -235,6 +237,239 @@ test_overlay_copied_up_source_in_place (void)
   g_assert_cmpint (umount2 (root, MNT_DETACH), ==, 0);
 }
 
+/* A bindfs (FUSE) mount of a folder of a tmpfs: a file system without O_TMPFILE, where saves write
+ * under a hidden name. NULL, with the test skipped, where it cannot be made. */
+static char *
+mount_without_tmpfile (char **out_root)
+{
+  g_autofree char *root = NULL;
+  g_autofree char *backing = NULL;
+  g_autofree char *mounted = NULL;
+  g_autofree char *bindfs = g_find_program_in_path ("bindfs");
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  int fd;
+
+  if (!have_mount_namespace)
+    {
+      g_test_skip ("mounting a FUSE file system needs root (a mount namespace of the test's own)");
+      return NULL;
+    }
+  if (bindfs == NULL)
+    {
+      g_test_skip ("bindfs (Debian package bindfs) is not installed");
+      return NULL;
+    }
+  root = mount_tmpfs ();
+  backing = g_build_filename (root, "backing", NULL);
+  mounted = g_build_filename (root, "mounted", NULL);
+  g_assert_cmpint (g_mkdir (backing, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (mounted, 0755), ==, 0);
+  {
+    const char *argv[] = { bindfs, backing, mounted, NULL };
+
+    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status,
+                       &error) || !g_spawn_check_wait_status (status, NULL))
+      {
+        g_test_skip ("bindfs does not mount here (no /dev/fuse?)");
+        umount2 (root, MNT_DETACH);
+        return NULL;
+      }
+  }
+
+  /* The premise: no O_TMPFILE there. */
+  fd = open (mounted, O_TMPFILE | O_WRONLY, 0600);
+  g_assert_cmpint (fd, <, 0);
+  *out_root = g_steal_pointer (&root);
+  return g_steal_pointer (&mounted);
+}
+
+static void
+unmount_without_tmpfile (const char *root,
+                         const char *mounted)
+{
+  g_assert_cmpint (umount2 (mounted, MNT_DETACH), ==, 0);
+  g_assert_cmpint (umount2 (root, MNT_DETACH), ==, 0);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* The names in @directory, sorted, joined with spaces. */
+static char *
+list_directory (const char *directory)
+{
+  g_autoptr(GDir) dir = g_dir_open (directory, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+/* A writer of one U8 tensor "t" of DATA_SIZE bytes, open on @path, every byte @value written. */
+static STWriter *
+open_full_writer (const char *path,
+                  guint8      value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STWriter) writer = st_writer_new ();
+  g_autofree guint8 *data = g_malloc (DATA_SIZE);
+  gint64 shape[1] = { DATA_SIZE };
+
+  memset (data, value, DATA_SIZE);
+  g_assert_true (st_writer_add_tensor (writer, "t", ST_DTYPE_U8, shape, 1, &error));
+  g_assert_true (st_writer_open (writer, path, ST_SAVE_FLAGS_NONE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (st_writer_write (writer, "t", data, DATA_SIZE, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&writer);
+}
+
+/* A child forked while a writer is open drops its copy of the writer (as Python's garbage collector
+ * does in a multiprocessing worker): the parent's file stays, and its finish() renames it. */
+static void
+test_fork_child_drops_writer (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STWriter) writer = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *mounted = mount_without_tmpfile (&root);
+  g_autofree char *target = NULL;
+  g_autofree char *listing = NULL;
+  int status = 0;
+  pid_t child;
+
+  if (mounted == NULL)
+    return;
+  target = g_build_filename (mounted, "model.safetensors", NULL);
+  writer = open_full_writer (target, 7);
+  listing = list_directory (mounted);
+  g_assert_true (g_str_has_prefix (listing, ".st-"));  /* the hidden name of a file system without O_TMPFILE */
+
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      g_clear_object (&writer);
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+
+  g_assert_true (st_writer_finish (writer, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&listing, g_free);
+  listing = list_directory (mounted);
+  g_assert_cmpstr (listing, ==, "model.safetensors");
+  g_assert_cmpint (count_data_bytes_other_than (target, 7), ==, 0);
+
+  unmount_without_tmpfile (root, mounted);
+}
+
+/* A child that made a writer and exits without finishing it (as a killed process would: no cleanup
+ * runs) leaves its hidden file; the next save to the same target removes it. */
+static void
+test_leftover_removed_by_next_save (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *mounted = mount_without_tmpfile (&root);
+  g_autofree char *target = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *listing = NULL;
+  int status = 0;
+  pid_t child;
+
+  if (mounted == NULL)
+    return;
+  target = g_build_filename (mounted, "model.safetensors", NULL);
+  other = g_build_filename (mounted, "other.safetensors", NULL);
+  source = g_build_filename (root, "source.safetensors", NULL);
+  write_file_by_hand (source, 3);
+
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      STWriter *leaked = open_full_writer (target, 9);
+
+      (void) leaked;
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  listing = list_directory (mounted);
+  g_assert_true (g_str_has_prefix (listing, ".st-") && strchr (listing, ' ') == NULL);
+
+  file = st_file_new_from_path (source, NULL, &error);
+  g_assert_no_error (error);
+
+  /* A save to another target leaves it: it is not its leftover. */
+  g_assert_true (st_file_save_to_path (file, other, ST_SAVE_FLAGS_NONE, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&listing, g_free);
+  listing = list_directory (mounted);
+  g_assert_true (g_str_has_prefix (listing, ".st-") && g_str_has_suffix (listing, " other.safetensors"));
+
+  g_assert_true (st_file_save_to_path (file, target, ST_SAVE_FLAGS_NONE, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&listing, g_free);
+  listing = list_directory (mounted);
+  g_assert_cmpstr (listing, ==, "model.safetensors other.safetensors");
+  g_assert_cmpint (count_data_bytes_other_than (target, 3), ==, 0);
+
+  g_clear_object (&file);
+  unmount_without_tmpfile (root, mounted);
+}
+
+/* A save to a target that a live writer (here, in the same process) is writing leaves that writer's
+ * file alone: it is locked. */
+static void
+test_live_writer_kept_by_other_save (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_autoptr(STWriter) writer = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *mounted = mount_without_tmpfile (&root);
+  g_autofree char *target = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *listing = NULL;
+
+  if (mounted == NULL)
+    return;
+  target = g_build_filename (mounted, "model.safetensors", NULL);
+  source = g_build_filename (root, "source.safetensors", NULL);
+  write_file_by_hand (source, 3);
+
+  writer = open_full_writer (target, 5);
+  file = st_file_new_from_path (source, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (st_file_save_to_path (file, target, ST_SAVE_FLAGS_NONE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_data_bytes_other_than (target, 3), ==, 0);
+
+  g_assert_true (st_writer_finish (writer, &error));
+  g_assert_no_error (error);
+  listing = list_directory (mounted);
+  g_assert_cmpstr (listing, ==, "model.safetensors");
+  g_assert_cmpint (count_data_bytes_other_than (target, 5), ==, 0);
+
+  g_clear_object (&file);
+  unmount_without_tmpfile (root, mounted);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -247,6 +482,10 @@ main (int    argc,
 
   g_test_add_func ("/target/overlay/copied-up-source", test_overlay_copied_up_source);
   g_test_add_func ("/target/overlay/copied-up-source-in-place", test_overlay_copied_up_source_in_place);
+
+  g_test_add_func ("/target/no-tmpfile/fork-child-drops-writer", test_fork_child_drops_writer);
+  g_test_add_func ("/target/no-tmpfile/leftover-removed-by-next-save", test_leftover_removed_by_next_save);
+  g_test_add_func ("/target/no-tmpfile/live-writer-kept-by-other-save", test_live_writer_kept_by_other_save);
 
   return g_test_run ();
 }
