@@ -28,6 +28,7 @@
 #include <glib/gstdio.h>
 
 #include "st-error.h"
+#include "st-file-attributes-private.h"
 #include "st-file-private.h"
 #include "st-named-tmp-private.h"
 
@@ -248,7 +249,8 @@ st_pending_file_park (StPendingFile  *pending,
   return close_fd (pending, pending->tmp_path, error);
 }
 
-/* Gives the file @target's mode, and its owner and group where the process may. */
+/* Gives the file @target's mode, its access ACL and "user." extended attributes
+ * (st-file-attributes.c), and its owner and group where the process may. */
 static gboolean
 keep_attributes (StPendingFile      *pending,
                  const struct stat  *old,
@@ -272,6 +274,16 @@ keep_attributes (StPendingFile      *pending,
                             : chown (pending->tmp_path, old->st_uid, old->st_gid);
 
       (void) ignored;
+    }
+
+  /* Setting an ACL sets the mode's bits too: the mode comes last, and exactly (with an ACL, its group
+   * bits are the ACL's mask, as they were). */
+  if (!st_file_attributes_copy (target, fd, pending->tmp_path, target, error))
+    return FALSE;
+  if (fd >= 0 ? fstat (fd, &now) != 0 : stat (pending->tmp_path, &now) != 0)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not read the attributes of the new", target);
+      return FALSE;
     }
 
   if ((now.st_mode & 07777) != (old->st_mode & 07777) &&
