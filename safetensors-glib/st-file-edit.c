@@ -139,6 +139,10 @@ check_in_place (const StSavePlan   *plan,
     }
   if (st_save_plan_get_size (plan) != (guint64) st->st_size)
     return not_in_place (error, path, "the file would change size");
+  /* A rewrite replaces this name only; an edit in place would change every other name of the file
+   * too (a snapshot's, a backup's): a file with other names is rewritten, whatever its header. */
+  if (st->st_nlink > 1)
+    return not_in_place (error, path, "it has other hard links, which keep the old file");
 
   g_autoptr(StFileSource) first = NULL;
 
