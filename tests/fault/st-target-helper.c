@@ -7,6 +7,12 @@
  *       writes with an STWriter one U8 tensor "t" of CHUNKS blocks of 64 KiB, every byte SEED % 251,
  *       metadata {"seed": SEED}; prints "open" once the writer is open and "chunk I" after each block
  *       (flushed, so that the test can kill it at a known point), then "done" after finish()
+ *   st-target-helper save PATH SEED CHUNKS
+ *       saves the same file with st_file_save_to_path()
+ *   st-target-helper edit PATH KEY VALUE
+ *       loads PATH (mapped), sets the metadata KEY to VALUE and writes the header in place where it can
+ *       (st_file_save_header_in_place), else the whole file (st_file_save_to_path), as st-tool
+ *       metadata --set does; prints "in-place" or "rewritten"
  *   st-target-helper check PATH
  *       loads PATH, checks that every byte of "t" is SEED % 251 for the SEED of its metadata, prints
  *       "seed SEED"
@@ -60,6 +66,54 @@ write_file (const char *path,
 }
 
 static int
+save_file (const char *path,
+           guint64     seed,
+           guint64     chunks)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(STTensor) tensor = NULL;
+  g_autofree char *seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
+  gsize size = (gsize) (chunks * BLOCK_SIZE);
+  gint64 shape[1] = { (gint64) size };
+  guint8 *data = g_malloc (MAX (size, 1));
+
+  memset (data, (int) (seed % 251), size);
+  bytes = g_bytes_new_take (data, size);
+  tensor = st_tensor_new (ST_DTYPE_U8, shape, 1, bytes, &error);
+  if (tensor == NULL || !st_file_set_tensor (file, "t", tensor, &error))
+    return fail (error);
+  st_file_set_metadata_value (file, "seed", seed_text);
+  return st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error) ? 0 : fail (error);
+}
+
+static int
+edit_file (const char *path,
+           const char *key,
+           const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_path (path, NULL, &error);
+
+  if (file == NULL)
+    return fail (error);
+  st_file_set_metadata_value (file, key, value);
+  if (st_file_save_header_in_place (file, path, ST_SAVE_FLAGS_NONE, &error))
+    {
+      printf ("in-place\n");
+      return 0;
+    }
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    return fail (error);
+  g_clear_error (&error);
+  if (!st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error))
+    return fail (error);
+  printf ("rewritten\n");
+  return 0;
+}
+
+static int
 check_file (const char *path)
 {
   g_autoptr(GError) error = NULL;
@@ -96,6 +150,10 @@ main (int    argc,
 {
   if (argc == 5 && strcmp (argv[1], "writer") == 0)
     return write_file (argv[2], g_ascii_strtoull (argv[3], NULL, 10), g_ascii_strtoull (argv[4], NULL, 10));
+  if (argc == 5 && strcmp (argv[1], "save") == 0)
+    return save_file (argv[2], g_ascii_strtoull (argv[3], NULL, 10), g_ascii_strtoull (argv[4], NULL, 10));
+  if (argc == 5 && strcmp (argv[1], "edit") == 0)
+    return edit_file (argv[2], argv[3], argv[4]);
   if (argc == 3 && strcmp (argv[1], "check") == 0)
     return check_file (argv[2]);
 

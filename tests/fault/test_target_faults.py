@@ -6,16 +6,22 @@
 # - Streaming writers killed (SIGKILL) at points counted in written chunks, on a bindfs (FUSE) mount,
 #   which has no O_TMPFILE: the target stays old or new, and the hidden file a killed writer leaves is
 #   removed by the next save to the same target.
+# - Re-saved files keep their POSIX ACL and their mode exactly (a user the ACL let in keeps access), and
+#   their "user." extended attributes; an in-place header edit and a whole rewrite keep the same, and a
+#   file with other hard links is always rewritten (the other names keep the old file).
 #
 # ST_TARGET_HELPER is tests/fault/st-target-helper (built); the library comes from the build tree
 # (tests/meson.build). FUSE mounts need root, or a user fusermount3 lets mount: otherwise the tests skip
 # and say why.
 
+import json
 import os
 import pathlib
 import re
 import shutil
+import struct
 import subprocess
+import tempfile
 
 import pytest
 
@@ -27,6 +33,8 @@ HIDDEN = re.compile(r"^\.st-")
 # The hidden name of a save to a path without O_TMPFILE: a hash of the target's name, 6 random characters.
 RECOVERABLE = re.compile(r"^\.st-[0-9a-f]{8}-[A-Za-z0-9]{6}$")
 CHUNKS = 48
+IS_ROOT = os.geteuid() == 0
+NOBODY = 65534
 
 
 def helper(*args, check=True):
@@ -108,3 +116,125 @@ def test_killed_writers_leave_nothing_on_fuse(without_tmpfile):
     helper("writer", target, 1000, CHUNKS)
     assert listing(without_tmpfile) == ["model.safetensors"]
     assert seed_of(target) == 1000
+
+
+# ACLs, extended attributes, hard links
+
+@pytest.fixture
+def shared_dir():
+    """A folder of /tmp that other users may enter (pytest's tmp_path is not: 0700)."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="st-target-", dir="/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def run(*args):
+    return subprocess.run([*map(str, args)], capture_output=True, text=True, check=True).stdout
+
+
+def acl_of(path):
+    return run("getfacl", "--absolute-names", "--omit-header", "--numeric", path)
+
+
+def metadata_of(path):
+    """The __metadata__ of @path, read by hand from its header."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        return json.loads(f.read(n)).get("__metadata__", {})
+
+
+def nobody_reads(path):
+    return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+                           "cat", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+@pytest.mark.parametrize("way", ["writer", "save"])
+def test_resave_keeps_acl_and_mode(shared_dir, way):
+    for tool in ("setfacl", "getfacl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} (Debian package acl) is not installed")
+    target = shared_dir / "model.safetensors"
+    helper(way, target, 1, 4)
+    target.chmod(0o640)
+    # The owning group may read; user nobody, through the ACL, may read and write: the mode's group
+    # bits show the ACL's mask (rw), not the owning group's entry (r).
+    result = subprocess.run(["setfacl", "-m", f"u:{NOBODY}:rw", str(target)], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"this file system takes no ACL: {result.stderr.strip()}")
+    acl = acl_of(target)
+    mode = target.stat().st_mode
+    assert f"user:{NOBODY}:rw-" in acl and "group::r--" in acl and "mask::rw-" in acl, acl
+    assert oct(mode & 0o7777) == oct(0o660)
+    if IS_ROOT:
+        assert nobody_reads(target)
+
+    helper(way, target, 2, 4)
+    assert seed_of(target) == 2
+    assert acl_of(target) == acl
+    assert oct(target.stat().st_mode & 0o7777) == oct(mode & 0o7777)
+    if IS_ROOT:
+        assert nobody_reads(target)
+
+
+def test_resave_without_acl_drops_inherited_one(shared_dir):
+    """A file that had no ACL has none after a re-save, even in a folder whose default ACL gives one."""
+    for tool in ("setfacl", "getfacl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} (Debian package acl) is not installed")
+    target = shared_dir / "model.safetensors"
+    helper("save", target, 1, 4)
+    target.chmod(0o600)
+    result = subprocess.run(["setfacl", "-d", "-m", f"u:{NOBODY}:r", str(shared_dir)], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"this file system takes no ACL: {result.stderr.strip()}")
+    acl = acl_of(target)
+    assert f"user:{NOBODY}" not in acl
+
+    helper("save", target, 2, 4)
+    assert acl_of(target) == acl
+    assert oct(target.stat().st_mode & 0o7777) == oct(0o600)
+    if IS_ROOT:
+        assert not nobody_reads(target)
+
+
+def test_xattrs_and_hard_links_in_place_and_rewritten(shared_dir):
+    for tool in ("setfattr", "getfattr"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} (Debian package attr) is not installed")
+    target = shared_dir / "model.safetensors"
+    helper("save", target, 1, 4)
+    helper("edit", target, "note", "aaaa")
+    result = subprocess.run(["setfattr", "-n", "user.origin", "-v", "hub", str(target)], capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        pytest.skip(f"this file system takes no user extended attributes: {result.stderr.strip()}")
+
+    def origin(path):
+        return run("getfattr", "--absolute-names", "--only-values", "-n", "user.origin", path)
+
+    # Same header length: edited in place, the same file.
+    inode = target.stat().st_ino
+    assert helper("edit", target, "note", "bbbb").stdout.strip() == "in-place"
+    assert target.stat().st_ino == inode
+    assert metadata_of(target) == {"seed": "1", "note": "bbbb"}
+    assert origin(target) == "hub"
+
+    # Another length: a new file, which keeps the attribute too.
+    assert helper("edit", target, "note", "c" * 40).stdout.strip() == "rewritten"
+    assert target.stat().st_ino != inode
+    assert metadata_of(target) == {"seed": "1", "note": "c" * 40}
+    assert origin(target) == "hub"
+
+    # Another name for the file: even an edit of the same length rewrites, and the other name keeps the
+    # old file, with its attribute.
+    other = shared_dir / "snapshot.safetensors"
+    os.link(target, other)
+    assert helper("edit", target, "note", "d" * 40).stdout.strip() == "rewritten"
+    assert metadata_of(target) == {"seed": "1", "note": "d" * 40}
+    assert metadata_of(other) == {"seed": "1", "note": "c" * 40}
+    assert target.stat().st_nlink == 1 and other.stat().st_nlink == 1
+    assert origin(target) == "hub" and origin(other) == "hub"
+    assert seed_of(target) == 1 and seed_of(other) == 1
