@@ -179,6 +179,12 @@ st_file_source_get_path (StFileSource *source)
 }
 
 gboolean
+st_file_source_is_stacked (StFileSource *source)
+{
+  return source->stacked;
+}
+
+gboolean
 st_file_source_is_file (StFileSource      *source,
                         const struct stat *st)
 {

@@ -152,6 +152,9 @@ check_in_place (const StSavePlan   *plan,
       guint64 offset = 0;
       g_autoptr(StFileSource) source = st_file_source_lookup (piece->buffer, piece->size, &offset);
 
+      if (source != NULL && st_file_source_is_stacked (source))
+        return not_in_place (error, path, "on overlayfs and FUSE, the file may no longer hold the bytes the process "
+                             "loaded from it");
       if (source == NULL || !st_file_source_is_file (source, st) || offset != position ||
           (first != NULL && source != first))
         return not_in_place (error, path, "its tensors are not all already in place");

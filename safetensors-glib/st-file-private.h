@@ -93,6 +93,9 @@ StFileSource *st_file_source_lookup (gconstpointer  data,
                                      guint64       *out_offset);
 void st_file_source_unref (StFileSource *source);
 const char *st_file_source_get_path (StFileSource *source);
+/* Whether @source is on a file system whose mappings may be of another file than its path names
+ * (overlayfs, FUSE), or on one that could not be told. */
+gboolean st_file_source_is_stacked (StFileSource *source);
 /* Whether @st describes the file @source maps (same device and inode), on a file system whose mappings
  * are the file's own pages (not overlayfs or FUSE, which may map another file under the same numbers). */
 gboolean st_file_source_is_file (StFileSource      *source,
