@@ -73,6 +73,14 @@ count_data_bytes_other_than (const char *path,
   return other;
 }
 
+/* Unmounts the tmpfs of mount_tmpfs() and removes its folder. */
+static void
+unmount_tmpfs (const char *root)
+{
+  g_assert_cmpint (umount2 (root, MNT_DETACH), ==, 0);
+  g_assert_cmpint (g_rmdir (root), ==, 0);
+}
+
 /* A tmpfs in a new temporary folder (in this process's own mount namespace). */
 static char *
 mount_tmpfs (void)
@@ -110,7 +118,7 @@ mount_overlay (char       **out_root,
       g_autofree char *why = g_strdup_printf ("overlayfs does not mount here: %s", g_strerror (errno));
 
       g_test_skip (why);
-      umount2 (root, MNT_DETACH);
+      unmount_tmpfs (root);
       return NULL;
     }
   *out_root = g_steal_pointer (&root);
@@ -184,7 +192,7 @@ test_overlay_copied_up_source (void)
   g_assert_cmpint (count_data_bytes_other_than (saved, 1), ==, 0);
 
   g_clear_object (&file);
-  g_assert_cmpint (umount2 (root, MNT_DETACH), ==, 0);
+  unmount_tmpfs (root);
 }
 
 /* An in-place header edit would keep the file's 2s under a header the process wrote for its 1s: it is
@@ -234,7 +242,7 @@ test_overlay_copied_up_source_in_place (void)
   g_assert_cmpmem (before, before_length, after, after_length);
 
   g_clear_object (&file);
-  g_assert_cmpint (umount2 (root, MNT_DETACH), ==, 0);
+  unmount_tmpfs (root);
 }
 
 /* A bindfs (FUSE) mount of a folder of a tmpfs: a file system without O_TMPFILE, where saves write
@@ -272,7 +280,7 @@ mount_without_tmpfile (char **out_root)
                        &error) || !g_spawn_check_wait_status (status, NULL))
       {
         g_test_skip ("bindfs does not mount here (no /dev/fuse?)");
-        umount2 (root, MNT_DETACH);
+        unmount_tmpfs (root);
         return NULL;
       }
   }
@@ -289,7 +297,7 @@ unmount_without_tmpfile (const char *root,
                          const char *mounted)
 {
   g_assert_cmpint (umount2 (mounted, MNT_DETACH), ==, 0);
-  g_assert_cmpint (umount2 (root, MNT_DETACH), ==, 0);
+  unmount_tmpfs (root);
 }
 
 static int
