@@ -19,8 +19,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -245,6 +248,61 @@ test_overlay_copied_up_source_in_place (void)
   unmount_tmpfs (root);
 }
 
+static GPid bindfs_pid;
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Whether @path is a mount point in /proc/self/mountinfo. */
+static gboolean
+is_mounted (const char *path)
+{
+  g_autofree char *mountinfo = NULL;
+  g_autofree char *needle = g_strdup_printf (" %s ", path);
+
+  return g_file_get_contents ("/proc/self/mountinfo", &mountinfo, NULL, NULL) && strstr (mountinfo, needle) != NULL;
+}
+
+/* Waits until bindfs (@pid) has mounted @path, woken by changes of the mount table (poll() on
+ * /proc/self/mountinfo): FALSE when bindfs exited first. */
+static gboolean
+wait_for_mount (const char *path,
+                GPid        pid)
+{
+  int fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  gboolean mounted = FALSE;
+
+  g_assert_cmpint (fd, >=, 0);
+  for (;;)
+    {
+      struct pollfd change = { .fd = fd, .events = POLLPRI };
+      int status = 0;
+
+      if (is_mounted (path))
+        {
+          mounted = TRUE;
+          break;
+        }
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        break;
+      /* The timeout only bounds the look at whether bindfs exited: the mount itself wakes the poll. */
+      poll (&change, 1, 1000);
+      /* Reading to the end re-arms the notification. */
+      {
+        char buffer[4096];
+
+        lseek (fd, 0, SEEK_SET);
+        while (read (fd, buffer, sizeof buffer) > 0)
+          ;
+      }
+    }
+  close (fd);
+  return mounted;
+}
+
 /* A bindfs (FUSE) mount of a folder of a tmpfs: a file system without O_TMPFILE, where saves write
  * under a hidden name. NULL, with the test skipped, where it cannot be made. */
 static char *
@@ -255,7 +313,6 @@ mount_without_tmpfile (char **out_root)
   g_autofree char *mounted = NULL;
   g_autofree char *bindfs = g_find_program_in_path ("bindfs");
   g_autoptr(GError) error = NULL;
-  int status = 0;
   int fd;
 
   if (!have_mount_namespace)
@@ -274,12 +331,21 @@ mount_without_tmpfile (char **out_root)
   g_assert_cmpint (g_mkdir (backing, 0755), ==, 0);
   g_assert_cmpint (g_mkdir (mounted, 0755), ==, 0);
   {
-    const char *argv[] = { bindfs, backing, mounted, NULL };
+    /* In the foreground, as a child that dies with this process, whatever ends it: a daemon would keep
+     * this mount namespace, and itself, alive after a failed test. */
+    const char *argv[] = { bindfs, "-f", backing, mounted, NULL };
 
-    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status,
-                       &error) || !g_spawn_check_wait_status (status, NULL))
+    if (!g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                        G_SPAWN_STDERR_TO_DEV_NULL, die_with_parent, NULL, &bindfs_pid, &error))
+      {
+        g_test_skip ("bindfs does not start here");
+        unmount_tmpfs (root);
+        return NULL;
+      }
+    if (!wait_for_mount (mounted, bindfs_pid))
       {
         g_test_skip ("bindfs does not mount here (no /dev/fuse?)");
+        bindfs_pid = 0;
         unmount_tmpfs (root);
         return NULL;
       }
@@ -296,7 +362,12 @@ static void
 unmount_without_tmpfile (const char *root,
                          const char *mounted)
 {
+  int status = 0;
+
   g_assert_cmpint (umount2 (mounted, MNT_DETACH), ==, 0);
+  g_assert_cmpint (kill (bindfs_pid, SIGTERM), ==, 0);
+  g_assert_cmpint (waitpid (bindfs_pid, &status, 0), ==, bindfs_pid);
+  bindfs_pid = 0;
   unmount_tmpfs (root);
 }
 
