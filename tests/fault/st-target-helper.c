@@ -9,6 +9,9 @@
  *       (flushed, so that the test can kill it at a known point), then "done" after finish()
  *   st-target-helper save PATH SEED CHUNKS
  *       saves the same file with st_file_save_to_path()
+ *   st-target-helper shard DIR SEED N
+ *       saves N U8 tensors "tI" of one 64 KiB block each, every byte SEED % 251, metadata {"seed": SEED},
+ *       as a sharded checkpoint of N shards "model-…" (st_file_save_sharded)
  *   st-target-helper edit PATH KEY VALUE
  *       loads PATH (mapped), sets the metadata KEY to VALUE and writes the header in place where it can
  *       (st_file_save_header_in_place), else the whole file (st_file_save_to_path), as st-tool
@@ -89,6 +92,34 @@ save_file (const char *path,
 }
 
 static int
+shard_file (const char *directory,
+            guint64     seed,
+            guint64     n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new ();
+  g_autofree char *seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
+  gint64 shape[1] = { BLOCK_SIZE };
+
+  for (guint64 i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%03" G_GUINT64_FORMAT, i);
+      guint8 *data = g_malloc (BLOCK_SIZE);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(STTensor) tensor = NULL;
+
+      memset (data, (int) (seed % 251), BLOCK_SIZE);
+      bytes = g_bytes_new_take (data, BLOCK_SIZE);
+      tensor = st_tensor_new (ST_DTYPE_U8, shape, 1, bytes, &error);
+      if (tensor == NULL || !st_file_set_tensor (file, name, tensor, &error))
+        return fail (error);
+    }
+  st_file_set_metadata_value (file, "seed", seed_text);
+  return st_file_save_sharded (file, directory, "model", BLOCK_SIZE, ST_SAVE_FLAGS_NONE, NULL, NULL, NULL, &error)
+    ? 0 : fail (error);
+}
+
+static int
 edit_file (const char *path,
            const char *key,
            const char *value)
@@ -152,6 +183,8 @@ main (int    argc,
     return write_file (argv[2], g_ascii_strtoull (argv[3], NULL, 10), g_ascii_strtoull (argv[4], NULL, 10));
   if (argc == 5 && strcmp (argv[1], "save") == 0)
     return save_file (argv[2], g_ascii_strtoull (argv[3], NULL, 10), g_ascii_strtoull (argv[4], NULL, 10));
+  if (argc == 5 && strcmp (argv[1], "shard") == 0)
+    return shard_file (argv[2], g_ascii_strtoull (argv[3], NULL, 10), g_ascii_strtoull (argv[4], NULL, 10));
   if (argc == 5 && strcmp (argv[1], "edit") == 0)
     return edit_file (argv[2], argv[3], argv[4]);
   if (argc == 3 && strcmp (argv[1], "check") == 0)

@@ -179,6 +179,33 @@ def test_resave_keeps_acl_and_mode(shared_dir, way):
         assert nobody_reads(target)
 
 
+def test_sharded_resave_keeps_acls(shared_dir):
+    """Shards too, in both ways a sharded save commits: open files, and (past 64 files) parked ones."""
+    for tool in ("setfacl", "getfacl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} (Debian package acl) is not installed")
+    for n in (3, 70):
+        folder = shared_dir / f"n{n}"
+        folder.mkdir()
+        helper("shard", folder, 1, n)
+        shards = sorted(folder.glob("model-*.safetensors"))
+        assert len(shards) == n
+        acls = {}
+        for shard in (shards[0], shards[-1]):
+            shard.chmod(0o640)
+            result = subprocess.run(["setfacl", "-m", f"u:{NOBODY}:rw", str(shard)], capture_output=True, text=True)
+            if result.returncode != 0:
+                pytest.skip(f"this file system takes no ACL: {result.stderr.strip()}")
+            acls[shard] = acl_of(shard)
+        helper("shard", folder, 2, n)
+        for shard, acl in acls.items():
+            assert metadata_of(shard) == {"seed": "2"}
+            assert acl_of(shard) == acl, shard
+            assert oct(shard.stat().st_mode & 0o7777) == oct(0o660)
+            if IS_ROOT:
+                assert nobody_reads(shard)
+
+
 def test_resave_without_acl_drops_inherited_one(shared_dir):
     """A file that had no ACL has none after a re-save, even in a folder whose default ACL gives one."""
     for tool in ("setfacl", "getfacl"):
