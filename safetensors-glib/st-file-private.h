@@ -7,6 +7,7 @@
 
 #include "st-file.h"
 #include "st-format-private.h"
+#include "st-io-private.h"
 #include "st-tensor-info.h"
 
 G_BEGIN_DECLS
@@ -53,12 +54,6 @@ struct _STFile
 
 /* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
 GHashTable *st_file_peek_metadata (STFile *self);
-
-/* Sets a G_IO_ERROR from @errsv: "WHAT “PATH”: strerror". */
-void st_set_io_error_from_errno (GError     **error,
-                                 int          errsv,
-                                 const char  *what,
-                                 const char  *path);
 
 /* The rules every tensor name follows, whatever sets it (st-file.c). */
 gboolean st_file_check_tensor_name (const char  *name,
@@ -176,10 +171,6 @@ StPendingFile *st_pending_file_new_for_path (const char   *path,
 void st_pending_file_free (StPendingFile *pending);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StPendingFile, st_pending_file_free)
-
-/* fsync() of a directory, after renames into it. */
-gboolean st_sync_directory (const char  *directory,
-                            GError     **error);
 
 /* Writes @plan to @path: through to a special file as a stream, else atomically (a pending file
  * committed over @path). */

@@ -174,19 +174,6 @@ close_fd (StPendingFile  *pending,
   return TRUE;
 }
 
-static gboolean
-sync_fd (int          fd,
-         const char  *shown_path,
-         GError     **error)
-{
-  if (fsync (fd) != 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write to disk (fsync)", shown_path);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* Names the file (under a hidden name) and closes it: for sharded saves, which write more files than
  * they may keep open. @flags' SYNC is done here, while the descriptor is open. */
 gboolean
@@ -196,7 +183,7 @@ st_pending_file_park (StPendingFile  *pending,
 {
   if (pending->fd < 0)
     return TRUE;
-  if ((flags & ST_SAVE_FLAGS_SYNC) && !sync_fd (pending->fd, pending->directory, error))
+  if ((flags & ST_SAVE_FLAGS_SYNC) && !st_sync_fd (pending->fd, pending->directory, error))
     return FALSE;
   if (pending->tmp_path == NULL && !link_unnamed (pending, NULL))
     {
@@ -263,7 +250,7 @@ st_pending_file_commit (StPendingFile  *pending,
 
   if (pending->fd >= 0)
     {
-      if ((flags & ST_SAVE_FLAGS_SYNC) && !sync_fd (pending->fd, target, error))
+      if ((flags & ST_SAVE_FLAGS_SYNC) && !st_sync_fd (pending->fd, target, error))
         return FALSE;
 
       if (pending->tmp_path == NULL)
@@ -328,23 +315,6 @@ st_pending_file_free (StPendingFile *pending)
   g_free (pending->tmp_path);
   g_free (pending->directory);
   g_free (pending);
-}
-
-gboolean
-st_sync_directory (const char  *directory,
-                   GError     **error)
-{
-  int fd = open (directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  gboolean ok;
-
-  if (fd < 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not open the directory", directory);
-      return FALSE;
-    }
-  ok = sync_fd (fd, directory, error);
-  close (fd);
-  return ok;
 }
 
 /* Opens a target that is not a regular file for writing: a Unix socket is connected to, anything else

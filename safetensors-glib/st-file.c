@@ -243,18 +243,6 @@ lookup_entry (STFile     *self,
   return st_name_index_lookup (self->by_name, name);
 }
 
-void
-st_set_io_error_from_errno (GError     **error,
-                            int          errsv,
-                            const char  *what,
-                            const char  *path)
-{
-  g_autofree char *shown = g_filename_display_name (path);
-
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-               "%s “%s”: %s", what, shown, g_strerror (errsv));
-}
-
 /* Tensors */
 
 /**
