@@ -382,33 +382,6 @@ shard_job_new (STFile       *self,
   return g_steal_pointer (&job);
 }
 
-/* Writes @length bytes of @buffer to @fd. */
-static gboolean
-write_all (int          fd,
-           const char  *buffer,
-           gsize        length,
-           const char  *shown_path,
-           GError     **error)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, buffer, length);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (shown_path);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not write “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
-      buffer += n;
-      length -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* More files than this are named (hidden) and closed as soon as written, not kept open. */
 #define MAX_OPEN_PENDING 64
 
@@ -482,9 +455,14 @@ shard_job_run (ShardJob      *job,
 
       if (is_index)
         {
-          if (!write_all (st_pending_file_get_fd (file), job->index_json, strlen (job->index_json), target,
-                          error))
-            return FALSE;
+          gsize length = strlen (job->index_json);
+
+          /* The new file is empty: its bytes go from offset 0 on */
+          if (st_pwrite_all (st_pending_file_get_fd (file), job->index_json, length, 0, G_MAXSIZE, NULL) != length)
+            {
+              st_set_io_error_from_errno (error, errno, "Could not write", target);
+              return FALSE;
+            }
         }
       else
         {

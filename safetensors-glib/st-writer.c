@@ -287,28 +287,16 @@ write_at (STWriter      *self,
           GError       **error)
 {
   int fd = st_pending_file_get_fd (self->pending);
+  gsize written = st_pwrite_all (fd, data, len, offset, WRITE_CHUNK_SIZE, self->cancellable);
 
-  while (len > 0)
-    {
-      gssize written;
+  self->written += (guint64) written;
+  if (written == len)
+    return TRUE;
 
-      if (g_cancellable_set_error_if_cancelled (self->cancellable, error))
-        return FALSE;
-
-      written = pwrite (fd, data, MIN (len, WRITE_CHUNK_SIZE), (off_t) offset);
-      if (written < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          st_set_io_error_from_errno (error, errno, "Could not write", self->target);
-          return FALSE;
-        }
-      data += written;
-      len -= (gsize) written;
-      offset += (guint64) written;
-      self->written += (guint64) written;
-    }
-  return TRUE;
+  if (errno == ECANCELED && g_cancellable_set_error_if_cancelled (self->cancellable, error))
+    return FALSE;
+  st_set_io_error_from_errno (error, errno, "Could not write", self->target);
+  return FALSE;
 }
 
 /**
