@@ -285,7 +285,7 @@ st_file_new_from_stream (GInputStream  *stream,
 typedef struct {
   gpointer      address;
   gsize         size;
-  StFileSource *source;  /* what it maps, registered for saves that copy in the kernel (st-file-copy.c) */
+  StFileSource *source;  /* what it maps, registered for saves that copy in the kernel (st-file-source.c) */
 } Mapping;
 
 static void

@@ -39,7 +39,7 @@
  * snapshot: an async save does not look at the file again, and the tensors' memory is written as is,
  * with no intermediate copy. */
 
-/* Pieces at least this large that are slices of a mapped file are copied in the kernel (st-file-copy.c);
+/* Pieces at least this large that are slices of a mapped file are copied in the kernel (st-file-source.c);
  * below it, the system calls to set a copy up cost more than the copy. */
 #define KERNEL_COPY_MIN_SIZE ((gsize) 256 * 1024)
 
