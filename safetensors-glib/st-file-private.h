@@ -56,10 +56,6 @@ struct _STFile
 /* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
 GHashTable *st_file_peek_metadata (STFile *self);
 
-/* The rules every tensor name follows, whatever sets it (st-file.c). */
-gboolean st_file_check_tensor_name (const char  *name,
-                                    GError     **error);
-
 /* The header of a file holding @entries and @metadata, as st_header_serialize() makes it (sorting
  * @entries into file order and setting their offsets), checked against the reader's limits, its JSON
  * padded with spaces to at least @min_header_size bytes (0: no more than the usual padding to 8). */

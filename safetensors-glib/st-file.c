@@ -10,6 +10,7 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-tensor-name-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
 #include "st-tensor-info-private.h"
@@ -402,29 +403,6 @@ st_file_lookup_tensor (STFile      *self,
     g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND, "No tensor named “%s”", name);
 
   return tensor;
-}
-
-/* The rules every tensor name follows, whatever sets it. */
-gboolean
-st_file_check_tensor_name (const char  *name,
-                           GError     **error)
-{
-  if (!g_utf8_validate (name, -1, NULL))
-    {
-      g_autofree char *shown = g_utf8_make_valid (name, -1);
-
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME, "The tensor name “%s” is not valid UTF-8", shown);
-      return FALSE;
-    }
-
-  if (strcmp (name, "__metadata__") == 0)
-    {
-      g_set_error_literal (error, ST_ERROR, ST_ERROR_INVALID_NAME,
-                           "“__metadata__” is reserved for the metadata: no tensor may have that name");
-      return FALSE;
-    }
-
-  return TRUE;
 }
 
 /* The entry for @name, emptied when it held a tensor (it keeps its place in file order), or a new

@@ -17,6 +17,7 @@
 #include "st-error.h"
 #include "st-dtype-private.h"
 #include "st-file-private.h"
+#include "st-tensor-name-private.h"
 #include "st-writer.h"
 
 /* Writes are cut in chunks of at most this size, with a look at the cancellable between them. */
