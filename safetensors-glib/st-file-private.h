@@ -9,6 +9,8 @@
 #include "st-format-private.h"
 #include "st-file-source-private.h"
 #include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-save-plan-private.h"
 #include "st-tensor-info.h"
 
 G_BEGIN_DECLS
@@ -56,82 +58,12 @@ struct _STFile
 /* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
 GHashTable *st_file_peek_metadata (STFile *self);
 
-/* The header of a file holding @entries and @metadata, as st_header_serialize() makes it (sorting
- * @entries into file order and setting their offsets), checked against the reader's limits, its JSON
- * padded with spaces to at least @min_header_size bytes (0: no more than the usual padding to 8). */
-GBytes *st_save_layout (StWriterEntry  *entries,
-                        gsize           n_entries,
-                        GHashTable     *metadata,
-                        guint64         min_header_size,
-                        guint64        *out_data_size,
-                        GError        **error);
-
-/* Saving (st-file-save.c): the serialized header and the byte ranges to write after it, checked
- * against the reader's limits, with references on what they point into. */
-typedef struct _StSavePlan StSavePlan;
-
+/* STFile's save plans (st-file-save.c): its tensors and metadata as they are now. */
 StSavePlan *st_save_plan_new (STFile  *file,
                               GError **error);
 /* With the header's JSON padded with spaces to at least @min_header_size bytes (rounded up to 8). */
 StSavePlan *st_save_plan_new_full (STFile   *file,
                                    guint64   min_header_size,
                                    GError  **error);
-void st_save_plan_free (StSavePlan *plan);
-guint64 st_save_plan_get_size (const StSavePlan *plan);
-/* The header (the 8-byte prefix and the JSON), and the pieces: the header, then the tensors' bytes. */
-GBytes *st_save_plan_get_header (const StSavePlan *plan);
-gsize st_save_plan_get_n_pieces (const StSavePlan *plan);
-const GOutputVector *st_save_plan_get_piece (const StSavePlan *plan,
-                                             gsize             i);
-gboolean st_save_plan_write_to_fd (const StSavePlan  *plan,
-                                   int                fd,
-                                   const char        *path,
-                                   GCancellable      *cancellable,
-                                   GError           **error);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (StSavePlan, st_save_plan_free)
-
-/* Where saved bytes land (st-file-target.c). A pending file is a new file being written in a
- * directory, with no name (O_TMPFILE) or a short hidden one, until st_pending_file_commit() renames it
- * over its target; st_pending_file_free() discards an uncommitted one. */
-typedef struct _StPendingFile StPendingFile;
-
-StPendingFile *st_pending_file_new (const char  *directory,
-                                    const char  *target,
-                                    GError     **error);
-int st_pending_file_get_fd (StPendingFile *pending);
-gboolean st_pending_file_reserve (StPendingFile  *pending,
-                                  guint64         size,
-                                  const char     *target,
-                                  GError        **error);
-gboolean st_pending_file_park (StPendingFile  *pending,
-                               STSaveFlags     flags,
-                               GError        **error);
-gboolean st_pending_file_commit (StPendingFile  *pending,
-                                 const char     *target,
-                                 STSaveFlags     flags,
-                                 GError        **error);
-gboolean st_pending_file_is_committed (StPendingFile *pending);
-const char *st_pending_file_get_directory (StPendingFile *pending);
-
-/* A pending file for a save to @path, after the checks every save makes (not a directory, writable
- * when it exists), with the file it will replace in *@out_target (@path, symbolic links resolved).
- * Returns NULL with *@out_special TRUE and no error when @path is not a regular file (a device, a FIFO,
- * a socket): such targets are written as streams. */
-StPendingFile *st_pending_file_new_for_path (const char   *path,
-                                             gboolean     *out_special,
-                                             char        **out_target,
-                                             GError      **error);
-void st_pending_file_free (StPendingFile *pending);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (StPendingFile, st_pending_file_free)
-
-/* Writes @plan to @path: through to a special file as a stream, else atomically (a pending file
- * committed over @path). */
-gboolean st_save_plan_write_to_path (const StSavePlan  *plan,
-                                     const char        *path,
-                                     STSaveFlags        flags,
-                                     GCancellable      *cancellable,
-                                     GError           **error);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* st-file-target.c: where saved bytes land: files replaced atomically, special files written through
+/* st-pending-file.c: where saved bytes land: files replaced atomically, special files written through
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -23,7 +23,8 @@
 #include <glib/gstdio.h>
 
 #include "st-error.h"
-#include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
 
 struct _StPendingFile {
   int       fd;          /* -1 once parked or committed */
@@ -317,72 +318,6 @@ st_pending_file_free (StPendingFile *pending)
   g_free (pending);
 }
 
-/* Opens a target that is not a regular file for writing: a Unix socket is connected to, anything else
- * (a character or block device, a FIFO) opened. */
-static int
-open_special (const char        *path,
-              const struct stat *st)
-{
-  struct sockaddr_un address = { .sun_family = AF_UNIX };
-  int fd;
-
-  if (!S_ISSOCK (st->st_mode))
-    return open (path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-
-  if (strlen (path) >= sizeof address.sun_path)
-    {
-      errno = ENAMETOOLONG;
-      return -1;
-    }
-  strcpy (address.sun_path, path);
-
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  if (connect (fd, (const struct sockaddr *) &address, sizeof address) != 0)
-    {
-      int errsv = errno;
-
-      close (fd);
-      errno = errsv;
-      return -1;
-    }
-  return fd;
-}
-
-static gboolean
-write_plan_to_special (const StSavePlan   *plan,
-                       const char         *path,
-                       const struct stat  *st,
-                       STSaveFlags         flags,
-                       GCancellable       *cancellable,
-                       GError            **error)
-{
-  int fd = open_special (path, st);
-  gboolean ok;
-
-  if (fd < 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
-      return FALSE;
-    }
-
-  ok = st_save_plan_write_to_fd (plan, fd, path, cancellable, error);
-  /* Devices and pipes have nothing to sync, and say so with EINVAL (or EROFS, ENOTSUP). */
-  if (ok && (flags & ST_SAVE_FLAGS_SYNC) && fsync (fd) != 0 &&
-      errno != EINVAL && errno != EROFS && errno != ENOTSUP)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write to disk (fsync)", path);
-      ok = FALSE;
-    }
-  if (close (fd) != 0 && ok)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write", path);
-      ok = FALSE;
-    }
-  return ok;
-}
-
 /* Where to write for @path: the file a symbolic link points to (as open() would write through it), or
  * @path itself. */
 static char *
@@ -453,46 +388,4 @@ const char *
 st_pending_file_get_directory (StPendingFile *pending)
 {
   return pending->directory;
-}
-
-gboolean
-st_save_plan_write_to_path (const StSavePlan  *plan,
-                            const char        *path,
-                            STSaveFlags        flags,
-                            GCancellable      *cancellable,
-                            GError           **error)
-{
-  g_autoptr(StPendingFile) pending = NULL;
-  g_autofree char *target = NULL;
-  gboolean special = FALSE;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  pending = st_pending_file_new_for_path (path, &special, &target, error);
-  if (pending == NULL)
-    {
-      struct stat st;
-
-      if (!special)
-        return FALSE;
-      if (stat (path, &st) != 0)
-        {
-          st_set_io_error_from_errno (error, errno, "Could not save to", path);
-          return FALSE;
-        }
-      return write_plan_to_special (plan, path, &st, flags, cancellable, error);
-    }
-
-  if (!st_pending_file_reserve (pending, st_save_plan_get_size (plan), target, error) ||
-      !st_save_plan_write_to_fd (plan, st_pending_file_get_fd (pending), target, cancellable, error))
-    return FALSE;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  if (!st_pending_file_commit (pending, target, flags, error))
-    return FALSE;
-
-  return !(flags & ST_SAVE_FLAGS_SYNC) || st_sync_directory (st_pending_file_get_directory (pending), error);
 }
