@@ -33,6 +33,8 @@
 #include "st-error.h"
 #include "st-file-edit.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-file-source-private.h"
 
 #define EDIT_MARK (G_GUINT64_CONSTANT (1) << 63)
 

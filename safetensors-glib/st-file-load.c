@@ -18,6 +18,8 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-file-source-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
 #include "st-sniff-private.h"

@@ -7,9 +7,6 @@
 
 #include "st-file.h"
 #include "st-format-private.h"
-#include "st-file-source-private.h"
-#include "st-io-private.h"
-#include "st-pending-file-private.h"
 #include "st-save-plan-private.h"
 #include "st-tensor-info.h"
 
@@ -54,9 +51,6 @@ struct _STFile
   StNameIndex *by_name;         /* entry->name -> FileEntry *, borrowing both */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
-
-/* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
-GHashTable *st_file_peek_metadata (STFile *self);
 
 /* STFile's save plans (st-file-save.c): its tensors and metadata as they are now. */
 StSavePlan *st_save_plan_new (STFile  *file,

@@ -14,6 +14,9 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"

@@ -10,6 +10,7 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-tensor-name-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"

@@ -16,7 +16,9 @@
 
 #include "st-error.h"
 #include "st-dtype-private.h"
-#include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-save-plan-private.h"
 #include "st-tensor-name-private.h"
 #include "st-writer.h"
 
