@@ -417,29 +417,12 @@ shard_job_run (ShardJob      *job,
       gboolean is_index = k == job->file_names->len;
       const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
       char *target = g_build_filename (job->directory, file_name, NULL);
-      GStatBuf st;
 
       g_ptr_array_add (targets, target);
       g_hash_table_add (written, (gpointer) file_name);
 
-      if (g_stat (target, &st) != 0)
-        continue;
-      if (!S_ISREG (st.st_mode))
-        {
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, S_ISDIR (st.st_mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE,
-                       "Could not save the shard “%s”: it is %s, not a file", display,
-                       S_ISDIR (st.st_mode) ? "a directory" : "a special file");
-          return FALSE;
-        }
-      if (faccessat (AT_FDCWD, target, W_OK, AT_EACCESS) != 0)
-        {
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not open for writing “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
+      if (!st_check_save_target (target, NULL, error))
+        return FALSE;
     }
 
   for (guint k = 0; k < n_files; k++)

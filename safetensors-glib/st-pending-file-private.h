@@ -34,6 +34,16 @@ gboolean st_pending_file_commit (StPendingFile  *pending,
 gboolean st_pending_file_is_committed (StPendingFile *pending);
 const char *st_pending_file_get_directory (StPendingFile *pending);
 
+/* The rule every save to a path follows before it writes anything: a missing @path is a new file; an
+ * existing one must be a regular file the caller could open for writing (a save replaces it, which
+ * needs only the directory's permission: a read-only file stays). A directory fails with
+ * G_IO_ERROR_IS_DIRECTORY. A special file (a device, a FIFO, a socket) sets *@out_special, for a
+ * caller that writes such targets as streams; with @out_special NULL it fails with
+ * G_IO_ERROR_NOT_REGULAR_FILE. */
+gboolean st_check_save_target (const char  *path,
+                               gboolean    *out_special,
+                               GError     **error);
+
 /* A pending file for a save to @path, after the checks every save makes (not a directory, writable
  * when it exists), with the file it will replace in *@out_target (@path, symbolic links resolved).
  * Returns NULL with *@out_special TRUE and no error when @path is not a regular file (a device, a FIFO,

@@ -334,6 +334,58 @@ resolve_target (const char *path)
   return target;
 }
 
+gboolean
+st_check_save_target (const char  *path,
+                      gboolean    *out_special,
+                      GError     **error)
+{
+  struct stat st;
+
+  if (out_special != NULL)
+    *out_special = FALSE;
+
+  if (stat (path, &st) != 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      st_set_io_error_from_errno (error, errno, "Could not save to", path);
+      return FALSE;
+    }
+
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "Could not save to “%s”: it is a directory",
+                   shown);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_autofree char *shown = NULL;
+
+      if (out_special != NULL)
+        {
+          *out_special = TRUE;
+          return TRUE;
+        }
+      shown = g_filename_display_name (path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "Could not save to “%s”: it is a special file, not a regular file", shown);
+      return FALSE;
+    }
+
+  /* Replacing a file needs only the directory's permission; a plain save would open the file
+   * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
+  if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 StPendingFile *
 st_pending_file_new_for_path (const char   *path,
                               gboolean     *out_special,
@@ -343,38 +395,9 @@ st_pending_file_new_for_path (const char   *path,
   g_autofree char *target = NULL;
   g_autofree char *directory = NULL;
   StPendingFile *pending;
-  struct stat st;
 
-  *out_special = FALSE;
-  if (stat (path, &st) == 0)
-    {
-      if (S_ISDIR (st.st_mode))
-        {
-          g_autofree char *shown = g_filename_display_name (path);
-
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "Could not save to “%s”: it is a directory",
-                       shown);
-          return NULL;
-        }
-      if (!S_ISREG (st.st_mode))
-        {
-          *out_special = TRUE;
-          return NULL;
-        }
-
-      /* Replacing a file needs only the directory's permission; a plain save would open the file
-       * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
-      if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
-        {
-          st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
-          return NULL;
-        }
-    }
-  else if (errno != ENOENT)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not save to", path);
-      return NULL;
-    }
+  if (!st_check_save_target (path, out_special, error) || *out_special)
+    return NULL;
 
   target = resolve_target (path);
   directory = g_path_get_dirname (target);
