@@ -41,44 +41,11 @@ st_save_plan_new_full (STFile   *self,
 
   for (gsize i = 0; i < n; i++)
     {
-      FileEntry *entry = g_ptr_array_index (self->entries, i);
-      STTensor *tensor = g_atomic_pointer_get (&entry->tensor);
-      StWriterEntry *w = &writer_entries[i];
+      GObject *owner = st_file_entry_describe (g_ptr_array_index (self->entries, i), self->data,
+                                               &writer_entries[i]);
 
-      w->name = entry->name;
-      if (tensor == NULL && entry->external != NULL)
-        {
-          /* Memory set by a binding, with no object made for it: keep its owner instead. */
-          const ExternalData *external = entry->external;
-
-          w->dtype = external->dtype;
-          w->shape = external->shape;
-          w->n_dims = external->n_dims;
-          w->n_bytes = external->n_bytes;
-          w->user_data = (gpointer) external->data;
-          if (external->owner != NULL)
-            g_ptr_array_add (keep_alive, g_object_ref (external->owner));
-        }
-      else if (tensor != NULL)
-        {
-          w->dtype = st_tensor_get_dtype (tensor);
-          w->shape = st_tensor_get_shape (tensor, &w->n_dims);
-          w->n_bytes = st_tensor_get_n_bytes (tensor);
-          w->user_data = (gpointer) st_tensor_get_data (tensor, NULL);
-          g_ptr_array_add (keep_alive, g_object_ref (tensor));
-        }
-      else
-        {
-          /* A loaded tensor nobody asked for: write from the source without making an object. */
-          const StHeaderEntry *loaded = entry->loaded;
-          const guint8 *base = g_bytes_get_data (self->data, NULL);
-
-          w->dtype = loaded->dtype;
-          w->shape = loaded->shape;
-          w->n_dims = loaded->n_dims;
-          w->n_bytes = loaded->end - loaded->begin;
-          w->user_data = (gpointer) (base + loaded->begin);
-        }
+      if (owner != NULL)
+        g_ptr_array_add (keep_alive, g_object_ref (owner));
     }
 
   /* An async save must not depend on the file: the plan holds what its pieces point into. The names
