@@ -7,7 +7,8 @@
  */
 #pragma once
 
-#include "st-format-private.h"
+#include "st-header-private.h"
+#include "st-header-serializer-private.h"
 #include "st-tensor.h"
 #include "st-tensor-info.h"
 

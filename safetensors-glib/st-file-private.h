@@ -7,7 +7,7 @@
 
 #include "st-file.h"
 #include "st-file-entry-private.h"
-#include "st-format-private.h"
+#include "st-header-private.h"
 #include "st-save-plan-private.h"
 #include "st-tensor-info.h"
 

@@ -8,7 +8,7 @@
 #include <gio/gio.h>
 
 #include "st-file.h"
-#include "st-format-private.h"
+#include "st-header-serializer-private.h"
 
 G_BEGIN_DECLS
 

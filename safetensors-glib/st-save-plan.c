@@ -22,6 +22,7 @@
 
 #include "st-error.h"
 #include "st-file-source-private.h"
+#include "st-header-private.h"
 #include "st-io-private.h"
 #include "st-pending-file-private.h"
 #include "st-save-plan-private.h"
