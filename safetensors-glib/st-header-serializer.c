@@ -31,46 +31,6 @@ write_u64 (GString *out,
   g_string_append_len (out, digits + sizeof digits - n, n);
 }
 
-/* A JSON string as serde_json writes it: `"` `\` and control characters escaped, the rest raw. */
-static void
-write_string (GString    *out,
-              const char *string)
-{
-  static const char hex[] = "0123456789abcdef";
-  const guint8 *p = (const guint8 *) string;
-
-  g_string_append_c (out, '"');
-
-  for (;;)
-    {
-      const guint8 *run = p;
-
-      while (!st_json_string_special[*p])
-        p++;
-      g_string_append_len (out, (const char *) run, p - run);
-
-      switch (*p)
-        {
-        case '\0': g_string_append_c (out, '"'); return;
-        case '"': g_string_append_len (out, "\\\"", 2); break;
-        case '\\': g_string_append_len (out, "\\\\", 2); break;
-        case '\b': g_string_append_len (out, "\\b", 2); break;
-        case '\f': g_string_append_len (out, "\\f", 2); break;
-        case '\n': g_string_append_len (out, "\\n", 2); break;
-        case '\r': g_string_append_len (out, "\\r", 2); break;
-        case '\t': g_string_append_len (out, "\\t", 2); break;
-        default:
-          {
-            char escape[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 0xf] };
-
-            g_string_append_len (out, escape, sizeof escape);
-            break;
-          }
-        }
-      p++;
-    }
-}
-
 static int
 compare_writer_entries (const void *a,
                         const void *b)
@@ -119,9 +79,9 @@ st_header_serialize (StWriterEntry *entries,
         {
           if (i > 0)
             g_string_append_c (out, ',');
-          write_string (out, keys[i]);
+          st_json_append_string (out, keys[i], FALSE);
           g_string_append_c (out, ':');
-          write_string (out, g_hash_table_lookup (metadata, keys[i]));
+          st_json_append_string (out, g_hash_table_lookup (metadata, keys[i]), FALSE);
         }
       g_string_append_c (out, '}');
       first = FALSE;
@@ -142,7 +102,7 @@ st_header_serialize (StWriterEntry *entries,
         g_string_append_c (out, ',');
       first = FALSE;
 
-      write_string (out, entry->name);
+      st_json_append_string (out, entry->name, FALSE);
       g_string_append (out, ":{\"dtype\":\"");
       g_string_append (out, st_dtype_to_string (entry->dtype));
       g_string_append (out, "\",\"shape\":[");
