@@ -36,6 +36,7 @@
 
 #include "st-arena-private.h"
 #include "st-header-private.h"
+#include "st-json-value-private.h"
 #include "st-scanner-private.h"
 
 /* The arena's first chunk: as long as the header, within these bounds, which is room for the entries,
@@ -65,201 +66,12 @@ typedef struct {
   guint64      *ints;      /* the integers of the shape or data_offsets being read */
   guint         n_ints;
   guint         ints_capacity;
-  GArray       *keys;      /* KeyRef: keys of the open objects inside unknown fields, for duplicates */
-  GString      *key_text;  /* the bytes of those keys, one after the other */
+  StJsonKeys    keys;      /* keys of the open objects inside unknown fields, for duplicates */
   StArena       arena;     /* the entries, their names and their shapes */
   char          last_dtype_name[16];  /* the last dtype looked up: headers repeat a few dtypes */
   gsize         last_dtype_len;       /* G_MAXSIZE before the first */
   STDType       last_dtype;
 } Parser;
-
-/* A key of an object inside an unknown field: @len bytes at @offset in Parser.key_text. Keys are kept
- * as 16 bytes plus their text, without an allocation each, so that a hostile object of millions of
- * keys costs a small multiple of its own size. */
-typedef struct {
-  gsize offset;
-  gsize len;
-} KeyRef;
-
-/* Unknown fields */
-
-static gint
-compare_keys (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  const KeyRef *ka = a;
-  const KeyRef *kb = b;
-  const char *text = user_data;
-  int order = memcmp (text + ka->offset, text + kb->offset, MIN (ka->len, kb->len));
-
-  if (order != 0)
-    return order;
-  if (ka->len != kb->len)
-    return ka->len < kb->len ? -1 : 1;
-  return 0;
-}
-
-static void
-add_key (Parser             *ps,
-         const StJsonString *key)
-{
-  KeyRef ref = { ps->key_text->len, key->len };
-
-  g_string_append_len (ps->key_text, key->data, key->len);
-  g_array_append_val (ps->keys, ref);
-}
-
-/* Checks that the keys ps->keys[@base..] of the object opening at @open are distinct, then drops
- * them. Sorting and comparing neighbours keeps hostile objects with millions of keys linear-log. */
-static gboolean
-check_and_drop_keys (Parser       *ps,
-                     guint         base,
-                     const guint8 *open,
-                     const char   *where)
-{
-  guint n_keys = ps->keys->len - base;
-  KeyRef *keys;
-  gsize text_base;
-
-  if (n_keys == 0)
-    return TRUE;
-
-  keys = &g_array_index (ps->keys, KeyRef, base);
-
-  /* The keys were added in order: the first one's text is where this object's text begins */
-  text_base = keys[0].offset;
-  g_qsort_with_data (keys, (gint) n_keys, sizeof (KeyRef), compare_keys, ps->key_text->str);
-
-  for (guint i = 1; i < n_keys; i++)
-    {
-      if (compare_keys (&keys[i - 1], &keys[i], ps->key_text->str) == 0)
-        {
-          g_autofree char *shown = st_scanner_shown_name (ps->key_text->str + keys[i].offset, keys[i].len);
-
-          return st_scanner_fail_at (&ps->sc, open, ST_ERROR_DUPLICATE_NAME, "Duplicate key “%s” in %s", shown, where);
-        }
-    }
-
-  g_array_set_size (ps->keys, base);
-  g_string_truncate (ps->key_text, text_base);
-  return TRUE;
-}
-
-/* Validates the JSON value at ps->sc.p and skips it. @depth is the depth of the object or array that
- * holds it. Iterative: an explicit stack of the containers opened here. */
-static gboolean
-skip_value (Parser *ps,
-            guint   depth)
-{
-  struct {
-    guint8        kind;       /* '{' or '[' */
-    guint         key_base;   /* for objects: where their keys start in ps->keys */
-    const guint8 *open;
-  } stack[ST_MAX_JSON_DEPTH];
-  guint n_open = 0;
-  enum { VALUE, KEY, AFTER_VALUE } state = VALUE;
-
-  for (;;)
-    {
-      switch (state)
-        {
-        case VALUE:
-          st_scanner_skip_ws (&ps->sc);
-          if (ps->sc.p >= ps->sc.end)
-            return st_scanner_fail_expected (&ps->sc, "a JSON value");
-
-          switch (*ps->sc.p)
-            {
-            case '{':
-            case '[':
-              if (depth + n_open + 1 > ST_MAX_JSON_DEPTH)
-                return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_HEADER,
-                                           "JSON nested deeper than %d levels", ST_MAX_JSON_DEPTH);
-              stack[n_open].kind = *ps->sc.p;
-              stack[n_open].key_base = ps->keys->len;
-              stack[n_open].open = ps->sc.p;
-              n_open++;
-              ps->sc.p++;
-              if (st_scanner_accept_char (&ps->sc, stack[n_open - 1].kind == '{' ? '}' : ']'))
-                {
-                  n_open--;
-                  state = AFTER_VALUE;
-                }
-              else if (stack[n_open - 1].kind == '{')
-                state = KEY;
-              else
-                state = VALUE;
-              break;
-
-            case '"':
-              {
-                StJsonString str;
-
-                if (!st_scanner_parse_string (&ps->sc, &str))
-                  return FALSE;
-                state = AFTER_VALUE;
-                break;
-              }
-
-            case '-':
-            case '0': case '1': case '2': case '3': case '4':
-            case '5': case '6': case '7': case '8': case '9':
-              if (!st_scanner_parse_any_number (&ps->sc))
-                return FALSE;
-              state = AFTER_VALUE;
-              break;
-
-            default:
-              if (!st_scanner_parse_literal (&ps->sc))
-                return FALSE;
-              state = AFTER_VALUE;
-              break;
-            }
-          break;
-
-        case KEY:
-          {
-            StJsonString key;
-
-            st_scanner_skip_ws (&ps->sc);
-            if (ps->sc.p >= ps->sc.end || *ps->sc.p != '"')
-              return st_scanner_fail_expected (&ps->sc, "a string key");
-            if (!st_scanner_parse_string (&ps->sc, &key))
-              return FALSE;
-            add_key (ps, &key);
-            if (!st_scanner_expect_char (&ps->sc, ':', "‘:’"))
-              return FALSE;
-            state = VALUE;
-            break;
-          }
-
-        case AFTER_VALUE:
-          {
-            gboolean is_object;
-            gboolean closed;
-
-            if (n_open == 0)
-              return TRUE;
-
-            is_object = stack[n_open - 1].kind == '{';
-            if (!st_scanner_next_or_close (&ps->sc, is_object ? '}' : ']', &closed))
-              return FALSE;
-            if (!closed)
-              {
-                state = is_object ? KEY : VALUE;
-                break;
-              }
-
-            n_open--;
-            if (is_object &&
-                !check_and_drop_keys (ps, stack[n_open].key_base, stack[n_open].open, "an object"))
-              return FALSE;
-            break;
-          }
-        }
-    }
-}
 
 /* Tensor entries */
 
@@ -319,7 +131,7 @@ parse_field_key (Parser       *ps,
   else if (st_scanner_str_equal (out_key, "data_offsets", 12))
     field = FIELD_DATA_OFFSETS;
   else
-    add_key (ps, out_key);
+    st_json_keys_add (&ps->keys, out_key);
 
   *out_field = field;
   return TRUE;
@@ -755,7 +567,7 @@ parse_entry (Parser        *ps,
 {
   const guint8 *open;
   guint fields = 0;
-  guint key_base = ps->keys->len;
+  guint key_base = st_json_keys_get_n (&ps->keys);
 
   st_scanner_skip_ws (&ps->sc);
   if (ps->sc.p >= ps->sc.end)
@@ -805,7 +617,7 @@ parse_entry (Parser        *ps,
             parsed = parse_data_offsets (ps, entry, name_len);
             break;
           default:
-            parsed = skip_value (ps, 2);
+            parsed = st_json_skip_value (&ps->sc, &ps->keys, 2);
             break;
           }
         if (!parsed)
@@ -817,12 +629,12 @@ parse_entry (Parser        *ps,
           break;
       }
 
-  if (ps->keys->len > key_base)
+  if (st_json_keys_get_n (&ps->keys) > key_base)
     {
       g_autofree char *shown = st_scanner_shown_name (entry->name, name_len);
       g_autofree char *where = g_strdup_printf ("tensor “%s”", shown);
 
-      if (!check_and_drop_keys (ps, key_base, open, where))
+      if (!st_json_keys_check_and_drop (&ps->keys, &ps->sc, key_base, open, where))
         return FALSE;
     }
 
@@ -1235,8 +1047,7 @@ st_header_parse_with_flags (const char          *json,
   ps.sc.end = ps.sc.start + json_len;
   ps.sc.validated = ps.sc.start;
   ps.sc.scratch = g_string_new (NULL);
-  ps.keys = g_array_new (FALSE, FALSE, sizeof (KeyRef));
-  ps.key_text = g_string_new (NULL);
+  st_json_keys_init (&ps.keys);
   ps.arena.next_chunk_size = CLAMP (json_len + 64, ARENA_MIN_CHUNK, ARENA_MAX_FIRST_CHUNK);
   ps.last_dtype_len = G_MAXSIZE;
   ps.sc.error = &parse_error;
@@ -1267,8 +1078,7 @@ st_header_parse_with_flags (const char          *json,
     header->arena = g_steal_pointer (&ps.arena.chunks);
 
   g_string_free (ps.sc.scratch, TRUE);
-  g_array_unref (ps.keys);
-  g_string_free (ps.key_text, TRUE);
+  st_json_keys_clear (&ps.keys);
   g_free (ps.ints);
   st_arena_chunks_free (ps.arena.chunks);
 
