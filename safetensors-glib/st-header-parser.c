@@ -185,7 +185,8 @@ parse_dtype (Parser        *ps,
     {
       g_autofree char *shown = st_scanner_shown_name (entry->name, name_len);
 
-      return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_DTYPE, "The dtype of tensor “%s” is not a string", shown);
+      return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_DTYPE,
+                                 "The dtype of tensor “%s” is not a string", shown);
     }
   if (!st_scanner_parse_string (&ps->sc, &dtype_name))
     return FALSE;
@@ -225,7 +226,8 @@ parse_array_number (Parser     *ps,
                                     *ps->sc.p == 't' || *ps->sc.p == 'f' || *ps->sc.p == 'n'))
         {
           shown = st_scanner_shown_name (name, name_len);
-          return st_scanner_fail_at (&ps->sc, ps->sc.p, code, "The %s of tensor “%s” holds something other than an integer",
+          return st_scanner_fail_at (&ps->sc, ps->sc.p, code,
+                                     "The %s of tensor “%s” holds something other than an integer",
                                      field, shown);
         }
       return st_scanner_fail_expected (&ps->sc, "a number");
@@ -262,7 +264,8 @@ parse_array_number (Parser     *ps,
   if (number.overflow)
     {
       shown = st_scanner_shown_name (name, name_len);
-      return st_scanner_fail_at (&ps->sc, number.begin, code, "The %s of tensor “%s” holds %.*s, more than %" G_GUINT64_FORMAT,
+      return st_scanner_fail_at (&ps->sc, number.begin, code,
+                                 "The %s of tensor “%s” holds %.*s, more than %" G_GUINT64_FORMAT,
                                  field, shown, shown_len, (const char *) number.begin, max_value);
     }
 
@@ -312,9 +315,10 @@ parse_integer_array (Parser     *ps,
         {
           g_autofree char *shown = st_scanner_shown_name (name, name_len);
 
-          return st_scanner_fail_at (&ps->sc, begin, code, "The %s of tensor “%s” holds %.*s, more than %" G_GUINT64_FORMAT,
-                                     field, shown, (int) MIN (ps->sc.p - begin, ST_SCANNER_MAX_SHOWN_NUMBER), (const char *) begin,
-                                     max_value);
+          return st_scanner_fail_at (&ps->sc, begin, code,
+                                     "The %s of tensor “%s” holds %.*s, more than %" G_GUINT64_FORMAT,
+                                     field, shown, (int) MIN (ps->sc.p - begin, ST_SCANNER_MAX_SHOWN_NUMBER),
+                                     (const char *) begin, max_value);
         }
 
       if (G_UNLIKELY (ps->n_ints == ps->ints_capacity))
@@ -447,7 +451,8 @@ check_entry (Parser              *ps,
       else if ((fields & FIELD_SHAPE) == 0)
         missing = "shape";
 
-      return st_scanner_fail_at (&ps->sc, open, ST_ERROR_INVALID_HEADER, "Tensor “%s” has no “%s” field", shown, missing);
+      return st_scanner_fail_at (&ps->sc, open, ST_ERROR_INVALID_HEADER,
+                                 "Tensor “%s” has no “%s” field", shown, missing);
     }
 
   if (!compute_entry_n_bytes (ps, entry, name_len, &n_bytes))
@@ -576,7 +581,8 @@ parse_entry (Parser        *ps,
     {
       g_autofree char *shown = st_scanner_shown_name (entry->name, name_len);
 
-      return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_HEADER, "The entry of tensor “%s” is not an object", shown);
+      return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_HEADER,
+                                 "The entry of tensor “%s” is not an object", shown);
     }
   open = ps->sc.p++;
 
@@ -671,7 +677,8 @@ parse_metadata_member (Parser     *ps,
     {
       g_autofree char *shown = st_scanner_shown_name (key, str.len);
 
-      return st_scanner_fail_at (&ps->sc, key_start, ST_ERROR_DUPLICATE_NAME, "Duplicate key “%s” in __metadata__", shown);
+      return st_scanner_fail_at (&ps->sc, key_start, ST_ERROR_DUPLICATE_NAME,
+                                 "Duplicate key “%s” in __metadata__", shown);
     }
 
   if (!st_scanner_expect_char (&ps->sc, ':', "‘:’"))
@@ -719,7 +726,8 @@ parse_metadata (Parser      *ps,
   if (ps->sc.p >= ps->sc.end)
     return st_scanner_fail_expected (&ps->sc, "a JSON value");
   if (*ps->sc.p != '{')
-    return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_METADATA, "The value of __metadata__ is neither an object nor null");
+    return st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_METADATA,
+                               "The value of __metadata__ is neither an object nor null");
   ps->sc.p++;
 
   metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -941,7 +949,8 @@ static StHeader *
 parse_document (Parser *ps)
 {
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
-  g_autoptr(StNameIndex) by_name = st_name_index_new_sized (st_scanner_offset_of (&ps->sc, ps->sc.end) / MIN_ENTRY_TEXT);
+  g_autoptr(StNameIndex) by_name = st_name_index_new_sized (st_scanner_offset_of (&ps->sc, ps->sc.end) /
+                                                            MIN_ENTRY_TEXT);
   g_autoptr(GHashTable) metadata = NULL;
   gboolean seen_metadata = FALSE;
   guint64 data_size = 0;
@@ -959,7 +968,8 @@ parse_document (Parser *ps)
     {
       g_autofree char *found = st_scanner_describe_found (&ps->sc, ps->sc.p);
 
-      st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_HEADER, "The header is not a JSON object: it begins with %s", found);
+      st_scanner_fail_at (&ps->sc, ps->sc.p, ST_ERROR_INVALID_HEADER,
+                          "The header is not a JSON object: it begins with %s", found);
       return NULL;
     }
   ps->sc.p++;

@@ -235,7 +235,8 @@ st_scanner_parse_string_escaped (StScanner    *sc,
           {
             g_autofree char *found = st_scanner_describe_found (sc, q + 1);
 
-            return st_scanner_fail_at (sc, q, ST_ERROR_INVALID_HEADER, "Invalid escape: backslash followed by %s", found);
+            return st_scanner_fail_at (sc, q, ST_ERROR_INVALID_HEADER,
+                                       "Invalid escape: backslash followed by %s", found);
           }
         }
 
@@ -424,7 +425,8 @@ st_scanner_parse_any_number (StScanner *sc)
   if ((!number.is_integer || number.overflow) && !number_fits_double (number.begin, sc->p))
     return st_scanner_fail_at (sc, number.begin, ST_ERROR_INVALID_HEADER,
                                "The number %.*s is out of range (it overflows a 64-bit float)",
-                               (int) MIN (sc->p - number.begin, ST_SCANNER_MAX_SHOWN_NUMBER), (const char *) number.begin);
+                               (int) MIN (sc->p - number.begin, ST_SCANNER_MAX_SHOWN_NUMBER),
+                               (const char *) number.begin);
   return TRUE;
 }
 
