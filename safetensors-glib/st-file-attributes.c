@@ -18,7 +18,7 @@
 #include <sys/xattr.h>
 
 #include "st-file-attributes-private.h"
-#include "st-file-private.h"
+#include "st-io-private.h"
 
 #define ACCESS_ACL "system.posix_acl_access"
 

@@ -1,4 +1,4 @@
-/* st-file-copy.c: copying tensor bytes that come from a mapped file inside the kernel
+/* st-file-source.c: copying tensor bytes that come from a mapped file inside the kernel
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -26,8 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <string.h>
 #include <linux/magic.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -35,7 +35,7 @@
 
 #include <glib/gstdio.h>
 
-#include "st-file-private.h"
+#include "st-file-source-private.h"
 
 struct _StFileSource {
   gatomicrefcount  ref_count;
