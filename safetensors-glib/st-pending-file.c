@@ -28,8 +28,8 @@
 #include <glib/gstdio.h>
 
 #include "st-error.h"
-#include "st-file-attributes-private.h"
 #include "st-io-private.h"
+#include "st-kept-attributes-private.h"
 #include "st-named-tmp-private.h"
 #include "st-pending-file-private.h"
 
@@ -238,7 +238,7 @@ st_pending_file_park (StPendingFile  *pending,
 }
 
 /* Gives the file @target's mode, its access ACL and "user." extended attributes
- * (st-file-attributes.c), and its owner and group where the process may. */
+ * (st-kept-attributes.c), and its owner and group where the process may. */
 static gboolean
 keep_attributes (StPendingFile      *pending,
                  const struct stat  *old,
@@ -266,7 +266,7 @@ keep_attributes (StPendingFile      *pending,
 
   /* Setting an ACL sets the mode's bits too: the mode comes last, and exactly (with an ACL, its group
    * bits are the ACL's mask, as they were). */
-  if (!st_file_attributes_copy (target, fd, pending->tmp_path, target, error))
+  if (!st_kept_attributes_copy (target, fd, pending->tmp_path, target, error))
     return FALSE;
   if (fd >= 0 ? fstat (fd, &now) != 0 : stat (pending->tmp_path, &now) != 0)
     {

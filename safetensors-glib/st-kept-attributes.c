@@ -1,4 +1,4 @@
-/* st-file-attributes.c: what a file replaced by a save keeps of the file it replaces
+/* st-kept-attributes.c: what a file replaced by a save keeps of the file it replaces
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
-#include "st-file-attributes-private.h"
+#include "st-kept-attributes-private.h"
 #include "st-io-private.h"
 
 #define ACCESS_ACL "system.posix_acl_access"
@@ -90,7 +90,7 @@ is_unsupported (int errsv)
 }
 
 gboolean
-st_file_attributes_copy (const char  *from,
+st_kept_attributes_copy (const char  *from,
                          int          to_fd,
                          const char  *to_path,
                          const char  *target,

@@ -1,4 +1,4 @@
-/* st-file-attributes-private.h: what a file replaced by a save keeps of the file it replaces
+/* st-kept-attributes-private.h: what a file replaced by a save keeps of the file it replaces
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -14,7 +14,7 @@ G_BEGIN_DECLS
  * inherited a default ACL its predecessor did not have loses it) and the attributes of the "user."
  * namespace. The mode is the caller's to set, after this (setting an ACL sets the mode's bits). @target
  * names the file in errors. */
-gboolean st_file_attributes_copy (const char  *from,
+gboolean st_kept_attributes_copy (const char  *from,
                                   int          to_fd,
                                   const char  *to_path,
                                   const char  *target,
