@@ -1,0 +1,121 @@
+# test_shard_faults.py: sharded saves against concurrent saves, concurrent readers and a failed commit
+#
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+# SPDX-License-Identifier: Apache-2.0
+#
+# Issue 20, items 4 and 6 (and 7 with concurrency): two processes saving one checkpoint at once; a reader
+# loading a checkpoint in a loop while another process re-saves it with the same layout; a commit that
+# fails halfway. Every loop is bounded by counts; processes are synchronised on their output, never on
+# sleeps. ST_SHARD_HELPER is tests/fault/st-shard-helper (built); the library comes from the build tree.
+
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+BUILD = HERE.parents[1] / "_build"
+HELPER = os.environ.get("ST_SHARD_HELPER") or str(
+    pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or BUILD / "tests") / "fault" / "st-shard-helper")
+IS_ROOT = os.geteuid() == 0
+# What a bounded run may take at most on a loaded machine: a hang fails the test instead of blocking CI.
+HANG_LIMIT = 600
+
+
+def helper(*args, check=True):
+    result = subprocess.run([HELPER, *map(str, args)], capture_output=True, text=True, timeout=HANG_LIMIT)
+    if check and result.returncode != 0:
+        raise AssertionError(f"st-shard-helper {args}: status {result.returncode}: {result.stderr}")
+    return result
+
+
+def start(*args, **kwargs):
+    return subprocess.Popen([HELPER, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+
+
+def listing(directory):
+    return sorted(p.name for p in pathlib.Path(directory).iterdir())
+
+
+def checkpoint_names(n_shards):
+    return [f"model-{k:05d}-of-{n_shards:05d}.safetensors" for k in range(1, n_shards + 1)] + \
+        ["model.safetensors.index.json"]
+
+
+def seed_of(directory):
+    result = helper("check", pathlib.Path(directory) / "model.safetensors.index.json", check=False)
+    assert result.returncode == 0, f"the checkpoint does not load whole: {result.stderr}"
+    return int(result.stdout.split()[1])
+
+
+@pytest.mark.parametrize("counts", [(3, 4), (70, 66)], ids=["few-shards", "parked-shards"])
+def test_concurrent_saves_leave_one_whole_checkpoint(tmp_path, counts):
+    """Two processes save into one folder at once, with other shard counts and seeds, round after round:
+    the folder always ends with one whole checkpoint, one of the two, and nothing else. With more than
+    64 files, both saves park their shards in work folders, which neither may take from the other."""
+    rounds = 30 if counts[0] < 64 else 10
+    seed = 1
+    for _ in range(rounds):
+        seeds = (seed, seed + 1)
+        saves = [start("save", tmp_path, count, s) for count, s in zip(counts, seeds)]
+        for save in saves:
+            _, stderr = save.communicate(timeout=HANG_LIMIT)
+            assert save.returncode == 0, stderr
+        found = listing(tmp_path)
+        winner = [i for i, count in enumerate(counts) if found == checkpoint_names(count)]
+        assert winner, f"the folder holds no single whole checkpoint: {found}"
+        assert seed_of(tmp_path) == seeds[winner[0]]
+        seed += 2
+
+
+def test_readers_never_get_shards_of_two_saves(tmp_path):
+    """A reader loads the checkpoint in a loop while another process re-saves it 40 times under the same
+    names and layout: every load the library accepts holds one save's bytes throughout."""
+    index = tmp_path / "model.safetensors.index.json"
+    stop = tmp_path.parent / (tmp_path.name + ".stop")
+    helper("save", tmp_path, 6, 2)
+    reader = start("read-loop", index, stop, 1_000_000)
+    try:
+        assert reader.stdout.readline() == "ready\n"
+        for seed in range(4, 84, 2):
+            helper("save", tmp_path, 6, seed)
+    finally:
+        stop.touch()
+    stdout, stderr = reader.communicate(timeout=HANG_LIMIT)
+    stop.unlink()
+    counts = dict(zip(*[iter(stdout.split())] * 2))
+    loads, whole, refused, mixed = (int(counts[key]) for key in ("loads", "whole", "refused", "mixed"))
+    print(f"{loads} loads during 40 saves: {whole} whole, {refused} refused, {mixed} mixed")
+    assert mixed == 0, f"{mixed} of {loads} loads mixed the shards of two saves without an error"
+    assert whole + refused == loads and whole >= 1
+    # A refusal says which shard and why, and nothing else is refused.
+    for line in stderr.splitlines():
+        assert re.search(r"Shard “model-0000[1-6]-of-00006\.safetensors” (may )?comes? from another save", line), line
+    assert listing(tmp_path) == checkpoint_names(6)
+    assert seed_of(tmp_path) == 82
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="a bind mount (the commit's rename then fails halfway) needs root")
+def test_a_commit_failed_halfway_is_refused_until_the_next_save(tmp_path):
+    """A shard that cannot be replaced (a mount point: rename() says EBUSY) stops the commit after the
+    shards before it were replaced. The readers refuse the mix, naming a shard; the next save cleans up."""
+    helper("save", tmp_path, 4, 2)
+    third = tmp_path / "model-00003-of-00004.safetensors"
+    subprocess.run(["mount", "--bind", third, third], check=True)
+    try:
+        result = helper("save", tmp_path, 4, 4, check=False)
+        assert result.returncode == 1 and "model-00003-of-00004.safetensors" in result.stderr, result.stderr
+        refused = helper("check", tmp_path / "model.safetensors.index.json", check=False)
+        assert refused.returncode == 1
+        assert re.search(r"Shard “model-0000[1-4]-of-00004\.safetensors” may come from another save.*interrupted",
+                         refused.stderr), refused.stderr
+        marks = [name for name in listing(tmp_path) if name.startswith(".st-commit-")]
+        assert len(marks) == 1, listing(tmp_path)
+    finally:
+        subprocess.run(["umount", third], check=True)
+    helper("save", tmp_path, 4, 6)
+    assert listing(tmp_path) == checkpoint_names(4)
+    assert seed_of(tmp_path) == 6
