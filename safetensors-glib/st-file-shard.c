@@ -685,16 +685,20 @@ shard_job_run (ShardJob      *job,
  * index are first written completely as new files without a name (or with a
  * short hidden one), and checked against the reader's limits before that.
  * A full disk, an I/O error, a cancellation or a kill during that phase
- * leaves the directory as it was. Then the files are renamed into place:
- * first those whose names are new (all of them when the shard count
- * changed: the old checkpoint still loads), then those that replace an old
- * shard of the same name, then the index. Only a kill during these few
- * renames can leave shards of two saves; [class@ST.Index] then reports the
- * first shard that does not hold what the index says. Once all is renamed,
- * files that an earlier save with the same @prefix left behind and this one
- * did not write (an index, `@prefix.safetensors`,
- * `@prefix-NNNNN-of-NNNNN.safetensors`) are removed, so that no reader picks
- * them up.
+ * leaves the directory as it was. Then, holding a lock on the directory (so
+ * that two saves into it commit one after the other), the files are renamed
+ * into place: first those whose names are new (all of them when the shard
+ * count changed: the old checkpoint still loads), then those that replace an
+ * old shard of the same name, then the index. During these renames a commit
+ * mark exists beside the index: [class@ST.Index] refuses a shard, naming it,
+ * while the mark exists (a commit under way, or one a kill interrupted) or
+ * when the index was replaced since it was read, so that shards of two saves
+ * are never read as one checkpoint. Once all is renamed, the files of the
+ * checkpoint this save replaces that it did not write (the old index,
+ * `@prefix.safetensors`, the shards the old index names) are removed, so that
+ * no reader picks them up, and then the mark. A symbolic link in place of a
+ * shard or of the index is followed, and the file it points to replaced, as
+ * [method@ST.File.save_to_path] does. See [Durability](durability.html).
  *
  * Returns: %TRUE on success; otherwise %FALSE with @error set:
  *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix

@@ -966,9 +966,11 @@ check_same_save (STIndex     *self,
  * several threads at once.
  *
  * Opening checks that the shard holds exactly the tensors the weight map
- * assigns to it: shards of two different saves beside one index (what a
- * sharded save killed during its final renames can leave, see
- * [method@ST.File.save_sharded]) fail here, naming the shard.
+ * assigns to it, and that it comes from the save the index was read from:
+ * the index file must still be the one read, and no save of the checkpoint
+ * may be committing or have been interrupted while committing (see
+ * [method@ST.File.save_sharded]). Shards of two different saves fail here,
+ * naming the shard.
  *
  * The file is the shard as loaded: treat it as read-only, for other threads
  * may be reading it.
@@ -976,7 +978,8 @@ check_same_save (STIndex     *self,
  * Returns: (transfer none): the shard, or %NULL with @error set:
  *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name,
  *   %ST_ERROR_INVALID_INDEX when the shard does not hold what the weight map
- *   says (the shards of two saves beside one index: see [Durability](durability.html)),
+ *   says, or may come from another save than the index (see
+ *   [Durability](durability.html)),
  *   or any error of [ctor@ST.File.new_from_path], its message naming the shard
  *
  * Since: 1.0
