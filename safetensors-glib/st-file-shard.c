@@ -520,14 +520,17 @@ shard_job_commit (ShardJob    *job,
       return FALSE;
     }
 
-  /* The replaced files are freed now, after the commit (see st_pending_file_commit). */
-  g_ptr_array_set_size (pending, 0);
-
   if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
     return FALSE;
 
-  return remove_stale_files (job->directory, stale, error) &&
-         st_checkpoint_mark_clear (job->directory, index_name, error);
+  if (!remove_stale_files (job->directory, stale, error) ||
+      !st_checkpoint_mark_clear (job->directory, index_name, error))
+    return FALSE;
+
+  /* The replaced files are freed only now, after the mark is gone (see st_pending_file_commit): freeing
+   * their blocks takes milliseconds, during which a kill would leave the mark and readers refusing. */
+  g_ptr_array_set_size (pending, 0);
+  return TRUE;
 }
 
 /* The save proper: every file is written completely (unnamed where the file system allows it) before

@@ -528,8 +528,9 @@ index_new_from_path (const char    *index_path,
 {
   g_autofree char *directory = g_path_get_dirname (index_path);
   g_autoptr(StCheckpointLock) folder_lock = take_lock ? st_checkpoint_lock (directory, FALSE) : NULL;
-  /* Opened before it is read: a file replaced in between makes a reader refuse, never accept, a mix. */
-  g_auto(StIndexFd) index_fd = open (index_path, O_RDONLY | O_CLOEXEC);
+  /* Opened before it is read: a file replaced in between makes a reader refuse, never accept, a mix.
+   * Without blocking, for a FIFO, which is read as a stream and has no identity to keep. */
+  g_auto(StIndexFd) index_fd = open (index_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   g_autofree char *display_name = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(GFileInfo) info = NULL;
@@ -540,6 +541,7 @@ index_new_from_path (const char    *index_path,
   g_autoptr(STIndex) self = NULL;
   JsonNode *root;
   StSniffKind kind;
+  struct stat held;
 
   display_name = g_filename_display_name (index_path);
   file = g_file_new_for_path (index_path);
@@ -598,8 +600,11 @@ index_new_from_path (const char    *index_path,
   self = g_object_new (ST_TYPE_INDEX, NULL);
   self->path = g_strdup (index_path);
   self->directory = g_steal_pointer (&directory);
-  self->index_fd = index_fd;
-  index_fd = -1;
+  if (index_fd >= 0 && fstat (index_fd, &held) == 0 && S_ISREG (held.st_mode))
+    {
+      self->index_fd = index_fd;
+      index_fd = -1;
+    }
 
   if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
       !load_weight_map (self, json_node_get_object (root), display_name, error))
