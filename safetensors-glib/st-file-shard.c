@@ -416,8 +416,7 @@ write_all (int          fd,
   return TRUE;
 }
 
-/* More files than this are named (hidden) and closed as soon as written, not kept open: in a work folder
- * of the save's own, which the next save removes when a kill left it (st-checkpoint.c). */
+/* More files than this are named (hidden) and closed as soon as written, not kept open. */
 #define MAX_OPEN_PENDING 64
 
 typedef void (*ProgressEmit) (guint64  done,
@@ -446,6 +445,22 @@ resolve_target (const char *path,
   target = g_strdup (resolved);
   free (resolved);
   return target;
+}
+
+/* Whether new files in @directory can be made without a name (O_TMPFILE): where they cannot (FUSE, some
+ * network file systems), each gets a hidden name until the commit, which a kill would leave behind. */
+static gboolean
+has_unnamed_files (const char *directory)
+{
+  int fd = open (directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+  if (fd >= 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  /* As st_pending_file_new() tells; a real failure is its to report. */
+  return errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOTSUP;
 }
 
 /* Takes back the new names given so far by a commit that replaced nothing yet. */
@@ -588,7 +603,9 @@ shard_job_run (ShardJob      *job,
         }
     }
 
-  if (park)
+  /* Files with names, parked or not, go into a work folder of the save's own, which the next save
+   * removes when a kill left it. */
+  if (park || !has_unnamed_files (job->directory))
     {
       work_dir = st_checkpoint_work_dir_new (job->directory, error);
       if (work_dir == NULL)
