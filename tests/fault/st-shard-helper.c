@@ -7,6 +7,9 @@
  *       saves N_SHARDS tensors of 4 KiB, one per shard (N_SHARDS > 1), every byte SEED % 251, metadata
  *       {"seed": SEED}; the tensor names depend on the parity of SEED (two saves with seeds of the same
  *       parity and count have the same layout)
+ *   st-shard-helper save-killed DIR N_SHARDS SEED KILL_AFTER
+ *       the same save, killed by SIGKILL (from its progress callback: a counted point, not a timed one)
+ *       once KILL_AFTER shards are written
  *   st-shard-helper check INDEX
  *       loads the checkpoint, checks that every byte of every tensor is SEED % 251 for the SEED of its
  *       metadata, prints "seed SEED"
@@ -19,6 +22,7 @@
  *
  * Exit status 0 on success; 1 with the GError's message on stderr.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +61,15 @@ make_file (guint   n_tensors,
     }
   st_file_set_metadata_value (file, "seed", seed_text);
   return g_steal_pointer (&file);
+}
+
+static void
+kill_self_after (guint64  done,
+                 guint64  total,
+                 gpointer user_data)
+{
+  if (done >= *(guint64 *) user_data)
+    raise (SIGKILL);
 }
 
 /* Loads the checkpoint of @index_path: %FALSE with @error when the library refuses it; otherwise
@@ -111,6 +124,18 @@ main (int    argc,
 
       return st_file_save_sharded (file, argv[2], "model", TENSOR_BYTES, ST_SAVE_FLAGS_NONE, NULL, NULL, NULL, &error)
         ? 0 : fail (error);
+    }
+
+  if (argc == 6 && strcmp (argv[1], "save-killed") == 0)
+    {
+      guint n_shards = (guint) g_ascii_strtoull (argv[3], NULL, 10);
+      g_autoptr(STFile) file = make_file (n_shards, g_ascii_strtoull (argv[4], NULL, 10));
+      guint64 kill_at = g_ascii_strtoull (argv[5], NULL, 10) * TENSOR_BYTES;
+
+      st_file_save_sharded (file, argv[2], "model", TENSOR_BYTES, ST_SAVE_FLAGS_NONE, NULL, kill_self_after, &kill_at,
+                            &error);
+      fprintf (stderr, "the save was not killed: %s\n", error != NULL ? error->message : "it succeeded");
+      return 1;
     }
 
   if (argc == 3 && strcmp (argv[1], "check") == 0)

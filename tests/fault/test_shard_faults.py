@@ -11,6 +11,8 @@
 import os
 import pathlib
 import re
+import shutil
+import signal
 import subprocess
 
 import pytest
@@ -119,3 +121,48 @@ def test_a_commit_failed_halfway_is_refused_until_the_next_save(tmp_path):
     helper("save", tmp_path, 4, 6)
     assert listing(tmp_path) == checkpoint_names(4)
     assert seed_of(tmp_path) == 6
+
+
+@pytest.fixture
+def without_tmpfile(tmp_path):
+    """A folder on a FUSE mount (bindfs), where open(O_TMPFILE) fails: new files need names there."""
+    source, mounted = tmp_path / "source", tmp_path / "mounted"
+    source.mkdir()
+    mounted.mkdir()
+    if shutil.which("bindfs") is None:
+        pytest.skip("bindfs is not installed (build-aux/install-deps installs it)")
+    result = subprocess.run(["bindfs", source, mounted], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"bindfs cannot mount here: {result.stderr.strip()}")
+    try:
+        probe = None
+        try:
+            probe = os.open(mounted, os.O_TMPFILE | os.O_WRONLY, 0o600)
+        except OSError:
+            pass
+        if probe is not None:
+            os.close(probe)
+            pytest.skip("this FUSE mount has O_TMPFILE")
+        yield mounted
+    finally:
+        subprocess.run(["fusermount", "-u", mounted], check=False)
+
+
+@pytest.mark.parametrize("n_shards", [4, 70])
+def test_killed_saves_without_tmpfile_leave_nothing_after_the_next_save(without_tmpfile, n_shards):
+    """Without O_TMPFILE every new file has a hidden name until the commit: saves killed (at counted
+    shards) leave the old checkpoint whole and their files in work folders, which the next save removes;
+    with more than 64 files too."""
+    folder = without_tmpfile
+    helper("save", folder, n_shards, 2)
+    for kills, kill_after in enumerate((1, n_shards - 1), start=1):
+        result = helper("save-killed", folder, n_shards, 4, kill_after, check=False)
+        assert result.returncode == -signal.SIGKILL, result.stderr
+        assert seed_of(folder) == 2
+        work = [name for name in listing(folder) if name.startswith(".st-save-")]
+        assert len(work) == kills, listing(folder)
+        assert listing(folder) == sorted(checkpoint_names(n_shards) + work)
+        assert any(listing(folder / name) for name in work), "the killed save left no file to clean"
+    helper("save", folder, n_shards, 6)
+    assert listing(folder) == checkpoint_names(n_shards)
+    assert seed_of(folder) == 6
