@@ -145,7 +145,8 @@ def without_tmpfile(tmp_path):
             pytest.skip("this FUSE mount has O_TMPFILE")
         yield mounted
     finally:
-        subprocess.run(["fusermount", "-u", mounted], check=False)
+        subprocess.run(["fusermount3", "-u", mounted] if shutil.which("fusermount3") else ["umount", mounted],
+                       check=False)
 
 
 @pytest.mark.parametrize("n_shards", [4, 70])
