@@ -131,10 +131,32 @@ compare_name_shards (gconstpointer a,
   return strcmp (((const NameShard *) a)->name, ((const NameShard *) b)->name);
 }
 
+/* Matches PREFIX-NNNNN-of-NNNNN.safetensors, the names of shards this library writes. */
+static gboolean
+is_shard_file_name (const char *file_name,
+                    const char *prefix)
+{
+  gsize prefix_len = strlen (prefix);
+  static const char pattern[] = "-#####-of-#####.safetensors";
+  const char *rest;
+
+  if (strncmp (file_name, prefix, prefix_len) != 0)
+    return FALSE;
+  rest = file_name + prefix_len;
+  if (strlen (rest) != sizeof pattern - 1)
+    return FALSE;
+  for (gsize i = 0; i < sizeof pattern - 1; i++)
+    if (pattern[i] == '#' ? !g_ascii_isdigit (rest[i]) : rest[i] != pattern[i])
+      return FALSE;
+  return TRUE;
+}
+
 /* The files of the checkpoint this save replaces that it does not write itself, the index first: the
  * old index, PREFIX.safetensors, the shards the old index names, and what the mark of a commit that
  * was interrupted lists. Only these are removed: a file of another save, or of no save, that only looks
- * like a shard stays. Call it holding the folder's lock, so that no other save's files are taken. */
+ * like a shard stays; and of the names an index or a mark gives, only shard names of this prefix, so
+ * that an index naming other files never makes a save remove them. Call it holding the folder's lock,
+ * so that no other save's files are taken. */
 static GPtrArray *
 previous_files (const char *directory,
                 const char *prefix,
@@ -151,9 +173,11 @@ previous_files (const char *directory,
   g_ptr_array_add (candidates, g_strdup (index_name));
   g_ptr_array_add (candidates, g_strconcat (prefix, ".safetensors", NULL));
   for (guint i = 0; old_shards != NULL && old_shards[i] != NULL; i++)
-    g_ptr_array_add (candidates, g_strdup (old_shards[i]));
+    if (is_shard_file_name (old_shards[i], prefix))
+      g_ptr_array_add (candidates, g_strdup (old_shards[i]));
   for (guint i = 0; interrupted != NULL && i < interrupted->len; i++)
-    g_ptr_array_add (candidates, g_strdup (g_ptr_array_index (interrupted, i)));
+    if (is_shard_file_name (g_ptr_array_index (interrupted, i), prefix))
+      g_ptr_array_add (candidates, g_strdup (g_ptr_array_index (interrupted, i)));
 
   for (guint i = 0; i < candidates->len; i++)
     {
