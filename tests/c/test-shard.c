@@ -353,6 +353,43 @@ test_merge_of_a_shrunk_source_names_the_source (void)
   st_test_rm_rf (out_dir);
 }
 
+/* Item 4: the cleanup after a commit removes the old checkpoint's files (those its index names, when they
+ * are shard names of the prefix) and nothing else: not a file that only looks like a shard, not a file
+ * that an index written by another tool names. */
+static void
+test_cleanup_removes_only_the_old_checkpoint (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *index_path = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  g_autofree char *stray = g_build_filename (dir, "model-00001-of-00009.safetensors", NULL);
+  g_autofree char *notes = g_build_filename (dir, "notes.txt", NULL);
+  g_autoptr(STFile) two = make_filled_file (2, 4096, 1);
+  g_autoptr(STFile) three = make_filled_file (3, 4096, 2);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) entries = NULL;
+  const char *expected[] = {
+    "model-00001-of-00003.safetensors", "model-00001-of-00009.safetensors", "model-00002-of-00003.safetensors",
+    "model-00003-of-00003.safetensors", "model.safetensors.index.json", "notes.txt", NULL,
+  };
+
+  save_sharded (two, dir, 4096);
+  g_assert_true (g_file_set_contents (stray, "not a shard of this checkpoint", -1, &error));
+  g_assert_true (g_file_set_contents (notes, "notes", -1, &error));
+  /* The index as another tool may have written it, naming a file that is no shard. */
+  g_assert_true (g_file_set_contents (index_path,
+                                      "{\"metadata\": {\"total_size\": 8192}, \"weight_map\": {"
+                                      "\"t000\": \"model-00001-of-00002.safetensors\", "
+                                      "\"t001\": \"model-00002-of-00002.safetensors\", "
+                                      "\"x\": \"notes.txt\"}}", -1, &error));
+  g_assert_no_error (error);
+
+  save_sharded (three, dir, 4096);
+  entries = st_test_list_dir (dir);
+  g_assert_cmpstrv (entries, expected);
+  assert_checkpoint (index_path, 3, 2);
+  st_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -365,6 +402,7 @@ main (int   argc,
   g_test_add_func ("/shard/symlink/followed-by-single-and-sharded-saves",
                    test_symlinks_are_followed_by_single_and_sharded_saves);
   g_test_add_func ("/shard/merge/shrunk-source-is-named", test_merge_of_a_shrunk_source_names_the_source);
+  g_test_add_func ("/shard/cleanup/only-the-old-checkpoint", test_cleanup_removes_only_the_old_checkpoint);
 
   return g_test_run ();
 }
