@@ -938,10 +938,14 @@ check_same_save (STIndex     *self,
                  const char  *shard_name,
                  GError     **error)
 {
-  g_autofree char *index_name = g_path_get_basename (self->path);
-  g_autofree char *display_index = g_filename_display_name (index_name);
+  g_autofree char *index_name = NULL;
+  g_autofree char *display_index = NULL;
   struct stat held, now;
 
+  if (self->path == NULL)
+    return TRUE;
+  index_name = g_path_get_basename (self->path);
+  display_index = g_filename_display_name (index_name);
   if (st_checkpoint_mark_exists (self->directory, index_name))
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
@@ -994,8 +998,8 @@ st_index_get_shard (STIndex     *self,
                     const char  *shard_name,
                     GError     **error)
 {
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   G_GNUC_UNUSED g_autoptr(StCheckpointLock) folder_lock = NULL;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *path = NULL;
   STFile *shard;
 
@@ -1015,9 +1019,17 @@ st_index_get_shard (STIndex     *self,
   if (shard != NULL)
     return shard;
 
+  /* The folder's lock before the mutex, never while holding it: a thread waiting for a save's commit
+   * to end does not hold up the lookups of shards already open. */
+  g_clear_pointer (&locker, g_mutex_locker_free);
+  folder_lock = st_checkpoint_lock (self->directory, FALSE);
+  locker = g_mutex_locker_new (&self->lock);
+  shard = g_hash_table_lookup (self->shards, shard_name);
+  if (shard != NULL)
+    return shard;
+
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
   path = g_build_filename (self->directory, shard_name, NULL);
-  folder_lock = st_checkpoint_lock (self->directory, FALSE);
   shard = st_file_new_from_path (path, NULL, error);
   if (shard == NULL)
     return NULL;
