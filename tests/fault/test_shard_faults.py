@@ -21,7 +21,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 BUILD = HERE.parents[1] / "_build"
 HELPER = os.environ.get("ST_SHARD_HELPER") or str(
     pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or BUILD / "tests") / "fault" / "st-shard-helper")
+SHIM = os.environ.get("ST_KILL_SHIM") or str(
+    pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or BUILD / "tests") / "fault" / "st-kill-shim.so")
 IS_ROOT = os.geteuid() == 0
+# The hidden name of a new file between its linkat() and its rename() (doc/durability.md).
+DEBRIS = re.compile(r"^\.st-[A-Za-z0-9]{6}$")
 # What a bounded run may take at most on a loaded machine: a hang fails the test instead of blocking CI.
 HANG_LIMIT = 600
 
@@ -167,3 +171,42 @@ def test_killed_saves_without_tmpfile_leave_nothing_after_the_next_save(without_
     helper("save", folder, n_shards, 6)
     assert listing(folder) == checkpoint_names(n_shards)
     assert seed_of(folder) == 6
+
+
+@pytest.mark.parametrize("counts", [(4, 4), (4, 3)], ids=["same-layout", "new-count"])
+def test_a_kill_at_each_step_of_the_commit_never_gives_a_mix(tmp_path, counts):
+    """A save killed just before its 1st, 2nd, ... rename(), linkat() or unlink() (st-kill-shim: counted,
+    not timed) until one finishes: after each kill, a reader gets the old checkpoint or the new one
+    whole, or refuses naming a shard; never shards of two saves. The next save leaves the new
+    checkpoint and nothing else but, for a kill between a link and its rename, one hidden file."""
+    old_count, new_count = counts
+    kills, refused = 0, 0
+    while True:
+        folder = tmp_path / f"kill-{kills + 1}"
+        folder.mkdir()
+        helper("save", folder, old_count, 2)
+        env = dict(os.environ, LD_PRELOAD=SHIM, ST_KILL_AT_CALL=str(kills + 1),
+                   ASAN_OPTIONS="verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", ""))
+        result = subprocess.run([HELPER, "save", str(folder), str(new_count), "4"], env=env, capture_output=True, text=True,
+                                timeout=HANG_LIMIT)
+        if result.returncode == 0:
+            break
+        assert result.returncode == -signal.SIGKILL, result.stderr
+        kills += 1
+
+        loaded = helper("check", folder / "model.safetensors.index.json", check=False)
+        if loaded.returncode == 0:
+            assert int(loaded.stdout.split()[1]) in (2, 4)
+        else:
+            refused += 1
+            assert re.search(r"Shard “model-0000[1-4]-of-0000[34]\.safetensors” may come from another save",
+                             loaded.stderr), loaded.stderr
+        hidden = [name for name in listing(folder) if DEBRIS.match(name)]
+        assert len(hidden) <= 1, listing(folder)
+
+        helper("save", folder, new_count, 6)
+        assert listing(folder) == sorted(checkpoint_names(new_count) + hidden)
+        assert seed_of(folder) == 6
+    print(f"{kills} kills, one before each call of the commit; {refused} refused")
+    # Each shard and the index take a link (and a rename when they replace a file), and the mark an unlink.
+    assert kills >= new_count + 2
