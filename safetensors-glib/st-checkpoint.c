@@ -27,8 +27,8 @@
 #include <glib/gstdio.h>
 
 #include "st-checkpoint-private.h"
-#include "st-file-private.h"
 #include "st-index-private.h"
+#include "st-io-private.h"
 
 struct _StCheckpointLock {
   int fd;  /* the folder, locked; -1 where it could not be opened or locked */
