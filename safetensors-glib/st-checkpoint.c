@@ -27,7 +27,6 @@
 #include <glib/gstdio.h>
 
 #include "st-checkpoint-private.h"
-#include "st-index-private.h"
 #include "st-io-private.h"
 
 struct _StCheckpointLock {
@@ -152,8 +151,9 @@ st_checkpoint_mark_read (const char *directory,
       const char *name = contents + start;
       gsize name_length = strnlen (name, length - start);
 
-      /* Only plain names: a mark never makes a save remove anything outside the folder. */
-      if (name_length < length - start && st_is_plain_file_name (name))
+      /* Only names in the folder: a mark never makes a save remove anything outside it. */
+      if (name_length < length - start && name_length > 0 && strchr (name, '/') == NULL &&
+          strcmp (name, ".") != 0 && strcmp (name, "..") != 0)
         g_ptr_array_add (names, g_strdup (name));
       start += name_length + 1;
     }
