@@ -114,6 +114,10 @@ check_in_place (const StSavePlan   *plan,
     }
   if (st_save_plan_get_size (plan) != (guint64) st->st_size)
     return not_in_place (error, path, "the file would change size");
+  /* A rewrite replaces this name only; an edit in place would change every other name of the file
+   * too (a snapshot's, a backup's): a file with other names is rewritten, whatever its header. */
+  if (st->st_nlink > 1)
+    return not_in_place (error, path, "it has other hard links, which keep the old file");
 
   g_autoptr(StFileSource) first = NULL;
 
@@ -123,6 +127,9 @@ check_in_place (const StSavePlan   *plan,
       guint64 offset = 0;
       g_autoptr(StFileSource) source = st_file_source_lookup (piece->buffer, piece->size, &offset);
 
+      if (source != NULL && st_file_source_is_stacked (source))
+        return not_in_place (error, path, "on overlayfs and FUSE, the file may no longer hold the bytes the process "
+                             "loaded from it");
       if (source == NULL || !st_file_source_is_file (source, st) || offset != position ||
           (first != NULL && source != first))
         return not_in_place (error, path, "its tensors are not all already in place");
