@@ -7,20 +7,32 @@
  * the length of the old one (the same padding to 8 bytes, or room a writer reserved with spaces) and
  * every tensor's bytes are already where the new header puts them, writing the header is the whole save.
  *
- * The header is written in three steps, so that a file whose rewrite was interrupted is never read as a
- * valid file with a torn header:
+ * The header is written in five steps, so that a file whose rewrite stopped (a kill, a full disk, an I/O
+ * error) is never read as a valid file with a torn header, and always goes back to the old header or on to
+ * the new one, never to a mix of the two:
  *
  * 1. the 8-byte length prefix gets its top bit set: N | 2^63, a length every reader (Hugging Face's too)
- *    refuses as too large;
- * 2. the JSON is written over the old one;
- * 3. the prefix is written back to N.
+ *    refuses (ours with ST_ERROR_INTERRUPTED_EDIT);
+ * 2. a journal is appended after the data: a copy of the old JSON and a trailer with the digests of the
+ *    old JSON and the new one (st-edit-journal.c). Every byte that a later repair needs is now written,
+ *    and no new space is needed to get back to the old header on a file system that overwrites in place;
+ *    on one that copies on write (btrfs), putting the old JSON back needs space as writing the new one did,
+ *    and the journal keeps the old JSON until there is;
+ * 3. the new JSON is written over the old one;
+ * 4. the journal is cut off;
+ * 5. the prefix is written back to N.
  *
- * A kill between 1 and 3 leaves a file no reader accepts; st_file_repair_header() clears the bit when the
- * JSON there is whole (either the old header or the new one) and refuses when it is torn. With
- * ST_SAVE_FLAGS_SYNC each step is on the disk (fdatasync) before the next one starts, so that the same
- * holds after a power loss; without it, as with every save without it, only a crash of the process is
- * covered.
- */
+ * A failure at any step undoes the ones before as far as it can; what it cannot undo stays marked, and
+ * st_file_repair_header() finishes the job: with a whole journal, it accepts the JSON in the header only
+ * when its digest is the old one's or the new one's, and otherwise writes the old JSON back from the
+ * journal; without one (steps 1, 2 or 4 interrupted), the JSON is the old one untouched or the new one
+ * whole, and it checks that it parses. With ST_SAVE_FLAGS_SYNC each step is on the disk (fdatasync)
+ * before the next one starts, so that the same holds after a power loss; without it, as with every save
+ * without it, only a crash of the process is covered.
+ *
+ * Editors take an exclusive lock on the file for the whole edit, and so does the repair (see
+ * lock_for_edit()), so that one never clears or repairs the mark of another that is still writing.
+  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -30,11 +42,12 @@
 
 #include <glib/gstdio.h>
 
+#include "st-edit-journal-private.h"
 #include "st-error.h"
 #include "st-file-edit.h"
 #include "st-file-private.h"
 
-#define EDIT_MARK (G_GUINT64_CONSTANT (1) << 63)
+#define EDIT_MARK ST_EDIT_MARK
 
 static gboolean
 pwrite_all (int            fd,
@@ -119,6 +132,142 @@ not_in_place (GError     **error,
   return FALSE;
 }
 
+/* The error of a file that carries the mark of an edit that did not finish: what to run. */
+static void
+set_interrupted_error (GError     **error,
+                       const char  *path)
+{
+  g_autofree char *shown = g_filename_display_name (path);
+
+  g_set_error (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT,
+               "“%s” is marked by an in-place edit of its header that did not finish: run "
+               "“st-tool metadata --repair %s” (or call st_file_repair_header()) to complete it",
+               shown, shown);
+}
+
+/* An exclusive lock on the whole file for as long as @fd is open, taken by every editor and by the repair:
+ * without it, two editors of one file each set and clear the mark, and the first to finish clears the
+ * mark of the other while that one is still writing.
+ *
+ * An open file description lock (F_OFD_SETLK), not flock() nor a classic F_SETLK lock: like flock() it
+ * belongs to this open of the file, so closing another descriptor of the same file in the process (the
+ * caller's, a library's) does not drop it, as it would drop a classic lock; and like a classic lock it is a
+ * POSIX record lock, which NFS carries to the server (editors on two machines exclude each other) and which
+ * conflicts with the fcntl() and lockf() locks of other programs.
+ *
+ * A second editor does not wait: it fails at once with G_IO_ERROR_BUSY. Its STFile was loaded before the
+ * first editor's header was written, so writing it after the wait would silently drop the first edit.
+ *
+ * *out_no_locks says when the file system cannot lock (ENOLCK, as NFS without lockd; EINVAL, EOPNOTSUPP). */
+static gboolean
+lock_for_edit (int          fd,
+               const char  *path,
+               gboolean    *out_no_locks,
+               GError     **error)
+{
+  struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0, .l_pid = 0 };
+  g_autofree char *shown = NULL;
+  int errsv;
+
+  *out_no_locks = FALSE;
+  while (fcntl (fd, F_OFD_SETLK, &lock) != 0)
+    {
+      errsv = errno;
+      if (errsv == EINTR)
+        continue;
+      shown = g_filename_display_name (path);
+      if (errsv == EAGAIN || errsv == EACCES)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                     "The header of “%s” is being edited by another process: try again when it is done", shown);
+      else if (errsv == ENOLCK || errsv == EINVAL || errsv == EOPNOTSUPP)
+        {
+          *out_no_locks = TRUE;
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       "The header of “%s” cannot be rewritten in place: its file system cannot lock it", shown);
+        }
+      else
+        st_set_io_error_from_errno (error, errsv, "Could not lock", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Writes the length prefix. On a full copy-on-write file system (btrfs), even an 8-byte overwrite needs
+ * new space, and the space a cut-off journal held is free only once the file system commits: commit and
+ * try once more. */
+static gboolean
+set_prefix (int       fd,
+            guint64   value,
+            gboolean  sync)
+{
+  if (write_prefix (fd, value) && (!sync || fdatasync (fd) == 0))
+    return TRUE;
+  if (errno != ENOSPC && errno != EDQUOT)
+    return FALSE;
+  syncfs (fd);
+  return write_prefix (fd, value) && (!sync || fdatasync (fd) == 0);
+}
+
+/* Writes the JSON of the header, as set_prefix() writes the prefix. */
+static gboolean
+write_json (int            fd,
+            const guint8  *json,
+            gsize          json_size,
+            gboolean       sync)
+{
+  if (pwrite_all (fd, json, json_size, 8) && (!sync || fdatasync (fd) == 0))
+    return TRUE;
+  if (errno != ENOSPC && errno != EDQUOT)
+    return FALSE;
+  syncfs (fd);
+  return pwrite_all (fd, json, json_size, 8) && (!sync || fdatasync (fd) == 0);
+}
+
+/* Undoes the steps of a failed edit, each only once the one before has succeeded: the old JSON back when
+ * @json_written, the journal cut off, the mark cleared. What stops halfway leaves the mark and the journal
+ * for st_file_repair_header(). */
+static void
+roll_back (int            fd,
+           const guint8  *old_json,
+           gsize          json_size,
+           guint64        data_end,
+           gboolean       json_written,
+           gboolean       sync)
+{
+  if (json_written && !write_json (fd, old_json, json_size, sync))
+    return;
+  if (ftruncate (fd, (off_t) data_end) != 0 || (sync && fdatasync (fd) != 0))
+    return;
+  set_prefix (fd, json_size, sync);
+}
+
+/* Reports the failure of step @what, once roll_back() is done: a plain I/O error when the file is as it
+ * was (no mark), or ST_ERROR_INTERRUPTED_EDIT with the cause and what to do when it stays marked. */
+static gboolean
+fail_edit (GError     **error,
+           int          fd,
+           const char  *path,
+           int          errsv,
+           const char  *what)
+{
+  guint8 prefix[8];
+  gboolean marked = !pread_all (fd, prefix, 8, 0) || (read_le64 (prefix) & EDIT_MARK) != 0;
+  g_autofree char *shown = g_filename_display_name (path);
+
+  close (fd);
+  if (!marked)
+    {
+      st_set_io_error_from_errno (error, errsv, what, path);
+      return FALSE;
+    }
+  g_set_error (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT,
+               "%s “%s”: %s. The edit could not be undone: the file stays marked, and no reader takes it until "
+               "it is repaired. Once the cause is gone (space freed, for one), run “st-tool metadata --repair %s” "
+               "(or call st_file_repair_header()): the file then holds its old header or the new one",
+               what, shown, g_strerror (errsv), shown);
+  return FALSE;
+}
+
 /* Checks that writing @plan's header is all a save of @plan to the file open as @fd would write. */
 static gboolean
 check_in_place (const StSavePlan   *plan,
@@ -178,15 +327,23 @@ check_in_place (const StSavePlan   *plan,
  * that padding.
  *
  * Otherwise nothing is written and this fails with %G_IO_ERROR_NOT_SUPPORTED, saying why:
- * save the whole file then.
+ * save the whole file then. The same error comes from a file system that cannot lock files.
  *
- * The header is replaced in three writes (the length prefix marked invalid, the JSON, the
- * prefix restored): a process killed in between leaves a file that every reader refuses
- * (its header length is over 2^63) instead of one with a torn header, and
- * [func@ST.File.repair_header] restores it when the JSON is whole. With
- * %ST_SAVE_FLAGS_SYNC each write reaches the disk before the next, and the same holds after
- * a power loss. Other processes that read the file while it is rewritten may see the
- * marked prefix or a mix of both headers.
+ * The edit holds an exclusive lock on the file (an open file description lock,
+ * `F_OFD_SETLK`): while another process edits or repairs the header of @path, this fails at
+ * once with %G_IO_ERROR_BUSY, without waiting and without writing. A file that carries the
+ * mark of an edit that did not finish is refused with %ST_ERROR_INTERRUPTED_EDIT.
+ *
+ * The file is marked (its header length set over 2^63, which every reader refuses) while
+ * the header is rewritten, and a copy of the old header is appended after the data until
+ * the new one is whole, so that the file always goes back to the old header or on to the
+ * new one. When the edit fails (the disk is full, for one), it is undone and the error is in
+ * the `G_IO_ERROR` domain; when it cannot be undone either, the file stays marked and the
+ * error is %ST_ERROR_INTERRUPTED_EDIT: run [func@ST.File.repair_header] once the cause is
+ * gone. A process killed during the edit leaves a marked file for
+ * [func@ST.File.repair_header] too. With %ST_SAVE_FLAGS_SYNC each step reaches the disk
+ * before the next, and the same holds after a power loss. Other processes that read the
+ * file while it is rewritten get %ST_ERROR_INTERRUPTED_EDIT.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  *
@@ -200,10 +357,14 @@ st_file_save_header_in_place (STFile       *self,
 {
   g_autoptr(StSavePlan) plan = NULL;
   g_autofree guint8 *old_json = NULL;
+  StEditJournal journal;
+  guint8 trailer[ST_EDIT_TRAILER_SIZE];
   guint8 prefix[8];
   guint64 old_json_size;
+  guint64 data_end;
   const guint8 *new_json;
   gboolean sync = (flags & ST_SAVE_FLAGS_SYNC) != 0;
+  gboolean no_locks;
   struct stat st;
   int fd;
 
@@ -229,13 +390,25 @@ st_file_save_header_in_place (STFile       *self,
       close (fd);
       return not_in_place (error, path, "it is not a regular safetensors file");
     }
-  if (!pread_all (fd, prefix, 8, 0))
+  /* Everything from here on reads the file as it is under the lock. */
+  if (!lock_for_edit (fd, path, &no_locks, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !pread_all (fd, prefix, 8, 0))
     {
       st_set_io_error_from_errno (error, errno, "Could not read", path);
       close (fd);
       return FALSE;
     }
   old_json_size = read_le64 (prefix);
+  if ((old_json_size & EDIT_MARK) != 0)
+    {
+      set_interrupted_error (error, path);
+      close (fd);
+      return FALSE;
+    }
   if (old_json_size > ST_MAX_HEADER_SIZE || old_json_size > (guint64) st.st_size - 8)
     {
       close (fd);
@@ -263,37 +436,48 @@ st_file_save_header_in_place (STFile       *self,
       return TRUE;
     }
 
-  /* 1: mark the file as being rewritten. Nothing has changed yet if this fails. */
-  if (!write_prefix (fd, old_json_size | EDIT_MARK) || (sync && fdatasync (fd) != 0))
+  data_end = (guint64) st.st_size;
+  st_edit_journal_init (&journal, data_end, old_json, new_json, (gsize) old_json_size);
+  st_edit_journal_encode (&journal, trailer);
+
+  /* 1: mark the file as being rewritten. */
+  if (!set_prefix (fd, old_json_size | EDIT_MARK, sync))
     {
       int errsv = errno;
 
-      write_prefix (fd, old_json_size);
-      st_set_io_error_from_errno (error, errsv, "Could not write", path);
-      close (fd);
-      return FALSE;
+      roll_back (fd, old_json, (gsize) old_json_size, data_end, FALSE, sync);
+      return fail_edit (error, fd, path, errsv, "Could not mark the header of");
     }
 
-  /* 2: the new JSON. On failure, the old one is put back as well as can be; the mark stays unless
-   * that succeeded. */
+  /* 2: the journal. The file grows to its final length first, so that a repair finds the trailer's place
+   * from the length of the file even when the journal was not all written. */
+  if (ftruncate (fd, (off_t) (data_end + old_json_size + ST_EDIT_TRAILER_SIZE)) != 0 ||
+      !pwrite_all (fd, old_json, (gsize) old_json_size, data_end) ||
+      !pwrite_all (fd, trailer, sizeof trailer, data_end + old_json_size) ||
+      (sync && fdatasync (fd) != 0))
+    {
+      int errsv = errno;
+
+      roll_back (fd, old_json, (gsize) old_json_size, data_end, FALSE, sync);
+      return fail_edit (error, fd, path, errsv, "Could not write the journal of the header of");
+    }
+
+  /* 3: the new JSON. */
   if (!pwrite_all (fd, new_json, (gsize) old_json_size, 8) || (sync && fdatasync (fd) != 0))
     {
       int errsv = errno;
 
-      if (pwrite_all (fd, old_json, (gsize) old_json_size, 8) && (!sync || fdatasync (fd) == 0))
-        write_prefix (fd, old_json_size);
-      st_set_io_error_from_errno (error, errsv, "Could not write the header of", path);
-      close (fd);
-      return FALSE;
+      roll_back (fd, old_json, (gsize) old_json_size, data_end, TRUE, sync);
+      return fail_edit (error, fd, path, errsv, "Could not write the header of");
     }
 
-  /* 3: the file is valid again, with the new header. */
-  if (!write_prefix (fd, old_json_size) || (sync && fsync (fd) != 0))
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write", path);
-      close (fd);
-      return FALSE;
-    }
+  /* 4: the new JSON is whole: the journal goes. */
+  if (ftruncate (fd, (off_t) data_end) != 0 || (sync && fdatasync (fd) != 0))
+    return fail_edit (error, fd, path, errno, "Could not remove the journal of the header of");
+
+  /* 5: the file is valid again, with the new header. */
+  if (!set_prefix (fd, old_json_size, FALSE) || (sync && fsync (fd) != 0))
+    return fail_edit (error, fd, path, errno, "Could not write the header of");
 
   if (close (fd) != 0)
     {
@@ -303,6 +487,55 @@ st_file_save_header_in_place (STFile       *self,
   return TRUE;
 }
 
+/* Checks, as a reader would, that the first @length bytes of the file open as @fd, with its prefix read as
+ * @json_size instead of the mark, are a valid safetensors file. */
+static gboolean
+check_unmarked (int        fd,
+                guint64    length,
+                guint64    json_size,
+                GError   **error)
+{
+  g_autoptr(STFile) check = NULL;
+  gpointer address;
+
+  if (length > G_MAXSIZE)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "The file is too large to map");
+      return FALSE;
+    }
+  address = mmap (NULL, (gsize) length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+  if (address == MAP_FAILED)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "Could not map it: %s", g_strerror (errno));
+      return FALSE;
+    }
+  for (guint i = 0; i < 8; i++)
+    ((guint8 *) address)[i] = (guint8) (json_size >> (8 * i));
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new_static (address, (gsize) length);
+
+    check = st_file_new_from_bytes (bytes, error);
+  }
+  g_clear_object (&check);
+  munmap (address, (gsize) length);
+  return *error == NULL;
+}
+
+static gboolean
+refuse_torn (GError     **error,
+             int          fd,
+             const char  *path,
+             const char  *why)
+{
+  g_autofree char *shown = g_filename_display_name (path);
+
+  g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
+               "The header of “%s” was being rewritten in place when the writer stopped, and is torn (%s): "
+               "restore the file from a copy", shown, why);
+  close (fd);
+  return FALSE;
+}
+
 /**
  * st_file_repair_header:
  * @path: (type filename): a safetensors file
@@ -310,15 +543,23 @@ st_file_save_header_in_place (STFile       *self,
  * @out_repaired: (out) (optional): set to whether the file needed a repair
  * @error: return location for a #GError
  *
- * Completes a file whose header rewrite ([method@ST.File.save_header_in_place]) was
- * interrupted: such a file has its header length marked (over 2^63), and no reader accepts
- * it. When the JSON behind the mark is a whole valid header (the old one or the new one)
- * for the file's data, the mark is cleared and the file loads again. A file without the
- * mark is left alone (@out_repaired %FALSE).
+ * Completes a file whose header rewrite ([method@ST.File.save_header_in_place]) did not
+ * finish: such a file has its header length marked (over 2^63), and loading it fails with
+ * %ST_ERROR_INTERRUPTED_EDIT. The file is then made to hold exactly its old header or the
+ * new one, never a mix of the two: when the header in the file is either of them (by the
+ * digests the edit recorded), it stays; when it is torn, the old one is written back from
+ * the copy the edit kept at the end of the file. The copy is then removed, the mark cleared,
+ * and the file loads again. A file without the mark is left alone (@out_repaired %FALSE).
  *
- * Fails with %ST_ERROR_INVALID_HEADER, changing nothing, when the marked header is torn (a
- * mix of old and new that the reader refuses): the file must then be restored from a copy,
- * or its header rewritten by hand.
+ * Fails with %ST_ERROR_INVALID_HEADER, changing nothing, when the header is torn and no whole
+ * copy of the old one is there (a file marked by an editor older than 1.1, or damaged), or
+ * when the resulting file would not load: the file must then be restored from a copy.
+ * Writing the old header back needs free space on a file system that copies on write
+ * (btrfs): when there is none, this fails with %G_IO_ERROR_NO_SPACE, the file stays marked,
+ * and a repair after space is freed completes it.
+ *
+ * The repair takes the lock an edit takes, and fails with %G_IO_ERROR_BUSY while another
+ * process edits or repairs the file.
  *
  * Returns: %TRUE when the file is now valid or had no mark, %FALSE with @error set
  *
@@ -331,11 +572,16 @@ st_file_repair_header (const char   *path,
                        GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(STFile) check = NULL;
+  gboolean sync = (flags & ST_SAVE_FLAGS_SYNC) != 0;
+  guint8 trailer[ST_EDIT_TRAILER_SIZE];
+  StEditJournal journal;
+  gboolean no_locks;
   guint8 prefix[8];
   guint64 value;
+  guint64 json_size;
+  guint64 file_size;
+  guint64 data_end;
   struct stat st;
-  gpointer address;
   int fd;
 
   g_return_val_if_fail (path != NULL, FALSE);
@@ -350,6 +596,14 @@ st_file_repair_header (const char   *path,
       st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
       return FALSE;
     }
+  /* Where files cannot be locked, no edit could have run with the lock: repair without it. */
+  if (!lock_for_edit (fd, path, &no_locks, &local_error) && !no_locks)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      close (fd);
+      return FALSE;
+    }
+  g_clear_error (&local_error);
   if (fstat (fd, &st) != 0 || !pread_all (fd, prefix, 8, 0))
     {
       st_set_io_error_from_errno (error, errno, "Could not read", path);
@@ -357,43 +611,74 @@ st_file_repair_header (const char   *path,
       return FALSE;
     }
   value = read_le64 (prefix);
-  if (!(value & EDIT_MARK) || !S_ISREG (st.st_mode) || (guint64) st.st_size > G_MAXSIZE)
+  if (!(value & EDIT_MARK) || !S_ISREG (st.st_mode))
     {
       close (fd);
       return TRUE;
     }
+  json_size = value & ~EDIT_MARK;
+  file_size = (guint64) st.st_size;
+  if (json_size > ST_MAX_HEADER_SIZE || json_size > file_size - 8)
+    return refuse_torn (error, fd, path, "its marked header length is not valid");
 
-  /* Check the unmarked file as a reader would, through a private mapping whose prefix is unmarked. */
-  address = mmap (NULL, (gsize) st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-  if (address == MAP_FAILED)
+  if (file_size >= 8 + json_size + ST_EDIT_TRAILER_SIZE &&
+      pread_all (fd, trailer, sizeof trailer, file_size - ST_EDIT_TRAILER_SIZE) &&
+      st_edit_journal_decode (trailer, file_size, json_size, &journal))
     {
-      st_set_io_error_from_errno (error, errno, "Could not map", path);
+      /* A whole journal: the header is the old JSON, the new one, or torn between them. */
+      g_autofree guint8 *json = g_malloc (MAX (json_size, 1));
+
+      if (!pread_all (fd, json, (gsize) json_size, 8))
+        {
+          st_set_io_error_from_errno (error, errno, "Could not read", path);
+          close (fd);
+          return FALSE;
+        }
+      if (st_edit_journal_classify (&journal, json) == ST_EDIT_JSON_TORN)
+        {
+          if (!pread_all (fd, json, (gsize) json_size, journal.data_end))
+            {
+              st_set_io_error_from_errno (error, errno, "Could not read", path);
+              close (fd);
+              return FALSE;
+            }
+          if (!st_edit_journal_holds_old (&journal, json))
+            return refuse_torn (error, fd, path, "and the copy of its old header is damaged");
+          if (!write_json (fd, json, (gsize) json_size, sync))
+            {
+              st_set_io_error_from_errno (error, errno, "Could not write the old header back into", path);
+              close (fd);
+              return FALSE;
+            }
+        }
+      data_end = journal.data_end;
+      if (!check_unmarked (fd, data_end, json_size, &local_error))
+        return refuse_torn (error, fd, path, local_error->message);
+    }
+  else
+    {
+      /* No whole journal: the edit stopped before its journal was written (the JSON is the old one,
+       * untouched) or after the new JSON was whole (the journal is cut off only then). The file is as
+       * long as its data, or longer by the room made for the journal. */
+      data_end = file_size;
+      if (!check_unmarked (fd, data_end, json_size, &local_error))
+        {
+          g_autoptr(GError) shorter_error = NULL;
+
+          if (file_size < 8 + json_size + json_size + ST_EDIT_TRAILER_SIZE ||
+              !check_unmarked (fd, file_size - json_size - ST_EDIT_TRAILER_SIZE, json_size, &shorter_error))
+            return refuse_torn (error, fd, path, local_error->message);
+          data_end = file_size - json_size - ST_EDIT_TRAILER_SIZE;
+        }
+    }
+
+  if (data_end < file_size && (ftruncate (fd, (off_t) data_end) != 0 || (sync && fdatasync (fd) != 0)))
+    {
+      st_set_io_error_from_errno (error, errno, "Could not remove the journal of the header of", path);
       close (fd);
       return FALSE;
     }
-  value &= ~EDIT_MARK;
-  for (guint i = 0; i < 8; i++)
-    ((guint8 *) address)[i] = (guint8) (value >> (8 * i));
-  {
-    g_autoptr(GBytes) bytes = g_bytes_new_static (address, (gsize) st.st_size);
-
-    check = st_file_new_from_bytes (bytes, &local_error);
-  }
-  g_clear_object (&check);
-  munmap (address, (gsize) st.st_size);
-
-  if (local_error != NULL)
-    {
-      g_autofree char *shown = g_filename_display_name (path);
-
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_HEADER,
-                   "The header of “%s” was being rewritten in place when the writer stopped, and is torn (%s): "
-                   "restore the file from a copy", shown, local_error->message);
-      close (fd);
-      return FALSE;
-    }
-
-  if (!write_prefix (fd, value) || ((flags & ST_SAVE_FLAGS_SYNC) && fsync (fd) != 0))
+  if (!set_prefix (fd, json_size, FALSE) || (sync && fsync (fd) != 0))
     {
       st_set_io_error_from_errno (error, errno, "Could not write", path);
       close (fd);
