@@ -11,12 +11,23 @@ G_BEGIN_DECLS
 
 /* While an in-place header edit is under way (st-file-edit.c), the file is
  *
- *   [N | ST_EDIT_MARK][N bytes of JSON][the data][the old JSON, N bytes][trailer]
+ *   [N | ST_EDIT_MARK][N bytes of JSON][the data][hole][ballast: 2 pieces][the old JSON, N bytes][trailer]
  *
- * where data_end is the length of the file before the edit and after it. The trailer identifies the old
- * JSON and the new one, so that a repair accepts either, and nothing else. */
+ * where data_end is the length of the file before the edit and after it, the ballast (space the edit set
+ * aside for overwrites that need new blocks, and gives back piece by piece) starts at data_end rounded up
+ * to ST_EDIT_GRAIN, and each piece is larger than the header. The trailer identifies the old JSON and the
+ * new one, so that a repair accepts either, and nothing else. */
 #define ST_EDIT_TRAILER_SIZE 120
 #define ST_EDIT_DIGEST_SIZE 32  /* SHA-256 */
+#define ST_EDIT_GRAIN G_GUINT64_CONSTANT (65536)
+
+guint64 st_edit_ballast_start  (guint64 data_end);
+guint64 st_edit_ballast_piece  (guint64 json_size);
+/* Where the copy of the old JSON starts, and the length of the file while the edit is under way. */
+guint64 st_edit_journal_offset (guint64 data_end,
+                                guint64 json_size);
+guint64 st_edit_journal_end    (guint64 data_end,
+                                guint64 json_size);
 
 typedef struct {
   guint64 data_end;    /* the length of the file without the journal */

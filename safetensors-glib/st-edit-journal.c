@@ -62,6 +62,38 @@ get_le64 (const guint8 *p)
   return value;
 }
 
+static guint64
+round_up (guint64 value)
+{
+  return (value + ST_EDIT_GRAIN - 1) / ST_EDIT_GRAIN * ST_EDIT_GRAIN;
+}
+
+guint64
+st_edit_ballast_start (guint64 data_end)
+{
+  return round_up (data_end);
+}
+
+guint64
+st_edit_ballast_piece (guint64 json_size)
+{
+  return round_up (json_size) + 2 * ST_EDIT_GRAIN;
+}
+
+guint64
+st_edit_journal_offset (guint64 data_end,
+                        guint64 json_size)
+{
+  return st_edit_ballast_start (data_end) + 2 * st_edit_ballast_piece (json_size);
+}
+
+guint64
+st_edit_journal_end (guint64 data_end,
+                     guint64 json_size)
+{
+  return st_edit_journal_offset (data_end, json_size) + json_size + ST_EDIT_TRAILER_SIZE;
+}
+
 void
 st_edit_journal_init (StEditJournal *journal,
                       guint64        data_end,
@@ -103,8 +135,9 @@ st_edit_journal_decode (const guint8   trailer[ST_EDIT_TRAILER_SIZE],
     return FALSE;
 
   data_end = get_le64 (trailer + 8);
-  if (get_le64 (trailer + 16) != json_size || data_end < 8 + json_size ||
-      file_size < ST_EDIT_TRAILER_SIZE + json_size || data_end != file_size - ST_EDIT_TRAILER_SIZE - json_size)
+  /* data_end is at most the length of a file, far from overflowing the sums of the layout. */
+  if (get_le64 (trailer + 16) != json_size || data_end < 8 + json_size || data_end > file_size ||
+      st_edit_journal_end (data_end, json_size) != file_size)
     return FALSE;
 
   out_journal->data_end = data_end;

@@ -99,17 +99,6 @@ pread_all (int      fd,
   return TRUE;
 }
 
-static gboolean
-write_prefix (int      fd,
-              guint64  value)
-{
-  guint8 prefix[8];
-
-  for (guint i = 0; i < 8; i++)
-    prefix[i] = (guint8) (value >> (8 * i));
-  return pwrite_all (fd, prefix, 8, 0);
-}
-
 static guint64
 read_le64 (const guint8 *p)
 {
@@ -192,35 +181,145 @@ lock_for_edit (int          fd,
   return TRUE;
 }
 
-/* Writes the length prefix. On a full copy-on-write file system (btrfs), even an 8-byte overwrite needs
- * new space, and the space a cut-off journal held is free only once the file system commits: commit and
- * try once more. */
+/* Space for an edit, set aside before the header is touched.
+ *
+ * All the blocks the edit appends are allocated first, past the end of the file (fallocate with
+ * FALLOC_FL_KEEP_SIZE, so that the length of the file, which readers go by, does not change yet): the
+ * journal's, and a ballast for the writes that need new space only where an overwrite does, on a file
+ * system that copies on write (btrfs; XFS for blocks shared with a reflinked copy): there every overwrite
+ * of the header takes new blocks. A disk without room for all of it fails the edit before anything is
+ * written. Once the file is marked, it grows over these blocks (st-edit-journal-private.h has the layout),
+ * and when an overwrite fails for want of space, a piece of the ballast is given back (punched out, and
+ * the file system committed so that the space is free at once) and the write is tried again. The ballast
+ * is two pieces, each larger than the header: one for the new JSON, one for putting the old one back; each
+ * is allocated by a call of its own, so that it is an extent of its own, which a punch frees whole.
+ * Cutting the file back to its length frees whatever is left. A file system that cannot allocate ahead
+ * (EOPNOTSUPP) edits without a reservation. */
+typedef struct {
+  int     fd;
+  guint64 start;  /* the ballast is [start, end), in pieces of piece bytes */
+  guint64 end;
+  guint64 piece;
+} Ballast;
+
+/* The ballast of an edit of a file of @data_end bytes with a @json_size-byte header. */
+static void
+ballast_init (Ballast *ballast,
+              int      fd,
+              guint64  data_end,
+              guint64  json_size)
+{
+  ballast->fd = fd;
+  ballast->piece = st_edit_ballast_piece (json_size);
+  ballast->start = st_edit_ballast_start (data_end);
+  ballast->end = ballast->start + 2 * ballast->piece;
+}
+
+/* Frees what an edit allocated past @data_end, the length of the file again: a punch past the end frees
+ * it on XFS and ext4, a truncation to the same length on btrfs. Errors do not matter: nothing reads these
+ * blocks. */
+static void
+forget_reservation (int      fd,
+                    guint64  data_end,
+                    guint64  json_size)
+{
+  int errsv = errno;
+
+  if (fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) data_end,
+                 (off_t) (st_edit_journal_end (data_end, json_size) - data_end)) != 0 ||
+      ftruncate (fd, (off_t) data_end) != 0)
+    errno = errsv;
+  errno = errsv;
+}
+
+/* Sets the journal's blocks and the ballast aside. FALSE, with errno set (ENOSPC, EDQUOT), when there is
+ * no room: nothing is left allocated then. */
+static gboolean
+reserve_space (Ballast  *ballast,
+               int       fd,
+               guint64   data_end,
+               guint64   json_size)
+{
+  guint64 journal = st_edit_journal_offset (data_end, json_size);
+
+  ballast_init (ballast, fd, data_end, json_size);
+  if (fallocate (fd, FALLOC_FL_KEEP_SIZE, (off_t) journal, (off_t) (json_size + ST_EDIT_TRAILER_SIZE)) != 0)
+    {
+      if (errno == EOPNOTSUPP)
+        {
+          ballast->end = ballast->start;
+          return TRUE;
+        }
+      forget_reservation (fd, data_end, json_size);
+      return FALSE;
+    }
+  for (guint64 at = ballast->start; at < ballast->end; at += ballast->piece)
+    if (fallocate (fd, FALLOC_FL_KEEP_SIZE, (off_t) at, (off_t) ballast->piece) != 0)
+      {
+        forget_reservation (fd, data_end, json_size);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Gives back the last piece of the ballast, which lies inside the file (it has grown over it), and
+ * commits the file system so that its space is free at once. FALSE when there is no ballast left. */
+static gboolean
+give_back (Ballast *ballast)
+{
+  if (ballast == NULL || ballast->end < ballast->start + ballast->piece)
+    return FALSE;
+  ballast->end -= ballast->piece;
+  if (fallocate (ballast->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) ballast->end,
+                 (off_t) ballast->piece) != 0)
+    return FALSE;
+  syncfs (ballast->fd);
+  return TRUE;
+}
+
+/* Writes @len bytes at @offset, made durable with @sync. A write that fails for want of space (on a
+ * copy-on-write file system, any overwrite can) is tried again after each piece of @ballast given back,
+ * and once more after a commit of the file system, which frees what a cut-off journal held. */
+static gboolean
+overwrite (int            fd,
+           const guint8  *data,
+           gsize          len,
+           guint64        offset,
+           gboolean       sync,
+           Ballast       *ballast)
+{
+  gboolean committed = FALSE;
+
+  for (;;)
+    {
+      int errsv;
+
+      if (pwrite_all (fd, data, len, offset) && (!sync || fdatasync (fd) == 0))
+        return TRUE;
+      errsv = errno;
+      if ((errsv != ENOSPC && errsv != EDQUOT) || committed)
+        return FALSE;
+      if (!give_back (ballast))
+        {
+          syncfs (fd);
+          committed = TRUE;
+        }
+      errno = errsv;
+    }
+}
+
+/* Writes the length prefix, as overwrite() does. */
 static gboolean
 set_prefix (int       fd,
             guint64   value,
-            gboolean  sync)
+            gboolean  sync,
+            Ballast  *ballast)
 {
-  if (write_prefix (fd, value) && (!sync || fdatasync (fd) == 0))
-    return TRUE;
-  if (errno != ENOSPC && errno != EDQUOT)
-    return FALSE;
-  syncfs (fd);
-  return write_prefix (fd, value) && (!sync || fdatasync (fd) == 0);
-}
+  guint8 prefix[8];
 
-/* Writes the JSON of the header, as set_prefix() writes the prefix. */
-static gboolean
-write_json (int            fd,
-            const guint8  *json,
-            gsize          json_size,
-            gboolean       sync)
-{
-  if (pwrite_all (fd, json, json_size, 8) && (!sync || fdatasync (fd) == 0))
-    return TRUE;
-  if (errno != ENOSPC && errno != EDQUOT)
-    return FALSE;
-  syncfs (fd);
-  return pwrite_all (fd, json, json_size, 8) && (!sync || fdatasync (fd) == 0);
+  for (guint i = 0; i < 8; i++)
+    prefix[i] = (guint8) (value >> (8 * i));
+  return overwrite (fd, prefix, 8, 0, sync, ballast);
 }
 
 /* Undoes the steps of a failed edit, each only once the one before has succeeded: the old JSON back when
@@ -232,13 +331,15 @@ roll_back (int            fd,
            gsize          json_size,
            guint64        data_end,
            gboolean       json_written,
-           gboolean       sync)
+           gboolean       sync,
+           Ballast       *ballast)
 {
-  if (json_written && !write_json (fd, old_json, json_size, sync))
+  if (json_written && !overwrite (fd, old_json, json_size, 8, sync, ballast))
     return;
   if (ftruncate (fd, (off_t) data_end) != 0 || (sync && fdatasync (fd) != 0))
     return;
-  set_prefix (fd, json_size, sync);
+  forget_reservation (fd, data_end, json_size);
+  set_prefix (fd, json_size, sync, NULL);
 }
 
 /* Reports the failure of step @what, once roll_back() is done: a plain I/O error when the file is as it
@@ -358,6 +459,7 @@ st_file_save_header_in_place (STFile       *self,
   g_autoptr(StSavePlan) plan = NULL;
   g_autofree guint8 *old_json = NULL;
   StEditJournal journal;
+  Ballast ballast;
   guint8 trailer[ST_EDIT_TRAILER_SIZE];
   guint8 prefix[8];
   guint64 old_json_size;
@@ -440,43 +542,52 @@ st_file_save_header_in_place (STFile       *self,
   st_edit_journal_init (&journal, data_end, old_json, new_json, (gsize) old_json_size);
   st_edit_journal_encode (&journal, trailer);
 
+  /* 0: the space every later step needs, before anything is written. */
+  if (!reserve_space (&ballast, fd, data_end, old_json_size))
+    {
+      st_set_io_error_from_errno (error, errno, "No room to edit the header of", path);
+      close (fd);
+      return FALSE;
+    }
+
   /* 1: mark the file as being rewritten. */
-  if (!set_prefix (fd, old_json_size | EDIT_MARK, sync))
+  if (!set_prefix (fd, old_json_size | EDIT_MARK, sync, NULL))
     {
       int errsv = errno;
 
-      roll_back (fd, old_json, (gsize) old_json_size, data_end, FALSE, sync);
+      roll_back (fd, old_json, (gsize) old_json_size, data_end, FALSE, sync, NULL);
       return fail_edit (error, fd, path, errsv, "Could not mark the header of");
     }
 
-  /* 2: the journal. The file grows to its final length first, so that a repair finds the trailer's place
-   * from the length of the file even when the journal was not all written. */
-  if (ftruncate (fd, (off_t) (data_end + old_json_size + ST_EDIT_TRAILER_SIZE)) != 0 ||
-      !pwrite_all (fd, old_json, (gsize) old_json_size, data_end) ||
-      !pwrite_all (fd, trailer, sizeof trailer, data_end + old_json_size) ||
+  /* 2: the journal. The file grows over the space set aside first, so that the ballast can be given back
+   * by a punch inside the file, and a repair finds the trailer at the end. */
+  if (ftruncate (fd, (off_t) st_edit_journal_end (data_end, old_json_size)) != 0 ||
+      !pwrite_all (fd, old_json, (gsize) old_json_size, st_edit_journal_offset (data_end, old_json_size)) ||
+      !pwrite_all (fd, trailer, sizeof trailer, st_edit_journal_offset (data_end, old_json_size) + old_json_size) ||
       (sync && fdatasync (fd) != 0))
     {
       int errsv = errno;
 
-      roll_back (fd, old_json, (gsize) old_json_size, data_end, FALSE, sync);
+      roll_back (fd, old_json, (gsize) old_json_size, data_end, FALSE, sync, &ballast);
       return fail_edit (error, fd, path, errsv, "Could not write the journal of the header of");
     }
 
   /* 3: the new JSON. */
-  if (!pwrite_all (fd, new_json, (gsize) old_json_size, 8) || (sync && fdatasync (fd) != 0))
+  if (!overwrite (fd, new_json, (gsize) old_json_size, 8, sync, &ballast))
     {
       int errsv = errno;
 
-      roll_back (fd, old_json, (gsize) old_json_size, data_end, TRUE, sync);
+      roll_back (fd, old_json, (gsize) old_json_size, data_end, TRUE, sync, &ballast);
       return fail_edit (error, fd, path, errsv, "Could not write the header of");
     }
 
-  /* 4: the new JSON is whole: the journal goes. */
+  /* 4: the new JSON is whole: the journal goes, and what is left of the ballast. */
   if (ftruncate (fd, (off_t) data_end) != 0 || (sync && fdatasync (fd) != 0))
     return fail_edit (error, fd, path, errno, "Could not remove the journal of the header of");
+  forget_reservation (fd, data_end, old_json_size);
 
   /* 5: the file is valid again, with the new header. */
-  if (!set_prefix (fd, old_json_size, FALSE) || (sync && fsync (fd) != 0))
+  if (!set_prefix (fd, old_json_size, FALSE, NULL) || (sync && fsync (fd) != 0))
     return fail_edit (error, fd, path, errno, "Could not write the header of");
 
   if (close (fd) != 0)
@@ -575,6 +686,7 @@ st_file_repair_header (const char   *path,
   gboolean sync = (flags & ST_SAVE_FLAGS_SYNC) != 0;
   guint8 trailer[ST_EDIT_TRAILER_SIZE];
   StEditJournal journal;
+  Ballast ballast;
   gboolean no_locks;
   guint8 prefix[8];
   guint64 value;
@@ -636,7 +748,7 @@ st_file_repair_header (const char   *path,
         }
       if (st_edit_journal_classify (&journal, json) == ST_EDIT_JSON_TORN)
         {
-          if (!pread_all (fd, json, (gsize) json_size, journal.data_end))
+          if (!pread_all (fd, json, (gsize) json_size, st_edit_journal_offset (journal.data_end, json_size)))
             {
               st_set_io_error_from_errno (error, errno, "Could not read", path);
               close (fd);
@@ -644,7 +756,9 @@ st_file_repair_header (const char   *path,
             }
           if (!st_edit_journal_holds_old (&journal, json))
             return refuse_torn (error, fd, path, "and the copy of its old header is damaged");
-          if (!write_json (fd, json, (gsize) json_size, sync))
+          /* What is left of the stopped edit's ballast is the space to write with. */
+          ballast_init (&ballast, fd, journal.data_end, json_size);
+          if (!overwrite (fd, json, (gsize) json_size, 8, sync, &ballast))
             {
               st_set_io_error_from_errno (error, errno, "Could not write the old header back into", path);
               close (fd);
@@ -658,18 +772,26 @@ st_file_repair_header (const char   *path,
   else
     {
       /* No whole journal: the edit stopped before its journal was written (the JSON is the old one,
-       * untouched) or after the new JSON was whole (the journal is cut off only then). The file is as
-       * long as its data, or longer by the room made for the journal. */
-      data_end = file_size;
-      if (!check_unmarked (fd, data_end, json_size, &local_error))
-        {
-          g_autoptr(GError) shorter_error = NULL;
+       * untouched) or after the new JSON was whole (the journal is cut off only then). Either way the
+       * header says where the data ends; the file is that long, or as long as the edit made it. */
+      g_autofree guint8 *json = g_malloc (MAX (json_size, 1));
+      g_autoptr(StHeader) header = NULL;
 
-          if (file_size < 8 + json_size + json_size + ST_EDIT_TRAILER_SIZE ||
-              !check_unmarked (fd, file_size - json_size - ST_EDIT_TRAILER_SIZE, json_size, &shorter_error))
-            return refuse_torn (error, fd, path, local_error->message);
-          data_end = file_size - json_size - ST_EDIT_TRAILER_SIZE;
+      if (!pread_all (fd, json, (gsize) json_size, 8))
+        {
+          st_set_io_error_from_errno (error, errno, "Could not read", path);
+          close (fd);
+          return FALSE;
         }
+      header = st_header_parse ((const char *) json, (gsize) json_size, &local_error);
+      if (header == NULL)
+        return refuse_torn (error, fd, path, local_error->message);
+      data_end = 8 + json_size + header->data_size;
+      if (header->data_size > file_size || (data_end != file_size &&
+                                            st_edit_journal_end (data_end, json_size) != file_size))
+        return refuse_torn (error, fd, path, "its length is neither that of its data nor that of an edit");
+      if (!check_unmarked (fd, data_end, json_size, &local_error))
+        return refuse_torn (error, fd, path, local_error->message);
     }
 
   if (data_end < file_size && (ftruncate (fd, (off_t) data_end) != 0 || (sync && fdatasync (fd) != 0)))
@@ -678,7 +800,8 @@ st_file_repair_header (const char   *path,
       close (fd);
       return FALSE;
     }
-  if (!set_prefix (fd, json_size, FALSE) || (sync && fsync (fd) != 0))
+  forget_reservation (fd, data_end, json_size);
+  if (!set_prefix (fd, json_size, FALSE, NULL) || (sync && fsync (fd) != 0))
     {
       st_set_io_error_from_errno (error, errno, "Could not write", path);
       close (fd);
