@@ -129,8 +129,8 @@ set_interrupted_error (GError     **error,
   g_autofree char *shown = g_filename_display_name (path);
 
   g_set_error (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT,
-               "“%s” is marked by an in-place edit of its header that did not finish: run "
-               "“st-tool metadata --repair %s” (or call st_file_repair_header()) to complete it",
+               "“%s” is marked by an in-place edit of its header that did not finish (or is still under "
+               "way): run “st-tool metadata --repair %s” (or call st_file_repair_header()) to complete it",
                shown, shown);
 }
 

@@ -449,8 +449,8 @@ set_format_error (GError       **error,
   if (parse_error->code == ST_ERROR_INTERRUPTED_EDIT)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT,
-                   "“%s” was left marked by an in-place edit of its header that was interrupted: run "
-                   "“st-tool metadata --repair %s” (or call st_file_repair_header()) to complete it",
+                   "“%s” is marked by an in-place edit of its header that did not finish (or is still under "
+                   "way): run “st-tool metadata --repair %s” (or call st_file_repair_header()) to complete it",
                    shown, shown);
       return;
     }
