@@ -336,3 +336,77 @@ def test_edits_on_a_full_file_system_never_lose_the_file(full_fs):
     print(f"{kind}: {len(schedule)} edits on a full file system: {outcomes}")
     assert outcomes["no space, unchanged"] + outcomes["left marked"] > 0
     assert outcomes["ok"] > 0
+
+
+# What every reader says of a marked file
+
+GJS_LOAD = """
+import GLib from 'gi://GLib';
+import ST from 'gi://ST?version=1.0';
+import System from 'system';
+
+try {
+    ST.File.new_from_path(ARGV[0], null);
+    print('loaded');
+    System.exit(1);
+} catch (e) {
+    if (!(e instanceof GLib.Error) || !e.matches(ST.Error, ST.Error.INTERRUPTED_EDIT)) {
+        printerr(`${e}`);
+        System.exit(1);
+    }
+    print(e.message);
+}
+"""
+
+
+@pytest.fixture
+def marked_file(tmp_path):
+    path = tmp_path / "m.safetensors"
+    data = bytearray(file_bytes("v1"))
+    data[7] |= 0x80
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _says_repair(message, path):
+    assert f"st-tool metadata --repair {path}" in message, message
+    assert "over the limit" not in message, message
+
+
+def test_st_tool_says_to_repair(marked_file):
+    tool = os.environ.get("ST_TOOL") or str(HERE.parents[1] / "_build" / "tools" / "st-tool")
+    for command in (["validate"], ["info"], ["metadata", "--set", "k=v2"]):
+        result = subprocess.run([tool, *command, marked_file], capture_output=True, text=True)
+        assert result.returncode == 1, result.stderr
+        _says_repair(result.stdout + result.stderr, marked_file)
+
+
+def test_python_raises_safetensor_error_that_says_to_repair(marked_file):
+    code = ("import sys\n"
+            "from safetensors_glib import SafetensorError, safe_open\n"
+            "from safetensors_glib.numpy import load_file\n"
+            "for load in (load_file, lambda p: safe_open(p, 'np')):\n"
+            "    try:\n"
+            "        load(sys.argv[1])\n"
+            "    except SafetensorError as e:\n"
+            "        print(type(e).__name__, e)\n"
+            "    else:\n"
+            "        sys.exit('loaded')\n")
+    result = subprocess.run(["/usr/bin/python3", "-c", code, str(marked_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith("SafetensorError Error while deserializing header: ")
+        _says_repair(line, marked_file)
+
+
+def test_gjs_gets_the_error_code_and_the_repair(marked_file, tmp_path):
+    gjs = shutil.which("gjs")
+    if gjs is None:
+        pytest.skip("gjs is not installed")
+    script = tmp_path / "load.js"
+    script.write_text(GJS_LOAD)
+    result = subprocess.run([gjs, "-m", script, marked_file], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    _says_repair(result.stdout, marked_file)
