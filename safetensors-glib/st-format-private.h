@@ -90,7 +90,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeader, st_header_free)
  * Fails with ST_ERROR_HEADER_TOO_SMALL when @prefix_len < 8, ST_ERROR_HEADER_TOO_LARGE when N exceeds
  * ST_MAX_HEADER_SIZE, or when @input_size is not G_MAXUINT64 and 8 + N > @input_size (the size of the
  * whole input, when known), and with ST_ERROR_INTERRUPTED_EDIT when N carries ST_EDIT_MARK over a length
- * that would otherwise be valid.
+ * of at least 2 that would otherwise be valid.
  */
 gboolean st_header_read_size (const guint8 *prefix,
                               gsize         prefix_len,
