@@ -438,7 +438,10 @@ check_in_place (const StSavePlan   *plan,
  * The file is marked (its header length set over 2^63, which every reader refuses) while
  * the header is rewritten, and a copy of the old header is appended after the data until
  * the new one is whole, so that the file always goes back to the old header or on to the
- * new one. When the edit fails (the disk is full, for one), it is undone and the error is in
+ * new one. The space this needs (about three times the header, plus 256 KiB, for as long as
+ * the edit runs) is set aside before anything is written: a disk without it fails with
+ * %G_IO_ERROR_NO_SPACE, the file unchanged. When the edit fails later (an I/O error, or a
+ * full disk on a file system that copies on write), it is undone and the error is in
  * the `G_IO_ERROR` domain; when it cannot be undone either, the file stays marked and the
  * error is %ST_ERROR_INTERRUPTED_EDIT: run [func@ST.File.repair_header] once the cause is
  * gone. A process killed during the edit leaves a marked file for
