@@ -75,16 +75,17 @@ count_call (void)
 
 #define REAL(name, type) ((type) dlsym (RTLD_NEXT, name))
 
-typedef ssize_t (*PwriteFunc) (int, const void *, size_t, off_t);
+typedef ssize_t (*Pwrite64Func) (int, const void *, size_t, off64_t);
 
+/* Both names reach the 64-bit call: pwrite64 takes the same arguments as pwrite wherever off_t is
+ * 64 bits wide, and a 64-bit offset wherever it is not. */
 static ssize_t
-stopping_pwrite (const char  *name,
-                 int          fd,
+stopping_pwrite (int          fd,
                  const void  *buf,
                  size_t       count,
-                 off_t        offset)
+                 off64_t      offset)
 {
-  PwriteFunc real = REAL (name, PwriteFunc);
+  Pwrite64Func real = REAL ("pwrite64", Pwrite64Func);
 
   count_call ();
   if (bytes_left >= 0 && (long long) count >= bytes_left)
@@ -96,7 +97,7 @@ stopping_pwrite (const char  *name,
       if (done < 0 || (size_t) done < part)
         return done;
       /* Let go after a pause: the rest of the write, as if nothing happened. */
-      ssize_t rest = real (fd, (const char *) buf + part, count - part, offset + (off_t) part);
+      ssize_t rest = real (fd, (const char *) buf + part, count - part, offset + (off64_t) part);
       return rest < 0 ? (done > 0 ? done : rest) : done + rest;
     }
   ssize_t n = real (fd, buf, count, offset);
@@ -108,13 +109,13 @@ stopping_pwrite (const char  *name,
 ssize_t
 pwrite (int fd, const void *buf, size_t count, off_t offset)
 {
-  return stopping_pwrite ("pwrite", fd, buf, count, offset);
+  return stopping_pwrite (fd, buf, count, offset);
 }
 
 ssize_t
 pwrite64 (int fd, const void *buf, size_t count, off64_t offset)
 {
-  return stopping_pwrite ("pwrite64", fd, buf, count, (off_t) offset);
+  return stopping_pwrite (fd, buf, count, offset);
 }
 
 int
