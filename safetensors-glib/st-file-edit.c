@@ -224,16 +224,24 @@ forget_reservation (int      fd,
                     guint64  json_size)
 {
   int errsv = errno;
+  int punched = fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) data_end,
+                           (off_t) (st_edit_journal_end (data_end, json_size) - data_end));
+  int truncated = ftruncate (fd, (off_t) data_end);
 
-  if (fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) data_end,
-                 (off_t) (st_edit_journal_end (data_end, json_size) - data_end)) != 0 ||
-      ftruncate (fd, (off_t) data_end) != 0)
-    errno = errsv;
+  (void) punched;
+  (void) truncated;
   errno = errsv;
 }
 
-/* Sets the journal's blocks and the ballast aside. FALSE, with errno set (ENOSPC, EDQUOT), when there is
- * no room: nothing is left allocated then. */
+static gboolean
+is_out_of_room (int errsv)
+{
+  return errsv == ENOSPC || errsv == EDQUOT || errsv == EFBIG;
+}
+
+/* Sets the journal's blocks and the ballast aside. FALSE, with errno set (ENOSPC, EDQUOT, EFBIG), when
+ * there is no room: nothing is left allocated then. Where the file system cannot allocate ahead
+ * (EOPNOTSUPP, or any other error), the edit goes on without a reservation, as far as the space lasts. */
 static gboolean
 reserve_space (Ballast  *ballast,
                int       fd,
@@ -245,7 +253,7 @@ reserve_space (Ballast  *ballast,
   ballast_init (ballast, fd, data_end, json_size);
   if (fallocate (fd, FALLOC_FL_KEEP_SIZE, (off_t) journal, (off_t) (json_size + ST_EDIT_TRAILER_SIZE)) != 0)
     {
-      if (errno == EOPNOTSUPP)
+      if (!is_out_of_room (errno))
         {
           ballast->end = ballast->start;
           return TRUE;
@@ -256,6 +264,11 @@ reserve_space (Ballast  *ballast,
   for (guint64 at = ballast->start; at < ballast->end; at += ballast->piece)
     if (fallocate (fd, FALLOC_FL_KEEP_SIZE, (off_t) at, (off_t) ballast->piece) != 0)
       {
+        if (!is_out_of_room (errno))
+          {
+            ballast->end = at;
+            return TRUE;
+          }
         forget_reservation (fd, data_end, json_size);
         return FALSE;
       }
