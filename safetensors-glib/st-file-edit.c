@@ -7,32 +7,29 @@
  * the length of the old one (the same padding to 8 bytes, or room a writer reserved with spaces) and
  * every tensor's bytes are already where the new header puts them, writing the header is the whole save.
  *
- * The header is written in five steps, so that a file whose rewrite stopped (a kill, a full disk, an I/O
- * error) is never read as a valid file with a torn header, and always goes back to the old header or on to
- * the new one, never to a mix of the two:
+ * The edit goes in steps, so that a file whose rewrite stopped (a kill, a full disk, an I/O error) is
+ * never read as a valid file with a torn header, and always goes back to the old header or on to the new
+ * one, never to a mix of the two:
  *
+ * 0. an exclusive lock on the file (lock_for_edit()), and all the space the edit needs set aside past the
+ *    end of the file (reserve_space()): without room, the edit fails here, with nothing written;
  * 1. the 8-byte length prefix gets its top bit set: N | 2^63, a length every reader (Hugging Face's too)
  *    refuses (ours with ST_ERROR_INTERRUPTED_EDIT);
- * 2. a journal is appended after the data: a copy of the old JSON and a trailer with the digests of the
- *    old JSON and the new one (st-edit-journal.c). Every byte that a later repair needs is now written,
- *    and no new space is needed to get back to the old header on a file system that overwrites in place;
- *    on one that copies on write (btrfs), putting the old JSON back needs space as writing the new one did,
- *    and the journal keeps the old JSON until there is;
- * 3. the new JSON is written over the old one;
- * 4. the journal is cut off;
+ * 2. the file grows over the space set aside, and a journal is written at its end: a copy of the old JSON
+ *    and a trailer with the digests of the old JSON and the new one (st-edit-journal.c);
+ * 3. the new JSON is written over the old one (on a copy-on-write file system, with the ballast given
+ *    back piece by piece when the overwrite finds no space);
+ * 4. the file is cut back to its length;
  * 5. the prefix is written back to N.
  *
  * A failure at any step undoes the ones before as far as it can; what it cannot undo stays marked, and
  * st_file_repair_header() finishes the job: with a whole journal, it accepts the JSON in the header only
  * when its digest is the old one's or the new one's, and otherwise writes the old JSON back from the
  * journal; without one (steps 1, 2 or 4 interrupted), the JSON is the old one untouched or the new one
- * whole, and it checks that it parses. With ST_SAVE_FLAGS_SYNC each step is on the disk (fdatasync)
- * before the next one starts, so that the same holds after a power loss; without it, as with every save
- * without it, only a crash of the process is covered.
- *
- * Editors take an exclusive lock on the file for the whole edit, and so does the repair (see
- * lock_for_edit()), so that one never clears or repairs the mark of another that is still writing.
-  */
+ * whole, and it checks that it is valid for the data. With ST_SAVE_FLAGS_SYNC each step is on the disk
+ * (fdatasync) before the next one starts, so that the same holds after a power loss; without it, as with
+ * every save without it, only a crash of the process is covered.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
