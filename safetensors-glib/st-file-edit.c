@@ -432,7 +432,8 @@ check_in_place (const StSavePlan   *plan,
  * gone. A process killed during the edit leaves a marked file for
  * [func@ST.File.repair_header] too. With %ST_SAVE_FLAGS_SYNC each step reaches the disk
  * before the next, and the same holds after a power loss. Other processes that read the
- * file while it is rewritten get %ST_ERROR_INTERRUPTED_EDIT.
+ * file while it is rewritten get %ST_ERROR_INTERRUPTED_EDIT, or, when they read the length
+ * just before it is marked and the header while it is written, a mix of both headers.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  *
