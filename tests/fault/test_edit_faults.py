@@ -132,6 +132,28 @@ def test_kills_at_every_step_of_a_32_mib_value_repair_to_old_or_new(tmp_path):
     assert outcomes["old"] > 0 and outcomes["new"] > 0
 
 
+def test_kills_of_a_synced_edit_repair_to_old_or_new(tmp_path):
+    # With ST_SAVE_FLAGS_SYNC every step ends with a sync: stop before each write, truncation and sync
+    # (about 13 calls; the last stops come after the edit is done).
+    path = tmp_path / "m.safetensors"
+    length = MIB
+    old, new = file_bytes("a" * length), file_bytes("b" * length)
+    n = header_length(old)
+    stops = [{"at_call": k} for k in range(1, 17)]
+    stops += [{"after_bytes": 8 + n + TRAILER + n * i // 4} for i in range(1, 4)]
+    finished = 0
+    for stop in stops:
+        path.write_bytes(old)
+        result = helper("edit", path, "k", "b", length, "sync", env=stop_env(**stop))
+        assert result.returncode in (0, -signal.SIGKILL), result.stdout + result.stderr
+        finished += result.returncode == 0
+        if check_marked_state(path, old, new):
+            assert helper("repair", path, check=0).stdout.strip() == "repaired"
+        assert path.read_bytes() in (old, new), f"after a stop at {stop} and a repair, neither old nor new"
+    print(f"{len(stops)} stops of a synced edit, {finished} edits finished first")
+    assert 1 <= finished <= 4
+
+
 def test_a_torn_header_that_parses_without_a_journal_is_still_repaired_only_if_it_is_whole(tmp_path):
     # A file marked by an editor before 1.1 has no journal: the JSON there must parse, or nothing is done.
     path = tmp_path / "m.safetensors"
