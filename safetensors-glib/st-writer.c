@@ -117,7 +117,8 @@ st_writer_init (STWriter *self)
  * Declare every tensor first with [method@ST.Writer.add_tensor] (name, dtype, shape) and
  * the metadata with [method@ST.Writer.set_metadata_value]; then [method@ST.Writer.open]
  * the target; then give each tensor's bytes with [method@ST.Writer.write] (or
- * [method@ST.Writer.write_bytes]), in chunks of any size, each chunk following the
+ * [method@ST.Writer.write_bytes], or copy them from another file with
+ * [method@ST.Writer.write_from_fd]), in chunks of any size, each chunk following the
  * previous one of the same tensor, the tensors in any order; then
  * [method@ST.Writer.finish].
  *
