@@ -132,6 +132,20 @@ count_elements (const gint64 *shape,
   return n;
 }
 
+/* The element count of @shape, or FALSE when it does not fit in 64 bits. */
+static gboolean
+count_elements_checked (const gint64 *shape,
+                        guint         n_dims,
+                        guint64      *out_n)
+{
+  guint64 n = 1;
+  for (guint i = 0; i < n_dims; i++)
+    if (!g_uint64_checked_mul (&n, n, (guint64) shape[i]))
+      return FALSE;
+  *out_n = n;
+  return TRUE;
+}
+
 static gboolean
 piece_contains (const Piece  *piece,
                 const gint64 *at,
@@ -143,7 +157,8 @@ piece_contains (const Piece  *piece,
   return TRUE;
 }
 
-/* Writes @target's bytes in order, run by run. The pieces must tile it (checked before). */
+/* Writes @target's bytes in order, run by run. The pieces must tile it (checked before). With no @writer,
+ * only checks that every run starts and ends on a byte (elements smaller than a byte). */
 static gboolean
 write_target (STWriter  *writer,
               Target    *target,
@@ -156,6 +171,9 @@ write_target (STWriter  *writer,
   g_autofree guint64 *strides = g_new0 (guint64, MAX (n, 1));
   g_autofree guint64 *src_strides = g_new0 (guint64, MAX (n, 1));
   guint64 linear = 0;
+
+  if (writer == NULL && bits % 8 == 0)
+    return TRUE;   /* whole bytes: every run starts and ends on one */
 
   for (guint i = n; i-- > 0;)
     strides[i] = i + 1 < n ? strides[i + 1] * (guint64) target->shape[i + 1] : 1;
@@ -202,15 +220,17 @@ write_target (STWriter  *writer,
       if ((src_index * bits) % 8 != 0 || (run * bits) % 8 != 0)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_MISALIGNED_SUB_BYTE,
-                       "tensor “%s”: a slice of this %s tensor starts or ends inside a byte (%s): its "
-                       "elements are smaller than a byte", target->name, st_dtype_to_string (target->dtype),
-                       piece->source->path);
+                       "tensor “%s”: a slice (of %s) starts or ends inside a byte: %s elements are "
+                       "smaller than a byte", target->name, piece->source->path,
+                       st_dtype_to_string (target->dtype));
           return FALSE;
         }
-      if (!st_writer_write_from_fd (writer, target->name, piece->source->fd,
+      if (writer != NULL &&
+          !st_writer_write_from_fd (writer, target->name, piece->source->fd,
                                     piece->source->data_start + piece->src_begin + src_index * bits / 8,
                                     run * bits / 8, error))
         return FALSE;
+
 
       linear += run;
       guint64 rest = linear;
@@ -463,7 +483,8 @@ read_saved_offsets (JsonObject  *info,
   for (guint i = 0; i < n_dims; i++)
     {
       JsonNode *node = json_array_get_element (array, i);
-      if (json_node_get_value_type (node) != G_TYPE_INT64 || json_node_get_int (node) < 0)
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+          json_node_get_int (node) < 0)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE,
                        "tensor “%s”: %s gives saved_offsets that are not non-negative integers", name, path);
@@ -521,7 +542,14 @@ check_tiling (Logical  *logical,
             return FALSE;
           }
     }
-  guint64 total = count_elements (target->shape, target->n_dims);
+  guint64 total;
+  if (!count_elements_checked (target->shape, target->n_dims, &total))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE,
+                   "tensor “%s”: its slices (in %s, …) place it past any size", target->name,
+                   (const char *) g_ptr_array_index (logical->paths, 0));
+      return FALSE;
+    }
   if (covered != total)
     {
       g_autoptr(GString) files = g_string_new (NULL);
@@ -735,6 +763,11 @@ st_tool_cmd_consolidate (int    argc,
           st_tool_print_error (NULL, error);
           return ST_TOOL_EXIT_FAILURE;
         }
+      if (!write_target (NULL, logical->target, &error))
+        {
+          st_tool_print_error (NULL, error);
+          return ST_TOOL_EXIT_FAILURE;
+        }
       g_ptr_array_add (targets, logical->target);
     }
 
@@ -925,6 +958,19 @@ st_tool_cmd_split (int    argc,
           g_ptr_array_add (g_ptr_array_index (rank_targets, r), target);
           at += length;
         }
+    }
+
+  /* Slices of elements smaller than a byte must start and end on bytes: checked before any file is
+   * written. */
+  for (gint r = 0; r < n_ranks; r++)
+    {
+      GPtrArray *targets = g_ptr_array_index (rank_targets, r);
+      for (guint i = 0; i < targets->len; i++)
+        if (!write_target (NULL, g_ptr_array_index (targets, i), &error))
+          {
+            st_tool_print_error (NULL, error);
+            return ST_TOOL_EXIT_FAILURE;
+          }
     }
 
   if (!make_directory ("split", output))

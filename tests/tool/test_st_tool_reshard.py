@@ -287,6 +287,30 @@ def test_consolidate_refuses_files_without_sharding_info(tmp_path):
     assert "“w”" in message and "saved_offsets" in message
 
 
+def test_consolidate_refuses_malformed_saved_offsets(tmp_path):
+    for case, offsets in enumerate([[{"x": 1}, 0], [-1, 0], "0", None]):
+        src = tmp_path / f"case{case}"
+        src.mkdir(parents=True)
+        info = json.dumps({"w": {"saved_offsets": offsets}} if offsets is not None else {"w": 3})
+        (src / "shard-00001-model-00001-of-00001.safetensors").write_bytes(
+            make_safetensors([("w", "F32", [1, 1], b"\0" * 4)], {"DCP_SHARDING_INFO": info}))
+        result = consolidate(src, src / "out", check=1)
+        assert "“w”" in result.stderr and "saved_offsets" in result.stderr and "CRITICAL" not in result.stderr
+        assert not (src / "out").exists()
+
+
+def test_consolidate_refuses_sub_byte_slices_inside_a_byte(tmp_path):
+    # F4, 3 columns: the slice of columns 1-2 of each row starts half way into a byte.
+    src = tmp_path / "ranks"
+    src.mkdir()
+    for rank, (shape, offsets) in enumerate([([2, 1], [0, 0]), ([2, 2], [0, 1])], start=1):
+        info = json.dumps({"q": {"saved_offsets": offsets}})
+        (src / f"shard-{rank:05d}-model-00001-of-00001.safetensors").write_bytes(
+            make_safetensors([("q", "F4", shape, b"\x11" * (shape[0] * shape[1] // 2))], {"DCP_SHARDING_INFO": info}))
+    message = refused(tmp_path, src)
+    assert "“q”" in message and "inside a byte" in message
+
+
 def test_consolidate_refuses_a_folder_without_per_rank_files(tmp_path):
     (tmp_path / "empty").mkdir()
     message = refused(tmp_path, tmp_path / "empty")
@@ -352,6 +376,21 @@ def test_split_a_sharded_checkpoint_along_the_second_dimension_and_back(tmp_path
         assert json.loads(metadata["DCP_SHARDING_INFO"])["h.0"] == {"saved_offsets": offsets}
     consolidate(tmp_path / "ranks", tmp_path / "back", "--max-shard-size", "100")
     assert read_checkpoint(tmp_path / "back") == {n: ("BF16", [4, 9], a.tobytes()) for n, a in arrays.items()}
+
+
+def test_split_refuses_sub_byte_slices_inside_a_byte_before_writing(tmp_path):
+    src = tmp_path / "model.safetensors"
+    # F4 [2, 6]: three ranks along dimension 1 get 2 columns, one byte a row each; four ranks would cut
+    # inside bytes.
+    data = bytes(range(6))
+    src.write_bytes(make_safetensors([("q", "F4", [2, 6], data)]))
+    run("split", src, "--ranks", "3", "--dim", "1", "-o", tmp_path / "three", check=0)
+    for rank in (1, 2, 3):
+        tensors, _ = read_safetensors(tmp_path / "three" / f"shard-0000{rank}-model-00001-of-00001.safetensors")
+        assert tensors["q"] == ("F4", [2, 2], bytes([rank - 1, rank + 2]))
+    result = run("split", src, "--ranks", "4", "--dim", "1", "-o", tmp_path / "four", check=1)
+    assert "“q”" in result.stderr and "inside a byte" in result.stderr
+    assert not (tmp_path / "four").exists()
 
 
 def test_split_refuses_an_unknown_tensor_and_bad_options(tmp_path):
