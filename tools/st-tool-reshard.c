@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -669,6 +670,32 @@ add_per_rank_file (const char  *path,
   return TRUE;
 }
 
+/* Removes the hidden files that consolidate runs killed in their sharding step left in @output: those
+ * named for a process that no longer exists. */
+static void
+remove_dead_staging_files (const char *output,
+                           const char *prefix)
+{
+  g_autoptr(GDir) dir = g_dir_open (output, 0, NULL);
+  g_autofree char *start = g_strdup_printf (".%s.consolidating-", prefix);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      guint64 pid = 0;
+      g_autofree char *digits = NULL;
+      if (!g_str_has_prefix (name, start) || !g_str_has_suffix (name, ".safetensors"))
+        continue;
+      digits = g_strndup (name + strlen (start), strlen (name) - strlen (start) - strlen (".safetensors"));
+      if (!g_ascii_string_to_unsigned (digits, 10, 1, G_MAXINT, &pid, NULL) ||
+          (kill ((pid_t) pid, 0) != 0 && errno == ESRCH))
+        {
+          g_autofree char *path = g_build_filename (output, name, NULL);
+          unlink (path);
+        }
+    }
+}
+
 /* Writes a single file at @path from @targets, as the standard layout's one file. */
 static gboolean
 consolidate_into (GPtrArray   *targets,
@@ -698,6 +725,7 @@ consolidate_into (GPtrArray   *targets,
   /* More than one shard: the tensors are assembled into one hidden file first, which the library's
    * sharded save then splits with kernel copies (shared extents where the file system has them) and
    * commits as one checkpoint. */
+  remove_dead_staging_files (output, prefix);
   g_autofree char *staging_name = g_strdup_printf (".%s.consolidating-%d.safetensors", prefix, (int) getpid ());
   g_autofree char *staging = g_build_filename (output, staging_name, NULL);
   if (!write_file (staging, targets, metadata, error))

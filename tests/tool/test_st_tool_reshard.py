@@ -222,6 +222,50 @@ def test_consolidate_into_shards(tmp_path):
         ["model.safetensors.index.json", *set(index["weight_map"].values())])   # nothing else left
 
 
+def test_consolidate_into_shards_removes_a_dead_runs_staging_file(tmp_path):
+    src = tmp_path / "ranks"
+    src.mkdir()
+    arrays = {f"t{i}": np.arange(16, dtype="<i4") + i for i in range(3)}
+    rank_file(src, 1, [(name, "I32", array, [0]) for name, array in arrays.items()])
+    out = tmp_path / "out"
+    out.mkdir()
+    # A pid no process has (above the kernel's largest, 2^22), and a file that is someone else's.
+    (out / ".model.consolidating-99999999.safetensors").write_bytes(b"left by a killed run")
+    (out / ".other.consolidating-99999999.safetensors").write_bytes(b"not ours")
+    consolidate(src, out, "--max-shard-size", "100")
+    index = json.loads((out / "model.safetensors.index.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".other.consolidating-99999999.safetensors", "model.safetensors.index.json",
+         *set(index["weight_map"].values())])
+    assert read_checkpoint(out) == {name: ("I32", [16], a.tobytes()) for name, a in arrays.items()}
+
+
+def test_a_failed_write_leaves_the_old_output_whole(tmp_path):
+    """A file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes the new file fail to grow: the
+    command fails, the old model.safetensors keeps its bytes and nothing is left beside it."""
+    import resource
+    import signal
+
+    src = tmp_path / "ranks"
+    src.mkdir()
+    big = np.arange(64 * 1024, dtype="<f4")
+    rank_file(src, 1, [("big", "F32", big, [0])])
+    out = tmp_path / "out"
+    out.mkdir()
+    old = make_safetensors([("old", "U8", [4], b"keep")])
+    (out / "model.safetensors").write_bytes(old)
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    result = subprocess.run([TOOL, "consolidate", str(src), "-o", str(out)], capture_output=True, text=True,
+                            preexec_fn=limit)
+    assert result.returncode == 1, result.stderr
+    assert (out / "model.safetensors").read_bytes() == old
+    assert [p.name for p in out.iterdir()] == ["model.safetensors"]
+
+
 # consolidate: what it refuses
 
 def two_ranks(tmp_path, first, second):
