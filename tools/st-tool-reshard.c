@@ -172,6 +172,7 @@ write_target (STWriter  *writer,
   g_autofree guint64 *strides = g_new0 (guint64, MAX (n, 1));
   g_autofree guint64 *src_strides = g_new0 (guint64, MAX (n, 1));
   guint64 linear = 0;
+  guint last = G_MAXUINT;   /* the piece of the previous run */
 
   if (writer == NULL && bits % 8 == 0)
     return TRUE;   /* whole bytes: every run starts and ends on one */
@@ -181,10 +182,18 @@ write_target (STWriter  *writer,
 
   while (linear < total)
     {
+      /* The search starts after the last piece found: along a row, the next run is in the next slice. */
       Piece *piece = NULL;
-      for (guint p = 0; p < target->pieces->len && piece == NULL; p++)
-        if (piece_contains (g_ptr_array_index (target->pieces, p), at, n))
-          piece = g_ptr_array_index (target->pieces, p);
+      guint n_pieces = target->pieces->len;
+      for (guint tried = 0; tried < n_pieces && piece == NULL; tried++)
+        {
+          guint p = (last + 1 + tried) % n_pieces;
+          if (piece_contains (g_ptr_array_index (target->pieces, p), at, n))
+            {
+              piece = g_ptr_array_index (target->pieces, p);
+              last = p;
+            }
+        }
       if (piece == NULL)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_SHAPE,
