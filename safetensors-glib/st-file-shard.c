@@ -17,7 +17,7 @@
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
-#include "st-index-private.h"
+#include "st-index-json-private.h"
 
 /**
  * STProgressFunc:
@@ -36,86 +36,6 @@
  */
 
 /* Sharded writing */
-
-/* JSON text the way Python's json.dumps (ensure_ascii=True) writes a string: what transformers and
- * huggingface_hub produce, so that the index we write is the index they write. */
-static void
-append_python_json_string (GString    *out,
-                           const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      switch (c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        default:
-          if (c < 0x20 || (c > 0x7e && c < 0x10000))
-            g_string_append_printf (out, "\\u%04x", c);
-          else if (c >= 0x10000)
-            {
-              gunichar v = c - 0x10000;
-              g_string_append_printf (out, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
-            }
-          else
-            g_string_append_c (out, (char) c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
-/* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
-static char *
-format_index_json (GHashTable *metadata,
-                   guint64     total_size,
-                   GPtrArray  *names,
-                   GPtrArray  *name_shards)
-{
-  g_autoptr(GString) out = g_string_new ("{\n  \"metadata\": {");
-
-  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
-  if (metadata != NULL)
-    {
-      GHashTableIter iter;
-      gpointer key;
-      g_hash_table_iter_init (&iter, metadata);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) != 0)
-          g_ptr_array_add (keys, key);
-    }
-  g_ptr_array_add (keys, (gpointer) ST_INDEX_TOTAL_SIZE_KEY);
-  g_ptr_array_sort (keys, st_compare_strings);
-  for (guint i = 0; i < keys->len; i++)
-    {
-      const char *key = g_ptr_array_index (keys, i);
-      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, key);
-      g_string_append (out, ": ");
-      if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
-        g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
-      else
-        append_python_json_string (out, g_hash_table_lookup (metadata, key));
-    }
-  g_string_append (out, "\n  },\n  \"weight_map\": {");
-
-  /* @names is sorted; name_shards[i] is the shard of names[i]. */
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, g_ptr_array_index (names, i));
-      g_string_append (out, ": ");
-      append_python_json_string (out, g_ptr_array_index (name_shards, i));
-    }
-  g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
 
 typedef struct {
   const char *name;
@@ -377,7 +297,7 @@ shard_job_new (STFile       *self,
       g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
     }
 
-  job->index_json = format_index_json (st_file_peek_metadata (self), total_size, sorted_names, sorted_shards);
+  job->index_json = st_index_json_format (st_file_peek_metadata (self), total_size, sorted_names, sorted_shards);
   job->index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
   return g_steal_pointer (&job);
 }

@@ -8,18 +8,15 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include <json-glib/json-glib.h>
-
 #include "st-error.h"
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
 #include "st-file-private.h"
 #include "st-index.h"
-#include "st-index-private.h"
+#include "st-index-json-private.h"
 #include "st-progress-private.h"
 #include "st-tensor-info-private.h"
-#include "st-sniff-private.h"
 
 /**
  * STIndex:
@@ -96,10 +93,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
- * a hostile index can make the parser take. */
-#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
 
 static void
 st_index_finalize (GObject *object)
@@ -226,226 +219,25 @@ st_index_init (STIndex *self)
   self->shards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
-int
-st_compare_strings (gconstpointer a,
-                    gconstpointer b)
+/* The index takes over what its file says, in place of the empty tables of st_index_init(). */
+static void
+take_index_json (STIndex     *self,
+                 StIndexJson *json)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* A shard must be a plain file name in the index's directory. */
-gboolean
-st_is_plain_file_name (const char *name)
-{
-  if (name[0] == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
-    return FALSE;
-  if (strchr (name, '/') != NULL || strchr (name, '\\') != NULL)
-    return FALSE;
-  return g_utf8_validate (name, -1, NULL);
-}
-
-/* The total_size of an index is a JSON integer; huggingface_hub never writes it as a string, but
- * some hand-made indexes do, so a string of decimal digits is accepted too. */
-static gboolean
-node_to_size (JsonNode *node,
-              guint64  *out_size)
-{
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
-    {
-      gint64 v = json_node_get_int (node);
-
-      if (v < 0)
-        return FALSE;
-      *out_size = (guint64) v;
-      return TRUE;
-    }
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    {
-      const char *text = json_node_get_string (node);
-
-      return text[0] != '\0' && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_size, NULL);
-    }
-  return FALSE;
-}
-
-/* json-glib's parser recurses once per level of nesting: a hostile index of a million '[' would
- * overflow the stack. An index needs three levels; metadata written by other tools may nest a few
- * more. Counted over the raw text, strings skipped. */
-#define ST_MAX_INDEX_DEPTH 64
-
-static gboolean
-nesting_within_limit (const char *text,
-                      gsize       length)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > ST_MAX_INDEX_DEPTH)
-            return FALSE;
-        }
-      else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
-
-static gboolean
-load_metadata (STIndex     *self,
-               JsonObject  *root,
-               const char  *display_name,
-               GError     **error)
-{
-  JsonNode *node = json_object_get_member (root, "metadata");
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The \"metadata\" member is not an object", display_name);
-      return FALSE;
-    }
-
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &key, &value))
-    {
-      GType type;
-
-      if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
-        {
-          if (!node_to_size (value, &self->total_size))
-            {
-              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                           "%s: The \"total_size\" of the metadata is not a non-negative integer", display_name);
-              return FALSE;
-            }
-          self->has_total_size = TRUE;
-          g_hash_table_replace (self->metadata, g_strdup (key),
-                                g_strdup_printf ("%" G_GUINT64_FORMAT, self->total_size));
-          continue;
-        }
-      if (!JSON_NODE_HOLDS_VALUE (value))
-        continue;  /* objects, arrays and null carry nothing a string map can hold */
-      type = json_node_get_value_type (value);
-      if (type == G_TYPE_STRING)
-        {
-          g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
-          g_hash_table_replace (self->string_metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
-        }
-      else if (type == G_TYPE_INT64)
-        {
-          g_hash_table_replace (self->metadata, g_strdup (key),
-                                g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value)));
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-load_weight_map (STIndex     *self,
-                 JsonObject  *root,
-                 const char  *display_name,
-                 GError     **error)
-{
-  JsonNode *node = json_object_get_member (root, "weight_map");
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
-  g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
-  JsonObjectIter iter;
-  const char *tensor_name;
-  JsonNode *value;
-  GHashTableIter shards_iter;
-  gpointer members;
-
-  if (node == NULL)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index has no \"weight_map\" object", display_name);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The \"weight_map\" member is not an object", display_name);
-      return FALSE;
-    }
-
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &tensor_name, &value))
-    {
-      g_autofree char *shown_name = g_utf8_make_valid (tensor_name, -1);
-      const char *shard_name;
-      GPtrArray *shard_members;
-      char *owned_name;
-
-      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
-        {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
-          return FALSE;
-        }
-      shard_name = json_node_get_string (value);
-      if (!st_is_plain_file_name (shard_name))
-        {
-          g_autofree char *shown_shard = g_utf8_make_valid (shard_name, -1);
-
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: The shard “%s” of tensor “%s” is not a plain file name in the index's directory",
-                       display_name, shown_shard, shown_name);
-          return FALSE;
-        }
-      if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
-        {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
-          return FALSE;
-        }
-
-      shard_members = g_hash_table_lookup (self->shard_tensors, shard_name);
-      if (shard_members == NULL)
-        {
-          shard_members = g_ptr_array_new ();
-          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), shard_members);
-          g_ptr_array_add (shard_names, g_strdup (shard_name));
-        }
-      owned_name = g_strdup (tensor_name);
-      g_hash_table_insert (self->weight_map, owned_name, g_strdup (shard_name));
-      g_ptr_array_add (shard_members, owned_name);
-      g_ptr_array_add (names, g_strdup (tensor_name));
-    }
-
-  g_hash_table_iter_init (&shards_iter, self->shard_tensors);
-  while (g_hash_table_iter_next (&shards_iter, NULL, &members))
-    g_ptr_array_sort (members, st_compare_strings);
-
-  g_ptr_array_sort (names, st_compare_strings);
-  g_ptr_array_add (names, NULL);
-  g_strfreev (self->names);
-  self->names = (char **) g_ptr_array_steal (names, NULL);
-
-  g_ptr_array_sort (shard_names, st_compare_strings);
-  g_ptr_array_add (shard_names, NULL);
-  g_strfreev (self->shard_names);
-  self->shard_names = (char **) g_ptr_array_steal (shard_names, NULL);
-  return TRUE;
+  g_clear_pointer (&self->shard_tensors, g_hash_table_unref);
+  g_clear_pointer (&self->weight_map, g_hash_table_unref);
+  g_clear_pointer (&self->names, g_strfreev);
+  g_clear_pointer (&self->shard_names, g_strfreev);
+  g_clear_pointer (&self->metadata, g_hash_table_unref);
+  g_clear_pointer (&self->string_metadata, g_hash_table_unref);
+  self->weight_map = g_steal_pointer (&json->weight_map);
+  self->shard_tensors = g_steal_pointer (&json->shard_tensors);
+  self->names = g_steal_pointer (&json->names);
+  self->shard_names = g_steal_pointer (&json->shard_names);
+  self->metadata = g_steal_pointer (&json->metadata);
+  self->string_metadata = g_steal_pointer (&json->string_metadata);
+  self->total_size = json->total_size;
+  self->has_total_size = json->has_total_size;
 }
 
 /**
@@ -477,84 +269,22 @@ st_index_new_from_path (const char    *index_path,
                         GCancellable  *cancellable,
                         GError       **error)
 {
-  g_autofree char *display_name = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileInfo) info = NULL;
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) json_error = NULL;
-  g_autoptr(STIndex) self = NULL;
-  JsonNode *root;
-  StSniffKind kind;
+  g_autoptr(StIndexJson) json = NULL;
+  STIndex *self;
 
   g_return_val_if_fail (index_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  display_name = g_filename_display_name (index_path);
-  file = g_file_new_for_path (index_path);
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, cancellable, error);
-  if (info == NULL)
+  json = st_index_json_read (index_path, cancellable, error);
+  if (json == NULL)
     return NULL;
-  if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
-                   display_name, (guint64) g_file_info_get_size (info), (guint64) ST_MAX_INDEX_SIZE);
-      return NULL;
-    }
-
-  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
-    return NULL;
-
-  kind = st_sniff_bytes ((const guint8 *) contents, length, length);
-  if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
-      kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: It is %s, not the index of a sharded checkpoint",
-                   display_name, st_sniff_describe (kind));
-      return NULL;
-    }
-
-  if (!g_utf8_validate_len (contents, length, NULL))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not UTF-8 text", display_name);
-      return NULL;
-    }
-
-  if (!nesting_within_limit (contents, length))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
-      return NULL;
-    }
-
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not valid JSON: %s", display_name, json_error->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not a JSON object", display_name);
-      return NULL;
-    }
 
   self = g_object_new (ST_TYPE_INDEX, NULL);
   self->path = g_strdup (index_path);
   self->directory = g_path_get_dirname (index_path);
-
-  if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
-      !load_weight_map (self, json_node_get_object (root), display_name, error))
-    return NULL;
+  take_index_json (self, json);
   self->items = g_new0 (STTensorInfo *, g_strv_length (self->names) + 1);
-
-  return g_steal_pointer (&self);
+  return self;
 }
 
 /**
