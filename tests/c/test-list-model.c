@@ -116,6 +116,62 @@ test_file_items (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (file)), ==, 1);
 }
 
+/* The order of the signals of one change, as text: "items(0,0,1) n-tensors" */
+static void
+on_items_changed_logged (GListModel *model, guint position, guint removed, guint added, GString *log)
+{
+  g_string_append_printf (log, "%sitems(%u,%u,%u)", log->len > 0 ? " " : "", position, removed, added);
+}
+
+static void
+on_notify_logged (GObject *object, GParamSpec *pspec, GString *log)
+{
+  g_string_append_printf (log, "%s%s", log->len > 0 ? " " : "", g_param_spec_get_name (pspec));
+}
+
+/* As GTK's own models (GListStore, GtkStringList): a handler of :n-tensors finds the model changed and
+ * its views told, in adding and in removing alike. */
+static void
+test_file_signal_order (void)
+{
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(STTensor) a = f32_tensor (3, 1);
+  g_autoptr(STTensor) b = f32_tensor (2, 2);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_signal_connect (file, "items-changed", G_CALLBACK (on_items_changed_logged), log);
+  g_signal_connect (file, "notify::n-tensors", G_CALLBACK (on_notify_logged), log);
+
+  g_assert_true (st_file_set_tensor (file, "a", a, &error));
+  g_assert_cmpstr (log->str, ==, "items(0,0,1) n-tensors");
+
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor (file, "b", b, &error));
+  g_assert_cmpstr (log->str, ==, "items(1,0,1) n-tensors");
+
+  /* Replaced in place: the count does not change, so only the items signal. */
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor (file, "a", b, &error));
+  g_assert_cmpstr (log->str, ==, "items(0,1,1)");
+
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor_from_data (file, "c", ST_DTYPE_U8, (gint64[]) { 2 }, 1,
+                                               (guint64) (guintptr) "xy", 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (log->str, ==, "items(2,0,1) n-tensors");
+
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_remove_tensor (file, "a"));
+  g_assert_cmpstr (log->str, ==, "items(0,1,0) n-tensors");
+
+  /* With nobody on items-changed, :n-tensors still comes. */
+  g_signal_handlers_disconnect_by_func (file, on_items_changed_logged, log);
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor (file, "d", a, &error));
+  g_assert_cmpstr (log->str, ==, "n-tensors");
+}
+
 static void
 test_file_loaded_items (void)
 {
@@ -397,6 +453,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/list-model/file/items", test_file_items);
+  g_test_add_func ("/list-model/file/signal-order", test_file_signal_order);
   g_test_add_func ("/list-model/file/loaded", test_file_loaded_items);
   g_test_add_func ("/list-model/file/threads", test_file_items_threads);
   g_test_add_func ("/list-model/index/async", test_index_async);
