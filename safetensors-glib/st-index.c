@@ -32,7 +32,8 @@
  *
  * Opening an index reads the JSON only; a shard is opened (mapped, see
  * [ctor@ST.File.new_from_path]) the first time one of its tensors is asked
- * for, and stays open as long as the index. All lookups are thread-safe.
+ * for, and stays open as long as the index, shared read-only by every caller
+ * of [method@ST.Index.open_shard]. All lookups are thread-safe.
  *
  * Shard file names are resolved in the directory of the index. A shard name
  * that is not a plain file name (one with a `/` or `\`, or `.` or `..`) is
@@ -601,44 +602,17 @@ check_shard_contents (STIndex     *self,
   return TRUE;
 }
 
-/**
- * st_index_get_shard:
- * @self: an index
- * @shard_name: the file name of a shard, as the weight map gives it
- * @error: return location for a #GError
- *
- * Opens the shard @shard_name (or returns it, when it is already open). The
- * shard stays open, and mapped, as long as the index. Safe to call from
- * several threads at once.
- *
- * Opening checks that the shard holds exactly the tensors the weight map
- * assigns to it: shards of two different saves beside one index (what a
- * sharded save killed during its final renames can leave, see
- * [method@ST.File.save_sharded]) fail here, naming the shard.
- *
- * The file is the shard as loaded: treat it as read-only, for other threads
- * may be reading it.
- *
- * Returns: (transfer none): the shard, or %NULL with @error set:
- *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name,
- *   %ST_ERROR_INVALID_INDEX when the shard does not hold what the weight map
- *   says (the shards of two saves beside one index: see [Durability](durability.html)),
- *   or any error of [ctor@ST.File.new_from_path], its message naming the shard
- *
- * Since: 1.0
- */
-STFile *
-st_index_get_shard (STIndex     *self,
-                    const char  *shard_name,
-                    GError     **error)
+/* The shard @shard_name, opened once and kept by the index (transfer none): what every shard lookup of
+ * the index goes through. */
+static STFile *
+lookup_open_shard (STIndex       *self,
+                   const char    *shard_name,
+                   GCancellable  *cancellable,
+                   GError       **error)
 {
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *path = NULL;
   STFile *shard;
-
-  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  g_return_val_if_fail (shard_name != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!g_hash_table_contains (self->shard_tensors, shard_name))
     {
@@ -652,9 +626,12 @@ st_index_get_shard (STIndex     *self,
   if (shard != NULL)
     return shard;
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
   path = g_build_filename (self->directory, shard_name, NULL);
-  shard = st_file_new_from_path (path, NULL, error);
+  shard = st_file_new_from_path (path, cancellable, error);
   if (shard == NULL)
     return NULL;
   if (!check_shard_contents (self, shard_name, shard, error))
@@ -667,26 +644,183 @@ st_index_get_shard (STIndex     *self,
 }
 
 /**
+ * st_index_open_shard:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Opens the shard @shard_name, or gives it again when it is already open.
+ * The index opens (maps) each shard once and keeps it as long as itself;
+ * every caller gets a new reference to that one shared file. Safe to call
+ * from several threads at once.
+ *
+ * Opening checks that the shard holds exactly the tensors the weight map
+ * assigns to it: shards of two different saves beside one index (what a
+ * sharded save killed during its final renames can leave, see
+ * [method@ST.File.save_sharded]) fail here, naming the shard.
+ *
+ * The file is shared and read-only: other threads, the index's list model
+ * and [method@ST.Index.merge] read it, so do not set or remove its tensors or
+ * metadata (to change a shard, load it with [ctor@ST.File.new_from_path] or
+ * build a new [class@ST.File] from its tensors). It is shared rather than
+ * copied because only the loaded file knows its header size and its tensors'
+ * data offsets, and because a copy per call would cost a table of all its
+ * tensors each time; its tensors are immutable and keep the mapping alive on
+ * their own.
+ *
+ * Returns: (transfer full): the shard, or %NULL with @error set:
+ *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name,
+ *   %ST_ERROR_INVALID_INDEX when the shard does not hold what the weight map
+ *   says (the shards of two saves beside one index: see [Durability](durability.html)),
+ *   `G_IO_ERROR_CANCELLED`, or any error of [ctor@ST.File.new_from_path], its
+ *   message naming the shard
+ *
+ * Since: 1.0
+ */
+STFile *
+st_index_open_shard (STIndex       *self,
+                     const char    *shard_name,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  STFile *shard;
+
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (shard_name != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  shard = lookup_open_shard (self, shard_name, cancellable, error);
+  return shard != NULL ? g_object_ref (shard) : NULL;
+}
+
+static void
+open_shard_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+  STFile *shard = st_index_open_shard (ST_INDEX (source_object), task_data, cancellable, &error);
+
+  if (shard == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, shard, g_object_unref);
+}
+
+/**
+ * st_index_open_shard_async:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when the shard is open
+ * @user_data: data for @callback
+ *
+ * Does what [method@ST.Index.open_shard] does, in a worker thread.
+ *
+ * Since: 1.0
+ */
+void
+st_index_open_shard_async (STIndex             *self,
+                           const char          *shard_name,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ST_IS_INDEX (self));
+  g_return_if_fail (shard_name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_index_open_shard_async);
+  g_task_set_task_data (task, g_strdup (shard_name), g_free);
+  g_task_run_in_thread (task, open_shard_thread);
+}
+
+/**
+ * st_index_open_shard_finish:
+ * @self: an index
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.Index.open_shard_async].
+ *
+ * Returns: (transfer full): the shard, shared and read-only as
+ *   [method@ST.Index.open_shard] describes, or %NULL with @error set as it
+ *   sets it
+ *
+ * Since: 1.0
+ */
+STFile *
+st_index_open_shard_finish (STIndex       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_open_shard_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * st_index_get_shard:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @error: return location for a #GError
+ *
+ * Opens the shard @shard_name as [method@ST.Index.open_shard] does, without a
+ * #GCancellable, and returns the index's own reference to it.
+ *
+ * Returns: (transfer none): the shard, shared and read-only, or %NULL with
+ *   @error set as [method@ST.Index.open_shard] sets it
+ *
+ * Since: 1.0
+ *
+ * Deprecated: 1.0: Use [method@ST.Index.open_shard], which takes a
+ *   #GCancellable and returns a reference of the caller's own.
+ */
+STFile *
+st_index_get_shard (STIndex     *self,
+                    const char  *shard_name,
+                    GError     **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (shard_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return lookup_open_shard (self, shard_name, NULL, error);
+}
+
+/**
  * st_index_dup_tensor:
  * @self: an index
  * @name: a tensor name
+ * @cancellable: (nullable): a #GCancellable, for the opening of the shard
  * @error: return location for a #GError
  *
  * Finds the tensor @name: looks up its shard in the weight map, opens the
- * shard if it is not open yet, and returns the tensor from it (a zero-copy
- * view of the shard's mapping). Safe to call from several threads at once.
+ * shard if it is not open yet (see [method@ST.Index.open_shard]), and returns
+ * the tensor from it (a zero-copy view of the shard's mapping). Safe to call
+ * from several threads at once.
  *
  * Returns: (transfer full): the tensor, or %NULL with @error set:
  *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name,
  *   %ST_ERROR_INVALID_INDEX when its shard does not hold it, or the error of
- *   opening the shard
+ *   opening the shard (`G_IO_ERROR_CANCELLED` among them)
  *
  * Since: 1.0
  */
 STTensor *
-st_index_dup_tensor (STIndex     *self,
-                     const char  *name,
-                     GError     **error)
+st_index_dup_tensor (STIndex       *self,
+                     const char    *name,
+                     GCancellable  *cancellable,
+                     GError       **error)
 {
   const char *shard_name;
   STFile *shard;
@@ -694,6 +828,7 @@ st_index_dup_tensor (STIndex     *self,
 
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   shard_name = g_hash_table_lookup (self->weight_map, name);
@@ -704,7 +839,7 @@ st_index_dup_tensor (STIndex     *self,
       return NULL;
     }
 
-  shard = st_index_get_shard (self, shard_name, error);
+  shard = lookup_open_shard (self, shard_name, cancellable, error);
   if (shard == NULL)
     return NULL;
 
@@ -751,7 +886,7 @@ st_index_validate_shard (STIndex       *self,
     return FALSE;
 
   /* Opening a shard checks what it holds. */
-  return st_index_get_shard (self, shard_name, error) != NULL;
+  return lookup_open_shard (self, shard_name, cancellable, error) != NULL;
 }
 
 /* Sum of the byte sizes of the tensors the weight map assigns to @shard (already validated). */
@@ -802,7 +937,7 @@ st_index_validate (STIndex       *self,
 
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return FALSE;
-      shard = st_index_get_shard (self, self->shard_names[i], error);
+      shard = lookup_open_shard (self, self->shard_names[i], cancellable, error);
       total += shard_tensor_bytes (self, shard, self->shard_names[i]);
     }
 
@@ -903,7 +1038,7 @@ merge_shards (STIndex       *self,
 
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return NULL;
-      shard = st_index_get_shard (self, self->shard_names[i], error);
+      shard = lookup_open_shard (self, self->shard_names[i], cancellable, error);
 
       ordered = st_file_dup_names_in_file_order (shard);
       for (guint j = 0; ordered[j] != NULL; j++)
@@ -1190,7 +1325,7 @@ make_item (STIndex    *self,
            gboolean   *out_complete)
 {
   const char *shard_name = g_hash_table_lookup (self->weight_map, name);
-  STFile *shard = st_index_get_shard (self, shard_name, NULL);
+  STFile *shard = lookup_open_shard (self, shard_name, NULL, NULL);
   STTensor *tensor = shard != NULL ? st_file_get_tensor (shard, name) : NULL;
   guint64 begin = 0, end = 0;
   const gint64 *shape;

@@ -111,17 +111,36 @@ const char *st_index_get_metadata_value (STIndex    *self,
 ST_AVAILABLE_IN_1_0
 guint64 st_index_get_total_size (STIndex *self);
 
-/* Shards and tensors: thread-safe, each shard opened (mmap) once and kept open by the index. */
+/* Shards and tensors: thread-safe, each shard opened (mmap) once and shared, read-only, by all callers. */
 
 ST_AVAILABLE_IN_1_0
+STFile *st_index_open_shard (STIndex       *self,
+                             const char    *shard_name,
+                             GCancellable  *cancellable,
+                             GError       **error);
+
+ST_AVAILABLE_IN_1_0
+void st_index_open_shard_async (STIndex             *self,
+                                const char          *shard_name,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data);
+
+ST_AVAILABLE_IN_1_0
+STFile *st_index_open_shard_finish (STIndex       *self,
+                                    GAsyncResult  *result,
+                                    GError       **error);
+
+ST_DEPRECATED_IN_1_0_FOR (st_index_open_shard)
 STFile *st_index_get_shard (STIndex     *self,              /* transfer none; do not modify it */
                             const char  *shard_name,
                             GError     **error);
 
 ST_AVAILABLE_IN_1_0
-STTensor *st_index_dup_tensor (STIndex     *self,
-                               const char  *name,
-                               GError     **error);
+STTensor *st_index_dup_tensor (STIndex       *self,
+                               const char    *name,
+                               GCancellable  *cancellable,
+                               GError       **error);
 
 /* Checking: every shard exists, loads, holds exactly the tensors the weight_map assigns to it, and
  * total_size is the sum of the tensors' byte sizes. */

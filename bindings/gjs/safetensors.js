@@ -367,6 +367,22 @@ export function openIndexAsync(path, {cancellable = null, progress = null} = {})
 }
 
 /**
+ * Opens one shard of a sharded checkpoint in a worker thread (see ST.Index.open_shard). The shard is
+ * shared with the index and every other caller: read it, do not change it.
+ *
+ * @param {ST.Index} index - an index
+ * @param {string} shardName - the shard's file name, as the weight map gives it
+ * @param {?Gio.Cancellable} [cancellable] - cancels the open
+ * @returns {Promise<ST.File>} the shard; rejects with a GLib.Error
+ */
+export function openShardAsync(index, shardName, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        index.open_shard_async(shardName, cancellable, (self, result) =>
+            _finishInto(resolve, reject, () => self.open_shard_finish(result)));
+    });
+}
+
+/**
  * Merges all the tensors of a sharded checkpoint into one ST.File, in a worker thread, without
  * copying tensor data (see ST.Index.merge).
  *
