@@ -27,7 +27,7 @@
  *
  * Reports the progress of a long operation, such as
  * [method@ST.File.save_sharded] (in bytes of tensor data), or
- * [func@ST.Index.new_from_path_async] and [method@ST.Index.merge_async] (in
+ * [method@ST.Index.validate_async] and [method@ST.Index.merge_async] (in
  * bytes of the shard files). The callback runs in the thread that called the
  * operation: for an asynchronous one, on the thread-default main context it
  * was started from, never in the worker thread.

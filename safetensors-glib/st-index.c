@@ -30,10 +30,12 @@
  *  "weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors", ...}}
  * ```
  *
- * Opening an index reads the JSON only; a shard is opened (mapped, see
- * [ctor@ST.File.new_from_path]) the first time one of its tensors is asked
- * for, and stays open as long as the index, shared read-only by every caller
- * of [method@ST.Index.open_shard]. All lookups are thread-safe.
+ * Opening an index reads the JSON only, synchronously or in a worker thread
+ * alike; a shard is opened (mapped, see [ctor@ST.File.new_from_path]) the
+ * first time one of its tensors is asked for, or all of them by
+ * [method@ST.Index.validate], and stays open as long as the index, shared
+ * read-only by every caller of [method@ST.Index.open_shard]. All lookups are
+ * thread-safe.
  *
  * Shard file names are resolved in the directory of the index. A shard name
  * that is not a plain file name (one with a `/` or `\`, or `.` or `..`) is
@@ -48,7 +50,7 @@
  * tensor of the weight map, sorted by name, each naming its shard: a
  * `GtkColumnView` shows them with property expressions alone. An item's
  * dtype, shape and offsets come from its shard, which is opened when the item
- * is first asked for; [func@ST.Index.new_from_path_async] opens every shard in
+ * is first asked for; [method@ST.Index.validate_async] opens every shard in
  * a worker thread beforehand. An item of a shard that cannot be opened has its
  * name and shard only (its [property@ST.TensorInfo:dtype-name] is %NULL).
  *
@@ -903,6 +905,11 @@ shard_tensor_bytes (STIndex    *self,
   return total;
 }
 
+static gboolean validate_shards (STIndex       *self,
+                                 GCancellable  *cancellable,
+                                 StProgress    *progress,
+                                 GError       **error);
+
 /**
  * st_index_validate:
  * @self: an index
@@ -912,7 +919,10 @@ shard_tensor_bytes (STIndex    *self,
  * Checks the whole checkpoint: every shard with
  * [method@ST.Index.validate_shard], in order, then that the `total_size` of
  * the index metadata, when it has one, is the sum of the byte sizes of all the
- * tensors. Only the shards' headers are read, never their tensor data.
+ * tensors. Only the shards' headers are read, never their tensor data. The
+ * shards stay open, so that the items of the index's list model carry every
+ * tensor's dtype, shape and offsets from then on without I/O;
+ * [method@ST.Index.validate_async] does this in a worker thread.
  *
  * Returns: %TRUE when the checkpoint is consistent; otherwise %FALSE with
  *   @error set to the first problem found: see
@@ -926,29 +936,11 @@ st_index_validate (STIndex       *self,
                    GCancellable  *cancellable,
                    GError       **error)
 {
-  guint64 total = 0;
-
   g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  for (guint i = 0; self->shard_names[i] != NULL; i++)
-    {
-      STFile *shard;
-
-      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
-        return FALSE;
-      shard = lookup_open_shard (self, self->shard_names[i], cancellable, error);
-      total += shard_tensor_bytes (self, shard, self->shard_names[i]);
-    }
-
-  if (self->has_total_size && total != self->total_size)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "The index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
-                   "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
-      return FALSE;
-    }
-  return TRUE;
+  return validate_shards (self, cancellable, NULL, error);
 }
 
 /* The byte size of each shard file (0 for one that cannot be read: opening it will say why), then
@@ -1113,24 +1105,37 @@ index_task_new (gpointer              source_object,
   return task;
 }
 
-/* Opens and checks every shard, reporting the bytes of the shards opened so far. */
+/* What st_index_validate() does, reporting the bytes of the shards checked so far. */
 static gboolean
-open_all_shards (STIndex       *self,
+validate_shards (STIndex       *self,
                  GCancellable  *cancellable,
                  StProgress    *progress,
                  GError       **error)
 {
   g_autoptr(GArray) sizes = shard_file_sizes (self);
-  guint64 total = g_array_index (sizes, guint64, sizes->len - 1);
+  guint64 total_bytes = g_array_index (sizes, guint64, sizes->len - 1);
   guint64 done = 0;
+  guint64 total = 0;
 
-  st_progress_report (progress, 0, total);
+  st_progress_report (progress, 0, total_bytes);
   for (guint i = 0; self->shard_names[i] != NULL; i++)
     {
+      STFile *shard;
+
       if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
         return FALSE;
+      shard = lookup_open_shard (self, self->shard_names[i], cancellable, error);
+      total += shard_tensor_bytes (self, shard, self->shard_names[i]);
       done += g_array_index (sizes, guint64, i);
-      st_progress_report (progress, done, total);
+      st_progress_report (progress, done, total_bytes);
+    }
+
+  if (self->has_total_size && total != self->total_size)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "The index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
+                   "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
+      return FALSE;
     }
   return TRUE;
 }
@@ -1143,49 +1148,32 @@ open_thread (GTask        *task,
 {
   IndexJob *job = task_data;
   GError *error = NULL;
-  g_autoptr(STIndex) index = st_index_new_from_path (job->path, cancellable, &error);
-  gboolean ok = index != NULL && open_all_shards (index, cancellable, job->progress, &error);
+  STIndex *index = st_index_new_from_path (job->path, cancellable, &error);
 
-  /* No report follows: the caller's progress data is released before the result reaches it. */
-  g_clear_pointer (&job->progress, st_progress_free);
-  if (!ok)
+  if (index == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, g_steal_pointer (&index), g_object_unref);
+    g_task_return_pointer (task, index, g_object_unref);
 }
 
 /**
  * st_index_new_from_path_async:
  * @index_path: (type filename): the path of the index file
  * @cancellable: (nullable): a #GCancellable
- * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
- *   called on the thread-default main context of the caller as the shards are
- *   opened, with the bytes of the shard files opened so far and in all
- * @progress_data: data for @progress
- * @progress_notify: (nullable): frees @progress_data, on the same main context,
- *   after the last report
- * @callback: (scope async) (closure user_data): called when the index is open
+ * @callback: (scope async) (closure user_data): called when the index is read
  * @user_data: data for @callback
  *
- * Opens an index in a worker thread, as [ctor@ST.Index.new_from_path] does,
- * then opens and checks every shard as [method@ST.Index.validate_shard] does
- * (their headers only: the tensor data is mapped, not read), so that the
- * items of the index's list model carry every tensor's dtype, shape and
- * offsets without I/O in the caller's thread.
- *
- * Progress is reported on the caller's main context, never from the worker:
- * first 0 of the total, then after each shard; every report comes before
- * @callback runs. A progress bar is driven with `done / total` (the total is
- * 0 for an index without shards).
+ * Reads an index in a worker thread: the same work as
+ * [ctor@ST.Index.new_from_path], the index file only. To open and check every
+ * shard as well (so that the items of the index's list model carry every
+ * tensor's dtype, shape and offsets without I/O in the caller's thread),
+ * follow it with [method@ST.Index.validate_async].
  *
  * Since: 1.0
  */
 void
 st_index_new_from_path_async (const char          *index_path,
                               GCancellable        *cancellable,
-                              STProgressFunc       progress,
-                              gpointer             progress_data,
-                              GDestroyNotify       progress_notify,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
@@ -1194,7 +1182,7 @@ st_index_new_from_path_async (const char          *index_path,
   g_return_if_fail (index_path != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = index_task_new (NULL, cancellable, index_path, progress, progress_data, progress_notify,
+  task = index_task_new (NULL, cancellable, index_path, NULL, NULL, NULL,
                          callback, user_data, st_index_new_from_path_async);
   g_task_run_in_thread (task, open_thread);
 }
@@ -1206,9 +1194,8 @@ st_index_new_from_path_async (const char          *index_path,
  *
  * Finishes [func@ST.Index.new_from_path_async].
  *
- * Returns: (transfer full): the index with all its shards open, or %NULL with
- *   @error set: any error of [ctor@ST.Index.new_from_path] or
- *   [method@ST.Index.validate_shard], or `G_IO_ERROR_CANCELLED`
+ * Returns: (transfer full): the index, or %NULL with @error set: any error
+ *   of [ctor@ST.Index.new_from_path], or `G_IO_ERROR_CANCELLED`
  *
  * Since: 1.0
  */
@@ -1254,7 +1241,7 @@ merge_thread (GTask        *task,
  * @user_data: data for @callback
  *
  * Does what [method@ST.Index.merge] does, in a worker thread, reporting
- * progress as [func@ST.Index.new_from_path_async] does.
+ * progress as [method@ST.Index.validate_async] does.
  *
  * Since: 1.0
  */
@@ -1301,6 +1288,96 @@ st_index_merge_finish (STIndex       *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+validate_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  IndexJob *job = task_data;
+  GError *error = NULL;
+  gboolean ok = validate_shards (ST_INDEX (source_object), cancellable, job->progress, &error);
+
+  /* No report follows: the caller's progress data is released before the result reaches it. */
+  g_clear_pointer (&job->progress, st_progress_free);
+  if (!ok)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * st_index_validate_async:
+ * @self: an index
+ * @cancellable: (nullable): a #GCancellable
+ * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
+ *   called on the thread-default main context of the caller as the shards are
+ *   checked, with the bytes of the shard files checked so far and in all
+ * @progress_data: data for @progress
+ * @progress_notify: (nullable): frees @progress_data, on the same main context,
+ *   after the last report
+ * @callback: (scope async) (closure user_data): called when the check is done
+ * @user_data: data for @callback
+ *
+ * Does what [method@ST.Index.validate] does, in a worker thread: opens and
+ * checks every shard (their headers only: the tensor data is mapped, not
+ * read), then the `total_size`. The shards stay open, so that afterwards the
+ * items of the index's list model carry every tensor's dtype, shape and
+ * offsets without I/O in the caller's thread.
+ *
+ * Progress is reported on the caller's main context, never from the worker:
+ * first 0 of the total, then after each shard; every report comes before
+ * @callback runs. A progress bar is driven with `done / total` (the total is
+ * 0 for an index without shards).
+ *
+ * Since: 1.0
+ */
+void
+st_index_validate_async (STIndex             *self,
+                         GCancellable        *cancellable,
+                         STProgressFunc       progress,
+                         gpointer             progress_data,
+                         GDestroyNotify       progress_notify,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ST_IS_INDEX (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = index_task_new (self, cancellable, NULL, progress, progress_data, progress_notify,
+                         callback, user_data, st_index_validate_async);
+  g_task_run_in_thread (task, validate_thread);
+}
+
+/**
+ * st_index_validate_finish:
+ * @self: an index
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.Index.validate_async].
+ *
+ * Returns: %TRUE when the checkpoint is consistent; otherwise %FALSE with
+ *   @error set as [method@ST.Index.validate] sets it, or to
+ *   `G_IO_ERROR_CANCELLED`
+ *
+ * Since: 1.0
+ */
+gboolean
+st_index_validate_finish (STIndex       *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_validate_async, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* The list model: one STTensorInfo per tensor of the weight map, sorted by name */

@@ -34,27 +34,25 @@ G_BEGIN_DECLS
 ST_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (STIndex, st_index, ST, INDEX, GObject)
 
-/* Opening: reads and checks the index JSON only; shards are opened on first use. */
+/* Opening: reads and checks the index JSON only; shards are opened on first use (or all at once by
+ * st_index_validate and its async pair). */
 
 ST_AVAILABLE_IN_1_0
 STIndex *st_index_new_from_path (const char    *index_path,
                                  GCancellable  *cancellable,
                                  GError       **error);
 
-/* Opening and merging in a worker thread, progress on the caller's main context (st-index.c) */
-
 ST_AVAILABLE_IN_1_0
 void st_index_new_from_path_async (const char          *index_path,
                                    GCancellable        *cancellable,
-                                   STProgressFunc       progress,
-                                   gpointer             progress_data,
-                                   GDestroyNotify       progress_notify,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data);
 
 ST_AVAILABLE_IN_1_0
 STIndex *st_index_new_from_path_finish (GAsyncResult  *result,
                                         GError       **error);
+
+/* Merging in a worker thread, progress on the caller's main context (st-index.c) */
 
 ST_AVAILABLE_IN_1_0
 void st_index_merge_async (STIndex             *self,
@@ -155,6 +153,20 @@ ST_AVAILABLE_IN_1_0
 gboolean st_index_validate (STIndex       *self,
                             GCancellable  *cancellable,
                             GError       **error);
+
+ST_AVAILABLE_IN_1_0
+void st_index_validate_async (STIndex             *self,
+                              GCancellable        *cancellable,
+                              STProgressFunc       progress,
+                              gpointer             progress_data,
+                              GDestroyNotify       progress_notify,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data);
+
+ST_AVAILABLE_IN_1_0
+gboolean st_index_validate_finish (STIndex       *self,
+                                   GAsyncResult  *result,
+                                   GError       **error);
 
 /* All tensors of all shards in one STFile, zero-copy (the shards' mappings stay alive through the tensors). */
 

@@ -1,5 +1,5 @@
 /* test-list-model.c: STFile and STIndex as GListModels of STTensorInfo, their properties, and the
- * asynchronous index open and merge with progress on the caller's main context
+ * asynchronous index open, check and merge with progress on the caller's main context
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -327,6 +327,17 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+on_validated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  AsyncState *state = data;
+
+  state->finished = TRUE;
+  if (st_index_validate_finish (ST_INDEX (source), result, &state->error))
+    state->result = g_object_ref (source);
+  g_main_loop_quit (state->loop);
+}
+
+static void
 on_merged (GObject *source, GAsyncResult *result, gpointer data)
 {
   AsyncState *state = data;
@@ -364,13 +375,23 @@ test_index_async (void)
   state.main_thread = g_thread_self ();
   state.reports = g_array_new (FALSE, FALSE, sizeof (guint64));
 
-  st_index_new_from_path_async (index_path, NULL, on_progress, &state, on_progress_done, on_opened, &state);
+  st_index_new_from_path_async (index_path, NULL, on_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  index = ST_INDEX (state.result);
+  g_assert_cmpuint (state.reports->len, ==, 0);
+
+  /* Then every shard, with progress. */
+  state.finished = FALSE;
+  state.result = NULL;
+  st_index_validate_async (index, NULL, on_progress, &state, on_progress_done, on_validated, &state);
   /* The worker reports while this thread is not iterating the default context: the reports must
    * still wait for it (g_main_context_invoke() would run them in the worker). */
   g_usleep (G_USEC_PER_SEC / 5);
   g_main_loop_run (state.loop);
   g_assert_no_error (state.error);
-  index = ST_INDEX (state.result);
+  g_assert_true (state.result == G_OBJECT (index));
+  g_object_unref (state.result);
   /* 0 of the total, then one report per shard */
   check_reports (&state, 4);
   g_assert_cmpuint (g_array_index (state.reports, guint64, 0), ==, 0);
@@ -417,6 +438,7 @@ test_index_async_errors (void)
   g_autofree char *index_path = g_build_filename (dir, "model.safetensors.index.json", NULL);
   g_autofree char *shard = g_build_filename (dir, "model-00002-of-00003.safetensors", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(STIndex) index = NULL;
   AsyncState state = { 0 };
 
   state.loop = g_main_loop_new (NULL, FALSE);
@@ -425,20 +447,42 @@ test_index_async_errors (void)
 
   /* Cancelled before it starts */
   g_cancellable_cancel (cancellable);
-  st_index_new_from_path_async (index_path, cancellable, NULL, NULL, NULL, on_opened, &state);
+  st_index_new_from_path_async (index_path, cancellable, on_opened, &state);
   g_main_loop_run (state.loop);
   g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (state.result);
   g_clear_error (&state.error);
 
-  /* A shard that is not a safetensors file: the error names it. */
+  /* A shard that is not a safetensors file: opening the index does the work of the synchronous open,
+   * the index file only, and succeeds as it does; checking the shards then fails, naming it. */
   g_assert_true (g_file_set_contents (shard, "<html>", -1, NULL));
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(STIndex) sync_index = st_index_new_from_path (index_path, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (sync_index);
+  }
   state.finished = FALSE;
-  st_index_new_from_path_async (index_path, NULL, on_progress, &state, NULL, on_opened, &state);
+  st_index_new_from_path_async (index_path, NULL, on_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  index = ST_INDEX (g_steal_pointer (&state.result));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (index)), ==, 3);
+
+  state.finished = FALSE;
+  st_index_validate_async (index, NULL, on_progress, &state, NULL, on_validated, &state);
   g_main_loop_run (state.loop);
   g_assert_nonnull (state.error);
   g_assert_null (state.result);
   g_assert_nonnull (strstr (state.error->message, "model-00002-of-00003.safetensors"));
+  g_clear_error (&state.error);
+
+  /* Cancelled: the shards are not checked. */
+  state.finished = FALSE;
+  st_index_validate_async (index, cancellable, NULL, NULL, NULL, on_validated, &state);
+  g_main_loop_run (state.loop);
+  g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&state.error);
 
   g_array_unref (state.reports);

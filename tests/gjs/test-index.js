@@ -77,6 +77,28 @@ test('openShardAsync opens a shard in a worker thread, shared with the index', a
         Gio.IOErrorEnum.CANCELLED, 'dup_tensor cancelled');
 });
 
+test('openIndexAsync reads the index only when asked; validateIndexAsync checks every shard', async () => {
+    const dir = tempDir();
+    assert(makeModel().save_sharded(dir, 'model', 40, ST.SaveFlags.NONE, null, null), 'save_sharded');
+    const path = GLib.build_filenamev([dir, 'model.safetensors.index.json']);
+    const reports = [];
+    const index = await Safetensors.openIndexAsync(path, {validate: false, progress: (d, t) => reports.push([d, t])});
+    assertEqual(reports.length, 0, 'no shard opened, so no progress');
+    assertArrayEqual(index.dup_names_sorted(), ['a.weight', 'b.weight', 'c.bias'], 'names');
+
+    assert(await Safetensors.validateIndexAsync(index, {progress: (d, t) => reports.push([d, t])}), 'validates');
+    assertEqual(reports.length, index.n_shards + 1, 'one report to start, then one per shard');
+    assertEqual(reports[0][0], 0, 'starts at 0');
+
+    // A wrong total_size: reading the index still works, the check rejects.
+    const text = new TextDecoder().decode(GLib.file_get_contents(path)[1]);
+    assert(text.includes('"total_size": 72'), 'the index states 72 bytes');
+    GLib.file_set_contents(path, text.replace('"total_size": 72', '"total_size": 71'));
+    const wrong = await Safetensors.openIndexAsync(path, {validate: false});
+    await assertRejects(Safetensors.validateIndexAsync(wrong), ST.Error, ST.Error.INVALID_INDEX, 'wrong total_size');
+    await assertRejects(Safetensors.openIndexAsync(path), ST.Error, ST.Error.INVALID_INDEX, 'validated by default');
+});
+
 test('parse_size reads decimal and binary units', () => {
     const parse = text => {
         const result = ST.parse_size(text);
