@@ -4,9 +4,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 //   st-inspector [FILE]            FILE: a .safetensors file or a model.safetensors.index.json
-//   gjs -m _build/examples/gtk/main.js [FILE]     (from a build tree: meson configures window.js)
+//   gjs -m _build/inspector/main.js [FILE]        (from a build tree: meson configures window.js)
 //
-// For the test suite (examples/gtk/test-inspector.sh runs it under Xvfb):
+// For the test suite (inspector/test-inspector.sh runs it under Xvfb):
 //   --self-check=tensors|error     once FILE is loaded, walk the window's own widget tree and check that
 //                                  the ColumnView shows every tensor (or, with "error", that the window
 //                                  shows the file's error), then quit with status 0 or 1
