@@ -14,6 +14,9 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
@@ -302,33 +305,6 @@ shard_job_new (STFile       *self,
   return g_steal_pointer (&job);
 }
 
-/* Writes @length bytes of @buffer to @fd. */
-static gboolean
-write_all (int          fd,
-           const char  *buffer,
-           gsize        length,
-           const char  *shown_path,
-           GError     **error)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, buffer, length);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (shown_path);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not write “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
-      buffer += n;
-      length -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* More files than this are named (hidden) and closed as soon as written, not kept open. */
 #define MAX_OPEN_PENDING 64
 
@@ -361,29 +337,12 @@ shard_job_run (ShardJob      *job,
       gboolean is_index = k == job->file_names->len;
       const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
       char *target = g_build_filename (job->directory, file_name, NULL);
-      GStatBuf st;
 
       g_ptr_array_add (targets, target);
       g_hash_table_add (written, (gpointer) file_name);
 
-      if (g_stat (target, &st) != 0)
-        continue;
-      if (!S_ISREG (st.st_mode))
-        {
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, S_ISDIR (st.st_mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE,
-                       "Could not save the shard “%s”: it is %s, not a file", display,
-                       S_ISDIR (st.st_mode) ? "a directory" : "a special file");
-          return FALSE;
-        }
-      if (faccessat (AT_FDCWD, target, W_OK, AT_EACCESS) != 0)
-        {
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not open for writing “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
+      if (!st_check_save_target (target, NULL, error))
+        return FALSE;
     }
 
   for (guint k = 0; k < n_files; k++)
@@ -402,9 +361,14 @@ shard_job_run (ShardJob      *job,
 
       if (is_index)
         {
-          if (!write_all (st_pending_file_get_fd (file), job->index_json, strlen (job->index_json), target,
-                          error))
-            return FALSE;
+          gsize length = strlen (job->index_json);
+
+          /* The new file is empty: its bytes go from offset 0 on */
+          if (st_pwrite_all (st_pending_file_get_fd (file), job->index_json, length, 0, G_MAXSIZE, NULL) != length)
+            {
+              st_set_io_error_from_errno (error, errno, "Could not write", target);
+              return FALSE;
+            }
         }
       else
         {

@@ -10,6 +10,7 @@
 
 #include "st-error.h"
 #include "st-index-json-private.h"
+#include "st-json-string-private.h"
 #include "st-sniff-private.h"
 
 /* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
@@ -346,40 +347,6 @@ st_index_json_read (const char    *index_path,
 }
 
 
-/* JSON text the way Python's json.dumps (ensure_ascii=True) writes a string: what transformers and
- * huggingface_hub produce, so that the index we write is the index they write. */
-static void
-append_python_json_string (GString    *out,
-                           const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      switch (c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        default:
-          if (c < 0x20 || (c > 0x7e && c < 0x10000))
-            g_string_append_printf (out, "\\u%04x", c);
-          else if (c >= 0x10000)
-            {
-              gunichar v = c - 0x10000;
-              g_string_append_printf (out, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
-            }
-          else
-            g_string_append_c (out, (char) c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
 /* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
 char *
 st_index_json_format (GHashTable *metadata,
@@ -405,12 +372,12 @@ st_index_json_format (GHashTable *metadata,
     {
       const char *key = g_ptr_array_index (keys, i);
       g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, key);
+      st_json_append_string (out, key, TRUE);
       g_string_append (out, ": ");
       if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
         g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
       else
-        append_python_json_string (out, g_hash_table_lookup (metadata, key));
+        st_json_append_string (out, g_hash_table_lookup (metadata, key), TRUE);
     }
   g_string_append (out, "\n  },\n  \"weight_map\": {");
 
@@ -418,9 +385,9 @@ st_index_json_format (GHashTable *metadata,
   for (guint i = 0; i < names->len; i++)
     {
       g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, g_ptr_array_index (names, i));
+      st_json_append_string (out, g_ptr_array_index (names, i), TRUE);
       g_string_append (out, ": ");
-      append_python_json_string (out, g_ptr_array_index (name_shards, i));
+      st_json_append_string (out, g_ptr_array_index (name_shards, i), TRUE);
     }
   g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
   return g_string_free (g_steal_pointer (&out), FALSE);

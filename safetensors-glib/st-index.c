@@ -12,7 +12,6 @@
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
-#include "st-file-private.h"
 #include "st-index.h"
 #include "st-index-json-private.h"
 #include "st-index-private.h"
