@@ -16,4 +16,8 @@ GArray *st_index_dup_shard_file_sizes (STIndex *self);
 /* The string values of the index's "metadata" (transfer none): what a merge passes on to the merged file. */
 GHashTable *st_index_peek_string_metadata (STIndex *self);
 
+/* The shard names of the index at @index_path (a new array), or NULL when there is none that reads:
+ * for a save, which holds the folder's lock exclusively, to know the checkpoint it replaces. */
+char **st_index_dup_shard_names_unlocked (const char *index_path);
+
 G_END_DECLS
