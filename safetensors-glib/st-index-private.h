@@ -1,4 +1,4 @@
-/* st-index-private.h: what STIndex's own files (st-index.c, st-index-merge.c) share
+/* st-index-private.h: what STIndex's own files (st-index.c, st-index-merge.c, st-index-validate.c) share
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
