@@ -857,9 +857,9 @@ static GHashTable *
 checkpoint_file_metadata (StToolSource *source,
                           GArray       *list)
 {
-  STFile *file = source->file;
+  g_autoptr(STFile) file = source->file != NULL ? g_object_ref (source->file) : NULL;
   if (source->index != NULL && list->len > 0)
-    file = st_index_get_shard (source->index, g_array_index (list, StToolEntry, 0).shard, NULL);
+    file = st_index_open_shard (source->index, g_array_index (list, StToolEntry, 0).shard, NULL, NULL);
   if (file == NULL || !st_file_has_metadata (file))
     return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return st_file_dup_metadata (file);
@@ -949,7 +949,8 @@ st_tool_cmd_split (int    argc,
       Source *from = g_hash_table_lookup (sources, key);
       if (from == NULL)
         {
-          STFile *file = entry->shard != NULL ? st_index_get_shard (source->index, entry->shard, &error) : source->file;
+          g_autoptr(STFile) file = entry->shard != NULL ? st_index_open_shard (source->index, entry->shard, NULL, &error)
+                                                        : g_object_ref (source->file);
           g_autofree char *path = entry->shard != NULL
                                   ? g_build_filename (st_index_get_directory (source->index), entry->shard, NULL)
                                   : g_strdup (source->resolved);
