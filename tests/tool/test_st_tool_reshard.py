@@ -554,3 +554,83 @@ def test_memory_stays_bounded_on_a_checkpoint_larger_than_the_bound(tmp_path):
         path.unlink()
 
     assert peak_rss_kib("reshard", tmp_path / "one", "--max-shard-size", "100MB", "-o", tmp_path / "one") < bound_kib
+
+
+# With safetensors_glib.distributed (the dist branch): its per-rank save and st-tool agree both ways.
+
+def _interop_rank(rank, world, port, folder, split_folder, queue):
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+    from safetensors_glib import distributed
+
+    try:
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                                timeout=datetime.timedelta(seconds=60))
+        w, c, b = _interop_tensors()
+        rows = [4, 3]
+        at = sum(rows[:rank])
+        state = {"w": distributed.Part(w[at:at + rows[rank]].contiguous(), w.shape, dim=0, offset=at),
+                 "c": distributed.Part(c[:, 4 * rank:4 * rank + 4].contiguous(), c.shape, dim=1, offset=4 * rank)}
+        if rank == 0:
+            state["b"] = b
+        distributed.save(state, folder, layout="per-rank")
+        got = distributed.load(split_folder)
+        queue.put((rank, torch.equal(got["w"], w) and torch.equal(got["c"], c) and torch.equal(got["b"], b)))
+        dist.destroy_process_group()
+    except BaseException as e:  # reported to the test, which fails with it
+        queue.put((rank, repr(e)))
+
+
+def _interop_tensors():
+    import torch
+
+    return (torch.arange(70, dtype=torch.float32).reshape(7, 10), torch.arange(24, dtype=torch.int32).reshape(3, 8),
+            torch.arange(5, dtype=torch.float16))
+
+
+def test_agrees_with_safetensors_glib_distributed(tmp_path):
+    """What safetensors_glib.distributed saves with layout="per-rank" (two ranks, slices along dimensions
+    0 and 1, a whole tensor) consolidates into the full tensors; what split writes for three ranks, two
+    ranks load whole with distributed.load."""
+    pytest.importorskip("torch.distributed")
+    try:
+        from safetensors_glib import distributed  # noqa: F401
+    except ImportError as e:
+        pytest.skip(f"safetensors_glib.distributed is not there: {e}")
+    import socket
+
+    import torch.multiprocessing as mp
+
+    w, c, b = _interop_tensors()
+    full = tmp_path / "full.safetensors"
+    full.write_bytes(make_safetensors([("w", "F32", [7, 10], w.numpy().tobytes()),
+                                       ("c", "I32", [3, 8], c.numpy().tobytes()),
+                                       ("b", "F16", [5], b.numpy().tobytes())]))
+    run("split", full, "--ranks", "3", "--tensor-dim", "c=1", "-o", tmp_path / "split", check=0)
+    (tmp_path / "ranks").mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_interop_rank,
+                                 args=(rank, 2, port, str(tmp_path / "ranks"), str(tmp_path / "split"), queue))
+                 for rank in range(2)]
+    for process in processes:
+        process.start()
+    try:
+        results = dict(queue.get(timeout=240) for _ in processes)
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    assert results == {0: True, 1: True}
+
+    consolidate(tmp_path / "ranks", tmp_path / "out")
+    tensors, _ = read_safetensors(tmp_path / "out" / "model.safetensors")
+    assert tensors == {"w": ("F32", [7, 10], w.numpy().tobytes()), "c": ("I32", [3, 8], c.numpy().tobytes()),
+                       "b": ("F16", [5], b.numpy().tobytes())}
