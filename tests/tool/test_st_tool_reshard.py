@@ -621,7 +621,7 @@ def test_agrees_with_safetensors_glib_distributed(tmp_path):
     for process in processes:
         process.start()
     try:
-        results = dict(queue.get(timeout=240) for _ in processes)
+        results = dict(queue.get(timeout=150) for _ in processes)
     finally:
         for process in processes:
             process.join(timeout=30)
