@@ -178,7 +178,8 @@ st_tool_source_list (StToolSource  *source,
   g_auto(GStrv) shards = st_index_dup_shard_names (source->index);
   for (guint i = 0; shards[i] != NULL; i++)
     {
-      STFile *shard = st_index_get_shard (source->index, shards[i], error);
+      /* The index keeps the shard alive after this reference goes, and with it what add_entries keeps. */
+      g_autoptr(STFile) shard = st_index_open_shard (source->index, shards[i], NULL, error);
       if (shard == NULL)
         return NULL;
       add_entries (entries, shard, shards[i]);
@@ -192,7 +193,7 @@ st_tool_source_lookup (StToolSource  *source,
                        GError       **error)
 {
   if (source->index != NULL)
-    return st_index_dup_tensor (source->index, name, error);
+    return st_index_dup_tensor (source->index, name, NULL, error);
 
   STTensor *tensor = st_file_get_tensor (source->file, name);
   if (tensor == NULL)
