@@ -12,6 +12,7 @@
 #include "st-file-entry-private.h"
 #include "st-file-private.h"
 #include "st-file-peer-private.h"
+#include "st-name-index-private.h"
 #include "st-tensor-name-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
@@ -893,7 +894,7 @@ st_file_dup_metadata (STFile *self)
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
 
-  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  copy = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
   if (self->metadata == NULL)
     return copy;
 
@@ -951,7 +952,7 @@ st_file_set_metadata (STFile     *self,
       GHashTableIter iter;
       gpointer key, value;
 
-      copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      copy = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
       g_hash_table_iter_init (&iter, metadata);
       while (g_hash_table_iter_next (&iter, &key, &value))
         g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
@@ -1015,7 +1016,7 @@ st_file_set_metadata_value (STFile     *self,
     }
 
   if (self->metadata == NULL)
-    self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    self->metadata = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
 
   g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (value));
 }
