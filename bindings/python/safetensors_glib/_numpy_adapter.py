@@ -35,8 +35,9 @@ def numpy_dtype(st_dtype, name):
 
 
 def device(device):
-    """numpy arrays live on the CPU: any other device is refused, as Hugging Face does."""
-    if device != "cpu":
+    """numpy arrays live on the CPU: any other device is refused, as Hugging Face does (None
+    means the CPU there too)."""
+    if device is not None and device != "cpu":
         if isinstance(device, (str, int)) and not isinstance(device, bool):
             raise SafetensorError(f"Device {device} is not supported for framework numpy")
         raise SafetensorError(f"device {device} is invalid")
@@ -121,6 +122,10 @@ class Framework:
     name = "numpy"
 
     device = staticmethod(device)
+
+    @staticmethod
+    def tensors(stfile, view, entries, device):
+        return views(stfile, entries, {}, view)
 
     @staticmethod
     def tensor(stfile, view, entry, device):

@@ -45,7 +45,12 @@ byteswapped = _core.torch_byteswapped
 
 
 def device(device):
-    """The torch.device to move loaded tensors to, or None for the CPU (where they are mapped)."""
+    """The torch.device to move loaded tensors to, or None for the CPU (where they are mapped).
+
+    None means the CPU, as Hugging Face's safe_open and load_file take it (huggingface_hub's
+    load_state_dict_from_file passes device=None)."""
+    if device is None:
+        return None
     if isinstance(device, torch.device):
         target = device
     elif isinstance(device, int) and not isinstance(device, bool):
@@ -128,6 +133,11 @@ class Framework:
     name = "pytorch"
 
     device = staticmethod(device)
+
+    @staticmethod
+    def tensors(stfile, view, entries, device):
+        out = views(stfile, entries, {}, view)
+        return out if device is None else {name: tensor.to(device) for name, tensor in out.items()}
 
     @staticmethod
     def tensor(stfile, view, entry, device):
