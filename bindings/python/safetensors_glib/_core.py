@@ -6,8 +6,9 @@ Nothing here imports torch or numpy: safetensors_glib.numpy must work without to
 other way round. The framework adapters (_torch_adapter, _numpy_adapter) turn the layouts and
 memory views made here into arrays.
 
-This package builds on the PyGObject override (gi/overrides/ST.py), the binding layer: its dtype
-table, owner type, memory-view helper and fspath are the ones used here.
+The binding layer (_binding.py: the dtype table, owner type, memory-view helper and fspath) is
+shared with the PyGObject override (gi/overrides/ST.py); nothing here needs the override itself,
+only the introspected API.
 
 Zero-copy in both directions goes through integer addresses, because PyGObject copies every
 GLib.Bytes and every array argument it converts:
@@ -29,31 +30,18 @@ import ctypes
 import errno
 import gc
 import os
-import sys
 
 import gi
 
 from . import _paths
+from ._binding import BIG_ENDIAN, DTYPES, Owner, fspath, memory_view, torch_byteswapped
 
-_paths.prepare_gi()
+_paths.use_bundled_library()
 gi.require_version("GLib", "2.0")
 gi.require_version("GObject", "2.0")
 gi.require_version("Gio", "2.0")
 gi.require_version("ST", "1.0")
 from gi.repository import GLib, Gio, ST  # noqa: E402
-
-# The override's binding layer (PyGObject loaded it with gi.repository.ST above).
-_base = sys.modules.get("gi.overrides.ST")
-if not hasattr(_base, "memory_view"):
-    raise ImportError(f"the PyGObject override for ST ({getattr(_base, '__file__', None)}) is not the one "
-                      "installed with safetensors_glib: import safetensors_glib before gi.repository.ST, "
-                      "or install matching versions")
-Owner = _base.Owner
-memory_view = _base.memory_view
-fspath = _base.fspath
-DTYPES = _base.DTYPES
-BIG_ENDIAN = _base.BIG_ENDIAN
-torch_byteswapped = _base.torch_byteswapped
 
 __all__ = [
     "ST",
