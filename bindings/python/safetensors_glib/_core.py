@@ -142,9 +142,12 @@ def gc_paused():
 
 _IO_DOMAIN = GLib.quark_to_string(Gio.io_error_quark())
 
-# The errno value behind each Gio.IOErrorEnum code that g_io_error_from_errno() makes. A code that
-# several errno values share (PERMISSION_DENIED: EACCES and EPERM; FAILED: EIO and many more) is
-# first resolved from the message, which ends with strerror(errno) where the library reports one.
+# The errno value behind each Gio.IOErrorEnum code that g_io_error_from_errno() makes, read from
+# the error's code alone: the message is for people, in their language (g_strerror() follows the
+# locale), and is never parsed. Where several errno values share a code, the one given is the
+# usual one and the Python class is the same for all of them (PERMISSION_DENIED: EACCES and EPERM
+# are both PermissionError). FAILED, the code of every errno value GIO has no name for (EIO among
+# them), has no errno here: such errors are plain OSErrors without one.
 _ERRNOS = {
     "NOT_FOUND": errno.ENOENT, "EXISTS": errno.EEXIST, "IS_DIRECTORY": errno.EISDIR,
     "NOT_DIRECTORY": errno.ENOTDIR, "NOT_EMPTY": errno.ENOTEMPTY,
@@ -160,21 +163,16 @@ _ERRNOS = {
 }
 _ERRNOS = {int(getattr(Gio.IOErrorEnum, name)): code for name, code in _ERRNOS.items()
            if hasattr(Gio.IOErrorEnum, name)}
-_ERRNOS_BY_STRERROR = {os.strerror(code): code for code in sorted(errno.errorcode, reverse=True)}
 
 # What makes opening the path itself fail: Hugging Face raises FileNotFoundError for each.
-_OPEN_FAILURES = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.ELOOP,
-                            errno.ENAMETOOLONG, errno.ENXIO, errno.EMFILE, errno.ENFILE})
+_OPEN_FAILURES = frozenset({errno.ENOENT, errno.EACCES, errno.ENOTDIR, errno.ELOOP,
+                            errno.ENAMETOOLONG, errno.EMFILE})
 
 
 def io_errno(gerror):
-    """The errno value behind a GLib.Error of the Gio.IOErrorEnum domain, or None when no errno
-    value caused it."""
-    _head, separator, tail = gerror.message.rpartition(": ")
-    code = _ERRNOS_BY_STRERROR.get(tail) if separator else None
-    if code is None:
-        code = _ERRNOS.get(int(gerror.code))
-    return code
+    """The errno value behind a GLib.Error of the Gio.IOErrorEnum domain, from its code, or None
+    when the code names no single errno value."""
+    return _ERRNOS.get(int(gerror.code))
 
 
 def _oserror_class(code):
@@ -245,6 +243,7 @@ def translate_error(gerror, path=None, action="open"):
             return _io_exception(FileNotFoundError, message, code, path, gerror)
         if code is None:
             exc = OSError(gerror.message)
+            exc.filename = path
         else:
             exc = OSError(code, os.strerror(code), path)
         exc.gerror = gerror
