@@ -14,10 +14,14 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
 #include "st-index-private.h"
+#include "st-json-string-private.h"
 
 /**
  * STProgressFunc:
@@ -36,40 +40,6 @@
  */
 
 /* Sharded writing */
-
-/* JSON text the way Python's json.dumps (ensure_ascii=True) writes a string: what transformers and
- * huggingface_hub produce, so that the index we write is the index they write. */
-static void
-append_python_json_string (GString    *out,
-                           const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      switch (c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        default:
-          if (c < 0x20 || (c > 0x7e && c < 0x10000))
-            g_string_append_printf (out, "\\u%04x", c);
-          else if (c >= 0x10000)
-            {
-              gunichar v = c - 0x10000;
-              g_string_append_printf (out, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
-            }
-          else
-            g_string_append_c (out, (char) c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
 
 /* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
 static char *
@@ -96,12 +66,12 @@ format_index_json (GHashTable *metadata,
     {
       const char *key = g_ptr_array_index (keys, i);
       g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, key);
+      st_json_append_string (out, key, TRUE);
       g_string_append (out, ": ");
       if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
         g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
       else
-        append_python_json_string (out, g_hash_table_lookup (metadata, key));
+        st_json_append_string (out, g_hash_table_lookup (metadata, key), TRUE);
     }
   g_string_append (out, "\n  },\n  \"weight_map\": {");
 
@@ -109,9 +79,9 @@ format_index_json (GHashTable *metadata,
   for (guint i = 0; i < names->len; i++)
     {
       g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, g_ptr_array_index (names, i));
+      st_json_append_string (out, g_ptr_array_index (names, i), TRUE);
       g_string_append (out, ": ");
-      append_python_json_string (out, g_ptr_array_index (name_shards, i));
+      st_json_append_string (out, g_ptr_array_index (name_shards, i), TRUE);
     }
   g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
   return g_string_free (g_steal_pointer (&out), FALSE);
@@ -382,33 +352,6 @@ shard_job_new (STFile       *self,
   return g_steal_pointer (&job);
 }
 
-/* Writes @length bytes of @buffer to @fd. */
-static gboolean
-write_all (int          fd,
-           const char  *buffer,
-           gsize        length,
-           const char  *shown_path,
-           GError     **error)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, buffer, length);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (shown_path);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not write “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
-      buffer += n;
-      length -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* More files than this are named (hidden) and closed as soon as written, not kept open. */
 #define MAX_OPEN_PENDING 64
 
@@ -441,29 +384,12 @@ shard_job_run (ShardJob      *job,
       gboolean is_index = k == job->file_names->len;
       const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
       char *target = g_build_filename (job->directory, file_name, NULL);
-      GStatBuf st;
 
       g_ptr_array_add (targets, target);
       g_hash_table_add (written, (gpointer) file_name);
 
-      if (g_stat (target, &st) != 0)
-        continue;
-      if (!S_ISREG (st.st_mode))
-        {
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, S_ISDIR (st.st_mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE,
-                       "Could not save the shard “%s”: it is %s, not a file", display,
-                       S_ISDIR (st.st_mode) ? "a directory" : "a special file");
-          return FALSE;
-        }
-      if (faccessat (AT_FDCWD, target, W_OK, AT_EACCESS) != 0)
-        {
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not open for writing “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
+      if (!st_check_save_target (target, NULL, error))
+        return FALSE;
     }
 
   for (guint k = 0; k < n_files; k++)
@@ -482,9 +408,14 @@ shard_job_run (ShardJob      *job,
 
       if (is_index)
         {
-          if (!write_all (st_pending_file_get_fd (file), job->index_json, strlen (job->index_json), target,
-                          error))
-            return FALSE;
+          gsize length = strlen (job->index_json);
+
+          /* The new file is empty: its bytes go from offset 0 on */
+          if (st_pwrite_all (st_pending_file_get_fd (file), job->index_json, length, 0, G_MAXSIZE, NULL) != length)
+            {
+              st_set_io_error_from_errno (error, errno, "Could not write", target);
+              return FALSE;
+            }
         }
       else
         {

@@ -14,7 +14,7 @@
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
-#include "st-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-index.h"
 #include "st-index-private.h"
 #include "st-progress-private.h"
