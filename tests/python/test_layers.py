@@ -85,3 +85,21 @@ def test_owner_keeps_python_memory_alive():
     view = memory_view(data.ctypes.data, 3, owner)
     del data
     assert view.tolist() == [0, 1, 2] and isinstance(owner.objects, np.ndarray)
+
+
+def test_st_file_is_a_mapping_of_names_and_still_a_list_model():
+    # doc/python.md: Python's len/iter/[] are the mapping's (sorted names); the Gio.ListModel that
+    # C and GJS see (items in file order) stays reachable through get_n_items()/get_item().
+    import gi
+
+    gi.require_version("ST", "1.0")
+    from gi.repository import Gio, ST
+
+    f = ST.File.new()
+    f["b"] = ST.Tensor.new_from_array(np.arange(3, dtype=np.int32))
+    f["a"] = ST.Tensor.new_from_array(np.arange(2, dtype=np.int8))
+    assert isinstance(f, Gio.ListModel)
+    assert len(f) == 2 and list(f) == ["a", "b"] and f["b"].numpy().tolist() == [0, 1, 2]
+    assert f.get_n_items() == 2
+    assert [f.get_item(i).props.name for i in range(2)] == ["b", "a"]
+    assert f.get_item(0).props.dtype_name == "I32" and f.get_item(0).props.n_bytes == 12
