@@ -44,12 +44,23 @@ def device(device):
     return None
 
 
-def views(stfile, entries, out, view=None):
+def views(stfile, entries, out, view=None, block=None):
     """Adds to @out an array over the file's memory for each entry, without copying.
 
     Consecutive same-dtype tensors are one np.frombuffer, and consecutive equal shapes within it
-    one reshape whose rows are the arrays.
+    one reshape whose rows are the arrays. @block: instead of @entries, (names, dtype, shape,
+    begin, end) of a file that is one block of equal rows (_core.uniform_block).
     """
+    if block is not None:
+        names, dtype, shape, begin, end = block
+        if not shape:
+            # Rows of a 1-D block would be numpy scalars, not 0-d arrays over the mapping.
+            return views(stfile, _core.layout(stfile), out, view)
+        np_dtype = numpy_dtype(dtype, names[0])
+        view = _core.data_view(stfile) if view is None else view
+        run = np.frombuffer(view, np_dtype, (end - begin) // np_dtype.itemsize, begin)
+        out.update(zip(names, run.reshape([len(names)] + shape)))
+        return out
     for i, j, begin, end in _core.runs(entries):
         name, dtype, shape = entries[i][:3]
         np_dtype = numpy_dtype(dtype, name)

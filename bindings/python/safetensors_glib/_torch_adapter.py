@@ -73,17 +73,28 @@ def device(device):
     return target
 
 
-def views(stfile, entries, out, view=None):
+def views(stfile, entries, out, view=None, block=None):
     """Adds to @out a tensor over the file's memory for each entry, without copying (a swapped
     copy on big-endian hosts).
 
     @view: the file's data_view() when the caller has it already.
+    @block: instead of @entries, (names, dtype, shape, begin, end) of a file that is one block of
+    equal rows (_core.uniform_block): one frombuffer and one unbind make every tensor.
 
     Per-tensor torch calls cost microseconds, so the work is batched: a run of consecutive
     same-dtype tensors (a whole file, when Hugging Face's or our writer grouped the data by dtype)
     is one torch.frombuffer, cut with one split(); within it, consecutive tensors of the same shape
     (layers) come out of one unbind().
     """
+    if block is not None:
+        names, dtype, shape, begin, end = block
+        tdtype = torch_dtype(dtype, names[0])
+        view = _core.data_view(stfile) if view is None else view
+        run = torch.frombuffer(view, dtype=tdtype, count=(end - begin) // ITEMSIZES[tdtype], offset=begin)
+        if BIG_ENDIAN:
+            run = byteswapped(run)
+        out.update(zip(names, run.view([len(names)] + shape).unbind(0)))
+        return out
     for i, j, begin, end in _core.runs(entries):
         name, dtype, shape = entries[i][:3]
         tdtype = torch_dtype(dtype, name)
