@@ -98,3 +98,20 @@ def test_mixed_files_take_the_general_path(tmp_path):
     }, struct.pack("<4i", 1, 2, 3, 4))
     arrays = st_numpy.load_file(path)
     assert arrays["a"].tolist() == [1, 2] and arrays["b"].tolist() == [[3, 4]] and arrays["c"].shape == (0,)
+
+
+def test_get_tensors_takes_the_bulk_path_too(tmp_path):
+    from safetensors_glib import safe_open
+
+    path = rows_file(tmp_path / "rows.safetensors", 6, [2])
+    with safe_open(path, framework="np") as f:
+        arrays = f.get_tensors()
+        assert list(arrays) == f.offset_keys() == [f"r{k}" for k in range(6)]
+        single = f.get_tensor("r5")
+    assert [a.tolist() for a in arrays.values()] == [[2 * k, 2 * k + 1] for k in range(6)]
+    arrays["r5"][0] = 99  # the same private mapping as get_tensor's view
+    assert single.tolist() == [99, 11]
+    if torch is not None:
+        with safe_open(path, framework="pt", device=None) as f:
+            tensors = f.get_tensors()
+        assert [t.tolist() for t in tensors.values()] == [[2 * k, 2 * k + 1] for k in range(6)]

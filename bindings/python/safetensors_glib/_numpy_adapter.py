@@ -135,8 +135,8 @@ class Framework:
     device = staticmethod(device)
 
     @staticmethod
-    def tensors(stfile, view, entries, device):
-        return views(stfile, entries, {}, view)
+    def tensors(stfile, view, device):
+        return _core.file_views(stfile, lambda f, entries, out, block=None: views(f, entries, out, view, block), {})
 
     @staticmethod
     def tensor(stfile, view, entry, device):

@@ -128,13 +128,13 @@ class safe_open:
         """Every tensor of the file, as a dict of name -> tensor in the order of their data in the
         file (the order of ``offset_keys()``), as Hugging Face's ``safe_open.get_tensors()``.
 
-        The same tensors as ``get_tensor`` on each name, made in bulk: tensors whose bytes follow
-        each other share one framework call, as in ``load_file``, so this is the fastest way to
-        read a whole file through a handle.
+        The same tensors as ``get_tensor`` on each name, made in bulk by the path ``load_file``
+        takes (a file of equal rows in one framework call, tensors whose bytes follow each other
+        in one call per run), so this is the fastest way to read a whole file through a handle.
         """
-        entries = list(self._layout().values())
+        stfile = self._stfile()
         with _core.gc_paused():
-            return self._framework.tensors(self._stfile(), self._data_view(), entries, self._device)
+            return self._framework.tensors(stfile, self._data_view(), self._device)
 
     def get_slice(self, name):
         """A lazy handle on the tensor @name: ``get_shape()``, ``get_dtype()`` and indexing."""

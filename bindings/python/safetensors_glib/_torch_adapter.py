@@ -146,8 +146,8 @@ class Framework:
     device = staticmethod(device)
 
     @staticmethod
-    def tensors(stfile, view, entries, device):
-        out = views(stfile, entries, {}, view)
+    def tensors(stfile, view, device):
+        out = _core.file_views(stfile, lambda f, entries, out, block=None: views(f, entries, out, view, block), {})
         return out if device is None else {name: tensor.to(device) for name, tensor in out.items()}
 
     @staticmethod
