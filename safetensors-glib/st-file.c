@@ -38,8 +38,9 @@
  * A file is a [iface@Gio.ListModel] of [class@ST.TensorInfo] items, one per tensor in
  * file order, so that a `GtkColumnView` shows its tensors with property expressions
  * alone. Setting a tensor emits [signal@Gio.ListModel::items-changed] (an item replaced in
- * place, or one added at the end) and removing one does too; both notify
- * [property@ST.File:n-tensors] when the count changes.
+ * place, or one added at the end) and removing one does too; both then notify
+ * [property@ST.File:n-tensors] when the count changes, after items-changed, as GTK's own
+ * models do.
  *
  * Reading a file (looking tensors up, listing names, reading metadata, listing its items,
  * saving) is safe from several threads at once. Changing it ([method@ST.File.set_tensor],
@@ -375,9 +376,6 @@ file_entry_changed (STFile    *self,
   guint signal_id = g_atomic_int_get (&items_changed_id);
   guint position = self->entries->len - 1;
 
-  if (added)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TENSORS]);
-
   /* An emission with nobody listening costs as much as the rest of a set (bindings set tensors by
    * the thousand when they save): ask first. */
   if (G_UNLIKELY (signal_id == 0))
@@ -385,12 +383,17 @@ file_entry_changed (STFile    *self,
       signal_id = g_signal_lookup ("items-changed", G_TYPE_LIST_MODEL);
       g_atomic_int_set (&items_changed_id, signal_id);
     }
-  if (!g_signal_has_handler_pending (self, signal_id, 0, TRUE))
-    return;
+  if (g_signal_has_handler_pending (self, signal_id, 0, TRUE))
+    {
+      if (!added)
+        g_ptr_array_find (self->entries, entry, &position);
+      g_list_model_items_changed (G_LIST_MODEL (self), position, added ? 0 : 1, 1);
+    }
 
-  if (!added)
-    g_ptr_array_find (self->entries, entry, &position);
-  g_list_model_items_changed (G_LIST_MODEL (self), position, added ? 0 : 1, 1);
+  /* As GTK's own models do: the items first, then the count, so that a handler of :n-tensors finds
+   * the model already changed and a view already told. */
+  if (added)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TENSORS]);
 }
 
 /**

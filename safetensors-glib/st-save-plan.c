@@ -386,6 +386,41 @@ kernel_copy_piece (const StSavePlan *plan,
   return copied;
 }
 
+/* writev() fails with EFAULT when memory it reads from is a mapping of a file that shrank since it was
+ * mapped (a reader would get SIGBUS there): the fault is the source's, not the target's. Names the
+ * source file of the first of @vectors that lies past its file's end now. */
+static void
+set_write_error (const GOutputVector  *vectors,
+                 gsize                 n_vectors,
+                 int                   errsv,
+                 const char           *path,
+                 GError              **error)
+{
+  for (gsize i = 0; errsv == EFAULT && i < n_vectors; i++)
+    {
+      guint64 offset = 0;
+      g_autoptr(StFileSource) source = NULL;
+      g_autofree char *display_source = NULL;
+      g_autofree char *display_target = NULL;
+      struct stat st;
+
+      if (vectors[i].size == 0)
+        continue;
+      source = st_file_source_lookup (vectors[i].buffer, vectors[i].size, &offset);
+      if (source == NULL ||
+          (stat (st_file_source_get_path (source), &st) == 0 && (guint64) st.st_size >= offset + vectors[i].size))
+        continue;
+
+      display_source = g_filename_display_name (st_file_source_get_path (source));
+      display_target = g_filename_display_name (path);
+      g_set_error (error, ST_ERROR, ST_ERROR_INCOMPLETE_BUFFER,
+                   "Could not read the tensor data of “%s” to write “%s”: the file is shorter than when it was "
+                   "opened (another program truncated or replaced it in place)", display_source, display_target);
+      return;
+    }
+  st_set_io_error_from_errno (error, errsv, "Could not write", path);
+}
+
 gboolean
 st_save_plan_write_to_fd (const StSavePlan  *plan,
                           int                fd,
@@ -446,7 +481,7 @@ st_save_plan_write_to_fd (const StSavePlan  *plan,
 
           if (errsv == EINTR)
             continue;
-          st_set_io_error_from_errno (error, errsv, "Could not write", path);
+          set_write_error (vectors, n_vectors, errsv, path, error);
           ok = FALSE;
           break;
         }
