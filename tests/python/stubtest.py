@@ -43,7 +43,8 @@ def main():
         # One module per run: mypy 1.0 counts a submodule twice when it is named beside its package.
         for module in MODULES:
             result = subprocess.run([sys.executable, "-m", "mypy.stubtest", "--mypy-config-file", config,
-                                     "--allowlist", allowlist, "--ignore-unused-allowlist", module], cwd=folder, env=env)
+                                     "--allowlist", allowlist, "--ignore-unused-allowlist", module],
+                                    cwd=folder, env=env)
             status = status or result.returncode
     return status
 
