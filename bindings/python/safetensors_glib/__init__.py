@@ -19,6 +19,13 @@ ST typelib, and that import must not require the typelib in turn.
 
 import importlib
 
+from . import _paths
+
+# Where pip installed the library and typelib into the package: made findable by the import of
+# the package itself, so that code using gi.repository.ST directly needs only
+# `import safetensors_glib` first (examples/python). It requires GIRepository, not ST.
+_paths.use_bundled_library()
+
 # Each public name -> the module of this package that defines it.
 _NAMES = {
     "ST": "._core",
@@ -44,8 +51,6 @@ __all__ = [
 
 def __getattr__(name):
     if name == "__version__":
-        from . import _paths
-
         if _paths.VERSION:
             value = _paths.VERSION
         else:
