@@ -570,7 +570,15 @@ http_read (StHttpSource         *self,
       if (!retry || attempt >= MAX_ATTEMPTS || g_cancellable_is_cancelled (cancellable))
         {
           if (retry && attempt >= MAX_ATTEMPTS)
-            g_prefix_error (&local_error, "After %u tries: ", attempt);
+            {
+              char *message = g_strdup_printf ("%s (after %u tries)", local_error->message, attempt);
+
+              g_free (local_error->message);
+              local_error->message = message;
+            }
+          /* libsoup's and GIO's messages do not say which address */
+          if (strstr (local_error->message, self->parent.name) == NULL)
+            g_prefix_error (&local_error, "“%s”: ", self->parent.name);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
