@@ -51,6 +51,12 @@ struct _STFile
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
 
+/* Makes the file of a parsed header and the data buffer it describes (NULL: a remote file, whose data
+ * st-file-remote.c fetches). Takes @header and @data. */
+STFile *st_file_new_loaded (StHeader *header,
+                            guint64   header_size,
+                            GBytes   *data);
+
 /* The file's own metadata table (transfer none), NULL when it has none: for the library's writers. */
 GHashTable *st_file_peek_metadata (STFile *self);
 

@@ -17,6 +17,7 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-file-remote-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
 
@@ -157,6 +158,9 @@ st_save_plan_new_full (STFile   *self,
   guint64 expected_begin = 0;
   gsize header_len;
 
+  /* a remote file's tensors are written from memory: fetch what is not there yet */
+  if (!st_file_remote_fetch_all (self, NULL, error))
+    return NULL;
   plan->keep_alive = g_ptr_array_new_full (n, g_object_unref);
 
   for (gsize i = 0; i < n; i++)

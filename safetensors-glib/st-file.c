@@ -10,6 +10,7 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-file-remote-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
 #include "st-tensor-info-private.h"
@@ -212,6 +213,8 @@ entry_get_tensor (STFile    *self,
   /* Only loaded and external entries start without a tensor. Two threads may get here at once:
    * both make a tensor, one wins the exchange, the other drops its own and takes the winner's. */
   loaded = entry->loaded;
+  if (loaded != NULL && self->data == NULL)
+    return st_file_remote_fetch_entry (self, entry, NULL);  /* a remote file's tensor: fetched now */
   if (loaded != NULL)
     {
       tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, self->data,
@@ -365,6 +368,11 @@ st_file_contains (STFile     *self,
  * Gives the tensor named @name. A tensor of a loaded file is made on first access, as
  * a zero-copy slice of the file's memory; later calls give the same object.
  *
+ * On a remote file ([method@ST.File.is_remote]) whose tensor was not fetched yet, this call
+ * fetches it, blocking on network I/O, and gives %NULL when that fails:
+ * [method@ST.File.lookup_tensor] gives the error, and [method@ST.File.fetch_tensors_async]
+ * fetches without blocking.
+ *
  * Returns: (transfer none) (nullable): the tensor, or %NULL if there is none of that name
  *
  * Since: 1.0
@@ -392,7 +400,9 @@ st_file_get_tensor (STFile     *self,
  * @error: return location for a #GError
  *
  * Gives the tensor named @name, as [method@ST.File.get_tensor] does, or an error
- * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception.
+ * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception. On a
+ * remote file, it may fetch the tensor as [method@ST.File.get_tensor] does, and then gives
+ * the network's error when that fails.
  *
  * Returns: (transfer none): the tensor, or %NULL with @error set
  *
@@ -403,13 +413,17 @@ st_file_lookup_tensor (STFile      *self,
                        const char  *name,
                        GError     **error)
 {
+  FileEntry *entry;
   STTensor *tensor;
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  tensor = st_file_get_tensor (self, name);
+  entry = lookup_entry (self, name);
+  if (entry != NULL && entry->loaded != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
+    return st_file_remote_fetch_entry (self, entry, error);  /* with the network's error */
+  tensor = entry != NULL ? entry_get_tensor (self, entry) : NULL;
   if (tensor == NULL)
     g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND, "No tensor named “%s”", name);
 
