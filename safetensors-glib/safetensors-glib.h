@@ -35,5 +35,6 @@
 #include <safetensors-glib/st-writer.h>
 #include <safetensors-glib/st-file-edit.h>
 #include <safetensors-glib/st-file-remote.h>
+#include <safetensors-glib/st-index-remote.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

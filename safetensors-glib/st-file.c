@@ -739,6 +739,17 @@ entry_get_layout (FileEntry *entry,
   return st_tensor_get_shape (entry->tensor, out_n_dims);
 }
 
+const gint64 *
+st_file_peek_layout (STFile     *self,
+                     const char *name,
+                     STDType    *out_dtype,
+                     guint      *out_n_dims)
+{
+  FileEntry *entry = lookup_entry (self, name);
+
+  return entry != NULL ? entry_get_layout (entry, out_dtype, out_n_dims) : NULL;
+}
+
 /**
  * st_file_dup_layout:
  * @self: a file

@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
+ * a hostile index can make the parser take. */
+#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
+
 /* The index file of transformers' convention names the metadata key this way. */
 #define ST_INDEX_TOTAL_SIZE_KEY "total_size"
 

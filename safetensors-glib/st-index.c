@@ -17,6 +17,7 @@
 #include "st-file-private.h"
 #include "st-index.h"
 #include "st-index-private.h"
+#include "st-index-remote-private.h"
 #include "st-progress-private.h"
 #include "st-tensor-info-private.h"
 #include "st-sniff-private.h"
@@ -74,6 +75,8 @@ struct _STIndex
   guint64 total_size;
   gboolean has_total_size;
 
+  char *base_uri;             /* a remote index's address, up to the last '/' included; NULL for a local one */
+
   GMutex lock;                /* guards shards */
   GHashTable *shards;         /* shard name -> STFile */
 
@@ -97,9 +100,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
- * a hostile index can make the parser take. */
-#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
 
 static void
 st_index_finalize (GObject *object)
@@ -111,6 +111,7 @@ st_index_finalize (GObject *object)
   g_clear_pointer (&self->items, g_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->directory, g_free);
+  g_clear_pointer (&self->base_uri, g_free);
   g_clear_pointer (&self->shard_tensors, g_hash_table_unref);
   g_clear_pointer (&self->weight_map, g_hash_table_unref);
   g_clear_pointer (&self->names, g_strfreev);
@@ -482,11 +483,7 @@ st_index_new_from_path (const char    *index_path,
   g_autoptr(GFileInfo) info = NULL;
   g_autofree char *contents = NULL;
   gsize length = 0;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) json_error = NULL;
   g_autoptr(STIndex) self = NULL;
-  JsonNode *root;
-  StSniffKind kind;
 
   g_return_val_if_fail (index_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -506,6 +503,28 @@ st_index_new_from_path (const char    *index_path,
 
   if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
     return NULL;
+
+  self = st_index_new_from_contents (contents, length, display_name, error);
+  if (self == NULL)
+    return NULL;
+  self->path = g_strdup (index_path);
+  self->directory = g_path_get_dirname (index_path);
+  return g_steal_pointer (&self);
+}
+
+/* The index of the @length bytes of @contents (at most ST_MAX_INDEX_SIZE), named @display_name in
+ * messages, with no path nor directory yet. */
+STIndex *
+st_index_new_from_contents (const char  *contents,
+                            gsize        length,
+                            const char  *display_name,
+                            GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(STIndex) self = NULL;
+  JsonNode *root;
+  StSniffKind kind;
 
   kind = st_sniff_bytes ((const guint8 *) contents, length, length);
   if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
@@ -546,9 +565,6 @@ st_index_new_from_path (const char    *index_path,
     }
 
   self = g_object_new (ST_TYPE_INDEX, NULL);
-  self->path = g_strdup (index_path);
-  self->directory = g_path_get_dirname (index_path);
-
   if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
       !load_weight_map (self, json_node_get_object (root), display_name, error))
     return NULL;
@@ -923,8 +939,13 @@ st_index_get_shard (STIndex     *self,
     return shard;
 
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
-  path = g_build_filename (self->directory, shard_name, NULL);
-  shard = st_file_new_from_path (path, NULL, error);
+  if (self->base_uri != NULL)
+    shard = st_index_open_remote_shard (self->base_uri, shard_name, NULL, error);  /* st-index-remote.c */
+  else
+    {
+      path = g_build_filename (self->directory, shard_name, NULL);
+      shard = st_file_new_from_path (path, NULL, error);
+    }
   if (shard == NULL)
     return NULL;
   if (!check_shard_contents (self, shard_name, shard, error))
@@ -1440,6 +1461,36 @@ st_index_merge_finish (STIndex       *self,
 
 /* The list model: one STTensorInfo per tensor of the weight map, sorted by name */
 
+void
+st_index_set_base_uri (STIndex    *self,
+                       const char *base_uri)
+{
+  g_free (self->base_uri);
+  self->base_uri = g_strdup (base_uri);
+}
+
+const char *
+st_index_get_base_uri (STIndex *self)
+{
+  return self->base_uri;
+}
+
+gboolean
+st_index_adopt_shard (STIndex     *self,
+                      const char  *shard_name,
+                      STFile      *shard,
+                      GError     **error)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
+
+  if (!check_shard_contents (self, shard_name, shard, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->lock);
+  if (!g_hash_table_contains (self->shards, shard_name))
+    g_hash_table_insert (self->shards, g_strdup (shard_name), g_object_ref (shard));
+  return TRUE;
+}
+
 static GType
 st_index_get_item_type (GListModel *model)
 {
@@ -1461,19 +1512,20 @@ make_item (STIndex    *self,
 {
   const char *shard_name = g_hash_table_lookup (self->weight_map, name);
   STFile *shard = st_index_get_shard (self, shard_name, NULL);
-  STTensor *tensor = shard != NULL ? st_file_get_tensor (shard, name) : NULL;
   guint64 begin = 0, end = 0;
-  const gint64 *shape;
+  const gint64 *shape = NULL;
   guint n_dims = 0;
+  STDType dtype = ST_DTYPE_U8;
 
-  *out_complete = tensor != NULL;
-  if (tensor == NULL)
+  /* the layout, not the tensor: a remote shard's tensor would be fetched */
+  *out_complete = shard != NULL && st_file_contains (shard, name);
+  if (!*out_complete)
     return st_tensor_info_new_unavailable (name, shard_name);
 
-  shape = st_tensor_get_shape (tensor, &n_dims);
+  shape = st_file_peek_layout (shard, name, &dtype, &n_dims);
+
   st_file_get_tensor_offsets (shard, name, &begin, &end);
-  return st_tensor_info_new (name, st_tensor_get_dtype (tensor), shape, n_dims,
-                             (gint64) begin, (gint64) end, shard_name);
+  return st_tensor_info_new (name, dtype, shape, n_dims, (gint64) begin, (gint64) end, shard_name);
 }
 
 static gpointer

@@ -41,6 +41,11 @@ struct _StTestServer
   guint64     body_bytes_sent;
   guint       n_serving;   /* answers being sent */
   GCond       served_cond;
+  char       *barrier_suffix;
+  guint       barrier_count;
+  guint       barrier_waiting;
+  gboolean    barrier_open;
+  guint       max_at_barrier;
 };
 
 static void
@@ -178,6 +183,20 @@ serve (StTestServer *server,
   g_mutex_unlock (&server->lock);
 
   g_string_append (headers, "Server: st-test-server\r\n");
+
+  if (server->barrier_suffix != NULL && g_str_has_suffix (path, server->barrier_suffix))
+    {
+      /* answers wait for each other: proof that the client asked for them at once */
+      g_mutex_lock (&server->lock);
+      server->barrier_waiting++;
+      server->max_at_barrier = MAX (server->max_at_barrier, server->barrier_waiting);
+      if (server->barrier_waiting >= server->barrier_count)
+        server->barrier_open = TRUE;
+      g_cond_broadcast (&server->stopped_cond);
+      while (!server->barrier_open && !server->stopping)
+        g_cond_wait (&server->stopped_cond, &server->lock);
+      g_mutex_unlock (&server->lock);
+    }
 
   if (server->token != NULL)
     {
@@ -394,6 +413,7 @@ st_test_server_free (StTestServer *server)
   g_hash_table_unref (server->resources);
   g_hash_table_unref (server->counts);
   g_free (server->token);
+  g_free (server->barrier_suffix);
   g_free (server->url);
   g_mutex_clear (&server->lock);
   g_cond_clear (&server->stopped_cond);
@@ -551,4 +571,29 @@ st_test_server_wait_answers_sent (StTestServer *server)
   while (server->n_serving > 0)
     g_cond_wait (&server->served_cond, &server->lock);
   g_mutex_unlock (&server->lock);
+}
+
+void
+st_test_server_set_barrier (StTestServer *server,
+                            const char   *path_suffix,
+                            guint         count)
+{
+  g_mutex_lock (&server->lock);
+  g_free (server->barrier_suffix);
+  server->barrier_suffix = g_strdup (path_suffix);
+  server->barrier_count = count;
+  server->barrier_waiting = 0;
+  server->barrier_open = FALSE;
+  g_mutex_unlock (&server->lock);
+}
+
+guint
+st_test_server_get_max_at_barrier (StTestServer *server)
+{
+  guint n;
+
+  g_mutex_lock (&server->lock);
+  n = server->max_at_barrier;
+  g_mutex_unlock (&server->lock);
+  return n;
 }

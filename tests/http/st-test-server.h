@@ -64,6 +64,14 @@ void st_test_server_set_fault (StTestServer *server,
                                StFault       fault,
                                guint         fault_count);
 
+/* Answers to paths ending in @path_suffix wait until @count of them are waiting at once (or the server
+ * stops): a client that asks one after another never gets the first. */
+void  st_test_server_set_barrier (StTestServer *server,
+                                  const char   *path_suffix,
+                                  guint         count);
+/* The most answers that waited at the barrier at once */
+guint st_test_server_get_max_at_barrier (StTestServer *server);
+
 guint   st_test_server_get_n_requests (StTestServer *server);
 /* Requests of @path */
 guint   st_test_server_get_n_requests_for (StTestServer *server,
