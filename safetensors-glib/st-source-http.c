@@ -33,6 +33,7 @@
 #define FIRST_BACKOFF_MS 100      /* doubled after each retry */
 #define DEFAULT_TIMEOUT_S 10
 #define SKIP_BUFFER_SIZE ((gsize) 64 * 1024)
+#define STREAM_BUFFER_SIZE ((gsize) 1024 * 1024)
 #define HTTP_MAX_GAP ((guint64) 1024 * 1024)  /* about what a round trip costs on a fast link */
 #define HTTP_MAX_PARALLEL 8
 
@@ -110,7 +111,7 @@ hub_error_phrase (const char *code,
 
 static void
 set_status_error (GError     **error,
-                  StHttpSource *self,
+                  const char   *name,
                   SoupMessage  *msg,
                   gboolean      sent_token)
 {
@@ -128,9 +129,9 @@ set_status_error (GError     **error,
     error_code = G_IO_ERROR_FAILED;
 
   if (phrase != NULL)
-    g_set_error (error, G_IO_ERROR, error_code, "“%s”: %s (HTTP %u)", self->parent.name, phrase, status);
+    g_set_error (error, G_IO_ERROR, error_code, "“%s”: %s (HTTP %u)", name, phrase, status);
   else
-    g_set_error (error, G_IO_ERROR, error_code, "“%s”: the server answered HTTP %u %s", self->parent.name,
+    g_set_error (error, G_IO_ERROR, error_code, "“%s”: the server answered HTTP %u %s", name,
                  status, soup_message_get_reason_phrase (msg) != NULL ? soup_message_get_reason_phrase (msg) : "");
 }
 
@@ -352,6 +353,13 @@ check_pin (StHttpSource  *self,
   return ok;
 }
 
+/* Where a stream's bytes go when they are not read into memory (st_source_stream()) */
+typedef struct {
+  StSourceSinkFunc sink;
+  gpointer         sink_data;
+  guint8          *buffer;     /* STREAM_BUFFER_SIZE bytes */
+} Sink;
+
 /* Reads exactly @len bytes of @stream into @span from position @done on; a NULL @span drops them. */
 static gboolean
 read_body (StHttpSource         *self,
@@ -361,6 +369,7 @@ read_body (StHttpSource         *self,
            guint64               len,
            guint8               *skip_buffer,
            gboolean              eof_ok,
+           const Sink           *sink,
            StSourceAdvanceFunc   advance,
            gpointer              advance_data,
            GCancellable         *cancellable,
@@ -374,7 +383,12 @@ read_body (StHttpSource         *self,
       guint8 *dest = NULL;
       gssize n;
 
-      if (span != NULL)
+      if (sink != NULL)
+        {
+          dest = sink->buffer;
+          run = MIN (run, STREAM_BUFFER_SIZE);
+        }
+      else if (span != NULL)
         dest = st_span_locate (span, *done, &run);
       run = MIN (run, end - *done);
       if (dest == NULL)
@@ -395,6 +409,8 @@ read_body (StHttpSource         *self,
                        self->parent.name, end - *done);
           return FALSE;
         }
+      if (sink != NULL && dest == sink->buffer && !sink->sink (dest, (gsize) n, sink->sink_data, error))
+        return FALSE;  /* the sink's failure (a full disk) is not the network's: not retried */
       if (advance != NULL && dest != skip_buffer)
         advance ((guint64) n, advance_data);
       *done += (guint64) n;
@@ -409,6 +425,7 @@ try_span (StHttpSource         *self,
           guint64              *done,
           gboolean              at_most,
           guint8               *skip_buffer,
+          const Sink           *sink,
           StSourceAdvanceFunc   advance,
           gpointer              advance_data,
           gboolean             *retry,
@@ -472,7 +489,7 @@ try_span (StHttpSource         *self,
           close_stream (stream);
           return FALSE;
         }
-      ok = read_body (self, stream, span, done, last - first + 1, skip_buffer, FALSE, advance, advance_data,
+      ok = read_body (self, stream, span, done, last - first + 1, skip_buffer, FALSE, sink, advance, advance_data,
                       cancellable, error);
       if (ok && content_length < 0)
         {
@@ -498,10 +515,11 @@ try_span (StHttpSource         *self,
         }
       if (at_most && content_length >= 0 && (guint64) content_length <= last)
         last = content_length > 0 ? (guint64) content_length - 1 : 0;
-      ok = read_body (self, stream, NULL, &skip_done, first, skip_buffer, FALSE, NULL, NULL, cancellable, error);
+      ok = read_body (self, stream, NULL, &skip_done, first, skip_buffer, FALSE, NULL, NULL, NULL, cancellable,
+                      error);
       if (ok && !(at_most && content_length == 0))
         ok = read_body (self, stream, span, done, last - first + 1, skip_buffer, at_most && content_length < 0,
-                        advance, advance_data, cancellable, error);
+                        sink, advance, advance_data, cancellable, error);
     }
   else if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && at_most && first == 0)
     {
@@ -531,7 +549,7 @@ try_span (StHttpSource         *self,
     }
   else
     {
-      set_status_error (error, self, msg, sent_token);
+      set_status_error (error, self->parent.name, msg, sent_token);
       *retry = is_transient_status (status);
       close_stream (stream);
       return FALSE;
@@ -550,6 +568,7 @@ http_read (StHttpSource         *self,
            const StSpan         *span,
            gboolean              at_most,
            guint64              *out_len,
+           const Sink           *sink,
            StSourceAdvanceFunc   advance,
            gpointer              advance_data,
            GCancellable         *cancellable,
@@ -563,7 +582,7 @@ http_read (StHttpSource         *self,
       g_autoptr(GError) local_error = NULL;
       gboolean retry;
 
-      if (try_span (self, span, &done, at_most, skip_buffer, advance, advance_data, &retry, cancellable,
+      if (try_span (self, span, &done, at_most, skip_buffer, sink, advance, advance_data, &retry, cancellable,
                     &local_error))
         break;
       /* progress made resets nothing: the tries are bounded whatever the server does */
@@ -598,7 +617,7 @@ http_read_span (StSource            *source,
                 GCancellable        *cancellable,
                 GError             **error)
 {
-  return http_read ((StHttpSource *) source, span, FALSE, NULL, advance, advance_data, cancellable, error);
+  return http_read ((StHttpSource *) source, span, FALSE, NULL, NULL, advance, advance_data, cancellable, error);
 }
 
 static gboolean
@@ -618,10 +637,30 @@ http_read_prefix (StSource      *source,
       *out_read = 0;
       return TRUE;
     }
-  if (!http_read ((StHttpSource *) source, &span, TRUE, &got, NULL, NULL, cancellable, error))
+  if (!http_read ((StHttpSource *) source, &span, TRUE, &got, NULL, NULL, NULL, cancellable, error))
     return FALSE;
   *out_read = (gsize) got;
   return TRUE;
+}
+
+static gboolean
+http_stream (StSource            *source,
+             guint64              offset,
+             guint64              length,
+             StSourceSinkFunc     sink_func,
+             gpointer             sink_data,
+             StSourceAdvanceFunc  advance,
+             gpointer             advance_data,
+             GCancellable        *cancellable,
+             GError             **error)
+{
+  g_autofree guint8 *buffer = g_malloc (STREAM_BUFFER_SIZE);
+  Sink sink = { sink_func, sink_data, buffer };
+  StSpan span = { offset, length, NULL, 0 };
+
+  if (length == 0)
+    return TRUE;
+  return http_read ((StHttpSource *) source, &span, FALSE, NULL, &sink, advance, advance_data, cancellable, error);
 }
 
 static char *
@@ -657,6 +696,7 @@ http_finalize (StSource *source)
 static const StSourceClass http_source_class = {
   .read_span = http_read_span,
   .read_prefix = http_read_prefix,
+  .stream = http_stream,
   .dup_etag = http_dup_etag,
   .finalize = http_finalize,
 };
@@ -689,7 +729,159 @@ st_source_new_for_uri (const char  *uri,
   return &self->parent;
 }
 
+/* The Hub's metadata of a file (huggingface_hub's get_hf_file_metadata()): a HEAD of its resolve
+ * address, following relative redirects only (a renamed repository), up to the absolute one that leads
+ * to the bytes (the CDN). */
+
+static char *
+normalize_etag (const char *etag)
+{
+  gsize len;
+
+  if (etag == NULL)
+    return NULL;
+  if (g_str_has_prefix (etag, "W/"))
+    etag += 2;
+  len = strlen (etag);
+  if (len >= 2 && etag[0] == '"' && etag[len - 1] == '"')
+    return g_strndup (etag + 1, len - 2);
+  return g_strdup (etag);
+}
+
+void
+st_http_file_info_clear (StHttpFileInfo *info)
+{
+  g_clear_pointer (&info->location, g_free);
+  g_clear_pointer (&info->commit, g_free);
+  g_clear_pointer (&info->etag, g_free);
+}
+
+gboolean
+st_http_get_file_info (const char      *url,
+                       const char      *token,
+                       const char      *token_host,
+                       StHttpFileInfo  *out,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  g_autoptr(GUri) start = NULL;
+  g_autofree char *name = NULL;
+  guint attempt = 1;
+
+  memset (out, 0, sizeof *out);
+  out->size = -1;
+  if (uri == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Not an http:// or https:// address: “%s”", url);
+      return FALSE;
+    }
+  start = g_uri_ref (uri);
+  name = uri_to_name (uri);
+
+  for (guint hop = 0; hop <= MAX_REDIRECTS;)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new_from_uri ("HEAD", uri);
+      SoupMessageHeaders *headers;
+      g_autoptr(GInputStream) stream = NULL;
+      g_autoptr(GError) local_error = NULL;
+      gboolean sent_token = FALSE;
+      const char *location;
+      guint status;
+
+      soup_message_set_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept-Encoding", "identity");
+      if (token != NULL && g_ascii_strcasecmp (g_uri_get_host (uri), token_host) == 0)
+        {
+          g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
+
+          soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+          sent_token = TRUE;
+        }
+      stream = soup_session_send (get_session (), msg, cancellable, &local_error);
+      status = stream != NULL ? soup_message_get_status (msg) : 0;
+      if (stream != NULL)
+        close_stream (stream);
+      if ((stream == NULL && is_transient (local_error)) || is_transient_status (status))
+        {
+          if (attempt < MAX_ATTEMPTS)
+            {
+              if (!backoff (attempt++, cancellable, error))
+                return FALSE;
+              continue;
+            }
+        }
+      if (stream == NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "“%s”: ", name);
+          return FALSE;
+        }
+      headers = soup_message_get_response_headers (msg);
+      location = soup_message_headers_get_one (headers, "Location");
+      if (SOUP_STATUS_IS_REDIRECTION (status) && location != NULL)
+        {
+          g_autoptr(GUri) next = g_uri_parse_relative (uri, location, SOUP_HTTP_URI_FLAGS, NULL);
+          g_autoptr(GUri) absolute = g_uri_parse (location, SOUP_HTTP_URI_FLAGS, NULL);
+
+          if (next == NULL)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s”: a redirect to a bad address", name);
+              return FALSE;
+            }
+          if (absolute == NULL)
+            {
+              /* relative: the Hub's own (a renamed repository): follow it */
+              g_uri_unref (uri);
+              uri = g_steal_pointer (&next);
+              hop++;
+              continue;
+            }
+          out->location = g_uri_to_string (next);
+        }
+      else if (status != SOUP_STATUS_OK)
+        {
+          set_status_error (error, name, msg, sent_token);
+          return FALSE;
+        }
+      else
+        {
+          out->location = g_uri_to_string (uri);
+        }
+      out->commit = g_strdup (soup_message_headers_get_one (headers, "X-Repo-Commit"));
+      out->etag = normalize_etag (soup_message_headers_get_one (headers, "X-Linked-Etag"));
+      if (out->etag == NULL)
+        out->etag = normalize_etag (soup_message_headers_get_one (headers, "ETag"));
+      if (soup_message_headers_get_one (headers, "X-Linked-Size") != NULL)
+        out->size = (gint64) g_ascii_strtoull (soup_message_headers_get_one (headers, "X-Linked-Size"), NULL, 10);
+      else if (status == SOUP_STATUS_OK && soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+        out->size = soup_message_headers_get_content_length (headers);
+      return TRUE;
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s”: more than %d redirects", name, MAX_REDIRECTS);
+  return FALSE;
+}
+
 #else /* !ST_HAVE_HTTP */
+
+void
+st_http_file_info_clear (StHttpFileInfo *info)
+{
+}
+
+gboolean
+st_http_get_file_info (const char      *url,
+                       const char      *token,
+                       const char      *token_host,
+                       StHttpFileInfo  *out,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  memset (out, 0, sizeof *out);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "Cannot fetch “%s”: this build of safetensors-glib has no HTTP support (meson option http)", url);
+  return FALSE;
+}
+
 
 StSource *
 st_source_new_for_uri (const char  *uri,

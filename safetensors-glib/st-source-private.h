@@ -62,6 +62,41 @@ gboolean    st_source_read_prefix (StSource      *source,
                                    GCancellable  *cancellable,
                                    GError       **error);
 
+/* Takes @len bytes that arrived, in order; FALSE with @error set stops the stream (a full disk). */
+typedef gboolean (*StSourceSinkFunc) (const guint8  *data,
+                                      gsize          len,
+                                      gpointer       user_data,
+                                      GError       **error);
+
+/* Streams @length bytes at @offset through @sink, in one request where the source can (resumed after a
+ * transient failure), with bounded memory whatever @length: what a download needs. */
+gboolean    st_source_stream (StSource             *source,
+                              guint64               offset,
+                              guint64               length,
+                              StSourceSinkFunc      sink,
+                              gpointer              sink_data,
+                              StSourceAdvanceFunc   advance,
+                              gpointer              advance_data,
+                              GCancellable         *cancellable,
+                              GError              **error);
+
+/* What the Hub says of a file (st-source-http.c): a HEAD of its address, relative redirects followed. */
+typedef struct {
+  char   *location;  /* where its bytes are: the address, or where an absolute redirect leads (the CDN) */
+  char   *commit;    /* X-Repo-Commit, or NULL */
+  char   *etag;      /* X-Linked-Etag, else ETag, without W/ and quotes; or NULL */
+  gint64  size;      /* X-Linked-Size, else the Content-Length of a 200; -1 when unknown */
+} StHttpFileInfo;
+
+gboolean st_http_get_file_info (const char      *url,
+                                const char      *token,
+                                const char      *token_host,
+                                StHttpFileInfo  *out,
+                                GCancellable    *cancellable,
+                                GError         **error);
+void     st_http_file_info_clear (StHttpFileInfo *info);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StHttpFileInfo, st_http_file_info_clear)
+
 /* Ranges into spans, and spans read. */
 typedef struct _StReadPlan StReadPlan;
 
@@ -120,6 +155,15 @@ typedef struct {
                            gsize         *out_read,
                            GCancellable  *cancellable,
                            GError       **error);
+  gboolean (*stream) (StSource            *source,
+                      guint64              offset,
+                      guint64              length,
+                      StSourceSinkFunc     sink,
+                      gpointer             sink_data,
+                      StSourceAdvanceFunc  advance,
+                      gpointer             advance_data,
+                      GCancellable        *cancellable,
+                      GError             **error);
   char    *(*dup_etag) (StSource *source);
   void     (*finalize) (StSource *source);
 } StSourceClass;

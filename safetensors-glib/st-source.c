@@ -82,6 +82,20 @@ st_source_read_prefix (StSource      *source,
   return source->klass->read_prefix (source, buf, len, out_read, cancellable, error);
 }
 
+gboolean
+st_source_stream (StSource             *source,
+                  guint64               offset,
+                  guint64               length,
+                  StSourceSinkFunc      sink,
+                  gpointer              sink_data,
+                  StSourceAdvanceFunc   advance,
+                  gpointer              advance_data,
+                  GCancellable         *cancellable,
+                  GError              **error)
+{
+  return source->klass->stream (source, offset, length, sink, sink_data, advance, advance_data, cancellable, error);
+}
+
 gpointer
 st_span_locate (const StSpan *span,
                 guint64       position,
@@ -196,6 +210,33 @@ fd_read_prefix (StSource      *source,
   return TRUE;
 }
 
+static gboolean
+fd_stream (StSource            *source,
+           guint64              offset,
+           guint64              length,
+           StSourceSinkFunc     sink,
+           gpointer             sink_data,
+           StSourceAdvanceFunc  advance,
+           gpointer             advance_data,
+           GCancellable        *cancellable,
+           GError             **error)
+{
+  const gsize block = 1024 * 1024;
+  g_autofree guint8 *buffer = g_malloc (block);
+  guint64 done = 0;
+
+  while (done < length)
+    {
+      StRange range = { offset + done, MIN (length - done, block), buffer };
+
+      if (!fd_read_range ((StFdSource *) source, &range, advance, advance_data, cancellable, error) ||
+          !sink (buffer, (gsize) range.length, sink_data, error))
+        return FALSE;
+      done += range.length;
+    }
+  return TRUE;
+}
+
 static void
 fd_finalize (StSource *source)
 {
@@ -208,6 +249,7 @@ fd_finalize (StSource *source)
 static const StSourceClass fd_source_class = {
   .read_span = fd_read_span,
   .read_prefix = fd_read_prefix,
+  .stream = fd_stream,
   .finalize = fd_finalize,
 };
 

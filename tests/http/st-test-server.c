@@ -154,9 +154,11 @@ serve (StTestServer *server,
   const guint8 *data;
   guint64 first = 0, last = 0;
   gboolean ranged = FALSE;
+  gboolean is_head;
 
   if (g_strv_length (request) < 3)
     return FALSE;
+  is_head = strcmp (request[0], "HEAD") == 0;
   path = g_strdup (request[1]);
   range = header_value (lines, "Range");
   authorization = header_value (lines, "Authorization");
@@ -236,6 +238,8 @@ serve (StTestServer *server,
     }
 
   data = g_bytes_get_data (content, &size);
+  for (guint i = 0; resource->headers != NULL && resource->headers[i] != NULL; i += 2)
+    g_string_append_printf (headers, "%s: %s\r\n", resource->headers[i], resource->headers[i + 1]);
   if (etag != NULL)
     g_string_append_printf (headers, "ETag: %s\r\n", etag);
   g_string_append (headers, "Accept-Ranges: bytes\r\n");
@@ -268,6 +272,8 @@ serve (StTestServer *server,
       g_string_append_printf (headers, "Content-Length: %" G_GSIZE_FORMAT "\r\n", size);
       if (!send_head (server, socket, 200, "OK", headers))
         return FALSE;
+      if (is_head)
+        return TRUE;
     }
   else
     {
@@ -284,6 +290,8 @@ serve (StTestServer *server,
       g_string_append_printf (headers, "Content-Length: %" G_GUINT64_FORMAT "\r\n", announced);
       if (!send_head (server, socket, 206, "Partial Content", headers))
         return FALSE;
+      if (is_head)
+        return TRUE;
     }
 
   if (fault == ST_FAULT_STALL)
@@ -596,4 +604,34 @@ st_test_server_get_max_at_barrier (StTestServer *server)
   n = server->max_at_barrier;
   g_mutex_unlock (&server->lock);
   return n;
+}
+
+void
+st_test_server_set_headers (StTestServer       *server,
+                            const char         *path,
+                            const char * const *headers)
+{
+  Resource *resource;
+
+  g_mutex_lock (&server->lock);
+  resource = g_hash_table_lookup (server->resources, path);
+  g_assert_nonnull (resource);
+  g_strfreev (resource->headers);
+  resource->headers = g_strdupv ((char **) headers);
+  g_mutex_unlock (&server->lock);
+}
+
+void
+st_test_server_replace_content (StTestServer *server,
+                                const char   *path,
+                                GBytes       *content)
+{
+  Resource *resource;
+
+  g_mutex_lock (&server->lock);
+  resource = g_hash_table_lookup (server->resources, path);
+  g_assert_nonnull (resource);
+  g_bytes_unref (resource->content);
+  resource->content = g_bytes_ref (content);
+  g_mutex_unlock (&server->lock);
 }

@@ -60,6 +60,15 @@ void st_test_server_require_token (StTestServer *server,
                                    const char   *token,
                                    gboolean      gated);
 
+/* Adds headers (a NULL-terminated list of name, value pairs) to every answer for @path, registered before. */
+void st_test_server_set_headers (StTestServer       *server,
+                                 const char         *path,
+                                 const char * const *headers);
+/* Serves other bytes at @path, registered before as a file */
+void st_test_server_replace_content (StTestServer *server,
+                                     const char   *path,
+                                     GBytes       *content);
+
 void st_test_server_set_fault (StTestServer *server,
                                StFault       fault,
                                guint         fault_count);
