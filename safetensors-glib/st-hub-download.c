@@ -10,6 +10,7 @@
  *   HF_HUB_CACHE/models--ORG--NAME/snapshots/COMMIT/FILE       a relative symbolic link to the blob
  *   HF_HUB_CACHE/models--ORG--NAME/refs/REVISION               the commit hash REVISION names
  *   HF_HUB_CACHE/.locks/models--ORG--NAME/ETAG.lock            taken (flock) while the blob is fetched
+ *   HF_HUB_CACHE/CACHEDIR.TAG                                  so that backup tools skip the cache
  *
  * The commit, entity tag and size come from a HEAD of the resolve address (X-Repo-Commit,
  * X-Linked-Etag or ETag, X-Linked-Size or Content-Length). A download appends to ETAG.incomplete,
@@ -401,6 +402,21 @@ write_ref (const char  *repo_dir,
   return make_directory (dir, error) && g_file_set_contents (ref, item->info.commit, -1, error);
 }
 
+/* The cache directory tag (https://bford.info/cachedir/) huggingface_hub leaves too, so that backup
+ * tools skip the cache; written once, by whoever comes first. */
+static void
+tag_cache_dir (void)
+{
+  g_autofree char *cache = st_hub_dup_cache_dir ();
+  g_autofree char *tag = g_build_filename (cache, "CACHEDIR.TAG", NULL);
+
+  if (!g_file_test (tag, G_FILE_TEST_EXISTS) && g_mkdir_with_parents (cache, 0777) == 0)
+    g_file_set_contents (tag, "Signature: 8a477f597d28d172789f06886806bc55\n"
+                              "# This file is a cache directory tag created by safetensors-glib.\n"
+                              "# For information about cache directory tags, see:\n"
+                              "#\thttps://bford.info/cachedir/\n", -1, NULL);
+}
+
 /* Downloads one file whose info is fetched */
 static gboolean
 download_item (Item          *item,
@@ -579,6 +595,7 @@ download (const char     *address,
   g_ptr_array_add (items, main_item);
   if (!fetch_info (main_item, cancellable, error))
     goto out;
+  tag_cache_dir ();
   progress.total = (guint64) main_item->info.size;
   st_progress_report (st_progress, 0, progress.total);
   if (!download_item (main_item, maybe_progress, cancellable, error))

@@ -136,6 +136,13 @@ test_file (void)
   assert_layout ("models--org--one", "model.safetensors", sha, target);
   assert_tensor (path, 3000000);
   g_assert_cmpuint (st_test_server_get_n_requests (cdn), ==, 1);
+  {
+    g_autofree char *tag_path = g_build_filename (cache_dir, "CACHEDIR.TAG", NULL);
+    g_autofree char *tag = NULL;
+
+    g_assert_true (g_file_get_contents (tag_path, &tag, NULL, NULL));
+    g_assert_true (g_str_has_prefix (tag, "Signature: 8a477f597d28d172789f06886806bc55"));
+  }
 
   again = st_hub_download ("hf://org/one/model.safetensors", NULL, &error);
   g_assert_no_error (error);
