@@ -871,7 +871,8 @@ st_file_get_data_address (STFile *self)
  * st_file_get_data_size:
  * @self: a file
  *
- * Gives the length of the data buffer of the loaded file.
+ * Gives the length of the data buffer of the loaded file (of a remote file too, whose data stays
+ * on its server).
  *
  * Returns: the length in bytes, or 0 for a file that was not loaded
  *
@@ -883,7 +884,7 @@ st_file_get_data_size (STFile *self)
   g_return_val_if_fail (ST_IS_FILE (self), 0);
 
   if (self->data == NULL)
-    return 0;
+    return self->header != NULL ? self->header->data_size : 0;  /* a remote file's */
 
   return g_bytes_get_size (self->data);
 }

@@ -62,6 +62,15 @@ static const StToolCommand commands[] = {
     "Join the shards of a checkpoint into one file",
     "Writes every tensor of the sharded checkpoint INDEX into one safetensors file, atomically.",
     st_tool_cmd_merge },
+  { "download", "ADDRESS…",
+    "Download files of the Hugging Face Hub into its cache",
+    "Downloads each file (hf://ORG/NAME/FILE, hf://ORG/NAME@REVISION/FILE, or the Hub's "
+    "ENDPOINT/ORG/NAME/resolve/REVISION/FILE address) into the Hugging Face cache (HF_HUB_CACHE, by default "
+    "~/.cache/huggingface/hub), as huggingface_hub does, and prints its path there; an index "
+    "(*.index.json) brings its shards along. An interrupted download resumes; what is downloaded is checked "
+    "(size, and SHA-256 where the Hub gives it). The other commands take these addresses, and http:// and "
+    "https:// ones, where they take files: they read the headers, and only the tensors they need.",
+    st_tool_cmd_download },
 };
 
 const StToolCommand *
