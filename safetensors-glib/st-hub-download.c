@@ -29,7 +29,7 @@
 #include <glib/gstdio.h>
 
 #include "st-error.h"
-#include "st-file-private.h"
+#include "st-io-private.h"
 #include "st-hub.h"
 #include "st-hub-private.h"
 #include "st-index.h"

@@ -13,7 +13,6 @@
 
 #include "st-error.h"
 #include "st-file-remote.h"
-#include "st-file-remote-private.h"
 #include "st-hub-private.h"
 #include "st-index-private.h"
 #include "st-index-remote.h"

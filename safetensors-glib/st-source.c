@@ -16,7 +16,7 @@
 
 #include <glib/gstdio.h>
 
-#include "st-file-private.h"
+#include "st-io-private.h"
 #include "st-source-private.h"
 
 /* Sources */
