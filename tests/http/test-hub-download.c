@@ -284,6 +284,30 @@ test_sharded (void)
     }
 }
 
+/* A renamed repository: the Hub answers the old name with a relative redirect, followed to the new
+ * name's answer (its redirect to the CDN); the cache keeps the name asked for, as huggingface_hub's */
+static void
+test_relative_redirect (void)
+{
+  g_autoptr(GBytes) content = make_file (5000);
+  g_autofree char *sha = serve_lfs_file ("org/new-name", "model.safetensors", content);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *expected = g_strdup_printf ("%s/models--org--old-name/snapshots/" COMMIT "/model.safetensors",
+                                               cache_dir);
+
+  st_test_server_add_redirect (hub, "/org/old-name/resolve/main/model.safetensors", 307,
+                               "/org/new-name/resolve/main/model.safetensors", NULL);
+  st_test_server_reset_counts (hub);
+  path = st_hub_download ("hf://org/old-name/model.safetensors", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (path, ==, expected);
+  assert_tensor (path, 5000);
+  g_assert_cmpuint (st_test_server_get_n_requests_for (hub, "/org/old-name/resolve/main/model.safetensors"), ==, 1);
+  g_assert_cmpuint (st_test_server_get_n_requests_for (hub, "/org/new-name/resolve/main/model.safetensors"), ==, 1);
+  (void) sha;
+}
+
 /* Not the Hub's: refused; HF_HUB_OFFLINE: the cache alone */
 static void
 test_addresses_and_offline (void)
@@ -410,6 +434,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hub-download/resume", test_resume);
   g_test_add_func ("/hub-download/checksum-mismatch", test_checksum_mismatch);
   g_test_add_func ("/hub-download/sharded", test_sharded);
+  g_test_add_func ("/hub-download/relative-redirect", test_relative_redirect);
   g_test_add_func ("/hub-download/addresses-and-offline", test_addresses_and_offline);
   g_test_add_func ("/hub-download/full-disk", test_full_disk);
 

@@ -43,16 +43,24 @@ INDEX = json.dumps({"metadata": {"total_size": 16},
                     "weight_map": {f"w{i}": f"model-{i:05d}-of-00002.safetensors" for i in (1, 2)}}).encode()
 
 
+LARGE = bytes((i * 13 + 5) % 256 for i in range(4_000_000))
+LARGE_FILE = make_file([("t", "U8", [len(LARGE)], LARGE)])
+
+
 class Hub(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
+        self.half_sent = threading.Event()
+        self.release = threading.Event()
+        self.hold_path = None
         self.files = {"/org/name/resolve/main/model.safetensors": MODEL,
                       "/org/name/resolve/main/model.safetensors.index.json": INDEX}
         for name, data in SHARDS.items():
             self.files[f"/org/name/resolve/main/{name}"] = data
             self.files[f"/org/name/resolve/{COMMIT}/{name}"] = data
+        self.files["/org/large/resolve/main/model.safetensors"] = LARGE_FILE
         self.requests = []
         self.lock = threading.Lock()
 
@@ -88,6 +96,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Linked-Size", str(len(data)))
         self.send_header("Content-Length", str(end - start + 1))
         self.end_headers()
+        if body and self.path == self.server.hold_path and not self.server.half_sent.is_set():
+            # half the answer, then nothing until the test has killed the client
+            half = (end - start + 1) // 2
+            self.wfile.write(data[start:start + half])
+            self.wfile.flush()
+            self.server.half_sent.set()
+            self.server.release.wait(60)
+            self.close_connection = True
+            return
         if body:
             self.wfile.write(data[start:end + 1])
 
@@ -185,3 +202,30 @@ def test_download(hub, tmp_path):
         del os.environ["HF_HUB_OFFLINE"]
     assert info["n_tensors"] == 2
     assert len(hub.requests) == before
+
+
+def test_download_killed_then_resumed(hub, tmp_path):
+    """A download killed (SIGKILL) in the middle of the body leaves blobs/ETAG.incomplete and no blob;
+    the next download asks for the rest only, and the blob is whole."""
+    hub.hold_path = "/org/large/resolve/main/model.safetensors"
+    process = subprocess.Popen([TOOL, "download", "hf://org/large/model.safetensors"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert hub.half_sent.wait(60), "the download never started"
+        process.kill()
+        process.wait()
+    finally:
+        hub.release.set()
+    assert process.returncode == -9
+    etag = hashlib.sha256(LARGE_FILE).hexdigest()
+    blobs = tmp_path / "cache" / "models--org--large" / "blobs"
+    assert not (blobs / etag).exists()
+    partial = (blobs / (etag + ".incomplete")).stat().st_size
+    assert partial <= len(LARGE_FILE) // 2
+
+    before = len(hub.requests)
+    path = run("download", "hf://org/large/model.safetensors").stdout.strip()
+    assert pathlib.Path(path).read_bytes() == LARGE_FILE
+    assert not (blobs / (etag + ".incomplete")).exists()
+    gets = [r for r in hub.requests[before:] if r[0] == "GET"]
+    assert gets == [("GET", "/org/large/resolve/main/model.safetensors", f"bytes={partial}-{len(LARGE_FILE) - 1}")]
