@@ -21,7 +21,9 @@
 #include "st-source-private.h"
 
 #define MAX_PARALLEL_SHARDS 8
-#define INDEX_PREFIX_SIZE ((gsize) 100000)
+/* An index is read in one request when it is shorter than this (the indexes of the largest models
+ * published are a few megabytes); a longer one takes a second request for the rest. */
+#define INDEX_PREFIX_SIZE ((gsize) 4 * 1024 * 1024)
 
 static GQuark
 uri_quark (void)

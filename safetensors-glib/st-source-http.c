@@ -491,8 +491,11 @@ try_span (StHttpSource         *self,
         }
       ok = read_body (self, stream, span, done, last - first + 1, skip_buffer, FALSE, sink, advance, advance_data,
                       cancellable, error);
-      if (ok && content_length < 0)
+      if (ok)
         {
+          /* The end of the body, read: without it libsoup takes the answer for unfinished and drops
+           * the connection, and the next request pays a new one. Past a Content-Length this costs no
+           * wait; without one, a byte more than the range is the server's mistake. */
           guint8 extra;
           gssize n = g_input_stream_read (stream, &extra, 1, cancellable, NULL);
 

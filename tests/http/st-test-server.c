@@ -39,6 +39,7 @@ struct _StTestServer
   guint       n_requests;
   guint       n_authorized;
   guint64     body_bytes_sent;
+  guint       n_connections;
   guint       n_serving;   /* answers being sent */
   GCond       served_cond;
   char       *barrier_suffix;
@@ -362,6 +363,7 @@ accept_thread (gpointer data)
         }
       g_object_set_data (G_OBJECT (socket), "server", server);
       g_ptr_array_add (server->connections, socket);
+      server->n_connections++;
       g_ptr_array_add (server->threads, g_thread_new ("st-test-server-connection", connection_thread, socket));
       g_mutex_unlock (&server->lock);
     }
@@ -634,4 +636,15 @@ st_test_server_replace_content (StTestServer *server,
   g_bytes_unref (resource->content);
   resource->content = g_bytes_ref (content);
   g_mutex_unlock (&server->lock);
+}
+
+guint
+st_test_server_get_n_connections (StTestServer *server)
+{
+  guint n;
+
+  g_mutex_lock (&server->lock);
+  n = server->n_connections;
+  g_mutex_unlock (&server->lock);
+  return n;
 }

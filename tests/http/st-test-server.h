@@ -82,6 +82,8 @@ void  st_test_server_set_barrier (StTestServer *server,
 guint st_test_server_get_max_at_barrier (StTestServer *server);
 
 guint   st_test_server_get_n_requests (StTestServer *server);
+/* Connections accepted */
+guint   st_test_server_get_n_connections (StTestServer *server);
 /* Requests of @path */
 guint   st_test_server_get_n_requests_for (StTestServer *server,
                                            const char   *path);

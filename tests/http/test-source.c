@@ -208,6 +208,28 @@ test_plan_parallel (Fixture       *fixture,
   g_assert_cmpuint (st_test_server_get_n_requests (fixture->server), ==, 8);
 }
 
+/* One request after another: one connection, kept alive (a range read to its end gives the connection
+ * back to the session's pool, so the next costs a round trip, not a new connection) */
+static void
+test_connection_reuse (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(StSource) source = open_source (fixture);
+  g_autoptr(GError) error = NULL;
+  guint8 buf[1000];
+  gsize got = 0;
+
+  g_assert_true (st_source_read_prefix (source, buf, sizeof buf, &got, NULL, &error));
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_assert_true (read_one (source, i * 5000000, sizeof buf, buf, &error));
+      g_assert_no_error (error);
+      assert_formula (buf, i * 5000000, sizeof buf);
+    }
+  g_assert_cmpuint (st_test_server_get_n_requests (fixture->server), ==, 4);
+  g_assert_cmpuint (st_test_server_get_n_connections (fixture->server), ==, 1);
+}
+
 /* A 200 with the whole body: the bytes wanted are read, the rest is not */
 static void
 test_ignores_range (void)
@@ -558,6 +580,7 @@ main (int argc, char **argv)
   ADD ("/source/http/plan/coalesces", test_plan_coalesces);
   ADD ("/source/http/plan/parallel", test_plan_parallel);
   ADD ("/source/http/cancelled", test_cancelled);
+  ADD ("/source/http/connection-reuse", test_connection_reuse);
   g_test_add_func ("/source/http/fault/ignores-range", test_ignores_range);
   ADD ("/source/http/fault/no-content-range", test_no_content_range);
   ADD ("/source/http/fault/wrong-content-range", test_wrong_content_range);
