@@ -6,7 +6,7 @@
  * The tensors are declared first (names, dtypes, shapes) with the metadata: that fixes the header and
  * every tensor's offset, laid out by the same serializer a whole-file save uses, so that the output is
  * byte for byte what st_file_save_to_path() writes for the same tensors. Opening writes the header into
- * a new file beside the target (st-file-target.c: no name until complete); each chunk of a tensor's
+ * a new file beside the target (st-pending-file.c: no name until complete); each chunk of a tensor's
  * bytes is then written with pwrite() at its place, in whatever order the tensors come, and nothing is
  * buffered. Finishing checks every tensor is complete and renames the file over the target.
  */

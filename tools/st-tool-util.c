@@ -3,7 +3,6 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,33 +129,6 @@ st_tool_resolve_path (const char  *path,
   return NULL;
 }
 
-/* A header length with its top bit set is the mark of an in-place header rewrite that did not finish
- * (st_file_save_header_in_place): say so, and how to complete it, instead of "header too large". */
-static void
-explain_interrupted_edit (const char  *path,
-                          GError     **error)
-{
-  guint8 prefix[8];
-  int fd;
-  gboolean marked;
-
-  if (error == NULL || !g_error_matches (*error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE))
-    return;
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  marked = pread (fd, prefix, 8, 0) == 8 && (prefix[7] & 0x80) != 0;
-  close (fd);
-  if (!marked)
-    return;
-
-  g_autofree char *shown = g_filename_display_name (path);
-  g_clear_error (error);
-  g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,
-               "“%s” is marked as having its header rewritten in place: the rewrite was interrupted. "
-               "Run “st-tool metadata --repair %s” to complete it", shown, shown);
-}
-
 StToolSource *
 st_tool_source_open (const char  *path,
                      GError     **error)
@@ -176,11 +148,6 @@ st_tool_source_open (const char  *path,
     source->index = st_index_new_from_path (source->resolved, NULL, error);
   else
     source->file = st_file_new_from_path_full (source->resolved, st_tool_load_flags, NULL, error);
-  if (source->index == NULL && source->file == NULL && !st_tool_is_address (source->resolved))
-    {
-      explain_interrupted_edit (source->resolved, error);
-      return NULL;
-    }
   if (source->index == NULL && source->file == NULL)
     return NULL;
   return g_steal_pointer (&source);

@@ -133,7 +133,10 @@ st_tool_print_error (const char   *context,
   g_autofree char *shown = context != NULL ? g_filename_display_name (context) : NULL;
 
   fflush (stdout);
-  if (shown != NULL && strstr (error->message, shown) == NULL)
+  /* The library's message for a file left marked by an interrupted edit names the file and the repair. */
+  if (g_error_matches (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT))
+    fprintf (stderr, "%s: %s\n", g_get_prgname (), error->message);
+  else if (shown != NULL && strstr (error->message, shown) == NULL)
     fprintf (stderr, "%s: %s: %s\n", g_get_prgname (), shown, error->message);
   else
     fprintf (stderr, "%s: %s\n", g_get_prgname (), error->message);
