@@ -109,10 +109,9 @@ fetch_info (Item          *item,
   g_autofree char *url = st_hub_address_to_url (&item->address);
   g_autofree char *token = st_hub_dup_token ();
   g_autofree char *endpoint = st_hub_dup_endpoint ();
-  g_autoptr(GUri) endpoint_uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
   gboolean ok;
 
-  ok = st_http_get_file_info (url, token, endpoint_uri != NULL ? g_uri_get_host (endpoint_uri) : "", &item->info,
+  ok = st_http_get_file_info (url, token, endpoint, &item->info,
                               cancellable, error);
   if (token != NULL)
     explicit_bzero (token, strlen (token));
@@ -254,7 +253,6 @@ fetch_blob (Item          *item,
   g_autofree char *incomplete = g_strconcat (blob_path, ".incomplete", NULL);
   g_autofree char *token = NULL;
   g_autofree char *endpoint = NULL;
-  g_autoptr(GUri) endpoint_uri = NULL;
   g_autoptr(StSource) source = NULL;
   g_autoptr(GChecksum) sha256 = NULL;
   guint64 size = (guint64) item->info.size;
@@ -297,9 +295,8 @@ fetch_blob (Item          *item,
     {
       token = st_hub_dup_token ();
       endpoint = st_hub_dup_endpoint ();
-      endpoint_uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
       source = st_source_new_for_uri (item->info.location, token,
-                                      endpoint_uri != NULL ? g_uri_get_host (endpoint_uri) : "", error);
+                                      endpoint, error);
       if (token != NULL)
         explicit_bzero (token, strlen (token));
       if (source == NULL ||

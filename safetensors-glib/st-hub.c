@@ -268,7 +268,6 @@ st_hub_source_new (const char  *address,
   g_autofree char *url = NULL;
   g_autofree char *endpoint = st_hub_dup_endpoint ();
   g_autofree char *token = NULL;
-  g_autoptr(GUri) endpoint_uri = NULL;
   StSource *source;
 
   *out_cached_path = NULL;
@@ -297,8 +296,7 @@ st_hub_source_new (const char  *address,
     }
 
   token = st_hub_dup_token ();
-  endpoint_uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
-  source = st_source_new_for_uri (url, token, endpoint_uri != NULL ? g_uri_get_host (endpoint_uri) : "", error);
+  source = st_source_new_for_uri (url, token, endpoint, error);
   if (token != NULL)
     explicit_bzero (token, strlen (token));
   return source;

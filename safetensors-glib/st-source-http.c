@@ -41,7 +41,7 @@ typedef struct {
   StSource  parent;
   GUri     *uri;          /* the address given */
   char     *token;        /* nullable; never in a message */
-  char     *token_host;
+  GUri     *token_origin; /* scheme, host and port the token may go to */
   GMutex    lock;         /* for what follows */
   GUri     *resolved;     /* where the redirects led, once known */
   gboolean  pinned;
@@ -72,6 +72,29 @@ get_session (void)
       g_once_init_leave (&session, new_session);
     }
   return session;
+}
+
+/* The token's origin */
+
+static int
+effective_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  if (port > 0)
+    return port;
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+/* Whether @uri is on @origin: same scheme, host and port, as browsers decide where a credential goes */
+static gboolean
+is_origin (GUri *uri,
+           GUri *origin)
+{
+  return origin != NULL && g_uri_get_host (uri) != NULL && g_uri_get_host (origin) != NULL &&
+         g_ascii_strcasecmp (g_uri_get_scheme (uri), g_uri_get_scheme (origin)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (uri), g_uri_get_host (origin)) == 0 &&
+         effective_port (uri) == effective_port (origin);
 }
 
 /* Errors */
@@ -267,8 +290,7 @@ send_range (StHttpSource  *self,
       soup_message_set_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
       soup_message_headers_replace (request_headers, "Accept-Encoding", "identity");
       soup_message_headers_set_range (request_headers, (goffset) first, (goffset) last);
-      if (self->token != NULL && g_ascii_strcasecmp (g_uri_get_host (uri), self->token_host) == 0 &&
-          g_strcmp0 (g_uri_get_scheme (uri), g_uri_get_scheme (self->uri)) == 0)
+      if (self->token != NULL && is_origin (uri, self->token_origin))
         {
           g_autofree char *value = g_strconcat ("Bearer ", self->token, NULL);
 
@@ -690,7 +712,7 @@ http_finalize (StSource *source)
       explicit_bzero (self->token, strlen (self->token));
       g_free (self->token);
     }
-  g_free (self->token_host);
+  g_clear_pointer (&self->token_origin, g_uri_unref);
   g_free (self->etag);
   g_mutex_clear (&self->lock);
   g_free (self);
@@ -707,7 +729,7 @@ static const StSourceClass http_source_class = {
 StSource *
 st_source_new_for_uri (const char  *uri,
                        const char  *token,
-                       const char  *token_host,
+                       const char  *token_origin,
                        GError     **error)
 {
   g_autoptr(GUri) parsed = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, NULL);
@@ -727,7 +749,8 @@ st_source_new_for_uri (const char  *uri,
   st_source_init (&self->parent, &http_source_class, name, G_MAXUINT64, HTTP_MAX_GAP, HTTP_MAX_PARALLEL);
   self->uri = g_steal_pointer (&parsed);
   self->token = g_strdup (token);
-  self->token_host = g_strdup (token_host != NULL ? token_host : g_uri_get_host (self->uri));
+  self->token_origin = token_origin != NULL ? g_uri_parse (token_origin, SOUP_HTTP_URI_FLAGS, NULL)
+                                            : g_uri_ref (self->uri);
   g_mutex_init (&self->lock);
   return &self->parent;
 }
@@ -762,13 +785,14 @@ st_http_file_info_clear (StHttpFileInfo *info)
 gboolean
 st_http_get_file_info (const char      *url,
                        const char      *token,
-                       const char      *token_host,
+                       const char      *token_origin,
                        StHttpFileInfo  *out,
                        GCancellable    *cancellable,
                        GError         **error)
 {
   g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
   g_autoptr(GUri) start = NULL;
+  g_autoptr(GUri) origin = token_origin != NULL ? g_uri_parse (token_origin, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
   g_autofree char *name = NULL;
   guint attempt = 1;
 
@@ -794,7 +818,7 @@ st_http_get_file_info (const char      *url,
 
       soup_message_set_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
       soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept-Encoding", "identity");
-      if (token != NULL && g_ascii_strcasecmp (g_uri_get_host (uri), token_host) == 0)
+      if (token != NULL && is_origin (uri, origin))
         {
           g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
 
@@ -874,7 +898,7 @@ st_http_file_info_clear (StHttpFileInfo *info)
 gboolean
 st_http_get_file_info (const char      *url,
                        const char      *token,
-                       const char      *token_host,
+                       const char      *token_origin,
                        StHttpFileInfo  *out,
                        GCancellable    *cancellable,
                        GError         **error)
@@ -889,7 +913,7 @@ st_http_get_file_info (const char      *url,
 StSource *
 st_source_new_for_uri (const char  *uri,
                        const char  *token,
-                       const char  *token_host,
+                       const char  *token_origin,
                        GError     **error)
 {
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,

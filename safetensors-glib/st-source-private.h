@@ -36,12 +36,12 @@ StSource   *st_source_new_for_fd (int          fd,
                                   const char  *name,
                                   GError     **error);
 /* A source reading @uri (http:// or https://) by Range requests. @token (nullable) is sent as
- * "Authorization: Bearer" to @token_host only (the host of @uri when NULL), never to a host a redirect
- * leads to. Fails with G_IO_ERROR_NOT_SUPPORTED in a build without the http feature, and
+ * "Authorization: Bearer" to @token_origin only (an address whose scheme, host and port count; @uri's
+ * when NULL), never to another origin a redirect leads to. Fails with G_IO_ERROR_NOT_SUPPORTED in a build without the http feature, and
  * G_IO_ERROR_INVALID_ARGUMENT for an address that is not http:// or https://. No request is made yet. */
 StSource   *st_source_new_for_uri (const char  *uri,
                                    const char  *token,
-                                   const char  *token_host,
+                                   const char  *token_origin,
                                    GError     **error);
 StSource   *st_source_ref (StSource *source);
 void        st_source_unref (StSource *source);
@@ -90,7 +90,7 @@ typedef struct {
 
 gboolean st_http_get_file_info (const char      *url,
                                 const char      *token,
-                                const char      *token_host,
+                                const char      *token_origin,
                                 StHttpFileInfo  *out,
                                 GCancellable    *cancellable,
                                 GError         **error);

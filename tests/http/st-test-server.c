@@ -566,6 +566,8 @@ st_test_server_get_body_bytes_sent (StTestServer *server)
 void
 st_test_server_reset_counts (StTestServer *server)
 {
+  /* an answer the client has whole may still be counting its last bytes: let it finish first */
+  st_test_server_wait_answers_sent (server);
   g_mutex_lock (&server->lock);
   server->n_requests = 0;
   server->n_authorized = 0;

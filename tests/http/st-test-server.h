@@ -90,6 +90,7 @@ guint   st_test_server_get_n_requests_for (StTestServer *server,
 /* Requests that carried an Authorization header */
 guint   st_test_server_get_n_authorized (StTestServer *server);
 guint64 st_test_server_get_body_bytes_sent (StTestServer *server);
+/* Zeroes the counts, once every answer under way is sent */
 void    st_test_server_reset_counts (StTestServer *server);
 /* Waits until no answer is being sent: each one sent whole, or cut off when the client closed. */
 void    st_test_server_wait_answers_sent (StTestServer *server);

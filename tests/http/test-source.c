@@ -383,6 +383,7 @@ test_reset_resumes (Fixture *fixture, gconstpointer data)
 {
   /* half the body, then the connection closes: the next request asks for the rest only */
   expect_recovery (fixture, ST_FAULT_RESET_MID_BODY, 2, 3);
+  st_test_server_wait_answers_sent (fixture->server);
   g_assert_cmpuint (st_test_server_get_body_bytes_sent (fixture->server), ==, 500000 + 250000 + 250000);
 }
 
@@ -431,7 +432,7 @@ test_token_not_forwarded (void)
   st_test_server_add_redirect (hub, "/org/name/resolve/main/f", 302, cdn_url, NULL);
   st_test_server_require_token (hub, "hf_testtoken", FALSE);
   st_test_server_add_file (cdn, "/blob?signature=secret", content, "\"sha\"");
-  source = st_source_new_for_uri (url, "hf_testtoken", "127.0.0.1", &error);
+  source = st_source_new_for_uri (url, "hf_testtoken", st_test_server_get_url (hub), &error);
   g_assert_no_error (error);
   g_assert_true (st_source_read_prefix (source, buf, sizeof buf, &got, NULL, &error));
   g_assert_no_error (error);
@@ -444,6 +445,18 @@ test_token_not_forwarded (void)
   g_assert_cmpuint (st_test_server_get_n_authorized (hub), ==, 1);
   g_assert_cmpuint (st_test_server_get_n_requests (cdn), ==, 2);
   g_assert_cmpuint (st_test_server_get_n_authorized (cdn), ==, 0);
+  /* another port of the same host is another origin: no token */
+  {
+    g_autoptr(StTestServer) other = st_test_server_new ("127.0.0.1");
+    g_autofree char *other_url = g_strconcat (st_test_server_get_url (other), "/blob", NULL);
+    g_autoptr(StSource) other_source = NULL;
+
+    st_test_server_add_file (other, "/blob", content, NULL);
+    other_source = st_source_new_for_uri (other_url, "hf_testtoken", st_test_server_get_url (hub), &error);
+    g_assert_true (st_source_read_prefix (other_source, buf, sizeof buf, &got, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (st_test_server_get_n_authorized (other), ==, 0);
+  }
   /* the name in messages holds no query (where a CDN keeps its signature) */
   g_assert_null (strstr (st_source_get_name (source), "secret"));
 }
