@@ -53,6 +53,8 @@ class Hub(http.server.ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.half_sent = threading.Event()
+        self.second_head = threading.Event()
+        self.heads = 0
         self.release = threading.Event()
         self.hold_path = None
         self.files = {"/org/name/resolve/main/model.safetensors": MODEL,
@@ -97,19 +99,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(end - start + 1))
         self.end_headers()
         if body and self.path == self.server.hold_path and not self.server.half_sent.is_set():
-            # half the answer, then nothing until the test has killed the client
+            # half the answer, then nothing until the test releases it (having killed the client, or
+            # started a second one), then the rest
             half = (end - start + 1) // 2
             self.wfile.write(data[start:start + half])
             self.wfile.flush()
             self.server.half_sent.set()
             self.server.release.wait(60)
-            self.close_connection = True
+            try:
+                self.wfile.write(data[start + half:end + 1])
+            except OSError:
+                self.close_connection = True
             return
         if body:
             self.wfile.write(data[start:end + 1])
 
     def do_HEAD(self):
         self.answer(False)
+        if self.path == self.server.hold_path:
+            with self.server.lock:
+                self.server.heads += 1
+                if self.server.heads == 2:
+                    self.server.second_head.set()
 
     def do_GET(self):
         self.answer(True)
@@ -229,3 +240,27 @@ def test_download_killed_then_resumed(hub, tmp_path):
     assert not (blobs / (etag + ".incomplete")).exists()
     gets = [r for r in hub.requests[before:] if r[0] == "GET"]
     assert gets == [("GET", "/org/large/resolve/main/model.safetensors", f"bytes={partial}-{len(LARGE_FILE) - 1}")]
+
+
+def test_two_downloads_of_one_blob(hub, tmp_path):
+    """Two processes download the same file at once: the second waits on the blob's lock (the one
+    huggingface_hub takes) while the first fetches, then finds the blob: one GET in all."""
+    hub.hold_path = "/org/large/resolve/main/model.safetensors"
+    first = subprocess.Popen([TOOL, "download", "hf://org/large/model.safetensors"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert hub.half_sent.wait(60), "the first download never started"
+        second = subprocess.Popen([TOOL, "download", "hf://org/large/model.safetensors"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # the second has asked for the metadata: it goes for the lock next, which the first holds
+        assert hub.second_head.wait(60), "the second download never started"
+    finally:
+        hub.release.set()
+    out_first, err_first = first.communicate(timeout=120)
+    out_second, err_second = second.communicate(timeout=120)
+    assert first.returncode == 0, err_first
+    assert second.returncode == 0, err_second
+    assert out_first == out_second
+    assert pathlib.Path(out_first.strip()).read_bytes() == LARGE_FILE
+    gets = [r for r in hub.requests if r[0] == "GET" and r[1] == hub.hold_path]
+    assert len(gets) == 1
