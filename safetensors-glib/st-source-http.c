@@ -755,6 +755,92 @@ st_source_new_for_uri (const char  *uri,
   return &self->parent;
 }
 
+/* Connections opened ahead */
+
+typedef struct {
+  GUri     *uri;
+  gboolean  done;
+} Preconnect;
+
+static void
+preconnect_done (GObject      *session,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Preconnect *preconnect = data;
+
+  soup_session_preconnect_finish (SOUP_SESSION (session), result, NULL);
+  preconnect->done = TRUE;
+}
+
+/* One connection to @data's origin, opened in this thread (libsoup 3.2 runs an async call in any
+ * thread that has a thread-default main context) and left idle in the session's pool. */
+static gpointer
+preconnect_thread (gpointer data)
+{
+  Preconnect *preconnect = data;
+  GMainContext *context = g_main_context_new ();
+  g_autoptr(SoupMessage) msg = soup_message_new_from_uri ("HEAD", preconnect->uri);
+
+  g_main_context_push_thread_default (context);
+  soup_session_preconnect_async (get_session (), msg, G_PRIORITY_DEFAULT, NULL, preconnect_done, preconnect);
+  while (!preconnect->done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+struct _StPreconnect
+{
+  GUri      *uri;
+  GPtrArray *threads;  /* GThread * */
+  GPtrArray *states;   /* Preconnect *, owned */
+};
+
+StPreconnect *
+st_http_preconnect (const char *url,
+                    guint       n_connections)
+{
+  StPreconnect *self = g_new0 (StPreconnect, 1);
+
+  self->uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  self->threads = g_ptr_array_new ();
+  self->states = g_ptr_array_new_with_free_func (g_free);
+  if (self->uri == NULL)
+    return self;
+  get_session ();
+  for (guint i = 0; i < n_connections; i++)
+    {
+      Preconnect *preconnect = g_new0 (Preconnect, 1);
+      GThread *thread;
+
+      preconnect->uri = self->uri;
+      thread = g_thread_try_new ("st-preconnect", preconnect_thread, preconnect, NULL);
+      if (thread == NULL)
+        {
+          g_free (preconnect);
+          break;
+        }
+      g_ptr_array_add (self->states, preconnect);
+      g_ptr_array_add (self->threads, thread);
+    }
+  return self;
+}
+
+void
+st_http_preconnect_finish (StPreconnect *self)
+{
+  if (self == NULL)
+    return;
+  for (guint i = 0; i < self->threads->len; i++)
+    g_thread_join (self->threads->pdata[i]);
+  g_ptr_array_unref (self->threads);
+  g_ptr_array_unref (self->states);
+  g_clear_pointer (&self->uri, g_uri_unref);
+  g_free (self);
+}
+
 /* The Hub's metadata of a file (huggingface_hub's get_hf_file_metadata()): a HEAD of its resolve
  * address, following relative redirects only (a renamed repository), up to the absolute one that leads
  * to the bytes (the CDN). */
@@ -889,6 +975,18 @@ st_http_get_file_info (const char      *url,
 }
 
 #else /* !ST_HAVE_HTTP */
+
+StPreconnect *
+st_http_preconnect (const char *url,
+                    guint       n_connections)
+{
+  return NULL;
+}
+
+void
+st_http_preconnect_finish (StPreconnect *self)
+{
+}
 
 void
 st_http_file_info_clear (StHttpFileInfo *info)

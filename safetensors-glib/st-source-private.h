@@ -97,6 +97,16 @@ gboolean st_http_get_file_info (const char      *url,
 void     st_http_file_info_clear (StHttpFileInfo *info);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StHttpFileInfo, st_http_file_info_clear)
 
+/* Connections to the origin of @url opened ahead, in threads, while the caller does something else (an
+ * index read before its shards): idle in the session's pool for the requests that follow, so that
+ * they cost a round trip each, not two. No request is sent. st_http_preconnect_finish() waits for
+ * them and frees the handle (NULL-safe). */
+typedef struct _StPreconnect StPreconnect;
+
+StPreconnect *st_http_preconnect (const char *url,
+                                  guint       n_connections);
+void          st_http_preconnect_finish (StPreconnect *self);
+
 /* Ranges into spans, and spans read. */
 typedef struct _StReadPlan StReadPlan;
 

@@ -42,6 +42,8 @@ struct _StTestServer
   guint       n_connections;
   guint       n_serving;   /* answers being sent */
   GCond       served_cond;
+  char       *hold_suffix;      /* answers wait for hold_connections connections */
+  guint       hold_connections;
   char       *barrier_suffix;
   guint       barrier_count;
   guint       barrier_waiting;
@@ -186,6 +188,14 @@ serve (StTestServer *server,
   g_mutex_unlock (&server->lock);
 
   g_string_append (headers, "Server: st-test-server\r\n");
+
+  if (server->hold_suffix != NULL && g_str_has_suffix (path, server->hold_suffix))
+    {
+      g_mutex_lock (&server->lock);
+      while (server->n_connections < server->hold_connections && !server->stopping)
+        g_cond_wait (&server->stopped_cond, &server->lock);
+      g_mutex_unlock (&server->lock);
+    }
 
   if (server->barrier_suffix != NULL && g_str_has_suffix (path, server->barrier_suffix))
     {
@@ -364,6 +374,7 @@ accept_thread (gpointer data)
       g_object_set_data (G_OBJECT (socket), "server", server);
       g_ptr_array_add (server->connections, socket);
       server->n_connections++;
+      g_cond_broadcast (&server->stopped_cond);
       g_ptr_array_add (server->threads, g_thread_new ("st-test-server-connection", connection_thread, socket));
       g_mutex_unlock (&server->lock);
     }
@@ -424,6 +435,7 @@ st_test_server_free (StTestServer *server)
   g_hash_table_unref (server->counts);
   g_free (server->token);
   g_free (server->barrier_suffix);
+  g_free (server->hold_suffix);
   g_free (server->url);
   g_mutex_clear (&server->lock);
   g_cond_clear (&server->stopped_cond);
@@ -649,4 +661,16 @@ st_test_server_get_n_connections (StTestServer *server)
   n = server->n_connections;
   g_mutex_unlock (&server->lock);
   return n;
+}
+
+void
+st_test_server_hold_until_connections (StTestServer *server,
+                                       const char   *path_suffix,
+                                       guint         n_connections)
+{
+  g_mutex_lock (&server->lock);
+  g_free (server->hold_suffix);
+  server->hold_suffix = g_strdup (path_suffix);
+  server->hold_connections = n_connections;
+  g_mutex_unlock (&server->lock);
 }

@@ -78,6 +78,11 @@ void st_test_server_set_fault (StTestServer *server,
 void  st_test_server_set_barrier (StTestServer *server,
                                   const char   *path_suffix,
                                   guint         count);
+/* Answers to paths ending in @path_suffix wait until the server has accepted @n_connections
+ * connections (or stops): a client that opens no connection ahead never gets them. */
+void  st_test_server_hold_until_connections (StTestServer *server,
+                                             const char   *path_suffix,
+                                             guint         n_connections);
 /* The most answers that waited at the barrier at once */
 guint st_test_server_get_max_at_barrier (StTestServer *server);
 

@@ -160,6 +160,25 @@ test_async (void)
   check_index (index, server);
 }
 
+/* The shards' connections are opened while the index is read: the server holds the index until it has
+ * a second connection, which only a connection opened ahead can give it (libsoup's preconnect opens
+ * one per call unless one is idle at that moment, so how many of the seven are new varies: at least
+ * one is); no request is spent on it */
+static void
+test_connections_ahead (void)
+{
+  g_autoptr(StTestServer) server = serve_checkpoint ("/ckpt");
+  g_autofree char *url = g_strconcat (st_test_server_get_url (server), "/ckpt/model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+
+  st_test_server_hold_until_connections (server, ".index.json", 2);
+  index = st_index_new_from_uri (url, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_test_server_get_n_requests (server), ==, 1 + N_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_connections (server), <=, N_SHARDS);
+}
+
 /* A shard that is missing: the error names it */
 static void
 test_missing_shard (void)
@@ -191,6 +210,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote-index/open", test_open);
   g_test_add_func ("/remote-index/async", test_async);
   g_test_add_func ("/remote-index/missing-shard", test_missing_shard);
+  g_test_add_func ("/remote-index/connections-ahead", test_connections_ahead);
 
   return g_test_run ();
 }
