@@ -58,19 +58,84 @@ is_safe_etag (const char *etag)
          strchr (etag, '\\') == NULL && strlen (etag) < 200;
 }
 
-/* Progress of a download: bytes of all its files, from any thread */
+/* The caller's per-file callback: freed (its notify called) on the caller's context, after every
+ * report of every file (st-progress.c queues them in order) */
 typedef struct {
-  StProgress *progress;
-  GMutex      lock;
-  guint64     done;
-  guint64     total;
-} Progress;
+  STHubFileProgressFunc func;
+  gpointer              data;
+  GDestroyNotify        notify;
+} FileCallback;
 
 static void
-progress_advance (guint64  n_bytes,
-                  gpointer data)
+file_callback_free (gpointer data)
 {
-  Progress *progress = data;
+  FileCallback *callback = data;
+
+  if (callback->notify != NULL)
+    callback->notify (callback->data);
+  g_free (callback);
+}
+
+static void
+no_progress (guint64  done,
+             guint64  total,
+             gpointer data)
+{
+}
+
+/* One file's reports: the callback (borrowed) and the file's name */
+typedef struct {
+  const FileCallback *callback;
+  char               *filename;
+} FileReport;
+
+static void
+file_report_free (gpointer data)
+{
+  FileReport *report = data;
+
+  g_free (report->filename);
+  g_free (report);
+}
+
+static void
+file_report_deliver (guint64  done,
+                     guint64  total,
+                     gpointer data)
+{
+  FileReport *report = data;
+
+  report->callback->func (report->filename, done, total, report->callback->data);
+}
+
+/* Progress of a download: bytes of all its files, from any thread; and per file */
+typedef struct {
+  StProgress   *progress;       /* the total's; NULL without a callback */
+  StProgress   *file_holder;    /* holds the per-file callback (FileCallback) until the end */
+  FileCallback *file_callback;  /* borrowed from file_holder; NULL without a per-file callback */
+  GMainContext *context;        /* the caller's */
+  GMutex        lock;
+  guint64       done;
+  guint64       total;
+} Progress;
+
+/* One file of a download */
+typedef struct {
+  StHubAddress   address;
+  StHttpFileInfo info;
+  char          *path;           /* the snapshot's link, once done */
+  Progress      *progress;       /* the download's; nullable */
+  StProgress    *file_progress;  /* this file's reports; nullable */
+  guint64        file_done;
+} Item;
+
+/* @n_bytes more of @data's file (an Item) are in the cache */
+static void
+item_advance (guint64  n_bytes,
+              gpointer data)
+{
+  Item *item = data;
+  Progress *progress = item->progress;
   guint64 done, total;
 
   if (progress == NULL)
@@ -81,14 +146,27 @@ progress_advance (guint64  n_bytes,
   total = progress->total;
   g_mutex_unlock (&progress->lock);
   st_progress_report (progress->progress, done, total);
+  /* one thread fetches a file: its own count needs no lock */
+  item->file_done += n_bytes;
+  st_progress_report (item->file_progress, item->file_done, (guint64) item->info.size);
 }
 
-/* One file of a download */
-typedef struct {
-  StHubAddress   address;
-  StHttpFileInfo info;
-  char          *path;     /* the snapshot's link, once done */
-} Item;
+/* The file's reports start (0 of its size) once its size is known */
+static void
+item_start_progress (Item *item)
+{
+  Progress *progress = item->progress;
+  FileReport *report;
+
+  if (progress == NULL || progress->file_callback == NULL || item->file_progress != NULL)
+    return;
+  report = g_new0 (FileReport, 1);
+  report->callback = progress->file_callback;
+  report->filename = g_strdup (item->address.filename);
+  item->file_progress = st_progress_new_for_context (file_report_deliver, report, file_report_free,
+                                                     progress->context);
+  st_progress_report (item->file_progress, 0, (guint64) item->info.size);
+}
 
 static void
 item_free (gpointer data)
@@ -98,6 +176,7 @@ item_free (gpointer data)
   st_hub_address_clear (&item->address);
   st_http_file_info_clear (&item->info);
   g_free (item->path);
+  st_progress_free (item->file_progress);
   g_free (item);
 }
 
@@ -246,7 +325,6 @@ lock_blob (const StHubAddress *address,
 static gboolean
 fetch_blob (Item          *item,
             const char    *blob_path,
-            Progress      *progress,
             GCancellable  *cancellable,
             GError       **error)
 {
@@ -289,7 +367,7 @@ fetch_blob (Item          *item,
       if (!hash_existing (writer.fd, writer.offset, sha256, incomplete, error))
         goto out;
     }
-  progress_advance (writer.offset, progress);
+  item_advance (writer.offset, item);
 
   if (writer.offset < size)
     {
@@ -301,7 +379,7 @@ fetch_blob (Item          *item,
         explicit_bzero (token, strlen (token));
       if (source == NULL ||
           !st_source_stream (source, writer.offset, size - writer.offset, blob_write, &writer,
-                             progress != NULL ? progress_advance : NULL, progress, cancellable, error))
+                             item_advance, item, cancellable, error))
         goto out;
     }
   if (source != NULL && st_source_get_size (source) != G_MAXUINT64 && st_source_get_size (source) != size)
@@ -417,7 +495,6 @@ tag_cache_dir (void)
 /* Downloads one file whose info is fetched */
 static gboolean
 download_item (Item          *item,
-               Progress      *progress,
                GCancellable  *cancellable,
                GError       **error)
 {
@@ -425,6 +502,7 @@ download_item (Item          *item,
   g_autofree char *blobs = g_build_filename (repo_dir, "blobs", NULL);
   g_autofree char *blob = g_build_filename (blobs, item->info.etag, NULL);
 
+  item_start_progress (item);
   if (!g_file_test (blob, G_FILE_TEST_IS_REGULAR))
     {
       int lock_fd;
@@ -437,16 +515,16 @@ download_item (Item          *item,
         return FALSE;
       /* another process may have fetched it while we waited */
       if (!g_file_test (blob, G_FILE_TEST_IS_REGULAR))
-        ok = fetch_blob (item, blob, progress, cancellable, error);
+        ok = fetch_blob (item, blob, cancellable, error);
       else
-        progress_advance ((guint64) item->info.size, progress);
+        item_advance ((guint64) item->info.size, item);
       close (lock_fd);
       if (!ok)
         return FALSE;
     }
   else
     {
-      progress_advance ((guint64) item->info.size, progress);
+      item_advance ((guint64) item->info.size, item);
     }
   return link_snapshot (repo_dir, item, &item->path, error) && write_ref (repo_dir, item, error);
 }
@@ -455,7 +533,6 @@ download_item (Item          *item,
 typedef struct {
   GPtrArray    *items;
   gboolean      info_only;
-  Progress     *progress;
   GCancellable *cancellable;
   gint          next;
   GMutex        lock;
@@ -478,7 +555,7 @@ run_worker (gpointer data)
         break;
       item = run->items->pdata[i];
       ok = run->info_only ? fetch_info (item, run->cancellable, &local_error)
-                          : download_item (item, run->progress, run->cancellable, &local_error);
+                          : download_item (item, run->cancellable, &local_error);
       if (ok)
         continue;
       g_mutex_lock (&run->lock);
@@ -503,12 +580,11 @@ forward_cancel (GCancellable *cancellable,
 static gboolean
 run_items (GPtrArray     *items,
            gboolean       info_only,
-           Progress      *progress,
            GCancellable  *cancellable,
            GError       **error)
 {
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
-  Run run = { items, info_only, progress, g_cancellable_new (), 0, { 0 }, NULL };
+  Run run = { items, info_only, g_cancellable_new (), 0, { 0 }, NULL };
   gulong handler = 0;
 
   g_mutex_init (&run.lock);
@@ -545,27 +621,33 @@ run_items (GPtrArray     *items,
 static Item *
 item_new (const StHubAddress *address,
           const char         *revision,
-          const char         *filename)
+          const char         *filename,
+          Progress           *progress)
 {
   Item *item = g_new0 (Item, 1);
 
+  item->progress = progress;
   item->address.repo_id = g_strdup (address->repo_id);
   item->address.revision = g_strdup (revision);
   item->address.filename = g_strdup (filename);
   return item;
 }
 
+/* Downloads @address; @st_progress and @file_holder (nullable) report on @context */
 static char *
 download (const char     *address,
           StProgress     *st_progress,
+          StProgress     *file_holder,
+          FileCallback   *file_callback,
+          GMainContext   *context,
           GCancellable   *cancellable,
           GError        **error)
 {
   g_auto(StHubAddress) hub = { 0 };
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (item_free);
   g_autoptr(GPtrArray) shards = g_ptr_array_new_with_free_func (item_free);
-  Progress progress = { st_progress, { 0 }, 0, 0 };
-  Progress *maybe_progress = st_progress != NULL ? &progress : NULL;
+  Progress progress = { st_progress, file_holder, file_holder != NULL ? file_callback : NULL, context, { 0 }, 0, 0 };
+  Progress *maybe_progress = st_progress != NULL || file_holder != NULL ? &progress : NULL;
   Item *main_item;
   char *result = NULL;
 
@@ -588,14 +670,14 @@ download (const char     *address,
     }
 
   g_mutex_init (&progress.lock);
-  main_item = item_new (&hub, hub.revision, hub.filename);
+  main_item = item_new (&hub, hub.revision, hub.filename, maybe_progress);
   g_ptr_array_add (items, main_item);
   if (!fetch_info (main_item, cancellable, error))
     goto out;
   tag_cache_dir ();
   progress.total = (guint64) main_item->info.size;
   st_progress_report (st_progress, 0, progress.total);
-  if (!download_item (main_item, maybe_progress, cancellable, error))
+  if (!download_item (main_item, cancellable, error))
     goto out;
 
   /* a sharded checkpoint: its shards, at the index's commit, at once */
@@ -613,15 +695,15 @@ download (const char     *address,
           g_autofree char *filename = strcmp (dir, ".") == 0 ? g_strdup (names[i])
                                                              : g_strconcat (dir, "/", names[i], NULL);
 
-          g_ptr_array_add (shards, item_new (&hub, main_item->info.commit, filename));
+          g_ptr_array_add (shards, item_new (&hub, main_item->info.commit, filename, maybe_progress));
         }
-      if (!run_items (shards, TRUE, NULL, cancellable, error))
+      if (!run_items (shards, TRUE, cancellable, error))
         goto out;
       g_mutex_lock (&progress.lock);
       for (guint i = 0; i < shards->len; i++)
         progress.total += (guint64) ((Item *) shards->pdata[i])->info.size;
       g_mutex_unlock (&progress.lock);
-      if (!run_items (shards, FALSE, maybe_progress, cancellable, error))
+      if (!run_items (shards, FALSE, cancellable, error))
         goto out;
     }
   result = g_strdup (main_item->path);
@@ -670,12 +752,15 @@ st_hub_download (const char    *address,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return download (address, NULL, cancellable, error);
+  return download (address, NULL, NULL, NULL, NULL, cancellable, error);
 }
 
 typedef struct {
-  char       *address;
-  StProgress *progress;
+  char         *address;
+  StProgress   *progress;
+  StProgress   *file_holder;    /* its data is the FileCallback */
+  FileCallback *file_callback;
+  GMainContext *context;
 } DownloadJob;
 
 static void
@@ -685,6 +770,8 @@ download_job_free (gpointer data)
 
   g_free (job->address);
   st_progress_free (job->progress);
+  st_progress_free (job->file_holder);
+  g_main_context_unref (job->context);
   g_free (job);
 }
 
@@ -700,8 +787,11 @@ download_thread (GTask        *task,
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  path = download (job->address, job->progress, cancellable, &error);
+  path = download (job->address, job->progress, job->file_holder, job->file_callback, job->context, cancellable,
+                   &error);
+  /* the items' reports are queued: the callbacks' data go after them, before the completion */
   g_clear_pointer (&job->progress, st_progress_free);
+  g_clear_pointer (&job->file_holder, st_progress_free);
   if (path == NULL)
     g_task_return_error (task, error);
   else
@@ -716,22 +806,32 @@ download_thread (GTask        *task,
  *   called with the bytes in the cache so far and in all (of every file of a sharded checkpoint)
  * @progress_data: data for @progress
  * @progress_notify: (nullable): frees @progress_data once @progress will not be called again
+ * @file_progress: (nullable) (scope notified) (closure file_progress_data) (destroy file_progress_notify):
+ *   called per file (the index, then each shard) with its name in the repository, its bytes in the
+ *   cache so far and its size: first 0, last its size
+ * @file_progress_data: data for @file_progress
+ * @file_progress_notify: (nullable): frees @file_progress_data once @file_progress will not be
+ *   called again
  * @callback: (scope async) (closure user_data): called when every file is in
  * @user_data: data for @callback
  *
- * Downloads as [func@ST.hub_download] does, in worker threads. @progress, @progress_notify and
- * @callback run in the thread-default main context of the caller, every report before @callback.
+ * Downloads as [func@ST.hub_download] does, in worker threads. @progress, @file_progress, their
+ * notifies and @callback run in the thread-default main context of the caller, every report before
+ * @callback.
  *
  * Since: 1.2
  */
 void
 st_hub_download_async (const char          *address,
                        GCancellable        *cancellable,
-                       STProgressFunc       progress,
-                       gpointer             progress_data,
-                       GDestroyNotify       progress_notify,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
+                       STProgressFunc         progress,
+                       gpointer               progress_data,
+                       GDestroyNotify         progress_notify,
+                       STHubFileProgressFunc  file_progress,
+                       gpointer               file_progress_data,
+                       GDestroyNotify         file_progress_notify,
+                       GAsyncReadyCallback    callback,
+                       gpointer               user_data)
 {
   g_autoptr(GTask) task = NULL;
   DownloadJob *job;
@@ -744,6 +844,19 @@ st_hub_download_async (const char          *address,
   job = g_new0 (DownloadJob, 1);
   job->address = g_strdup (address);
   job->progress = st_progress_new (progress, progress_data, progress_notify);
+  job->context = g_main_context_ref_thread_default ();
+  if (file_progress != NULL)
+    {
+      job->file_callback = g_new0 (FileCallback, 1);
+      job->file_callback->func = file_progress;
+      job->file_callback->data = file_progress_data;
+      job->file_callback->notify = file_progress_notify;
+      job->file_holder = st_progress_new (no_progress, job->file_callback, file_callback_free);
+    }
+  else if (file_progress_notify != NULL)
+    {
+      file_progress_notify (file_progress_data);
+    }
   g_task_set_task_data (task, job, download_job_free);
   g_task_run_in_thread (task, download_thread);
 }

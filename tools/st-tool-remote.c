@@ -6,6 +6,9 @@
  * The other commands take addresses where they take paths (st-tool-util.c opens them); this one fetches
  * files of the Hub into the Hugging Face cache, with a progress bar on a terminal.
  */
+#include <stdio.h>
+#include <unistd.h>
+
 #include "st-tool.h"
 
 typedef struct {
@@ -26,6 +29,21 @@ on_progress (guint64  done,
   if (download->progress == NULL && total > 0)
     download->progress = st_tool_progress_new ("Downloading", total, TRUE);
   st_tool_progress_update (download->progress, done);
+}
+
+/* Each file as it completes, above the bar (on a terminal) */
+static void
+on_file (const char *filename,
+         guint64     done,
+         guint64     total,
+         gpointer    user_data)
+{
+  g_autofree char *size = NULL;
+
+  if (done < total || !isatty (STDERR_FILENO))
+    return;
+  size = st_tool_format_size (total);
+  fprintf (stderr, "\r\033[K%s (%s)\n", filename, size);
 }
 
 static void
@@ -56,7 +74,7 @@ st_tool_cmd_download (int    argc,
     {
       Download download = { g_main_loop_new (NULL, FALSE), NULL, NULL, NULL };
 
-      st_hub_download_async (argv[i], NULL, on_progress, &download, NULL, on_done, &download);
+      st_hub_download_async (argv[i], NULL, on_progress, &download, NULL, on_file, NULL, NULL, on_done, &download);
       g_main_loop_run (download.loop);
       g_clear_pointer (&download.progress, st_tool_progress_free);
       g_main_loop_unref (download.loop);

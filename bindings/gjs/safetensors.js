@@ -458,12 +458,13 @@ export function openIndexUriAsync(uri, {cancellable = null, progress = null} = {
  * as huggingface_hub lays it out, resumably and verified.
  *
  * @param {string} address - `hf://ORG/NAME[@REVISION]/FILE` or the Hub's resolve address
- * @param {object} [options] - `{cancellable, progress}`; progress(done, total) in bytes of all files
+ * @param {object} [options] - `{cancellable, progress, fileProgress}`; progress(done, total) in bytes
+ *   of all files, fileProgress(filename, done, total) per file (the index, then each shard)
  * @returns {Promise<string>} the path of the file in the cache
  */
-export function hubDownloadAsync(address, {cancellable = null, progress = null} = {}) {
+export function hubDownloadAsync(address, {cancellable = null, progress = null, fileProgress = null} = {}) {
     return new Promise((resolve, reject) => {
-        ST.hub_download_async(address, cancellable, progress, (_source, result) =>
+        ST.hub_download_async(address, cancellable, progress, fileProgress, (_source, result) =>
             _finishInto(resolve, reject, () => ST.hub_download_finish(result)));
     });
 }

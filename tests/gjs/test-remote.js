@@ -95,8 +95,14 @@ test('openUriAsync reads the header; fetchTensorsAsync and fetchSliceAsync fetch
 
 test('hubDownloadAsync puts the file into the cache, with progress', async () => {
     const progress = [];
-    const path = await Safetensors.hubDownloadAsync('hf://org/name/model.safetensors',
-        {progress: (done, total) => progress.push([done, total])});
+    const files = [];
+    const path = await Safetensors.hubDownloadAsync('hf://org/name/model.safetensors', {
+        progress: (done, total) => progress.push([done, total]),
+        fileProgress: (filename, done, total) => files.push([filename, done, total]),
+    });
+    assertArrayEqual(files[0], ['model.safetensors', 0, FILE.length], 'the file\'s first report');
+    assertArrayEqual(files[files.length - 1], ['model.safetensors', FILE.length, FILE.length],
+        'the file\'s last report');
     assert(path.endsWith(`/models--org--name/snapshots/${COMMIT}/model.safetensors`), `path ${path}`);
     assertArrayEqual(progress[progress.length - 1], [FILE.length, FILE.length], 'progress ends complete');
     const local = ST.File.new_from_path(path, null);

@@ -225,6 +225,35 @@ on_progress (guint64  done,
   last[1] = total;
 }
 
+/* filename -> the last (done, total) reported for it, and whether its first report was 0 */
+static void
+on_file (const char *filename,
+         guint64     done,
+         guint64     total,
+         gpointer    data)
+{
+  GHashTable *files = data;
+  guint64 *last = g_hash_table_lookup (files, filename);
+
+  if (last == NULL)
+    {
+      last = g_new0 (guint64, 3);
+      last[2] = done == 0;
+      g_hash_table_insert (files, g_strdup (filename), last);
+    }
+  g_assert_cmpuint (done, >=, last[0]);
+  last[0] = done;
+  last[1] = total;
+}
+
+static gboolean files_notified;
+
+static void
+files_notify (gpointer data)
+{
+  files_notified = TRUE;
+}
+
 static void
 on_done (GObject      *source,
          GAsyncResult *result,
@@ -247,6 +276,7 @@ test_sharded (void)
   g_autofree char *path = NULL;
   guint64 total = g_bytes_get_size (index);
   guint64 last[2] = { 0, 0 };
+  g_autoptr(GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   char *shas[3];
 
   /* the download does not open the shards: each may hold "t" whatever the weight map says */
@@ -261,8 +291,8 @@ test_sharded (void)
       total += g_bytes_get_size (shard);
     }
 
-  st_hub_download_async ("hf://org/sharded/model.safetensors.index.json", NULL, on_progress, last, NULL, on_done,
-                         &result);
+  st_hub_download_async ("hf://org/sharded/model.safetensors.index.json", NULL, on_progress, last, NULL, on_file,
+                         files, files_notify, on_done, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   path = st_hub_download_finish (result, &error);
@@ -270,6 +300,16 @@ test_sharded (void)
   g_assert_true (g_str_has_suffix (path, "/snapshots/" COMMIT "/model.safetensors.index.json"));
   g_assert_cmpuint (last[0], ==, total);
   g_assert_cmpuint (last[1], ==, total);
+  /* every file reported on its own, from 0 to its size, before the callback; the data freed then */
+  g_assert_true (files_notified);
+  g_assert_cmpuint (g_hash_table_size (files), ==, 4);
+  {
+    guint64 *index_report = g_hash_table_lookup (files, "model.safetensors.index.json");
+
+    g_assert_nonnull (index_report);
+    g_assert_cmpuint (index_report[0], ==, g_bytes_get_size (index));
+    g_assert_cmpuint (index_report[2], ==, TRUE);
+  }
   assert_layout ("models--org--sharded", "model.safetensors.index.json", "git-sha1", "../../blobs/git-sha1");
   for (guint i = 0; i < 3; i++)
     {
@@ -278,8 +318,16 @@ test_sharded (void)
       g_autofree char *shard_path = g_strdup_printf ("%s/models--org--sharded/snapshots/" COMMIT "/%s", cache_dir,
                                                      name);
 
+      guint64 *report = g_hash_table_lookup (files, name);
+      GStatBuf st;
+
       assert_layout ("models--org--sharded", name, shas[i], target);
       assert_tensor (shard_path, 1000 * (i + 1));
+      g_assert_nonnull (report);
+      g_assert_cmpint (g_stat (shard_path, &st), ==, 0);
+      g_assert_cmpuint (report[0], ==, (guint64) st.st_size);
+      g_assert_cmpuint (report[1], ==, (guint64) st.st_size);
+      g_assert_cmpuint (report[2], ==, TRUE);
       g_free (shas[i]);
     }
 }
