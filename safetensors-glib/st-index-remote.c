@@ -15,7 +15,7 @@
 #include "st-error.h"
 #include "st-file-remote.h"
 #include "st-hub-private.h"
-#include "st-index-private.h"
+#include "st-index-json-private.h"
 #include "st-index-remote.h"
 #include "st-index-remote-private.h"
 #include "st-progress-private.h"

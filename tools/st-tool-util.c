@@ -195,7 +195,8 @@ st_tool_source_list (StToolSource  *source,
   g_auto(GStrv) shards = st_index_dup_shard_names (source->index);
   for (guint i = 0; shards[i] != NULL; i++)
     {
-      STFile *shard = st_index_get_shard (source->index, shards[i], error);
+      /* The index keeps the shard alive after this reference goes, and with it what add_entries keeps. */
+      g_autoptr(STFile) shard = st_index_open_shard (source->index, shards[i], NULL, error);
       if (shard == NULL)
         return NULL;
       add_entries (entries, shard, shards[i]);
@@ -209,7 +210,7 @@ st_tool_source_lookup (StToolSource  *source,
                        GError       **error)
 {
   if (source->index != NULL)
-    return st_index_dup_tensor (source->index, name, error);
+    return st_index_dup_tensor (source->index, name, NULL, error);
 
   /* on a remote file, this fetches the tensor, and says why when that fails */
   STTensor *tensor = st_file_lookup_tensor (source->file, name, error);

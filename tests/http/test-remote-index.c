@@ -91,7 +91,7 @@ check_index (STIndex      *index,
   g_assert_cmpuint (st_test_server_get_max_at_barrier (server), ==, N_SHARDS);
 
   {
-    g_autoptr(STTensor) w5 = st_index_dup_tensor (index, "w5", &error);
+    g_autoptr(STTensor) w5 = st_index_dup_tensor (index, "w5", NULL, &error);
     gsize len;
     const guint8 *bytes;
 
