@@ -387,7 +387,7 @@ test_reset_resumes (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (st_test_server_get_body_bytes_sent (fixture->server), ==, 500000 + 250000 + 250000);
 }
 
-/* A server that stops sending: a timeout (HF_HUB_DOWNLOAD_TIMEOUT, set to 1 s by main()), not a hang */
+/* A server that stops sending: a timeout (HF_HUB_DOWNLOAD_TIMEOUT, set to 3 s by main()), not a hang */
 static void
 test_stall (Fixture *fixture, gconstpointer data)
 {
@@ -576,8 +576,9 @@ test_cancelled (Fixture *fixture, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  /* before the session exists: a stalled server fails in a second */
-  g_setenv ("HF_HUB_DOWNLOAD_TIMEOUT", "1", TRUE);
+  /* before the session exists: a stalled server fails in three seconds of silence, long enough that
+   * no answer of a live server on a loaded machine is ever taken for a stall */
+  g_setenv ("HF_HUB_DOWNLOAD_TIMEOUT", "3", TRUE);
   /* no proxy between the tests and their servers */
   g_unsetenv ("http_proxy");
   g_unsetenv ("HTTP_PROXY");
