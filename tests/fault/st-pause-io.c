@@ -6,6 +6,7 @@
  *   ST_PAUSE_AFTER_WRITES=N   stop once, right after the N-th successful pwrite()
  *   ST_SHORT_WRITES=1         make each pwrite() write at most half of what it is asked (at least one
  *                             byte), as the kernel may: a writer that loops gets more points to stop at
+ *   ST_FAIL_WRITE=N           make the N-th pwrite() fail with ENOSPC (that one only), as a full disk does
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -17,13 +18,14 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 static unsigned long long bytes_read;
-static unsigned long long writes;
+static unsigned long long writes, attempted_writes;
 static int paused_reading, paused_writing;
 
 static void
@@ -49,6 +51,15 @@ write_size (size_t len)
   if (short_writes != NULL && short_writes[0] == '1' && len > 1)
     return len / 2;
   return len;
+}
+
+/* TRUE when this pwrite() is the one ST_FAIL_WRITE says must fail. */
+static int
+fail_this_write (void)
+{
+  const char *fail = getenv ("ST_FAIL_WRITE");
+
+  return fail != NULL && ++attempted_writes == strtoull (fail, NULL, 10);
 }
 
 static void
@@ -99,6 +110,11 @@ pwrite (int fd, const void *buf, size_t len, off_t offset)
 
   if (real == NULL)
     real = (__typeof__ (&pwrite)) dlsym (RTLD_NEXT, "pwrite");
+  if (fail_this_write ())
+    {
+      errno = ENOSPC;
+      return -1;
+    }
   n = real (fd, buf, write_size (len), offset);
   count_write (n);
   return n;
@@ -112,6 +128,11 @@ pwrite64 (int fd, const void *buf, size_t len, off64_t offset)
 
   if (real == NULL)
     real = (__typeof__ (&pwrite64)) dlsym (RTLD_NEXT, "pwrite64");
+  if (fail_this_write ())
+    {
+      errno = ENOSPC;
+      return -1;
+    }
   n = real (fd, buf, write_size (len), offset);
   count_write (n);
   return n;

@@ -636,6 +636,38 @@ def test_repair_after_a_kill_in_an_in_place_edit_gives_old_or_new(tmp_path):
     kill_an_in_place_edit_after_each_write(tmp_path, check)
 
 
+@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+def test_a_failed_write_in_an_in_place_edit_puts_the_old_header_back(tmp_path):
+    # The N-th write of the edit fails (ENOSPC), for each N in turn, the others succeed: the edit fails,
+    # and the file is left readable with its old value (the old JSON written back, the mark cleared), or,
+    # when the failed write was the last one (the unmarking), st-tool says what happened.
+    old, new = "a" * 48, "b" * 48
+    path = tmp_path / "m.safetensors"
+    original = file_with_value(old)
+    failures = 0
+    for n in range(1, 200):
+        path.write_bytes(original)
+        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_SHORT_WRITES="1", ST_FAIL_WRITE=str(n))
+        done = subprocess.run([TOOL, "metadata", "--set", f"k={new}", str(path)], env=env,
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            assert path.read_bytes() == file_with_value(new)
+            break
+        failures += 1
+        assert "No space left on device" in done.stderr and str(path) in done.stderr, done.stderr
+        shown = tool("metadata", "--json", path)
+        if shown.returncode == 0:
+            assert json.loads(shown.stdout) in ({"k": old}, {"k": new}), f"write {n} failed: {shown.stdout}"
+        else:
+            # Only a failure of the final unmarking leaves the new header marked: --repair completes it.
+            assert tool("metadata", "--repair", path).returncode == 0
+            assert json.loads(tool("metadata", "--json", path).stdout) == {"k": new}, f"write {n} failed"
+    else:
+        raise AssertionError("the edit never succeeded")
+    print(f"{failures} failed writes tried, one at each write of the edit")
+    assert failures >= 3
+
+
 def test_a_mapped_load_of_a_truncated_file_fails_cleanly_when_opened_after(tmp_path):
     path = tmp_path / "model.safetensors"
     helper("save", path, 1, 1)
