@@ -10,7 +10,7 @@
  * "st-bench open" on the same file separates the parser from the rest of opening (mapping, tensor objects).
  */
 
-#include "st-format-private.h"
+#include "st-header-private.h"
 
 #include <time.h>
 

@@ -33,6 +33,8 @@
 #include "st-error.h"
 #include "st-file-edit.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-file-source-private.h"
 
 #define EDIT_MARK (G_GUINT64_CONSTANT (1) << 63)
 
@@ -42,48 +44,21 @@ pwrite_all (int            fd,
             gsize          len,
             guint64        offset)
 {
-  while (len > 0)
-    {
-      gssize n = pwrite (fd, data, len, (off_t) offset);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          if (n == 0)
-            errno = EIO;
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize) n;
-      offset += (guint64) n;
-    }
-  return TRUE;
+  return st_pwrite_all (fd, data, len, offset, G_MAXSIZE, NULL) == len;
 }
 
+/* Reads all @len bytes, or fails with errno set: EIO when the file ends first. */
 static gboolean
 pread_all (int      fd,
            guint8  *data,
            gsize    len,
            guint64  offset)
 {
-  while (len > 0)
-    {
-      gssize n = pread (fd, data, len, (off_t) offset);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          if (n == 0)
-            errno = EIO;
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize) n;
-      offset += (guint64) n;
-    }
-  return TRUE;
+  if (st_pread_all (fd, data, len, offset, G_MAXSIZE, NULL) == len)
+    return TRUE;
+  if (errno == 0)
+    errno = EIO;
+  return FALSE;
 }
 
 static gboolean

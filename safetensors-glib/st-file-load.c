@@ -18,6 +18,8 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-file-source-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
 #include "st-sniff-private.h"
@@ -285,7 +287,7 @@ st_file_new_from_stream (GInputStream  *stream,
 typedef struct {
   gpointer      address;
   gsize         size;
-  StFileSource *source;  /* what it maps, registered for saves that copy in the kernel (st-file-copy.c) */
+  StFileSource *source;  /* what it maps, registered for saves that copy in the kernel (st-file-source.c) */
 } Mapping;
 
 static void
@@ -350,35 +352,23 @@ pread_all (int            fd,
            GCancellable  *cancellable,
            GError       **error)
 {
-  gsize done = 0;
+  gsize done = st_pread_all (fd, buffer, size, offset, READ_BLOCK_SIZE, cancellable);
 
-  while (done < size)
+  if (done == size)
+    return TRUE;
+
+  if (errno == ECANCELED && g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (errno != 0)
     {
-      gssize n;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-
-      n = pread (fd, buffer + done, MIN (size - done, READ_BLOCK_SIZE), (off_t) (offset + done));
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          st_set_io_error_from_errno (error, errno, "Could not read", path);
-          return FALSE;
-        }
-      if (n == 0)
-        {
-          g_set_error (error, ST_ERROR, ST_ERROR_INCOMPLETE_BUFFER,
-                       "The file ended at byte %" G_GUINT64_FORMAT " while being read, before byte %"
-                       G_GUINT64_FORMAT ": it was truncated during the load",
-                       offset + done, offset + size);
-          return FALSE;
-        }
-      done += (gsize) n;
+      st_set_io_error_from_errno (error, errno, "Could not read", path);
+      return FALSE;
     }
-
-  return TRUE;
+  g_set_error (error, ST_ERROR, ST_ERROR_INCOMPLETE_BUFFER,
+               "The file ended at byte %" G_GUINT64_FORMAT " while being read, before byte %"
+               G_GUINT64_FORMAT ": it was truncated during the load",
+               offset + done, offset + size);
+  return FALSE;
 }
 
 /* ST_LOAD_FLAGS_NO_MMAP: the header, then the data it describes, into memory of our own. */

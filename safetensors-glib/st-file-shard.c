@@ -6,18 +6,24 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "st-checkpoint-private.h"
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
 #include "st-index-private.h"
+#include "st-json-string-private.h"
 
 /**
  * STProgressFunc:
@@ -36,40 +42,6 @@
  */
 
 /* Sharded writing */
-
-/* JSON text the way Python's json.dumps (ensure_ascii=True) writes a string: what transformers and
- * huggingface_hub produce, so that the index we write is the index they write. */
-static void
-append_python_json_string (GString    *out,
-                           const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      switch (c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        default:
-          if (c < 0x20 || (c > 0x7e && c < 0x10000))
-            g_string_append_printf (out, "\\u%04x", c);
-          else if (c >= 0x10000)
-            {
-              gunichar v = c - 0x10000;
-              g_string_append_printf (out, "\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
-            }
-          else
-            g_string_append_c (out, (char) c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
 
 /* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
 static char *
@@ -96,12 +68,12 @@ format_index_json (GHashTable *metadata,
     {
       const char *key = g_ptr_array_index (keys, i);
       g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, key);
+      st_json_append_string (out, key, TRUE);
       g_string_append (out, ": ");
       if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
         g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
       else
-        append_python_json_string (out, g_hash_table_lookup (metadata, key));
+        st_json_append_string (out, g_hash_table_lookup (metadata, key), TRUE);
     }
   g_string_append (out, "\n  },\n  \"weight_map\": {");
 
@@ -109,9 +81,9 @@ format_index_json (GHashTable *metadata,
   for (guint i = 0; i < names->len; i++)
     {
       g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      append_python_json_string (out, g_ptr_array_index (names, i));
+      st_json_append_string (out, g_ptr_array_index (names, i), TRUE);
       g_string_append (out, ": ");
-      append_python_json_string (out, g_ptr_array_index (name_shards, i));
+      st_json_append_string (out, g_ptr_array_index (name_shards, i), TRUE);
     }
   g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
   return g_string_free (g_steal_pointer (&out), FALSE);
@@ -129,16 +101,18 @@ compare_name_shards (gconstpointer a,
   return strcmp (((const NameShard *) a)->name, ((const NameShard *) b)->name);
 }
 
-/* Matches PREFIX-NNNNN-of-NNNNN.safetensors, the shard names of an earlier save. */
+/* Matches PREFIX-NNNNN-of-NNNNN.safetensors, the names of shards this library writes. */
 static gboolean
 is_shard_file_name (const char *file_name,
                     const char *prefix)
 {
   gsize prefix_len = strlen (prefix);
   static const char pattern[] = "-#####-of-#####.safetensors";
+  const char *rest;
+
   if (strncmp (file_name, prefix, prefix_len) != 0)
     return FALSE;
-  const char *rest = file_name + prefix_len;
+  rest = file_name + prefix_len;
   if (strlen (rest) != sizeof pattern - 1)
     return FALSE;
   for (gsize i = 0; i < sizeof pattern - 1; i++)
@@ -147,33 +121,60 @@ is_shard_file_name (const char *file_name,
   return TRUE;
 }
 
-/* Removes what an earlier save with the same prefix left and this one did not write, so that no
- * loader picks up a stale index or stale shards, as huggingface_hub does. */
+/* The files of the checkpoint this save replaces that it does not write itself, the index first: the
+ * old index, PREFIX.safetensors, the shards the old index names, and what the mark of a commit that
+ * was interrupted lists. Only these are removed: a file of another save, or of no save, that only looks
+ * like a shard stays; and of the names an index or a mark gives, only shard names of this prefix, so
+ * that an index naming other files never makes a save remove them. Call it holding the folder's lock,
+ * so that no other save's files are taken. */
+static GPtrArray *
+previous_files (const char *directory,
+                const char *prefix,
+                const char *index_name,
+                GHashTable *written)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *index_path = g_build_filename (directory, index_name, NULL);
+  g_auto(GStrv) old_shards = st_index_dup_shard_names_unlocked (index_path);
+  g_autoptr(GPtrArray) interrupted = st_checkpoint_mark_read (directory, index_name);
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (candidates, g_strdup (index_name));
+  g_ptr_array_add (candidates, g_strconcat (prefix, ".safetensors", NULL));
+  for (guint i = 0; old_shards != NULL && old_shards[i] != NULL; i++)
+    if (is_shard_file_name (old_shards[i], prefix))
+      g_ptr_array_add (candidates, g_strdup (old_shards[i]));
+  for (guint i = 0; interrupted != NULL && i < interrupted->len; i++)
+    if (is_shard_file_name (g_ptr_array_index (interrupted, i), prefix))
+      g_ptr_array_add (candidates, g_strdup (g_ptr_array_index (interrupted, i)));
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const char *name = g_ptr_array_index (candidates, i);
+
+      if (g_hash_table_contains (written, name) || g_hash_table_contains (seen, name))
+        continue;
+      g_hash_table_add (seen, (gpointer) name);
+      g_ptr_array_add (names, g_strdup (name));
+    }
+  return g_steal_pointer (&names);
+}
+
+/* Removes @names (previous_files()) from @directory, so that no loader picks up a stale index or
+ * stale shards, as huggingface_hub does. */
 static gboolean
 remove_stale_files (const char  *directory,
-                    const char  *prefix,
-                    GHashTable  *written,
+                    GPtrArray   *names,
                     GError     **error)
 {
-  g_autoptr(GDir) dir = g_dir_open (directory, 0, error);
-  if (dir == NULL)
-    return FALSE;
-
-  g_autofree char *single_name = g_strconcat (prefix, ".safetensors", NULL);
-  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
-  const char *entry;
-  while ((entry = g_dir_read_name (dir)) != NULL)
+  for (guint i = 0; i < names->len; i++)
     {
-      if (g_hash_table_contains (written, entry))
-        continue;
-      if (strcmp (entry, single_name) != 0 && strcmp (entry, index_name) != 0 &&
-          !is_shard_file_name (entry, prefix))
-        continue;
-
-      g_autofree char *path = g_build_filename (directory, entry, NULL);
+      g_autofree char *path = g_build_filename (directory, g_ptr_array_index (names, i), NULL);
       GStatBuf st;
+
       /* Only files: a directory of that name is not a checkpoint's. */
-      if (g_lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
+      if (g_lstat (path, &st) != 0 || S_ISDIR (st.st_mode))
         continue;
       if (g_unlink (path) != 0 && errno != ENOENT)
         {
@@ -382,33 +383,6 @@ shard_job_new (STFile       *self,
   return g_steal_pointer (&job);
 }
 
-/* Writes @length bytes of @buffer to @fd. */
-static gboolean
-write_all (int          fd,
-           const char  *buffer,
-           gsize        length,
-           const char  *shown_path,
-           GError     **error)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, buffer, length);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (shown_path);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not write “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
-      buffer += n;
-      length -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* More files than this are named (hidden) and closed as soon as written, not kept open. */
 #define MAX_OPEN_PENDING 64
 
@@ -416,10 +390,134 @@ typedef void (*ProgressEmit) (guint64  done,
                               guint64  total,
                               gpointer emit_data);
 
+/* Where a save to @path writes: the file a symbolic link points to, whose link stays (as open() would
+ * write through it, and as a save of a single file does), or @path itself. Sets *@out_followed when
+ * @path is a link. */
+static char *
+resolve_target (const char *path,
+                gboolean   *out_followed)
+{
+  GStatBuf st;
+  char *resolved;
+  char *target;
+
+  *out_followed = FALSE;
+  if (g_lstat (path, &st) != 0 || !S_ISLNK (st.st_mode))
+    return g_strdup (path);
+  /* A dangling link is replaced, as for a single file. */
+  resolved = realpath (path, NULL);
+  if (resolved == NULL)
+    return g_strdup (path);
+  *out_followed = TRUE;
+  target = g_strdup (resolved);
+  free (resolved);
+  return target;
+}
+
+/* Whether new files in @directory can be made without a name (O_TMPFILE): where they cannot (FUSE, some
+ * network file systems), each gets a hidden name until the commit, which a kill would leave behind. */
+static gboolean
+has_unnamed_files (const char *directory)
+{
+  int fd = open (directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+  if (fd >= 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  /* As st_pending_file_new() tells; a real failure is its to report. */
+  return errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOTSUP;
+}
+
+/* Takes back the new names given so far by a commit that replaced nothing yet. */
+static void
+take_back_new_names (GPtrArray *pending,
+                     GPtrArray *targets,
+                     guint      n_files)
+{
+  for (guint j = 0; j < n_files; j++)
+    if (st_pending_file_is_committed (g_ptr_array_index (pending, j)))
+      g_unlink (g_ptr_array_index (targets, j));
+}
+
+/* The commit, holding the folder's lock: the mark, the renames (files that replace nothing first, the
+ * index last), the removal of the old checkpoint's other files, then the mark's removal. A failure
+ * before the first file that replaces an old one leaves the folder as it was; after it, the mark stays,
+ * so that readers refuse the mix and the next save cleans up. */
+static gboolean
+shard_job_commit (ShardJob    *job,
+                  GPtrArray   *pending,
+                  GPtrArray   *targets,
+                  GHashTable  *written,
+                  GError     **error)
+{
+  g_autoptr(StCheckpointLock) lock = st_checkpoint_lock (job->directory, TRUE);
+  g_autofree char *index_name = g_strconcat (job->prefix, ".safetensors.index.json", NULL);
+  g_autoptr(GPtrArray) stale = NULL;
+  g_autoptr(GPtrArray) marked = g_ptr_array_new ();
+  guint n_files = job->file_names->len;
+  gboolean replaced_any = FALSE;
+
+  st_checkpoint_remove_dead_work_dirs (job->directory);
+
+  stale = previous_files (job->directory, job->prefix, index_name, written);
+  g_ptr_array_extend (marked, job->file_names, NULL, NULL);
+  if (job->index_name != NULL)
+    g_ptr_array_add (marked, job->index_name);
+  g_ptr_array_extend (marked, stale, NULL, NULL);
+  if (!st_checkpoint_mark_set (job->directory, index_name, marked, job->flags, error))
+    return FALSE;
+
+  /* Files that replace nothing (a new shard count gives all new names) change nothing that a loader of
+   * the old checkpoint reads; the others replace old shards of the same name. */
+  for (int replacing = 0; replacing <= 1; replacing++)
+    for (guint k = 0; k < n_files; k++)
+      {
+        StPendingFile *file = g_ptr_array_index (pending, k);
+        const char *target = g_ptr_array_index (targets, k);
+
+        if (st_pending_file_is_committed (file) || g_file_test (target, G_FILE_TEST_EXISTS) != (replacing == 1))
+          continue;
+        if (!st_pending_file_commit (file, target, job->flags, error))
+          {
+            if (!replaced_any)
+              {
+                take_back_new_names (pending, targets, n_files);
+                st_checkpoint_mark_clear (job->directory, index_name, NULL);
+              }
+            return FALSE;
+          }
+        replaced_any |= replacing == 1;
+      }
+  if (job->index_name != NULL &&
+      !st_pending_file_commit (g_ptr_array_index (pending, n_files), g_ptr_array_index (targets, n_files),
+                               job->flags, error))
+    {
+      if (!replaced_any)
+        {
+          take_back_new_names (pending, targets, n_files);
+          st_checkpoint_mark_clear (job->directory, index_name, NULL);
+        }
+      return FALSE;
+    }
+
+  if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
+    return FALSE;
+
+  if (!remove_stale_files (job->directory, stale, error) ||
+      !st_checkpoint_mark_clear (job->directory, index_name, error))
+    return FALSE;
+
+  /* The replaced files are freed only now, after the mark is gone (see st_pending_file_commit): freeing
+   * their blocks takes milliseconds, during which a kill would leave the mark and readers refusing. */
+  g_ptr_array_set_size (pending, 0);
+  return TRUE;
+}
+
 /* The save proper: every file is written completely (unnamed where the file system allows it) before
- * any is renamed into place; then the renames, those that replace nothing first, the index last;
- * then the removal of stale files. A failure or cancellation before the renames leaves the folder as
- * it was. */
+ * any is renamed into place; then the commit. A failure or cancellation before the commit leaves the
+ * folder as it was. */
 static gboolean
 shard_job_run (ShardJob      *job,
                GCancellable  *cancellable,
@@ -427,8 +525,11 @@ shard_job_run (ShardJob      *job,
                gpointer       emit_data,
                GError       **error)
 {
+  /* Declared before @pending, so freed after it: the work folder is removed once empty. */
+  g_autoptr(StCheckpointWorkDir) work_dir = NULL;
   g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) st_pending_file_free);
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) followed = g_ptr_array_new ();
   g_autoptr(GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
   guint n_files = job->file_names->len + (job->index_name != NULL ? 1 : 0);
   gboolean park = n_files > MAX_OPEN_PENDING;
@@ -440,51 +541,59 @@ shard_job_run (ShardJob      *job,
     {
       gboolean is_index = k == job->file_names->len;
       const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
-      char *target = g_build_filename (job->directory, file_name, NULL);
-      GStatBuf st;
+      g_autofree char *link = g_build_filename (job->directory, file_name, NULL);
+      gboolean is_link;
+      char *target = resolve_target (link, &is_link);
 
       g_ptr_array_add (targets, target);
+      g_ptr_array_add (followed, GINT_TO_POINTER (is_link));
       g_hash_table_add (written, (gpointer) file_name);
 
-      if (g_stat (target, &st) != 0)
-        continue;
-      if (!S_ISREG (st.st_mode))
-        {
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, S_ISDIR (st.st_mode) ? G_IO_ERROR_IS_DIRECTORY : G_IO_ERROR_NOT_REGULAR_FILE,
-                       "Could not save the shard “%s”: it is %s, not a file", display,
-                       S_ISDIR (st.st_mode) ? "a directory" : "a special file");
-          return FALSE;
-        }
-      if (faccessat (AT_FDCWD, target, W_OK, AT_EACCESS) != 0)
-        {
-          int saved_errno = errno;
-          g_autofree char *display = g_filename_display_name (target);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Could not open for writing “%s”: %s", display, g_strerror (saved_errno));
-          return FALSE;
-        }
+      if (!st_check_save_target (target, NULL, error))
+        return FALSE;
+    }
+
+  /* Files with names, parked or not, go into a work folder of the save's own, which the next save
+   * removes when a kill left it. */
+  if (park || !has_unnamed_files (job->directory))
+    {
+      work_dir = st_checkpoint_work_dir_new (job->directory, error);
+      if (work_dir == NULL)
+        return FALSE;
     }
 
   for (guint k = 0; k < n_files; k++)
     {
       gboolean is_index = k == job->file_names->len;
       const char *target = g_ptr_array_index (targets, k);
+      gboolean is_link = GPOINTER_TO_INT (g_ptr_array_index (followed, k));
+      g_autofree char *link_directory = is_link ? g_path_get_dirname (target) : NULL;
       StPendingFile *file;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
 
-      file = st_pending_file_new (job->directory, target, error);
+      /* A file is written in the folder it will be renamed in: the work folder, or the folder of the
+       * file a link points to. */
+      if (is_link)
+        file = st_pending_file_new (link_directory, target, error);
+      else
+        file = st_pending_file_new (work_dir != NULL ? st_checkpoint_work_dir_get_path (work_dir) : job->directory,
+                                    target, error);
       if (file == NULL)
         return FALSE;
       g_ptr_array_add (pending, file);
 
       if (is_index)
         {
-          if (!write_all (st_pending_file_get_fd (file), job->index_json, strlen (job->index_json), target,
-                          error))
-            return FALSE;
+          gsize length = strlen (job->index_json);
+
+          /* The new file is empty: its bytes go from offset 0 on */
+          if (st_pwrite_all (st_pending_file_get_fd (file), job->index_json, length, 0, G_MAXSIZE, NULL) != length)
+            {
+              st_set_io_error_from_errno (error, errno, "Could not write", target);
+              return FALSE;
+            }
         }
       else
         {
@@ -509,39 +618,7 @@ shard_job_run (ShardJob      *job,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* The commit. Files that replace nothing (a new shard count gives all new names) change nothing that
-   * a loader of the old checkpoint reads; the others replace old shards of the same name, and from the
-   * first of them to the index, a kill leaves a folder whose shards come from two saves. */
-  for (int replacing = 0; replacing <= 1; replacing++)
-    for (guint k = 0; k < job->file_names->len; k++)
-      {
-        StPendingFile *file = g_ptr_array_index (pending, k);
-        const char *target = g_ptr_array_index (targets, k);
-
-        if (st_pending_file_is_committed (file) || g_file_test (target, G_FILE_TEST_EXISTS) != (replacing == 1))
-          continue;
-        if (!st_pending_file_commit (file, target, job->flags, error))
-          {
-            /* Take back the new names given so far: they replaced nothing. */
-            if (replacing == 0)
-              for (guint j = 0; j < job->file_names->len; j++)
-                if (st_pending_file_is_committed (g_ptr_array_index (pending, j)))
-                  g_unlink (g_ptr_array_index (targets, j));
-            return FALSE;
-          }
-      }
-  if (job->index_name != NULL &&
-      !st_pending_file_commit (g_ptr_array_index (pending, job->file_names->len),
-                               g_ptr_array_index (targets, job->file_names->len), job->flags, error))
-    return FALSE;
-
-  /* The replaced files are freed now, after the commit (see st_pending_file_commit). */
-  g_ptr_array_set_size (pending, 0);
-
-  if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
-    return FALSE;
-
-  return remove_stale_files (job->directory, job->prefix, written, error);
+  return shard_job_commit (job, pending, targets, written, error);
 }
 
 /**
@@ -583,16 +660,20 @@ shard_job_run (ShardJob      *job,
  * index are first written completely as new files without a name (or with a
  * short hidden one), and checked against the reader's limits before that.
  * A full disk, an I/O error, a cancellation or a kill during that phase
- * leaves the directory as it was. Then the files are renamed into place:
- * first those whose names are new (all of them when the shard count
- * changed: the old checkpoint still loads), then those that replace an old
- * shard of the same name, then the index. Only a kill during these few
- * renames can leave shards of two saves; [class@ST.Index] then reports the
- * first shard that does not hold what the index says. Once all is renamed,
- * files that an earlier save with the same @prefix left behind and this one
- * did not write (an index, `@prefix.safetensors`,
- * `@prefix-NNNNN-of-NNNNN.safetensors`) are removed, so that no reader picks
- * them up.
+ * leaves the directory as it was. Then, holding a lock on the directory (so
+ * that two saves into it commit one after the other), the files are renamed
+ * into place: first those whose names are new (all of them when the shard
+ * count changed: the old checkpoint still loads), then those that replace an
+ * old shard of the same name, then the index. During these renames a commit
+ * mark exists beside the index: [class@ST.Index] refuses a shard, naming it,
+ * while the mark exists (a commit under way, or one a kill interrupted) or
+ * when the index was replaced since it was read, so that shards of two saves
+ * are never read as one checkpoint. Once all is renamed, the files of the
+ * checkpoint this save replaces that it did not write (the old index,
+ * `@prefix.safetensors`, the shards the old index names) are removed, so that
+ * no reader picks them up, and then the mark. A symbolic link in place of a
+ * shard or of the index is followed, and the file it points to replaced, as
+ * [method@ST.File.save_to_path] does. See [Durability](durability.html).
  *
  * Returns: %TRUE on success; otherwise %FALSE with @error set:
  *   `G_IO_ERROR_INVALID_ARGUMENT` for a @max_shard_size of 0 or a @prefix

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "st-error.h"
+#include "st-file-entry-private.h"
 #include "st-file-private.h"
+#include "st-file-peer-private.h"
+#include "st-tensor-name-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
 #include "st-tensor-info-private.h"
@@ -60,34 +63,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void
-external_data_free (ExternalData *external)
-{
-  g_clear_object (&external->owner);
-  g_free (external);
-}
-
-/* Drops what the entry holds, keeping its name: the entry is then refilled in place. */
-static void
-file_entry_clear_contents (FileEntry *entry)
-{
-  entry->loaded = NULL;
-  g_clear_pointer (&entry->external, external_data_free);
-  g_clear_object (&entry->tensor);
-  g_clear_object (&entry->info);
-}
-
-static void
-file_entry_free (gpointer data)
-{
-  FileEntry *entry = data;
-
-  file_entry_clear_contents (entry);
-  g_free (entry->name_storage);
-  if (!entry->in_block)
-    g_free (entry);
-}
 
 static void
 st_file_finalize (GObject *object)
@@ -177,7 +152,7 @@ st_file_class_init (STFileClass *klass)
 static void
 st_file_init (STFile *self)
 {
-  self->entries = g_ptr_array_new_with_free_func (file_entry_free);
+  self->entries = g_ptr_array_new_with_free_func (st_file_entry_free);
   self->by_name = st_name_index_new ();
 }
 
@@ -199,60 +174,11 @@ st_file_new (void)
 
 /* Entry helpers */
 
-static STTensor *
-entry_get_tensor (STFile    *self,
-                  FileEntry *entry)
-{
-  STTensor *tensor = g_atomic_pointer_get (&entry->tensor);
-  const StHeaderEntry *loaded;
-
-  if (tensor != NULL)
-    return tensor;
-
-  /* Only loaded and external entries start without a tensor. Two threads may get here at once:
-   * both make a tensor, one wins the exchange, the other drops its own and takes the winner's. */
-  loaded = entry->loaded;
-  if (loaded != NULL)
-    {
-      tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, self->data,
-                                    loaded->begin, loaded->end - loaded->begin);
-    }
-  else
-    {
-      const ExternalData *external = entry->external;
-
-      /* The layout and address were checked when the entry was set: this cannot fail. */
-      tensor = st_tensor_new_from_data (external->dtype, external->shape, external->n_dims,
-                                        (guint64) GPOINTER_TO_SIZE (external->data), external->n_bytes,
-                                        external->owner, NULL);
-      g_return_val_if_fail (tensor != NULL, NULL);
-    }
-  if (!g_atomic_pointer_compare_and_exchange (&entry->tensor, NULL, tensor))
-    {
-      g_object_unref (tensor);
-      tensor = g_atomic_pointer_get (&entry->tensor);
-    }
-
-  return tensor;
-}
-
 static FileEntry *
 lookup_entry (STFile     *self,
               const char *name)
 {
   return st_name_index_lookup (self->by_name, name);
-}
-
-void
-st_set_io_error_from_errno (GError     **error,
-                            int          errsv,
-                            const char  *what,
-                            const char  *path)
-{
-  g_autofree char *shown = g_filename_display_name (path);
-
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-               "%s “%s”: %s", what, shown, g_strerror (errsv));
 }
 
 /* Tensors */
@@ -382,7 +308,7 @@ st_file_get_tensor (STFile     *self,
   if (entry == NULL)
     return NULL;
 
-  return entry_get_tensor (self, entry);
+  return st_file_entry_get_tensor (entry, self->data);
 }
 
 /**
@@ -416,29 +342,6 @@ st_file_lookup_tensor (STFile      *self,
   return tensor;
 }
 
-/* The rules every tensor name follows, whatever sets it. */
-gboolean
-st_file_check_tensor_name (const char  *name,
-                           GError     **error)
-{
-  if (!g_utf8_validate (name, -1, NULL))
-    {
-      g_autofree char *shown = g_utf8_make_valid (name, -1);
-
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_NAME, "The tensor name “%s” is not valid UTF-8", shown);
-      return FALSE;
-    }
-
-  if (strcmp (name, "__metadata__") == 0)
-    {
-      g_set_error_literal (error, ST_ERROR, ST_ERROR_INVALID_NAME,
-                           "“__metadata__” is reserved for the metadata: no tensor may have that name");
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
 /* The entry for @name, emptied when it held a tensor (it keeps its place in file order), or a new
  * empty entry at the end. @name has been checked. */
 static FileEntry *
@@ -449,7 +352,7 @@ take_entry_for (STFile     *self,
 
   if (entry != NULL)
     {
-      file_entry_clear_contents (entry);
+      st_file_entry_clear_contents (entry);
       return entry;
     }
 
@@ -685,44 +588,21 @@ st_file_get_tensor_offsets (STFile     *self,
                             guint64    *out_end)
 {
   const FileEntry *entry;
+  guint64 begin;
+  guint64 end;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
   entry = lookup_entry (self, name);
-  if (entry == NULL || entry->loaded == NULL)
+  if (entry == NULL || !st_file_entry_get_offsets (entry, &begin, &end))
     return FALSE;
 
   if (out_begin != NULL)
-    *out_begin = entry->loaded->begin;
+    *out_begin = begin;
   if (out_end != NULL)
-    *out_end = entry->loaded->end;
+    *out_end = end;
   return TRUE;
-}
-
-/* The dtype and shape of an entry, without making its tensor (safe beside readers in other threads:
- * the loaded and external layouts never change, and a set tensor is there from the start). */
-static const gint64 *
-entry_get_layout (FileEntry *entry,
-                  STDType   *out_dtype,
-                  guint     *out_n_dims)
-{
-  if (entry->loaded != NULL)
-    {
-      *out_dtype = entry->loaded->dtype;
-      *out_n_dims = entry->loaded->n_dims;
-      return entry->loaded->shape;
-    }
-
-  if (entry->external != NULL)
-    {
-      *out_dtype = entry->external->dtype;
-      *out_n_dims = entry->external->n_dims;
-      return entry->external->shape;
-    }
-
-  *out_dtype = st_tensor_get_dtype (entry->tensor);
-  return st_tensor_get_shape (entry->tensor, out_n_dims);
 }
 
 /**
@@ -774,7 +654,7 @@ st_file_dup_layout (STFile *self,
       STDType dtype;
       guint n_dims;
 
-      entry_get_layout (g_ptr_array_index (self->entries, i), &dtype, &n_dims);
+      st_file_entry_get_layout (g_ptr_array_index (self->entries, i), &dtype, &n_dims);
       total += 4 + n_dims;
     }
 
@@ -788,11 +668,14 @@ st_file_dup_layout (STFile *self,
       FileEntry *entry = g_ptr_array_index (self->entries, i);
       STDType dtype;
       guint n_dims;
-      const gint64 *shape = entry_get_layout (entry, &dtype, &n_dims);
+      const gint64 *shape = st_file_entry_get_layout (entry, &dtype, &n_dims);
+      gint64 begin;
+      gint64 end;
 
+      st_file_entry_get_signed_offsets (entry, &begin, &end);
       values[at++] = dtype;
-      values[at++] = entry->loaded != NULL ? (gint64) entry->loaded->begin : -1;
-      values[at++] = entry->loaded != NULL ? (gint64) entry->loaded->end : -1;
+      values[at++] = begin;
+      values[at++] = end;
       values[at++] = n_dims;
       for (guint d = 0; d < n_dims; d++)
         values[at++] = shape[d];
@@ -886,15 +769,15 @@ entry_get_info (FileEntry *entry)
   const gint64 *shape;
   STDType dtype;
   guint n_dims;
+  gint64 begin;
+  gint64 end;
 
   if (info != NULL)
     return info;
 
-  shape = entry_get_layout (entry, &dtype, &n_dims);
-  info = st_tensor_info_new (entry->name, dtype, shape, n_dims,
-                             entry->loaded != NULL ? (gint64) entry->loaded->begin : -1,
-                             entry->loaded != NULL ? (gint64) entry->loaded->end : -1,
-                             NULL);
+  shape = st_file_entry_get_layout (entry, &dtype, &n_dims);
+  st_file_entry_get_signed_offsets (entry, &begin, &end);
+  info = st_tensor_info_new (entry->name, dtype, shape, n_dims, begin, end, NULL);
   if (!g_atomic_pointer_compare_and_exchange (&entry->info, NULL, info))
     {
       g_object_unref (info);

@@ -20,4 +20,8 @@ int st_compare_strings (gconstpointer a,
  * '\\', valid UTF-8. */
 gboolean st_is_plain_file_name (const char *name);
 
+/* The shard names of the index at @index_path (a new array), or NULL when there is none that reads:
+ * for a save, which holds the folder's lock exclusively, to know the checkpoint it replaces. */
+char **st_index_dup_shard_names_unlocked (const char *index_path);
+
 G_END_DECLS

@@ -5,16 +5,20 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-glib/json-glib.h>
 
+#include "st-checkpoint-private.h"
 #include "st-error.h"
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
-#include "st-file-private.h"
+#include "st-file-peer-private.h"
 #include "st-index.h"
 #include "st-index-private.h"
 #include "st-progress-private.h"
@@ -63,6 +67,7 @@ struct _STIndex
 
   char *path;                 /* nullable for an object made with g_object_new () */
   char *directory;
+  int index_fd;               /* the index file read, kept open so that a re-save shows; -1 if none */
 
   GHashTable *weight_map;     /* tensor name -> shard name (both owned; the shard name is shared) */
   GHashTable *shard_tensors;  /* shard name -> GPtrArray of tensor names (sorted; not owning) */
@@ -118,6 +123,8 @@ st_index_finalize (GObject *object)
   g_clear_pointer (&self->metadata, g_hash_table_unref);
   g_clear_pointer (&self->string_metadata, g_hash_table_unref);
   g_clear_pointer (&self->shards, g_hash_table_unref);
+  if (self->index_fd >= 0)
+    close (self->index_fd);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (st_index_parent_class)->finalize (object);
@@ -216,6 +223,7 @@ static void
 st_index_init (STIndex *self)
 {
   g_mutex_init (&self->lock);
+  self->index_fd = -1;
   self->weight_map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->shard_tensors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
@@ -448,6 +456,13 @@ load_weight_map (STIndex     *self,
   return TRUE;
 }
 
+typedef int StIndexFd;
+
+static STIndex *index_new_from_path (const char    *index_path,
+                                     gboolean       take_lock,
+                                     GCancellable  *cancellable,
+                                     GError       **error);
+
 /**
  * st_index_new_from_path:
  * @index_path: (type filename): the path of the index file, usually
@@ -477,6 +492,45 @@ st_index_new_from_path (const char    *index_path,
                         GCancellable  *cancellable,
                         GError       **error)
 {
+  g_return_val_if_fail (index_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return index_new_from_path (index_path, TRUE, cancellable, error);
+}
+
+char **
+st_index_dup_shard_names_unlocked (const char *index_path)
+{
+  g_autoptr(STIndex) index = NULL;
+
+  if (!g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
+    return NULL;
+  index = index_new_from_path (index_path, FALSE, NULL, NULL);
+  return index != NULL ? g_strdupv (index->shard_names) : NULL;
+}
+
+static void
+close_index_fd (StIndexFd *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StIndexFd, close_index_fd)
+
+/* Reads the index holding the folder's lock shared (@take_lock), so that it is not read during the
+ * commit of a save, and keeps the file read open (see check_same_save()). */
+static STIndex *
+index_new_from_path (const char    *index_path,
+                     gboolean       take_lock,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_autofree char *directory = g_path_get_dirname (index_path);
+  g_autoptr(StCheckpointLock) folder_lock = take_lock ? st_checkpoint_lock (directory, FALSE) : NULL;
+  /* Opened before it is read: a file replaced in between makes a reader refuse, never accept, a mix.
+   * Without blocking, for a FIFO, which is read as a stream and has no identity to keep. */
+  g_auto(StIndexFd) index_fd = open (index_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   g_autofree char *display_name = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(GFileInfo) info = NULL;
@@ -487,9 +541,7 @@ st_index_new_from_path (const char    *index_path,
   g_autoptr(STIndex) self = NULL;
   JsonNode *root;
   StSniffKind kind;
-
-  g_return_val_if_fail (index_path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  struct stat held;
 
   display_name = g_filename_display_name (index_path);
   file = g_file_new_for_path (index_path);
@@ -547,7 +599,12 @@ st_index_new_from_path (const char    *index_path,
 
   self = g_object_new (ST_TYPE_INDEX, NULL);
   self->path = g_strdup (index_path);
-  self->directory = g_path_get_dirname (index_path);
+  self->directory = g_steal_pointer (&directory);
+  if (index_fd >= 0 && fstat (index_fd, &held) == 0 && S_ISREG (held.st_mode))
+    {
+      self->index_fd = index_fd;
+      index_fd = -1;
+    }
 
   if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
       !load_weight_map (self, json_node_get_object (root), display_name, error))
@@ -871,6 +928,42 @@ check_shard_contents (STIndex     *self,
   return TRUE;
 }
 
+/* Whether a shard just opened comes from the save the index was read from: no commit is under way or was
+ * left halfway (the commit mark, st-checkpoint.c), and the index's name still leads to the file read. A
+ * save that committed since, or is committing, would otherwise give shards of two saves, which hold the
+ * same tensor names when the layout did not change. Checked after the open, so that it holds even
+ * where the folder's lock is not to be had. */
+static gboolean
+check_same_save (STIndex     *self,
+                 const char  *shard_name,
+                 GError     **error)
+{
+  g_autofree char *index_name = NULL;
+  g_autofree char *display_index = NULL;
+  struct stat held, now;
+
+  if (self->path == NULL)
+    return TRUE;
+  index_name = g_path_get_basename (self->path);
+  display_index = g_filename_display_name (index_name);
+  if (st_checkpoint_mark_exists (self->directory, index_name))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "Shard “%s” may come from another save than its index “%s”: a save of the checkpoint "
+                   "is under way or was interrupted (save it again)", shard_name, display_index);
+      return FALSE;
+    }
+  if (self->index_fd >= 0 && fstat (self->index_fd, &held) == 0 &&
+      (stat (self->path, &now) != 0 || now.st_dev != held.st_dev || now.st_ino != held.st_ino))
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "Shard “%s” comes from another save than its index “%s”: the checkpoint was saved again "
+                   "since the index was read (open the index again)", shard_name, display_index);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * st_index_get_shard:
  * @self: an index
@@ -882,9 +975,11 @@ check_shard_contents (STIndex     *self,
  * several threads at once.
  *
  * Opening checks that the shard holds exactly the tensors the weight map
- * assigns to it: shards of two different saves beside one index (what a
- * sharded save killed during its final renames can leave, see
- * [method@ST.File.save_sharded]) fail here, naming the shard.
+ * assigns to it, and that it comes from the save the index was read from:
+ * the index file must still be the one read, and no save of the checkpoint
+ * may be committing or have been interrupted while committing (see
+ * [method@ST.File.save_sharded]). Shards of two different saves fail here,
+ * naming the shard.
  *
  * The file is the shard as loaded: treat it as read-only, for other threads
  * may be reading it.
@@ -892,7 +987,8 @@ check_shard_contents (STIndex     *self,
  * Returns: (transfer none): the shard, or %NULL with @error set:
  *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name,
  *   %ST_ERROR_INVALID_INDEX when the shard does not hold what the weight map
- *   says (the shards of two saves beside one index: see [Durability](durability.html)),
+ *   says, or may come from another save than the index (see
+ *   [Durability](durability.html)),
  *   or any error of [ctor@ST.File.new_from_path], its message naming the shard
  *
  * Since: 1.0
@@ -902,6 +998,7 @@ st_index_get_shard (STIndex     *self,
                     const char  *shard_name,
                     GError     **error)
 {
+  G_GNUC_UNUSED g_autoptr(StCheckpointLock) folder_lock = NULL;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *path = NULL;
   STFile *shard;
@@ -922,12 +1019,21 @@ st_index_get_shard (STIndex     *self,
   if (shard != NULL)
     return shard;
 
+  /* The folder's lock before the mutex, never while holding it: a thread waiting for a save's commit
+   * to end does not hold up the lookups of shards already open. */
+  g_clear_pointer (&locker, g_mutex_locker_free);
+  folder_lock = st_checkpoint_lock (self->directory, FALSE);
+  locker = g_mutex_locker_new (&self->lock);
+  shard = g_hash_table_lookup (self->shards, shard_name);
+  if (shard != NULL)
+    return shard;
+
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
   path = g_build_filename (self->directory, shard_name, NULL);
   shard = st_file_new_from_path (path, NULL, error);
   if (shard == NULL)
     return NULL;
-  if (!check_shard_contents (self, shard_name, shard, error))
+  if (!check_same_save (self, shard_name, error) || !check_shard_contents (self, shard_name, shard, error))
     {
       g_object_unref (shard);
       return NULL;

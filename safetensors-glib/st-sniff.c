@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "st-format-private.h"
+#include "st-header-private.h"
 #include "st-sniff-private.h"
 
 static gboolean

@@ -7,7 +7,7 @@
 
 #include <gio/gio.h>
 
-#include "st-format-private.h"
+#include "st-dtype-private.h"
 #include "st-tensor.h"
 
 G_BEGIN_DECLS

@@ -16,7 +16,10 @@
 
 #include "st-error.h"
 #include "st-dtype-private.h"
-#include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
+#include "st-save-plan-private.h"
+#include "st-tensor-name-private.h"
 #include "st-writer.h"
 
 /* Writes are cut in chunks of at most this size, with a look at the cancellable between them. */
@@ -287,28 +290,16 @@ write_at (STWriter      *self,
           GError       **error)
 {
   int fd = st_pending_file_get_fd (self->pending);
+  gsize written = st_pwrite_all (fd, data, len, offset, WRITE_CHUNK_SIZE, self->cancellable);
 
-  while (len > 0)
-    {
-      gssize written;
+  self->written += (guint64) written;
+  if (written == len)
+    return TRUE;
 
-      if (g_cancellable_set_error_if_cancelled (self->cancellable, error))
-        return FALSE;
-
-      written = pwrite (fd, data, MIN (len, WRITE_CHUNK_SIZE), (off_t) offset);
-      if (written < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          st_set_io_error_from_errno (error, errno, "Could not write", self->target);
-          return FALSE;
-        }
-      data += written;
-      len -= (gsize) written;
-      offset += (guint64) written;
-      self->written += (guint64) written;
-    }
-  return TRUE;
+  if (errno == ECANCELED && g_cancellable_set_error_if_cancelled (self->cancellable, error))
+    return FALSE;
+  st_set_io_error_from_errno (error, errno, "Could not write", self->target);
+  return FALSE;
 }
 
 /**

@@ -12,7 +12,9 @@
 
 #include "st-dtype.h"
 #include "st-error.h"
-#include "st-format-private.h"
+#include "st-header-private.h"
+#include "st-header-serializer-private.h"
+#include "st-name-index-private.h"
 
 /* A valid tensor entry, for headers that test something else. */
 #define ENTRY_F32_2 "{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}"

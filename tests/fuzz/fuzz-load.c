@@ -19,7 +19,7 @@
 #include <safetensors-glib/safetensors-glib.h>
 
 #include "fuzz-load.h"
-#include "st-format-private.h"
+#include "st-header-private.h"
 
 #define FUZZ_CHECK(cond)                                                                   \
   G_STMT_START {                                                                            \

@@ -1,16 +1,17 @@
-/* st-format-private.h: the safetensors header, parsed and serialized
+/* st-header-private.h: the safetensors header, parsed
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
- * The JSON side of the format lives here and nowhere else: st-format.c holds a strict RFC 8259 parser
- * made for the safetensors header (one pass, no recursion, no tree, duplicate keys rejected, strings and
- * whitespace scanned 16 bytes at a time with SSE2 where the CPU has it) and the byte-exact writer. STFile
- * builds on these two functions.
+ * st-header-parser.c holds a strict RFC 8259 parser made for the safetensors header (one pass, no
+ * recursion, no tree, duplicate keys rejected), over the tokens of st-scanner-private.h. STFile builds
+ * on it; st-header-serializer-private.h is the other direction.
  */
 #pragma once
 
+#include "st-arena-private.h"
 #include "st-dtype-private.h"
+#include "st-name-index-private.h"
 
 G_BEGIN_DECLS
 
@@ -23,34 +24,6 @@ G_BEGIN_DECLS
  * nothing but agreement with the reference. */
 #define ST_MAX_JSON_DEPTH 127
 
-/* A name index: NUL-terminated names shorter than 4 GiB (borrowed, never copied) -> non-NULL pointers.
- * Open addressing with linear probing and a hash keyed per process, so that a file cannot be crafted to
- * collide; a few dozen instructions an insertion. The parser fills one for its duplicate check and
- * STFile keeps it as its index. Not thread-safe for writing; lookups may run in parallel. */
-typedef struct _StNameIndex StNameIndex;
-
-StNameIndex *st_name_index_new (void);
-/* An index with room for @n_names names before it grows (within a limit) */
-StNameIndex *st_name_index_new_sized (gsize n_names);
-void         st_name_index_free (StNameIndex *index);
-guint        st_name_index_get_size (const StNameIndex *index);
-gpointer     st_name_index_lookup (const StNameIndex *index,
-                                   const char        *name);
-/* Adds @name (of @name_len bytes, NUL-terminated) -> @value, or returns FALSE if @name is there (which
- * keeps its value). */
-gboolean     st_name_index_insert (StNameIndex *index,
-                                   const char  *name,
-                                   gsize        name_len,
-                                   gpointer     value);
-gboolean     st_name_index_remove (StNameIndex *index,
-                                   const char  *name);
-/* Replaces each value with @map (value, @user_data), which must not return NULL. */
-void         st_name_index_map_values (StNameIndex *index,
-                                       gpointer   (*map) (gpointer value,
-                                                          gpointer user_data),
-                                       gpointer     user_data);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (StNameIndex, st_name_index_free)
-
 /* One tensor of a parsed header. Entries, names and shapes live in the header's arena: they stay valid
  * as long as the StHeader. */
 typedef struct {
@@ -62,9 +35,6 @@ typedef struct {
   guint64     end;
   guint       index;    /* the entry's position in StHeader.entries */
 } StHeaderEntry;
-
-/* A block of the arena that holds a header's entries, names and shapes (private to st-format.c). */
-typedef struct _StArenaChunk StArenaChunk;
 
 typedef struct {
   GPtrArray    *entries;     /* StHeaderEntry *, sorted by begin (the order of the data), in the arena */
@@ -129,32 +99,5 @@ StHeader *st_header_parse_with_flags (const char          *json,
                                       gsize                json_len,
                                       StHeaderParseFlags   flags,
                                       GError             **error);
-
-typedef struct {
-  const char   *name;
-  STDType       dtype;
-  const gint64 *shape;
-  guint         n_dims;
-  guint64       n_bytes;
-  gpointer      user_data;  /* the caller's, carried along by the sort */
-  guint64       begin;      /* set by st_header_serialize */
-  guint64       end;
-} StWriterEntry;
-
-/*
- * st_header_serialize:
- * Sorts @entries in place into the order Hugging Face writes them (dtype from U64 down to BOOL, then name
- * by bytes, strcmp), assigns each its data offsets (begin, end: consecutive from 0 in that order), and
- * returns the 8-byte prefix followed by the compact JSON header padded with spaces to a multiple of 8
- * bytes, exactly as Hugging Face's safetensors writes it. @metadata (nullable: no __metadata__ key at
- * all; empty: "__metadata__":{}) is written first with its keys sorted. The caller guarantees what the
- * writer cannot check: names unique and not "__metadata__", names and metadata valid UTF-8, dtypes valid,
- * shape entries >= 0, n_bytes the size of each tensor. *out_data_size (optional) receives the total data
- * length. It cannot fail.
- */
-GBytes *st_header_serialize (StWriterEntry *entries,
-                             gsize          n_entries,
-                             GHashTable    *metadata,
-                             guint64       *out_data_size);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* st-file-target.c: where saved bytes land: files replaced atomically, special files written through
+/* st-pending-file.c: where saved bytes land: files replaced atomically, special files written through
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -23,7 +23,8 @@
 #include <glib/gstdio.h>
 
 #include "st-error.h"
-#include "st-file-private.h"
+#include "st-io-private.h"
+#include "st-pending-file-private.h"
 
 struct _StPendingFile {
   int       fd;          /* -1 once parked or committed */
@@ -174,19 +175,6 @@ close_fd (StPendingFile  *pending,
   return TRUE;
 }
 
-static gboolean
-sync_fd (int          fd,
-         const char  *shown_path,
-         GError     **error)
-{
-  if (fsync (fd) != 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write to disk (fsync)", shown_path);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* Names the file (under a hidden name) and closes it: for sharded saves, which write more files than
  * they may keep open. @flags' SYNC is done here, while the descriptor is open. */
 gboolean
@@ -196,7 +184,7 @@ st_pending_file_park (StPendingFile  *pending,
 {
   if (pending->fd < 0)
     return TRUE;
-  if ((flags & ST_SAVE_FLAGS_SYNC) && !sync_fd (pending->fd, pending->directory, error))
+  if ((flags & ST_SAVE_FLAGS_SYNC) && !st_sync_fd (pending->fd, pending->directory, error))
     return FALSE;
   if (pending->tmp_path == NULL && !link_unnamed (pending, NULL))
     {
@@ -263,7 +251,7 @@ st_pending_file_commit (StPendingFile  *pending,
 
   if (pending->fd >= 0)
     {
-      if ((flags & ST_SAVE_FLAGS_SYNC) && !sync_fd (pending->fd, target, error))
+      if ((flags & ST_SAVE_FLAGS_SYNC) && !st_sync_fd (pending->fd, target, error))
         return FALSE;
 
       if (pending->tmp_path == NULL)
@@ -330,89 +318,6 @@ st_pending_file_free (StPendingFile *pending)
   g_free (pending);
 }
 
-gboolean
-st_sync_directory (const char  *directory,
-                   GError     **error)
-{
-  int fd = open (directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  gboolean ok;
-
-  if (fd < 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not open the directory", directory);
-      return FALSE;
-    }
-  ok = sync_fd (fd, directory, error);
-  close (fd);
-  return ok;
-}
-
-/* Opens a target that is not a regular file for writing: a Unix socket is connected to, anything else
- * (a character or block device, a FIFO) opened. */
-static int
-open_special (const char        *path,
-              const struct stat *st)
-{
-  struct sockaddr_un address = { .sun_family = AF_UNIX };
-  int fd;
-
-  if (!S_ISSOCK (st->st_mode))
-    return open (path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-
-  if (strlen (path) >= sizeof address.sun_path)
-    {
-      errno = ENAMETOOLONG;
-      return -1;
-    }
-  strcpy (address.sun_path, path);
-
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  if (connect (fd, (const struct sockaddr *) &address, sizeof address) != 0)
-    {
-      int errsv = errno;
-
-      close (fd);
-      errno = errsv;
-      return -1;
-    }
-  return fd;
-}
-
-static gboolean
-write_plan_to_special (const StSavePlan   *plan,
-                       const char         *path,
-                       const struct stat  *st,
-                       STSaveFlags         flags,
-                       GCancellable       *cancellable,
-                       GError            **error)
-{
-  int fd = open_special (path, st);
-  gboolean ok;
-
-  if (fd < 0)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
-      return FALSE;
-    }
-
-  ok = st_save_plan_write_to_fd (plan, fd, path, cancellable, error);
-  /* Devices and pipes have nothing to sync, and say so with EINVAL (or EROFS, ENOTSUP). */
-  if (ok && (flags & ST_SAVE_FLAGS_SYNC) && fsync (fd) != 0 &&
-      errno != EINVAL && errno != EROFS && errno != ENOTSUP)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write to disk (fsync)", path);
-      ok = FALSE;
-    }
-  if (close (fd) != 0 && ok)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not write", path);
-      ok = FALSE;
-    }
-  return ok;
-}
-
 /* Where to write for @path: the file a symbolic link points to (as open() would write through it), or
  * @path itself. */
 static char *
@@ -429,6 +334,58 @@ resolve_target (const char *path)
   return target;
 }
 
+gboolean
+st_check_save_target (const char  *path,
+                      gboolean    *out_special,
+                      GError     **error)
+{
+  struct stat st;
+
+  if (out_special != NULL)
+    *out_special = FALSE;
+
+  if (stat (path, &st) != 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      st_set_io_error_from_errno (error, errno, "Could not save to", path);
+      return FALSE;
+    }
+
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autofree char *shown = g_filename_display_name (path);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "Could not save to “%s”: it is a directory",
+                   shown);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_autofree char *shown = NULL;
+
+      if (out_special != NULL)
+        {
+          *out_special = TRUE;
+          return TRUE;
+        }
+      shown = g_filename_display_name (path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "Could not save to “%s”: it is a special file, not a regular file", shown);
+      return FALSE;
+    }
+
+  /* Replacing a file needs only the directory's permission; a plain save would open the file
+   * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
+  if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 StPendingFile *
 st_pending_file_new_for_path (const char   *path,
                               gboolean     *out_special,
@@ -438,38 +395,9 @@ st_pending_file_new_for_path (const char   *path,
   g_autofree char *target = NULL;
   g_autofree char *directory = NULL;
   StPendingFile *pending;
-  struct stat st;
 
-  *out_special = FALSE;
-  if (stat (path, &st) == 0)
-    {
-      if (S_ISDIR (st.st_mode))
-        {
-          g_autofree char *shown = g_filename_display_name (path);
-
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "Could not save to “%s”: it is a directory",
-                       shown);
-          return NULL;
-        }
-      if (!S_ISREG (st.st_mode))
-        {
-          *out_special = TRUE;
-          return NULL;
-        }
-
-      /* Replacing a file needs only the directory's permission; a plain save would open the file
-       * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
-      if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
-        {
-          st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
-          return NULL;
-        }
-    }
-  else if (errno != ENOENT)
-    {
-      st_set_io_error_from_errno (error, errno, "Could not save to", path);
-      return NULL;
-    }
+  if (!st_check_save_target (path, out_special, error) || *out_special)
+    return NULL;
 
   target = resolve_target (path);
   directory = g_path_get_dirname (target);
@@ -483,46 +411,4 @@ const char *
 st_pending_file_get_directory (StPendingFile *pending)
 {
   return pending->directory;
-}
-
-gboolean
-st_save_plan_write_to_path (const StSavePlan  *plan,
-                            const char        *path,
-                            STSaveFlags        flags,
-                            GCancellable      *cancellable,
-                            GError           **error)
-{
-  g_autoptr(StPendingFile) pending = NULL;
-  g_autofree char *target = NULL;
-  gboolean special = FALSE;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  pending = st_pending_file_new_for_path (path, &special, &target, error);
-  if (pending == NULL)
-    {
-      struct stat st;
-
-      if (!special)
-        return FALSE;
-      if (stat (path, &st) != 0)
-        {
-          st_set_io_error_from_errno (error, errno, "Could not save to", path);
-          return FALSE;
-        }
-      return write_plan_to_special (plan, path, &st, flags, cancellable, error);
-    }
-
-  if (!st_pending_file_reserve (pending, st_save_plan_get_size (plan), target, error) ||
-      !st_save_plan_write_to_fd (plan, st_pending_file_get_fd (pending), target, cancellable, error))
-    return FALSE;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  if (!st_pending_file_commit (pending, target, flags, error))
-    return FALSE;
-
-  return !(flags & ST_SAVE_FLAGS_SYNC) || st_sync_directory (st_pending_file_get_directory (pending), error);
 }

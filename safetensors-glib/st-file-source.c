@@ -1,4 +1,4 @@
-/* st-file-copy.c: copying tensor bytes that come from a mapped file inside the kernel
+/* st-file-source.c: copying tensor bytes that come from a mapped file inside the kernel
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -25,7 +25,7 @@
 
 #include <glib/gstdio.h>
 
-#include "st-file-private.h"
+#include "st-file-source-private.h"
 
 struct _StFileSource {
   gatomicrefcount  ref_count;

@@ -1,0 +1,160 @@
+/* st-file-entry.c: one tensor of an STFile, in its three forms (loaded, external, held)
+ *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The one place that switches on an entry's form: the rest of STFile asks these functions.
+ */
+#include "st-file-entry-private.h"
+#include "st-tensor-private.h"
+
+void
+st_file_entry_external_free (ExternalData *external)
+{
+  g_clear_object (&external->owner);
+  g_free (external);
+}
+
+void
+st_file_entry_clear_contents (FileEntry *entry)
+{
+  entry->loaded = NULL;
+  g_clear_pointer (&entry->external, st_file_entry_external_free);
+  g_clear_object (&entry->tensor);
+  g_clear_object (&entry->info);
+}
+
+void
+st_file_entry_free (gpointer data)
+{
+  FileEntry *entry = data;
+
+  st_file_entry_clear_contents (entry);
+  g_free (entry->name_storage);
+  if (!entry->in_block)
+    g_free (entry);
+}
+
+STTensor *
+st_file_entry_get_tensor (FileEntry *entry,
+                          GBytes    *data)
+{
+  STTensor *tensor = g_atomic_pointer_get (&entry->tensor);
+  const StHeaderEntry *loaded;
+
+  if (tensor != NULL)
+    return tensor;
+
+  /* Only loaded and external entries start without a tensor. Two threads may get here at once:
+   * both make a tensor, one wins the exchange, the other drops its own and takes the winner's. */
+  loaded = entry->loaded;
+  if (loaded != NULL)
+    {
+      tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, data,
+                                    loaded->begin, loaded->end - loaded->begin);
+    }
+  else
+    {
+      const ExternalData *external = entry->external;
+
+      /* The layout and address were checked when the entry was set: this cannot fail. */
+      tensor = st_tensor_new_from_data (external->dtype, external->shape, external->n_dims,
+                                        (guint64) GPOINTER_TO_SIZE (external->data), external->n_bytes,
+                                        external->owner, NULL);
+      g_return_val_if_fail (tensor != NULL, NULL);
+    }
+  if (!g_atomic_pointer_compare_and_exchange (&entry->tensor, NULL, tensor))
+    {
+      g_object_unref (tensor);
+      tensor = g_atomic_pointer_get (&entry->tensor);
+    }
+
+  return tensor;
+}
+
+const gint64 *
+st_file_entry_get_layout (FileEntry *entry,
+                          STDType   *out_dtype,
+                          guint     *out_n_dims)
+{
+  if (entry->loaded != NULL)
+    {
+      *out_dtype = entry->loaded->dtype;
+      *out_n_dims = entry->loaded->n_dims;
+      return entry->loaded->shape;
+    }
+
+  if (entry->external != NULL)
+    {
+      *out_dtype = entry->external->dtype;
+      *out_n_dims = entry->external->n_dims;
+      return entry->external->shape;
+    }
+
+  *out_dtype = st_tensor_get_dtype (entry->tensor);
+  return st_tensor_get_shape (entry->tensor, out_n_dims);
+}
+
+gboolean
+st_file_entry_get_offsets (const FileEntry *entry,
+                           guint64         *out_begin,
+                           guint64         *out_end)
+{
+  if (entry->loaded == NULL)
+    return FALSE;
+  *out_begin = entry->loaded->begin;
+  *out_end = entry->loaded->end;
+  return TRUE;
+}
+
+void
+st_file_entry_get_signed_offsets (const FileEntry *entry,
+                                  gint64          *out_begin,
+                                  gint64          *out_end)
+{
+  *out_begin = entry->loaded != NULL ? (gint64) entry->loaded->begin : -1;
+  *out_end = entry->loaded != NULL ? (gint64) entry->loaded->end : -1;
+}
+
+GObject *
+st_file_entry_describe (FileEntry     *entry,
+                        GBytes        *data,
+                        StWriterEntry *out)
+{
+  STTensor *tensor = g_atomic_pointer_get (&entry->tensor);
+
+  out->name = entry->name;
+  if (tensor == NULL && entry->external != NULL)
+    {
+      /* Memory set by a binding, with no object made for it: keep its owner instead. */
+      const ExternalData *external = entry->external;
+
+      out->dtype = external->dtype;
+      out->shape = external->shape;
+      out->n_dims = external->n_dims;
+      out->n_bytes = external->n_bytes;
+      out->user_data = (gpointer) external->data;
+      return external->owner;
+    }
+  else if (tensor != NULL)
+    {
+      out->dtype = st_tensor_get_dtype (tensor);
+      out->shape = st_tensor_get_shape (tensor, &out->n_dims);
+      out->n_bytes = st_tensor_get_n_bytes (tensor);
+      out->user_data = (gpointer) st_tensor_get_data (tensor, NULL);
+      return (GObject *) tensor;
+    }
+  else
+    {
+      /* A loaded tensor nobody asked for: write from the source without making an object. */
+      const StHeaderEntry *loaded = entry->loaded;
+      const guint8 *base = g_bytes_get_data (data, NULL);
+
+      out->dtype = loaded->dtype;
+      out->shape = loaded->shape;
+      out->n_dims = loaded->n_dims;
+      out->n_bytes = loaded->end - loaded->begin;
+      out->user_data = (gpointer) (base + loaded->begin);
+      return NULL;
+    }
+}

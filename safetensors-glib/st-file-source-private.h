@@ -1,0 +1,55 @@
+/* st-file-source-private.h: where mapped bytes came from, and copies between files in the kernel
+ *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Where mapped bytes came from (st-file-source.c): every file mapping the loader makes is registered with
+ * the file it maps, so that a save can copy its tensors' bytes inside the kernel. */
+typedef struct _StFileSource StFileSource;
+
+struct stat;
+
+StFileSource *st_file_source_register (gconstpointer       address,
+                                       gsize               size,
+                                       const char         *path,
+                                       const struct stat  *st);
+/* Drops the registration and the reference st_file_source_register() returned. */
+void st_file_source_unregister (StFileSource *source);
+/* The source that @size bytes at @data are a slice of, with their offset in it (a new reference), or
+ * NULL. */
+StFileSource *st_file_source_lookup (gconstpointer  data,
+                                     gsize          size,
+                                     guint64       *out_offset);
+void st_file_source_unref (StFileSource *source);
+const char *st_file_source_get_path (StFileSource *source);
+/* Whether @st describes the file @source maps (same device and inode). */
+gboolean st_file_source_is_file (StFileSource      *source,
+                                 const struct stat *st);
+/* The source file opened for reading, when it is still the file that was mapped (same device and inode,
+ * no shorter); -1 otherwise. */
+int st_file_source_open (StFileSource *source);
+/* Whether the process wrote into none of the pages of its private mapping that hold @size bytes at
+ * @offset (/proc/self/pagemap): only then does the file hold what the memory holds. */
+gboolean st_file_source_is_unmodified (StFileSource *source,
+                                       guint64       offset,
+                                       gsize         size);
+/* Copies @len bytes between files in the kernel: extents shared (FICLONERANGE) where the offsets are
+ * aligned alike on @block_size and *@clone_ok (cleared when cloning fails), copy_file_range() for the
+ * rest. Returns the bytes copied, with errno set when fewer than @len. */
+guint64 st_copy_file_range (int       src_fd,
+                            guint64   src_offset,
+                            int       dst_fd,
+                            guint64   dst_offset,
+                            guint64   len,
+                            guint64   block_size,
+                            gboolean *clone_ok);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StFileSource, st_file_source_unref)
+
+G_END_DECLS
