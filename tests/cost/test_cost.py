@@ -37,12 +37,6 @@ HOSTILE = {
     "same-offset-tensors": "valid-empty-tensors",
     "continuation-run": "valid-metadata",
 }
-# Hostile cases whose fix is not in this tree yet: expected to fail, strictly (once the fix is merged they
-# pass, and strict=True makes that a failure until the case is taken off this list).
-OPEN = {
-    "continuation-run": "issue 20.10: 46 times a valid header's cost at 2 MB (the validator walks a 64 KiB "
-                        "block of continuation bytes once per later member)",
-}
 VALID = sorted(set(HOSTILE.values()))
 
 
@@ -73,8 +67,7 @@ def test_valid_inputs_are_accepted_in_linear_cost(costs, case):
     assert large <= GROWTH * small
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=pytest.mark.xfail(reason=OPEN[case], strict=True))
-                                  if case in OPEN else case for case in sorted(HOSTILE)])
+@pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_inputs_are_rejected_at_the_cost_of_a_valid_one(costs, case):
     cost, accepted, said = costs[(case, SIZE)]
     valid_cost = costs[(HOSTILE[case], SIZE)][0]

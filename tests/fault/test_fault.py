@@ -625,8 +625,6 @@ def test_a_kill_between_the_writes_of_an_in_place_edit_never_shows_a_torn_header
 
 
 @pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
-@pytest.mark.xfail(strict=True, reason="issue 20.2, fixed on another branch: --repair accepts a torn header "
-                                       "whenever the mix of old and new JSON parses")
 def test_repair_after_a_kill_in_an_in_place_edit_gives_old_or_new(tmp_path):
     # --repair may refuse (the file stays refused) or complete the edit, to the old value or the new one.
     def check(path, n, old, new):
