@@ -1,0 +1,271 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+# SPDX-License-Identifier: Apache-2.0
+"""safetensors_glib.distributed: groups of 2, 3 and 4 spawned ranks (gloo on 127.0.0.1) save and load
+one checkpoint.
+
+Expectations come from the full tensors the test makes itself (their bytes, torch's own tensor_split)
+and from one process saving them with safetensors_glib.torch.save_file, whose bytes tests/python
+checks against Hugging Face's (test_hf_torch.py, test_fixtures.py). Every group has a 10 s timeout on
+its collectives, every test a deadline after which its processes are killed and reaped; nothing is
+timed for pass or fail.
+"""
+
+import datetime
+import json
+import os
+import queue
+import signal
+import socket
+import struct
+
+import pytest
+
+torch = pytest.importorskip("torch")
+dist = pytest.importorskip("torch.distributed")
+if not dist.is_available() or not dist.is_gloo_available():
+    pytest.skip("torch.distributed with gloo is not available", allow_module_level=True)
+
+import torch.multiprocessing as mp  # noqa: E402
+
+from safetensors_glib import distributed  # noqa: E402
+from safetensors_glib.torch import load_file, save_file  # noqa: E402
+
+GROUP_TIMEOUT = datetime.timedelta(seconds=10)
+DEADLINE = 90  # seconds a whole group may take before its processes are killed
+
+
+# ------------------------------------------------------------------------------------------
+# the tensors
+
+
+def full_tensors():
+    """The logical tensors, the same in every process: every dtype torch 1.13 has a safetensors
+    name for, odd shapes, a scalar and an empty tensor."""
+    g = torch.Generator().manual_seed(1234)
+
+    def values(shape, dtype):
+        return (torch.randn(shape, generator=g) * 50).to(dtype)
+
+    return {
+        "embed.weight": values((6, 5), torch.float32),
+        "w0": values((8, 6), torch.float32),          # slices along dim 0, 4 ranks: 2 rows each
+        "w1": values((5, 7), torch.float16),          # slices along dim 1, uneven: 2 2 2 1
+        "w2": values((3, 9), torch.bfloat16),         # slices along dim 1
+        "w3": values((10, 2, 3), torch.float64),      # slices along dim 0, uneven
+        "i64": torch.arange(-7, 5, dtype=torch.int64).reshape(3, 4),
+        "i32": values((4, 3), torch.int32),
+        "i16": values((2, 5), torch.int16),           # slices along dim 1
+        "i8": values((9,), torch.int8),
+        "u8": torch.arange(0, 250, 25, dtype=torch.uint8),
+        "mask": torch.tensor([True, False, True, True, False]),
+        "c64": torch.complex(values((3,), torch.float32), values((3,), torch.float32)),
+        "scale": torch.tensor(0.125, dtype=torch.bfloat16),
+        "empty": torch.zeros((0, 3), dtype=torch.float32),
+    }
+
+
+SLICED = {"w0": 0, "w1": 1, "w2": 1, "w3": 0, "i16": 1}
+
+
+def order_of_appearance(world):
+    """The names in the order the ranks first give them, rank 0 first (what distributed.save keeps)."""
+    names = []
+    for rank in range(world):
+        for name in held_by(rank, world):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def held_by(rank, world):
+    """What rank @rank of @world holds: its slices of SLICED, and the whole tensors it owns (round robin)."""
+    full = full_tensors()
+    held = {}
+    for name, dim in SLICED.items():
+        tensor = full[name]
+        parts = torch.tensor_split(tensor, world, dim=dim)
+        offset = sum(part.shape[dim] for part in parts[:rank])
+        held[name] = distributed.Part(parts[rank].clone(), shape=tensor.shape, dim=dim, offset=offset)
+    whole = [name for name in full if name not in SLICED]
+    for i, name in enumerate(whole):
+        if i % world == rank:
+            held[name] = full[name]
+    return held
+
+
+def raw(tensor):
+    """A tensor's bytes, little-endian as in the file."""
+    tensor = tensor.contiguous().reshape(-1)
+    if tensor.numel() == 0:
+        return b""
+    return bytes(tensor.view(torch.uint8).numpy().tobytes())
+
+
+def described(tensors):
+    return {name: (str(t.dtype), list(t.shape), raw(t)) for name, t in tensors.items()}
+
+
+def folder_bytes(folder):
+    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+
+
+def io_read_bytes():
+    with open("/proc/self/io") as f:
+        return int(dict(line.split(": ") for line in f.read().splitlines())["rchar"])
+
+
+# ------------------------------------------------------------------------------------------
+# the process groups
+
+
+def _child(rank, world, port, scenario, args, results):
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=GROUP_TIMEOUT)
+    try:
+        outcome = ("ok", globals()[scenario](rank, world, *args))
+    except Exception as e:  # noqa: BLE001 - the parent checks it
+        outcome = ("error", type(e).__name__, str(e))
+    results.put((rank, outcome))
+    if outcome[0] == "ok":
+        dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_group(world, scenario, *args, expect_dead=()):
+    """Runs globals()[scenario](rank, world, *args) in @world spawned ranks; returns {rank: outcome}
+    and the exit codes. Every process is reaped, killed at the deadline if need be."""
+    context = mp.get_context("spawn")
+    results = context.Queue()
+    port = free_port()
+    processes = [context.Process(target=_child, args=(rank, world, port, scenario, args, results), daemon=True)
+                 for rank in range(world)]
+    for process in processes:
+        process.start()
+    outcomes = {}
+    try:
+        while len(outcomes) < world - len(expect_dead):
+            rank, outcome = results.get(timeout=DEADLINE)
+            outcomes[rank] = outcome
+    except queue.Empty:
+        pass
+    finally:
+        for process in processes:
+            process.join(timeout=20)
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+                process.join()
+    return outcomes, [process.exitcode for process in processes]
+
+
+def assert_all_ok(outcomes, world):
+    assert sorted(outcomes) == list(range(world)), outcomes
+    for rank, outcome in outcomes.items():
+        assert outcome[0] == "ok", (rank, outcome)
+    return {rank: outcome[1] for rank, outcome in outcomes.items()}
+
+
+# ------------------------------------------------------------------------------------------
+# scenarios (run in the ranks)
+
+
+def save_parts(rank, world, folder, max_shard_size):
+    distributed.save(held_by(rank, world), folder, max_shard_size=max_shard_size, metadata={"format": "pt"})
+    return sorted(os.listdir(folder))
+
+
+def load_all(rank, world, folder):
+    before = io_read_bytes()
+    loaded = distributed.load(folder)
+    return described(loaded), io_read_bytes() - before
+
+
+def load_some(rank, world, folder):
+    names = sorted(full_tensors())
+    return described(distributed.load(folder, names=lambda name: names.index(name) % world == rank))
+
+
+def load_tensor_parallel(rank, world, folder):
+    dims = dict(SLICED, **{"embed.weight": 1})
+    return described(distributed.load_slices(folder, dim=dims))
+
+
+# ------------------------------------------------------------------------------------------
+# tests
+
+
+@pytest.fixture(scope="module")
+def saved_by_four(tmp_path_factory):
+    """A sharded checkpoint saved by 4 ranks, and the same tensors saved by one process."""
+    group = tmp_path_factory.mktemp("group")
+    single = tmp_path_factory.mktemp("single")
+    outcomes, _codes = run_group(4, "save_parts", str(group), 700)
+    listings = assert_all_ok(outcomes, 4)
+    full = full_tensors()
+    save_file({name: full[name] for name in order_of_appearance(4)}, str(single / "model.safetensors"),
+              metadata={"format": "pt"}, max_shard_size=700)
+    return group, single, listings
+
+
+def test_save_by_four_is_byte_identical_to_one_process(saved_by_four):
+    group, single, listings = saved_by_four
+    expected = folder_bytes(single)
+    assert len(expected) > 3  # several shards and the index
+    assert "model.safetensors.index.json" in expected
+    assert folder_bytes(group) == expected
+    # no work folder or pending file left, seen from every rank after its save returned
+    for listing in listings.values():
+        assert listing == sorted(expected)
+
+
+def test_save_by_four_holds_the_full_tensors(saved_by_four):
+    group, _single, _listings = saved_by_four
+    index = json.loads((group / "model.safetensors.index.json").read_text())
+    assert sorted(index["weight_map"]) == sorted(full_tensors())
+    loaded = load_file(str(group / "model.safetensors.index.json"))
+    assert described(loaded) == described(full_tensors())
+
+
+def test_load_by_two_reads_each_byte_once(saved_by_four):
+    group, _single, _listings = saved_by_four
+    outcomes, _codes = run_group(2, "load_all", str(group))
+    results = assert_all_ok(outcomes, 2)
+    expected = described(full_tensors())
+    data_bytes = sum(len(t[2]) for t in expected.values())
+    for loaded, _read in results.values():
+        assert loaded == expected
+    # /proc/self/io rchar: the reads of both ranks together (planned reads and the index; the
+    # headers come from mappings) cover the data once, not once per rank
+    index_size = (group / "model.safetensors.index.json").stat().st_size
+    total_read = sum(read for _loaded, read in results.values())
+    assert data_bytes <= total_read <= data_bytes + 2 * (index_size + 4096)
+
+
+def test_load_by_three_with_a_filter_per_rank(saved_by_four):
+    group, _single, _listings = saved_by_four
+    outcomes, _codes = run_group(3, "load_some", str(group))
+    results = assert_all_ok(outcomes, 3)
+    expected = described(full_tensors())
+    names = sorted(expected)
+    for rank, loaded in results.items():
+        assert sorted(loaded) == [name for i, name in enumerate(names) if i % 3 == rank]
+        for name, value in loaded.items():
+            assert value == expected[name], name
+
+
+def test_tensor_parallel_load_by_three(saved_by_four):
+    group, _single, _listings = saved_by_four
+    outcomes, _codes = run_group(3, "load_tensor_parallel", str(group))
+    results = assert_all_ok(outcomes, 3)
+    full = full_tensors()
+    dims = dict(SLICED, **{"embed.weight": 1})
+    for rank, loaded in results.items():
+        assert sorted(loaded) == sorted(full)
+        for name, tensor in full.items():
+            part = torch.tensor_split(tensor, 3, dim=dims[name])[rank] if name in dims else tensor
+            assert loaded[name] == described({name: part})[name], (rank, name)
