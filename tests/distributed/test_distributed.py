@@ -195,6 +195,81 @@ def load_tensor_parallel(rank, world, folder):
     return described(distributed.load_slices(folder, dim=dims))
 
 
+def save_and_die(rank, world, folder, victim):
+    """Rank @victim is killed (SIGKILL) once the group has agreed on the tensors, before its writes."""
+    if rank == victim:
+        def die(*_args):
+            os.kill(os.getpid(), signal.SIGKILL)
+        distributed._write_parts = die
+    distributed.save(held_by(rank, world), folder, max_shard_size=700)
+
+
+def raise_instead(rank, world, folder):
+    """Rank 1's own code fails before it reaches save(): its process ends, the others must not hang."""
+    if rank == 1:
+        raise RuntimeError("the model of rank 1 failed")
+    distributed.save(held_by(rank, world), folder, max_shard_size=700)
+
+
+def disagree(rank, world, folder):
+    """Calls that the ranks get wrong in turn; each must fail on both ranks alike, and the group stays usable."""
+    row = torch.ones((2, 3))
+    calls = [
+        # a value that is not a tensor, on rank 1 only
+        {"t": row} if rank == 0 else {"t": "not a tensor"},
+        # dtypes that differ
+        {"t": distributed.Part(row if rank == 0 else row.half(), shape=(4, 3), offset=2 * rank)},
+        # full shapes that differ
+        {"t": distributed.Part(row, shape=(4, 3), offset=0)} if rank == 0
+        else {"t": distributed.Part(torch.ones((2, 4)), shape=(4, 4), offset=2)},
+        # slices that overlap
+        {"t": distributed.Part(row, shape=(4, 3), offset=rank)},
+        # slices that leave a gap
+        {"t": distributed.Part(row if rank == 0 else row[:1], shape=(4, 3), offset=0 if rank == 0 else 3)},
+        # whole on one rank, a slice on the other
+        {"t": torch.ones((4, 3))} if rank == 0 else {"t": distributed.Part(row, shape=(4, 3), offset=2)},
+        # slices along different dimensions
+        {"t": distributed.Part(row, shape=(4, 3), offset=0)} if rank == 0
+        else {"t": distributed.Part(torch.ones((4, 1)), shape=(4, 3), dim=1, offset=2)},
+    ]
+    messages = []
+    for call in calls:
+        try:
+            distributed.save(call, folder)
+            messages.append(None)
+        except distributed.DistributedError as e:
+            messages.append(str(e))
+    # still usable: a correct call succeeds
+    distributed.save({"t": distributed.Part(row, shape=(4, 3), offset=2 * rank)}, folder)
+    return messages, sorted(os.listdir(folder))
+
+
+def f8_parts(rank, world):
+    g = torch.Generator().manual_seed(99)
+    full = {
+        "f8a": torch.randint(0, 256, (6, 4), generator=g, dtype=torch.uint8),
+        "f8b": torch.randint(0, 256, (5,), generator=g, dtype=torch.uint8),
+        "bf": (torch.randn((4, 6), generator=g) * 9).to(torch.bfloat16),
+    }
+    dims = {"f8a": 1, "f8b": 0, "bf": 1}
+    dtypes = {"f8a": "F8_E4M3", "f8b": "F8_E5M2", "bf": None}
+    held = {}
+    for name, tensor in full.items():
+        parts = torch.tensor_split(tensor, world, dim=dims[name])
+        offset = sum(part.shape[dims[name]] for part in parts[:rank])
+        held[name] = distributed.Part(parts[rank].clone(), shape=tensor.shape, dim=dims[name], offset=offset,
+                                      dtype=dtypes[name])
+    return full, held
+
+
+def save_f8(rank, world, folder):
+    distributed.save(f8_parts(rank, world)[1], folder)
+
+
+def load_f8(rank, world, folder):
+    return described(distributed.load(folder))
+
+
 # ------------------------------------------------------------------------------------------
 # tests
 
@@ -269,3 +344,80 @@ def test_tensor_parallel_load_by_three(saved_by_four):
         for name, tensor in full.items():
             part = torch.tensor_split(tensor, 3, dim=dims[name])[rank] if name in dims else tensor
             assert loaded[name] == described({name: part})[name], (rank, name)
+
+
+def read_safetensors(path):
+    """The header and the data of a file, parsed here by the format's definition."""
+    blob = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    return json.loads(blob[8:8 + n]), blob[8 + n:]
+
+
+def test_f8_and_bfloat16_slices_by_three_then_loaded_by_two(tmp_path):
+    outcomes, _codes = run_group(3, "save_f8", str(tmp_path))
+    assert_all_ok(outcomes, 3)
+    assert sorted(os.listdir(tmp_path)) == ["model.safetensors"]
+    header, data = read_safetensors(tmp_path / "model.safetensors")
+    full, _held = f8_parts(0, 1)
+    expected_dtypes = {"f8a": "F8_E4M3", "f8b": "F8_E5M2", "bf": "BF16"}
+    for name, tensor in full.items():
+        entry = header[name]
+        assert entry["dtype"] == expected_dtypes[name]
+        assert entry["shape"] == list(tensor.shape)
+        begin, end = entry["data_offsets"]
+        assert data[begin:end] == raw(tensor), name
+
+    outcomes, _codes = run_group(2, "load_f8", str(tmp_path))
+    for loaded in assert_all_ok(outcomes, 2).values():
+        # torch 1.13 has no float8: the F8 tensors come as their bytes
+        assert loaded["f8a"] == ("torch.uint8", [6, 4], raw(full["f8a"]))
+        assert loaded["f8b"] == ("torch.uint8", [5], raw(full["f8b"]))
+        assert loaded["bf"] == described({"bf": full["bf"]})["bf"]
+
+
+def previous_checkpoint(folder):
+    full = full_tensors()
+    save_file({name: full[name] * 0 for name in order_of_appearance(3)}, str(folder / "model.safetensors"),
+              max_shard_size=700)
+    return folder_bytes(folder)
+
+
+@pytest.mark.parametrize("victim", [0, 2])
+def test_a_rank_killed_mid_save_leaves_the_previous_checkpoint(tmp_path, victim):
+    before = previous_checkpoint(tmp_path)
+    outcomes, codes = run_group(3, "save_and_die", str(tmp_path), victim, expect_dead=(victim,))
+    assert codes[victim] == -signal.SIGKILL
+    assert sorted(outcomes) == [rank for rank in range(3) if rank != victim]
+    for outcome in outcomes.values():
+        assert outcome[:2] == ("error", "DistributedError"), outcome
+        assert "a rank died or timed out" in outcome[2]
+    # the old checkpoint whole, and nothing else: no work folder, no pending file
+    assert folder_bytes(tmp_path) == before
+
+
+def test_a_rank_that_raises_before_saving(tmp_path):
+    before = previous_checkpoint(tmp_path)
+    outcomes, _codes = run_group(2, "raise_instead", str(tmp_path))
+    assert outcomes[1] == ("error", "RuntimeError", "the model of rank 1 failed")
+    assert outcomes[0][:2] == ("error", "DistributedError")
+    assert folder_bytes(tmp_path) == before
+
+
+def test_ranks_that_disagree_get_the_same_clear_error(tmp_path):
+    outcomes, _codes = run_group(2, "disagree", str(tmp_path))
+    results = assert_all_ok(outcomes, 2)
+    assert results[0] == results[1]
+    messages, listing = results[0]
+    expected = [
+        "rank 1: TypeError: 't': expected a torch.Tensor or a Part, not str",
+        "ranks disagree on 't': rank 0 gives F32 [4, 3], rank 1 gives F16 [4, 3]",
+        "ranks disagree on 't': rank 0 gives F32 [4, 3], rank 1 gives F32 [4, 4]",
+        "the slices of 't' along dimension 0 do not tile it: rank 1's [1, 3) overlaps the previous one",
+        "the slices of 't' along dimension 0 do not tile it: rank 1's [3, 4) leaves [2, 3) out",
+        "'t' is given whole by rank 0 and as a slice by rank(s) 1",
+        "ranks slice 't' along different dimensions: [0, 1]",
+    ]
+    assert len(messages) == len(expected)
+    for message, fragment in zip(messages, expected):
+        assert message is not None and fragment in message, (message, fragment)
+    assert listing == ["model.safetensors"]
