@@ -270,6 +270,15 @@ def load_f8(rank, world, folder):
     return described(distributed.load(folder))
 
 
+def save_per_rank(rank, world, folder):
+    distributed.save(held_by(rank, world), folder, layout="per-rank")
+
+
+def load_per_rank(rank, world, folder):
+    dims = dict(SLICED, **{"embed.weight": 1, "w0": 1, "w1": 0})  # across the chunks' cuts
+    return described(distributed.load(folder)), described(distributed.load_slices(folder, dim=dims))
+
+
 # ------------------------------------------------------------------------------------------
 # tests
 
@@ -421,3 +430,35 @@ def test_ranks_that_disagree_get_the_same_clear_error(tmp_path):
     for message, fragment in zip(messages, expected):
         assert message is not None and fragment in message, (message, fragment)
     assert listing == ["model.safetensors"]
+
+
+def test_per_rank_layout_by_four_then_loaded_by_three(tmp_path):
+    """torch 2.8's layout (torch/distributed/checkpoint/_hf_utils.py, filesystem.py): one file per rank,
+    its chunks under the tensors' names, their offsets in DCP_SHARDING_INFO."""
+    outcomes, _codes = run_group(4, "save_per_rank", str(tmp_path))
+    assert_all_ok(outcomes, 4)
+    assert sorted(os.listdir(tmp_path)) == [f"shard-0000{r}-model-00001-of-00001.safetensors" for r in range(1, 5)]
+    full = full_tensors()
+    seen = {}
+    for rank in range(4):
+        header, data = read_safetensors(tmp_path / f"shard-0000{rank + 1}-model-00001-of-00001.safetensors")
+        metadata = header.pop("__metadata__")
+        assert metadata["DCP_VERSION"] == "1.0" and metadata["format"] == "pt"
+        info = json.loads(metadata["DCP_SHARDING_INFO"])
+        assert sorted(info) == sorted(header)
+        for name, entry in header.items():
+            offsets = info[name]["saved_offsets"]
+            index = tuple(slice(o, o + n) for o, n in zip(offsets, entry["shape"]))
+            begin, end = entry["data_offsets"]
+            assert data[begin:end] == raw(full[name][index]), (rank, name)
+            seen.setdefault(name, []).append(rank)
+    # each slice once, each whole tensor once (by its owner)
+    assert all(len(ranks) == (4 if name in SLICED else 1) for name, ranks in seen.items())
+
+    outcomes, _codes = run_group(3, "load_per_rank", str(tmp_path))
+    dims = dict(SLICED, **{"embed.weight": 1, "w0": 1, "w1": 0})
+    for rank, (whole, parts) in assert_all_ok(outcomes, 3).items():
+        assert whole == described(full)
+        for name, tensor in full.items():
+            part = torch.tensor_split(tensor, 3, dim=dims[name])[rank] if name in dims else tensor
+            assert parts[name] == described({name: part})[name], (rank, name)

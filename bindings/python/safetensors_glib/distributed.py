@@ -26,8 +26,10 @@ rank that dies makes the others fail, never hang. Data crosses the group as torc
 """
 
 import fcntl
+import json
 import mmap
 import os
+import re
 import secrets
 import shutil
 import string
@@ -255,32 +257,55 @@ def _plan_save(descriptions):
                 covered = offset + length
             if covered != shape[dims[0]]:
                 raise ValueError(f"the slices of {name!r} along dimension {dims[0]} end at {covered}, "
-                                 f"before its size {extent}")
+                                 f"before its size {shape[dims[0]]}")
         n_bytes = _product(shape) * _bits(dtype) // 8
         plan.append((name, dtype, shape, at, n_bytes, writers))
         at += n_bytes
     return plan
 
 
-def _slice_ranges(shape, itemsize, dim, offset, length, base, address):
-    """(file offset, length, address) triples, flat, that place a slice [offset, offset + length)
-    along @dim of a row-major tensor at @base, from contiguous memory at @address."""
-    outer = _product(shape[:dim])
-    inner = _product(shape[dim + 1:]) * itemsize
-    extent = shape[dim] if shape else 1
-    run = length * inner
-    if run == 0:
+def _strides(shape, itemsize):
+    strides = [itemsize] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    return strides
+
+
+def _box_runs(src_shape, src_at, dst_shape, dst_at, box, itemsize):
+    """The copies that move a box of @box elements at @src_at in a row-major @src_shape array to
+    @dst_at in a row-major @dst_shape one, as (source byte offset, destination byte offset, length):
+    one copy per row of the dimensions before the last one where the box is narrower than either
+    array, so a slice along the first dimension is one copy and one along the second one per row."""
+    if _product(box) == 0:
         return []
-    if length == extent:
-        return [base, run * outer, address]
-    if outer == 1:
-        return [base + offset * inner, run, address]
-    ranges = []
-    stride = extent * inner
-    first = base + offset * inner
-    for i in range(outer):
-        ranges += (first + i * stride, run, address + i * run)
-    return ranges
+    n = len(box)
+    split = -1
+    for d in range(n - 1, -1, -1):
+        if box[d] != src_shape[d] or box[d] != dst_shape[d]:
+            split = d
+            break
+    if split < 0:
+        return [(0, 0, _product(box) * itemsize)]
+    src_strides = _strides(src_shape, itemsize)
+    dst_strides = _strides(dst_shape, itemsize)
+    length = box[split] * src_strides[split]
+    src_base = sum(src_at[d] * src_strides[d] for d in range(split + 1))
+    dst_base = sum(dst_at[d] * dst_strides[d] for d in range(split + 1))
+    runs = [(src_base, dst_base, length)]
+    for d in range(split - 1, -1, -1):
+        runs = [(s + i * src_strides[d], t + i * dst_strides[d], length)
+                for i in range(box[d]) for s, t, length in runs]
+    return runs
+
+
+def _part_box(shape, dim, offset, length):
+    """The offsets and shape of the slice [offset, offset + length) along @dim of @shape."""
+    at = [0] * len(shape)
+    box = list(shape)
+    if shape:
+        at[dim] = offset
+        box[dim] = length
+    return at, box
 
 
 def _new_work_dir(directory):
@@ -310,8 +335,10 @@ def _write_parts(data_path, plan, rank, local):
     for name, dtype, shape, base, _n_bytes, writers in plan:
         for writer, dim, offset, length in writers:
             if writer == rank:
-                tensor = local[name]
-                ranges += _slice_ranges(shape, _bits(dtype) // 8, dim, offset, length, base, tensor.data_ptr())
+                address = local[name].data_ptr()
+                at, box = _part_box(shape, dim, offset, length)
+                for src, dst, n in _box_runs(box, [0] * len(box), shape, at, box, _bits(dtype) // 8):
+                    ranges += (base + dst, n, address + src)
     if not ranges:
         return None
     fd = os.open(data_path, os.O_WRONLY | os.O_CLOEXEC)
@@ -339,7 +366,56 @@ def _commit(data_path, plan, metadata, directory, prefix, max_shard_size, sync, 
     _core.write_file(stfile, _output_path(directory, prefix), max_shard_size, sync)
 
 
-def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=None, prefix="model", sync=False):
+def _per_rank_work_name(rank):
+    # a name the library removes from a dead save's work folder: ".st-" and six letters or digits
+    return f".st-r{rank + 1:05d}"
+
+
+def _write_own_file(work_path, plan, rank, local, metadata):
+    """The per-rank layout: this rank's chunks into a file of its own, with torch's sharding info."""
+    entries = []
+    info = {}
+    keep = []
+    for name, dtype, shape, _base, _n_bytes, writers in plan:
+        for writer, dim, offset, length in writers:
+            if writer == rank:
+                tensor = local[name]
+                at, box = _part_box(shape, dim, offset, length)
+                entries.append((name, _core.dtype_from_name(dtype), box, tensor.data_ptr(),
+                                _product(box) * _bits(dtype) // 8))
+                keep.append(tensor)
+                info[name] = {"saved_offsets": at}
+    if not entries:
+        return None
+    metadata = dict(metadata or {})
+    metadata.update({_SHARDING_INFO_KEY: json.dumps(info), "DCP_VERSION": "1.0", "format": "pt"})
+    stfile = _core.build_file(entries, metadata, keep)
+    _core.write_file(stfile, os.path.join(work_path, _per_rank_work_name(rank)))
+    return None
+
+
+def _commit_per_rank(work_path, plan, directory, sync):
+    """Rank 0: renames every rank's file into place, then removes per-rank files of an earlier save
+    that this one did not write (a larger group's), which torch's reader would take as chunks."""
+    writers = sorted({writer for *_head, writers in plan for writer, *_rest in writers})
+    names = set()
+    for writer in writers:
+        name = _per_rank_name(writer)
+        os.rename(os.path.join(work_path, _per_rank_work_name(writer)), os.path.join(directory, name))
+        names.add(name)
+    for name in _per_rank_files(directory):
+        if name not in names:
+            os.unlink(os.path.join(directory, name))
+    if sync:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=None, prefix="model", sync=False,
+         layout="hf"):
     """Saves, from every rank of @group, one checkpoint of whole tensors in @directory.
 
     Every rank of the group calls it, with the tensors it owns whole (`torch.Tensor`) and its
@@ -358,8 +434,13 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
         prefix (`str`, defaults to "model"): the files are @prefix.safetensors, or
             @prefix-XXXXX-of-XXXXX.safetensors and @prefix.safetensors.index.json.
         sync (`bool`, defaults to `False`): fsync the files and the folder before returning.
+        layout (`str`, defaults to "hf"): "hf" for Hugging Face's layout, whole tensors; "per-rank"
+            for torch.distributed.checkpoint's (torch 2.8, HuggingFaceStorageWriter(save_sharded=True)):
+            every rank that writes a chunk writes shard-<rank + 1>-model-00001-of-00001.safetensors,
+            its chunks under the tensors' names and their offsets in ``DCP_SHARDING_INFO``
+            (:func:`load` and :func:`load_slices` read it too). @max_shard_size and @prefix do not apply.
 
-    The file is what `save_file` writes for a dict of the full tensors in order of first appearance,
+    In Hugging Face's layout the file is what `save_file` writes for a dict of the full tensors in order of first appearance,
     rank 0's first (for a single file the order does not matter).
 
     Raises:
@@ -367,6 +448,10 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
     """
     rank, world = _group_rank(group)
     directory = _core.fspath(directory)
+    if layout not in ("hf", "per-rank"):
+        raise ValueError(f'layout must be "hf" or "per-rank", not {layout!r}')
+    if layout == "per-rank" and max_shard_size is not None:
+        raise ValueError("max_shard_size does not apply to the per-rank layout: one file per rank")
     if max_shard_size is not None:
         max_shard_size = _core.parse_max_shard_size(max_shard_size)
     held = _attempt(_describe, state_dict)
@@ -387,14 +472,15 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
         plan = _plan_save([d for d, _m in described])
     except ValueError as e:
         raise DistributedError(f"save: {e}") from None
-    total = sum(entry[4] for entry in plan)
+    total = sum(entry[4] for entry in plan) if layout == "hf" else 0
 
     work = None
     if rank == 0:
         def prepare():
             path, lock, data = _new_work_dir(directory)
-            with open(data, "wb") as f:
-                f.truncate(total)
+            if layout == "hf":
+                with open(data, "wb") as f:
+                    f.truncate(total)
             return path, lock, data
         error, work = _attempt(prepare)
         shared = (error, None if error else (work[0], work[2]))
@@ -406,10 +492,16 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
         if error:
             raise DistributedError(f"save failed on rank 0: {error}")
         work_path, data_path = paths
-        results = _gather(_attempt(_write_parts, data_path, plan, rank, local), group, world, "writing")
-        _raise_failures(results, "save")
-        if rank == 0:
+        if layout == "hf":
+            written = _attempt(_write_parts, data_path, plan, rank, local)
+        else:
+            written = _attempt(_write_own_file, work_path, plan, rank, local, metadata)
+        _raise_failures(_gather(written, group, world, "writing"), "save")
+        if rank == 0 and layout == "hf":
             outcome = _attempt(_commit, data_path, plan, metadata, directory, prefix, max_shard_size, sync, total)
+        elif rank == 0:
+            outcome = _attempt(_commit_per_rank, work_path, plan, directory, sync)
+        if rank == 0:
             _remove_work_dir(work)
             work = None
         else:
@@ -435,13 +527,37 @@ def _remove_work_dir(work):
 # load
 
 
+# torch.distributed.checkpoint's per-rank layout with Hugging Face's storage (torch 2.8,
+# HuggingFaceStorageWriter(save_sharded=True)): each rank writes
+# shard-<rank + 1>-model-<file>-of-<files>.safetensors, numbers on five digits, holding its chunks
+# under the full tensors' names with their own shapes; __metadata__ has "DCP_SHARDING_INFO", the
+# JSON text of {name: {"saved_offsets": [offset per dimension]}}, "DCP_VERSION": "1.0" and
+# "format": "pt". torch's reader takes every .safetensors file of the folder and makes each
+# tensor's shape the largest offset + shape of its chunks.
+_PER_RANK_PATTERN = re.compile(r"shard-(\d{5})-model-(\d{5})-of-(\d{5})\.safetensors\Z")
+_SHARDING_INFO_KEY = "DCP_SHARDING_INFO"
+
+
+def _per_rank_name(rank):
+    return f"shard-{rank + 1:05d}-model-00001-of-00001.safetensors"
+
+
+def _per_rank_files(folder):
+    return sorted(name for name in os.listdir(folder) if _PER_RANK_PATTERN.match(name))
+
+
 def _checkpoint_files(path, prefix="model"):
-    """[(shard path, ST.File)] of a checkpoint: a folder (@prefix.safetensors.index.json or
-    @prefix.safetensors in it), an index, or one file. Opening reads the headers only."""
+    """[(file path, ST.File)] of a checkpoint: a folder (@prefix.safetensors.index.json or
+    @prefix.safetensors in it, else torch's per-rank files), an index, or one file. Opening reads
+    the headers only."""
     path = _core.fspath(path)
     if os.path.isdir(path):
         index = os.path.join(path, prefix + ".safetensors.index.json")
-        path = index if os.path.exists(index) else os.path.join(path, prefix + ".safetensors")
+        single = os.path.join(path, prefix + ".safetensors")
+        per_rank = _per_rank_files(path) if not os.path.exists(index) and not os.path.exists(single) else []
+        if per_rank:
+            return [(os.path.join(path, name), _core.open_path(os.path.join(path, name))) for name in per_rank]
+        path = index if os.path.exists(index) else single
     if _core.is_index_path(path):
         _index, shards = _core.open_index(path)
         folder = os.path.dirname(path)
@@ -450,21 +566,85 @@ def _checkpoint_files(path, prefix="model"):
 
 
 class _Entry:
-    __slots__ = ("name", "dtype", "shape", "path", "offset", "n_bytes")
+    """A logical tensor of a checkpoint and the chunks that hold it: (file path, byte offset of the
+    chunk's data in the file, the chunk's offsets in the tensor, the chunk's shape). A tensor of
+    Hugging Face's layout is one chunk, the whole tensor."""
 
-    def __init__(self, name, dtype, shape, path, offset, n_bytes):
-        self.name, self.dtype, self.shape = name, dtype, shape
-        self.path, self.offset, self.n_bytes = path, offset, n_bytes
+    __slots__ = ("name", "dtype", "shape", "n_bytes", "chunks")
+
+    def __init__(self, name, dtype, shape, n_bytes, chunks):
+        self.name, self.dtype, self.shape, self.n_bytes, self.chunks = name, dtype, shape, n_bytes, chunks
+
+    def itemsize(self):
+        itemsize = ST.dtype_get_bits(self.dtype) // 8
+        if itemsize * 8 != ST.dtype_get_bits(self.dtype):
+            raise SafetensorError(f"tensor {self.name!r}: dtype {_core.dtype_name(self.dtype)} packs elements "
+                                  "below a byte; load it with safe_open")
+        return itemsize
+
+    def pieces(self, at, box):
+        """The reads that fill a buffer holding the box @box at @at of this tensor:
+        [(path, file offset, buffer offset, length)]."""
+        pieces = []
+        if len(self.chunks) == 1 and list(self.chunks[0][3]) == list(self.shape) and box == list(self.shape):
+            path, start, _offsets, _shape = self.chunks[0]
+            return [(path, start, 0, self.n_bytes)] if self.n_bytes else []
+        itemsize = self.itemsize()
+        for path, start, offsets, shape in self.chunks:
+            low = [max(a, o) for a, o in zip(at, offsets)]
+            high = [min(a + n, o + m) for a, n, o, m in zip(at, box, offsets, shape)]
+            if any(h <= lo for lo, h in zip(low, high)) and self.shape:
+                continue
+            inter = [h - lo for lo, h in zip(low, high)]
+            for src, dst, n in _box_runs(shape, [lo - o for lo, o in zip(low, offsets)],
+                                         box, [lo - a for lo, a in zip(low, at)], inter, itemsize):
+                pieces.append((path, start + src, dst, n))
+        return pieces
 
 
 def _entries(path, prefix):
-    """Every tensor of the checkpoint, in file order, with its absolute offset in its file."""
-    entries = []
-    for shard_path, stfile in _checkpoint_files(path, prefix):
+    """Every tensor of the checkpoint, in file order, with its chunks."""
+    entries = {}
+    for file_path, stfile in _checkpoint_files(path, prefix):
         start = 8 + stfile.get_header_size()
+        info = stfile.get_metadata_value(_SHARDING_INFO_KEY) if stfile.has_metadata() else None
+        try:
+            info = json.loads(info) if info is not None else {}
+        except ValueError:
+            raise SafetensorError(f"{file_path}: {_SHARDING_INFO_KEY} is not valid JSON") from None
         for name, dtype, shape, begin, n_bytes in _core.layout(stfile):
-            entries.append(_Entry(name, dtype, list(shape), shard_path, start + begin, n_bytes))
-    return entries
+            shape = list(shape)
+            offsets = info.get(name, {}).get("saved_offsets", [0] * len(shape)) if info else [0] * len(shape)
+            if len(offsets) != len(shape) or not all(isinstance(o, int) and o >= 0 for o in offsets):
+                raise SafetensorError(f"{file_path}: the saved offsets of {name!r} do not fit its shape {shape}")
+            entry = entries.get(name)
+            if entry is None:
+                entries[name] = _Entry(name, dtype, shape, 0, [(file_path, start + begin, offsets, shape)])
+            elif entry.dtype != dtype or len(entry.shape) != len(shape):
+                raise SafetensorError(f"{file_path}: the chunk of {name!r} does not match its other chunks")
+            else:
+                entry.chunks.append((file_path, start + begin, offsets, shape))
+    for entry in entries.values():
+        full = [max(o + n for _p, _s, offsets, shape in entry.chunks for o, n in [(offsets[d], shape[d])])
+                for d in range(len(entry.shape))]
+        entry.shape = full
+        entry.n_bytes = _product(full) * ST.dtype_get_bits(entry.dtype) // 8
+        if len(entry.chunks) > 1:
+            _check_tiling(entry)
+    return list(entries.values())
+
+
+def _check_tiling(entry):
+    """Chunks that overlap or leave holes make no tensor: their volumes must add up to it, and no
+    two may overlap."""
+    volume = sum(_product(chunk[3]) for chunk in entry.chunks)
+    boxes = [(chunk[2], chunk[3]) for chunk in entry.chunks]
+    for i, (a_at, a_box) in enumerate(boxes):
+        for b_at, b_box in boxes[i + 1:]:
+            if all(max(a, b) < min(a + m, b + n) for a, m, b, n in zip(a_at, a_box, b_at, b_box)):
+                raise SafetensorError(f"the chunks of {entry.name!r} overlap")
+    if volume != _product(entry.shape):
+        raise SafetensorError(f"the chunks of {entry.name!r} do not cover its shape {entry.shape}")
 
 
 def _choose(entries, names):
@@ -482,11 +662,12 @@ def _choose(entries, names):
     return wanted
 
 
-def _read_into(reads):
-    """Reads [(entry, destination address)] with one st_read_ranges() call per file."""
+def _read_pieces(reads):
+    """Reads [(pieces, destination address)] with one st_read_ranges() call per file."""
     by_path = {}
-    for entry, address in reads:
-        by_path.setdefault(entry.path, []).extend((entry.offset, entry.n_bytes, address))
+    for pieces, address in reads:
+        for path, offset, at, n in pieces:
+            by_path.setdefault(path, []).extend((offset, n, address + at))
     for path, ranges in by_path.items():
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -495,6 +676,11 @@ def _read_into(reads):
             raise _core.translate_error(e, path, "open") from None
         finally:
             os.close(fd)
+
+
+def _read_into(reads):
+    """Reads whole tensors: [(entry, destination address)]."""
+    _read_pieces([(entry.pieces([0] * len(entry.shape), list(entry.shape)), address) for entry, address in reads])
 
 
 def _aligned(n):
@@ -517,22 +703,20 @@ def _batches(assigned):
     return batches
 
 
-def _as_tensor(buffer, at, entry):
-    """The tensor @entry over @buffer's bytes at @at (no copy): its torch dtype, or torch.uint8
-    bytes for a dtype this torch lacks (F8: same shape; wider ones: the last dimension times the
-    element size)."""
-    shape = entry.shape
+def _as_tensor(buffer, at, entry, shape=None):
+    """The tensor @entry (or its part of @shape) over @buffer's bytes at @at (no copy): its torch
+    dtype, or torch.uint8 bytes for a dtype this torch lacks (F8: same shape; wider ones: the last
+    dimension times the element size)."""
+    shape = list(entry.shape if shape is None else shape)
+    itemsize = entry.itemsize()
+    n_bytes = _product(shape) * itemsize
     dtype = TORCH_DTYPES.get(entry.dtype)
     if dtype is None:
         dtype = torch.uint8
-        itemsize = ST.dtype_get_bits(entry.dtype) // 8
-        if itemsize == 0:
-            raise SafetensorError(f"tensor {entry.name!r}: dtype {_core.dtype_name(entry.dtype)} packs elements "
-                                  "below a byte; load it with safe_open")
         shape = shape[:-1] + [shape[-1] * itemsize] if shape else [itemsize]
-    if entry.n_bytes == 0:
+    if n_bytes == 0:
         return torch.empty(shape, dtype=dtype)
-    tensor = buffer[at:at + entry.n_bytes].view(dtype).view(shape)
+    tensor = buffer[at:at + n_bytes].view(dtype).view(shape)
     if BIG_ENDIAN and ITEMSIZES[dtype] > 1:
         tensor = byteswapped(tensor)
     return tensor
@@ -568,7 +752,6 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     entries = opened[1] or []
     chosen = _attempt(_choose, entries, names) if opened[0] is None else opened
     wants = _raise_failures(_gather(chosen, group, world, "choosing the tensors"), "load")
-    by_name = {entry.name: entry for entry in entries}
     wanted_by = {}
     for other_rank, wanted in enumerate(wants):
         for name in wanted:
@@ -665,50 +848,23 @@ def load_slices(path, dim=0, *, names=None, rank=None, world_size=None, group=No
         raise ValueError(f"rank {rank} is not in [0, {world_size})")
     entries = _entries(path, prefix)
     chosen = set(_choose(entries, names))
-    parts = []
+    out = {}
     reads = []
     for entry in entries:
         if entry.name not in chosen:
             continue
         split_dim = dim.get(entry.name) if isinstance(dim, dict) else dim
-        shape = entry.shape
-        if split_dim is None:
-            parts.append((entry, shape, None))
-            continue
-        if not 0 <= split_dim < len(shape):
-            raise SafetensorError(f"tensor {entry.name!r} of shape {shape} has no dimension {split_dim} to split")
-        itemsize = ST.dtype_get_bits(entry.dtype) // 8
-        if itemsize == 0:
-            raise SafetensorError(f"tensor {entry.name!r}: dtype {_core.dtype_name(entry.dtype)} packs elements "
-                                  "below a byte and cannot be split")
-        begin, end = _split(shape[split_dim], rank, world_size)
-        part_shape = shape[:split_dim] + [end - begin] + shape[split_dim + 1:]
-        parts.append((entry, part_shape, (split_dim, begin, end - begin, itemsize)))
-
-    out = {}
-    for entry, part_shape, cut in parts:
-        n_bytes = entry.n_bytes if cut is None else _product(part_shape) * cut[3]
-        buffer = torch.empty(_aligned(n_bytes), dtype=torch.uint8)
-        view = _Entry(entry.name, entry.dtype, part_shape, entry.path, entry.offset, n_bytes)
-        if n_bytes:
-            if cut is None:
-                reads.append((entry.path, [entry.offset, n_bytes, buffer.data_ptr()]))
-            else:
-                split_dim, begin, length, itemsize = cut
-                reads.append((entry.path, _slice_ranges(entry.shape, itemsize, split_dim, begin, length, entry.offset,
-                                                        buffer.data_ptr())))
-        out[entry.name] = _as_tensor(buffer, 0, view)
-    by_path = {}
-    for file_path, ranges in reads:
-        by_path.setdefault(file_path, []).extend(ranges)
-    for file_path, ranges in by_path.items():
-        fd = os.open(file_path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            ST.read_ranges(fd, ranges, None)
-        except GLib.Error as e:
-            raise _core.translate_error(e, file_path, "open") from None
-        finally:
-            os.close(fd)
+        shape = list(entry.shape)
+        at, box = [0] * len(shape), shape
+        if split_dim is not None:
+            if not 0 <= split_dim < len(shape):
+                raise SafetensorError(f"tensor {entry.name!r} of shape {shape} has no dimension {split_dim} to split")
+            begin, end = _split(shape[split_dim], rank, world_size)
+            at, box = _part_box(shape, split_dim, begin, end - begin)
+        buffer = torch.empty(_aligned(_product(box) * entry.itemsize()), dtype=torch.uint8)
+        reads.append((entry.pieces(at, box), buffer.data_ptr()))
+        out[entry.name] = _as_tensor(buffer, 0, entry, box)
+    _read_pieces(reads)
     target = _torch_device(device)
     if target is not None:
         out = {name: tensor.to(target) for name, tensor in out.items()}
