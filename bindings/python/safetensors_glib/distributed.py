@@ -772,6 +772,9 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     # Every rank reads its share at once (in parallel with the others), then the group learns of
     # any failure in one collective, then each batch another rank wants is broadcast.
     mine = set(wants[rank])
+    # NCCL moves CUDA tensors only: the batches cross on the rank's current device (not tested here:
+    # no GPU; gloo moves CPU tensors)
+    transport = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend(group) == "nccl" else None
     batches = [_batches(assigned[reader]) for reader in range(world)]
     buffers = []
     for batch, offsets, size in batches[rank]:
@@ -785,9 +788,9 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
         for number, (batch, offsets, size) in enumerate(batches[reader]):
             shared = any(r != reader for e in batch for r in wanted_by[e.name])
             if reader == rank:
-                buffer = buffers[number]
+                buffer = buffers[number] if transport is None else buffers[number].to(transport)
             elif shared:
-                buffer = torch.empty(size, dtype=torch.uint8)
+                buffer = torch.empty(size, dtype=torch.uint8, device=transport)
             else:
                 continue
             if shared and size:
