@@ -241,7 +241,23 @@ def disagree(rank, world, folder):
             messages.append(str(e))
     # still usable: a correct call succeeds
     distributed.save({"t": distributed.Part(row, shape=(4, 3), offset=2 * rank)}, folder)
-    return messages, sorted(os.listdir(folder))
+    listing = sorted(os.listdir(folder))
+
+    other = f"{folder}-other-rank-{rank}.safetensors"  # outside the folder the other rank lists
+    save_file({"u": row}, other)
+    loads = [
+        {"path": folder if rank == 0 else os.path.join(folder, "missing.safetensors")},
+        {"path": folder, "names": ["t"] if rank == 0 else ["t", "nope"]},
+        {"path": folder if rank == 0 else other},
+    ]
+    for call in loads:
+        try:
+            distributed.load(call.pop("path"), **call)
+            messages.append(None)
+        except distributed.DistributedError as e:
+            messages.append(str(e))
+    os.unlink(other)
+    return messages, listing
 
 
 def f8_parts(rank, world):
@@ -425,6 +441,10 @@ def test_ranks_that_disagree_get_the_same_clear_error(tmp_path):
         "the slices of 't' along dimension 0 do not tile it: rank 1's [3, 4) leaves [2, 3) out",
         "'t' is given whole by rank 0 and as a slice by rank(s) 1",
         "ranks slice 't' along different dimensions: [0, 1]",
+        # loads
+        "load failed on 1 rank(s): rank 1: FileNotFoundError: No such file or directory",
+        "load failed on 1 rank(s): rank 1: KeyError: \"not in the checkpoint: 'nope'\"",
+        "load: rank(s) 1 opened a checkpoint with other tensors than rank 0's",
     ]
     assert len(messages) == len(expected)
     for message, fragment in zip(messages, expected):

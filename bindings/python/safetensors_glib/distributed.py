@@ -26,6 +26,7 @@ rank that dies makes the others fail, never hang. Data crosses the group as torc
 """
 
 import fcntl
+import hashlib
 import json
 import mmap
 import os
@@ -751,7 +752,16 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     opened = _attempt(lambda: _entries(path, prefix))
     entries = opened[1] or []
     chosen = _attempt(_choose, entries, names) if opened[0] is None else opened
-    wants = _raise_failures(_gather(chosen, group, world, "choosing the tensors"), "load")
+    # what each rank opened, so that ranks given different checkpoints fail alike instead of
+    # making collectives that do not match
+    layout = hashlib.sha256(repr([(e.name, e.dtype, e.shape, e.n_bytes) for e in entries]).encode()).hexdigest()
+    reported = _raise_failures(_gather((chosen[0], (chosen[1], layout)), group, world, "choosing the tensors"),
+                               "load")
+    wants = [wanted for wanted, _layout in reported]
+    differing = [other for other, (_wanted, other_layout) in enumerate(reported) if other_layout != reported[0][1]]
+    if differing:
+        raise DistributedError(f"load: rank(s) {', '.join(map(str, differing))} opened a checkpoint with other "
+                               "tensors than rank 0's")
     wanted_by = {}
     for other_rank, wanted in enumerate(wants):
         for name in wanted:
