@@ -7,7 +7,12 @@
  *
  *   open PATH MIN_SECONDS     st_file_new_from_path (header parse, no data read): the first call in the
  *                             process, then repeated until MIN_SECONDS have passed; "seconds" is the mean
- *                             of the repeats, "first_seconds" the first call
+ *                             of the repeats, "first_seconds" the first call, "close_seconds" the mean
+ *                             of the g_object_unref() that follows each repeat (not in "seconds")
+ *   open-touch PATH MIN_SECONDS
+ *                             the same, each open followed by what load-read does after it: every tensor
+ *                             got by name (st_file_get_tensor, in file order) and one byte of every page of
+ *                             its data read; the cost of the tensor objects beside the cost of opening
  *   save SRC DST              st_file_save_to_path of SRC's tensors, held in one malloc'd buffer
  *   write SRC DST             the floor of save: SRC's bytes, held in one malloc'd buffer, written to DST
  *                             with plain write() calls
@@ -150,23 +155,58 @@ file_size (const char *path)
   return (guint64) st.st_size;
 }
 
+/* Every tensor of @file got by name, in file order, and one byte of every page of its data read: what a
+ * caller that uses the whole file does after opening it. Returns the sum of the bytes read. */
+static guint64
+touch_tensors (STFile *file)
+{
+  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
+  guint64 sum = 0;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      gsize n = 0;
+      const guint8 *data = st_tensor_get_data (st_file_get_tensor (file, names[i]), &n);
+
+      sum += touch_pages (data, n);
+    }
+  return sum;
+}
+
+/* st_file_new_from_path, and with @touch every tensor touched (touch_tensors()). */
+static STFile *
+open_file (const char  *path,
+           gboolean     touch,
+           guint64     *sum,
+           GError     **error)
+{
+  STFile *file = st_file_new_from_path (path, NULL, error);
+
+  if (file != NULL && touch)
+    *sum += touch_tensors (file);
+  return file;
+}
+
 static int
 case_open (const char *path,
-           double      min_seconds)
+           double      min_seconds,
+           gboolean    touch)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) first = NULL;
   PeakRss peak;
-  double t0, t1, c0, first_seconds, first_cpu, elapsed, cpu;
+  double t0, t1, c0, c1, start, first_seconds, first_cpu;
+  double elapsed = 0, cpu = 0, close_elapsed = 0, close_cpu = 0;
   gint64 growth;
   guint iterations = 0;
   guint n_tensors;
   guint64 header_size;
+  guint64 sum = 0;
 
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
   t0 = now_seconds ();
-  first = st_file_new_from_path (path, NULL, &error);
+  first = open_file (path, touch, &sum, &error);
   t1 = now_seconds ();
   first_cpu = cpu_seconds () - c0;
   if (first == NULL)
@@ -178,26 +218,36 @@ case_open (const char *path,
   g_clear_object (&first);
 
   /* Steady state: the one-time costs of the first call (type registration, lazy symbol binding,
-   * first-touch of malloc arenas) out of the way. */
-  c0 = cpu_seconds ();
-  t0 = now_seconds ();
+   * first-touch of malloc arenas) out of the way. Each repeat times the open (and the touching) apart
+   * from the close that follows it: "seconds" is what the first call measures, and "close_seconds"
+   * what dropping the file (and, after touching, its tensor objects) costs. */
+  start = now_seconds ();
   do
     {
-      g_autoptr(STFile) again = st_file_new_from_path (path, NULL, &error);
+      g_autoptr(STFile) again = NULL;
 
+      c0 = cpu_seconds ();
+      t0 = now_seconds ();
+      again = open_file (path, touch, &sum, &error);
+      t1 = now_seconds ();
+      c1 = cpu_seconds ();
       if (again == NULL)
         return fail (path, error);
+      elapsed += t1 - t0;
+      cpu += c1 - c0;
+      g_clear_object (&again);
+      close_elapsed += now_seconds () - t1;
+      close_cpu += cpu_seconds () - c1;
       iterations++;
-      elapsed = now_seconds () - t0;
     }
-  while (elapsed < min_seconds || iterations < 3);
-  cpu = cpu_seconds () - c0;
+  while (now_seconds () - start < min_seconds || iterations < 3);
 
   g_print ("{\"seconds\": %.9g, \"cpu_seconds\": %.9g, \"first_seconds\": %.9g, \"first_cpu_seconds\": %.9g, "
-           "\"iterations\": %u, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
-           ", \"header_bytes\": %" G_GUINT64_FORMAT ", \"n_tensors\": %u}\n",
-           elapsed / iterations, cpu / iterations, first_seconds, first_cpu, iterations, growth, file_size (path),
-           header_size, n_tensors);
+           "\"close_seconds\": %.9g, \"close_cpu_seconds\": %.9g, \"iterations\": %u, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
+           ", \"header_bytes\": %" G_GUINT64_FORMAT ", \"n_tensors\": %u, \"checksum\": %" G_GUINT64_FORMAT "}\n",
+           elapsed / iterations, cpu / iterations, first_seconds, first_cpu, close_elapsed / iterations,
+           close_cpu / iterations, iterations, growth, file_size (path),
+           header_size, n_tensors, sum);
   return 0;
 }
 
@@ -525,7 +575,6 @@ case_load_read (const char *path)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = NULL;
-  g_auto(GStrv) names = NULL;
   PeakRss peak;
   double t0, t1, c0, c1;
   gint64 growth;
@@ -534,17 +583,9 @@ case_load_read (const char *path)
   peak_rss_start (&peak);
   c0 = cpu_seconds ();
   t0 = now_seconds ();
-  file = st_file_new_from_path (path, NULL, &error);
+  file = open_file (path, TRUE, &sum, &error);
   if (file == NULL)
     return fail (path, error);
-  names = st_file_dup_names_in_file_order (file);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      gsize n = 0;
-      const guint8 *data = st_tensor_get_data (st_file_get_tensor (file, names[i]), &n);
-
-      sum += touch_pages (data, n);
-    }
   t1 = now_seconds ();
   c1 = cpu_seconds ();
   growth = peak_rss_growth_kib (&peak);
@@ -686,8 +727,8 @@ case_merge (const char *src,
 static int
 usage (void)
 {
-  g_printerr ("usage: st-bench open PATH MIN_SECONDS | save SRC DST | write SRC DST | "
-              "steady-save SRC DST ROUNDS | steady-stream SRC DST ROUNDS | edit PATH in-place|whole | "
+  g_printerr ("usage: st-bench open PATH MIN_SECONDS | open-touch PATH MIN_SECONDS | save SRC DST | "
+              "write SRC DST | steady-save SRC DST ROUNDS | steady-stream SRC DST ROUNDS | edit PATH in-place|whole | "
               "merge SRC DIR DST | load-read PATH | mmap-read PATH\n");
   return 2;
 }
@@ -700,7 +741,9 @@ main (int   argc,
     return usage ();
 
   if (g_str_equal (argv[1], "open") && argc == 4)
-    return case_open (argv[2], g_ascii_strtod (argv[3], NULL));
+    return case_open (argv[2], g_ascii_strtod (argv[3], NULL), FALSE);
+  if (g_str_equal (argv[1], "open-touch") && argc == 4)
+    return case_open (argv[2], g_ascii_strtod (argv[3], NULL), TRUE);
   if (g_str_equal (argv[1], "save") && argc == 4)
     return case_save (argv[2], argv[3]);
   if (g_str_equal (argv[1], "write") && argc == 4)

@@ -48,6 +48,11 @@ G_BEGIN_DECLS
  *   object, or disagrees with its shards (a tensor missing from its shard, a tensor the index does
  *   not assign to that shard, a wrong `total_size`)
  * @ST_ERROR_INVALID_SIZE: a byte size written as text (such as `5GB`) that cannot be read
+ * @ST_ERROR_INTERRUPTED_EDIT: the file carries the mark of an in-place header edit
+ *   ([method@ST.File.save_header_in_place]) that did not finish: its header length has the top
+ *   bit set, so that no reader takes a header that may be half written. Run
+ *   `st-tool metadata --repair FILE`, or call [func@ST.File.repair_header], to complete it; the
+ *   file then holds the old header or the new one. Since: 1.0
  *
  * The failures reported in the [error@ST.Error] domain. The message of each error names the tensor,
  * key or byte offset concerned.
@@ -72,6 +77,7 @@ typedef enum {
   ST_ERROR_INVALID_NAME,
   ST_ERROR_INVALID_INDEX,
   ST_ERROR_INVALID_SIZE,
+  ST_ERROR_INTERRUPTED_EDIT,
 } STError;
 
 ST_AVAILABLE_IN_1_0

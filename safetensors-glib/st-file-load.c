@@ -436,6 +436,15 @@ set_format_error (GError       **error,
   g_autofree char *shown = g_filename_display_name (path);
   StSniffKind kind = ST_SNIFF_UNKNOWN;
 
+  if (parse_error->code == ST_ERROR_INTERRUPTED_EDIT)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT,
+                   "“%s” is marked by an in-place edit of its header that did not finish (or is still under "
+                   "way): run “st-tool metadata --repair %s” (or call st_file_repair_header()) to complete it",
+                   shown, shown);
+      return;
+    }
+
   if (head != NULL)
     kind = st_sniff_bytes (head, head_len, file_size);
 

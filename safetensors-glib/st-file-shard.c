@@ -22,8 +22,8 @@
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
+#include "st-index-json-private.h"
 #include "st-index-private.h"
-#include "st-json-string-private.h"
 
 /**
  * STProgressFunc:
@@ -33,7 +33,7 @@
  *
  * Reports the progress of a long operation, such as
  * [method@ST.File.save_sharded] (in bytes of tensor data), or
- * [func@ST.Index.new_from_path_async] and [method@ST.Index.merge_async] (in
+ * [method@ST.Index.validate_async] and [method@ST.Index.merge_async] (in
  * bytes of the shard files). The callback runs in the thread that called the
  * operation: for an asynchronous one, on the thread-default main context it
  * was started from, never in the worker thread.
@@ -42,52 +42,6 @@
  */
 
 /* Sharded writing */
-
-/* json.dumps (index, indent=2, sort_keys=True) + "\n", as transformers writes the index. */
-static char *
-format_index_json (GHashTable *metadata,
-                   guint64     total_size,
-                   GPtrArray  *names,
-                   GPtrArray  *name_shards)
-{
-  g_autoptr(GString) out = g_string_new ("{\n  \"metadata\": {");
-
-  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
-  if (metadata != NULL)
-    {
-      GHashTableIter iter;
-      gpointer key;
-      g_hash_table_iter_init (&iter, metadata);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) != 0)
-          g_ptr_array_add (keys, key);
-    }
-  g_ptr_array_add (keys, (gpointer) ST_INDEX_TOTAL_SIZE_KEY);
-  g_ptr_array_sort (keys, st_compare_strings);
-  for (guint i = 0; i < keys->len; i++)
-    {
-      const char *key = g_ptr_array_index (keys, i);
-      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      st_json_append_string (out, key, TRUE);
-      g_string_append (out, ": ");
-      if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
-        g_string_append_printf (out, "%" G_GUINT64_FORMAT, total_size);
-      else
-        st_json_append_string (out, g_hash_table_lookup (metadata, key), TRUE);
-    }
-  g_string_append (out, "\n  },\n  \"weight_map\": {");
-
-  /* @names is sorted; name_shards[i] is the shard of names[i]. */
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_string_append (out, i > 0 ? ",\n    " : "\n    ");
-      st_json_append_string (out, g_ptr_array_index (names, i), TRUE);
-      g_string_append (out, ": ");
-      st_json_append_string (out, g_ptr_array_index (name_shards, i), TRUE);
-    }
-  g_string_append (out, names->len > 0 ? "\n  }\n}\n" : "}\n}\n");
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
 
 typedef struct {
   const char *name;
@@ -378,7 +332,7 @@ shard_job_new (STFile       *self,
       g_ptr_array_add (sorted_shards, (gpointer) entry->shard);
     }
 
-  job->index_json = format_index_json (st_file_peek_metadata (self), total_size, sorted_names, sorted_shards);
+  job->index_json = st_index_json_format (st_file_peek_metadata (self), total_size, sorted_names, sorted_shards);
   job->index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
   return g_steal_pointer (&job);
 }

@@ -28,11 +28,16 @@ StFileSource *st_file_source_lookup (gconstpointer  data,
                                      guint64       *out_offset);
 void st_file_source_unref (StFileSource *source);
 const char *st_file_source_get_path (StFileSource *source);
-/* Whether @st describes the file @source maps (same device and inode). */
+/* Whether @source is on a file system whose mappings may be of another file than its path names
+ * (overlayfs, FUSE), or on one that could not be told. */
+gboolean st_file_source_is_stacked (StFileSource *source);
+/* Whether @st describes the file @source maps (same device and inode), on a file system whose mappings
+ * are the file's own pages (not overlayfs or FUSE, which may map another file under the same numbers). */
 gboolean st_file_source_is_file (StFileSource      *source,
                                  const struct stat *st);
 /* The source file opened for reading, when it is still the file that was mapped (same device and inode,
- * no shorter); -1 otherwise. */
+ * no shorter) on a file system whose mappings are the file's own pages (not overlayfs or FUSE); -1
+ * otherwise. */
 int st_file_source_open (StFileSource *source);
 /* Whether the process wrote into none of the pages of its private mapping that hold @size bytes at
  * @offset (/proc/self/pagemap): only then does the file hold what the memory holds. */

@@ -14,13 +14,23 @@
  * same file, and checks that the process did not write into those pages of its private mapping (a
  * torch or numpy view written into holds bytes the file does not). Anything unusual falls back to
  * writing the bytes from memory, as before.
+ *
+ * "Same device and inode" proves the file holds the mapping's bytes only where the mapping is that
+ * inode's own page cache. Stacking file systems break this: overlayfs maps the file of the layer below
+ * (lower or upper) and keeps the device and inode numbers when a write copies a lower file up, so that
+ * a mapping made before the copy-up still holds the old bytes while the path reads the new ones; a FUSE
+ * file system may pass mappings through to a backing file the same way. Neither /proc/self/maps nor
+ * /proc/self/map_files tells the two files apart (both show the overlay's path, device and inode), so on
+ * those file systems the bytes are always written from memory, and headers never edited in place.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -34,6 +44,7 @@ struct _StFileSource {
   char            *path;     /* absolute, as it was when loaded */
   dev_t            dev;
   ino_t            ino;
+  gboolean         stacked;  /* on a file system whose mappings may be of another file (or unsure) */
 };
 
 static GMutex registry_lock;
@@ -54,6 +65,21 @@ st_file_source_unref (StFileSource *source)
       g_free (source->path);
       g_free (source);
     }
+}
+
+/* Whether mappings of the file @path, which @st describes, may be of another file than the one @path
+ * names: on overlayfs and FUSE, or when that cannot be told. */
+static gboolean
+is_on_stacking_file_system (const char         *path,
+                            const struct stat  *st)
+{
+  struct statfs fs;
+  struct stat now;
+
+  /* The path is looked at again: it must still name the file the loader mapped. */
+  if (statfs (path, &fs) != 0 || stat (path, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+    return TRUE;
+  return fs.f_type == OVERLAYFS_SUPER_MAGIC || fs.f_type == FUSE_SUPER_MAGIC;
 }
 
 /* The index of the first source whose address is >= @address. */
@@ -89,6 +115,7 @@ st_file_source_register (gconstpointer       address,
   source->path = g_canonicalize_filename (path, NULL);
   source->dev = st->st_dev;
   source->ino = st->st_ino;
+  source->stacked = is_on_stacking_file_system (path, st);
 
   g_mutex_lock (&registry_lock);
   if (registry == NULL)
@@ -152,18 +179,30 @@ st_file_source_get_path (StFileSource *source)
 }
 
 gboolean
+st_file_source_is_stacked (StFileSource *source)
+{
+  return source->stacked;
+}
+
+gboolean
 st_file_source_is_file (StFileSource      *source,
                         const struct stat *st)
 {
-  return st->st_dev == source->dev && st->st_ino == source->ino;
+  return !source->stacked && st->st_dev == source->dev && st->st_ino == source->ino;
 }
 
 int
 st_file_source_open (StFileSource *source)
 {
   struct stat st;
-  int fd = open (source->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd;
 
+  /* Nothing this process may look at proves that the file a stacked file system would read now is
+   * the one it mapped (/proc/self/map_files names the overlay's file too): write from memory. */
+  if (source->stacked)
+    return -1;
+
+  fd = open (source->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return -1;
   if (fstat (fd, &st) != 0 || st.st_dev != source->dev || st.st_ino != source->ino ||

@@ -865,6 +865,18 @@ st_header_read_size (const guint8 *prefix,
   memcpy (&size_le, prefix, sizeof size_le);
   size = GUINT64_FROM_LE (size_le);
 
+  /* The top bit is the mark of an in-place header edit that did not finish (st-file-edit.c): a length
+   * every reader refuses, for which "over the limit" would be the wrong explanation. Only over a length
+   * an edit could have had: at least "{}", at most the limit, within the input. */
+  if ((size & ST_EDIT_MARK) != 0 && (size & ~ST_EDIT_MARK) >= 2 && (size & ~ST_EDIT_MARK) <= ST_MAX_HEADER_SIZE &&
+      (input_size == G_MAXUINT64 || (input_size >= 8 && (size & ~ST_EDIT_MARK) <= input_size - 8)))
+    {
+      g_set_error_literal (error, ST_ERROR, ST_ERROR_INTERRUPTED_EDIT,
+                           "An in-place edit of the header was interrupted: repair the file with "
+                           "“st-tool metadata --repair FILE” (or st_file_repair_header())");
+      return FALSE;
+    }
+
   if (size > ST_MAX_HEADER_SIZE)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,

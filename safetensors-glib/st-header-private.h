@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 
 /* The largest header length a reader accepts (the N of the 8-byte prefix). */
 #define ST_MAX_HEADER_SIZE G_GUINT64_CONSTANT (100000000)
+/* The top bit of the header length: set while an in-place header edit is under way (st-file-edit.c). */
+#define ST_EDIT_MARK (G_GUINT64_CONSTANT (1) << 63)
 
 /* How deep objects and arrays may nest in a header (the top-level object is depth 1, a tensor entry
  * depth 2). Hugging Face's reader (serde_json, recursion limit 128) accepts 125 levels inside an unknown
@@ -57,7 +59,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeader, st_header_free)
  * Reads the 8-byte little-endian header length from the start of @prefix (of @prefix_len bytes).
  * Fails with ST_ERROR_HEADER_TOO_SMALL when @prefix_len < 8, ST_ERROR_HEADER_TOO_LARGE when N exceeds
  * ST_MAX_HEADER_SIZE, or when @input_size is not G_MAXUINT64 and 8 + N > @input_size (the size of the
- * whole input, when known).
+ * whole input, when known), and with ST_ERROR_INTERRUPTED_EDIT when N carries ST_EDIT_MARK over a length
+ * of at least 2 that would otherwise be valid.
  */
 gboolean st_header_read_size (const guint8 *prefix,
                               gsize         prefix_len,

@@ -11,19 +11,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-glib/json-glib.h>
-
 #include "st-checkpoint-private.h"
 #include "st-error.h"
 #include "st-dtype.h"
 #include "st-tensor.h"
 #include "st-file.h"
-#include "st-file-peer-private.h"
 #include "st-index.h"
+#include "st-index-json-private.h"
 #include "st-index-private.h"
 #include "st-progress-private.h"
 #include "st-tensor-info-private.h"
-#include "st-sniff-private.h"
 
 /**
  * STIndex:
@@ -37,9 +34,12 @@
  *  "weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors", ...}}
  * ```
  *
- * Opening an index reads the JSON only; a shard is opened (mapped, see
- * [ctor@ST.File.new_from_path]) the first time one of its tensors is asked
- * for, and stays open as long as the index. All lookups are thread-safe.
+ * Opening an index reads the JSON only, synchronously or in a worker thread
+ * alike; a shard is opened (mapped, see [ctor@ST.File.new_from_path]) the
+ * first time one of its tensors is asked for, or all of them by
+ * [method@ST.Index.validate], and stays open as long as the index, shared
+ * read-only by every caller of [method@ST.Index.open_shard]. All lookups are
+ * thread-safe.
  *
  * Shard file names are resolved in the directory of the index. A shard name
  * that is not a plain file name (one with a `/` or `\`, or `.` or `..`) is
@@ -54,7 +54,7 @@
  * tensor of the weight map, sorted by name, each naming its shard: a
  * `GtkColumnView` shows them with property expressions alone. An item's
  * dtype, shape and offsets come from its shard, which is opened when the item
- * is first asked for; [func@ST.Index.new_from_path_async] opens every shard in
+ * is first asked for; [method@ST.Index.validate_async] opens every shard in
  * a worker thread beforehand. An item of a shard that cannot be opened has its
  * name and shard only (its [property@ST.TensorInfo:dtype-name] is %NULL).
  *
@@ -77,7 +77,6 @@ struct _STIndex
   GHashTable *metadata;       /* string and integer values of "metadata", as text */
   GHashTable *string_metadata;/* only the string values: what merge passes on to the merged file */
   guint64 total_size;
-  gboolean has_total_size;
 
   GMutex lock;                /* guards shards */
   GHashTable *shards;         /* shard name -> STFile */
@@ -101,10 +100,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
- * a hostile index can make the parser take. */
-#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
 
 static void
 st_index_finalize (GObject *object)
@@ -234,226 +229,24 @@ st_index_init (STIndex *self)
   self->shards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
-int
-st_compare_strings (gconstpointer a,
-                    gconstpointer b)
+/* The index takes over what its file says, in place of the empty tables of st_index_init(). */
+static void
+take_index_json (STIndex     *self,
+                 StIndexJson *json)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* A shard must be a plain file name in the index's directory. */
-gboolean
-st_is_plain_file_name (const char *name)
-{
-  if (name[0] == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
-    return FALSE;
-  if (strchr (name, '/') != NULL || strchr (name, '\\') != NULL)
-    return FALSE;
-  return g_utf8_validate (name, -1, NULL);
-}
-
-/* The total_size of an index is a JSON integer; huggingface_hub never writes it as a string, but
- * some hand-made indexes do, so a string of decimal digits is accepted too. */
-static gboolean
-node_to_size (JsonNode *node,
-              guint64  *out_size)
-{
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
-    {
-      gint64 v = json_node_get_int (node);
-
-      if (v < 0)
-        return FALSE;
-      *out_size = (guint64) v;
-      return TRUE;
-    }
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    {
-      const char *text = json_node_get_string (node);
-
-      return text[0] != '\0' && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_size, NULL);
-    }
-  return FALSE;
-}
-
-/* json-glib's parser recurses once per level of nesting: a hostile index of a million '[' would
- * overflow the stack. An index needs three levels; metadata written by other tools may nest a few
- * more. Counted over the raw text, strings skipped. */
-#define ST_MAX_INDEX_DEPTH 64
-
-static gboolean
-nesting_within_limit (const char *text,
-                      gsize       length)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > ST_MAX_INDEX_DEPTH)
-            return FALSE;
-        }
-      else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
-
-static gboolean
-load_metadata (STIndex     *self,
-               JsonObject  *root,
-               const char  *display_name,
-               GError     **error)
-{
-  JsonNode *node = json_object_get_member (root, "metadata");
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The \"metadata\" member is not an object", display_name);
-      return FALSE;
-    }
-
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &key, &value))
-    {
-      GType type;
-
-      if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
-        {
-          if (!node_to_size (value, &self->total_size))
-            {
-              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                           "%s: The \"total_size\" of the metadata is not a non-negative integer", display_name);
-              return FALSE;
-            }
-          self->has_total_size = TRUE;
-          g_hash_table_replace (self->metadata, g_strdup (key),
-                                g_strdup_printf ("%" G_GUINT64_FORMAT, self->total_size));
-          continue;
-        }
-      if (!JSON_NODE_HOLDS_VALUE (value))
-        continue;  /* objects, arrays and null carry nothing a string map can hold */
-      type = json_node_get_value_type (value);
-      if (type == G_TYPE_STRING)
-        {
-          g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
-          g_hash_table_replace (self->string_metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
-        }
-      else if (type == G_TYPE_INT64)
-        {
-          g_hash_table_replace (self->metadata, g_strdup (key),
-                                g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value)));
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-load_weight_map (STIndex     *self,
-                 JsonObject  *root,
-                 const char  *display_name,
-                 GError     **error)
-{
-  JsonNode *node = json_object_get_member (root, "weight_map");
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
-  g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
-  JsonObjectIter iter;
-  const char *tensor_name;
-  JsonNode *value;
-  GHashTableIter shards_iter;
-  gpointer members;
-
-  if (node == NULL)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index has no \"weight_map\" object", display_name);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The \"weight_map\" member is not an object", display_name);
-      return FALSE;
-    }
-
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &tensor_name, &value))
-    {
-      g_autofree char *shown_name = g_utf8_make_valid (tensor_name, -1);
-      const char *shard_name;
-      GPtrArray *shard_members;
-      char *owned_name;
-
-      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
-        {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
-          return FALSE;
-        }
-      shard_name = json_node_get_string (value);
-      if (!st_is_plain_file_name (shard_name))
-        {
-          g_autofree char *shown_shard = g_utf8_make_valid (shard_name, -1);
-
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: The shard “%s” of tensor “%s” is not a plain file name in the index's directory",
-                       display_name, shown_shard, shown_name);
-          return FALSE;
-        }
-      if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
-        {
-          g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                       "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
-          return FALSE;
-        }
-
-      shard_members = g_hash_table_lookup (self->shard_tensors, shard_name);
-      if (shard_members == NULL)
-        {
-          shard_members = g_ptr_array_new ();
-          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), shard_members);
-          g_ptr_array_add (shard_names, g_strdup (shard_name));
-        }
-      owned_name = g_strdup (tensor_name);
-      g_hash_table_insert (self->weight_map, owned_name, g_strdup (shard_name));
-      g_ptr_array_add (shard_members, owned_name);
-      g_ptr_array_add (names, g_strdup (tensor_name));
-    }
-
-  g_hash_table_iter_init (&shards_iter, self->shard_tensors);
-  while (g_hash_table_iter_next (&shards_iter, NULL, &members))
-    g_ptr_array_sort (members, st_compare_strings);
-
-  g_ptr_array_sort (names, st_compare_strings);
-  g_ptr_array_add (names, NULL);
-  g_strfreev (self->names);
-  self->names = (char **) g_ptr_array_steal (names, NULL);
-
-  g_ptr_array_sort (shard_names, st_compare_strings);
-  g_ptr_array_add (shard_names, NULL);
-  g_strfreev (self->shard_names);
-  self->shard_names = (char **) g_ptr_array_steal (shard_names, NULL);
-  return TRUE;
+  g_clear_pointer (&self->shard_tensors, g_hash_table_unref);
+  g_clear_pointer (&self->weight_map, g_hash_table_unref);
+  g_clear_pointer (&self->names, g_strfreev);
+  g_clear_pointer (&self->shard_names, g_strfreev);
+  g_clear_pointer (&self->metadata, g_hash_table_unref);
+  g_clear_pointer (&self->string_metadata, g_hash_table_unref);
+  self->weight_map = g_steal_pointer (&json->weight_map);
+  self->shard_tensors = g_steal_pointer (&json->shard_tensors);
+  self->names = g_steal_pointer (&json->names);
+  self->shard_names = g_steal_pointer (&json->shard_names);
+  self->metadata = g_steal_pointer (&json->metadata);
+  self->string_metadata = g_steal_pointer (&json->string_metadata);
+  self->total_size = json->total_size;
 }
 
 typedef int StIndexFd;
@@ -531,71 +324,13 @@ index_new_from_path (const char    *index_path,
   /* Opened before it is read: a file replaced in between makes a reader refuse, never accept, a mix.
    * Without blocking, for a FIFO, which is read as a stream and has no identity to keep. */
   g_auto(StIndexFd) index_fd = open (index_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  g_autofree char *display_name = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileInfo) info = NULL;
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) json_error = NULL;
-  g_autoptr(STIndex) self = NULL;
-  JsonNode *root;
-  StSniffKind kind;
+  g_autoptr(StIndexJson) json = NULL;
+  STIndex *self;
   struct stat held;
 
-  display_name = g_filename_display_name (index_path);
-  file = g_file_new_for_path (index_path);
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, cancellable, error);
-  if (info == NULL)
+  json = st_index_json_read (index_path, cancellable, error);
+  if (json == NULL)
     return NULL;
-  if ((guint64) g_file_info_get_size (info) > ST_MAX_INDEX_SIZE)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is %" G_GUINT64_FORMAT " bytes long, over the limit of %" G_GUINT64_FORMAT,
-                   display_name, (guint64) g_file_info_get_size (info), (guint64) ST_MAX_INDEX_SIZE);
-      return NULL;
-    }
-
-  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
-    return NULL;
-
-  kind = st_sniff_bytes ((const guint8 *) contents, length, length);
-  if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
-      kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: It is %s, not the index of a sharded checkpoint",
-                   display_name, st_sniff_describe (kind));
-      return NULL;
-    }
-
-  if (!g_utf8_validate_len (contents, length, NULL))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not UTF-8 text", display_name);
-      return NULL;
-    }
-
-  if (!nesting_within_limit (contents, length))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
-      return NULL;
-    }
-
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not valid JSON: %s", display_name, json_error->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not a JSON object", display_name);
-      return NULL;
-    }
 
   self = g_object_new (ST_TYPE_INDEX, NULL);
   self->path = g_strdup (index_path);
@@ -605,13 +340,9 @@ index_new_from_path (const char    *index_path,
       self->index_fd = index_fd;
       index_fd = -1;
     }
-
-  if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
-      !load_weight_map (self, json_node_get_object (root), display_name, error))
-    return NULL;
+  take_index_json (self, json);
   self->items = g_new0 (STTensorInfo *, g_strv_length (self->names) + 1);
-
-  return g_steal_pointer (&self);
+  return self;
 }
 
 /**
@@ -848,6 +579,12 @@ st_index_get_total_size (STIndex *self)
   return self->total_size;
 }
 
+GHashTable *
+st_index_peek_string_metadata (STIndex *self)
+{
+  return self->string_metadata;
+}
+
 /* Lists at most a few names, for one readable line of error. */
 static char *
 join_some_names (GPtrArray *names)
@@ -964,48 +701,18 @@ check_same_save (STIndex     *self,
   return TRUE;
 }
 
-/**
- * st_index_get_shard:
- * @self: an index
- * @shard_name: the file name of a shard, as the weight map gives it
- * @error: return location for a #GError
- *
- * Opens the shard @shard_name (or returns it, when it is already open). The
- * shard stays open, and mapped, as long as the index. Safe to call from
- * several threads at once.
- *
- * Opening checks that the shard holds exactly the tensors the weight map
- * assigns to it, and that it comes from the save the index was read from:
- * the index file must still be the one read, and no save of the checkpoint
- * may be committing or have been interrupted while committing (see
- * [method@ST.File.save_sharded]). Shards of two different saves fail here,
- * naming the shard.
- *
- * The file is the shard as loaded: treat it as read-only, for other threads
- * may be reading it.
- *
- * Returns: (transfer none): the shard, or %NULL with @error set:
- *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name,
- *   %ST_ERROR_INVALID_INDEX when the shard does not hold what the weight map
- *   says, or may come from another save than the index (see
- *   [Durability](durability.html)),
- *   or any error of [ctor@ST.File.new_from_path], its message naming the shard
- *
- * Since: 1.0
- */
-STFile *
-st_index_get_shard (STIndex     *self,
-                    const char  *shard_name,
-                    GError     **error)
+/* The shard @shard_name, opened once and kept by the index (transfer none): what every shard lookup of
+ * the index goes through. */
+static STFile *
+lookup_open_shard (STIndex       *self,
+                   const char    *shard_name,
+                   GCancellable  *cancellable,
+                   GError       **error)
 {
   G_GNUC_UNUSED g_autoptr(StCheckpointLock) folder_lock = NULL;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *path = NULL;
   STFile *shard;
-
-  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  g_return_val_if_fail (shard_name != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!g_hash_table_contains (self->shard_tensors, shard_name))
     {
@@ -1019,6 +726,9 @@ st_index_get_shard (STIndex     *self,
   if (shard != NULL)
     return shard;
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
   /* The folder's lock before the mutex, never while holding it: a thread waiting for a save's commit
    * to end does not hold up the lookups of shards already open. */
   g_clear_pointer (&locker, g_mutex_locker_free);
@@ -1030,7 +740,7 @@ st_index_get_shard (STIndex     *self,
 
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
   path = g_build_filename (self->directory, shard_name, NULL);
-  shard = st_file_new_from_path (path, NULL, error);
+  shard = st_file_new_from_path (path, cancellable, error);
   if (shard == NULL)
     return NULL;
   if (!check_same_save (self, shard_name, error) || !check_shard_contents (self, shard_name, shard, error))
@@ -1043,26 +753,185 @@ st_index_get_shard (STIndex     *self,
 }
 
 /**
+ * st_index_open_shard:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Opens the shard @shard_name, or gives it again when it is already open.
+ * The index opens (maps) each shard once and keeps it as long as itself;
+ * every caller gets a new reference to that one shared file. Safe to call
+ * from several threads at once.
+ *
+ * Opening checks that the shard holds exactly the tensors the weight map
+ * assigns to it, and that it comes from the save the index was read from:
+ * the index file must still be the one read, and no save of the checkpoint
+ * may be committing or have been interrupted while committing (see
+ * [method@ST.File.save_sharded]). Shards of two different saves fail here,
+ * naming the shard.
+ *
+ * The file is shared and read-only: other threads, the index's list model
+ * and [method@ST.Index.merge] read it, so do not set or remove its tensors or
+ * metadata (to change a shard, load it with [ctor@ST.File.new_from_path] or
+ * build a new [class@ST.File] from its tensors). It is shared rather than
+ * copied because only the loaded file knows its header size and its tensors'
+ * data offsets, and because a copy per call would cost a table of all its
+ * tensors each time; its tensors are immutable and keep the mapping alive on
+ * their own.
+ *
+ * Returns: (transfer full): the shard, or %NULL with @error set:
+ *   %ST_ERROR_NOT_FOUND when the weight map names no shard @shard_name,
+ *   %ST_ERROR_INVALID_INDEX when the shard does not hold what the weight map
+ *   says, or may come from another save than the index (see
+ *   [Durability](durability.html)), `G_IO_ERROR_CANCELLED`, or any error of [ctor@ST.File.new_from_path], its
+ *   message naming the shard
+ *
+ * Since: 1.0
+ */
+STFile *
+st_index_open_shard (STIndex       *self,
+                     const char    *shard_name,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  STFile *shard;
+
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (shard_name != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  shard = lookup_open_shard (self, shard_name, cancellable, error);
+  return shard != NULL ? g_object_ref (shard) : NULL;
+}
+
+static void
+open_shard_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GError *error = NULL;
+  STFile *shard = st_index_open_shard (ST_INDEX (source_object), task_data, cancellable, &error);
+
+  if (shard == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, shard, g_object_unref);
+}
+
+/**
+ * st_index_open_shard_async:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called when the shard is open
+ * @user_data: data for @callback
+ *
+ * Does what [method@ST.Index.open_shard] does, in a worker thread.
+ *
+ * Since: 1.0
+ */
+void
+st_index_open_shard_async (STIndex             *self,
+                           const char          *shard_name,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ST_IS_INDEX (self));
+  g_return_if_fail (shard_name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_index_open_shard_async);
+  g_task_set_task_data (task, g_strdup (shard_name), g_free);
+  g_task_run_in_thread (task, open_shard_thread);
+}
+
+/**
+ * st_index_open_shard_finish:
+ * @self: an index
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.Index.open_shard_async].
+ *
+ * Returns: (transfer full): the shard, shared and read-only as
+ *   [method@ST.Index.open_shard] describes, or %NULL with @error set as it
+ *   sets it
+ *
+ * Since: 1.0
+ */
+STFile *
+st_index_open_shard_finish (STIndex       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_open_shard_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * st_index_get_shard:
+ * @self: an index
+ * @shard_name: the file name of a shard, as the weight map gives it
+ * @error: return location for a #GError
+ *
+ * Opens the shard @shard_name as [method@ST.Index.open_shard] does, without a
+ * #GCancellable, and returns the index's own reference to it.
+ *
+ * Returns: (transfer none): the shard, shared and read-only, or %NULL with
+ *   @error set as [method@ST.Index.open_shard] sets it
+ *
+ * Since: 1.0
+ *
+ * Deprecated: 1.0: Use [method@ST.Index.open_shard], which takes a
+ *   #GCancellable and returns a reference of the caller's own.
+ */
+STFile *
+st_index_get_shard (STIndex     *self,
+                    const char  *shard_name,
+                    GError     **error)
+{
+  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
+  g_return_val_if_fail (shard_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return lookup_open_shard (self, shard_name, NULL, error);
+}
+
+/**
  * st_index_dup_tensor:
  * @self: an index
  * @name: a tensor name
+ * @cancellable: (nullable): a #GCancellable, for the opening of the shard
  * @error: return location for a #GError
  *
  * Finds the tensor @name: looks up its shard in the weight map, opens the
- * shard if it is not open yet, and returns the tensor from it (a zero-copy
- * view of the shard's mapping). Safe to call from several threads at once.
+ * shard if it is not open yet (see [method@ST.Index.open_shard]), and returns
+ * the tensor from it (a zero-copy view of the shard's mapping). Safe to call
+ * from several threads at once.
  *
  * Returns: (transfer full): the tensor, or %NULL with @error set:
  *   %ST_ERROR_NOT_FOUND when the weight map has no tensor @name,
  *   %ST_ERROR_INVALID_INDEX when its shard does not hold it, or the error of
- *   opening the shard
+ *   opening the shard (`G_IO_ERROR_CANCELLED` among them)
  *
  * Since: 1.0
  */
 STTensor *
-st_index_dup_tensor (STIndex     *self,
-                     const char  *name,
-                     GError     **error)
+st_index_dup_tensor (STIndex       *self,
+                     const char    *name,
+                     GCancellable  *cancellable,
+                     GError       **error)
 {
   const char *shard_name;
   STFile *shard;
@@ -1070,6 +939,7 @@ st_index_dup_tensor (STIndex     *self,
 
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   shard_name = g_hash_table_lookup (self->weight_map, name);
@@ -1080,7 +950,7 @@ st_index_dup_tensor (STIndex     *self,
       return NULL;
     }
 
-  shard = st_index_get_shard (self, shard_name, error);
+  shard = lookup_open_shard (self, shard_name, cancellable, error);
   if (shard == NULL)
     return NULL;
 
@@ -1094,108 +964,8 @@ st_index_dup_tensor (STIndex     *self,
   return g_object_ref (tensor);
 }
 
-/**
- * st_index_validate_shard:
- * @self: an index
- * @shard_name: the file name of a shard, as the weight map gives it
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Checks one shard: that it exists, that it is a valid safetensors file (see
- * [ctor@ST.File.new_from_path]: only its header is read) and that it holds
- * exactly the tensors the weight map assigns to it. The shard stays open.
- *
- * Returns: %TRUE when the shard is right; otherwise %FALSE with @error set:
- *   the error of opening it (a Git LFS pointer or an HTML page in place of the
- *   shard is named as such), or %ST_ERROR_INVALID_INDEX for a tensor the
- *   weight map assigns to it that it lacks, or that it holds and the weight map
- *   does not assign to it
- *
- * Since: 1.0
- */
-gboolean
-st_index_validate_shard (STIndex       *self,
-                         const char    *shard_name,
-                         GCancellable  *cancellable,
-                         GError       **error)
-{
-  g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
-  g_return_val_if_fail (shard_name != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  /* Opening a shard checks what it holds. */
-  return st_index_get_shard (self, shard_name, error) != NULL;
-}
-
-/* Sum of the byte sizes of the tensors the weight map assigns to @shard (already validated). */
-static guint64
-shard_tensor_bytes (STIndex    *self,
-                    STFile     *shard,
-                    const char *shard_name)
-{
-  GPtrArray *members = g_hash_table_lookup (self->shard_tensors, shard_name);
-  guint64 total = 0;
-
-  for (guint i = 0; i < members->len; i++)
-    total += st_tensor_get_n_bytes (st_file_get_tensor (shard, g_ptr_array_index (members, i)));
-  return total;
-}
-
-/**
- * st_index_validate:
- * @self: an index
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Checks the whole checkpoint: every shard with
- * [method@ST.Index.validate_shard], in order, then that the `total_size` of
- * the index metadata, when it has one, is the sum of the byte sizes of all the
- * tensors. Only the shards' headers are read, never their tensor data.
- *
- * Returns: %TRUE when the checkpoint is consistent; otherwise %FALSE with
- *   @error set to the first problem found: see
- *   [method@ST.Index.validate_shard], and %ST_ERROR_INVALID_INDEX for a wrong
- *   `total_size`
- *
- * Since: 1.0
- */
-gboolean
-st_index_validate (STIndex       *self,
-                   GCancellable  *cancellable,
-                   GError       **error)
-{
-  guint64 total = 0;
-
-  g_return_val_if_fail (ST_IS_INDEX (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  for (guint i = 0; self->shard_names[i] != NULL; i++)
-    {
-      STFile *shard;
-
-      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
-        return FALSE;
-      shard = st_index_get_shard (self, self->shard_names[i], error);
-      total += shard_tensor_bytes (self, shard, self->shard_names[i]);
-    }
-
-  if (self->has_total_size && total != self->total_size)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "The index states a total_size of %" G_GUINT64_FORMAT " bytes, but its tensors "
-                   "hold %" G_GUINT64_FORMAT " bytes", self->total_size, total);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The byte size of each shard file (0 for one that cannot be read: opening it will say why), then
- * their sum: the units of an index's progress reports. */
-static GArray *
-shard_file_sizes (STIndex *self)
+GArray *
+st_index_dup_shard_file_sizes (STIndex *self)
 {
   guint n_shards = g_strv_length (self->shard_names);
   GArray *sizes = g_array_sized_new (FALSE, TRUE, sizeof (guint64), n_shards + 1);
@@ -1214,167 +984,7 @@ shard_file_sizes (STIndex *self)
   return sizes;
 }
 
-static STFile *merge_shards (STIndex       *self,
-                             GCancellable  *cancellable,
-                             StProgress    *progress,
-                             GError       **error);
-
-/**
- * st_index_merge:
- * @self: an index
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Gathers every tensor of the checkpoint into one new [class@ST.File],
- * without copying tensor data: the tensors are views of the shards' mappings,
- * which they keep alive. Each shard is checked as
- * [method@ST.Index.validate_shard] does. The tensors come in shard order,
- * then in the order of the data in each shard.
- *
- * The metadata of the result is the union of the shards' `__metadata__`
- * (the first shard wins where they differ) and the string values of the
- * index metadata, which the shards' metadata takes precedence over.
- * [method@ST.File.save_sharded] writes the file's metadata into every shard
- * and into the index, so a checkpoint it wrote merges back to the file it
- * split.
- *
- * Returns: (transfer full): a new file with all the tensors, or %NULL with
- *   @error set (see [method@ST.Index.validate_shard])
- *
- * Since: 1.0
- */
-STFile *
-st_index_merge (STIndex       *self,
-                GCancellable  *cancellable,
-                GError       **error)
-{
-  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return merge_shards (self, cancellable, NULL, error);
-}
-
-static STFile *
-merge_shards (STIndex       *self,
-              GCancellable  *cancellable,
-              StProgress    *progress,
-              GError       **error)
-{
-  g_autoptr(STFile) merged = NULL;
-  g_autoptr(GHashTable) metadata = NULL;
-  g_autoptr(GArray) sizes = shard_file_sizes (self);
-  gboolean any_metadata;
-  GHashTableIter iter;
-  gpointer key, value;
-  guint64 done = 0;
-
-  merged = st_file_new ();
-  metadata = g_hash_table_new (g_str_hash, g_str_equal);
-  any_metadata = g_hash_table_size (self->string_metadata) > 0;
-  for (guint i = 0; self->shard_names[i] != NULL; i++)
-    {
-      g_auto(GStrv) ordered = NULL;
-      GHashTable *shard_metadata;
-      STFile *shard;
-
-      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
-        return NULL;
-      shard = st_index_get_shard (self, self->shard_names[i], error);
-
-      ordered = st_file_dup_names_in_file_order (shard);
-      for (guint j = 0; ordered[j] != NULL; j++)
-        if (!st_file_set_tensor (merged, ordered[j], st_file_get_tensor (shard, ordered[j]), error))
-          return NULL;
-
-      done += g_array_index (sizes, guint64, i);
-      st_progress_report (progress, done, g_array_index (sizes, guint64, sizes->len - 1));
-
-      shard_metadata = st_file_peek_metadata (shard);
-      if (shard_metadata != NULL)
-        {
-          any_metadata = TRUE;
-          g_hash_table_iter_init (&iter, shard_metadata);
-          while (g_hash_table_iter_next (&iter, &key, &value))
-            if (!g_hash_table_contains (metadata, key))
-              g_hash_table_insert (metadata, key, value);
-        }
-    }
-
-  g_hash_table_iter_init (&iter, self->string_metadata);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!g_hash_table_contains (metadata, key))
-      g_hash_table_insert (metadata, key, value);
-
-  /* Set the values while the shards, which own the strings, are alive. */
-  if (any_metadata)
-    {
-      g_hash_table_iter_init (&iter, metadata);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        st_file_set_metadata_value (merged, key, value);
-    }
-
-  return g_steal_pointer (&merged);
-}
-
-/* Opening and merging in a worker thread, with progress on the caller's main context */
-
-typedef struct {
-  char       *path;      /* for an open */
-  StProgress *progress;
-} IndexJob;
-
-static void
-index_job_free (gpointer data)
-{
-  IndexJob *job = data;
-
-  g_free (job->path);
-  st_progress_free (job->progress);
-  g_free (job);
-}
-
-static GTask *
-index_task_new (gpointer              source_object,
-                GCancellable         *cancellable,
-                const char           *path,
-                STProgressFunc        progress,
-                gpointer              progress_data,
-                GDestroyNotify        progress_notify,
-                GAsyncReadyCallback   callback,
-                gpointer              user_data,
-                gpointer              source_tag)
-{
-  GTask *task = g_task_new (source_object, cancellable, callback, user_data);
-  IndexJob *job = g_new0 (IndexJob, 1);
-
-  g_task_set_source_tag (task, source_tag);
-  job->path = g_strdup (path);
-  job->progress = st_progress_new (progress, progress_data, progress_notify);
-  g_task_set_task_data (task, job, index_job_free);
-  return task;
-}
-
-/* Opens and checks every shard, reporting the bytes of the shards opened so far. */
-static gboolean
-open_all_shards (STIndex       *self,
-                 GCancellable  *cancellable,
-                 StProgress    *progress,
-                 GError       **error)
-{
-  g_autoptr(GArray) sizes = shard_file_sizes (self);
-  guint64 total = g_array_index (sizes, guint64, sizes->len - 1);
-  guint64 done = 0;
-
-  st_progress_report (progress, 0, total);
-  for (guint i = 0; self->shard_names[i] != NULL; i++)
-    {
-      if (!st_index_validate_shard (self, self->shard_names[i], cancellable, error))
-        return FALSE;
-      done += g_array_index (sizes, guint64, i);
-      st_progress_report (progress, done, total);
-    }
-  return TRUE;
-}
+/* Reading an index in a worker thread */
 
 static void
 open_thread (GTask        *task,
@@ -1382,51 +992,33 @@ open_thread (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
-  IndexJob *job = task_data;
   GError *error = NULL;
-  g_autoptr(STIndex) index = st_index_new_from_path (job->path, cancellable, &error);
-  gboolean ok = index != NULL && open_all_shards (index, cancellable, job->progress, &error);
+  STIndex *index = st_index_new_from_path (task_data, cancellable, &error);
 
-  /* No report follows: the caller's progress data is released before the result reaches it. */
-  g_clear_pointer (&job->progress, st_progress_free);
-  if (!ok)
+  if (index == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, g_steal_pointer (&index), g_object_unref);
+    g_task_return_pointer (task, index, g_object_unref);
 }
 
 /**
  * st_index_new_from_path_async:
  * @index_path: (type filename): the path of the index file
  * @cancellable: (nullable): a #GCancellable
- * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
- *   called on the thread-default main context of the caller as the shards are
- *   opened, with the bytes of the shard files opened so far and in all
- * @progress_data: data for @progress
- * @progress_notify: (nullable): frees @progress_data, on the same main context,
- *   after the last report
- * @callback: (scope async) (closure user_data): called when the index is open
+ * @callback: (scope async) (closure user_data): called when the index is read
  * @user_data: data for @callback
  *
- * Opens an index in a worker thread, as [ctor@ST.Index.new_from_path] does,
- * then opens and checks every shard as [method@ST.Index.validate_shard] does
- * (their headers only: the tensor data is mapped, not read), so that the
- * items of the index's list model carry every tensor's dtype, shape and
- * offsets without I/O in the caller's thread.
- *
- * Progress is reported on the caller's main context, never from the worker:
- * first 0 of the total, then after each shard; every report comes before
- * @callback runs. A progress bar is driven with `done / total` (the total is
- * 0 for an index without shards).
+ * Reads an index in a worker thread: the same work as
+ * [ctor@ST.Index.new_from_path], the index file only. To open and check every
+ * shard as well (so that the items of the index's list model carry every
+ * tensor's dtype, shape and offsets without I/O in the caller's thread),
+ * follow it with [method@ST.Index.validate_async].
  *
  * Since: 1.0
  */
 void
 st_index_new_from_path_async (const char          *index_path,
                               GCancellable        *cancellable,
-                              STProgressFunc       progress,
-                              gpointer             progress_data,
-                              GDestroyNotify       progress_notify,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
@@ -1435,8 +1027,9 @@ st_index_new_from_path_async (const char          *index_path,
   g_return_if_fail (index_path != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = index_task_new (NULL, cancellable, index_path, progress, progress_data, progress_notify,
-                         callback, user_data, st_index_new_from_path_async);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_index_new_from_path_async);
+  g_task_set_task_data (task, g_strdup (index_path), g_free);
   g_task_run_in_thread (task, open_thread);
 }
 
@@ -1447,9 +1040,8 @@ st_index_new_from_path_async (const char          *index_path,
  *
  * Finishes [func@ST.Index.new_from_path_async].
  *
- * Returns: (transfer full): the index with all its shards open, or %NULL with
- *   @error set: any error of [ctor@ST.Index.new_from_path] or
- *   [method@ST.Index.validate_shard], or `G_IO_ERROR_CANCELLED`
+ * Returns: (transfer full): the index, or %NULL with @error set: any error
+ *   of [ctor@ST.Index.new_from_path], or `G_IO_ERROR_CANCELLED`
  *
  * Since: 1.0
  */
@@ -1459,86 +1051,6 @@ st_index_new_from_path_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_new_from_path_async, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-merge_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  IndexJob *job = task_data;
-  GError *error = NULL;
-  STFile *merged = merge_shards (ST_INDEX (source_object), cancellable, job->progress, &error);
-
-  g_clear_pointer (&job->progress, st_progress_free);
-  if (merged == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, merged, g_object_unref);
-}
-
-/**
- * st_index_merge_async:
- * @self: an index
- * @cancellable: (nullable): a #GCancellable
- * @progress: (nullable) (scope notified) (closure progress_data) (destroy progress_notify):
- *   called on the thread-default main context of the caller after each shard,
- *   with the bytes of the shard files merged so far and in all
- * @progress_data: data for @progress
- * @progress_notify: (nullable): frees @progress_data, on the same main context,
- *   after the last report
- * @callback: (scope async) (closure user_data): called when the merge is done
- * @user_data: data for @callback
- *
- * Does what [method@ST.Index.merge] does, in a worker thread, reporting
- * progress as [func@ST.Index.new_from_path_async] does.
- *
- * Since: 1.0
- */
-void
-st_index_merge_async (STIndex             *self,
-                      GCancellable        *cancellable,
-                      STProgressFunc       progress,
-                      gpointer             progress_data,
-                      GDestroyNotify       progress_notify,
-                      GAsyncReadyCallback  callback,
-                      gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (ST_IS_INDEX (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = index_task_new (self, cancellable, NULL, progress, progress_data, progress_notify,
-                         callback, user_data, st_index_merge_async);
-  g_task_run_in_thread (task, merge_thread);
-}
-
-/**
- * st_index_merge_finish:
- * @self: an index
- * @result: the result given to the callback
- * @error: return location for a #GError
- *
- * Finishes [method@ST.Index.merge_async].
- *
- * Returns: (transfer full): a new file with all the tensors, or %NULL with
- *   @error set as [method@ST.Index.merge] sets it, or `G_IO_ERROR_CANCELLED`
- *
- * Since: 1.0
- */
-STFile *
-st_index_merge_finish (STIndex       *self,
-                       GAsyncResult  *result,
-                       GError       **error)
-{
-  g_return_val_if_fail (ST_IS_INDEX (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_index_merge_async, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -1566,7 +1078,7 @@ make_item (STIndex    *self,
            gboolean   *out_complete)
 {
   const char *shard_name = g_hash_table_lookup (self->weight_map, name);
-  STFile *shard = st_index_get_shard (self, shard_name, NULL);
+  STFile *shard = lookup_open_shard (self, shard_name, NULL, NULL);
   STTensor *tensor = shard != NULL ? st_file_get_tensor (shard, name) : NULL;
   guint64 begin = 0, end = 0;
   const gint64 *shape;

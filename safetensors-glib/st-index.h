@@ -34,27 +34,25 @@ G_BEGIN_DECLS
 ST_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (STIndex, st_index, ST, INDEX, GObject)
 
-/* Opening: reads and checks the index JSON only; shards are opened on first use. */
+/* Opening: reads and checks the index JSON only; shards are opened on first use (or all at once by
+ * st_index_validate and its async pair). */
 
 ST_AVAILABLE_IN_1_0
 STIndex *st_index_new_from_path (const char    *index_path,
                                  GCancellable  *cancellable,
                                  GError       **error);
 
-/* Opening and merging in a worker thread, progress on the caller's main context (st-index.c) */
-
 ST_AVAILABLE_IN_1_0
 void st_index_new_from_path_async (const char          *index_path,
                                    GCancellable        *cancellable,
-                                   STProgressFunc       progress,
-                                   gpointer             progress_data,
-                                   GDestroyNotify       progress_notify,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data);
 
 ST_AVAILABLE_IN_1_0
 STIndex *st_index_new_from_path_finish (GAsyncResult  *result,
                                         GError       **error);
+
+/* Merging in a worker thread, progress on the caller's main context (st-index.c) */
 
 ST_AVAILABLE_IN_1_0
 void st_index_merge_async (STIndex             *self,
@@ -111,17 +109,36 @@ const char *st_index_get_metadata_value (STIndex    *self,
 ST_AVAILABLE_IN_1_0
 guint64 st_index_get_total_size (STIndex *self);
 
-/* Shards and tensors: thread-safe, each shard opened (mmap) once and kept open by the index. */
+/* Shards and tensors: thread-safe, each shard opened (mmap) once and shared, read-only, by all callers. */
 
 ST_AVAILABLE_IN_1_0
+STFile *st_index_open_shard (STIndex       *self,
+                             const char    *shard_name,
+                             GCancellable  *cancellable,
+                             GError       **error);
+
+ST_AVAILABLE_IN_1_0
+void st_index_open_shard_async (STIndex             *self,
+                                const char          *shard_name,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data);
+
+ST_AVAILABLE_IN_1_0
+STFile *st_index_open_shard_finish (STIndex       *self,
+                                    GAsyncResult  *result,
+                                    GError       **error);
+
+ST_DEPRECATED_IN_1_0_FOR (st_index_open_shard)
 STFile *st_index_get_shard (STIndex     *self,              /* transfer none; do not modify it */
                             const char  *shard_name,
                             GError     **error);
 
 ST_AVAILABLE_IN_1_0
-STTensor *st_index_dup_tensor (STIndex     *self,
-                               const char  *name,
-                               GError     **error);
+STTensor *st_index_dup_tensor (STIndex       *self,
+                               const char    *name,
+                               GCancellable  *cancellable,
+                               GError       **error);
 
 /* Checking: every shard exists, loads, holds exactly the tensors the weight_map assigns to it, and
  * total_size is the sum of the tensors' byte sizes. */
@@ -136,6 +153,20 @@ ST_AVAILABLE_IN_1_0
 gboolean st_index_validate (STIndex       *self,
                             GCancellable  *cancellable,
                             GError       **error);
+
+ST_AVAILABLE_IN_1_0
+void st_index_validate_async (STIndex             *self,
+                              GCancellable        *cancellable,
+                              STProgressFunc       progress,
+                              gpointer             progress_data,
+                              GDestroyNotify       progress_notify,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data);
+
+ST_AVAILABLE_IN_1_0
+gboolean st_index_validate_finish (STIndex       *self,
+                                   GAsyncResult  *result,
+                                   GError       **error);
 
 /* All tensors of all shards in one STFile, zero-copy (the shards' mappings stay alive through the tensors). */
 

@@ -9,6 +9,11 @@
  * given a name only once complete; where it does not, under a short hidden name (".st-XXXXXX", which
  * fits beside any legal name). rename() then replaces the target. A target that is not a regular file
  * (a device, a FIFO, a socket) is not replaced but written to, as a stream.
+ *
+ * Without O_TMPFILE, the hidden file of a save to a path is locked while it is written
+ * (st-named-tmp.c), so that the next save to the same target removes what a killed one left. A hidden
+ * name is only ever removed by the process that made it: a child forked during a save (Python's
+ * multiprocessing, for one) that drops its copy of the writer closes its descriptors and nothing more.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +29,8 @@
 
 #include "st-error.h"
 #include "st-io-private.h"
+#include "st-kept-attributes-private.h"
+#include "st-named-tmp-private.h"
 #include "st-pending-file-private.h"
 
 struct _StPendingFile {
@@ -31,21 +38,29 @@ struct _StPendingFile {
   int       old_fd;      /* an O_PATH reference on the file the commit replaced, or -1 */
   char     *directory;
   char     *tmp_path;    /* the hidden name, once the file has one; NULL while it has none */
+  gboolean  locked;      /* tmp_path is locked while fd or lock_fd is open (st-named-tmp.c) */
+  int       lock_fd;     /* a duplicate of fd that holds the lock once fd is closed, or -1 */
+  pid_t     owner;       /* the process that made the file: the only one that may remove tmp_path */
   gboolean  committed;
 };
 
 /* The hidden name: short, so that it fits in a directory whatever the target's name. */
 #define TMP_TEMPLATE ".st-XXXXXX"
 
-StPendingFile *
-st_pending_file_new (const char  *directory,
-                     const char  *target,
-                     GError     **error)
+/* With @recoverable, a file given a hidden name (no O_TMPFILE) is one that st_named_tmp_clean() may
+ * remove once its writer is gone, and the leftovers of earlier saves to @target are removed first. */
+static StPendingFile *
+pending_file_new (const char  *directory,
+                  const char  *target,
+                  gboolean     recoverable,
+                  GError     **error)
 {
   g_autoptr(StPendingFile) pending = g_new0 (StPendingFile, 1);
 
   pending->fd = -1;
   pending->old_fd = -1;
+  pending->lock_fd = -1;
+  pending->owner = getpid ();
   pending->directory = g_strdup (directory);
 
   /* Mode 0666 gives 0666 & ~umask, what a plain create gives. */
@@ -61,6 +76,23 @@ st_pending_file_new (const char  *directory,
       return NULL;
     }
 
+  if (recoverable)
+    {
+      st_named_tmp_clean (directory, target);
+      pending->fd = st_named_tmp_create (directory, target, &pending->tmp_path);
+      if (pending->fd >= 0)
+        {
+          pending->locked = TRUE;
+          return g_steal_pointer (&pending);
+        }
+      if (errno != ENOLCK)
+        {
+          st_set_io_error_from_errno (error, errno, "Could not create a new file beside", target);
+          return NULL;
+        }
+      /* A file system without locks: a plain hidden name, as below. */
+    }
+
   pending->tmp_path = g_build_filename (directory, TMP_TEMPLATE, NULL);
   pending->fd = g_mkstemp_full (pending->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
   if (pending->fd < 0)
@@ -71,6 +103,14 @@ st_pending_file_new (const char  *directory,
     }
 
   return g_steal_pointer (&pending);
+}
+
+StPendingFile *
+st_pending_file_new (const char  *directory,
+                     const char  *target,
+                     GError     **error)
+{
+  return pending_file_new (directory, target, FALSE, error);
 }
 
 int
@@ -182,6 +222,9 @@ st_pending_file_park (StPendingFile  *pending,
                       STSaveFlags     flags,
                       GError        **error)
 {
+  /* Closed, a locked file would look like a leftover: only files made by st_pending_file_new() park. */
+  g_return_val_if_fail (!pending->locked, FALSE);
+
   if (pending->fd < 0)
     return TRUE;
   if ((flags & ST_SAVE_FLAGS_SYNC) && !st_sync_fd (pending->fd, pending->directory, error))
@@ -194,7 +237,8 @@ st_pending_file_park (StPendingFile  *pending,
   return close_fd (pending, pending->tmp_path, error);
 }
 
-/* Gives the file @target's mode, and its owner and group where the process may. */
+/* Gives the file @target's mode, its access ACL and "user." extended attributes
+ * (st-kept-attributes.c), and its owner and group where the process may. */
 static gboolean
 keep_attributes (StPendingFile      *pending,
                  const struct stat  *old,
@@ -220,6 +264,16 @@ keep_attributes (StPendingFile      *pending,
       (void) ignored;
     }
 
+  /* Setting an ACL sets the mode's bits too: the mode comes last, and exactly (with an ACL, its group
+   * bits are the ACL's mask, as they were). */
+  if (!st_kept_attributes_copy (target, fd, pending->tmp_path, target, error))
+    return FALSE;
+  if (fd >= 0 ? fstat (fd, &now) != 0 : stat (pending->tmp_path, &now) != 0)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not read the attributes of the new", target);
+      return FALSE;
+    }
+
   if ((now.st_mode & 07777) != (old->st_mode & 07777) &&
       (fd >= 0 ? fchmod (fd, old->st_mode & 07777) : chmod (pending->tmp_path, old->st_mode & 07777)) != 0)
     {
@@ -227,6 +281,39 @@ keep_attributes (StPendingFile      *pending,
       return FALSE;
     }
 
+  return TRUE;
+}
+
+/* Closes the locked, named file of @pending (close() may report a write error) and renames it over
+ * @target, holding its lock on a duplicate descriptor until the rename: unlocked before, the file would
+ * look like a killed save's leftover to another save to @target. */
+static gboolean
+commit_locked (StPendingFile  *pending,
+               const char     *target,
+               GError        **error)
+{
+  int lock_fd = fcntl (pending->fd, F_DUPFD_CLOEXEC, 0);
+  gboolean ok;
+
+  if (lock_fd < 0)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not write", target);
+      return FALSE;
+    }
+  ok = close_fd (pending, target, error);
+  if (ok && g_rename (pending->tmp_path, target) != 0)
+    {
+      st_set_io_error_from_errno (error, errno, "Could not replace", target);
+      ok = FALSE;
+    }
+  if (!ok)
+    {
+      /* st_pending_file_free() removes the name, then lets the lock go. */
+      pending->lock_fd = lock_fd;
+      return FALSE;
+    }
+  pending->committed = TRUE;
+  close (lock_fd);
   return TRUE;
 }
 
@@ -281,6 +368,8 @@ st_pending_file_commit (StPendingFile  *pending,
           return TRUE;
         }
 
+      if (pending->locked)
+        return commit_locked (pending, target, error);
       if (!close_fd (pending, target, error))
         return FALSE;
     }
@@ -307,12 +396,16 @@ st_pending_file_free (StPendingFile *pending)
 {
   if (pending == NULL)
     return;
+  /* Only the process that made the hidden name removes it (a forked child's copy does not), and while
+   * it still holds the file's lock. */
+  if (!pending->committed && pending->tmp_path != NULL && getpid () == pending->owner)
+    g_unlink (pending->tmp_path);
   if (pending->fd >= 0)
     close (pending->fd);
+  if (pending->lock_fd >= 0)
+    close (pending->lock_fd);
   if (pending->old_fd >= 0)
     close (pending->old_fd);
-  if (!pending->committed && pending->tmp_path != NULL)
-    g_unlink (pending->tmp_path);
   g_free (pending->tmp_path);
   g_free (pending->directory);
   g_free (pending);
@@ -401,7 +494,7 @@ st_pending_file_new_for_path (const char   *path,
 
   target = resolve_target (path);
   directory = g_path_get_dirname (target);
-  pending = st_pending_file_new (directory, target, error);
+  pending = pending_file_new (directory, target, TRUE, error);
   if (pending != NULL)
     *out_target = g_steal_pointer (&target);
   return pending;

@@ -10,6 +10,16 @@
 #include "st-tensor-private.h"
 #include "st-tensor.h"
 
+/* How many dimensions a tensor keeps inside its own instance; a tensor of higher rank allocates its shape.
+ * Most tensors have at most four: their tensor costs one allocation (GObject's) and no copy of the shape
+ * on the heap. */
+#define INLINE_DIMS 4
+
+/* The bytes of a tensor are its data pointer and length; the GBytes that st_tensor_get_bytes() gives is
+ * made on first request, from what keeps the memory alive: @source (a GBytes the data is a slice of: the
+ * mapping of a loaded file) or @owner (an object given to st_tensor_new_from_data()). A tensor made from a
+ * GBytes holds that GBytes from the start. So a tensor nobody asks the GBytes of costs no GBytes. */
+
 /**
  * STTensor:
  *
@@ -33,9 +43,14 @@ struct _STTensor
 
   STDType dtype;
   guint n_dims;
-  gint64 *shape;      /* n_dims entries, allocated with at least one slot: never NULL */
+  gint64 *shape;       /* n_dims entries: inline_shape, or owned when n_dims > INLINE_DIMS; never NULL */
   guint64 n_elements;
-  GBytes *bytes;      /* never NULL */
+  const guint8 *data;  /* NULL only for some empty tensors */
+  gsize n_bytes;
+  GBytes *source;      /* owned; nullable: what @data is a slice of */
+  GObject *owner;      /* owned; nullable: what owns @data (st_tensor_new_from_data) */
+  GBytes *bytes;       /* owned; NULL until made by st_tensor_get_bytes(), then set once, atomically */
+  gint64 inline_shape[INLINE_DIMS];
 };
 
 G_DEFINE_FINAL_TYPE (STTensor, st_tensor, G_TYPE_OBJECT)
@@ -57,8 +72,11 @@ st_tensor_finalize (GObject *object)
 {
   STTensor *self = ST_TENSOR (object);
 
-  g_free (self->shape);
-  g_bytes_unref (self->bytes);
+  if (self->shape != self->inline_shape)
+    g_free (self->shape);
+  g_clear_pointer (&self->bytes, g_bytes_unref);
+  g_clear_pointer (&self->source, g_bytes_unref);
+  g_clear_object (&self->owner);
 
   G_OBJECT_CLASS (st_tensor_parent_class)->finalize (object);
 }
@@ -83,10 +101,10 @@ st_tensor_get_property (GObject    *object,
       g_value_set_uint64 (value, self->n_elements);
       break;
     case PROP_N_BYTES:
-      g_value_set_uint64 (value, g_bytes_get_size (self->bytes));
+      g_value_set_uint64 (value, self->n_bytes);
       break;
     case PROP_BYTES:
-      g_value_set_boxed (value, self->bytes);
+      g_value_set_boxed (value, st_tensor_get_bytes (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -167,33 +185,34 @@ st_tensor_class_init (STTensorClass *klass)
 static void
 st_tensor_init (STTensor *self)
 {
-  /* The empty tensor: a valid object for bindings that call g_object_new(). */
+  /* The empty tensor: a valid object for bindings that call g_object_new(). Its bytes (empty) are made
+   * on request, as every tensor's are; the instance memory is zeroed, so the shape is [0]. */
   self->dtype = ST_DTYPE_F32;
   self->n_dims = 1;
-  self->shape = g_new0 (gint64, 1);
-  self->n_elements = 0;
-  self->bytes = g_bytes_new (NULL, 0);
+  self->shape = self->inline_shape;
 }
 
-/* Replaces the defaults of a fresh tensor. Takes @bytes. */
-static void
-tensor_set_contents (STTensor     *self,
-                     STDType       dtype,
-                     const gint64 *shape,
-                     guint         n_dims,
-                     guint64       n_elements,
-                     GBytes       *bytes)
+/* A tensor with the given layout and no bytes yet: the constructors set data and n_bytes, and one of
+ * bytes, source or owner (or none, for memory nobody owns). The layout is copied once, into the instance
+ * when it fits: nothing is allocated but the object. */
+static STTensor *
+tensor_new_with_layout (STDType       dtype,
+                        const gint64 *shape,
+                        guint         n_dims,
+                        guint64       n_elements)
 {
-  g_free (self->shape);
-  self->shape = g_new0 (gint64, MAX (n_dims, 1));
+  STTensor *self = g_object_new (ST_TYPE_TENSOR, NULL);
+
+  if (n_dims > INLINE_DIMS)
+    self->shape = g_new (gint64, n_dims);
   if (n_dims > 0)
     memcpy (self->shape, shape, n_dims * sizeof (gint64));
+  else
+    self->shape[0] = 0;
   self->n_dims = n_dims;
   self->dtype = dtype;
   self->n_elements = n_elements;
-
-  g_bytes_unref (self->bytes);
-  self->bytes = bytes;
+  return self;
 }
 
 /* The product of a shape already checked by st_dtype_compute_n_bytes() or by the header parser. */
@@ -289,8 +308,9 @@ st_tensor_new (STDType       dtype,
       return NULL;
     }
 
-  self = g_object_new (ST_TYPE_TENSOR, NULL);
-  tensor_set_contents (self, dtype, shape, n_dims, n_elements, g_bytes_ref (data));
+  self = tensor_new_with_layout (dtype, shape, n_dims, n_elements);
+  self->bytes = g_bytes_ref (data);
+  self->data = g_bytes_get_data (data, &self->n_bytes);
   return self;
 }
 
@@ -376,7 +396,6 @@ st_tensor_new_from_data (STDType       dtype,
                          GError      **error)
 {
   guint64 n_elements = 0;
-  GBytes *bytes;
   STTensor *self;
 
   g_return_val_if_fail (shape != NULL || n_dims == 0, NULL);
@@ -386,14 +405,11 @@ st_tensor_new_from_data (STDType       dtype,
   if (!st_tensor_check_data (dtype, shape, n_dims, data_address, n_bytes, &n_elements, error))
     return NULL;
 
+  self = tensor_new_with_layout (dtype, shape, n_dims, n_elements);
+  self->data = GSIZE_TO_POINTER ((gsize) data_address);
+  self->n_bytes = (gsize) n_bytes;
   if (owner != NULL)
-    bytes = g_bytes_new_with_free_func (GSIZE_TO_POINTER ((gsize) data_address), (gsize) n_bytes,
-                                        g_object_unref, g_object_ref (owner));
-  else
-    bytes = g_bytes_new_static (GSIZE_TO_POINTER ((gsize) data_address), (gsize) n_bytes);
-
-  self = g_object_new (ST_TYPE_TENSOR, NULL);
-  tensor_set_contents (self, dtype, shape, n_dims, n_elements, bytes);
+    self->owner = g_object_ref (owner);
   return self;
 }
 
@@ -406,14 +422,18 @@ st_tensor_new_slice (STDType       dtype,
                      guint64       offset,
                      guint64       n_bytes)
 {
+  const guint8 *base;
   STTensor *self;
+
   g_return_val_if_fail (source != NULL, NULL);
   g_return_val_if_fail (offset <= g_bytes_get_size (source), NULL);
   g_return_val_if_fail (n_bytes <= g_bytes_get_size (source) - offset, NULL);
 
-  self = g_object_new (ST_TYPE_TENSOR, NULL);
-  tensor_set_contents (self, dtype, shape, n_dims, count_elements (shape, n_dims),
-                       g_bytes_new_from_bytes (source, (gsize) offset, (gsize) n_bytes));
+  self = tensor_new_with_layout (dtype, shape, n_dims, count_elements (shape, n_dims));
+  base = g_bytes_get_data (source, NULL);
+  self->data = base != NULL ? base + offset : NULL;
+  self->n_bytes = (gsize) n_bytes;
+  self->source = g_bytes_ref (source);
   return self;
 }
 
@@ -508,7 +528,7 @@ st_tensor_get_n_bytes (STTensor *self)
 {
   g_return_val_if_fail (ST_IS_TENSOR (self), 0);
 
-  return g_bytes_get_size (self->bytes);
+  return self->n_bytes;
 }
 
 /**
@@ -525,9 +545,36 @@ st_tensor_get_n_bytes (STTensor *self)
 GBytes *
 st_tensor_get_bytes (STTensor *self)
 {
+  GBytes *bytes;
+
   g_return_val_if_fail (ST_IS_TENSOR (self), NULL);
 
-  return self->bytes;
+  bytes = g_atomic_pointer_get (&self->bytes);
+  if (bytes != NULL)
+    return bytes;
+
+  /* Made on first request. Two threads may get here at once: both make a GBytes, one wins the
+   * exchange, the other drops its own and takes the winner's. */
+  if (self->source != NULL)
+    {
+      const guint8 *base = g_bytes_get_data (self->source, NULL);
+
+      bytes = g_bytes_new_from_bytes (self->source, self->data != NULL ? (gsize) (self->data - base) : 0,
+                                      self->n_bytes);
+    }
+  else if (self->owner != NULL)
+    bytes = g_bytes_new_with_free_func (self->data, self->n_bytes, g_object_unref, g_object_ref (self->owner));
+  else if (self->data != NULL)
+    bytes = g_bytes_new_static (self->data, self->n_bytes);
+  else
+    bytes = g_bytes_new (NULL, 0);
+
+  if (!g_atomic_pointer_compare_and_exchange (&self->bytes, NULL, bytes))
+    {
+      g_bytes_unref (bytes);
+      bytes = g_atomic_pointer_get (&self->bytes);
+    }
+  return bytes;
 }
 
 /**
@@ -552,7 +599,9 @@ st_tensor_get_data (STTensor *self,
 {
   g_return_val_if_fail (ST_IS_TENSOR (self), NULL);
 
-  return g_bytes_get_data (self->bytes, n_bytes);
+  if (n_bytes != NULL)
+    *n_bytes = self->n_bytes;
+  return self->data;
 }
 
 /**
@@ -574,7 +623,7 @@ st_tensor_get_data_address (STTensor *self)
 {
   g_return_val_if_fail (ST_IS_TENSOR (self), 0);
 
-  return (guint64) GPOINTER_TO_SIZE (g_bytes_get_data (self->bytes, NULL));
+  return (guint64) GPOINTER_TO_SIZE (self->data);
 }
 
 /**
@@ -601,5 +650,6 @@ st_tensor_equal (STTensor *self,
   return self->dtype == other->dtype &&
          self->n_dims == other->n_dims &&
          memcmp (self->shape, other->shape, self->n_dims * sizeof (gint64)) == 0 &&
-         g_bytes_equal (self->bytes, other->bytes);
+         self->n_bytes == other->n_bytes &&
+         (self->n_bytes == 0 || memcmp (self->data, other->data, self->n_bytes) == 0);
 }

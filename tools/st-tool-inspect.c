@@ -77,7 +77,7 @@ info_one (const char   *path,
       file_size = file_size_of (source->resolved);
       for (guint i = 0; names[i] != NULL; i++)
         {
-          STFile *shard = st_index_get_shard (source->index, names[i], error);
+          g_autoptr(STFile) shard = st_index_open_shard (source->index, names[i], NULL, error);
           if (shard == NULL)
             return FALSE;
           g_autofree char *shard_path = g_build_filename (st_index_get_directory (source->index), names[i], NULL);
@@ -411,7 +411,7 @@ validate_index (Check          *check,
         }
       else
         {
-          STFile *shard = st_index_get_shard (check->index, shards[i], NULL);
+          g_autoptr(STFile) shard = st_index_open_shard (check->index, shards[i], NULL, NULL);
           check->n_tensors += st_file_get_n_tensors (shard);
           total += st_file_get_data_size (shard);
         }

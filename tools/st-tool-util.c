@@ -3,7 +3,6 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,33 +117,6 @@ st_tool_resolve_path (const char  *path,
   return NULL;
 }
 
-/* A header length with its top bit set is the mark of an in-place header rewrite that did not finish
- * (st_file_save_header_in_place): say so, and how to complete it, instead of "header too large". */
-static void
-explain_interrupted_edit (const char  *path,
-                          GError     **error)
-{
-  guint8 prefix[8];
-  int fd;
-  gboolean marked;
-
-  if (error == NULL || !g_error_matches (*error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE))
-    return;
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  marked = pread (fd, prefix, 8, 0) == 8 && (prefix[7] & 0x80) != 0;
-  close (fd);
-  if (!marked)
-    return;
-
-  g_autofree char *shown = g_filename_display_name (path);
-  g_clear_error (error);
-  g_set_error (error, ST_ERROR, ST_ERROR_HEADER_TOO_LARGE,
-               "“%s” is marked as having its header rewritten in place: the rewrite was interrupted. "
-               "Run “st-tool metadata --repair %s” to complete it", shown, shown);
-}
-
 StToolSource *
 st_tool_source_open (const char  *path,
                      GError     **error)
@@ -161,10 +133,7 @@ st_tool_source_open (const char  *path,
   else
     source->file = st_file_new_from_path_full (source->resolved, st_tool_load_flags, NULL, error);
   if (source->index == NULL && source->file == NULL)
-    {
-      explain_interrupted_edit (source->resolved, error);
-      return NULL;
-    }
+    return NULL;
   return g_steal_pointer (&source);
 }
 
@@ -209,7 +178,8 @@ st_tool_source_list (StToolSource  *source,
   g_auto(GStrv) shards = st_index_dup_shard_names (source->index);
   for (guint i = 0; shards[i] != NULL; i++)
     {
-      STFile *shard = st_index_get_shard (source->index, shards[i], error);
+      /* The index keeps the shard alive after this reference goes, and with it what add_entries keeps. */
+      g_autoptr(STFile) shard = st_index_open_shard (source->index, shards[i], NULL, error);
       if (shard == NULL)
         return NULL;
       add_entries (entries, shard, shards[i]);
@@ -223,7 +193,7 @@ st_tool_source_lookup (StToolSource  *source,
                        GError       **error)
 {
   if (source->index != NULL)
-    return st_index_dup_tensor (source->index, name, error);
+    return st_index_dup_tensor (source->index, name, NULL, error);
 
   STTensor *tensor = st_file_get_tensor (source->file, name);
   if (tensor == NULL)

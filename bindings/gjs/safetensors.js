@@ -347,22 +347,64 @@ export function saveStreamAsync(file, stream, cancellable = null) {
 }
 
 /**
- * Opens a sharded checkpoint in a worker thread: the index, then every shard (their headers; the
- * data is mapped, not read), checked as ST.Index.validate_shard does. The items of the index (a
- * Gio.ListModel of ST.TensorInfo) then carry every tensor's dtype, shape and offsets.
+ * Opens a sharded checkpoint in a worker thread: reads the index (as ST.Index.new_from_path_async),
+ * then, unless `validate` is false, checks the whole checkpoint as ST.Index.validate_async does:
+ * every shard opened (their headers; the data is mapped, not read) and checked, then the index's
+ * total_size. The items of the index (a Gio.ListModel of ST.TensorInfo) then carry every tensor's
+ * dtype, shape and offsets.
  *
  * @param {string} path - the index file, usually model.safetensors.index.json
  * @param {object} [options] - options
  * @param {?Gio.Cancellable} [options.cancellable] - cancels the open
  * @param {?Function} [options.progress] - called as (done, total) in bytes of shard files, on the
  *   main context of the caller (never from the worker), first with done 0, last with done === total,
- *   always before the Promise settles
+ *   always before the Promise settles; never called when `validate` is false
+ * @param {boolean} [options.validate] - open and check every shard too (the default), or read the
+ *   index file only, as ST.Index.new_from_path does
  * @returns {Promise<ST.Index>} the index; rejects with a GLib.Error
  */
-export function openIndexAsync(path, {cancellable = null, progress = null} = {}) {
-    return new Promise((resolve, reject) => {
-        ST.Index.new_from_path_async(path, cancellable, progress, (_source, result) =>
+export async function openIndexAsync(path, {cancellable = null, progress = null, validate = true} = {}) {
+    const index = await new Promise((resolve, reject) => {
+        ST.Index.new_from_path_async(path, cancellable, (_source, result) =>
             _finishInto(resolve, reject, () => ST.Index.new_from_path_finish(result)));
+    });
+    if (validate)
+        await validateIndexAsync(index, {cancellable, progress});
+    return index;
+}
+
+/**
+ * Checks a whole sharded checkpoint in a worker thread (see ST.Index.validate): every shard opened
+ * and checked, then the index's total_size. The shards stay open.
+ *
+ * @param {ST.Index} index - an index
+ * @param {object} [options] - options
+ * @param {?Gio.Cancellable} [options.cancellable] - cancels the check
+ * @param {?Function} [options.progress] - called as (done, total) in bytes of shard files on the
+ *   caller's main context, first with done 0, last with done === total, before the Promise settles
+ * @returns {Promise<boolean>} resolves to true when the checkpoint is consistent; rejects with the
+ *   first problem as a GLib.Error
+ */
+export function validateIndexAsync(index, {cancellable = null, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        index.validate_async(cancellable, progress, (self, result) =>
+            _finishInto(resolve, reject, () => self.validate_finish(result)));
+    });
+}
+
+/**
+ * Opens one shard of a sharded checkpoint in a worker thread (see ST.Index.open_shard). The shard is
+ * shared with the index and every other caller: read it, do not change it.
+ *
+ * @param {ST.Index} index - an index
+ * @param {string} shardName - the shard's file name, as the weight map gives it
+ * @param {?Gio.Cancellable} [cancellable] - cancels the open
+ * @returns {Promise<ST.File>} the shard; rejects with a GLib.Error
+ */
+export function openShardAsync(index, shardName, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        index.open_shard_async(shardName, cancellable, (self, result) =>
+            _finishInto(resolve, reject, () => self.open_shard_finish(result)));
     });
 }
 

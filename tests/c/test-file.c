@@ -508,6 +508,87 @@ test_file_layout_loaded (void)
   g_assert_cmpuint (previous_end, ==, st_file_get_data_size (file));
 }
 
+/* Lookups by name stay right whatever order they come in and whatever was edited in between: STFile
+ * tries the entry after the one it last found before its index (a guess for callers that go in file
+ * order), and a stale guess must never give another tensor or a removed one. Bytes written by hand: each
+ * tensor one U8 byte, a = 1, b = 2, c = 3, d = 4. */
+static void
+test_file_lookup_order (void)
+{
+  const char *header = "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+                       "\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]},"
+                       "\"c\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,3]},"
+                       "\"d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[3,4]}}";
+  const guint8 data[] = { 1, 2, 3, 4 };
+  const guint8 nine = 9, five = 5;
+  const gint64 shape[] = { 1 };
+  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, 4);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
+  g_autoptr(STFile) other = NULL;
+  g_autoptr(GBytes) nine_bytes = g_bytes_new_static (&nine, 1);
+  g_autoptr(GBytes) five_bytes = g_bytes_new_static (&five, 1);
+  g_autoptr(STTensor) replacement = NULL;
+  g_autoptr(STTensor) added = NULL;
+  const char *forward[] = { "a", "b", "c", "d" };
+  const char *backward[] = { "d", "c", "b", "a" };
+
+#define VALUE_OF(f, name) (*(const guint8 *) st_tensor_get_data (st_file_get_tensor ((f), (name)), NULL))
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (VALUE_OF (file, forward[i]), ==, i + 1);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (VALUE_OF (file, backward[i]), ==, 4 - i);
+  g_assert_null (st_file_get_tensor (file, "e"));
+
+  /* after b, the guess is c: removed, it is not found, and d is still d */
+  g_assert_cmpuint (VALUE_OF (file, "b"), ==, 2);
+  g_assert_true (st_file_remove_tensor (file, "c"));
+  g_assert_null (st_file_get_tensor (file, "c"));
+  g_assert_false (st_file_contains (file, "c"));
+  g_assert_cmpuint (VALUE_OF (file, "b"), ==, 2);
+  g_assert_cmpuint (VALUE_OF (file, "d"), ==, 4);
+
+  /* b replaced: the new tensor, found after a as well as on its own */
+  replacement = st_tensor_new (ST_DTYPE_U8, shape, 1, nine_bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (VALUE_OF (file, "a"), ==, 1);
+  g_assert_true (st_file_set_tensor (file, "b", replacement, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (VALUE_OF (file, "a"), ==, 1);
+  g_assert_true (st_file_get_tensor (file, "b") == replacement);
+  g_assert_cmpuint (VALUE_OF (file, "d"), ==, 4);
+
+  /* a removed: every position moves, and each name still gives its own tensor */
+  g_assert_true (st_file_remove_tensor (file, "a"));
+  g_assert_null (st_file_get_tensor (file, "a"));
+  g_assert_true (st_file_get_tensor (file, "b") == replacement);
+  g_assert_cmpuint (VALUE_OF (file, "d"), ==, 4);
+  g_assert_null (st_file_get_tensor (file, "a"));
+
+  /* a tensor added after the load, after the last loaded one */
+  added = st_tensor_new (ST_DTYPE_U8, shape, 1, five_bytes, &error);
+  g_assert_no_error (error);
+  g_assert_true (st_file_set_tensor (file, "e", added, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (VALUE_OF (file, "d"), ==, 4);
+  g_assert_true (st_file_get_tensor (file, "e") == added);
+
+  /* two files read in turn: each answers for itself */
+  other = st_file_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (VALUE_OF (other, "a"), ==, 1);
+  g_assert_cmpuint (VALUE_OF (file, "d"), ==, 4);
+  g_assert_cmpuint (VALUE_OF (other, "b"), ==, 2);
+  g_assert_null (st_file_get_tensor (file, "a"));
+  g_assert_cmpuint (VALUE_OF (other, "c"), ==, 3);
+  g_assert_true (st_file_get_tensor (file, "b") == replacement);
+  g_assert_cmpuint (VALUE_OF (other, "d"), ==, 4);
+
+#undef VALUE_OF
+}
+
 /* Empty files have no records; a scalar's record is four values; edits show as -1, -1. */
 static void
 test_file_layout_edited (void)
@@ -851,6 +932,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/metadata/copied", test_file_metadata_copied);
   g_test_add_func ("/file/map/ordered-names", test_file_ordered_names);
   g_test_add_func ("/file/map/layout", test_file_layout);
+  g_test_add_func ("/file/map/lookup-order", test_file_lookup_order);
   g_test_add_func ("/file/map/set-tensor-from-data", test_file_set_tensor_from_data);
   g_test_add_func ("/file/bulk/layout-loaded", test_file_layout_loaded);
   g_test_add_func ("/file/bulk/layout-edited", test_file_layout_edited);

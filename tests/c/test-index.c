@@ -487,24 +487,141 @@ test_index_lookup (void)
   g_assert_true (g_str_has_suffix (st_index_get_path (index), "model.safetensors.index.json"));
 
   g_autoptr(GError) error = NULL;
-  g_autoptr(STTensor) t4 = st_index_dup_tensor (index, "t4", &error);
+  g_autoptr(STTensor) t4 = st_index_dup_tensor (index, "t4", NULL, &error);
   g_assert_no_error (error);
   gsize n = 0;
   const guint8 *data = st_tensor_get_data (t4, &n);
   g_assert_cmpuint (n, ==, 8);
   g_assert_cmpuint (data[0], ==, 4);
 
-  g_assert_null (st_index_dup_tensor (index, "t9", &error));
+  g_assert_null (st_index_dup_tensor (index, "t9", NULL, &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_null (st_index_get_shard (index, "model-00009-of-00003.safetensors", &error));
+  g_assert_null (st_index_open_shard (index, "model-00009-of-00003.safetensors", NULL, &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  /* The same shard object every time. */
-  STFile *first = st_index_get_shard (index, shards[0], &error);
+  /* The same shard object every time: one mapping, shared. */
+  g_autoptr(STFile) first = st_index_open_shard (index, shards[0], NULL, &error);
   g_assert_no_error (error);
+  g_autoptr(STFile) again = st_index_open_shard (index, shards[0], NULL, &error);
+  g_assert_true (again == first);
+  g_auto(GStrv) first_names = st_file_dup_names_sorted (first);
+  const char *expected_first[] = { "t0", "t1", NULL };
+  g_assert_cmpstrv (first_names, expected_first);
+
+  /* The deprecated call gives the index's own reference to that same shard. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   g_assert_true (st_index_get_shard (index, shards[0], &error) == first);
+  g_assert_null (st_index_get_shard (index, "model-00009-of-00003.safetensors", &error));
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  remove_tree (dir);
+}
+
+/* The reference a caller gets outlives the index: the shard and its mapping stay. */
+static void
+test_index_open_shard_outlives (void)
+{
+  g_autofree char *dir = sharded_dir ();
+  g_autoptr(STIndex) index = open_index (dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) shard = st_index_open_shard (index, "model-00002-of-00003.safetensors", NULL, &error);
+  const guint8 *bytes;
+
+  g_assert_no_error (error);
+  g_clear_object (&index);
+  remove_tree (dir);
+  bytes = st_tensor_get_data (st_file_get_tensor (shard, "t3"), NULL);
+  g_assert_cmpuint (bytes[7], ==, 3);
+}
+
+/* A cancelled cancellable stops the opening of a shard, in open_shard and dup_tensor alike; a shard
+ * already open is there without I/O. */
+static void
+test_index_open_shard_cancelled (void)
+{
+  g_autofree char *dir = sharded_dir ();
+  g_autoptr(STIndex) index = open_index (dir);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) first = st_index_open_shard (index, "model-00001-of-00003.safetensors", NULL, &error);
+  g_autoptr(STFile) cached = NULL;
+  g_autoptr(STTensor) t0 = NULL;
+
+  g_assert_no_error (error);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_null (st_index_open_shard (index, "model-00003-of-00003.safetensors", cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_null (st_index_dup_tensor (index, "t5", cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  cached = st_index_open_shard (index, "model-00001-of-00003.safetensors", cancellable, &error);
+  g_assert_no_error (error);
+  g_assert_true (cached == first);
+  t0 = st_index_dup_tensor (index, "t0", cancellable, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((const guint8 *) st_tensor_get_data (t0, NULL))[7], ==, 0);
+
+  /* Not cancelled any more: the shard opens. */
+  g_cancellable_reset (cancellable);
+  g_autoptr(STTensor) t5 = st_index_dup_tensor (index, "t5", cancellable, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (((const guint8 *) st_tensor_get_data (t5, NULL))[7], ==, 5);
+  remove_tree (dir);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  STFile    *shard;
+  GError    *error;
+} OpenShardState;
+
+static void
+on_shard_opened (GObject *source, GAsyncResult *result, gpointer data)
+{
+  OpenShardState *state = data;
+
+  state->shard = st_index_open_shard_finish (ST_INDEX (source), result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+test_index_open_shard_async (void)
+{
+  g_autofree char *dir = sharded_dir ();
+  g_autoptr(STIndex) index = open_index (dir);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) sync_shard = NULL;
+  OpenShardState state = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+
+  st_index_open_shard_async (index, "model-00002-of-00003.safetensors", NULL, on_shard_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  g_assert_true (ST_IS_FILE (state.shard));
+  g_assert_true (st_file_contains (state.shard, "t2"));
+  g_assert_true (st_file_contains (state.shard, "t3"));
+  sync_shard = st_index_open_shard (index, "model-00002-of-00003.safetensors", NULL, &error);
+  g_assert_true (sync_shard == state.shard);
+  g_clear_object (&state.shard);
+
+  st_index_open_shard_async (index, "model-00009-of-00003.safetensors", NULL, on_shard_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_error (state.error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  g_assert_null (state.shard);
+  g_clear_error (&state.error);
+
+  g_cancellable_cancel (cancellable);
+  st_index_open_shard_async (index, "model-00003-of-00003.safetensors", cancellable, on_shard_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&state.error);
+
+  g_main_loop_unref (state.loop);
   remove_tree (dir);
 }
 
@@ -518,9 +635,9 @@ test_index_lazy (void)
   g_assert_cmpint (g_unlink (third), ==, 0);
 
   g_autoptr(GError) error = NULL;
-  G_GNUC_UNUSED g_autoptr(STTensor) t0 = st_index_dup_tensor (index, "t0", &error);
+  G_GNUC_UNUSED g_autoptr(STTensor) t0 = st_index_dup_tensor (index, "t0", NULL, &error);
   g_assert_no_error (error);
-  g_assert_null (st_index_dup_tensor (index, "t5", &error));
+  g_assert_null (st_index_dup_tensor (index, "t5", NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "model-00003-of-00003.safetensors"));
   remove_tree (dir);
@@ -540,7 +657,7 @@ lookup_thread (gpointer user_data)
       guint i = (data->seed + round) % 6;
       g_autofree char *name = g_strdup_printf ("t%u", i);
       g_autoptr(GError) error = NULL;
-      g_autoptr(STTensor) tensor = st_index_dup_tensor (data->index, name, &error);
+      g_autoptr(STTensor) tensor = st_index_dup_tensor (data->index, name, NULL, &error);
       g_assert_no_error (error);
       const guint8 *bytes = st_tensor_get_data (tensor, NULL);
       g_assert_cmpuint (bytes[7], ==, i);
@@ -795,7 +912,7 @@ test_index_g_object_new (void)
   g_assert_null (st_index_get_path (index));
   g_auto(GStrv) names = st_index_dup_names_sorted (index);
   g_assert_cmpuint (g_strv_length (names), ==, 0);
-  g_assert_null (st_index_dup_tensor (index, "x", &error));
+  g_assert_null (st_index_dup_tensor (index, "x", NULL, &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_true (st_index_validate (index, NULL, &error));
@@ -818,6 +935,9 @@ main (int    argc,
   g_test_add_func ("/index/save/progress", test_save_progress);
   g_test_add_func ("/index/round-trip/fixtures", test_round_trip_fixtures);
   g_test_add_func ("/index/read/lookup", test_index_lookup);
+  g_test_add_func ("/index/read/open-shard/outlives-index", test_index_open_shard_outlives);
+  g_test_add_func ("/index/read/open-shard/cancelled", test_index_open_shard_cancelled);
+  g_test_add_func ("/index/read/open-shard/async", test_index_open_shard_async);
   g_test_add_func ("/index/read/lazy", test_index_lazy);
   g_test_add_func ("/index/read/threads", test_index_threads);
   g_test_add_func ("/index/read/merge-keeps-alive", test_index_merge_keeps_alive);

@@ -1,5 +1,5 @@
 /* test-list-model.c: STFile and STIndex as GListModels of STTensorInfo, their properties, and the
- * asynchronous index open and merge with progress on the caller's main context
+ * asynchronous index open, check and merge with progress on the caller's main context
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -114,6 +114,62 @@ test_file_items (void)
   g_object_get (file, "n-tensors", &n_tensors, NULL);
   g_assert_cmpuint (n_tensors, ==, 1);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (file)), ==, 1);
+}
+
+/* The order of the signals of one change, as text: "items(0,0,1) n-tensors" */
+static void
+on_items_changed_logged (GListModel *model, guint position, guint removed, guint added, GString *log)
+{
+  g_string_append_printf (log, "%sitems(%u,%u,%u)", log->len > 0 ? " " : "", position, removed, added);
+}
+
+static void
+on_notify_logged (GObject *object, GParamSpec *pspec, GString *log)
+{
+  g_string_append_printf (log, "%s%s", log->len > 0 ? " " : "", g_param_spec_get_name (pspec));
+}
+
+/* As GTK's own models (GListStore, GtkStringList): a handler of :n-tensors finds the model changed and
+ * its views told, in adding and in removing alike. */
+static void
+test_file_signal_order (void)
+{
+  g_autoptr(STFile) file = st_file_new ();
+  g_autoptr(STTensor) a = f32_tensor (3, 1);
+  g_autoptr(STTensor) b = f32_tensor (2, 2);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_signal_connect (file, "items-changed", G_CALLBACK (on_items_changed_logged), log);
+  g_signal_connect (file, "notify::n-tensors", G_CALLBACK (on_notify_logged), log);
+
+  g_assert_true (st_file_set_tensor (file, "a", a, &error));
+  g_assert_cmpstr (log->str, ==, "items(0,0,1) n-tensors");
+
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor (file, "b", b, &error));
+  g_assert_cmpstr (log->str, ==, "items(1,0,1) n-tensors");
+
+  /* Replaced in place: the count does not change, so only the items signal. */
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor (file, "a", b, &error));
+  g_assert_cmpstr (log->str, ==, "items(0,1,1)");
+
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor_from_data (file, "c", ST_DTYPE_U8, (gint64[]) { 2 }, 1,
+                                               (guint64) (guintptr) "xy", 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (log->str, ==, "items(2,0,1) n-tensors");
+
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_remove_tensor (file, "a"));
+  g_assert_cmpstr (log->str, ==, "items(0,1,0) n-tensors");
+
+  /* With nobody on items-changed, :n-tensors still comes. */
+  g_signal_handlers_disconnect_by_func (file, on_items_changed_logged, log);
+  g_string_truncate (log, 0);
+  g_assert_true (st_file_set_tensor (file, "d", a, &error));
+  g_assert_cmpstr (log->str, ==, "n-tensors");
 }
 
 static void
@@ -271,6 +327,17 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+on_validated (GObject *source, GAsyncResult *result, gpointer data)
+{
+  AsyncState *state = data;
+
+  state->finished = TRUE;
+  if (st_index_validate_finish (ST_INDEX (source), result, &state->error))
+    state->result = g_object_ref (source);
+  g_main_loop_quit (state->loop);
+}
+
+static void
 on_merged (GObject *source, GAsyncResult *result, gpointer data)
 {
   AsyncState *state = data;
@@ -308,13 +375,23 @@ test_index_async (void)
   state.main_thread = g_thread_self ();
   state.reports = g_array_new (FALSE, FALSE, sizeof (guint64));
 
-  st_index_new_from_path_async (index_path, NULL, on_progress, &state, on_progress_done, on_opened, &state);
+  st_index_new_from_path_async (index_path, NULL, on_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  index = ST_INDEX (state.result);
+  g_assert_cmpuint (state.reports->len, ==, 0);
+
+  /* Then every shard, with progress. */
+  state.finished = FALSE;
+  state.result = NULL;
+  st_index_validate_async (index, NULL, on_progress, &state, on_progress_done, on_validated, &state);
   /* The worker reports while this thread is not iterating the default context: the reports must
    * still wait for it (g_main_context_invoke() would run them in the worker). */
   g_usleep (G_USEC_PER_SEC / 5);
   g_main_loop_run (state.loop);
   g_assert_no_error (state.error);
-  index = ST_INDEX (state.result);
+  g_assert_true (state.result == G_OBJECT (index));
+  g_object_unref (state.result);
   /* 0 of the total, then one report per shard */
   check_reports (&state, 4);
   g_assert_cmpuint (g_array_index (state.reports, guint64, 0), ==, 0);
@@ -361,6 +438,7 @@ test_index_async_errors (void)
   g_autofree char *index_path = g_build_filename (dir, "model.safetensors.index.json", NULL);
   g_autofree char *shard = g_build_filename (dir, "model-00002-of-00003.safetensors", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(STIndex) index = NULL;
   AsyncState state = { 0 };
 
   state.loop = g_main_loop_new (NULL, FALSE);
@@ -369,20 +447,42 @@ test_index_async_errors (void)
 
   /* Cancelled before it starts */
   g_cancellable_cancel (cancellable);
-  st_index_new_from_path_async (index_path, cancellable, NULL, NULL, NULL, on_opened, &state);
+  st_index_new_from_path_async (index_path, cancellable, on_opened, &state);
   g_main_loop_run (state.loop);
   g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (state.result);
   g_clear_error (&state.error);
 
-  /* A shard that is not a safetensors file: the error names it. */
+  /* A shard that is not a safetensors file: opening the index does the work of the synchronous open,
+   * the index file only, and succeeds as it does; checking the shards then fails, naming it. */
   g_assert_true (g_file_set_contents (shard, "<html>", -1, NULL));
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(STIndex) sync_index = st_index_new_from_path (index_path, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (sync_index);
+  }
   state.finished = FALSE;
-  st_index_new_from_path_async (index_path, NULL, on_progress, &state, NULL, on_opened, &state);
+  st_index_new_from_path_async (index_path, NULL, on_opened, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  index = ST_INDEX (g_steal_pointer (&state.result));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (index)), ==, 3);
+
+  state.finished = FALSE;
+  st_index_validate_async (index, NULL, on_progress, &state, NULL, on_validated, &state);
   g_main_loop_run (state.loop);
   g_assert_nonnull (state.error);
   g_assert_null (state.result);
   g_assert_nonnull (strstr (state.error->message, "model-00002-of-00003.safetensors"));
+  g_clear_error (&state.error);
+
+  /* Cancelled: the shards are not checked. */
+  state.finished = FALSE;
+  st_index_validate_async (index, cancellable, NULL, NULL, NULL, on_validated, &state);
+  g_main_loop_run (state.loop);
+  g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&state.error);
 
   g_array_unref (state.reports);
@@ -397,6 +497,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/list-model/file/items", test_file_items);
+  g_test_add_func ("/list-model/file/signal-order", test_file_signal_order);
   g_test_add_func ("/list-model/file/loaded", test_file_loaded_items);
   g_test_add_func ("/list-model/file/threads", test_file_items_threads);
   g_test_add_func ("/list-model/index/async", test_index_async);

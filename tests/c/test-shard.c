@@ -130,19 +130,19 @@ test_reader_refuses_shards_of_a_later_save (void)
   g_autoptr(STIndex) index = NULL;
   g_autofree char *one = shard_name (1, 3);
   g_autofree char *two = shard_name (2, 3);
-  STFile *shard;
+  g_autoptr(STFile) shard = NULL;
 
   save_sharded (first, dir, 4096);
   index = st_index_new_from_path (index_path, NULL, &error);
   g_assert_no_error (error);
-  shard = st_index_get_shard (index, one, &error);
+  shard = st_index_open_shard (index, one, NULL, &error);
   g_assert_no_error (error);
   assert_filled (st_file_get_tensor (shard, "t000"), 1);
 
   save_sharded (second, dir, 4096);
   assert_only_checkpoint (dir, 3);
 
-  g_assert_null (st_index_get_shard (index, two, &error));
+  g_assert_null (st_index_open_shard (index, two, NULL, &error));
   g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
   g_assert_nonnull (strstr (error->message, two));
   g_assert_nonnull (strstr (error->message, "saved again"));

@@ -403,6 +403,133 @@ test_tensor_equal (void)
   g_assert_false (st_tensor_equal (scalar, empty1));
 }
 
+/* Shapes of every rank from 0 to 6 read back as given, from st_tensor_new() and from a loaded file:
+ * ranks up to four are kept inside the tensor and higher ones apart, and both must give the same. */
+static void
+test_tensor_shape_ranks (void)
+{
+  const gint64 dims[] = { 2, 1, 3, 1, 2, 1 };
+  const guint64 n_elements[] = { 1, 2, 2, 6, 6, 12, 12 };  /* by hand: products of the first dims */
+  const char *header = "{\"s0\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[0,1]},"
+                       "\"s5\":{\"dtype\":\"U8\",\"shape\":[2,1,3,1,2],\"data_offsets\":[1,13]},"
+                       "\"s6\":{\"dtype\":\"U8\",\"shape\":[2,1,3,1,2,1],\"data_offsets\":[13,25]}}";
+  const struct { const char *name; guint rank; guint8 first; } loaded[] = {
+    { "s0", 0, 0 }, { "s5", 5, 1 }, { "s6", 6, 13 },
+  };
+  guint8 data[25];
+  g_autoptr(GBytes) file_bytes = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint rank = 0; rank <= 6; rank++)
+    {
+      g_autoptr(GBytes) bytes = pattern_bytes ((gsize) n_elements[rank]);
+      g_autoptr(STTensor) tensor = st_tensor_new (ST_DTYPE_U8, dims, rank, bytes, &error);
+      const gint64 *shape;
+      guint n_dims = 99;
+
+      g_assert_no_error (error);
+      shape = st_tensor_get_shape (tensor, &n_dims);
+      g_assert_nonnull (shape);
+      g_assert_cmpuint (n_dims, ==, rank);
+      g_assert_cmpuint (st_tensor_get_n_dims (tensor), ==, rank);
+      for (guint d = 0; d < rank; d++)
+        g_assert_cmpint (shape[d], ==, dims[d]);
+      g_assert_cmpuint (st_tensor_get_n_elements (tensor), ==, n_elements[rank]);
+      g_assert_cmpuint (st_tensor_get_n_bytes (tensor), ==, n_elements[rank]);
+    }
+
+  for (guint i = 0; i < sizeof data; i++)
+    data[i] = (guint8) i;
+  file_bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, sizeof data);
+  file = st_file_new_from_bytes (file_bytes, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (loaded); i++)
+    {
+      STTensor *tensor = st_file_get_tensor (file, loaded[i].name);
+      const gint64 *shape;
+      guint n_dims = 99;
+      gsize n_bytes = 0;
+      const guint8 *got;
+
+      g_assert_nonnull (tensor);
+      shape = st_tensor_get_shape (tensor, &n_dims);
+      g_assert_nonnull (shape);
+      g_assert_cmpuint (n_dims, ==, loaded[i].rank);
+      for (guint d = 0; d < n_dims; d++)
+        g_assert_cmpint (shape[d], ==, dims[d]);
+      g_assert_cmpuint (st_tensor_get_n_elements (tensor), ==, n_elements[loaded[i].rank]);
+      got = st_tensor_get_data (tensor, &n_bytes);
+      g_assert_cmpuint (n_bytes, ==, n_elements[loaded[i].rank]);
+      for (gsize b = 0; b < n_bytes; b++)
+        g_assert_cmpuint (got[b], ==, loaded[i].first + b);
+    }
+}
+
+typedef struct {
+  STTensor *tensor;
+  gint *go;     /* the starting line: an atomic flag, visible to ThreadSanitizer */
+  GBytes *got;
+} BytesReader;
+
+static gpointer
+bytes_reader_thread (gpointer user_data)
+{
+  BytesReader *reader = user_data;
+
+  while (!g_atomic_int_get (reader->go))
+    g_thread_yield ();
+  reader->got = st_tensor_get_bytes (reader->tensor);
+  return NULL;
+}
+
+/* A loaded tensor's GBytes is made when first asked for: threads asking at once all get one and the
+ * same object, over the tensor's data (no copy), the property gives it too, and it keeps the file's
+ * memory alive after the file and the tensor are gone. Bytes written by hand. */
+static void
+test_tensor_bytes_on_request (void)
+{
+  const char *header = "{\"w\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}";
+  const guint8 data[] = { 10, 20, 30, 40 };
+  g_autoptr(GBytes) file_bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, 4);
+  g_autoptr(GError) error = NULL;
+  STFile *file = st_file_new_from_bytes (file_bytes, &error);
+  STTensor *tensor;
+  BytesReader readers[8];
+  GThread *threads[8];
+  GBytes *from_property = NULL;
+  GBytes *kept;
+  gint go = 0;
+
+  g_assert_no_error (error);
+  tensor = g_object_ref (st_file_get_tensor (file, "w"));
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    {
+      readers[i] = (BytesReader) { tensor, &go, NULL };
+      threads[i] = g_thread_new ("bytes-reader", bytes_reader_thread, &readers[i]);
+    }
+  g_atomic_int_set (&go, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    g_thread_join (threads[i]);
+
+  g_assert_nonnull (readers[0].got);
+  for (guint i = 1; i < G_N_ELEMENTS (readers); i++)
+    g_assert_true (readers[i].got == readers[0].got);
+  g_assert_true (st_tensor_get_bytes (tensor) == readers[0].got);
+  g_assert_true (g_bytes_get_data (readers[0].got, NULL) == st_tensor_get_data (tensor, NULL));
+  g_assert_cmpuint (g_bytes_get_size (readers[0].got), ==, 4);
+  g_object_get (tensor, "bytes", &from_property, NULL);
+  g_assert_true (from_property == readers[0].got);
+  g_bytes_unref (from_property);
+
+  kept = g_bytes_ref (readers[0].got);
+  g_object_unref (file);
+  g_object_unref (tensor);
+  g_clear_pointer (&file_bytes, g_bytes_unref);
+  g_assert_cmpmem (g_bytes_get_data (kept, NULL), g_bytes_get_size (kept), data, sizeof data);
+  g_bytes_unref (kept);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -421,6 +548,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/tensor/properties", test_tensor_properties);
   g_test_add_func ("/tensor/default-object", test_tensor_default_object);
   g_test_add_func ("/tensor/equal", test_tensor_equal);
+  g_test_add_func ("/tensor/shape/ranks", test_tensor_shape_ranks);
+  g_test_add_func ("/tensor/bytes/on-request", test_tensor_bytes_on_request);
 
   return g_test_run ();
 }

@@ -5,9 +5,9 @@
  *
  * A loaded STFile may be read from several threads at once (tensors are created lazily on first access:
  * that creation must not race). Each round loads the file afresh, releases eight threads together, and each
- * thread reads everything: every tensor by name (in its own order), the bytes' checksums, the names, the
- * metadata, and a save to bytes. All threads must see identical results, the same tensor objects, and the
- * results of a single-threaded read.
+ * thread reads everything: every tensor by name (in its own order) and its GBytes (also made on first
+ * request), the bytes' checksums, the names, the metadata, and a save to bytes. All threads must see
+ * identical results, the same tensor and GBytes objects, and the results of a single-threaded read.
  */
 #include "st-test-util.h"
 
@@ -26,11 +26,12 @@ typedef struct {
   /* results */
   char *summary;
   STTensor **tensors;  /* by sorted-name index */
+  GBytes **bytes;      /* the tensors' GBytes, by sorted-name index */
 } Reader;
 
 /* Reads everything and sums it up in one string. */
 static char *
-read_everything (STFile *file, guint start, STTensor **out_tensors)
+read_everything (STFile *file, guint start, STTensor **out_tensors, GBytes **out_bytes)
 {
   g_auto(GStrv) names = st_file_dup_names_sorted (file);
   g_auto(GStrv) ordered = st_file_dup_names_in_file_order (file);
@@ -52,11 +53,19 @@ read_everything (STFile *file, guint start, STTensor **out_tensors)
     {
       guint i = (start * 397 + k) % n;
       STTensor *tensor = st_file_get_tensor (file, names[i]);
+      GBytes *bytes;
       gsize len = 0;
       gconstpointer data;
 
       g_assert_nonnull (tensor);
+      bytes = st_tensor_get_bytes (tensor);
       data = st_tensor_get_data (tensor, &len);
+      g_assert_nonnull (bytes);
+      g_assert_cmpuint (g_bytes_get_size (bytes), ==, len);
+      if (len > 0)
+        g_assert_true (g_bytes_get_data (bytes, NULL) == data);
+      if (out_bytes != NULL)
+        out_bytes[i] = bytes;
       sums[i] = g_compute_checksum_for_data (G_CHECKSUM_SHA256, len > 0 ? data : (gconstpointer) "", len);
       if (out_tensors != NULL)
         out_tensors[i] = tensor;
@@ -86,7 +95,7 @@ reader_thread (gpointer user_data)
   while (!g_atomic_int_get (reader->go))
     g_thread_yield ();
 
-  reader->summary = read_everything (reader->file, reader->index, reader->tensors);
+  reader->summary = read_everything (reader->file, reader->index, reader->tensors, reader->bytes);
   return NULL;
 }
 
@@ -145,7 +154,7 @@ run_rounds (gboolean from_path)
     g_autoptr(STFile) single = st_file_new_from_bytes (contents, &error);
 
     g_assert_no_error (error);
-    expected = read_everything (single, 0, NULL);
+    expected = read_everything (single, 0, NULL, NULL);
   }
 
   for (guint round = 0; round < N_ROUNDS; round++)
@@ -163,6 +172,7 @@ run_rounds (gboolean from_path)
           readers[t] = (Reader) {
             .file = file, .index = t, .go = &go,
             .tensors = g_new0 (STTensor *, N_TENSORS),
+            .bytes = g_new0 (GBytes *, N_TENSORS),
           };
           threads[t] = g_thread_new ("reader", reader_thread, &readers[t]);
         }
@@ -178,11 +188,15 @@ run_rounds (gboolean from_path)
           /* every thread got the very same tensor objects: lazily made once, not once per thread */
           for (guint i = 0; i < N_TENSORS; i++)
             g_assert_true (readers[t].tensors[i] == readers[0].tensors[i]);
+          /* and the very same GBytes of each */
+          for (guint i = 0; i < N_TENSORS; i++)
+            g_assert_true (readers[t].bytes[i] == readers[0].bytes[i]);
         }
       for (guint t = 0; t < N_THREADS; t++)
         {
           g_free (readers[t].summary);
           g_free (readers[t].tensors);
+          g_free (readers[t].bytes);
         }
     }
 

@@ -86,22 +86,28 @@ def test_index_opens_asynchronously_with_progress(tmp_path):
     loop = GLib.MainLoop()
     reports, result = [], {}
 
-    def done(_source, res):
+    def opened(_source, res):
         result["index"] = ST.Index.new_from_path_finish(res)
+        loop.quit()
+
+    def validated(index, res):
+        result["valid"] = index.validate_finish(res)
         loop.quit()
 
     def give_up():
         loop.quit()
         return GLib.SOURCE_REMOVE
 
-    # Two callbacks, each with its data argument: by keyword.
-    ST.Index.new_from_path_async(str(tmp_path / "model.safetensors.index.json"), cancellable=None,
-                                 progress=lambda d, t, *_data: reports.append((d, t)), callback=done)
     timeout = GLib.timeout_add_seconds(60, give_up)
+    ST.Index.new_from_path_async(str(tmp_path / "model.safetensors.index.json"), None, opened)
     loop.run()
-    GLib.source_remove(timeout)
     assert "index" in result, "the callback ran"
     index = result["index"]
+    # Two callbacks, each with its data argument: by keyword.
+    index.validate_async(cancellable=None, progress=lambda d, t, *_data: reports.append((d, t)), callback=validated)
+    loop.run()
+    GLib.source_remove(timeout)
+    assert result.get("valid") is True, "the shards were checked"
     assert index.props.n_shards == 3 and index.get_n_items() == 3
     assert reports[0][0] == 0 and reports[-1][0] == reports[-1][1] > 0 and len(reports) == 4
     items = [index.get_item(i) for i in range(3)]

@@ -455,7 +455,13 @@ async void async_round_trip (string dir) throws GLib.Error {
         assert_true (Thread.self<void*> () == self_thread);
         assert_true (done <= total);
     }));
-    var index = new ST.Index.from_path (Path.build_filename (shards, "model.safetensors.index.json"));
+    /* The index read in a worker thread, then its shards checked and opened there too. */
+    var index = yield new ST.Index.from_path_async (Path.build_filename (shards, "model.safetensors.index.json"));
+    assert_true (yield index.validate_async ());
+    var first = index.dup_shard_names ()[0];
+    var opened = yield index.open_shard_async (first);
+    assert_true (opened == index.open_shard (first));
+    assert_cmpuint (opened.get_n_tensors (), CompareOperator.EQ, index.dup_shard_tensor_names (first).length);
     foreach (var shard in index.dup_shard_names ())
         FileUtils.unlink (Path.build_filename (shards, shard));
     FileUtils.unlink (Path.build_filename (shards, "model.safetensors.index.json"));

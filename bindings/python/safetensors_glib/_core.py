@@ -314,7 +314,7 @@ def open_index(filename):
     try:
         index = ST.Index.new_from_path(path)
         index.validate(None)
-        return index, [(shard, index.get_shard(shard)) for shard in index.dup_shard_names()]
+        return index, [(shard, index.open_shard(shard, None)) for shard in index.dup_shard_names()]
     except GLib.Error as e:
         raise translate_error(e, path, "open") from None
 

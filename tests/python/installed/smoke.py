@@ -53,36 +53,37 @@ def main():
     check(ST.File.__module__ == "gi.overrides.ST" and inside(override),
           f"the PyGObject override is the installed one ({override})")
 
-    directory = tempfile.mkdtemp(prefix="st-smoke-")
-    path = os.path.join(directory, "model.safetensors")
-    arrays = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.array(7, dtype=np.int64)}
-    save_file(arrays, path, metadata={"k": "v"})
-    loaded = load_file(path)
-    check(list(loaded) == ["n", "w"] and (loaded["w"] == arrays["w"]).all(), "numpy save_file/load_file")
-    check(load(save(arrays))["n"] == 7, "numpy save/load")
-    with safe_open(path, framework="np") as f:
-        check(f.metadata() == {"k": "v"} and f.get_slice("w")[1, 1:].tolist() == [4.0, 5.0], "safe_open")
-    try:
-        load(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
-        check(False, "a truncated file is refused")
-    except SafetensorError as e:
-        check(str(e).startswith("Error while deserializing: "), "a truncated file is refused")
-    try:
-        safe_open(os.path.join(directory, "missing.safetensors"), framework="np")
-        check(False, "a missing file raises")
-    except FileNotFoundError as e:
-        check(e.errno == 2, "a missing file raises FileNotFoundError with its errno")
+    # Removed afterwards, whatever happens: the smoke test runs on users' machines too.
+    with tempfile.TemporaryDirectory(prefix="st-smoke-") as directory:
+        path = os.path.join(directory, "model.safetensors")
+        arrays = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.array(7, dtype=np.int64)}
+        save_file(arrays, path, metadata={"k": "v"})
+        loaded = load_file(path)
+        check(list(loaded) == ["n", "w"] and (loaded["w"] == arrays["w"]).all(), "numpy save_file/load_file")
+        check(load(save(arrays))["n"] == 7, "numpy save/load")
+        with safe_open(path, framework="np") as f:
+            check(f.metadata() == {"k": "v"} and f.get_slice("w")[1, 1:].tolist() == [4.0, 5.0], "safe_open")
+        try:
+            load(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
+            check(False, "a truncated file is refused")
+        except SafetensorError as e:
+            check(str(e).startswith("Error while deserializing: "), "a truncated file is refused")
+        try:
+            safe_open(os.path.join(directory, "missing.safetensors"), framework="np")
+            check(False, "a missing file raises")
+        except FileNotFoundError as e:
+            check(e.errno == 2, "a missing file raises FileNotFoundError with its errno")
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    if torch is not None:
-        from safetensors_glib.torch import load_file as load_pt
-        from safetensors_glib.torch import save_file as save_pt
+        try:
+            import torch
+        except ImportError:
+            torch = None
+        if torch is not None:
+            from safetensors_glib.torch import load_file as load_pt
+            from safetensors_glib.torch import save_file as save_pt
 
-        save_pt({"t": torch.ones(2, 2, dtype=torch.bfloat16)}, path)
-        check(torch.equal(load_pt(path)["t"], torch.ones(2, 2, dtype=torch.bfloat16)), "torch save_file/load_file")
+            save_pt({"t": torch.ones(2, 2, dtype=torch.bfloat16)}, path)
+            check(torch.equal(load_pt(path)["t"], torch.ones(2, 2, dtype=torch.bfloat16)), "torch save_file/load_file")
 
     import safetensors_glib.compat  # noqa: F401
     import safetensors

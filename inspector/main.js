@@ -3,14 +3,16 @@
 // SPDX-FileCopyrightText: 2026 The safetensors-glib authors
 // SPDX-License-Identifier: Apache-2.0
 //
-//   st-inspector [FILE]            FILE: a .safetensors file or a model.safetensors.index.json
-//   gjs -m _build/examples/gtk/main.js [FILE]     (from a build tree: meson configures window.js)
+//   st-inspector [--select=NAME] [FILE]   FILE: a .safetensors file or a model.safetensors.index.json
+//   gjs -m _build/inspector/main.js [FILE]       (from a build tree: meson configures window.js)
 //
-// For the test suite (examples/gtk/test-inspector.sh runs it under Xvfb):
+//   --select=NAME                  once FILE is loaded, select the tensor NAME (its values and histogram)
+//
+// For the test suite (inspector/test-inspector.sh runs it under Xvfb):
 //   --self-check=tensors|error     once FILE is loaded, walk the window's own widget tree and check that
 //                                  the ColumnView shows every tensor (or, with "error", that the window
-//                                  shows the file's error), then quit with status 0 or 1
-//   --select=NAME                  select the tensor NAME and check its values and histogram
+//                                  shows the file's error), then quit with status 0 or 1; with --select,
+//                                  check that NAME was selected and its values and histogram shown
 //   --expect-values=TEXT           ... and that the values shown begin with TEXT
 //   --screenshot=PATH              save a PNG of the window (rendered by GTK) before quitting
 
@@ -111,8 +113,10 @@ async function selfCheck(window, options) {
             print(`progress: ${window.progressReports} reports for ${source.n_shards} shards`);
         }
         if (options.select) {
-            if (!window.selectTensor(options.select))
+            // Selected by --select itself, as in normal use: this only checks what it did.
+            if (!names.includes(options.select))
                 throw new Error(`no row ${options.select}`);
+            await waitFor(() => window.selectedTensorName === options.select, `the selection of ${options.select}`);
             await waitFor(() => window.valuesText !== '', 'the values');
             if (options['expect-values'] && !window.valuesText.startsWith(options['expect-values']))
                 throw new Error(`values: expected "${options['expect-values']}…", got "${window.valuesText}"`);
@@ -139,6 +143,13 @@ app.connect('activate', () => {
             printerr(`self-check failed: ${e.message}`);
             status = 1;
             app.quit();
+        });
+    }
+    if (options.select) {
+        const id = window.connect('loaded', (_window, ok) => {
+            window.disconnect(id);
+            if (ok && !window.selectTensor(options.select))
+                printerr(`st-inspector: ${options.files[0]} has no tensor “${options.select}”`);
         });
     }
     if (options.files.length > 0)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test-inspector.sh: runs the inspector under Xvfb on a demo model, a sharded checkpoint and a hostile
 # file. Each run checks its own window (--self-check) and saves a screenshot into OUTDIR.
-# Usage: test-inspector.sh GJS APPDIR OUTDIR HOSTILE_FILE   (APPDIR: the build tree's examples/gtk)
+# Usage: test-inspector.sh GJS APPDIR OUTDIR HOSTILE_FILE   (APPDIR: the build tree's inspector/)
 set -eu
 gjs="$1" srcdir="$2" outdir="$3" hostile="$4"
 
