@@ -266,9 +266,16 @@ def f8_parts(rank, world):
         "f8a": torch.randint(0, 256, (6, 4), generator=g, dtype=torch.uint8),
         "f8b": torch.randint(0, 256, (5,), generator=g, dtype=torch.uint8),
         "bf": (torch.randn((4, 6), generator=g) * 9).to(torch.bfloat16),
+        # the other types torch 1.13 has no dtype for, as raw values of the same width
+        "e8m0": torch.randint(0, 256, (3, 3), generator=g, dtype=torch.uint8),
+        "fnuz": torch.randint(0, 256, (7,), generator=g, dtype=torch.uint8),
+        "u16": torch.randint(-2**15, 2**15, (3, 4), generator=g, dtype=torch.int16),
+        "u32": torch.randint(-2**31, 2**31, (4, 2), generator=g, dtype=torch.int32),
+        "u64": torch.randint(-2**62, 2**62, (3,), generator=g, dtype=torch.int64),
     }
-    dims = {"f8a": 1, "f8b": 0, "bf": 1}
-    dtypes = {"f8a": "F8_E4M3", "f8b": "F8_E5M2", "bf": None}
+    dims = {"f8a": 1, "f8b": 0, "bf": 1, "e8m0": 1, "fnuz": 0, "u16": 1, "u32": 0, "u64": 0}
+    dtypes = {"f8a": "F8_E4M3", "f8b": "F8_E5M2", "bf": None, "e8m0": "F8_E8M0", "fnuz": "F8_E4M3FNUZ",
+              "u16": "U16", "u32": "U32", "u64": "U64"}
     held = {}
     for name, tensor in full.items():
         parts = torch.tensor_split(tensor, world, dim=dims[name])
@@ -378,13 +385,16 @@ def read_safetensors(path):
     return json.loads(blob[8:8 + n]), blob[8 + n:]
 
 
-def test_f8_and_bfloat16_slices_by_three_then_loaded_by_two(tmp_path):
+def test_f8_unsigned_and_bfloat16_slices_by_three_then_loaded_by_two(tmp_path):
     outcomes, _codes = run_group(3, "save_f8", str(tmp_path))
     assert_all_ok(outcomes, 3)
     assert sorted(os.listdir(tmp_path)) == ["model.safetensors"]
     header, data = read_safetensors(tmp_path / "model.safetensors")
+    header.pop("__metadata__", None)
     full, _held = f8_parts(0, 1)
-    expected_dtypes = {"f8a": "F8_E4M3", "f8b": "F8_E5M2", "bf": "BF16"}
+    expected_dtypes = {"f8a": "F8_E4M3", "f8b": "F8_E5M2", "bf": "BF16", "e8m0": "F8_E8M0", "fnuz": "F8_E4M3FNUZ",
+                       "u16": "U16", "u32": "U32", "u64": "U64"}
+    assert sorted(header) == sorted(full)
     for name, tensor in full.items():
         entry = header[name]
         assert entry["dtype"] == expected_dtypes[name]
@@ -398,6 +408,12 @@ def test_f8_and_bfloat16_slices_by_three_then_loaded_by_two(tmp_path):
         assert loaded["f8a"] == ("torch.uint8", [6, 4], raw(full["f8a"]))
         assert loaded["f8b"] == ("torch.uint8", [5], raw(full["f8b"]))
         assert loaded["bf"] == described({"bf": full["bf"]})["bf"]
+        assert loaded["e8m0"] == ("torch.uint8", [3, 3], raw(full["e8m0"]))
+        assert loaded["fnuz"] == ("torch.uint8", [7], raw(full["fnuz"]))
+        # wider ones: their bytes, the last dimension times the element size
+        assert loaded["u16"] == ("torch.uint8", [3, 8], raw(full["u16"]))
+        assert loaded["u32"] == ("torch.uint8", [4, 8], raw(full["u32"]))
+        assert loaded["u64"] == ("torch.uint8", [24], raw(full["u64"]))
 
 
 def previous_checkpoint(folder):
