@@ -185,14 +185,19 @@ def load_all(rank, world, folder):
     return described(loaded), io_read_bytes() - before
 
 
-def load_some(rank, world, folder):
+def load_by_three(rank, world, folder):
+    """A filter per rank with load(), then this rank's parts with load_slices() and what it read for them."""
     names = sorted(full_tensors())
-    return described(distributed.load(folder, names=lambda name: names.index(name) % world == rank))
-
-
-def load_tensor_parallel(rank, world, folder):
-    dims = dict(SLICED, **{"embed.weight": 1})
-    return described(distributed.load_slices(folder, dim=dims))
+    some = described(distributed.load(folder, names=lambda name: names.index(name) % world == rank))
+    parts = distributed.load_slices(folder, dim=dict(SLICED, **{"embed.weight": 1}))
+    # what a part costs, on a tensor large enough to tell: 256 KiB, cut along its second dimension
+    big = f"{folder}-big-{rank}.safetensors"
+    save_file({"big": torch.arange(64 * 1024, dtype=torch.float32).reshape(64, 1024)}, big)
+    before = io_read_bytes()
+    part = distributed.load_slices(big, dim=1)["big"]
+    read = io_read_bytes() - before
+    os.unlink(big)
+    return some, described(parts), (described({"big": part})["big"], read)
 
 
 def save_and_die(rank, world, folder, victim):
@@ -353,29 +358,36 @@ def test_load_by_two_reads_each_byte_once(saved_by_four):
     assert data_bytes <= total_read <= data_bytes + 2 * (index_size + 4096)
 
 
-def test_load_by_three_with_a_filter_per_rank(saved_by_four):
+@pytest.fixture(scope="module")
+def loaded_by_three(saved_by_four):
     group, _single, _listings = saved_by_four
-    outcomes, _codes = run_group(3, "load_some", str(group))
-    results = assert_all_ok(outcomes, 3)
+    outcomes, _codes = run_group(3, "load_by_three", str(group))
+    return assert_all_ok(outcomes, 3)
+
+
+def test_load_by_three_with_a_filter_per_rank(loaded_by_three):
     expected = described(full_tensors())
     names = sorted(expected)
-    for rank, loaded in results.items():
+    for rank, (loaded, _parts, _read) in loaded_by_three.items():
         assert sorted(loaded) == [name for i, name in enumerate(names) if i % 3 == rank]
         for name, value in loaded.items():
             assert value == expected[name], name
 
 
-def test_tensor_parallel_load_by_three(saved_by_four):
-    group, _single, _listings = saved_by_four
-    outcomes, _codes = run_group(3, "load_tensor_parallel", str(group))
-    results = assert_all_ok(outcomes, 3)
+def test_tensor_parallel_load_by_three_reads_only_its_part(loaded_by_three):
     full = full_tensors()
     dims = dict(SLICED, **{"embed.weight": 1})
-    for rank, loaded in results.items():
-        assert sorted(loaded) == sorted(full)
+    big = torch.arange(64 * 1024, dtype=torch.float32).reshape(64, 1024)
+    for rank, (_loaded, parts, (big_part, read)) in loaded_by_three.items():
+        assert sorted(parts) == sorted(full)
         for name, tensor in full.items():
             part = torch.tensor_split(tensor, 3, dim=dims[name])[rank] if name in dims else tensor
-            assert loaded[name] == described({name: part})[name], (rank, name)
+            assert parts[name] == described({name: part})[name], (rank, name)
+        expected = described({"big": torch.tensor_split(big, 3, dim=1)[rank]})["big"]
+        assert big_part == expected
+        # /proc/self/io rchar: the part's bytes (a third of the tensor) and a few hundred of reading the
+        # counter itself; the header comes from a mapping
+        assert len(expected[2]) <= read <= len(expected[2]) + 1024, (rank, read)
 
 
 def read_safetensors(path):
