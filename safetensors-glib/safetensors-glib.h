@@ -34,6 +34,9 @@
 #include <safetensors-glib/st-size.h>
 #include <safetensors-glib/st-writer.h>
 #include <safetensors-glib/st-file-edit.h>
+#include <safetensors-glib/st-file-remote.h>
+#include <safetensors-glib/st-index-remote.h>
+#include <safetensors-glib/st-hub.h>
 #include <safetensors-glib/st-ranges.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__
