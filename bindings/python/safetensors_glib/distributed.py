@@ -767,15 +767,22 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
         for name in wanted:
             wanted_by.setdefault(name, []).append(other_rank)
 
-    # The share-out, alike on every rank: each tensor to the rank that wants it with the fewest
-    # bytes so far; file order keeps each rank's reads adjacent where they can be.
+    # The share-out, alike on every rank: the wanted tensors, in file order, cut into one run of
+    # about equal bytes per rank, so that each rank's reads are adjacent (one preadv() per file and
+    # run); a tensor whose run's rank does not want it goes to the rank that wants it with the
+    # fewest bytes so far.
     load_bytes = [0] * world
     assigned = [[] for _ in range(world)]
+    total = sum(entry.n_bytes for entry in entries if entry.name in wanted_by) or 1
+    position = 0
     for entry in entries:
         ranks = wanted_by.get(entry.name)
         if not ranks:
             continue
-        reader = min(ranks, key=lambda r: (load_bytes[r], r))
+        reader = min(world - 1, (2 * position + entry.n_bytes) * world // (2 * total))
+        position += entry.n_bytes
+        if reader not in ranks:
+            reader = min(ranks, key=lambda r: (load_bytes[r], r))
         load_bytes[reader] += entry.n_bytes
         assigned[reader].append(entry)
 
