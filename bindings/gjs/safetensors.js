@@ -230,7 +230,26 @@ export function* tensors(file) {
  * @returns {Object<string, string>} the metadata
  */
 export function metadata(file) {
-    return file.dup_metadata();
+    // GJS 1.74 turns the utf8 keys of a returned GHashTable into strings one byte per character
+    // (values are right): a key "été" arrives as "Ã©tÃ©". Decode such a key again as UTF-8, and
+    // keep the result only when the file knows it, so that a GJS which gets keys right is unaffected.
+    const decoder = new TextDecoder('utf-8', {fatal: true});
+    const result = {};
+    for (const [key, value] of Object.entries(file.dup_metadata())) {
+        let name = key;
+        if (file.get_metadata_value(key) === null && [...key].every(c => c.charCodeAt(0) < 256)) {
+            try {
+                const decoded = decoder.decode(Uint8Array.from(key, c => c.charCodeAt(0)));
+                if (file.get_metadata_value(decoded) !== null)
+                    name = decoded;
+            } catch (e) {
+                if (!(e instanceof TypeError))
+                    throw e;
+            }
+        }
+        result[name] = value;
+    }
+    return result;
 }
 
 function _finishInto(resolve, reject, finish) {
