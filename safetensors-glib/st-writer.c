@@ -16,6 +16,7 @@
 
 #include "st-error.h"
 #include "st-dtype-private.h"
+#include "st-file-source-private.h"
 #include "st-io-private.h"
 #include "st-pending-file-private.h"
 #include "st-save-plan-private.h"
@@ -58,6 +59,8 @@ struct _STWriter
   GCancellable  *cancellable;  /* nullable */
   guint64        size;         /* of the whole file, once open */
   guint64        written;      /* header and data bytes written */
+  gboolean       no_kernel_copy;  /* set when a kernel copy failed in a way that will not change */
+  gboolean       no_clone;        /* set when sharing extents failed once */
 };
 
 G_DEFINE_FINAL_TYPE (STWriter, st_writer, G_TYPE_OBJECT)
@@ -114,7 +117,8 @@ st_writer_init (STWriter *self)
  * Declare every tensor first with [method@ST.Writer.add_tensor] (name, dtype, shape) and
  * the metadata with [method@ST.Writer.set_metadata_value]; then [method@ST.Writer.open]
  * the target; then give each tensor's bytes with [method@ST.Writer.write] (or
- * [method@ST.Writer.write_bytes]), in chunks of any size, each chunk following the
+ * [method@ST.Writer.write_bytes], or copy them from another file with
+ * [method@ST.Writer.write_from_fd]), in chunks of any size, each chunk following the
  * previous one of the same tensor, the tensors in any order; then
  * [method@ST.Writer.finish].
  *
@@ -560,6 +564,158 @@ st_writer_write_from_address (STWriter    *self,
       return FALSE;
     }
   return st_writer_write (self, name, (const guint8 *) (guintptr) data_address, (gsize) n_bytes, error);
+}
+
+/* The part of a copy from another file that the kernel could not do: read into a bounded buffer, then
+ * written. */
+#define FD_COPY_BUFFER_SIZE ((gsize) 1024 * 1024)
+
+static gboolean
+copy_through_memory (STWriter      *self,
+                     int            fd,
+                     guint64        offset,
+                     guint64        n_bytes,
+                     guint64        position,
+                     GError       **error)
+{
+  g_autofree guint8 *buffer = g_malloc (MIN (n_bytes, FD_COPY_BUFFER_SIZE));
+  guint64 done = 0;
+
+  while (done < n_bytes)
+    {
+      gsize len = (gsize) MIN (n_bytes - done, FD_COPY_BUFFER_SIZE);
+      gsize got = st_pread_all (fd, buffer, len, offset + done, len, self->cancellable);
+
+      if (got < len)
+        {
+          if (errno == ECANCELED && g_cancellable_set_error_if_cancelled (self->cancellable, error))
+            return FALSE;
+          if (errno == 0)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                         "Could not read %" G_GUINT64_FORMAT " bytes at offset %" G_GUINT64_FORMAT " of the "
+                         "source file: it ends first", n_bytes, offset);
+          else
+            st_set_io_error_from_errno (error, errno, "Could not read from the source of", self->target);
+          return FALSE;
+        }
+      if (!write_at (self, buffer, len, position + done, error))
+        return FALSE;
+      done += len;
+    }
+  return TRUE;
+}
+
+/**
+ * st_writer_write_from_fd:
+ * @self: a writer
+ * @name: the tensor the bytes belong to
+ * @fd: a file descriptor open for reading, on a regular file
+ * @offset: where the bytes begin in @fd
+ * @n_bytes: how many bytes to copy
+ * @error: return location for a #GError
+ *
+ * Writes the next @n_bytes bytes of the tensor @name, as [method@ST.Writer.write] does,
+ * taking them from the file @fd at @offset: the kernel copies them (copy_file_range()), or
+ * shares their extents where the file system can (XFS with reflink, btrfs), so that they
+ * pass through no memory of the process. Where the kernel cannot copy between the two
+ * files (another file system on an older kernel), the bytes are read and written through
+ * a buffer of 1 MiB. @fd is only read with positioned reads: its file offset is not moved.
+ *
+ * This is how a tool assembles a tensor from parts that other files hold, contiguous
+ * slices in one call each, strided ones row by row, in memory that does not grow with the
+ * tensor.
+ *
+ * Fails as [method@ST.Writer.write] does, and with %G_IO_ERROR_PARTIAL_INPUT when @fd ends
+ * before @offset + @n_bytes (the writer is closed then, as after an I/O error).
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 1.2
+ */
+gboolean
+st_writer_write_from_fd (STWriter    *self,
+                         const char  *name,
+                         int          fd,
+                         guint64      offset,
+                         guint64      n_bytes,
+                         GError     **error)
+{
+  WriterTensor *tensor;
+  guint64 position;
+  guint64 copied = 0;
+  int dst_fd;
+
+  g_return_val_if_fail (ST_IS_WRITER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (fd >= 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_open (self, "write", error))
+    return FALSE;
+
+  tensor = g_hash_table_lookup (self->by_name, name);
+  if (tensor == NULL)
+    {
+      g_autofree char *shown = g_utf8_make_valid (name, -1);
+
+      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND, "No tensor “%s” was declared to the writer", shown);
+      return FALSE;
+    }
+  if (n_bytes > tensor->n_bytes - tensor->written)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH,
+                   "The tensor “%s” has %" G_GUINT64_FORMAT " bytes: %" G_GUINT64_FORMAT " are written, and "
+                   "%" G_GUINT64_FORMAT " more do not fit", tensor->name, tensor->n_bytes, tensor->written,
+                   n_bytes);
+      return FALSE;
+    }
+  if (n_bytes > G_MAXINT64 - offset)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%" G_GUINT64_FORMAT " bytes at offset %" G_GUINT64_FORMAT " are past any file's end",
+                   n_bytes, offset);
+      return FALSE;
+    }
+
+  position = tensor->offset + tensor->written;
+  dst_fd = st_pending_file_get_fd (self->pending);
+  /* The kernel copies in slices, so that a cancellation is seen between them. */
+  while (copied < n_bytes && !self->no_kernel_copy)
+    {
+      guint64 len = MIN (n_bytes - copied, (guint64) WRITE_CHUNK_SIZE);
+      gboolean clone_ok = !self->no_clone;
+      guint64 done;
+
+      if (g_cancellable_set_error_if_cancelled (self->cancellable, error))
+        goto failed;
+      errno = 0;
+      /* Extents are shared on 4 KiB blocks, the common size; a file system with larger ones refuses
+       * the clone, and the copy goes on without it. */
+      done = st_copy_file_range (fd, offset + copied, dst_fd, position + copied, len, 4096, &clone_ok);
+      self->no_clone = !clone_ok;
+      copied += done;
+      self->written += done;
+      if (done == len)
+        continue;
+      /* Not between these files (another file system on an older kernel, a file system without it):
+       * never again in this writer. Any other failure goes through memory too, once, which names it
+       * precisely (a source that ended, a full disk). */
+      if (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOTSUP || errno == EINVAL || errno == ENOSYS ||
+          errno == EPERM || errno == EBADF)
+        self->no_kernel_copy = TRUE;
+      break;
+    }
+  if (copied < n_bytes && !copy_through_memory (self, fd, offset + copied, n_bytes - copied,
+                                                position + copied, error))
+    goto failed;
+
+  tensor->written += n_bytes;
+  return TRUE;
+
+failed:
+  discard (self);
+  self->state = STATE_CLOSED;
+  return FALSE;
 }
 
 /**

@@ -68,6 +68,14 @@ gboolean st_writer_write_from_address (STWriter    *self,
                                        guint64      n_bytes,
                                        GError     **error);
 
+ST_AVAILABLE_IN_1_2
+gboolean st_writer_write_from_fd (STWriter      *self,
+                                  const char    *name,
+                                  int            fd,
+                                  guint64        offset,
+                                  guint64        n_bytes,
+                                  GError       **error);
+
 ST_AVAILABLE_IN_1_0
 gboolean st_writer_finish (STWriter      *self,
                            GError       **error);

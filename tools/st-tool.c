@@ -62,6 +62,34 @@ static const StToolCommand commands[] = {
     "Join the shards of a checkpoint into one file",
     "Writes every tensor of the sharded checkpoint INDEX into one safetensors file, atomically.",
     st_tool_cmd_merge },
+  { "reshard", "FILE|INDEX",
+    "Rewrite a checkpoint with another shard size, or as one file",
+    "Writes the tensors of a file or sharded checkpoint into DIR as the standard layout: shards "
+    "PREFIX-00001-of-0000N.safetensors of at most SIZE bytes of tensor data each with the index "
+    "PREFIX.safetensors.index.json, or, without --max-shard-size or when everything fits, the one file "
+    "PREFIX.safetensors. Streaming: the bytes are copied from file to file in the kernel (extents shared "
+    "where the file system can), never held in memory. The new checkpoint replaces the old one in DIR "
+    "atomically.",
+    st_tool_cmd_reshard },
+  { "consolidate", "DIR",
+    "Assemble torch's per-rank files into the standard layout",
+    "Reads the per-rank files that torch.distributed.checkpoint writes with Hugging Face storage "
+    "(shard-XXXXX-model-XXXXX-of-XXXXX.safetensors in DIR, each slice placed by DCP_SHARDING_INFO in "
+    "its __metadata__) and writes each logical tensor whole, into one file PREFIX.safetensors in the "
+    "output directory or, with --max-shard-size, into shards with an index. Checks that the slices of "
+    "each tensor agree on dtype and rank, do not overlap and leave no element out. Slices along the first "
+    "dimension are copied in one kernel copy each, others row by row; memory does not grow with the "
+    "checkpoint.",
+    st_tool_cmd_consolidate },
+  { "split", "FILE|INDEX",
+    "Split a checkpoint into torch's per-rank files",
+    "The inverse of consolidate: writes, for N ranks, the files shard-00001-model-00001-of-00001.safetensors "
+    "to shard-N-… in the output directory, rank r holding the r-th slice of each tensor along its "
+    "dimension (--dim, or --tensor-dim NAME=DIM for one tensor; the first size % N slices one longer, as "
+    "torch.tensor_split cuts), with DCP_SHARDING_INFO, DCP_VERSION and format in its __metadata__ as "
+    "torch writes them. Scalars, empty tensors, tensors with fewer dimensions and those given as "
+    "NAME=none stay whole, in the first rank's file; a rank with nothing to hold gets no file.",
+    st_tool_cmd_split },
 };
 
 const StToolCommand *

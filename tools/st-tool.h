@@ -133,5 +133,8 @@ int st_tool_cmd_diff (int argc, char **argv);
 int st_tool_cmd_metadata (int argc, char **argv);
 int st_tool_cmd_shard (int argc, char **argv);
 int st_tool_cmd_merge (int argc, char **argv);
+int st_tool_cmd_reshard (int argc, char **argv);
+int st_tool_cmd_consolidate (int argc, char **argv);
+int st_tool_cmd_split (int argc, char **argv);
 
 G_END_DECLS

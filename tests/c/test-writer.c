@@ -7,8 +7,10 @@
  * sizes, tensors in random order); a missing, short or overlong tensor, a cancellation, a close and a
  * dropped writer leave the target as it was and nothing beside it.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -295,6 +297,82 @@ test_missing_tensor (void)
   st_test_rm_rf (dir);
 }
 
+/* Bytes copied from another file: a slice of it in the kernel (or through memory, between file systems
+ * where the kernel cannot), at the tensor's next bytes. @source_dir is where the source file is made. */
+static void
+check_write_from_fd (const char *source_dir)
+{
+  static const char source_text[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *source_name = g_strdup_printf ("st-test-writer-source-%d", (int) getpid ());
+  g_autofree char *source = g_build_filename (source_dir, source_name, NULL);
+  g_autofree char *path = g_build_filename (dir, "new.safetensors", NULL);
+  g_autoptr(STWriter) writer = st_writer_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  gint64 shape[] = { 10 };
+  int fd;
+
+  g_assert_true (g_file_set_contents (source, source_text, sizeof source_text - 1, &error));
+  fd = open (source, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+
+  g_assert_true (st_writer_add_tensor (writer, "t", ST_DTYPE_U8, shape, 1, &error));
+  g_assert_true (st_writer_open (writer, path, ST_SAVE_FLAGS_NONE, NULL, &error));
+  g_assert_true (st_writer_write_from_fd (writer, "t", fd, 2, 4, &error));
+  /* Past the tensor's end: refused, nothing written, the writer still usable. */
+  g_assert_false (st_writer_write_from_fd (writer, "t", fd, 0, 7, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_SIZE_MISMATCH);
+  g_clear_error (&error);
+  g_assert_false (st_writer_write_from_fd (writer, "nope", fd, 0, 1, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (st_writer_write_from_fd (writer, "t", fd, 20, 6, &error));
+  g_assert_true (st_writer_finish (writer, &error));
+  g_assert_cmpint (lseek (fd, 0, SEEK_CUR), ==, 0);   /* positioned reads only */
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_cmpuint (length, >=, 10);
+  g_assert_cmpmem (contents + length - 10, 10, "2345klmnop", 10);
+  file = st_file_new_from_path (path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_file_get_data_size (file), ==, 10);
+
+  /* A source that ends first: an error, and the target as it was. */
+  {
+    g_autoptr(STWriter) second = st_writer_new ();
+
+    g_assert_true (st_writer_add_tensor (second, "t", ST_DTYPE_U8, shape, 1, &error));
+    g_assert_true (st_writer_open (second, path, ST_SAVE_FLAGS_NONE, NULL, &error));
+    g_assert_false (st_writer_write_from_fd (second, "t", fd, 30, 10, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT);
+    g_clear_error (&error);
+  }
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_cmpmem (contents + length - 10, 10, "2345klmnop", 10);
+  assert_dir_holds (dir, "new.safetensors");
+
+  close (fd);
+  unlink (source);
+  st_test_rm_rf (dir);
+}
+
+static void
+test_write_from_fd (void)
+{
+  g_autofree char *dir = st_test_make_tmpdir ();
+
+  check_write_from_fd (dir);
+  st_test_rm_rf (dir);
+  /* Another file system (tmpfs) than the target's, where there is one: the kernel may refuse to copy
+   * between them, and the bytes go through memory. */
+  if (g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && access ("/dev/shm", W_OK) == 0)
+    check_write_from_fd ("/dev/shm");
+}
+
 static void
 test_cancelled (void)
 {
@@ -455,6 +533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/writer/same-bytes-as-save", test_same_bytes_as_save);
   g_test_add_func ("/writer/errors", test_errors);
   g_test_add_func ("/writer/missing-tensor", test_missing_tensor);
+  g_test_add_func ("/writer/write-from-fd", test_write_from_fd);
   g_test_add_func ("/writer/cancelled", test_cancelled);
   g_test_add_func ("/writer/close-and-drop", test_close_and_drop);
   g_test_add_func ("/writer/special-and-directory", test_special_and_directory);

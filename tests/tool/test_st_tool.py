@@ -24,7 +24,7 @@ MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 VALID = sorted(MANIFEST["valid"])
 INVALID = sorted(MANIFEST["invalid"])
 CANONICAL = sorted(name for name, entry in MANIFEST["valid"].items() if entry.get("canonical"))
-COMMANDS = ["info", "list", "validate", "dump", "diff", "metadata", "shard", "merge"]
+COMMANDS = ["info", "list", "validate", "dump", "diff", "metadata", "shard", "merge", "reshard", "consolidate", "split"]
 
 
 def run(*args, check=None, cwd=None):
