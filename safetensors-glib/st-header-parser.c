@@ -734,7 +734,7 @@ parse_metadata (Parser      *ps,
                                "The value of __metadata__ is neither an object nor null");
   ps->sc.p++;
 
-  metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  metadata = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
 
   if (!st_scanner_accept_char (&ps->sc, '}'))
     for (;;)

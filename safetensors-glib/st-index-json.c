@@ -15,7 +15,6 @@
 
 /* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
  * a hostile index can make the parser take. */
-#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
 
 int
 st_compare_strings (gconstpointer a,
@@ -279,11 +278,6 @@ st_index_json_read (const char    *index_path,
   g_autoptr(GFileInfo) info = NULL;
   g_autofree char *contents = NULL;
   gsize length = 0;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) json_error = NULL;
-  g_autoptr(StIndexJson) self = NULL;
-  JsonNode *root;
-  StSniffKind kind;
 
   display_name = g_filename_display_name (index_path);
   file = g_file_new_for_path (index_path);
@@ -300,6 +294,20 @@ st_index_json_read (const char    *index_path,
 
   if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
     return NULL;
+  return st_index_json_parse (contents, length, display_name, error);
+}
+
+StIndexJson *
+st_index_json_parse (const char  *contents,
+                     gsize        length,
+                     const char  *display_name,
+                     GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(StIndexJson) self = NULL;
+  JsonNode *root;
+  StSniffKind kind;
 
   kind = st_sniff_bytes ((const guint8 *) contents, length, length);
   if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||

@@ -47,6 +47,9 @@ gboolean     st_name_index_insert_hashed (StNameIndex *index,
                                           gsize        name_len,
                                           guint32      hash,
                                           gpointer     value);
+/* A #GHashFunc for NUL-terminated names, keyed per process like the index: for every GHashTable whose
+ * keys come from a file (g_str_hash() lets a file make them all collide). */
+guint        st_name_hash (gconstpointer name);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StNameIndex, st_name_index_free)
 
 G_END_DECLS

@@ -92,18 +92,33 @@ st_name_index_new (void)
   return st_name_index_new_sized (0);
 }
 
+static void
+name_hash_ensure_seed (void)
+{
+  if (g_once_init_enter (&name_hash_seeded))
+    {
+      name_hash_seed = new_hash_seed ();
+      g_once_init_leave (&name_hash_seeded, 1);
+    }
+}
+
+/* g_str_hash() is unkeyed: anyone can write thousands of keys that share its value ("aB" and "b!" do, and
+ * so does every string made of them), and a GHashTable probes them one after the other, in time
+ * quadratic in their number. Tables of names read from files use this instead. */
+guint
+st_name_hash (gconstpointer name)
+{
+  name_hash_ensure_seed ();
+  return hash_name (name, strlen (name));
+}
+
 StNameIndex *
 st_name_index_new_sized (gsize n_names)
 {
   StNameIndex *index = g_new0 (StNameIndex, 1);
   gsize n_slots = NAME_INDEX_MIN_SLOTS;
 
-  if (g_once_init_enter (&name_hash_seeded))
-    {
-      name_hash_seed = new_hash_seed ();
-      g_once_init_leave (&name_hash_seeded, 1);
-    }
-
+  name_hash_ensure_seed ();
   while (n_slots < NAME_INDEX_MAX_PRESIZED_SLOTS && n_slots * 3 < n_names * 4)
     n_slots *= 2;
   index->slots = st_big_block_alloc (n_slots * sizeof (NameSlot), TRUE);

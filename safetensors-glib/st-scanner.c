@@ -525,12 +525,19 @@ st_scanner_validate_block (StScanner *sc,
 {
   const guint8 *from = sc->validated;
   const guint8 *to;
+  const guint8 *cut;
   gsize invalid_at;
 
   to = (gsize) (sc->end - from) > block_size ? from + block_size : sc->end;
-  /* End on a character's first byte, so that no character is cut in two */
-  while (to < sc->end && to > from && (*to & 0xc0) == 0x80)
+  /* End on a character's first byte, so that no character is cut in two. A character has at most three
+   * continuation bytes: a fourth in a row is invalid, and the block then ends past it, where its check
+   * finds the error. Walking back further would make no progress on a long run of them, and walk the
+   * whole block again for every later member. */
+  cut = to;
+  while (to < sc->end && to > from && cut - to < 3 && (*to & 0xc0) == 0x80)
     to--;
+  if (to < sc->end && (*to & 0xc0) == 0x80)
+    to = cut + 1;
 
   if (!st_scanner_validate_utf8 (from, (gsize) (to - from), sc->simd, &invalid_at))
     {

@@ -78,6 +78,76 @@ test_sniff_file_loader (void)
   g_rmdir (dir);
 }
 
+/* Files the sniffer used to name wrongly (issue 20, item 11), and the right names it keeps. Expected
+ * verdicts are from the bytes, as written out here: a header length whose low byte is ‘{’ or 0x80 0x02
+ * is a safetensors file's start, not a JSON document or a pickle. */
+static void
+test_sniff_only_what_bytes_prove (void)
+{
+  typedef struct {
+    const char *label;
+    const char *content;
+    gsize       length;
+    const char *expected;   /* a fragment of the message; NULL: no "It is" at all */
+  } Sniffed;
+  /* Length 0x7b (123) with a header that is no JSON object: the low byte of the length is ‘{’ */
+  static const char brace_length[] = "{\x00\x00\x00\x00\x00\x00\x00[1, 2, 3]";
+  /* Length 0x7b and a truncated object: cut short, not a JSON document */
+  static const char brace_length_cut[] = "{\x00\x00\x00\x00\x00\x00\x00{\"a\":{\"dtype\":\"F32\"";
+  /* Length 0x0280 (640): 80 02 opens it as it opens a protocol-2 pickle */
+  static const char pickle_length[] = "\x80\x02\x00\x00\x00\x00\x00\x00[\"not a pickle\"]";
+  /* 80 03 and then bytes that are no pickle opcodes, and a length of billions */
+  static const char pickle_magic_only[] = "\x80\x03\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6";
+  /* 80 05 and a FRAME longer than the file */
+  static const char pickle_bad_frame[] = "\x80\x05\x95\xff\xff\xff\xff\x00\x00\x00\x00}\x94.";
+  /* ‘{’ and then binary: no JSON text */
+  static const char brace_binary[] = "{abcdefg\xff\xfe\x01\x02\x03\x04";
+  /* ‘{’ and text that a JSON reader rejects, whole */
+  static const char brace_not_json[] = "{this is not json, though it is text}";
+  /* Right labels: a protocol-2 pickle as torch.save wrote before ZIP (LONG1 magic number, STOP), a
+   * protocol-4 pickle with a frame, and a JSON document that is no index */
+  static const char torch_legacy[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.\x80\x02M\xe9\x03.";
+  static const char pickle_frame[] = "\x80\x04\x95\x15\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01" "a" "\x94K\x01s.";
+  static const char json[] = "{\n  \"name\": \"config\",\n  \"hidden_size\": 4096\n}\n";
+  const Sniffed cases[] = {
+    { "brace-length", brace_length, sizeof brace_length - 1, NULL },
+    { "brace-length-cut", brace_length_cut, sizeof brace_length_cut - 1, "it is a safetensors file cut short" },
+    { "pickle-length", pickle_length, sizeof pickle_length - 1, NULL },
+    { "pickle-magic-only", pickle_magic_only, sizeof pickle_magic_only - 1, NULL },
+    { "pickle-bad-frame", pickle_bad_frame, sizeof pickle_bad_frame - 1, NULL },
+    { "brace-binary", brace_binary, sizeof brace_binary - 1, NULL },
+    { "brace-not-json", brace_not_json, sizeof brace_not_json - 1, NULL },
+    { "torch-legacy", torch_legacy, sizeof torch_legacy - 1, "It is a Python pickle" },
+    { "pickle-frame", pickle_frame, sizeof pickle_frame - 1, "It is a Python pickle" },
+    { "json", json, sizeof json - 1, "It is a JSON document, not a safetensors file" },
+  };
+  g_autofree char *dir = g_dir_make_tmp ("st-test-sniff-XXXXXX", NULL);
+
+  g_assert_nonnull (dir);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *path = write_temp (dir, cases[i].label, cases[i].content, cases[i].length);
+      g_autoptr(STFile) file = st_file_new_from_path (path, NULL, &error);
+      g_autofree char *escaped = NULL;
+
+      g_assert_null (file);
+      g_assert_nonnull (error);
+      escaped = g_strescape (error->message, NULL);
+      g_test_message ("%s: %s", cases[i].label, escaped);
+      g_assert_error (error, ST_ERROR, error->code);
+      if (cases[i].expected == NULL)
+        {
+          g_assert_null (strstr (error->message, "It is"));
+          g_assert_null (strstr (error->message, "it is"));
+        }
+      else
+        g_assert_nonnull (strstr (error->message, cases[i].expected));
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 /* A file in place of an index is named for what it is, under ST_ERROR_INVALID_INDEX. */
 static void
 test_sniff_index_loader (void)
@@ -131,6 +201,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sniff/file-loader", test_sniff_file_loader);
   g_test_add_func ("/sniff/index-loader", test_sniff_index_loader);
   g_test_add_func ("/sniff/plain-format-error", test_sniff_plain_format_error);
+  g_test_add_func ("/sniff/only-what-bytes-prove", test_sniff_only_what_bytes_prove);
 
   return g_test_run ();
 }

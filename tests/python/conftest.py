@@ -7,10 +7,15 @@ import os
 import pathlib
 
 import gi
+import gi.overrides
 import pytest
 
-# First: it makes PyGObject load the source tree's override (not one a system install may have).
-import safetensors_glib  # noqa: E402,F401
+# The suite tests the source tree's override: PyGObject searches its own overrides folder first,
+# where an installed package of another version may have put one, so the source tree's folder is
+# put first here, before ST is loaded (the package itself never touches gi.overrides).
+_OVERRIDES = str(pathlib.Path(__file__).resolve().parents[2] / "bindings" / "python" / "gi" / "overrides")
+gi.overrides.__path__[:] = [_OVERRIDES] + [p for p in gi.overrides.__path__
+                                           if os.path.realpath(p) != os.path.realpath(_OVERRIDES)]
 
 gi.require_version("ST", "1.0")
 

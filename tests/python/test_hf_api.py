@@ -41,12 +41,23 @@ def test_tensor_spec_checks_its_dtype_and_counts_f4_elements():
         TensorSpec("float32", [1], 0, 4)  # keywords only
 
 
-def test_serialize_gives_the_bytes_of_save(tmp_path):
+def padded_header(text):
+    """A header as Hugging Face writes it: the length, then the JSON padded with spaces to 8 bytes."""
+    text += " " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text.encode()
+
+
+def test_serialize_gives_hugging_faces_bytes(tmp_path):
     arrays = {"b": np.arange(4, dtype=np.int16), "a": np.ones((2, 2), dtype=np.float64)}
     specs = {name: TensorSpec(dtype=array.dtype.name, shape=array.shape, data_ptr=array.ctypes.data,
                               data_len=array.nbytes) for name, array in arrays.items()}
-    expected = save(arrays, metadata={"k": "v"})
+    # Typed out: F64 before I16 (widest alignment first), 1.0 as a little-endian double.
+    expected = (padded_header('{"__metadata__":{"k":"v"},'
+                              '"a":{"dtype":"F64","shape":[2,2],"data_offsets":[0,32]},'
+                              '"b":{"dtype":"I16","shape":[4],"data_offsets":[32,40]}}')
+                + bytes.fromhex("000000000000f03f") * 4 + bytes.fromhex("0000010002000300"))
     assert serialize(specs, metadata={"k": "v"}) == expected
+    assert save(arrays, metadata={"k": "v"}) == expected
     serialize_file(specs, tmp_path / "s.safetensors", metadata={"k": "v"})
     assert (tmp_path / "s.safetensors").read_bytes() == expected
     with pytest.raises(TypeError):
@@ -54,6 +65,26 @@ def test_serialize_gives_the_bytes_of_save(tmp_path):
     wrong = TensorSpec(dtype="float32", shape=[3], data_ptr=arrays["a"].ctypes.data, data_len=8)
     with pytest.raises(SafetensorError, match="^Error while serializing: "):
         serialize({"a": wrong})
+
+
+# Hugging Face's TensorSpec takes torch's dtype names; the header names, typed out (design.md).
+SPEC_DTYPES = [
+    ("bool", "BOOL", 1), ("uint8", "U8", 1), ("int8", "I8", 1), ("float8_e5m2", "F8_E5M2", 1),
+    ("float8_e4m3fn", "F8_E4M3", 1), ("float8_e8m0fnu", "F8_E8M0", 1), ("float8_e4m3fnuz", "F8_E4M3FNUZ", 1),
+    ("float8_e5m2fnuz", "F8_E5M2FNUZ", 1), ("int16", "I16", 2), ("uint16", "U16", 2), ("float16", "F16", 2),
+    ("bfloat16", "BF16", 2), ("int32", "I32", 4), ("uint32", "U32", 4), ("float32", "F32", 4),
+    ("complex64", "C64", 8), ("float64", "F64", 8), ("int64", "I64", 8), ("uint64", "U64", 8),
+]
+
+
+@pytest.mark.parametrize("torch_name,header_name,size", SPEC_DTYPES)
+def test_tensor_spec_writes_each_dtype_under_its_header_name(torch_name, header_name, size):
+    data = bytes(range(1, 2 * size + 1))
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    spec = TensorSpec(dtype=torch_name, shape=[2], data_ptr=buffer.ctypes.data, data_len=len(data))
+    assert spec.dtype == header_name
+    expected = padded_header('{"x":{"dtype":"%s","shape":[2],"data_offsets":[0,%d]}}' % (header_name, 2 * size))
+    assert serialize({"x": spec}) == expected + data
 
 
 def test_deserialize_lists_the_tensors_in_data_order():
@@ -192,9 +223,14 @@ def test_a_failed_save_raises_safetensor_error_that_is_also_the_oserror_of_its_e
     ("FILENAME_TOO_LONG", "Could not open “x”: File name too long", errno.ENAMETOOLONG),
     ("TOO_MANY_LINKS", "Could not open “x”: Too many levels of symbolic links", errno.ELOOP),
     ("PERMISSION_DENIED", "Could not open “x”: Permission denied", errno.EACCES),
-    ("PERMISSION_DENIED", "Could not open “x”: Operation not permitted", errno.EPERM),
+    # From the code alone, never the message (whose words follow the locale): EPERM shares
+    # PERMISSION_DENIED with EACCES, and FAILED names no single errno value.
+    ("PERMISSION_DENIED", "Could not open “x”: Operation not permitted", errno.EACCES),
     ("NO_SPACE", "Could not write “x”: No space left on device", errno.ENOSPC),
-    ("FAILED", "Could not write “x”: Input/output error", errno.EIO),
+    ("NO_SPACE", "„x“ konnte nicht geschrieben werden: Auf dem Gerät ist kein Speicherplatz mehr "
+                 "verfügbar", errno.ENOSPC),
+    ("NO_SPACE", "Could not write “x”: Permission denied", errno.ENOSPC),
+    ("FAILED", "Could not write “x”: Input/output error", None),
     ("READ_ONLY", "a message without the system's words", errno.EROFS),
 ])
 def test_every_io_error_carries_its_errno(code, message, expected):
@@ -202,7 +238,7 @@ def test_every_io_error_carries_its_errno(code, message, expected):
     for action in ("open", "save"):
         exc = translate_error(gerror, "x", action)
         assert isinstance(exc, OSError) and exc.errno == expected and exc.filename == "x"
-        assert type(exc) is not OSError or expected in (errno.EROFS, errno.ENOSPC, errno.EIO,
+        assert type(exc) is not OSError or expected in (errno.EROFS, errno.ENOSPC, None,
                                                          errno.ENAMETOOLONG, errno.ELOOP)
         assert isinstance(exc, SafetensorError) == (action == "save")
     assert isinstance(translate_error(gerror, "x", "save"), type(OSError(expected, "")))

@@ -11,14 +11,32 @@ The modules ``safetensors_glib.torch`` and ``safetensors_glib.numpy`` import tor
 only when imported themselves. For libraries that import ``safetensors`` themselves
 (transformers, diffusers, accelerate), ``import safetensors_glib.compat`` (or
 ``python -m safetensors_glib.run script.py``) installs this package under that name for the process.
+
+The names below are imported on first use (PEP 562): the PyGObject override gi/overrides/ST.py
+imports this package's binding layer (safetensors_glib._binding) while PyGObject is loading the
+ST typelib, and that import must not require the typelib in turn.
 """
 
-from . import _paths
-from ._core import ST, SafetensorError
-from ._safe_open import _safe_open_handle, safe_open
-from ._serialize import TensorSpec, deserialize, serialize, serialize_file
+import importlib
 
-__version__ = _paths.VERSION or ST.VERSION_S
+from . import _paths
+
+# Where pip installed the library and typelib into the package: made findable by the import of
+# the package itself, so that code using gi.repository.ST directly needs only
+# `import safetensors_glib` first (examples/python). It requires GIRepository, not ST.
+_paths.use_bundled_library()
+
+# Each public name -> the module of this package that defines it.
+_NAMES = {
+    "ST": "._core",
+    "SafetensorError": "._core",
+    "TensorSpec": "._serialize",
+    "deserialize": "._serialize",
+    "safe_open": "._safe_open",
+    "_safe_open_handle": "._safe_open",
+    "serialize": "._serialize",
+    "serialize_file": "._serialize",
+}
 
 __all__ = [
     "SafetensorError",
@@ -29,3 +47,23 @@ __all__ = [
     "serialize",
     "serialize_file",
 ]
+
+
+def __getattr__(name):
+    if name == "__version__":
+        if _paths.VERSION:
+            value = _paths.VERSION
+        else:
+            from ._core import ST
+
+            value = ST.VERSION_S
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES) | set(__all__))

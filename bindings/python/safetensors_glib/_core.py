@@ -6,8 +6,9 @@ Nothing here imports torch or numpy: safetensors_glib.numpy must work without to
 other way round. The framework adapters (_torch_adapter, _numpy_adapter) turn the layouts and
 memory views made here into arrays.
 
-This package builds on the PyGObject override (gi/overrides/ST.py), the binding layer: its dtype
-table, owner type, memory-view helper and fspath are the ones used here.
+The binding layer (_binding.py: the dtype table, owner type, memory-view helper and fspath) is
+shared with the PyGObject override (gi/overrides/ST.py); nothing here needs the override itself,
+only the introspected API.
 
 Zero-copy in both directions goes through integer addresses, because PyGObject copies every
 GLib.Bytes and every array argument it converts:
@@ -29,31 +30,18 @@ import ctypes
 import errno
 import gc
 import os
-import sys
 
 import gi
 
 from . import _paths
+from ._binding import BIG_ENDIAN, DTYPES, Owner, fspath, memory_view, torch_byteswapped
 
-_paths.prepare_gi()
+_paths.use_bundled_library()
 gi.require_version("GLib", "2.0")
 gi.require_version("GObject", "2.0")
 gi.require_version("Gio", "2.0")
 gi.require_version("ST", "1.0")
 from gi.repository import GLib, Gio, ST  # noqa: E402
-
-# The override's binding layer (PyGObject loaded it with gi.repository.ST above).
-_base = sys.modules.get("gi.overrides.ST")
-if not hasattr(_base, "memory_view"):
-    raise ImportError(f"the PyGObject override for ST ({getattr(_base, '__file__', None)}) is not the one "
-                      "installed with safetensors_glib: import safetensors_glib before gi.repository.ST, "
-                      "or install matching versions")
-Owner = _base.Owner
-memory_view = _base.memory_view
-fspath = _base.fspath
-DTYPES = _base.DTYPES
-BIG_ENDIAN = _base.BIG_ENDIAN
-torch_byteswapped = _base.torch_byteswapped
 
 __all__ = [
     "ST",
@@ -71,6 +59,8 @@ __all__ = [
     "is_index_path",
     "Entry",
     "layout",
+    "uniform_block",
+    "file_views",
     "layout_by_name",
     "data_view",
     "runs",
@@ -154,9 +144,12 @@ def gc_paused():
 
 _IO_DOMAIN = GLib.quark_to_string(Gio.io_error_quark())
 
-# The errno value behind each Gio.IOErrorEnum code that g_io_error_from_errno() makes. A code that
-# several errno values share (PERMISSION_DENIED: EACCES and EPERM; FAILED: EIO and many more) is
-# first resolved from the message, which ends with strerror(errno) where the library reports one.
+# The errno value behind each Gio.IOErrorEnum code that g_io_error_from_errno() makes, read from
+# the error's code alone: the message is for people, in their language (g_strerror() follows the
+# locale), and is never parsed. Where several errno values share a code, the one given is the
+# usual one and the Python class is the same for all of them (PERMISSION_DENIED: EACCES and EPERM
+# are both PermissionError). FAILED, the code of every errno value GIO has no name for (EIO among
+# them), has no errno here: such errors are plain OSErrors without one.
 _ERRNOS = {
     "NOT_FOUND": errno.ENOENT, "EXISTS": errno.EEXIST, "IS_DIRECTORY": errno.EISDIR,
     "NOT_DIRECTORY": errno.ENOTDIR, "NOT_EMPTY": errno.ENOTEMPTY,
@@ -172,21 +165,16 @@ _ERRNOS = {
 }
 _ERRNOS = {int(getattr(Gio.IOErrorEnum, name)): code for name, code in _ERRNOS.items()
            if hasattr(Gio.IOErrorEnum, name)}
-_ERRNOS_BY_STRERROR = {os.strerror(code): code for code in sorted(errno.errorcode, reverse=True)}
 
 # What makes opening the path itself fail: Hugging Face raises FileNotFoundError for each.
-_OPEN_FAILURES = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.ELOOP,
-                            errno.ENAMETOOLONG, errno.ENXIO, errno.EMFILE, errno.ENFILE})
+_OPEN_FAILURES = frozenset({errno.ENOENT, errno.EACCES, errno.ENOTDIR, errno.ELOOP,
+                            errno.ENAMETOOLONG, errno.EMFILE})
 
 
 def io_errno(gerror):
-    """The errno value behind a GLib.Error of the Gio.IOErrorEnum domain, or None when no errno
-    value caused it."""
-    _head, separator, tail = gerror.message.rpartition(": ")
-    code = _ERRNOS_BY_STRERROR.get(tail) if separator else None
-    if code is None:
-        code = _ERRNOS.get(int(gerror.code))
-    return code
+    """The errno value behind a GLib.Error of the Gio.IOErrorEnum domain, from its code, or None
+    when the code names no single errno value."""
+    return _ERRNOS.get(int(gerror.code))
 
 
 def _oserror_class(code):
@@ -257,6 +245,7 @@ def translate_error(gerror, path=None, action="open"):
             return _io_exception(FileNotFoundError, message, code, path, gerror)
         if code is None:
             exc = OSError(gerror.message)
+            exc.filename = path
         else:
             exc = OSError(code, os.strerror(code), path)
         exc.gerror = gerror
@@ -352,7 +341,52 @@ class Entry(tuple):
     n_bytes = property(lambda self: self[4])
 
 
-def layout(stfile):
+def uniform_block(values):
+    """(dtype, shape, begin, end) when the st_file_dup_layout() records @values describe tensors of
+    one dtype and one shape, none empty, whose bytes follow each other in file order from @begin
+    to @end: one block of equal rows (a file of same-shape layers, a LoRA adapter, the 20,000
+    tensors of bench/'s "many"); otherwise None.
+
+    Checked with C-speed list operations on strided slices, without a Python step per tensor: the
+    records then have one length, 4 + n_dims, so the k-th starts at k * (4 + n_dims) (by
+    induction: the first does, and each whose n_dims is the common one ends where the next
+    starts).
+    """
+    if not values or values[1] < 0:
+        return None
+    n_dims = values[3]
+    stride = 4 + n_dims
+    n_values = len(values)
+    if n_values % stride:
+        return None
+    n = n_values // stride
+    if values[3::stride].count(n_dims) != n or values[0::stride].count(values[0]) != n:
+        return None
+    for d in range(4, stride):
+        if values[d::stride].count(values[d]) != n:
+            return None
+    begins = values[1::stride]
+    ends = values[2::stride]
+    if begins[0] == ends[0] or begins[1:] != ends[:-1]:
+        return None
+    return values[0], values[4:stride], begins[0], ends[-1]
+
+
+def file_views(stfile, views, out):
+    """Adds every tensor of a loaded file to @out through @views(stfile, entries, out, block=).
+
+    A file that is one uniform_block() is handed over whole (@block: names, dtype, shape, begin,
+    end; @entries None), so that the framework makes all its tensors with one call and no Python
+    step per tensor; any other file as its layout().
+    """
+    values = stfile.dup_layout()
+    block = uniform_block(values)
+    if block is not None:
+        return views(stfile, None, out, block=(stfile.dup_names_in_file_order(), *block))
+    return views(stfile, layout(stfile, values), out)
+
+
+def layout(stfile, values=None):
     """Lists the tensors of a loaded file in the order of their data, as (name, dtype, shape,
     offset, n_bytes) tuples.
 
@@ -362,7 +396,8 @@ def layout(stfile):
     in one array of integers (records of dtype, begin, end, n_dims and the dimensions), in the
     order of st_file_dup_names_in_file_order(), without making an ST.Tensor.
     """
-    values = stfile.dup_layout()
+    if values is None:
+        values = stfile.dup_layout()
     entries = []
     append = entries.append
     at = 0
@@ -410,10 +445,9 @@ def load_path(filename, views, backend="mmap"):
             for shard_name, stfile in shards:
                 if backend != "mmap":
                     stfile = open_path(os.path.join(index.get_directory(), shard_name), backend)
-                views(stfile, layout(stfile), out)
+                file_views(stfile, views, out)
         else:
-            stfile = open_path(filename, backend)
-            views(stfile, layout(stfile), out)
+            file_views(open_path(filename, backend), views, out)
     return out
 
 
@@ -421,7 +455,7 @@ def load_bytes(data, views):
     """Loads a file given as bytes into a dict through @views(stfile, entries, out)."""
     stfile = open_bytes(data)
     with gc_paused():
-        return views(stfile, layout(stfile), {})
+        return file_views(stfile, views, {})
 
 
 def layout_by_name(stfile):

@@ -35,20 +35,32 @@ def numpy_dtype(st_dtype, name):
 
 
 def device(device):
-    """numpy arrays live on the CPU: any other device is refused, as Hugging Face does."""
-    if device != "cpu":
+    """numpy arrays live on the CPU: any other device is refused, as Hugging Face does (None
+    means the CPU there too)."""
+    if device is not None and device != "cpu":
         if isinstance(device, (str, int)) and not isinstance(device, bool):
             raise SafetensorError(f"Device {device} is not supported for framework numpy")
         raise SafetensorError(f"device {device} is invalid")
     return None
 
 
-def views(stfile, entries, out, view=None):
+def views(stfile, entries, out, view=None, block=None):
     """Adds to @out an array over the file's memory for each entry, without copying.
 
     Consecutive same-dtype tensors are one np.frombuffer, and consecutive equal shapes within it
-    one reshape whose rows are the arrays.
+    one reshape whose rows are the arrays. @block: instead of @entries, (names, dtype, shape,
+    begin, end) of a file that is one block of equal rows (_core.uniform_block).
     """
+    if block is not None:
+        names, dtype, shape, begin, end = block
+        if not shape:
+            # Rows of a 1-D block would be numpy scalars, not 0-d arrays over the mapping.
+            return views(stfile, _core.layout(stfile), out, view)
+        np_dtype = numpy_dtype(dtype, names[0])
+        view = _core.data_view(stfile) if view is None else view
+        run = np.frombuffer(view, np_dtype, (end - begin) // np_dtype.itemsize, begin)
+        out.update(zip(names, run.reshape([len(names)] + shape)))
+        return out
     for i, j, begin, end in _core.runs(entries):
         name, dtype, shape = entries[i][:3]
         np_dtype = numpy_dtype(dtype, name)
@@ -121,6 +133,10 @@ class Framework:
     name = "numpy"
 
     device = staticmethod(device)
+
+    @staticmethod
+    def tensors(stfile, view, device):
+        return _core.file_views(stfile, lambda f, entries, out, block=None: views(f, entries, out, view, block), {})
 
     @staticmethod
     def tensor(stfile, view, entry, device):

@@ -9,10 +9,9 @@ folder of the library (relative to this package), and the search paths are prepe
 before the typelib is first required: no GI_TYPELIB_PATH or LD_LIBRARY_PATH is needed. A system
 install (meson install, Debian's package) and the source tree (the tests) use GI's own paths.
 
-The PyGObject override (gi/overrides/ST.py) this package builds on is the one installed with it,
-beside it: PyGObject looks for overrides in its own folder first, where a system install of
-another version may sit (in a venv over a system that has the Debian package, or in the source
-tree's tests on such a system), so this package's sibling override folder is put first.
+The package does not depend on the PyGObject override (gi/overrides/ST.py): it uses the
+introspected API and its own binding layer (_binding.py), so whichever override PyGObject finds
+first, this package behaves the same, and nothing here touches gi.overrides.
 """
 
 import os
@@ -24,7 +23,7 @@ except ImportError:
     BUNDLED_LIBDIR = ""
     VERSION = None
 
-__all__ = ["prepare_gi", "use_bundled_library", "use_own_override", "bundled_libdir", "VERSION"]
+__all__ = ["use_bundled_library", "bundled_libdir", "VERSION"]
 
 
 def bundled_libdir():
@@ -50,24 +49,3 @@ def use_bundled_library():
     if typelib_dir not in GIRepository.Repository.get_search_path():
         GIRepository.Repository.prepend_search_path(typelib_dir)
         GIRepository.Repository.prepend_library_path(path)
-
-
-def use_own_override():
-    """Makes PyGObject load the ST override installed beside this package (the same version),
-    whatever other gi/overrides folders hold. Must run before gi.repository.ST is imported."""
-    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gi", "overrides")
-    if not os.path.isfile(os.path.join(folder, "ST.py")):
-        return
-    import gi.overrides
-
-    paths = list(gi.overrides.__path__)
-    if paths and os.path.realpath(paths[0]) == os.path.realpath(folder):
-        return
-    gi.overrides.__path__[:] = [folder] + [path for path in paths
-                                           if os.path.realpath(path) != os.path.realpath(folder)]
-
-
-def prepare_gi():
-    """Everything needed before the ST typelib is first required."""
-    use_own_override()
-    use_bundled_library()

@@ -61,7 +61,8 @@ class safe_open:
     Args:
         filename (`str` or `os.PathLike`): the file.
         framework (`str`): "pt" for torch tensors, "np" for numpy arrays.
-        device (`str`, `int` or `torch.device`, defaults to `"cpu"`): where tensors go (torch only).
+        device (`str`, `int`, `torch.device` or None, defaults to `"cpu"`): where tensors go (torch
+            only; None is the CPU, as for Hugging Face).
         backend (`str`, defaults to `"mmap"`): `"mmap"` maps the file; `"pread"` reads it whole into
             memory the library owns, so that no later change to the file (another program truncating
             or rewriting it, a network file system going away) can reach the tensors. With `"mmap"`,
@@ -91,14 +92,17 @@ class safe_open:
             raise SafetensorError("File is closed")
         return self._file
 
-    def _entry(self, name):
+    def _layout(self):
         # The whole layout, once per handle (one call into the library), then dict lookups: reading
-        # every tensor of a file one by one costs no introspected call per tensor.
+        # every tensor of a file one by one costs no introspected call per tensor. In file order.
         if self._entries is None:
             self._entries = _core.layout_by_name(self._stfile())
         else:
             self._stfile()
-        entry = self._entries.get(name) if isinstance(name, str) else None
+        return self._entries
+
+    def _entry(self, name):
+        entry = self._layout().get(name) if isinstance(name, str) else None
         if entry is None:
             raise SafetensorError(f"File does not contain tensor {name}")
         return entry
@@ -119,6 +123,18 @@ class safe_open:
         """The tensor @name: a view of the mapping on the CPU, a copy on another device."""
         entry = self._entry(name)
         return self._framework.tensor(self._stfile(), self._data_view(), entry, self._device)
+
+    def get_tensors(self):
+        """Every tensor of the file, as a dict of name -> tensor in the order of their data in the
+        file (the order of ``offset_keys()``), as Hugging Face's ``safe_open.get_tensors()``.
+
+        The same tensors as ``get_tensor`` on each name, made in bulk by the path ``load_file``
+        takes (a file of equal rows in one framework call, tensors whose bytes follow each other
+        in one call per run), so this is the fastest way to read a whole file through a handle.
+        """
+        stfile = self._stfile()
+        with _core.gc_paused():
+            return self._framework.tensors(stfile, self._data_view(), self._device)
 
     def get_slice(self, name):
         """A lazy handle on the tensor @name: ``get_shape()``, ``get_dtype()`` and indexing."""
@@ -146,7 +162,7 @@ class _safe_open_handle(safe_open):
     """safe_open on an open file object (anything with fileno() and name), as Hugging Face's
     ``safetensors._safe_open_handle``: the file named by its ``name`` is opened."""
 
-    def __init__(self, f, framework, device="cpu"):
+    def __init__(self, f, framework, device="cpu", *, backend="mmap"):
         if not hasattr(f, "fileno"):
             raise AttributeError(f"'{type(f).__name__}' object has no attribute 'fileno'")
-        super().__init__(f.name, framework, device)
+        super().__init__(f.name, framework, device, backend=backend)

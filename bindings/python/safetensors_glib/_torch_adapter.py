@@ -45,7 +45,12 @@ byteswapped = _core.torch_byteswapped
 
 
 def device(device):
-    """The torch.device to move loaded tensors to, or None for the CPU (where they are mapped)."""
+    """The torch.device to move loaded tensors to, or None for the CPU (where they are mapped).
+
+    None means the CPU, as Hugging Face's safe_open and load_file take it (huggingface_hub's
+    load_state_dict_from_file passes device=None)."""
+    if device is None:
+        return None
     if isinstance(device, torch.device):
         target = device
     elif isinstance(device, int) and not isinstance(device, bool):
@@ -68,17 +73,28 @@ def device(device):
     return target
 
 
-def views(stfile, entries, out, view=None):
+def views(stfile, entries, out, view=None, block=None):
     """Adds to @out a tensor over the file's memory for each entry, without copying (a swapped
     copy on big-endian hosts).
 
     @view: the file's data_view() when the caller has it already.
+    @block: instead of @entries, (names, dtype, shape, begin, end) of a file that is one block of
+    equal rows (_core.uniform_block): one frombuffer and one unbind make every tensor.
 
     Per-tensor torch calls cost microseconds, so the work is batched: a run of consecutive
     same-dtype tensors (a whole file, when Hugging Face's or our writer grouped the data by dtype)
     is one torch.frombuffer, cut with one split(); within it, consecutive tensors of the same shape
     (layers) come out of one unbind().
     """
+    if block is not None:
+        names, dtype, shape, begin, end = block
+        tdtype = torch_dtype(dtype, names[0])
+        view = _core.data_view(stfile) if view is None else view
+        run = torch.frombuffer(view, dtype=tdtype, count=(end - begin) // ITEMSIZES[tdtype], offset=begin)
+        if BIG_ENDIAN:
+            run = byteswapped(run)
+        out.update(zip(names, run.view([len(names)] + shape).unbind(0)))
+        return out
     for i, j, begin, end in _core.runs(entries):
         name, dtype, shape = entries[i][:3]
         tdtype = torch_dtype(dtype, name)
@@ -128,6 +144,11 @@ class Framework:
     name = "pytorch"
 
     device = staticmethod(device)
+
+    @staticmethod
+    def tensors(stfile, view, device):
+        out = _core.file_views(stfile, lambda f, entries, out, block=None: views(f, entries, out, view, block), {})
+        return out if device is None else {name: tensor.to(device) for name, tensor in out.items()}
 
     @staticmethod
     def tensor(stfile, view, entry, device):

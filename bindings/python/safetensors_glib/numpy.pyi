@@ -12,13 +12,15 @@ from . import safe_open as safe_open
 
 _Path = Union[str, "os.PathLike[str]"]
 
-def load_file(filename: _Path) -> Dict[str, np.ndarray]: ...
+def load_file(filename: _Path, *, backend: str = ...) -> Dict[str, np.ndarray]: ...
 def load(data: Union[bytes, bytearray, memoryview]) -> Dict[str, np.ndarray]: ...
 def save_file(
     tensor_dict: Dict[str, np.ndarray],
     filename: _Path,
     metadata: Optional[Dict[str, str]] = ...,
     max_shard_size: Union[int, str, None] = ...,
+    *,
+    sync: bool = ...,
 ) -> None: ...
 def save(tensor_dict: Dict[str, np.ndarray], metadata: Optional[Dict[str, str]] = ...) -> bytes: ...
 

@@ -55,8 +55,9 @@ def load_file(filename, device="cpu", *, backend="mmap"):
 
     Args:
         filename (`str` or `os.PathLike`): the file to load.
-        device (`str`, `int` or `torch.device`, defaults to `"cpu"`): where the tensors go. On the CPU
-            they are writable views of the file's private mapping; elsewhere, copies.
+        device (`str`, `int`, `torch.device` or None (the CPU), defaults to `"cpu"`): where the
+            tensors go. On the CPU they are writable views of the file's private mapping; elsewhere,
+            copies.
         backend (`str`, defaults to `"mmap"`): `"pread"` reads the file into memory instead of mapping
             it, out of reach of SIGBUS when another program truncates the file (see `safe_open`).
 
@@ -353,7 +354,8 @@ def load_model(model, filename, strict=True, device="cpu", *, backend="mmap"):
         model (`torch.nn.Module`): the model to load into.
         filename (`str` or `os.PathLike`): a safetensors file or a sharded checkpoint's index.
         strict (`bool`, defaults to `True`): raise on missing or unexpected names.
-        device (`str`, `int` or `torch.device`, defaults to `"cpu"`): where to load the tensors first.
+        device (`str`, `int`, `torch.device` or None (the CPU), defaults to `"cpu"`): where to load
+            the tensors first.
         backend (`str`, defaults to `"mmap"`): as in `load_file`.
 
     Returns:

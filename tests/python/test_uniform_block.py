@@ -1,0 +1,117 @@
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+# SPDX-License-Identifier: Apache-2.0
+"""load_file's bulk path for files that are one block of equal rows (same dtype, same shape, data
+end to end: many same-shape layers, LoRA adapters): every tensor from one framework call, with
+the same results as the general path. Files are written byte by byte here."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from conftest import requires_torch, torch
+from safetensors_glib import _core
+from safetensors_glib import numpy as st_numpy
+
+F32, I32, I64 = (int(_core.dtype_from_name(name)) for name in ("F32", "I32", "I64"))
+
+
+def write_raw(path, header, data):
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+def rows_file(path, n, shape, fmt="i", dtype="I32"):
+    """n tensors "r0".."r{n-1}" of @shape, row k holding k*size .. k*size+size-1, in name order."""
+    size = int(np.prod(shape)) if shape else 1
+    width = struct.calcsize("<" + fmt)
+    header = {f"r{k}": {"dtype": dtype, "shape": shape,
+                        "data_offsets": [k * size * width, (k + 1) * size * width]} for k in range(n)}
+    return write_raw(path, header, struct.pack(f"<{n * size}{fmt}", *range(n * size)))
+
+
+@pytest.mark.parametrize("values,expected", [
+    # dtype, begin, end, n_dims, dims... per record
+    ([I32, 0, 8, 1, 2, I32, 8, 16, 1, 2, I32, 16, 24, 1, 2], (I32, [2], 0, 24)),
+    ([F32, 0, 4, 0, F32, 4, 8, 0], (F32, [], 0, 8)),
+    ([F32, 0, 24, 2, 2, 3], (F32, [2, 3], 0, 24)),
+    ([I32, 0, 8, 1, 2, I64, 8, 24, 1, 2], None),                   # two dtypes
+    ([I32, 0, 8, 1, 2, I32, 8, 20, 1, 3], None),                   # two shapes
+    ([I32, 0, 8, 1, 2, I32, 8, 24, 2, 2, 2], None),                # two ranks
+    ([I32, 0, 8, 2, 1, 2, I32, 8, 16, 1, 2, I32, 16, 24, 1, 2], None),  # ranks that mislead a stride
+    ([I32, 0, 0, 1, 0, I32, 0, 0, 1, 0], None),                    # empty tensors
+    ([I32, -1, -1, 1, 2], None),                                   # set after loading
+    ([], None),
+])
+def test_uniform_block_reads_the_records(values, expected):
+    assert _core.uniform_block(values) == expected
+
+
+def test_numpy_rows_are_views_of_one_block(tmp_path):
+    path = rows_file(tmp_path / "rows.safetensors", 5, [2, 3])
+    arrays = st_numpy.load_file(path)
+    assert list(arrays) == [f"r{k}" for k in range(5)]
+    for k in range(5):
+        assert arrays[f"r{k}"].shape == (2, 3) and arrays[f"r{k}"].dtype == np.int32
+        assert arrays[f"r{k}"].ravel().tolist() == list(range(6 * k, 6 * k + 6))
+    # Zero-copy: one mapping, row after row, and writable without reaching the file.
+    assert arrays["r1"].ctypes.data == arrays["r0"].ctypes.data + 24
+    arrays["r4"][1, 2] = -1
+    assert st_numpy.load_file(path)["r4"][1, 2] == 29
+
+
+def test_numpy_scalars_stay_0_d_arrays(tmp_path):
+    path = rows_file(tmp_path / "scalars.safetensors", 3, [], "f", "F32")
+    arrays = st_numpy.load_file(path)
+    for k in range(3):
+        assert isinstance(arrays[f"r{k}"], np.ndarray) and arrays[f"r{k}"].shape == () and arrays[f"r{k}"] == k
+    arrays["r1"][()] = 7.0  # a view, not a copy: it can be written
+    assert arrays["r1"] == 7.0
+
+
+@requires_torch
+def test_torch_rows_are_views_of_one_block(tmp_path):
+    from safetensors_glib import torch as st_torch
+
+    path = rows_file(tmp_path / "rows.safetensors", 4, [3])
+    tensors = st_torch.load_file(path)
+    assert list(tensors) == ["r0", "r1", "r2", "r3"]
+    for k in range(4):
+        assert torch.equal(tensors[f"r{k}"], torch.arange(3 * k, 3 * k + 3, dtype=torch.int32))
+    assert tensors["r2"].data_ptr() == tensors["r0"].data_ptr() + 24
+    tensors["r3"][0] = 100
+    assert tensors["r3"].tolist() == [100, 10, 11] and st_torch.load_file(path)["r3"].tolist() == [9, 10, 11]
+    scalars = st_torch.load_file(rows_file(tmp_path / "s.safetensors", 2, [], "f", "F32"))
+    assert [t.shape for t in scalars.values()] == [(), ()] and scalars["r1"].item() == 1.0
+    with open(path, "rb") as f:
+        assert torch.equal(st_torch.load(f.read())["r1"], torch.tensor([3, 4, 5], dtype=torch.int32))
+
+
+def test_mixed_files_take_the_general_path(tmp_path):
+    path = write_raw(tmp_path / "mixed.safetensors", {
+        "a": {"dtype": "I32", "shape": [2], "data_offsets": [0, 8]},
+        "b": {"dtype": "I32", "shape": [1, 2], "data_offsets": [8, 16]},
+        "c": {"dtype": "I32", "shape": [0], "data_offsets": [16, 16]},
+    }, struct.pack("<4i", 1, 2, 3, 4))
+    arrays = st_numpy.load_file(path)
+    assert arrays["a"].tolist() == [1, 2] and arrays["b"].tolist() == [[3, 4]] and arrays["c"].shape == (0,)
+
+
+def test_get_tensors_takes_the_bulk_path_too(tmp_path):
+    from safetensors_glib import safe_open
+
+    path = rows_file(tmp_path / "rows.safetensors", 6, [2])
+    with safe_open(path, framework="np") as f:
+        arrays = f.get_tensors()
+        assert list(arrays) == f.offset_keys() == [f"r{k}" for k in range(6)]
+        single = f.get_tensor("r5")
+    assert [a.tolist() for a in arrays.values()] == [[2 * k, 2 * k + 1] for k in range(6)]
+    arrays["r5"][0] = 99  # the same private mapping as get_tensor's view
+    assert single.tolist() == [99, 11]
+    if torch is not None:
+        with safe_open(path, framework="pt", device=None) as f:
+            tensors = f.get_tensors()
+        assert [t.tolist() for t in tensors.values()] == [[2 * k, 2 * k + 1] for k in range(6)]
