@@ -813,9 +813,9 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
             if shared and size:
                 try:
                     dist.broadcast(buffer, src=reader, group=group)
-                except RuntimeError as e:
+                except RuntimeError as failure:
                     raise DistributedError(f"the process group failed while sending tensors (a rank died "
-                                           f"or timed out): {e}") from e
+                                           f"or timed out): {failure}") from failure
             for e, at in zip(batch, offsets):
                 if e.name in mine:
                     out[e.name] = _as_tensor(buffer, at, e)
