@@ -19,6 +19,7 @@
 #include "st-index.h"
 #include "st-index-json-private.h"
 #include "st-index-private.h"
+#include "st-name-index-private.h"
 #include "st-progress-private.h"
 #include "st-tensor-info-private.h"
 
@@ -219,14 +220,14 @@ st_index_init (STIndex *self)
 {
   g_mutex_init (&self->lock);
   self->index_fd = -1;
-  self->weight_map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->shard_tensors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+  self->weight_map = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
+  self->shard_tensors = g_hash_table_new_full (st_name_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
   self->names = g_new0 (char *, 1);
   self->shard_names = g_new0 (char *, 1);
-  self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->string_metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->shards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->metadata = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
+  self->string_metadata = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
+  self->shards = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_object_unref);
 }
 
 /* The index takes over what its file says, in place of the empty tables of st_index_init(). */
