@@ -273,6 +273,9 @@ static STIndex *index_new_from_path (const char    *index_path,
  * non-negative integer. The "weight_map" object is required and maps each
  * tensor name to the file name of its shard.
  *
+ * The file must be strict JSON (RFC 8259: no comments, no trailing commas),
+ * read in one pass whatever its shape, in time linear in its size.
+ *
  * Returns: (transfer full): the index, or %NULL with @error set: in the
  *   `G_IO_ERROR` domain when the file cannot be read, %ST_ERROR_INVALID_INDEX
  *   when it is over 256 MiB, is not a JSON object with a "weight_map" object of
