@@ -534,7 +534,7 @@ st_index_dup_metadata (STIndex *self)
 
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
 
-  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  copy = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
   g_hash_table_iter_init (&iter, self->metadata);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
