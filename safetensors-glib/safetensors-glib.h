@@ -34,5 +34,8 @@
 #include <safetensors-glib/st-size.h>
 #include <safetensors-glib/st-writer.h>
 #include <safetensors-glib/st-file-edit.h>
+#include <safetensors-glib/st-file-remote.h>
+#include <safetensors-glib/st-index-remote.h>
+#include <safetensors-glib/st-hub.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

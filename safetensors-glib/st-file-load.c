@@ -42,8 +42,8 @@ loaded_entry_of (gpointer value,
 }
 
 /* Makes the file from a parsed header and the data buffer it describes. Takes @header and @data. */
-static STFile *
-file_new_loaded (StHeader *header,
+STFile *
+st_file_new_loaded (StHeader *header,
                  guint64   header_size,
                  GBytes   *data)
 {
@@ -131,7 +131,7 @@ st_file_new_from_bytes (GBytes  *bytes,
   if (!check_data_size (header, input_size - data_offset, error))
     return NULL;
 
-  return file_new_loaded (g_steal_pointer (&header), header_size,
+  return st_file_new_loaded (g_steal_pointer (&header), header_size,
                           g_bytes_new_from_bytes (bytes, (gsize) data_offset, (gsize) (input_size - data_offset)));
 }
 
@@ -249,7 +249,7 @@ file_new_from_stream (GInputStream  *stream,
       return NULL;
     }
 
-  return file_new_loaded (g_steal_pointer (&header), header_size,
+  return st_file_new_loaded (g_steal_pointer (&header), header_size,
                           g_bytes_new_take (g_steal_pointer (&data), (gsize) n_read));
 }
 
@@ -418,7 +418,7 @@ file_new_from_fd_read (int            fd,
   if (!pread_all (fd, data, (gsize) header->data_size, 8 + header_size, path, cancellable, error))
     return NULL;
 
-  return file_new_loaded (g_steal_pointer (&header), header_size,
+  return st_file_new_loaded (g_steal_pointer (&header), header_size,
                           g_bytes_new_take (g_steal_pointer (&data), (gsize) file_size - 8 - header_size));
 }
 

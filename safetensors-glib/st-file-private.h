@@ -27,6 +27,12 @@ struct _STFile
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
 
+/* Makes the file of a parsed header and the data buffer it describes (NULL: a remote file, whose data
+ * st-file-remote.c fetches). Takes @header and @data. */
+STFile *st_file_new_loaded (StHeader *header,
+                            guint64   header_size,
+                            GBytes   *data);
+
 /* STFile's save plans (st-file-save.c): its tensors and metadata as they are now. */
 StSavePlan *st_save_plan_new (STFile  *file,
                               GError **error);

@@ -17,6 +17,7 @@
 
 #include "st-error.h"
 #include "st-file-private.h"
+#include "st-file-remote-private.h"
 #include "st-save-plan-private.h"
 #include "st-tensor-private.h"
 #include "st-file.h"
@@ -39,6 +40,9 @@ st_save_plan_new_full (STFile   *self,
   g_autofree StWriterEntry *writer_entries = g_new0 (StWriterEntry, MAX (n, 1));
   g_autoptr(GPtrArray) keep_alive = g_ptr_array_new_full (n, g_object_unref);
 
+  /* a remote file's tensors are written from memory: fetch what is not there yet */
+  if (!st_file_remote_fetch_all (self, NULL, error))
+    return NULL;
   for (gsize i = 0; i < n; i++)
     {
       GObject *owner = st_file_entry_describe (g_ptr_array_index (self->entries, i), self->data,

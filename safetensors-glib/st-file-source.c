@@ -29,6 +29,7 @@
 #include <linux/magic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -219,6 +220,27 @@ st_file_source_open (StFileSource *source)
 #define PM_SWAPPED   (G_GUINT64_CONSTANT (1) << 62)
 #define PM_FILE      (G_GUINT64_CONSTANT (1) << 61)
 
+/* /proc/self/pagemap may describe other memory than this process's: under qemu-user it is the host's
+ * table, read at the guest's addresses, where a page the program wrote can read as absent (and so as
+ * unmodified). Ask it about a page written just now: unless that page reads as written, nothing it says
+ * is trusted. */
+static gboolean
+pagemap_sees_writes (int   fd,
+                     gsize page)
+{
+  guint8 *probe = mmap (NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  guint64 entry = 0;
+  gboolean sees;
+
+  if (probe == MAP_FAILED)
+    return FALSE;
+  *(volatile guint8 *) probe = 1;
+  sees = pread (fd, &entry, sizeof entry, (off_t) (((guintptr) probe / page) * sizeof entry)) == sizeof entry &&
+         ((entry & PM_SWAPPED) || ((entry & PM_PRESENT) && !(entry & PM_FILE)));
+  munmap (probe, page);
+  return sees;
+}
+
 gboolean
 st_file_source_is_unmodified (StFileSource *source,
                               guint64       offset,
@@ -238,6 +260,11 @@ st_file_source_is_unmodified (StFileSource *source,
   fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return FALSE;
+  if (!pagemap_sees_writes (fd, page))
+    {
+      close (fd);
+      return FALSE;
+    }
 
   entries = g_new (guint64, batch);
   for (guintptr at = first; at <= last && unmodified;)

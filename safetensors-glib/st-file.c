@@ -11,6 +11,7 @@
 #include "st-error.h"
 #include "st-file-entry-private.h"
 #include "st-file-private.h"
+#include "st-file-remote-private.h"
 #include "st-file-peer-private.h"
 #include "st-name-index-private.h"
 #include "st-tensor-name-private.h"
@@ -331,6 +332,11 @@ st_file_contains (STFile     *self,
  * Gives the tensor named @name. A tensor of a loaded file is made on first access, as
  * a zero-copy slice of the file's memory; later calls give the same object.
  *
+ * On a remote file ([method@ST.File.is_remote]) whose tensor was not fetched yet, this call
+ * fetches it, blocking on network I/O, and gives %NULL when that fails:
+ * [method@ST.File.lookup_tensor] gives the error, and [method@ST.File.fetch_tensors_async]
+ * fetches without blocking.
+ *
  * Returns: (transfer none) (nullable): the tensor, or %NULL if there is none of that name
  *
  * Since: 1.0
@@ -347,6 +353,8 @@ st_file_get_tensor (STFile     *self,
   entry = lookup_entry (self, name);
   if (entry == NULL)
     return NULL;
+  if (entry->loaded != NULL && self->data == NULL)
+    return st_file_remote_fetch_entry (self, entry, NULL);  /* a remote file's tensor: fetched now */
 
   return st_file_entry_get_tensor (entry, self->data);
 }
@@ -358,7 +366,9 @@ st_file_get_tensor (STFile     *self,
  * @error: return location for a #GError
  *
  * Gives the tensor named @name, as [method@ST.File.get_tensor] does, or an error
- * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception.
+ * (%ST_ERROR_NOT_FOUND) when there is none: the form bindings turn into an exception. On a
+ * remote file, it may fetch the tensor as [method@ST.File.get_tensor] does, and then gives
+ * the network's error when that fails.
  *
  * Returns: (transfer none): the tensor, or %NULL with @error set
  *
@@ -369,12 +379,16 @@ st_file_lookup_tensor (STFile      *self,
                        const char  *name,
                        GError     **error)
 {
+  FileEntry *entry;
   STTensor *tensor;
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  entry = lookup_entry (self, name);
+  if (entry != NULL && entry->loaded != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
+    return st_file_remote_fetch_entry (self, entry, error);  /* with the network's error */
   tensor = st_file_get_tensor (self, name);
   if (tensor == NULL)
     g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND, "No tensor named “%s”", name);
@@ -647,6 +661,17 @@ st_file_get_tensor_offsets (STFile     *self,
   return TRUE;
 }
 
+const gint64 *
+st_file_peek_layout (STFile     *self,
+                     const char *name,
+                     STDType    *out_dtype,
+                     guint      *out_n_dims)
+{
+  FileEntry *entry = lookup_entry (self, name);
+
+  return entry != NULL ? st_file_entry_get_layout (entry, out_dtype, out_n_dims) : NULL;
+}
+
 /**
  * st_file_dup_layout:
  * @self: a file
@@ -771,7 +796,8 @@ st_file_get_data_address (STFile *self)
  * st_file_get_data_size:
  * @self: a file
  *
- * Gives the length of the data buffer of the loaded file.
+ * Gives the length of the data buffer of the loaded file (of a remote file too, whose data stays
+ * on its server).
  *
  * Returns: the length in bytes, or 0 for a file that was not loaded
  *
@@ -783,7 +809,7 @@ st_file_get_data_size (STFile *self)
   g_return_val_if_fail (ST_IS_FILE (self), 0);
 
   if (self->data == NULL)
-    return 0;
+    return self->header != NULL ? self->header->data_size : 0;  /* a remote file's */
 
   return g_bytes_get_size (self->data);
 }

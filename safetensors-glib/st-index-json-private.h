@@ -13,6 +13,10 @@
 
 G_BEGIN_DECLS
 
+/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
+ * a hostile index can make the parser take (a remote index's too, st-index-remote.c). */
+#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
+
 /* The index file of transformers' convention names the metadata key this way. */
 #define ST_INDEX_TOTAL_SIZE_KEY "total_size"
 
@@ -34,6 +38,13 @@ typedef struct {
 StIndexJson *st_index_json_read (const char    *index_path,
                                  GCancellable  *cancellable,
                                  GError       **error);
+
+/* The same for the @length bytes of @contents (at most ST_MAX_INDEX_SIZE), named @display_name in
+ * messages: a remote index's. */
+StIndexJson *st_index_json_parse (const char  *contents,
+                                  gsize        length,
+                                  const char  *display_name,
+                                  GError     **error);
 
 void st_index_json_free (StIndexJson *json);
 

@@ -15,10 +15,6 @@
 #include "st-scanner-private.h"
 #include "st-sniff-private.h"
 
-/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
- * a hostile index can make the parser take. */
-#define ST_MAX_INDEX_SIZE (G_GUINT64_CONSTANT (256) << 20)
-
 int
 st_compare_strings (gconstpointer a,
                     gconstpointer b)
@@ -666,11 +662,6 @@ st_index_json_read (const char    *index_path,
   g_autoptr(GFileInfo) info = NULL;
   g_autofree char *contents = NULL;
   gsize length = 0;
-  g_autoptr(GError) json_error = NULL;
-  g_autoptr(StIndexJson) self = NULL;
-  IndexReader rd;
-  gboolean is_json;
-  gboolean is_object;
 
   display_name = g_filename_display_name (index_path);
   file = g_file_new_for_path (index_path);
@@ -687,6 +678,20 @@ st_index_json_read (const char    *index_path,
 
   if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, error))
     return NULL;
+  return st_index_json_parse (contents, length, display_name, error);
+}
+
+StIndexJson *
+st_index_json_parse (const char  *contents,
+                     gsize        length,
+                     const char  *display_name,
+                     GError     **error)
+{
+  g_autoptr(GError) json_error = NULL;
+  g_autoptr(StIndexJson) self = NULL;
+  IndexReader rd;
+  gboolean is_json;
+  gboolean is_object;
 
   if (!g_utf8_validate_len (contents, length, NULL))
     {

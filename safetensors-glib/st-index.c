@@ -20,6 +20,8 @@
 #include "st-index-json-private.h"
 #include "st-index-private.h"
 #include "st-name-index-private.h"
+#include "st-index-remote-private.h"
+#include "st-file-peer-private.h"
 #include "st-progress-private.h"
 #include "st-tensor-info-private.h"
 
@@ -79,6 +81,8 @@ struct _STIndex
   GHashTable *string_metadata;/* only the string values: what merge passes on to the merged file */
   guint64 total_size;
 
+  char *base_uri;             /* a remote index's address, up to the last '/' included; NULL for a local one */
+
   GMutex lock;                /* guards shards */
   GHashTable *shards;         /* shard name -> STFile */
 
@@ -112,6 +116,7 @@ st_index_finalize (GObject *object)
   g_clear_pointer (&self->items, g_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->directory, g_free);
+  g_clear_pointer (&self->base_uri, g_free);
   g_clear_pointer (&self->shard_tensors, g_hash_table_unref);
   g_clear_pointer (&self->weight_map, g_hash_table_unref);
   g_clear_pointer (&self->names, g_strfreev);
@@ -734,17 +739,25 @@ lookup_open_shard (STIndex       *self,
     return NULL;
 
   /* The folder's lock before the mutex, never while holding it: a thread waiting for a save's commit
-   * to end does not hold up the lookups of shards already open. */
-  g_clear_pointer (&locker, g_mutex_locker_free);
-  folder_lock = st_checkpoint_lock (self->directory, FALSE);
-  locker = g_mutex_locker_new (&self->lock);
-  shard = g_hash_table_lookup (self->shards, shard_name);
-  if (shard != NULL)
-    return shard;
+   * to end does not hold up the lookups of shards already open. A remote index has no folder. */
+  if (self->base_uri == NULL)
+    {
+      g_clear_pointer (&locker, g_mutex_locker_free);
+      folder_lock = st_checkpoint_lock (self->directory, FALSE);
+      locker = g_mutex_locker_new (&self->lock);
+      shard = g_hash_table_lookup (self->shards, shard_name);
+      if (shard != NULL)
+        return shard;
+    }
 
   /* The loader's errors name the shard's path, and what the file is when it is not safetensors. */
-  path = g_build_filename (self->directory, shard_name, NULL);
-  shard = st_file_new_from_path (path, cancellable, error);
+  if (self->base_uri != NULL)
+    shard = st_index_open_remote_shard (self->base_uri, shard_name, cancellable, error);  /* st-index-remote.c */
+  else
+    {
+      path = g_build_filename (self->directory, shard_name, NULL);
+      shard = st_file_new_from_path (path, cancellable, error);
+    }
   if (shard == NULL)
     return NULL;
   if (!check_same_save (self, shard_name, error) || !check_shard_contents (self, shard_name, shard, error))
@@ -1062,6 +1075,53 @@ st_index_new_from_path_finish (GAsyncResult  *result,
 
 /* The list model: one STTensorInfo per tensor of the weight map, sorted by name */
 
+STIndex *
+st_index_new_from_contents (const char  *contents,
+                            gsize        length,
+                            const char  *display_name,
+                            GError     **error)
+{
+  g_autoptr(StIndexJson) json = st_index_json_parse (contents, length, display_name, error);
+  STIndex *self;
+
+  if (json == NULL)
+    return NULL;
+  self = g_object_new (ST_TYPE_INDEX, NULL);
+  take_index_json (self, json);
+  self->items = g_new0 (STTensorInfo *, g_strv_length (self->names) + 1);
+  return self;
+}
+
+void
+st_index_set_base_uri (STIndex    *self,
+                       const char *base_uri)
+{
+  g_free (self->base_uri);
+  self->base_uri = g_strdup (base_uri);
+}
+
+const char *
+st_index_get_base_uri (STIndex *self)
+{
+  return self->base_uri;
+}
+
+gboolean
+st_index_adopt_shard (STIndex     *self,
+                      const char  *shard_name,
+                      STFile      *shard,
+                      GError     **error)
+{
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
+
+  if (!check_shard_contents (self, shard_name, shard, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->lock);
+  if (!g_hash_table_contains (self->shards, shard_name))
+    g_hash_table_insert (self->shards, g_strdup (shard_name), g_object_ref (shard));
+  return TRUE;
+}
+
 static GType
 st_index_get_item_type (GListModel *model)
 {
@@ -1083,19 +1143,19 @@ make_item (STIndex    *self,
 {
   const char *shard_name = g_hash_table_lookup (self->weight_map, name);
   STFile *shard = lookup_open_shard (self, shard_name, NULL, NULL);
-  STTensor *tensor = shard != NULL ? st_file_get_tensor (shard, name) : NULL;
   guint64 begin = 0, end = 0;
-  const gint64 *shape;
+  const gint64 *shape = NULL;
   guint n_dims = 0;
+  STDType dtype = ST_DTYPE_U8;
 
-  *out_complete = tensor != NULL;
-  if (tensor == NULL)
+  /* the layout, not the tensor: a remote shard's tensor would be fetched */
+  *out_complete = shard != NULL && st_file_contains (shard, name);
+  if (!*out_complete)
     return st_tensor_info_new_unavailable (name, shard_name);
 
-  shape = st_tensor_get_shape (tensor, &n_dims);
+  shape = st_file_peek_layout (shard, name, &dtype, &n_dims);
   st_file_get_tensor_offsets (shard, name, &begin, &end);
-  return st_tensor_info_new (name, st_tensor_get_dtype (tensor), shape, n_dims,
-                             (gint64) begin, (gint64) end, shard_name);
+  return st_tensor_info_new (name, dtype, shape, n_dims, (gint64) begin, (gint64) end, shard_name);
 }
 
 static gpointer

@@ -20,6 +20,13 @@ StProgress *st_progress_new (STProgressFunc func,
                              gpointer       data,
                              GDestroyNotify notify);
 
+/* The same, for @context instead of the calling thread's: a worker makes reports for its caller's
+ * context (taken when the caller started it), and @notify runs there. */
+StProgress *st_progress_new_for_context (STProgressFunc  func,
+                                         gpointer        data,
+                                         GDestroyNotify  notify,
+                                         GMainContext   *context);
+
 /* From any thread: queue @done of @total for the caller's main context. */
 void st_progress_report (StProgress *progress,
                          guint64     done,

@@ -84,6 +84,17 @@ st_progress_new (STProgressFunc func,
                  gpointer       data,
                  GDestroyNotify notify)
 {
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+  return st_progress_new_for_context (func, data, notify, context);
+}
+
+StProgress *
+st_progress_new_for_context (STProgressFunc  func,
+                             gpointer        data,
+                             GDestroyNotify  notify,
+                             GMainContext   *context)
+{
   StProgress *progress;
 
   if (func == NULL)
@@ -94,7 +105,7 @@ st_progress_new (STProgressFunc func,
     }
   progress = g_new0 (StProgress, 1);
   g_atomic_ref_count_init (&progress->ref_count);
-  progress->context = g_main_context_ref_thread_default ();
+  progress->context = g_main_context_ref (context);
   progress->thread = g_thread_self ();
   progress->func = func;
   progress->data = data;

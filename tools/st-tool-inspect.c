@@ -53,9 +53,9 @@ info_one (const char   *path,
   for (guint i = 0; i < entries->len; i++)
     {
       StToolEntry *entry = &g_array_index (entries, StToolEntry, i);
-      STDType dtype = st_tensor_get_dtype (entry->tensor);
-      guint64 elements = st_tensor_get_n_elements (entry->tensor);
-      guint64 bytes = st_tensor_get_n_bytes (entry->tensor);
+      STDType dtype = st_tensor_info_get_dtype (entry->info);
+      guint64 elements = st_tensor_info_get_n_elements (entry->info);
+      guint64 bytes = st_tensor_info_get_n_bytes (entry->info);
       per_dtype[dtype].n_tensors++;
       per_dtype[dtype].n_parameters += elements;
       per_dtype[dtype].n_bytes += bytes;
@@ -69,7 +69,7 @@ info_one (const char   *path,
   if (source->file != NULL)
     {
       header_size = st_file_get_header_size (source->file);
-      file_size = file_size_of (source->resolved);
+      file_size = st_file_is_remote (source->file) ? st_tool_file_size (source->file) : file_size_of (source->resolved);
     }
   else
     {
@@ -83,7 +83,7 @@ info_one (const char   *path,
           g_autofree char *shard_path = g_build_filename (st_index_get_directory (source->index), names[i], NULL);
           ShardSummary summary = { names[i], st_file_get_n_tensors (shard),
                                    st_file_get_data_size (shard), st_file_get_header_size (shard),
-                                   file_size_of (shard_path) };
+                                   st_file_is_remote (shard) ? st_tool_file_size (shard) : file_size_of (shard_path) };
           header_size += summary.header_size;
           file_size += summary.file_size;
           g_array_append_val (shards, summary);
@@ -307,16 +307,20 @@ st_tool_cmd_list (int    argc,
           json_builder_set_member_name (builder, "name");
           json_builder_add_string_value (builder, entry->name);
           json_builder_set_member_name (builder, "dtype");
-          json_builder_add_string_value (builder, st_dtype_to_string (st_tensor_get_dtype (entry->tensor)));
+          json_builder_add_string_value (builder, st_dtype_to_string (st_tensor_info_get_dtype (entry->info)));
           json_builder_set_member_name (builder, "shape");
-          st_tool_json_add_shape (builder, entry->tensor);
+          {
+            guint n_dims = 0;
+            const gint64 *shape = st_tensor_info_get_shape (entry->info, &n_dims);
+            st_tool_json_add_dims (builder, shape, n_dims);
+          }
           json_builder_set_member_name (builder, "data_offsets");
           json_builder_begin_array (builder);
           json_builder_add_int_value (builder, (gint64) entry->begin);
           json_builder_add_int_value (builder, (gint64) entry->end);
           json_builder_end_array (builder);
           json_builder_set_member_name (builder, "n_bytes");
-          json_builder_add_int_value (builder, (gint64) st_tensor_get_n_bytes (entry->tensor));
+          json_builder_add_int_value (builder, (gint64) st_tensor_info_get_n_bytes (entry->info));
           if (entry->shard != NULL)
             {
               json_builder_set_member_name (builder, "shard");
@@ -336,11 +340,13 @@ st_tool_cmd_list (int    argc,
   for (guint i = 0; i < list->len; i++)
     {
       StToolEntry *entry = &g_array_index (list, StToolEntry, i);
-      g_autofree char *shape = st_tool_format_shape (entry->tensor);
+      guint n_dims = 0;
+      const gint64 *dims = st_tensor_info_get_shape (entry->info, &n_dims);
+      g_autofree char *shape = st_tool_format_dims (dims, n_dims);
       g_autofree char *begin = g_strdup_printf ("%" G_GUINT64_FORMAT, entry->begin);
       g_autofree char *end = g_strdup_printf ("%" G_GUINT64_FORMAT, entry->end);
-      g_autofree char *size = st_tool_format_size (st_tensor_get_n_bytes (entry->tensor));
-      const char *dtype = st_dtype_to_string (st_tensor_get_dtype (entry->tensor));
+      g_autofree char *size = st_tool_format_size (st_tensor_info_get_n_bytes (entry->info));
+      const char *dtype = st_dtype_to_string (st_tensor_info_get_dtype (entry->info));
       st_tool_table_add (table, entry->name, dtype, shape, begin, end, size, entry->shard);
     }
   if (list->len > 0)
@@ -383,7 +389,9 @@ static void
 validate_file (Check *check)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(STFile) file = st_file_new_from_path_full (check->resolved, st_tool_load_flags, NULL, &error);
+  g_autoptr(STFile) file = st_tool_is_address (check->resolved)
+                            ? st_file_new_from_uri (check->resolved, NULL, &error)
+                            : st_file_new_from_path_full (check->resolved, st_tool_load_flags, NULL, &error);
   if (file == NULL)
     {
       add_problem (check, error);
@@ -461,8 +469,20 @@ st_tool_cmd_validate (int    argc,
           add_problem (check, error);
           continue;
         }
+      if (st_tool_is_address (check->resolved) && st_tool_is_index_path (check->resolved))
+        {
+          check->index = st_index_new_from_uri (check->resolved, NULL, &error);
+          if (check->index == NULL)
+            add_problem (check, error);
+          else
+            {
+              g_auto(GStrv) shards = st_index_dup_shard_names (check->index);
+              n_units += g_strv_length (shards);
+            }
+          continue;
+        }
       GStatBuf st;
-      if (g_stat (check->resolved, &st) != 0)
+      if (!st_tool_is_address (check->resolved) && g_stat (check->resolved, &st) != 0)
         {
           int saved_errno = errno;
           g_ptr_array_add (check->problems,

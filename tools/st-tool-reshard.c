@@ -964,7 +964,7 @@ st_tool_cmd_split (int    argc,
         }
 
       guint n_dims = 0;
-      const gint64 *shape = st_tensor_get_shape (entry->tensor, &n_dims);
+      const gint64 *shape = st_tensor_info_get_shape (entry->info, &n_dims);
       gpointer chosen;
       gint dim = g_hash_table_lookup_extended (dims, entry->name, NULL, &chosen) ? GPOINTER_TO_INT (chosen) : default_dim;
       if (dim >= (gint) n_dims || count_elements (shape, (guint) n_dims) == 0)
@@ -990,7 +990,7 @@ st_tool_cmd_split (int    argc,
               piece->src_start[dim] = at;
               piece->extent[dim] = length;
             }
-          Target *target = target_new (entry->name, st_tensor_get_dtype (entry->tensor), piece->extent, (guint) n_dims);
+          Target *target = target_new (entry->name, st_tensor_info_get_dtype (entry->info), piece->extent, (guint) n_dims);
           append_sharding_info (g_ptr_array_index (rank_info, r), entry->name, piece->src_start, (guint) n_dims);
           g_ptr_array_add (target->pieces, piece);
           g_ptr_array_add (g_ptr_array_index (rank_targets, r), target);

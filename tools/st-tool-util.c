@@ -89,11 +89,23 @@ find_single_with_suffix (const char *dir,
   return found;
 }
 
+gboolean
+st_tool_is_address (const char *path)
+{
+  return g_str_has_prefix (path, "http://") || g_str_has_prefix (path, "https://") || g_str_has_prefix (path, "hf://");
+}
+
+guint64
+st_tool_file_size (STFile *file)
+{
+  return 8 + st_file_get_header_size (file) + st_file_get_data_size (file);
+}
+
 char *
 st_tool_resolve_path (const char  *path,
                       GError     **error)
 {
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+  if (st_tool_is_address (path) || !g_file_test (path, G_FILE_TEST_IS_DIR))
     return g_strdup (path);
 
   static const char *const preferred[] = { "model.safetensors.index.json", "model.safetensors" };
@@ -128,7 +140,11 @@ st_tool_source_open (const char  *path,
     return NULL;
 
   /* The library's errors say what a file that is not safetensors really is (a Git LFS pointer...). */
-  if (st_tool_is_index_path (source->resolved))
+  if (st_tool_is_address (source->resolved) && st_tool_is_index_path (source->resolved))
+    source->index = st_index_new_from_uri (source->resolved, NULL, error);
+  else if (st_tool_is_address (source->resolved))
+    source->file = st_file_new_from_uri (source->resolved, NULL, error);
+  else if (st_tool_is_index_path (source->resolved))
     source->index = st_index_new_from_path (source->resolved, NULL, error);
   else
     source->file = st_file_new_from_path_full (source->resolved, st_tool_load_flags, NULL, error);
@@ -142,14 +158,14 @@ add_entries (GArray     *entries,
              STFile     *file,
              const char *shard)
 {
-  g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
-  for (guint i = 0; names[i] != NULL; i++)
+  /* the list model's items, in file order: the layout without the data */
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (file));
+  for (guint i = 0; i < n; i++)
     {
       StToolEntry entry = { 0 };
-      STTensor *tensor = st_file_get_tensor (file, names[i]);
-      entry.tensor = tensor;
-      st_file_get_tensor_offsets (file, names[i], &entry.begin, &entry.end);
-      entry.name = g_strdup (names[i]);
+      entry.info = g_list_model_get_item (G_LIST_MODEL (file), i);
+      entry.name = g_strdup (st_tensor_info_get_name (entry.info));
+      st_file_get_tensor_offsets (file, entry.name, &entry.begin, &entry.end);
       entry.shard = g_strdup (shard);
       g_array_append_val (entries, entry);
     }
@@ -161,6 +177,7 @@ clear_entry (gpointer data)
   StToolEntry *entry = data;
   g_free (entry->name);
   g_free (entry->shard);
+  g_clear_object (&entry->info);
 }
 
 GArray *
@@ -195,13 +212,9 @@ st_tool_source_lookup (StToolSource  *source,
   if (source->index != NULL)
     return st_index_dup_tensor (source->index, name, NULL, error);
 
-  STTensor *tensor = st_file_get_tensor (source->file, name);
-  if (tensor == NULL)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_NOT_FOUND, "no tensor named “%s”", name);
-      return NULL;
-    }
-  return g_object_ref (tensor);
+  /* on a remote file, this fetches the tensor, and says why when that fails */
+  STTensor *tensor = st_file_lookup_tensor (source->file, name, error);
+  return tensor != NULL ? g_object_ref (tensor) : NULL;
 }
 
 GHashTable *
@@ -257,6 +270,13 @@ st_tool_format_shape (STTensor *tensor)
 {
   guint n_dims = 0;
   const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+  return st_tool_format_dims (shape, n_dims);
+}
+
+char *
+st_tool_format_dims (const gint64 *shape,
+                     guint         n_dims)
+{
   GString *out = g_string_new ("[");
   for (guint i = 0; i < n_dims; i++)
     g_string_append_printf (out, "%s%" G_GINT64_FORMAT, i > 0 ? ", " : "", shape[i]);
@@ -442,6 +462,14 @@ st_tool_json_add_shape (JsonBuilder *builder,
 {
   guint n_dims = 0;
   const gint64 *shape = st_tensor_get_shape (tensor, &n_dims);
+  st_tool_json_add_dims (builder, shape, n_dims);
+}
+
+void
+st_tool_json_add_dims (JsonBuilder  *builder,
+                       const gint64 *shape,
+                       guint         n_dims)
+{
   json_builder_begin_array (builder);
   for (guint i = 0; i < n_dims; i++)
     json_builder_add_int_value (builder, shape[i]);

@@ -90,6 +90,15 @@ static const StToolCommand commands[] = {
     "torch writes them. Scalars, empty tensors, tensors with fewer dimensions and those given as "
     "NAME=none stay whole, in the first rank's file; a rank with nothing to hold gets no file.",
     st_tool_cmd_split },
+  { "download", "ADDRESS…",
+    "Download files of the Hugging Face Hub into its cache",
+    "Downloads each file (hf://ORG/NAME/FILE, hf://ORG/NAME@REVISION/FILE, or the Hub's "
+    "ENDPOINT/ORG/NAME/resolve/REVISION/FILE address) into the Hugging Face cache (HF_HUB_CACHE, by default "
+    "~/.cache/huggingface/hub), as huggingface_hub does, and prints its path there; an index "
+    "(*.index.json) brings its shards along. An interrupted download resumes; what is downloaded is checked "
+    "(size, and SHA-256 where the Hub gives it). The other commands take these addresses, and http:// and "
+    "https:// ones, where they take files: they read the headers, and only the tensors they need.",
+    st_tool_cmd_download },
 };
 
 const StToolCommand *

@@ -68,13 +68,18 @@ gboolean st_tool_is_index_path (const char *path);
 /* Resolves a directory to its model.safetensors.index.json or model.safetensors. */
 char *st_tool_resolve_path (const char  *path,
                             GError     **error);
-/* Opens a file or an index (shards are not opened). */
+/* Whether @path is an address (http://, https://, hf://) rather than a path */
+gboolean st_tool_is_address (const char *path);
+/* The size of @file: 8 + its header + its data (a remote file's too) */
+guint64 st_tool_file_size (STFile *file);
+/* Opens a file or an index (shards are not opened), or a file or index by address (its shards' headers
+ * read at once, their data left where it is). */
 StToolSource *st_tool_source_open (const char  *path,
                                    GError     **error);
 /* Every tensor, in order (shard by shard for an index), with the shard it lives in. */
 typedef struct {
   char       *name;     /* owned by the array */
-  STTensor   *tensor;   /* borrowed from the file or the shard */
+  STTensorInfo *info;   /* owned: the layout, without the data (a remote file's is not fetched) */
   char       *shard;    /* owned by the array; NULL for a plain file */
   guint64     begin;
   guint64     end;
@@ -93,7 +98,8 @@ STFile *st_tool_open_as_file (const char  *path,
 /* Formatting */
 char *st_tool_format_size (guint64 bytes);               /* "1.2 MB" */
 char *st_tool_format_count (guint64 n);                  /* "3,211,264" */
-char *st_tool_format_shape (STTensor *tensor);           /* "[2, 3]" */
+char *st_tool_format_shape (STTensor *tensor);
+char *st_tool_format_dims (const gint64 *shape, guint n_dims);  /* "[2, 3]" */           /* "[2, 3]" */
 GPtrArray *st_tool_sorted_keys (GHashTable *table);      /* borrowed keys, sorted by bytes */
 
 /* A table printed with aligned columns. */
@@ -110,6 +116,7 @@ void st_tool_print_metadata_table (GHashTable *metadata, const char *indent);
 /* JSON output */
 void st_tool_print_json (JsonNode *root);
 void st_tool_json_add_shape (JsonBuilder *builder, STTensor *tensor);
+void st_tool_json_add_dims (JsonBuilder *builder, const gint64 *shape, guint n_dims);
 void st_tool_json_add_metadata (JsonBuilder *builder, GHashTable *metadata);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal. */
@@ -136,5 +143,6 @@ int st_tool_cmd_merge (int argc, char **argv);
 int st_tool_cmd_reshard (int argc, char **argv);
 int st_tool_cmd_consolidate (int argc, char **argv);
 int st_tool_cmd_split (int argc, char **argv);
+int st_tool_cmd_download (int argc, char **argv);
 
 G_END_DECLS

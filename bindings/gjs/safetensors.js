@@ -230,7 +230,26 @@ export function* tensors(file) {
  * @returns {Object<string, string>} the metadata
  */
 export function metadata(file) {
-    return file.dup_metadata();
+    // GJS 1.74 turns the utf8 keys of a returned GHashTable into strings one byte per character
+    // (values are right): a key "été" arrives as "Ã©tÃ©". Decode such a key again as UTF-8, and
+    // keep the result only when the file knows it, so that a GJS which gets keys right is unaffected.
+    const decoder = new TextDecoder('utf-8', {fatal: true});
+    const result = {};
+    for (const [key, value] of Object.entries(file.dup_metadata())) {
+        let name = key;
+        if (file.get_metadata_value(key) === null && [...key].every(c => c.charCodeAt(0) < 256)) {
+            try {
+                const decoded = decoder.decode(Uint8Array.from(key, c => c.charCodeAt(0)));
+                if (file.get_metadata_value(decoded) !== null)
+                    name = decoded;
+            } catch (e) {
+                if (!(e instanceof TypeError))
+                    throw e;
+            }
+        }
+        result[name] = value;
+    }
+    return result;
 }
 
 function _finishInto(resolve, reject, finish) {
@@ -422,6 +441,92 @@ export function mergeAsync(index, {cancellable = null, progress = null} = {}) {
     return new Promise((resolve, reject) => {
         index.merge_async(cancellable, progress, (self, result) =>
             _finishInto(resolve, reject, () => self.merge_finish(result)));
+    });
+}
+
+/**
+ * Opens a safetensors file where it lives (`https://`, `http://`, `hf://ORG/NAME[@REVISION]/FILE`)
+ * in a worker thread, reading its header only: names, dtypes, shapes, metadata and the list model
+ * then need no network. Tensor data is fetched by range when asked for: with fetchTensorsAsync() or
+ * fetchSliceAsync() without blocking; file.get_tensor() on a remote file blocks while it fetches.
+ * The environment is read as huggingface_hub reads it (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE...).
+ *
+ * @param {string} uri - the address of the file
+ * @param {?Gio.Cancellable} [cancellable] - cancels the open
+ * @returns {Promise<ST.File>} the file; rejects with a GLib.Error (Gio.IOErrorEnum for the network,
+ *   ST.Error for an invalid file)
+ */
+export function openUriAsync(uri, cancellable = null) {
+    return new Promise((resolve, reject) => {
+        ST.File.new_from_uri_async(uri, cancellable, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.File.new_from_uri_finish(result)));
+    });
+}
+
+/**
+ * Fetches the bytes of tensors of a remote file in worker threads: neighbouring tensors in one
+ * request. Afterwards file.get_tensor() gives them without network I/O. Nothing is done for a file
+ * that is not remote.
+ *
+ * @param {ST.File} file - a file opened with openUriAsync()
+ * @param {?string[]} names - the tensors, or null for all
+ * @param {object} [options] - `{cancellable, progress}`; progress(done, total) in bytes runs on the
+ *   caller's main context, always before the Promise settles
+ * @returns {Promise<boolean>} resolves to true once the bytes are in
+ */
+export function fetchTensorsAsync(file, names = null, {cancellable = null, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        file.fetch_tensors_async(names, cancellable, progress, (self, result) =>
+            _finishInto(resolve, reject, () => self.fetch_tensors_finish(result)));
+    });
+}
+
+/**
+ * Gives rows `start` to `stop` (excluded) of a tensor's first dimension as a tensor of their own,
+ * fetching only those rows from a remote file.
+ *
+ * @param {ST.File} file - a file
+ * @param {string} name - the tensor
+ * @param {number} start - the first row
+ * @param {number} stop - one past the last row
+ * @param {object} [options] - `{cancellable, progress}`
+ * @returns {Promise<ST.Tensor>} the rows
+ */
+export function fetchSliceAsync(file, name, start, stop, {cancellable = null, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        file.fetch_slice_async(name, start, stop, cancellable, progress, (self, result) =>
+            _finishInto(resolve, reject, () => self.fetch_slice_finish(result)));
+    });
+}
+
+/**
+ * Opens a sharded checkpoint where it lives (its index's address): the index, then every shard's
+ * header, several at once.
+ *
+ * @param {string} uri - the address of the index, usually .../model.safetensors.index.json
+ * @param {object} [options] - `{cancellable, progress}`; progress(done, total) counts shards
+ * @returns {Promise<ST.Index>} the index
+ */
+export function openIndexUriAsync(uri, {cancellable = null, progress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        ST.Index.new_from_uri_async(uri, cancellable, progress, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.Index.new_from_uri_finish(result)));
+    });
+}
+
+/**
+ * Downloads a file of the Hugging Face Hub (an index brings its shards) into the Hugging Face cache,
+ * as huggingface_hub lays it out, resumably and verified.
+ *
+ * @param {string} address - `hf://ORG/NAME[@REVISION]/FILE` or the Hub's resolve address
+ * @param {object} [options] - `{cancellable, progress, fileProgress}`; progress(done, total) in bytes
+ *   of all files, fileProgress(filename, done, total) per file (the index, then each shard)
+ * @returns {Promise<string>} the path of the file in the cache
+ */
+export function hubDownloadAsync(address, {cancellable = null, progress = null, fileProgress = null} = {}) {
+    return new Promise((resolve, reject) => {
+        ST.hub_download_async(address, cancellable, progress, fileProgress, (_source, result) =>
+            _finishInto(resolve, reject, () => ST.hub_download_finish(result)));
     });
 }
 

@@ -196,15 +196,16 @@ test_file_async_cancel_after_save (void)
   async_data_init (&data);
   st_file_save_to_path_async (file, path, ST_SAVE_FLAGS_NONE, cancellable, on_ready, &data);
 
-  for (guint i = 0; i < 2000 && !replaced; i++)
+  /* Until the target holds the new bytes, however long that takes on a loaded machine (meson's timeout
+   * bounds a save that never replaces it): no time limit of our own. */
+  while (!replaced)
     {
       g_autoptr(GBytes) now = st_test_read_file (path);
 
       replaced = g_bytes_equal (now, expected);
       if (!replaced)
-        g_usleep (5000);
+        g_thread_yield ();
     }
-  g_assert_true (replaced);
   g_cancellable_cancel (cancellable);
 
   async_data_wait (&data);

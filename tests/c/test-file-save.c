@@ -229,13 +229,29 @@ test_file_save_cancelled (void)
   st_test_rm_rf (dir);
 }
 
-/* The scratch directory of the subprocess tests, known to parent and child alike. */
+/* The scratch directory of the subprocess tests, known to parent and child alike: a new one (mkdtemp) made
+ * by the parent under /tmp, readable by anyone (not $TMPDIR, which may be closed to the unprivileged user
+ * the child becomes), and handed to the child in the environment the child inherits. */
 static char *
 subprocess_dir (const char *what)
 {
-  g_autofree char *name = g_strdup_printf ("st-test-%s-%d", what,
-                                           g_test_subprocess () ? (int) getppid () : (int) getpid ());
-  return g_build_filename (g_get_tmp_dir (), name, NULL);
+  g_autofree char *variable = g_strdup_printf ("ST_TEST_SUBPROCESS_DIR_%s", what);
+  g_autofree char *template = NULL;
+  char *dir;
+
+  if (g_test_subprocess ())
+    {
+      const char *inherited = g_getenv (variable);
+
+      g_assert_nonnull (inherited);
+      return g_strdup (inherited);
+    }
+  template = g_strdup_printf ("/tmp/st-test-%s-XXXXXX", what);
+  dir = g_mkdtemp_full (template, 0755) != NULL ? g_steal_pointer (&template) : NULL;
+  g_assert_nonnull (dir);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  g_setenv (variable, dir, TRUE);
+  return dir;
 }
 
 /* Saving into a directory we may not write fails with permission denied and leaves the target alone.
@@ -259,6 +275,11 @@ test_file_save_read_only_dir (void)
           g_assert_cmpint (setgid (65534), ==, 0);
           g_assert_cmpint (setuid (65534), ==, 0);
         }
+      /* The refusal must come from the directory's mode, not from a folder above it closed to this user:
+       * the directory is reachable and listable, the target readable. */
+      g_assert_cmpint (g_access (dir, R_OK | X_OK), ==, 0);
+      g_assert_cmpint (g_access (path, R_OK), ==, 0);
+      g_assert_cmpint (g_access (dir, W_OK), !=, 0);
       g_assert_false (st_file_save_to_path (file, path, ST_SAVE_FLAGS_NONE, NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
       st_test_note ("expected error: %s", error->message);
@@ -268,8 +289,6 @@ test_file_save_read_only_dir (void)
       return;
     }
 
-  st_test_rm_rf (dir);
-  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
   write_file (path, before);
   g_assert_cmpint (g_chmod (path, 0444), ==, 0);
   g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
@@ -315,8 +334,6 @@ test_file_save_write_error (void)
       return;
     }
 
-  st_test_rm_rf (dir);
-  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
   write_file (path, before);
 
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);

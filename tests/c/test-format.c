@@ -936,8 +936,8 @@ test_reject_deep_nesting_fast (void)
       g_assert_null (header);
       g_test_message ("100 MB of '[' after %s: rejected in %.3f s: %s", cases[i].prefix, seconds, error->message);
       assert_message_contains (error->message, cases[i].where);
-      /* Validating 100 MB of UTF-8 takes a fraction of this, even under valgrind */
-      g_assert_cmpfloat (seconds, <, 60.0);
+      /* What the rejection costs is checked in instructions, against a valid header of the same size, by
+       * tests/cost (no wall-clock limit here: a loaded machine or valgrind must not fail this). */
     }
 
   /* Nested objects, likewise: {"a":{"x":{"a":{"a":... */

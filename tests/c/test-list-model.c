@@ -386,8 +386,12 @@ test_index_async (void)
   state.result = NULL;
   st_index_validate_async (index, NULL, on_progress, &state, on_progress_done, on_validated, &state);
   /* The worker reports while this thread is not iterating the default context: the reports must
-   * still wait for it (g_main_context_invoke() would run them in the worker). */
-  g_usleep (G_USEC_PER_SEC / 5);
+   * still wait for it (g_main_context_invoke() would run them in the worker). Wait for the event, not
+   * for a time: until the worker has put its first report (or its result) on this context, checked
+   * without dispatching anything; nothing may have run yet. */
+  while (!g_main_context_pending (NULL))
+    g_thread_yield ();
+  g_assert_cmpuint (state.reports->len, ==, 0);
   g_main_loop_run (state.loop);
   g_assert_no_error (state.error);
   g_assert_true (state.result == G_OBJECT (index));

@@ -27,6 +27,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -40,8 +41,12 @@ TOOL = os.environ.get("ST_TOOL") or str(BUILD / "tools" / "st-tool")
 PYTHON = "/usr/bin/python3"
 IS_ROOT = os.geteuid() == 0
 DEBRIS = re.compile(r"^\.st-[A-Za-z0-9]{6}$")
-# Kill loops stop after this many seconds, whatever the iteration count reached.
-KILL_LOOP_SECONDS = float(os.environ.get("ST_FAULT_SECONDS", "12"))
+# How many SIGKILLs each kill loop deals (build-aux/test's long run sets more). A count, not a time window:
+# on a loaded machine the loop takes longer, and proves as much.
+KILLS = int(os.environ.get("ST_FAULT_KILLS", "20"))
+# The LD_PRELOAD library that stops a process (SIGSTOP) at a chosen point of its pread()s or pwrite()s:
+# tests act there (truncate, kill), then let the process go on or not (st-pause-io.c).
+PAUSE_IO = os.path.join(os.path.dirname(HELPER), "st-pause-io.so")
 
 
 def helper(*args, check=True, **kwargs):
@@ -102,8 +107,7 @@ def test_sigkill_during_single_saves_leaves_old_or_new(tmp_path):
     duration = timed(("save", probe, 32, 2), probe.unlink)
 
     whole, seed, debris, iterations, finished = 1, 2, 0, 0, 0
-    deadline = time.monotonic() + KILL_LOOP_SECONDS
-    while time.monotonic() < deadline and iterations < 35 * KILL_LOOP_SECONDS:
+    while iterations < KILLS:
         finished += kill_at_random(("save", target, 32, seed), duration, rng)
         found, error = seed_of(target)
         assert error is None, f"after a kill, the target does not load: {error}"
@@ -114,7 +118,6 @@ def test_sigkill_during_single_saves_leaves_old_or_new(tmp_path):
         seed += 1
         iterations += 1
     print(f"{iterations} kills, {finished} saves finished first, {debris} left a hidden file")
-    assert iterations >= 20
     # A kill between link() and rename() (two consecutive system calls) leaves one hidden file.
     assert debris <= 1 + iterations // 100
 
@@ -133,8 +136,7 @@ def test_sigkill_during_sharded_saves_leaves_old_or_new(tmp_path):
     probe.rmdir()
 
     whole, seed, debris, mixed, iterations = 1, 2, 0, 0, 0
-    deadline = time.monotonic() + KILL_LOOP_SECONDS
-    while time.monotonic() < deadline and iterations < 25 * KILL_LOOP_SECONDS:
+    while iterations < max(KILLS * 3 // 4, 1):
         kill_at_random(("shard", tmp_path, 32, seed, 4), duration, rng)
         found, error = seed_of(index)
         if error is not None:
@@ -151,7 +153,6 @@ def test_sigkill_during_sharded_saves_leaves_old_or_new(tmp_path):
         seed += 1 if (seed + 1) % 2 != whole % 2 else 2
         iterations += 1
     print(f"{iterations} kills, {mixed} in the commit's renames, {debris} left a hidden file")
-    assert iterations >= 15
     assert mixed <= 1 + iterations // 50
     assert debris <= 1 + iterations // 50
 
@@ -234,24 +235,59 @@ def as_nobody(args):
     return list(map(str, args))
 
 
-def run_unprivileged(*args):
-    env = dict(os.environ)
-    return subprocess.run(as_nobody([HELPER, *args]), capture_output=True, text=True, env=env)
+def unprivileged_helper(directory):
+    """A copy of st-fault-helper and of the library it links to, in @directory (readable by anyone), and
+    the LD_LIBRARY_PATH that finds that library. The build tree may sit in a folder other users cannot
+    read (a package build in a mktemp -d folder, issue 20.13): nobody could not run it from there."""
+    directory = pathlib.Path(directory)
+    lib_dir = directory / "lib"
+    lib_dir.mkdir(mode=0o755)
+    helper_copy = directory / "st-fault-helper"
+    shutil.copy(HELPER, helper_copy)
+    os.chmod(helper_copy, 0o755)
+    ldd = subprocess.run(["ldd", HELPER], capture_output=True, text=True, check=True).stdout
+    for line in ldd.splitlines():
+        match = re.match(r"\s*(libsafetensors-glib[^ ]*) => (/[^ ]+)", line)
+        if match:
+            shutil.copy(match.group(2), lib_dir / match.group(1))
+            os.chmod(lib_dir / match.group(1), 0o755)
+    assert list(lib_dir.iterdir()), f"st-fault-helper links to no libsafetensors-glib: {ldd}"
+    return str(helper_copy), str(lib_dir)
+
+
+def run_unprivileged(shared, *args):
+    helper_copy, lib_dir = shared.helper
+    env = dict(os.environ, LD_LIBRARY_PATH=lib_dir)
+    return subprocess.run(as_nobody([helper_copy, *args]), capture_output=True, text=True, env=env)
+
+
+class SharedDir(type(pathlib.Path())):
+    """A pathlib.Path with the unprivileged helper copied beside it (.helper)."""
 
 
 @pytest.fixture
-def shared_dir(tmp_path):
-    """A directory the unprivileged user can reach (tmp_path's parents may be private to root)."""
-    directory = pathlib.Path("/tmp") / f"st-fault-{os.getpid()}-{random.randrange(1 << 30)}"
+def shared_dir():
+    """A directory the unprivileged user can reach (tmp_path's parents may be private to root): a new one
+    under /tmp (not $TMPDIR, which may be closed to others), with the helper that user runs."""
+    top = tempfile.mkdtemp(prefix="st-fault-", dir="/tmp")
+    os.chmod(top, 0o755)
+    directory = SharedDir(top) / "work"
     directory.mkdir(mode=0o755)
+    os.chmod(directory, 0o755)
+    tools = pathlib.Path(top) / "helper"
+    tools.mkdir(mode=0o755)
+    directory.helper = unprivileged_helper(tools)
     try:
+        # The unprivileged user really can run the copy (else every test below would fail for that).
+        check = subprocess.run(as_nobody([directory.helper[0]]), capture_output=True, text=True,
+                               env=dict(os.environ, LD_LIBRARY_PATH=directory.helper[1]))
+        assert check.returncode == 2 and "usage" in check.stderr, check.stderr
         yield directory
     finally:
-        for root, dirs, _files in os.walk(directory):
+        for root, dirs, _files in os.walk(top):
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)
-        os.chmod(directory, 0o755)
-        shutil.rmtree(directory)
+        shutil.rmtree(top)
 
 
 def test_read_only_folder_refuses_the_save_and_keeps_the_file(shared_dir):
@@ -265,7 +301,7 @@ def test_read_only_folder_refuses_the_save_and_keeps_the_file(shared_dir):
         os.chown(folder, 0, 0)
     elif os.access(folder, os.W_OK):
         pytest.skip("this user can write into a folder of mode 0555")
-    result = run_unprivileged("save", target, 1, 2)
+    result = run_unprivileged(shared_dir, "save", target, 1, 2)
     assert result.returncode == 1
     assert "Permission denied" in result.stderr and str(target) in result.stderr, result.stderr
     assert seed_of(target) == (1, None)
@@ -281,14 +317,14 @@ def test_read_only_file_in_a_writable_folder_is_not_replaced(shared_dir):
     os.chmod(target, 0o444)
     if IS_ROOT:
         os.chown(target, 65534, 65534)
-    result = run_unprivileged("save", target, 1, 2)
+    result = run_unprivileged(shared_dir, "save", target, 1, 2)
     assert result.returncode == 1
     assert "Permission denied" in result.stderr and str(target) in result.stderr, result.stderr
     assert seed_of(target) == (1, None)
     assert listing(folder) == ["model.safetensors"]
     # Made writable again, it is replaced, and keeps its mode.
     os.chmod(target, 0o640)
-    assert run_unprivileged("save", target, 1, 3).returncode == 0
+    assert run_unprivileged(shared_dir, "save", target, 1, 3).returncode == 0
     assert seed_of(target) == (3, None)
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
 
@@ -438,9 +474,8 @@ RSS_LIMIT_KIB = 300 * 1024
 
 def test_huge_file_opens_in_st_tool(huge_file):
     path, n_tensors = huge_file
-    for command in (["info"], ["list"], ["validate"], ["--no-mmap", "info"]):
-        if command[0] == "--no-mmap":
-            continue  # reading it all is what --no-mmap is for; not on a file larger than RAM
+    # Not --no-mmap: it reads every byte into memory, which a file larger than RAM + swap cannot fit.
+    for command in (["info"], ["list"], ["validate"]):
         result = subprocess.run([TOOL, *command, str(path)], capture_output=True, text=True)
         assert result.returncode == 0, f"st-tool {command}: {result.stderr}"
     listed = json.loads(subprocess.run([TOOL, "list", "--json", str(path)], capture_output=True, text=True,
@@ -510,28 +545,127 @@ def test_huge_file_opens_in_gjs_and_rss_stays_small(huge_file, tmp_path):
 
 # Truncation during a load
 
+@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
 def test_truncation_during_a_pread_load_is_an_error_not_a_crash(tmp_path):
+    # The loader stops itself (SIGSTOP, from st-pause-io.so) once it has read a given number of bytes,
+    # at random points of the data; the file is truncated to 1 MiB while it stands still, then it goes on.
+    rng = random.Random(5)
     path = tmp_path / "big.safetensors"
-    helper("save", path, 256, 7)
+    helper("save", path, 64, 7)
     size = os.stat(path).st_size
-    truncated = 0
-    for attempt in range(20):
+    for attempt in range(8):
+        # Short of the last 20 MiB: the loader reads in blocks (16 MiB), and one more must follow.
+        after = rng.randrange(2 << 20, size - (20 << 20))
+        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_PAUSE_AFTER_BYTES=str(after))
         process = subprocess.Popen([HELPER, "read", str(path), "no-mmap"], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        time.sleep(0.002 * (attempt + 1))
+                                   stderr=subprocess.PIPE, text=True, env=env)
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), f"the loader ended before reading {after} of {size} bytes: {status}"
         os.truncate(path, 1 << 20)
+        os.kill(process.pid, signal.SIGCONT)
         stdout, stderr = process.communicate()
-        assert process.returncode in (0, 1), f"killed by signal {-process.returncode}: {stderr}"
-        if process.returncode == 1:
-            assert str(path) in stderr, stderr
-            assert ("truncated during the load" in stderr or "goes past the end" in stderr or
-                    "data buffer has" in stderr), stderr
-            truncated += "truncated during the load" in stderr
-        helper("save", path, 256, 7)
+        assert process.returncode == 1, f"status {process.returncode} after a truncation at byte {after}: {stderr}"
+        assert str(path) in stderr and "truncated during the load" in stderr, stderr
+        helper("save", path, 64, 7)
         assert os.stat(path).st_size == size
-        if truncated >= 1:
+
+
+def file_with_value(value):
+    """A file of one tensor whose metadata "k" is @value, typed out (not written by our writer)."""
+    text = ('{"__metadata__":{"k":"%s"},"t":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}' % value).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + bytes([1, 2, 3, 4])
+
+
+def kill_an_in_place_edit_after_each_write(tmp_path, check):
+    """st-tool rewrites the header of a file in place (same length), with its writes made short (half of
+    what is asked, so that the new JSON goes in several pieces) and a SIGKILL after the N-th, for every N
+    until the edit finishes first; check(path, n, old, new) looks at the file after each kill."""
+    old, new = "a" * 48, "b" * 48
+    path = tmp_path / "m.safetensors"
+    original = file_with_value(old)
+    kills = 0
+    for n in range(1, 200):
+        path.write_bytes(original)
+        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_SHORT_WRITES="1", ST_PAUSE_AFTER_WRITES=str(n))
+        process = subprocess.Popen([TOOL, "metadata", "--set", f"k={new}", str(path)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        if not os.WIFSTOPPED(status):
+            # It finished before its N-th write: every write point was tried.
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+            process.returncode = 0
+            assert path.read_bytes() == file_with_value(new)
             break
-    assert truncated >= 1, "no load was caught by the truncation"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+        check(path, n, old, new)
+    else:
+        raise AssertionError("the edit never finished")
+    print(f"{kills} kills, one after each write of the edit")
+    assert kills >= 3
+
+
+def assert_refused_or_old_or_new(path, n, old, new, when):
+    shown = tool("metadata", "--json", path)
+    if shown.returncode == 0:
+        assert json.loads(shown.stdout) in ({"k": old}, {"k": new}), \
+            f"killed after write {n}, {when}: a reader got {shown.stdout.strip()}"
+    else:
+        assert str(path) in shown.stderr, shown.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+def test_a_kill_between_the_writes_of_an_in_place_edit_never_shows_a_torn_header(tmp_path):
+    # After each kill, any reader either refuses the file (its header is marked as being rewritten) or
+    # reads the old value or the new one, never a mix.
+    kill_an_in_place_edit_after_each_write(
+        tmp_path, lambda path, n, old, new: assert_refused_or_old_or_new(path, n, old, new, "after the kill"))
+
+
+@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+@pytest.mark.xfail(strict=True, reason="issue 20.2, fixed on another branch: --repair accepts a torn header "
+                                       "whenever the mix of old and new JSON parses")
+def test_repair_after_a_kill_in_an_in_place_edit_gives_old_or_new(tmp_path):
+    # --repair may refuse (the file stays refused) or complete the edit, to the old value or the new one.
+    def check(path, n, old, new):
+        tool("metadata", "--repair", path)
+        assert_refused_or_old_or_new(path, n, old, new, "after --repair")
+
+    kill_an_in_place_edit_after_each_write(tmp_path, check)
+
+
+@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+def test_a_failed_write_in_an_in_place_edit_puts_the_old_header_back(tmp_path):
+    # The N-th write of the edit fails (ENOSPC), for each N in turn, the others succeed: the edit fails,
+    # and the file is left readable with its old value (the old JSON written back, the mark cleared), or,
+    # when the failed write was the last one (the unmarking), st-tool says what happened.
+    old, new = "a" * 48, "b" * 48
+    path = tmp_path / "m.safetensors"
+    original = file_with_value(old)
+    failures = 0
+    for n in range(1, 200):
+        path.write_bytes(original)
+        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_SHORT_WRITES="1", ST_FAIL_WRITE=str(n))
+        done = subprocess.run([TOOL, "metadata", "--set", f"k={new}", str(path)], env=env,
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            assert path.read_bytes() == file_with_value(new)
+            break
+        failures += 1
+        assert "No space left on device" in done.stderr and str(path) in done.stderr, done.stderr
+        shown = tool("metadata", "--json", path)
+        if shown.returncode == 0:
+            assert json.loads(shown.stdout) in ({"k": old}, {"k": new}), f"write {n} failed: {shown.stdout}"
+        else:
+            # Only a failure of the final unmarking leaves the new header marked: --repair completes it.
+            assert tool("metadata", "--repair", path).returncode == 0
+            assert json.loads(tool("metadata", "--json", path).stdout) == {"k": new}, f"write {n} failed"
+    else:
+        raise AssertionError("the edit never succeeded")
+    print(f"{failures} failed writes tried, one at each write of the edit")
+    assert failures >= 3
 
 
 def test_a_mapped_load_of_a_truncated_file_fails_cleanly_when_opened_after(tmp_path):
@@ -691,6 +825,8 @@ try:
     load_file(os.path.join(os.path.dirname(path), "loop"))
 except OSError as e:
     assert e.errno == errno.ELOOP, e
+else:
+    raise AssertionError("loading a loop of symbolic links succeeded")
 print("ok")
 """
 

@@ -41,12 +41,23 @@ def test_tensor_spec_checks_its_dtype_and_counts_f4_elements():
         TensorSpec("float32", [1], 0, 4)  # keywords only
 
 
-def test_serialize_gives_the_bytes_of_save(tmp_path):
+def padded_header(text):
+    """A header as Hugging Face writes it: the length, then the JSON padded with spaces to 8 bytes."""
+    text += " " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text.encode()
+
+
+def test_serialize_gives_hugging_faces_bytes(tmp_path):
     arrays = {"b": np.arange(4, dtype=np.int16), "a": np.ones((2, 2), dtype=np.float64)}
     specs = {name: TensorSpec(dtype=array.dtype.name, shape=array.shape, data_ptr=array.ctypes.data,
                               data_len=array.nbytes) for name, array in arrays.items()}
-    expected = save(arrays, metadata={"k": "v"})
+    # Typed out: F64 before I16 (widest alignment first), 1.0 as a little-endian double.
+    expected = (padded_header('{"__metadata__":{"k":"v"},'
+                              '"a":{"dtype":"F64","shape":[2,2],"data_offsets":[0,32]},'
+                              '"b":{"dtype":"I16","shape":[4],"data_offsets":[32,40]}}')
+                + bytes.fromhex("000000000000f03f") * 4 + bytes.fromhex("0000010002000300"))
     assert serialize(specs, metadata={"k": "v"}) == expected
+    assert save(arrays, metadata={"k": "v"}) == expected
     serialize_file(specs, tmp_path / "s.safetensors", metadata={"k": "v"})
     assert (tmp_path / "s.safetensors").read_bytes() == expected
     with pytest.raises(TypeError):
@@ -54,6 +65,26 @@ def test_serialize_gives_the_bytes_of_save(tmp_path):
     wrong = TensorSpec(dtype="float32", shape=[3], data_ptr=arrays["a"].ctypes.data, data_len=8)
     with pytest.raises(SafetensorError, match="^Error while serializing: "):
         serialize({"a": wrong})
+
+
+# Hugging Face's TensorSpec takes torch's dtype names; the header names, typed out (design.md).
+SPEC_DTYPES = [
+    ("bool", "BOOL", 1), ("uint8", "U8", 1), ("int8", "I8", 1), ("float8_e5m2", "F8_E5M2", 1),
+    ("float8_e4m3fn", "F8_E4M3", 1), ("float8_e8m0fnu", "F8_E8M0", 1), ("float8_e4m3fnuz", "F8_E4M3FNUZ", 1),
+    ("float8_e5m2fnuz", "F8_E5M2FNUZ", 1), ("int16", "I16", 2), ("uint16", "U16", 2), ("float16", "F16", 2),
+    ("bfloat16", "BF16", 2), ("int32", "I32", 4), ("uint32", "U32", 4), ("float32", "F32", 4),
+    ("complex64", "C64", 8), ("float64", "F64", 8), ("int64", "I64", 8), ("uint64", "U64", 8),
+]
+
+
+@pytest.mark.parametrize("torch_name,header_name,size", SPEC_DTYPES)
+def test_tensor_spec_writes_each_dtype_under_its_header_name(torch_name, header_name, size):
+    data = bytes(range(1, 2 * size + 1))
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    spec = TensorSpec(dtype=torch_name, shape=[2], data_ptr=buffer.ctypes.data, data_len=len(data))
+    assert spec.dtype == header_name
+    expected = padded_header('{"x":{"dtype":"%s","shape":[2],"data_offsets":[0,%d]}}' % (header_name, 2 * size))
+    assert serialize({"x": spec}) == expected + data
 
 
 def test_deserialize_lists_the_tensors_in_data_order():

@@ -166,8 +166,11 @@ def test_tensors_sharing_memory_are_refused_with_their_names():
     # Disjoint slices of one storage share no memory: each is saved on its own.
     loaded = load(save({"low": base[:5], "high": base[5:]}))
     assert loaded["low"].shape == (5,) and loaded["high"].shape == (5,)
-    # Empty tensors share nothing.
-    load(save({"e1": torch.zeros(0), "e2": torch.zeros(0)}))
+    # Empty tensors share nothing: both are saved, and load as the empty tensors they were.
+    empties = load(save({"e1": torch.zeros(0), "e2": torch.zeros(0, 3, dtype=torch.int16)}))
+    assert sorted(empties) == ["e1", "e2"]
+    assert (empties["e1"].shape, empties["e1"].dtype) == ((0,), torch.float32)
+    assert (empties["e2"].shape, empties["e2"].dtype) == ((0, 3), torch.int16)
 
 
 def test_device_argument():
@@ -467,6 +470,10 @@ def test_dtypes_torch_lacks_raise_an_error_naming_them():
     if not hasattr(torch, "uint16"):
         with pytest.raises(SafetensorError, match="U16"):
             load(data)
+    else:
+        # A torch that has uint16 loads it, values and all.
+        loaded = load(data)["u"]
+        assert loaded.dtype == torch.uint16 and loaded.to(torch.int32).tolist() == [0, 1, 2]
     all_dtypes = FIXTURES_DIR / "valid" / "all_dtypes.safetensors"
     with pytest.raises(SafetensorError):
         load_file(all_dtypes)
@@ -479,6 +486,15 @@ def test_dtypes_torch_lacks_raise_an_error_naming_them():
         if not hasattr(torch, "float8_e4m3fn"):
             with pytest.raises(SafetensorError, match="F8_E4M3"):
                 f.get_tensor("t_f8_e4m3")
+        else:
+            # A torch that has float8 loads the fixture's bytes as they are (the manifest's sha256).
+            import hashlib
+            import json
+            manifest = json.loads((FIXTURES_DIR / "manifest.json").read_text())
+            expected = manifest["valid"]["all_dtypes"]["tensors"]["t_f8_e4m3"]["sha256"]
+            tensor = f.get_tensor("t_f8_e4m3")
+            assert tensor.dtype == torch.float8_e4m3fn
+            assert hashlib.sha256(tensor.view(torch.uint8).numpy().tobytes()).hexdigest() == expected
 
 
 def test_names_and_metadata_the_format_cannot_hold_are_refused():

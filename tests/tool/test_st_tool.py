@@ -11,6 +11,7 @@ import math
 import os
 import pathlib
 import pty
+import re
 import shutil
 import struct
 import subprocess
@@ -24,7 +25,8 @@ MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 VALID = sorted(MANIFEST["valid"])
 INVALID = sorted(MANIFEST["invalid"])
 CANONICAL = sorted(name for name, entry in MANIFEST["valid"].items() if entry.get("canonical"))
-COMMANDS = ["info", "list", "validate", "dump", "diff", "metadata", "shard", "merge", "reshard", "consolidate", "split"]
+COMMANDS = ["info", "list", "validate", "dump", "diff", "metadata", "shard", "merge", "reshard", "consolidate", "split",
+            "download"]
 
 
 def run(*args, check=None, cwd=None):
@@ -209,18 +211,27 @@ def test_list_human_and_sorted():
 
 @pytest.mark.parametrize("name", VALID)
 def test_validate_valid(name):
+    # The whole line: the tensor count and data size the manifest gives.
+    tensors = MANIFEST["valid"][name]["tensors"]
+    size = sum(t["data_offsets"][1] - t["data_offsets"][0] for t in tensors.values())
     result = run("validate", valid(name), check=0)
-    assert result.stdout.startswith(f"{valid(name)}: OK (")
+    match = re.fullmatch(rf"{re.escape(str(valid(name)))}: OK \((\d+) tensors?, ([^)]+)\)\n", result.stdout)
+    assert match, result.stdout
+    assert int(match.group(1)) == len(tensors)
+    if size < 1000:
+        assert match.group(2) == f"{size} byte{'' if size == 1 else 's'}"
 
 
-@pytest.mark.parametrize("name", INVALID)
-def test_validate_invalid(name):
-    result = run("validate", invalid(name), check=1)
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith(f"{invalid(name)}: ")
-    problem = lines[0][len(str(invalid(name))) + 2:]
-    assert len(problem) > 10 and str(invalid(name)) not in problem
+def test_validate_invalid():
+    # One test for all the invalid fixtures (it checks a status and the form of a line, not content of
+    # its own per fixture): each is refused with one line naming the file and the problem.
+    for name in INVALID:
+        result = run("validate", invalid(name), check=1)
+        lines = result.stdout.splitlines()
+        assert len(lines) == 1, name
+        assert lines[0].startswith(f"{invalid(name)}: "), name
+        problem = lines[0][len(str(invalid(name))) + 2:]
+        assert len(problem) > 10 and str(invalid(name)) not in problem, name
 
 
 def test_validate_many_at_once_and_json(tmp_path):
@@ -532,12 +543,34 @@ def test_dump_errors(tmp_path):
     assert run("dump", tmp_path / "missing.safetensors", "x", check=1).stderr
 
 
+# The little-endian struct codes of the dtypes whose values dump prints as the numbers themselves.
+STRUCT_CODES = {"BOOL": "?", "U8": "B", "I8": "b", "I16": "h", "U16": "H", "I32": "i", "U32": "I",
+                "I64": "q", "U64": "Q", "F16": "e", "F32": "f", "F64": "d"}
+
+
 @pytest.mark.parametrize("name", VALID)
 def test_dump_every_tensor_of_the_fixtures(name):
+    # The values too, where the fixture's raw bytes decode with struct (read here, not by st-tool).
+    raw = valid(name).read_bytes()
+    base = 8 + struct.unpack("<Q", raw[:8])[0]
     for tensor in MANIFEST["valid"][name]["tensors"]:
         data = run_json("dump", valid(name), tensor)
         expected = MANIFEST["valid"][name]["tensors"][tensor]
         assert data["dtype"] == expected["dtype"] and data["shape"] == expected["shape"]
+        assert data["n_elements"] == math.prod(expected["shape"])
+        code = STRUCT_CODES.get(expected["dtype"])
+        if code is None or data["truncated"]:
+            continue
+        begin, end = expected["data_offsets"]
+        values = list(struct.unpack(f"<{data['n_elements']}{code}", raw[base + begin:base + end]))
+        if expected["dtype"] == "BOOL":
+            values = [int(v) for v in values]
+            data["values"] = [int(v) for v in data["values"]]
+        for got, want in zip(data["values"], values, strict=True):
+            if isinstance(got, str):  # 64-bit integers beyond 2^53, and NaN and the infinities, come as strings
+                got = int(got) if isinstance(want, int) else float(got)
+            assert got == want or (isinstance(want, float) and math.isnan(want) and math.isnan(got)), \
+                f"{name}/{tensor}: {got} != {want}"
 
 
 # diff
@@ -631,14 +664,15 @@ def test_metadata_to_another_file(tmp_path):
 
 # Hostile files through every reading command
 
-@pytest.mark.parametrize("name", INVALID)
-def test_hostile_files_fail_cleanly(tmp_path, name):
-    path = invalid(name)
-    for args, status in [(["info", path], 1), (["list", path], 1), (["dump", path, "a"], 1),
-                         (["metadata", path], 1), (["diff", path, valid("scalars")], 2),
-                         (["shard", path, "--max-shard-size", "1KB", "-o", tmp_path / "o"], 1)]:
-        result = run(*args, check=status)
-        assert result.stderr.strip() and result.stdout == ""
+def test_hostile_files_fail_cleanly(tmp_path):
+    # One test for all the invalid fixtures (statuses and empty outputs: nothing per fixture of its own).
+    for name in INVALID:
+        path = invalid(name)
+        for args, status in [(["info", path], 1), (["list", path], 1), (["dump", path, "a"], 1),
+                             (["metadata", path], 1), (["diff", path, valid("scalars")], 2),
+                             (["shard", path, "--max-shard-size", "1KB", "-o", tmp_path / "o"], 1)]:
+            result = run(*args, check=status)
+            assert result.stderr.strip() and result.stdout == "", (name, args)
 
 
 # Progress: on a terminal only

@@ -724,8 +724,73 @@ void test_sharded () {
     }
 }
 
+/* Remote addresses from Vala, with `yield`: here the Hugging Face cache alone (HF_HUB_OFFLINE=1, set by
+ * main() before any thread), laid out by hand as huggingface_hub lays it out. The network side is
+ * tested in tests/http/. */
+const string HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567";
+string hub_cache;
+
+async void async_hub () throws GLib.Error {
+    var repo = Path.build_filename (hub_cache, "models--org--name");
+    var snapshot = Path.build_filename (repo, "snapshots", HUB_COMMIT);
+    var link = Path.build_filename (snapshot, "model.safetensors");
+    DirUtils.create_with_parents (Path.build_filename (repo, "refs"), 0700);
+    DirUtils.create_with_parents (Path.build_filename (repo, "blobs"), 0700);
+    DirUtils.create_with_parents (snapshot, 0700);
+    FileUtils.set_contents (Path.build_filename (repo, "refs", "main"), HUB_COMMIT);
+    assert_true (make_model ().save_to_path (Path.build_filename (repo, "blobs", "etag")));
+    assert_cmpint (FileUtils.symlink ("../../blobs/etag", link), CompareOperator.EQ, 0);
+
+    var file = yield new ST.File.from_uri_async ("hf://org/name/model.safetensors");
+    assert_false (file.is_remote ());
+    check_model (file);
+    assert_true (yield file.fetch_tensors_async (null));
+    var rows = yield file.fetch_slice_async ("embed.weight", 1, 3);
+    assert_cmpuint (rows.get_n_dims (), CompareOperator.EQ, 2);
+    assert_cmpint ((int) rows.get_shape ()[0], CompareOperator.EQ, 2);
+    unowned float[] values = (float[]) rows.get_data ();
+    assert_cmpfloat (values[0], CompareOperator.EQ, 1.0f);
+    assert_cmpfloat (values[3], CompareOperator.EQ, 2.5f);
+
+    var path = yield ST.hub_download_async ("hf://org/name/model.safetensors");
+    assert_cmpstr (path, CompareOperator.EQ, link);
+    try {
+        yield new ST.File.from_uri_async ("hf://org/name@v9/model.safetensors");
+        assert_not_reached ();
+    } catch (IOError.NOT_FOUND e) {
+        assert_true ("HF_HUB_OFFLINE" in e.message);
+    }
+    try {
+        yield new ST.File.from_uri_async ("hf://org-only/x");
+        assert_not_reached ();
+    } catch (IOError.INVALID_ARGUMENT e) {
+    }
+    FileUtils.unlink (link);
+    DirUtils.remove (snapshot);
+    DirUtils.remove (Path.build_filename (repo, "snapshots"));
+    remove_dir (Path.build_filename (repo, "blobs"));
+    remove_dir (Path.build_filename (repo, "refs"));
+    DirUtils.remove (repo);
+}
+
+void test_hub () {
+    run_async ((done) => async_hub.begin ((obj, result) => {
+        try {
+            async_hub.end (result);
+        } catch (GLib.Error e) {
+            error ("%s", e.message);
+        }
+        done (obj, result);
+    }));
+}
+
 int main (string[] args) {
     Test.init (ref args);
+    /* the environment of test_hub, before any thread */
+    hub_cache = make_temp_dir ();
+    Environment.set_variable ("HF_HUB_CACHE", hub_cache, true);
+    Environment.set_variable ("HF_HUB_OFFLINE", "1", true);
+    Environment.set_variable ("HF_ENDPOINT", "http://127.0.0.1:9", true);
     fixtures_dir = Environment.get_variable ("ST_FIXTURES_DIR");
     if (fixtures_dir == null)
         error ("ST_FIXTURES_DIR is not set");
@@ -744,9 +809,12 @@ int main (string[] args) {
     Test.add_func ("/vala/file/path", test_file_path);
     Test.add_func ("/vala/file/bytes-and-streams", test_file_bytes_and_streams);
     Test.add_func ("/vala/file/async", test_async);
+    Test.add_func ("/vala/file/hub-cache", test_hub);
     Test.add_func ("/vala/file/cancellation", test_cancellation);
     Test.add_func ("/vala/file/hostile", test_hostile);
     Test.add_func ("/vala/fixtures", test_fixtures);
     Test.add_func ("/vala/index/sharded", test_sharded);
-    return Test.run ();
+    var status = Test.run ();
+    remove_dir (hub_cache);
+    return status;
 }

@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+"""The remote benchmarks (issue 16): models over HTTP behind a delaying, rate-limiting proxy.
+
+Usage: bench/remote.py [--build DIR] [--out FILE] [--reps N] [--rtt MS] [--rate MBIT] [--download-mb N]
+                       [--rss-gb N] [--scratch DIR]
+
+Everything runs on 127.0.0.1: an origin (Python's http.server with Range, ETag, X-Repo-Commit and
+X-Linked-Size, as the Hub answers, counting requests) and, in front of it, a proxy that delays every
+chunk by half the round-trip time each way and paces the downstream at the link rate (this kernel
+has no netem qdisc). Each measurement runs in a fresh process and times only its own call.
+
+Cases (ratios within one run):
+  open-8-shards     header-only open of an 8-shard checkpoint (ST.Index.new_from_uri) against one of
+                    its shards' headers alone (ST.File.new_from_uri); requests per file counted
+  fetch-tensor      one tensor fetched on an open file, against one round trip plus its bytes at the
+                    link rate
+  download          a file downloaded into the cache (ST.hub_download) against curl fetching the same
+                    URL through the same proxy, and against the link rate
+  download-rss      peak RSS of st-tool download for a file of --rss-gb GB (no proxy)
+
+Writes a Markdown table to --out (default: bench/remote-results.md).
+"""
+
+import argparse
+import asyncio
+import hashlib
+import http.server
+import json
+import os
+import resource
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+COMMIT = "0" * 39 + "1"
+MIB = 1024 * 1024
+
+
+# The workloads: files written here, header by hand
+
+def write_safetensors(path, tensors):
+    header, offset = {}, 0
+    for name, dtype, shape, size in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+        block = bytes(range(256)) * 4096
+        left = offset
+        while left:
+            n = min(left, len(block))
+            f.write(block[:n])
+            left -= n
+
+
+def make_workloads(scratch, download_mb, rss_gb):
+    ckpt = os.path.join(scratch, "org", "ckpt", "resolve", "main")
+    os.makedirs(ckpt)
+    weight_map = {}
+    for s in range(8):
+        name = f"model-{s + 1:05d}-of-00008.safetensors"
+        # 300 tensors a shard: a header of about 30 kB, as a real shard has
+        tensors = [(f"layers.{s}.{i}.weight", "F16", [64, 16], 2048) for i in range(300)]
+        write_safetensors(os.path.join(ckpt, name), tensors)
+        weight_map.update({t[0]: name for t in tensors})
+    with open(os.path.join(ckpt, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": 8 * 300 * 2048}, "weight_map": weight_map}, f)
+    big = os.path.join(scratch, "org", "big", "resolve", "main")
+    os.makedirs(big)
+    write_safetensors(os.path.join(big, "model.safetensors"),
+                      [("small", "F32", [4], 16), ("large", "U8", [download_mb * MIB], download_mb * MIB)])
+    if rss_gb:
+        huge = os.path.join(scratch, "org", "huge", "resolve", "main")
+        os.makedirs(huge)
+        size = int(rss_gb * 1024) * MIB
+        write_safetensors(os.path.join(huge, "model.safetensors"), [("t", "U8", [size], size)])
+
+
+# The origin
+
+class Origin(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root):
+        super().__init__(("127.0.0.1", 0), OriginHandler)
+        self.root = root
+        self.counts = {}
+        self.lock = threading.Lock()
+        self.etags = {}
+
+    def etag(self, path):
+        if path not in self.etags:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(MIB), b""):
+                    h.update(block)
+            self.etags[path] = h.hexdigest()
+        return self.etags[path]
+
+
+class OriginHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, body):
+        with self.server.lock:
+            self.server.counts[self.path] = self.server.counts.get(self.path, 0) + 1
+        path = os.path.join(self.server.root, self.path.lstrip("/"))
+        if not os.path.isfile(path):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        size = os.path.getsize(path)
+        start, end = 0, size - 1
+        if self.headers.get("Range"):
+            first, last = self.headers["Range"][len("bytes="):].split("-")
+            start, end = int(first), min(int(last) if last else size - 1, size - 1)
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        else:
+            self.send_response(200)
+        self.send_header("X-Repo-Commit", COMMIT)
+        self.send_header("ETag", '"' + self.server.etag(path) + '"')
+        self.send_header("X-Linked-Size", str(size))
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        if not body:
+            return
+        with open(path, "rb") as f:
+            f.seek(start)
+            left = end - start + 1
+            while left:
+                block = f.read(min(left, MIB))
+                self.wfile.write(block)
+                left -= len(block)
+
+    def do_HEAD(self):
+        self.answer(False)
+
+    def do_GET(self):
+        self.answer(True)
+
+
+# The proxy: half the round trip each way, the downstream paced at the link rate
+
+class Link:
+    def __init__(self, rtt, rate_bytes):
+        self.delay = rtt / 2
+        self.rate = rate_bytes
+
+    async def pump(self, reader, writer, paced):
+        queue = asyncio.Queue(maxsize=64)
+
+        async def deliver():
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                due, data = item
+                wait = due - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        task = asyncio.create_task(deliver())
+        free_at = 0.0
+        try:
+            while True:
+                data = await reader.read(64 * 1024)
+                if not data:
+                    break
+                now = time.monotonic()
+                if paced and self.rate:
+                    free_at = max(free_at, now) + len(data) / self.rate
+                    due = free_at + self.delay
+                else:
+                    due = now + self.delay
+                await queue.put((due, data))
+        except ConnectionError:
+            pass
+        await queue.put(None)
+        await task
+
+    async def handle(self, client_reader, client_writer, origin_port):
+        # The kernel completes the client's connect at once; on a real link the handshake costs a
+        # round trip before the request can leave: the upstream starts a round trip late.
+        opened = time.monotonic()
+        try:
+            origin_reader, origin_writer = await asyncio.open_connection("127.0.0.1", origin_port)
+        except OSError:
+            client_writer.close()
+            return
+        wait = opened + 2 * self.delay - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await asyncio.gather(self.pump(client_reader, origin_writer, False),
+                             self.pump(origin_reader, client_writer, True), return_exceptions=True)
+
+
+def start_proxy(origin_port, rtt, rate_bytes):
+    loop = asyncio.new_event_loop()
+    link = Link(rtt, rate_bytes)
+    ready = threading.Event()
+    port = []
+
+    async def main():
+        server = await asyncio.start_server(lambda r, w: link.handle(r, w, origin_port), "127.0.0.1", 0)
+        port.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
+    thread.start()
+    ready.wait()
+    return port[0]
+
+
+# Measurements, each in a fresh process
+
+def measure(build, code, env_extra=None):
+    env = dict(os.environ)
+    libdir = os.path.join(build, "safetensors-glib")
+    env.update({"GI_TYPELIB_PATH": libdir, "LD_LIBRARY_PATH": libdir, "no_proxy": "127.0.0.1",
+                "HF_TOKEN_PATH": "/nonexistent/st-bench/token"})
+    for name in ("http_proxy", "HTTP_PROXY", "HF_TOKEN", "HF_HUB_OFFLINE"):
+        env.pop(name, None)
+    env.update(env_extra or {})
+    prelude = ("import gi, time, json, sys\ngi.require_version('ST', '1.0')\nfrom gi.repository import ST\n")
+    out = subprocess.run([PYTHON, "-c", prelude + code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default=os.path.join(SRC, "_build"))
+    parser.add_argument("--out", default=os.path.join(SRC, "bench", "remote-results.md"))
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--rtt", type=float, default=50.0, help="round-trip time in ms")
+    parser.add_argument("--rate", type=float, default=200.0, help="link rate in Mbit/s")
+    parser.add_argument("--download-mb", type=int, default=100)
+    parser.add_argument("--rss-gb", type=float, default=2.0)
+    parser.add_argument("--scratch")
+    args = parser.parse_args()
+
+    scratch = args.scratch or tempfile.mkdtemp(prefix="st-bench-remote-")
+    rtt = args.rtt / 1000
+    rate_bytes = args.rate * 1e6 / 8
+    try:
+        make_workloads(scratch, args.download_mb, args.rss_gb)
+        origin = Origin(scratch)
+        threading.Thread(target=origin.serve_forever, daemon=True).start()
+        origin_port = origin.server_address[1]
+        proxy_port = start_proxy(origin_port, rtt, rate_bytes)
+        proxied = f"http://127.0.0.1:{proxy_port}"
+        rows = []
+
+        # open-8-shards
+        ckpt = "/org/ckpt/resolve/main"
+        one, eight = [], []
+        for _ in range(args.reps):
+            one.append(measure(args.build, f"""
+t = time.monotonic(); f = ST.File.new_from_uri('{proxied}{ckpt}/model-00001-of-00008.safetensors', None)
+print(json.dumps(time.monotonic() - t))"""))
+            origin.counts.clear()
+            eight.append(measure(args.build, f"""
+t = time.monotonic(); i = ST.Index.new_from_uri('{proxied}{ckpt}/model.safetensors.index.json', None)
+n = i.get_n_items(); print(json.dumps(time.monotonic() - t))"""))
+        per_file = sorted(set(origin.counts.values()))
+        t1, t8 = statistics.median(one), statistics.median(eight)
+        rows.append(("open-8-shards", f"{t8 * 1000:.0f} ms", f"one shard's header: {t1 * 1000:.0f} ms",
+                     f"{t8 / t1:.2f} (target <= 1.5); requests per file: {per_file}"))
+
+        # fetch-tensor: 4 MiB on a warm connection
+        fetch = []
+        for _ in range(args.reps):
+            fetch.append(measure(args.build, f"""
+f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
+t = time.monotonic(); r = f.fetch_slice('large', 0, {4 * MIB}, None)
+print(json.dumps(time.monotonic() - t))"""))
+        tf = statistics.median(fetch)
+        ideal = rtt + 4 * MIB / rate_bytes
+        rows.append(("fetch-tensor (4 MiB)", f"{tf * 1000:.0f} ms", f"1 RTT + bytes: {ideal * 1000:.0f} ms",
+                     f"{tf / ideal:.2f}"))
+
+        # download vs curl vs the link
+        ours, curl = [], []
+        url = f"{proxied}/org/big/resolve/main/model.safetensors"
+        size = os.path.getsize(os.path.join(scratch, "org/big/resolve/main/model.safetensors"))
+        for rep in range(args.reps):
+            cache = os.path.join(scratch, f"cache-{rep}")
+            ours.append(measure(args.build, """
+t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
+print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
+            shutil.rmtree(cache)
+            t = time.monotonic()
+            subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", os.path.join(scratch, "curl.out"), url], check=True)
+            curl.append(time.monotonic() - t)
+        td, tc = statistics.median(ours), statistics.median(curl)
+        link = size / rate_bytes
+        rows.append((f"download ({size / MIB:.0f} MiB)", f"{size * 8 / td / 1e6:.0f} Mbit/s",
+                     f"curl: {size * 8 / tc / 1e6:.0f} Mbit/s; link {args.rate:.0f} Mbit/s",
+                     f"{link / td:.2f} of the link (target >= 0.9), {tc / td:.2f} of curl's rate"))
+
+        # download-rss, straight to the origin
+        if args.rss_gb:
+            cache = os.path.join(scratch, "cache-rss")
+            env = dict(os.environ, HF_ENDPOINT=f"http://127.0.0.1:{origin_port}", HF_HUB_CACHE=cache,
+                       no_proxy="127.0.0.1", HF_TOKEN_PATH="/nonexistent/st-bench/token",
+                       LD_LIBRARY_PATH=os.path.join(args.build, "safetensors-glib"))
+            env.pop("http_proxy", None)
+            t = time.monotonic()
+            process = subprocess.Popen([os.path.join(args.build, "tools", "st-tool"), "download",
+                                        "hf://org/huge/model.safetensors"], env=env, stdout=subprocess.DEVNULL)
+            _pid, status, usage = os.wait4(process.pid, 0)
+            elapsed = time.monotonic() - t
+            if status != 0:
+                raise SystemExit("st-tool download failed")
+            rss_mib = usage.ru_maxrss / 1024
+            rows.append((f"download-rss ({args.rss_gb:g} GB)", f"{rss_mib:.1f} MiB peak RSS",
+                         "target < 64 MiB", f"{elapsed:.1f} s"))
+            shutil.rmtree(cache)
+
+        lines = [f"# Remote benchmarks ({args.reps} repetitions, medians; RTT {args.rtt:g} ms, "
+                 f"{args.rate:g} Mbit/s, through bench/remote.py's proxy on 127.0.0.1)", "",
+                 "| case | ours | baseline | ratio |", "|---|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+        text = "\n".join(lines) + "\n"
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(text)
+    finally:
+        if not args.scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+/* test-remote-index.c: a sharded checkpoint over HTTP, its shards' headers read at once
+ *
+ * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Eight shards and their index, written here by hand. The server holds every shard's answer until all
+ * eight requests are waiting: the open succeeds only if the shards are asked for in parallel (a client
+ * asking one after another would get no answer and time out).
+ */
+#include <string.h>
+#include <safetensors-glib/safetensors-glib.h>
+
+#include "st-test-server.h"
+
+#define N_SHARDS 8
+
+static guint8
+data_byte (guint shard,
+           guint64 i)
+{
+  return (guint8) (i * 7 + 3 + shard);
+}
+
+/* Shard @shard: one U8 tensor "w<shard>" of 100 bytes, the header padded to 8 bytes */
+static GBytes *
+make_shard (guint shard)
+{
+  g_autofree char *json = g_strdup_printf ("{\"w%u\":{\"dtype\":\"U8\",\"shape\":[10,10],\"data_offsets\":[0,100]}}",
+                                           shard);
+  gsize json_len = strlen (json);
+  gsize padded = (json_len + 7) / 8 * 8;
+  guint8 *file = g_malloc (8 + padded + 100);
+  guint64 n = GUINT64_TO_LE ((guint64) padded);
+
+  memcpy (file, &n, 8);
+  memcpy (file + 8, json, json_len);
+  memset (file + 8 + json_len, ' ', padded - json_len);
+  for (guint i = 0; i < 100; i++)
+    file[8 + padded + i] = data_byte (shard, i);
+  return g_bytes_new_take (file, 8 + padded + 100);
+}
+
+static char *
+shard_name (guint shard)
+{
+  return g_strdup_printf ("model-%05u-of-%05u.safetensors", shard + 1, N_SHARDS);
+}
+
+static StTestServer *
+serve_checkpoint (const char *dir)
+{
+  StTestServer *server = st_test_server_new ("127.0.0.1");
+  g_autoptr(GString) index = g_string_new ("{\"metadata\":{\"total_size\":800},\"weight_map\":{");
+  g_autoptr(GBytes) index_bytes = NULL;
+  g_autofree char *index_path = g_strconcat (dir, "/model.safetensors.index.json", NULL);
+
+  for (guint i = 0; i < N_SHARDS; i++)
+    {
+      g_autofree char *name = shard_name (i);
+      g_autofree char *path = g_strconcat (dir, "/", name, NULL);
+      g_autoptr(GBytes) shard = make_shard (i);
+
+      st_test_server_add_file (server, path, shard, NULL);
+      g_string_append_printf (index, "%s\"w%u\":\"%s\"", i > 0 ? "," : "", i, name);
+    }
+  g_string_append (index, "}}");
+  index_bytes = g_bytes_new (index->str, index->len);
+  st_test_server_add_file (server, index_path, index_bytes, "\"index\"");
+  return server;
+}
+
+static void
+check_index (STIndex      *index,
+             StTestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (st_index_get_n_tensors (index), ==, N_SHARDS);
+  g_assert_cmpuint (st_index_get_total_size (index), ==, 800);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (index)), ==, N_SHARDS);
+  for (guint i = 0; i < N_SHARDS; i++)
+    {
+      g_autoptr(STTensorInfo) info = g_list_model_get_item (G_LIST_MODEL (index), i);
+      g_autofree char *name = g_strdup_printf ("w%u", i);
+
+      g_assert_cmpstr (st_tensor_info_get_name (info), ==, name);
+      g_assert_cmpint (st_tensor_info_get_dtype (info), ==, ST_DTYPE_U8);
+    }
+  /* the index, and one request per shard: the headers were small */
+  g_assert_cmpuint (st_test_server_get_n_requests (server), ==, 1 + N_SHARDS);
+  g_assert_cmpuint (st_test_server_get_max_at_barrier (server), ==, N_SHARDS);
+
+  {
+    g_autoptr(STTensor) w5 = st_index_dup_tensor (index, "w5", NULL, &error);
+    gsize len;
+    const guint8 *bytes;
+
+    g_assert_no_error (error);
+    bytes = st_tensor_get_data (w5, &len);
+    g_assert_cmpuint (len, ==, 100);
+    for (guint i = 0; i < 100; i++)
+      g_assert_cmpuint (bytes[i], ==, data_byte (5, i));
+  }
+  g_assert_cmpuint (st_test_server_get_n_requests (server), ==, 2 + N_SHARDS);
+}
+
+static void
+test_open (void)
+{
+  g_autoptr(StTestServer) server = serve_checkpoint ("/org/name/resolve/main");
+  g_autofree char *url = g_strconcat (st_test_server_get_url (server),
+                                      "/org/name/resolve/main/model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+
+  st_test_server_set_barrier (server, ".safetensors", N_SHARDS);
+  index = st_index_new_from_uri (url, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (st_index_get_uri (index), ==, url);
+  g_assert_null (st_index_get_path (index));
+  check_index (index, server);
+}
+
+static void
+on_progress (guint64  done,
+             guint64  total,
+             gpointer data)
+{
+  guint64 *last = data;
+
+  g_assert_cmpuint (total, ==, N_SHARDS);
+  last[0] = done;
+}
+
+static void
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+static void
+test_async (void)
+{
+  g_autoptr(StTestServer) server = serve_checkpoint ("/ckpt");
+  g_autofree char *url = g_strconcat (st_test_server_get_url (server), "/ckpt/model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  guint64 last[1] = { 0 };
+
+  st_test_server_set_barrier (server, ".safetensors", N_SHARDS);
+  st_index_new_from_uri_async (url, NULL, on_progress, last, NULL, on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  index = st_index_new_from_uri_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (last[0], ==, N_SHARDS);
+  check_index (index, server);
+}
+
+/* The shards' connections are opened while the index is read: the server holds the index until it has
+ * a second connection, which only a connection opened ahead can give it (libsoup's preconnect opens
+ * one per call unless one is idle at that moment, so how many of the seven are new varies: at least
+ * one is); no request is spent on it */
+static void
+test_connections_ahead (void)
+{
+  g_autoptr(StTestServer) server = serve_checkpoint ("/ckpt");
+  g_autofree char *url = g_strconcat (st_test_server_get_url (server), "/ckpt/model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+
+  st_test_server_hold_until_connections (server, ".index.json", 2);
+  index = st_index_new_from_uri (url, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_test_server_get_n_requests (server), ==, 1 + N_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_connections (server), <=, N_SHARDS);
+}
+
+/* A shard that is missing: the error names it */
+static void
+test_missing_shard (void)
+{
+  g_autoptr(StTestServer) server = serve_checkpoint ("/ckpt");
+  g_autofree char *url = g_strconcat (st_test_server_get_url (server), "/ckpt/model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+
+  st_test_server_add_error (server, "/ckpt/model-00003-of-00008.safetensors", 404, "EntryNotFound");
+  g_assert_null (st_index_new_from_uri (url, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "model-00003-of-00008.safetensors"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_setenv ("HF_HUB_DOWNLOAD_TIMEOUT", "10", TRUE);
+  g_unsetenv ("http_proxy");
+  g_unsetenv ("HTTP_PROXY");
+  g_unsetenv ("all_proxy");
+  g_unsetenv ("ALL_PROXY");
+  g_setenv ("no_proxy", "127.0.0.1,127.0.0.2,localhost", TRUE);
+  g_unsetenv ("HF_TOKEN");
+  g_unsetenv ("HUGGING_FACE_HUB_TOKEN");
+  g_setenv ("HF_TOKEN_PATH", "/nonexistent/st-test/token", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/remote-index/open", test_open);
+  g_test_add_func ("/remote-index/async", test_async);
+  g_test_add_func ("/remote-index/missing-shard", test_missing_shard);
+  g_test_add_func ("/remote-index/connections-ahead", test_connections_ahead);
+
+  return g_test_run ();
+}
