@@ -33,9 +33,9 @@ st_is_plain_file_name (const char *name)
   return g_utf8_validate (name, -1, NULL);
 }
 
-/* json-glib's parser recurses once per level of nesting: a hostile index of a million '[' would
- * overflow the stack. An index needs three levels; metadata written by other tools may nest a few
- * more. Counted over the raw text, strings skipped. */
+/* An index needs three levels of nesting; metadata written by other tools may nest a few more. The
+ * limit is checked over the raw text (strings skipped) before it is read, so that an index nested too
+ * deep is named so whatever else is wrong with it. */
 #define ST_MAX_INDEX_DEPTH 64
 
 static gboolean
