@@ -37,5 +37,6 @@
 #include <safetensors-glib/st-file-remote.h>
 #include <safetensors-glib/st-index-remote.h>
 #include <safetensors-glib/st-hub.h>
+#include <safetensors-glib/st-ranges.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

@@ -4,17 +4,16 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+#include <stdarg.h>
 #include <string.h>
-
-#include <json-glib/json-glib.h>
 
 #include "st-error.h"
 #include "st-index-json-private.h"
 #include "st-json-string-private.h"
+#include "st-json-value-private.h"
+#include "st-name-index-private.h"
+#include "st-scanner-private.h"
 #include "st-sniff-private.h"
-
-/* An index lists a name and a shard per tensor: 256 MiB is millions of tensors, and bounds the memory
- * a hostile index can make the parser take. */
 
 int
 st_compare_strings (gconstpointer a,
@@ -34,33 +33,9 @@ st_is_plain_file_name (const char *name)
   return g_utf8_validate (name, -1, NULL);
 }
 
-/* The total_size of an index is a JSON integer; huggingface_hub never writes it as a string, but
- * some hand-made indexes do, so a string of decimal digits is accepted too. */
-static gboolean
-node_to_size (JsonNode *node,
-              guint64  *out_size)
-{
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
-    {
-      gint64 v = json_node_get_int (node);
-
-      if (v < 0)
-        return FALSE;
-      *out_size = (guint64) v;
-      return TRUE;
-    }
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    {
-      const char *text = json_node_get_string (node);
-
-      return text[0] != '\0' && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_size, NULL);
-    }
-  return FALSE;
-}
-
-/* json-glib's parser recurses once per level of nesting: a hostile index of a million '[' would
- * overflow the stack. An index needs three levels; metadata written by other tools may nest a few
- * more. Counted over the raw text, strings skipped. */
+/* An index needs three levels of nesting; metadata written by other tools may nest a few more. The
+ * limit is checked over the raw text (strings skipped) before it is read, so that an index nested too
+ * deep is named so whatever else is wrong with it. */
 #define ST_MAX_INDEX_DEPTH 64
 
 static gboolean
@@ -95,131 +70,464 @@ nesting_within_limit (const char *text,
   return TRUE;
 }
 
-static gboolean
-load_metadata (StIndexJson *self,
-               JsonObject  *root,
-               const char  *display_name,
-               GError     **error)
-{
-  JsonNode *node = json_object_get_member (root, "metadata");
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
+/* One member of the weight map, as read. */
+typedef struct {
+  char    *name;          /* NUL-terminated; the text before a \u0000 when name_has_nul */
+  gboolean name_has_nul;
+  char    *shard;         /* NULL when the value is not a string */
+  gboolean shard_has_nul;
+} WeightEntry;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+typedef enum {
+  SIZE_ABSENT,
+  SIZE_VALID,
+  SIZE_INVALID,
+} SizeState;
+
+/* What one strict pass over the text of an index found, before it is checked. Of members that occur
+ * more than once (in the document, in "metadata" or in "weight_map") the last one counts, as with
+ * Python's json module and json-glib; the weight map keeps the order in which names first occur. */
+typedef struct {
+  StScanner   sc;
+  gboolean    metadata_not_object;
+  GHashTable *metadata;          /* as StIndexJson.metadata, total_size aside */
+  GHashTable *string_metadata;
+  SizeState   size_state;
+  guint64     total_size;
+  gboolean    has_weight_map;
+  gboolean    weight_map_not_object;
+  GArray     *entries;           /* WeightEntry, in the order names first occur */
+  GHashTable *entry_of_name;     /* name (borrowed from entries) -> its index + 1 */
+} IndexReader;
+
+static void
+weight_entry_clear (gpointer data)
+{
+  WeightEntry *entry = data;
+
+  g_free (entry->name);
+  g_free (entry->shard);
+}
+
+/* A string just read, as a C string; *@out_has_nul when it held \u0000 (the text before it is kept). */
+static char *
+string_dup (const StJsonString *str,
+            gboolean           *out_has_nul)
+{
+  *out_has_nul = str->has_nul || memchr (str->data, '\0', str->len) != NULL;
+  return g_strndup (str->data, str->len);
+}
+
+/* Reads the string at sc->p (after whitespace) into a new C string. */
+static gboolean
+read_string (StScanner  *sc,
+             char      **out_text,
+             gboolean   *out_has_nul)
+{
+  StJsonString str;
+
+  st_scanner_skip_ws (sc);
+  if (sc->p >= sc->end || *sc->p != '"')
+    return st_scanner_fail_expected (sc, "a string key");
+  if (!st_scanner_parse_string (sc, &str))
+    return FALSE;
+  *out_text = string_dup (&str, out_has_nul);
+  return TRUE;
+}
+
+static void
+forget_metadata (IndexReader *rd)
+{
+  g_hash_table_remove_all (rd->metadata);
+  g_hash_table_remove_all (rd->string_metadata);
+  rd->size_state = SIZE_ABSENT;
+  rd->metadata_not_object = FALSE;
+}
+
+/* The value of total_size, at sc->p: a non-negative JSON integer, or a string of decimal digits (which
+ * huggingface_hub never writes, but some hand-made indexes do). */
+static gboolean
+read_total_size (IndexReader *rd)
+{
+  StScanner *sc = &rd->sc;
+
+  rd->size_state = SIZE_INVALID;
+  if (*sc->p == '"')
+    {
+      StJsonString str;
+      g_autofree char *text = NULL;
+      gboolean has_nul;
+
+      if (!st_scanner_parse_string (sc, &str))
+        return FALSE;
+      text = string_dup (&str, &has_nul);
+      if (!has_nul && text[0] != '\0' &&
+          g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &rd->total_size, NULL))
+        rd->size_state = SIZE_VALID;
+      return TRUE;
+    }
+  if (*sc->p == '-' || st_scanner_is_digit (*sc->p))
+    {
+      StJsonNumber number;
+
+      if (!st_scanner_parse_number (sc, &number))
+        return FALSE;
+      if (number.is_integer && !number.overflow && (!number.negative || number.value == 0))
+        {
+          rd->total_size = number.value;
+          rd->size_state = SIZE_VALID;
+        }
+      return TRUE;
+    }
+  return st_json_skip_value (sc, NULL, 2);
+}
+
+/* The value of the metadata member @key (owned; NULL when it held \u0000, which no C string can
+ * hold), at sc->p: strings and integers are kept as text, anything else carries nothing a string map
+ * can hold. */
+static gboolean
+read_metadata_value (IndexReader *rd,
+                     char        *key)
+{
+  StScanner *sc = &rd->sc;
+  g_autofree char *owned_key = key;
+
+  if (key != NULL && strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
+    return read_total_size (rd);
+
+  if (*sc->p == '"')
+    {
+      StJsonString str;
+      gboolean has_nul;
+      char *text;
+
+      if (!st_scanner_parse_string (sc, &str))
+        return FALSE;
+      if (key == NULL)
+        return TRUE;
+      text = string_dup (&str, &has_nul);
+      if (has_nul)
+        {
+          g_free (text);
+          g_hash_table_remove (rd->metadata, key);
+          g_hash_table_remove (rd->string_metadata, key);
+          return TRUE;
+        }
+      g_hash_table_replace (rd->string_metadata, g_strdup (key), g_strdup (text));
+      g_hash_table_replace (rd->metadata, g_steal_pointer (&owned_key), text);
+      return TRUE;
+    }
+
+  if (*sc->p == '-' || st_scanner_is_digit (*sc->p))
+    {
+      StJsonNumber number;
+
+      if (!st_scanner_parse_number (sc, &number))
+        return FALSE;
+      if (key == NULL)
+        return TRUE;
+      g_hash_table_remove (rd->string_metadata, key);
+      if (number.is_integer && !number.overflow &&
+          (!number.negative || number.value <= (guint64) G_MAXINT64 + 1))
+        g_hash_table_replace (rd->metadata, g_steal_pointer (&owned_key),
+                              g_strdup_printf ("%s%" G_GUINT64_FORMAT,
+                                               number.negative && number.value != 0 ? "-" : "",
+                                               number.value));
+      else
+        g_hash_table_remove (rd->metadata, key);
+      return TRUE;
+    }
+
+  if (!st_json_skip_value (sc, NULL, 2))
+    return FALSE;
+  if (key != NULL)
+    {
+      g_hash_table_remove (rd->metadata, key);
+      g_hash_table_remove (rd->string_metadata, key);
+    }
+  return TRUE;
+}
+
+/* The value of a "metadata" member, at sc->p: an object, or null (as if there were none). */
+static gboolean
+read_metadata (IndexReader *rd)
+{
+  StScanner *sc = &rd->sc;
+  gboolean closed = FALSE;
+
+  forget_metadata (rd);
+  if (st_scanner_accept_literal (sc, "null", 4))
     return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  if (*sc->p != '{')
+    {
+      rd->metadata_not_object = TRUE;
+      return st_json_skip_value (sc, NULL, 1);
+    }
+
+  sc->p++;
+  if (st_scanner_accept_char (sc, '}'))
+    return TRUE;
+  while (!closed)
+    {
+      char *key;
+      gboolean has_nul;
+
+      if (!read_string (sc, &key, &has_nul))
+        return FALSE;
+      if (has_nul)
+        g_clear_pointer (&key, g_free);
+      if (!st_scanner_expect_char (sc, ':', "‘:’"))
+        {
+          g_free (key);
+          return FALSE;
+        }
+      st_scanner_skip_ws (sc);
+      if (sc->p >= sc->end)
+        {
+          g_free (key);
+          return st_scanner_fail_expected (sc, "a JSON value");
+        }
+      if (!read_metadata_value (rd, key))
+        return FALSE;
+      if (!st_scanner_next_or_close (sc, '}', &closed))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The value of a "weight_map" member, at sc->p. */
+static gboolean
+read_weight_map (IndexReader *rd)
+{
+  StScanner *sc = &rd->sc;
+  gboolean closed = FALSE;
+
+  g_hash_table_remove_all (rd->entry_of_name);
+  g_array_set_size (rd->entries, 0);
+  rd->has_weight_map = TRUE;
+  rd->weight_map_not_object = *sc->p != '{';
+  if (rd->weight_map_not_object)
+    return st_json_skip_value (sc, NULL, 1);
+
+  sc->p++;
+  if (st_scanner_accept_char (sc, '}'))
+    return TRUE;
+  while (!closed)
+    {
+      WeightEntry entry = { NULL, FALSE, NULL, FALSE };
+      gpointer found;
+
+      if (!read_string (sc, &entry.name, &entry.name_has_nul))
+        return FALSE;
+      if (!st_scanner_expect_char (sc, ':', "‘:’"))
+        {
+          weight_entry_clear (&entry);
+          return FALSE;
+        }
+      st_scanner_skip_ws (sc);
+      if (sc->p < sc->end && *sc->p == '"')
+        {
+          StJsonString str;
+
+          if (!st_scanner_parse_string (sc, &str))
+            {
+              weight_entry_clear (&entry);
+              return FALSE;
+            }
+          entry.shard = string_dup (&str, &entry.shard_has_nul);
+        }
+      else if (!st_json_skip_value (sc, NULL, 2))
+        {
+          weight_entry_clear (&entry);
+          return FALSE;
+        }
+
+      /* A name that holds \u0000 is never a tensor's: it stays apart, for the check to reject */
+      found = entry.name_has_nul ? NULL : g_hash_table_lookup (rd->entry_of_name, entry.name);
+      if (found != NULL)
+        {
+          WeightEntry *kept = &g_array_index (rd->entries, WeightEntry, GPOINTER_TO_UINT (found) - 1);
+
+          g_free (kept->shard);
+          kept->shard = g_steal_pointer (&entry.shard);
+          kept->shard_has_nul = entry.shard_has_nul;
+          weight_entry_clear (&entry);
+        }
+      else
+        {
+          g_array_append_val (rd->entries, entry);
+          if (!entry.name_has_nul)
+            g_hash_table_insert (rd->entry_of_name, entry.name, GUINT_TO_POINTER (rd->entries->len));
+        }
+
+      if (!st_scanner_next_or_close (sc, '}', &closed))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The whole text: one JSON object, strictly (RFC 8259), and nothing after it. FALSE with sc.error set
+ * when it is not JSON; *@out_is_object is FALSE when it is JSON but not an object. */
+static gboolean
+read_document (IndexReader *rd,
+               gboolean    *out_is_object)
+{
+  StScanner *sc = &rd->sc;
+  gboolean closed = FALSE;
+
+  *out_is_object = FALSE;
+  st_scanner_skip_ws (sc);
+  if (sc->p >= sc->end || *sc->p != '{')
+    {
+      if (!st_json_skip_value (sc, NULL, 0))
+        return FALSE;
+    }
+  else
+    {
+      *out_is_object = TRUE;
+      sc->p++;
+      closed = st_scanner_accept_char (sc, '}');
+      while (!closed)
+        {
+          StJsonString key;
+          enum { OTHER, METADATA, WEIGHT_MAP } member;
+
+          st_scanner_skip_ws (sc);
+          if (sc->p >= sc->end || *sc->p != '"')
+            return st_scanner_fail_expected (sc, "a string key");
+          if (!st_scanner_parse_string (sc, &key))
+            return FALSE;
+          if (st_scanner_str_equal (&key, "metadata", 8))
+            member = METADATA;
+          else if (st_scanner_str_equal (&key, "weight_map", 10))
+            member = WEIGHT_MAP;
+          else
+            member = OTHER;
+          if (!st_scanner_expect_char (sc, ':', "‘:’"))
+            return FALSE;
+          st_scanner_skip_ws (sc);
+          if (sc->p >= sc->end)
+            return st_scanner_fail_expected (sc, "a JSON value");
+          if (member == METADATA ? !read_metadata (rd) :
+              member == WEIGHT_MAP ? !read_weight_map (rd) :
+              !st_json_skip_value (sc, NULL, 1))
+            return FALSE;
+          if (!st_scanner_next_or_close (sc, '}', &closed))
+            return FALSE;
+        }
+    }
+
+  st_scanner_skip_ws (sc);
+  if (sc->p < sc->end)
+    return st_scanner_fail_expected (sc, "the end of the index");
+  return TRUE;
+}
+
+/* The checks of what was read, in the order json-glib's loader made them: the metadata, then the
+ * weight map in the order of its names. */
+static gboolean
+check_metadata (IndexReader *rd,
+                StIndexJson *self,
+                const char  *display_name,
+                GError     **error)
+{
+  if (rd->metadata_not_object)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: The \"metadata\" member is not an object", display_name);
       return FALSE;
     }
-
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &key, &value))
+  if (rd->size_state == SIZE_INVALID)
     {
-      GType type;
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
+                   "%s: The \"total_size\" of the metadata is not a non-negative integer", display_name);
+      return FALSE;
+    }
 
-      if (strcmp (key, ST_INDEX_TOTAL_SIZE_KEY) == 0)
-        {
-          if (!node_to_size (value, &self->total_size))
-            {
-              g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                           "%s: The \"total_size\" of the metadata is not a non-negative integer", display_name);
-              return FALSE;
-            }
-          self->has_total_size = TRUE;
-          g_hash_table_replace (self->metadata, g_strdup (key),
-                                g_strdup_printf ("%" G_GUINT64_FORMAT, self->total_size));
-          continue;
-        }
-      if (!JSON_NODE_HOLDS_VALUE (value))
-        continue;  /* objects, arrays and null carry nothing a string map can hold */
-      type = json_node_get_value_type (value);
-      if (type == G_TYPE_STRING)
-        {
-          g_hash_table_replace (self->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
-          g_hash_table_replace (self->string_metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
-        }
-      else if (type == G_TYPE_INT64)
-        {
-          g_hash_table_replace (self->metadata, g_strdup (key),
-                                g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value)));
-        }
+  g_clear_pointer (&self->metadata, g_hash_table_unref);
+  g_clear_pointer (&self->string_metadata, g_hash_table_unref);
+  self->metadata = g_steal_pointer (&rd->metadata);
+  self->string_metadata = g_steal_pointer (&rd->string_metadata);
+  if (rd->size_state == SIZE_VALID)
+    {
+      self->has_total_size = TRUE;
+      self->total_size = rd->total_size;
+      g_hash_table_replace (self->metadata, g_strdup (ST_INDEX_TOTAL_SIZE_KEY),
+                            g_strdup_printf ("%" G_GUINT64_FORMAT, self->total_size));
     }
   return TRUE;
 }
 
 static gboolean
-load_weight_map (StIndexJson *self,
-                 JsonObject  *root,
-                 const char  *display_name,
-                 GError     **error)
+check_weight_map (IndexReader *rd,
+                  StIndexJson *self,
+                  const char  *display_name,
+                  GError     **error)
 {
-  JsonNode *node = json_object_get_member (root, "weight_map");
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) names = NULL;
   g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
-  JsonObjectIter iter;
-  const char *tensor_name;
-  JsonNode *value;
   GHashTableIter shards_iter;
   gpointer members;
 
-  if (node == NULL)
+  if (!rd->has_weight_map)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: The index has no \"weight_map\" object", display_name);
       return FALSE;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  if (rd->weight_map_not_object)
     {
       g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                    "%s: The \"weight_map\" member is not an object", display_name);
       return FALSE;
     }
 
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &tensor_name, &value))
+  for (guint i = 0; i < rd->entries->len; i++)
     {
-      g_autofree char *shown_name = g_utf8_make_valid (tensor_name, -1);
-      const char *shard_name;
-      GPtrArray *shard_members;
-      char *owned_name;
+      WeightEntry *entry = &g_array_index (rd->entries, WeightEntry, i);
+      g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
 
-      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+      if (entry->shard == NULL)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
           return FALSE;
         }
-      shard_name = json_node_get_string (value);
-      if (!st_is_plain_file_name (shard_name))
+      if (entry->shard_has_nul || !st_is_plain_file_name (entry->shard))
         {
-          g_autofree char *shown_shard = g_utf8_make_valid (shard_name, -1);
+          g_autofree char *shown_shard = g_utf8_make_valid (entry->shard, -1);
 
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: The shard “%s” of tensor “%s” is not a plain file name in the index's directory",
                        display_name, shown_shard, shown_name);
           return FALSE;
         }
-      if (!g_utf8_validate (tensor_name, -1, NULL) || strcmp (tensor_name, "__metadata__") == 0)
+      if (entry->name_has_nul || !g_utf8_validate (entry->name, -1, NULL) ||
+          strcmp (entry->name, "__metadata__") == 0)
         {
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
           return FALSE;
         }
+    }
 
-      shard_members = g_hash_table_lookup (self->shard_tensors, shard_name);
+  /* Every name is now distinct and every shard a plain file name: the tables take them over */
+  names = g_ptr_array_new_full (rd->entries->len + 1, NULL);
+  for (guint i = 0; i < rd->entries->len; i++)
+    {
+      WeightEntry *entry = &g_array_index (rd->entries, WeightEntry, i);
+      GPtrArray *shard_members = g_hash_table_lookup (self->shard_tensors, entry->shard);
+      char *name = g_steal_pointer (&entry->name);
+
       if (shard_members == NULL)
         {
           shard_members = g_ptr_array_new ();
-          g_hash_table_insert (self->shard_tensors, g_strdup (shard_name), shard_members);
-          g_ptr_array_add (shard_names, g_strdup (shard_name));
+          g_hash_table_insert (self->shard_tensors, g_strdup (entry->shard), shard_members);
+          g_ptr_array_add (shard_names, g_strdup (entry->shard));
         }
-      owned_name = g_strdup (tensor_name);
-      g_hash_table_insert (self->weight_map, owned_name, g_strdup (shard_name));
-      g_ptr_array_add (shard_members, owned_name);
-      g_ptr_array_add (names, g_strdup (tensor_name));
+      g_hash_table_insert (self->weight_map, name, g_steal_pointer (&entry->shard));
+      g_ptr_array_add (shard_members, name);
+      g_ptr_array_add (names, g_strdup (name));
     }
 
   g_hash_table_iter_init (&shards_iter, self->shard_tensors);
@@ -238,18 +546,25 @@ load_weight_map (StIndexJson *self,
   return TRUE;
 }
 
+/* The tables of an index are keyed by names from its file: with st_name_hash(), keyed per process,
+ * so that no file can make its names collide (g_str_hash() would let it). */
+static GHashTable *
+name_table_new (GDestroyNotify value_destroy)
+{
+  return g_hash_table_new_full (st_name_hash, g_str_equal, g_free, value_destroy);
+}
+
 static StIndexJson *
 index_json_new (void)
 {
   StIndexJson *self = g_new0 (StIndexJson, 1);
 
-  self->weight_map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->shard_tensors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                               (GDestroyNotify) g_ptr_array_unref);
+  self->weight_map = name_table_new (g_free);
+  self->shard_tensors = name_table_new ((GDestroyNotify) g_ptr_array_unref);
   self->names = g_new0 (char *, 1);
   self->shard_names = g_new0 (char *, 1);
-  self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->string_metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->metadata = name_table_new (g_free);
+  self->string_metadata = name_table_new (g_free);
   return self;
 }
 
@@ -266,6 +581,75 @@ st_index_json_free (StIndexJson *json)
   g_clear_pointer (&json->metadata, g_hash_table_unref);
   g_clear_pointer (&json->string_metadata, g_hash_table_unref);
   g_free (json);
+}
+
+static void
+index_reader_init (IndexReader *rd,
+                   const char  *text,
+                   gsize        length,
+                   GError     **error)
+{
+  memset (rd, 0, sizeof *rd);
+#ifdef HAVE_SSE2
+  rd->sc.simd = TRUE;
+#endif
+  rd->sc.start = (const guint8 *) text;
+  rd->sc.p = rd->sc.start;
+  rd->sc.end = rd->sc.start + length;
+  rd->sc.validated = rd->sc.end;  /* the caller validated the UTF-8 of the whole text */
+  rd->sc.scratch = g_string_new (NULL);
+  rd->sc.error = error;
+  rd->sc.subject = "index";
+  rd->metadata = name_table_new (g_free);
+  rd->string_metadata = name_table_new (g_free);
+  rd->entries = g_array_new (FALSE, FALSE, sizeof (WeightEntry));
+  g_array_set_clear_func (rd->entries, weight_entry_clear);
+  rd->entry_of_name = g_hash_table_new (st_name_hash, g_str_equal);
+}
+
+static void
+index_reader_clear (IndexReader *rd)
+{
+  g_string_free (rd->sc.scratch, TRUE);
+  g_clear_pointer (&rd->metadata, g_hash_table_unref);
+  g_clear_pointer (&rd->string_metadata, g_hash_table_unref);
+  g_clear_pointer (&rd->entry_of_name, g_hash_table_unref);
+  g_clear_pointer (&rd->entries, g_array_unref);
+}
+
+/* The text is no index: sniffed only now, to say what it is when the bytes prove it. */
+static void
+fail_not_json (GError     **error,
+               const char  *contents,
+               gsize        length,
+               const char  *display_name,
+               const char  *format,
+               ...) G_GNUC_PRINTF (5, 6);
+
+static void
+fail_not_json (GError     **error,
+               const char  *contents,
+               gsize        length,
+               const char  *display_name,
+               const char  *format,
+               ...)
+{
+  StSniffKind kind = st_sniff_bytes ((const guint8 *) contents, length, length);
+  g_autofree char *message = NULL;
+  va_list args;
+
+  if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
+      kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
+    {
+      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: It is %s, not the index of a sharded checkpoint",
+                   display_name, st_sniff_describe (kind));
+      return;
+    }
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: %s", display_name, message);
 }
 
 StIndexJson *
@@ -303,54 +687,45 @@ st_index_json_parse (const char  *contents,
                      const char  *display_name,
                      GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) json_error = NULL;
   g_autoptr(StIndexJson) self = NULL;
-  JsonNode *root;
-  StSniffKind kind;
-
-  kind = st_sniff_bytes ((const guint8 *) contents, length, length);
-  if (kind == ST_SNIFF_GIT_LFS_POINTER || kind == ST_SNIFF_HTML || kind == ST_SNIFF_ZIP ||
-      kind == ST_SNIFF_PICKLE || kind == ST_SNIFF_GGUF)
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX, "%s: It is %s, not the index of a sharded checkpoint",
-                   display_name, st_sniff_describe (kind));
-      return NULL;
-    }
+  IndexReader rd;
+  gboolean is_json;
+  gboolean is_object;
 
   if (!g_utf8_validate_len (contents, length, NULL))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not UTF-8 text", display_name);
+      fail_not_json (error, contents, length, display_name, "The index is not UTF-8 text");
       return NULL;
     }
 
   if (!nesting_within_limit (contents, length))
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index nests arrays or objects more than %u deep", display_name, ST_MAX_INDEX_DEPTH);
+      fail_not_json (error, contents, length, display_name,
+                     "The index nests arrays or objects more than %u deep", ST_MAX_INDEX_DEPTH);
       return NULL;
     }
 
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, (gssize) length, &json_error))
+  index_reader_init (&rd, contents, length, &json_error);
+  is_json = read_document (&rd, &is_object);
+  if (!is_json || !is_object)
     {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not valid JSON: %s", display_name, json_error->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
-                   "%s: The index is not a JSON object", display_name);
+      index_reader_clear (&rd);
+      if (!is_json)
+        fail_not_json (error, contents, length, display_name, "The index is not valid JSON: %s", json_error->message);
+      else
+        fail_not_json (error, contents, length, display_name, "The index is not a JSON object");
       return NULL;
     }
 
   self = index_json_new ();
-  if (!load_metadata (self, json_node_get_object (root), display_name, error) ||
-      !load_weight_map (self, json_node_get_object (root), display_name, error))
-    return NULL;
+  if (!check_metadata (&rd, self, display_name, error) ||
+      !check_weight_map (&rd, self, display_name, error))
+    {
+      index_reader_clear (&rd);
+      return NULL;
+    }
+  index_reader_clear (&rd);
   return g_steal_pointer (&self);
 }
 

@@ -8,6 +8,7 @@
 #include "st-file-peer-private.h"
 #include "st-index.h"
 #include "st-index-private.h"
+#include "st-name-index-private.h"
 #include "st-progress-private.h"
 
 static STFile *merge_shards (STIndex       *self,
@@ -67,7 +68,7 @@ merge_shards (STIndex       *self,
   guint64 done = 0;
 
   merged = st_file_new ();
-  metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  metadata = g_hash_table_new (st_name_hash, g_str_equal);
   any_metadata = g_hash_table_size (string_metadata) > 0;
   for (guint i = 0; shard_names[i] != NULL; i++)
     {

@@ -19,6 +19,7 @@
 #include "st-index.h"
 #include "st-index-json-private.h"
 #include "st-index-private.h"
+#include "st-name-index-private.h"
 #include "st-index-remote-private.h"
 #include "st-file-peer-private.h"
 #include "st-progress-private.h"
@@ -224,14 +225,14 @@ st_index_init (STIndex *self)
 {
   g_mutex_init (&self->lock);
   self->index_fd = -1;
-  self->weight_map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->shard_tensors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+  self->weight_map = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
+  self->shard_tensors = g_hash_table_new_full (st_name_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
   self->names = g_new0 (char *, 1);
   self->shard_names = g_new0 (char *, 1);
-  self->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->string_metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->shards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->metadata = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
+  self->string_metadata = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
+  self->shards = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_object_unref);
 }
 
 /* The index takes over what its file says, in place of the empty tables of st_index_init(). */
@@ -276,6 +277,9 @@ static STIndex *index_new_from_path (const char    *index_path,
  * The "metadata" object is optional; its `total_size`, when present, must be a
  * non-negative integer. The "weight_map" object is required and maps each
  * tensor name to the file name of its shard.
+ *
+ * The file must be strict JSON (RFC 8259: no comments, no trailing commas),
+ * read in one pass whatever its shape, in time linear in its size.
  *
  * Returns: (transfer full): the index, or %NULL with @error set: in the
  *   `G_IO_ERROR` domain when the file cannot be read, %ST_ERROR_INVALID_INDEX
@@ -535,7 +539,7 @@ st_index_dup_metadata (STIndex *self)
 
   g_return_val_if_fail (ST_IS_INDEX (self), NULL);
 
-  copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  copy = g_hash_table_new_full (st_name_hash, g_str_equal, g_free, g_free);
   g_hash_table_iter_init (&iter, self->metadata);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_hash_table_insert (copy, g_strdup (key), g_strdup (value));

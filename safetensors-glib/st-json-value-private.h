@@ -32,7 +32,8 @@ gboolean st_json_keys_check_and_drop (StJsonKeys   *kept,
                                       const char   *where);
 
 /* Validates the JSON value at sc->p and skips it. @depth is the depth of the object or array that
- * holds it. Iterative: an explicit stack of the containers opened here. */
+ * holds it. Iterative: an explicit stack of the containers opened here. @keys may be NULL: then
+ * duplicate keys are not looked for (JSON read as Python's json module reads it, the last one wins). */
 gboolean st_json_skip_value (StScanner  *sc,
                              StJsonKeys *keys,
                              guint       depth);

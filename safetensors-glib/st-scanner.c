@@ -73,8 +73,8 @@ st_scanner_fail_at (StScanner    *sc,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_set_error (sc->error, ST_ERROR, code, "%s at byte %" G_GSIZE_FORMAT " of the header",
-               message, st_scanner_offset_of (sc, at));
+  g_set_error (sc->error, ST_ERROR, code, "%s at byte %" G_GSIZE_FORMAT " of the %s",
+               message, st_scanner_offset_of (sc, at), sc->subject != NULL ? sc->subject : "header");
   return FALSE;
 }
 
@@ -84,7 +84,7 @@ st_scanner_describe_found (StScanner    *sc,
                            const guint8 *at)
 {
   if (at >= sc->end)
-    return g_strdup ("the end of the header");
+    return g_strdup_printf ("the end of the %s", sc->subject != NULL ? sc->subject : "header");
   if (*at >= 0x21 && *at < 0x7f)
     return g_strdup_printf ("‘%c’", *at);
   return g_strdup_printf ("byte 0x%02x", *at);

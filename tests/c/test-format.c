@@ -622,6 +622,48 @@ test_parse_empty_tensors (void)
   g_assert_cmpuint (header->data_size, ==, 16);
 }
 
+/* Entries shorter than the parser presizes its name index for (64 bytes of text each): 3,500 empty tensors
+ * named "0" to "3499", 52 to 55 bytes each, outgrow the 4,096 slots presized for a header of 191 kB, so
+ * the index grows while the header is read. Every name is still found, and a duplicate after the growth
+ * is still caught. */
+static void
+test_parse_short_entries (void)
+{
+  const guint n = 3500;
+  g_autoptr(GString) json = g_string_new ("{");
+  g_autoptr(StHeader) header = NULL;
+  g_autofree char *message = NULL;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (json, "%s\"%u\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                            i > 0 ? "," : "", i);
+  g_assert_cmpuint (json->len / 64, <, n);
+
+  g_string_append_c (json, '}');
+  header = parse_ok (json->str);
+  g_assert_cmpuint (header->entries->len, ==, n);
+  g_assert_cmpuint (st_name_index_get_size (header->by_name), ==, n);
+  g_assert_cmpuint (header->data_size, ==, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      char name[16];
+      const StHeaderEntry *entry;
+
+      g_snprintf (name, sizeof name, "%u", i);
+      entry = st_name_index_lookup (header->by_name, name);
+      g_assert_nonnull (entry);
+      g_assert_cmpstr (entry->name, ==, name);
+      /* Empty tensors sharing an offset keep the header's order */
+      g_assert_cmpuint (entry->index, ==, i);
+    }
+  g_assert_null (st_name_index_lookup (header->by_name, "3500"));
+
+  g_string_truncate (json, json->len - 1);
+  g_string_append (json, ",\"17\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}");
+  message = parse_fails (json->str, ST_ERROR_DUPLICATE_NAME);
+  assert_message_contains (message, "uplicate tensor name “17”");
+}
+
 static void
 test_parse_shapes (void)
 {
@@ -2093,6 +2135,7 @@ main (int   argc,
   g_test_add_func ("/format/parse/metadata", test_parse_metadata);
   g_test_add_func ("/format/parse/empty-tensors", test_parse_empty_tensors);
   g_test_add_func ("/format/parse/shapes", test_parse_shapes);
+  g_test_add_func ("/format/parse/short-entries", test_parse_short_entries);
 
   g_test_add_func ("/format/reject/not-object", test_reject_not_object);
   g_test_add_func ("/format/reject/trailing", test_reject_trailing);

@@ -607,10 +607,203 @@ static const Shape shapes[] = {
   { "continuation-run-members", shape_continuation_run_members },
 };
 
+/* The index of a sharded checkpoint (model.safetensors.index.json) is read by st_index_new_from_path()
+ * with the same strict reader: its shapes are measured the same way, against an index of tensors as
+ * transformers writes it. Before the fix of issue 20 (item 10), json-glib read it, hashing the names
+ * with g_str_hash(): 16,384 colliding names took 9.9 s where ordinary ones took 0.115 s. */
+
+/* Appends a member of the weight map and a comma. */
+static void
+add_weight (GString    *text,
+            const char *name,
+            guint       shard)
+{
+  g_string_append_printf (text, "\"%s\":\"model-%05u-of-00004.safetensors\",", name, shard % 4 + 1);
+}
+
+/* Ends the weight map and the index (the last member's comma becomes the closing brace). */
+static void
+close_index (GString *text)
+{
+  if (text->str[text->len - 1] == ',')
+    g_string_truncate (text, text->len - 1);
+  g_string_append (text, "}}");
+}
+
+/* Tensors as transformers lists them: the yardstick. Broken: the last shard is not a plain file name. */
+static void
+index_weight_map (GString  *text,
+                  gsize     size,
+                  gboolean  broken)
+{
+  g_string_append (text, "{\"metadata\":{\"total_size\":1234},\"weight_map\":{");
+  for (guint i = 0; text->len < size; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("model.layers.%u.self_attn.q_proj.weight", i);
+
+      add_weight (text, name, i);
+    }
+  if (broken)
+    g_string_append (text, "\"last\":\"../model-00001-of-00004.safetensors\",");
+  close_index (text);
+}
+
+/* Tensor names that collide in g_str_hash(); broken, the last shard is not a string. */
+static void
+index_colliding_names (GString  *text,
+                       gsize     size,
+                       gboolean  broken)
+{
+  g_string_append (text, "{\"metadata\":{\"total_size\":1234},\"weight_map\":{");
+  for (guint i = 0; text->len < size; i++)
+    {
+      g_autofree char *name = colliding_name (i);
+
+      add_weight (text, name, i);
+    }
+  if (broken)
+    g_string_append (text, "\"last\":4,");
+  close_index (text);
+}
+
+/* Metadata keys that collide in g_str_hash(); broken, the last is a total_size that is no integer. */
+static void
+index_colliding_metadata_keys (GString  *text,
+                               gsize     size,
+                               gboolean  broken)
+{
+  g_string_append (text, "{\"metadata\":{");
+  for (guint i = 0; text->len < size; i++)
+    {
+      g_autofree char *key = colliding_name (i);
+
+      g_string_append_printf (text, "\"%s\":\"v\",", key);
+    }
+  g_string_append (text, broken ? "\"total_size\":\"x\"" : "\"total_size\":1234");
+  g_string_append (text, "},\"weight_map\":{\"t\":\"model.safetensors\"}}");
+}
+
+/* Many short tensor names; broken, a trailing comma after the last member (no JSON: the sniffer runs). */
+static void
+index_many_names (GString  *text,
+                  gsize     size,
+                  gboolean  broken)
+{
+  g_string_append (text, "{\"weight_map\":{");
+  for (guint i = 0; text->len < size; i++)
+    g_string_append_printf (text, "\"t%u\":\"a\",", i);
+  if (!broken)
+    g_string_truncate (text, text->len - 1);
+  g_string_append (text, "}}");
+}
+
+/* Arrays nested 60 deep, one after the other, in a metadata value; broken, the last nests 65 deep,
+ * past the limit of 64. */
+static void
+index_deep_nesting (GString  *text,
+                    gsize     size,
+                    gboolean  broken)
+{
+  g_string_append (text, "{\"metadata\":{\"k\":[");
+  while (text->len < size)
+    {
+      guint depth = text->len + 130 >= size && broken ? 63 : 58;
+
+      for (guint i = 0; i < depth; i++)
+        g_string_append_c (text, '[');
+      for (guint i = 0; i < depth; i++)
+        g_string_append_c (text, ']');
+      g_string_append_c (text, ',');
+    }
+  g_string_truncate (text, text->len - 1);
+  g_string_append (text, "]},\"weight_map\":{}}");
+}
+
+/* A metadata string of @size bytes, two-byte characters; broken, it is never closed. */
+static void
+index_long_string (GString  *text,
+                   gsize     size,
+                   gboolean  broken)
+{
+  g_string_append (text, "{\"weight_map\":{},\"metadata\":{\"k\":\"");
+  while (text->len < size)
+    g_string_append (text, "\xc3\xa9");
+  if (!broken)
+    g_string_append (text, "\"}}");
+}
+
+/* A metadata string of continuation bytes after @size / 2 bytes of names; valid, two-byte characters. */
+static void
+index_continuation_run (GString  *text,
+                        gsize     size,
+                        gboolean  broken)
+{
+  g_string_append (text, "{\"metadata\":{\"k\":\"");
+  while (text->len < size / 2)
+    g_string_append (text, broken ? "\x80\x80" : "\xc3\xa9");
+  g_string_append (text, "\"},\"weight_map\":{");
+  for (guint i = 0; text->len < size; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("model.layers.%u.mlp.up_proj.weight", i);
+
+      add_weight (text, name, i);
+    }
+  close_index (text);
+}
+
+/* A tensor name of @size bytes written as \u escapes; broken, its shard is empty (the message quotes
+ * the name). */
+static void
+index_long_escaped_name (GString  *text,
+                         gsize     size,
+                         gboolean  broken)
+{
+  g_string_append (text, "{\"weight_map\":{\"");
+  while (text->len < size)
+    g_string_append (text, "\\u00e9");
+  g_string_append (text, broken ? "\":\"\"}}" : "\":\"model.safetensors\"}}");
+}
+
+/* The same name again and again (the last one counts); broken, the last is "__metadata__". */
+static void
+index_repeated_name (GString  *text,
+                     gsize     size,
+                     gboolean  broken)
+{
+  g_string_append (text, "{\"weight_map\":{");
+  for (guint i = 0; text->len < size; i++)
+    add_weight (text, "model.embed_tokens.weight", i);
+  if (broken)
+    g_string_append (text, "\"__metadata__\":\"model.safetensors\",");
+  close_index (text);
+}
+
+typedef void (*IndexShapeFunc) (GString  *text,
+                                gsize     size,
+                                gboolean  broken);
+
+typedef struct {
+  const char     *name;
+  IndexShapeFunc  make;
+} IndexShape;
+
+static const IndexShape index_shapes[] = {
+  { "index-weight-map", index_weight_map },
+  { "index-colliding-names", index_colliding_names },
+  { "index-colliding-metadata-keys", index_colliding_metadata_keys },
+  { "index-many-names", index_many_names },
+  { "index-deep-nesting", index_deep_nesting },
+  { "index-long-string", index_long_string },
+  { "index-continuation-run", index_continuation_run },
+  { "index-long-escaped-name", index_long_escaped_name },
+  { "index-repeated-name", index_repeated_name },
+};
+
 typedef struct {
   char    *path;
-  gsize    header_len;
+  gsize    header_len;   /* of an index: the length of its file */
   gboolean broken;
+  gboolean is_index;     /* an index file: parse_cost and load_cost are both what reading it costs */
   guint64  parse_cost;   /* instructions */
   guint64  load_cost;
 } Input;
@@ -660,7 +853,41 @@ write_input (const char  *dir,
   return input;
 }
 
-/* Reads the counts of the profiles st-parse-cost dumped ("parse PATH" and "load PATH") in @dir. */
+/* Writes an index of @shape at @size; checks that the valid twin is read and the broken one rejected. */
+static Input *
+write_index_input (const char       *dir,
+                   const IndexShape *shape,
+                   gsize             size,
+                   gboolean          broken)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+  Input *input = g_new0 (Input, 1);
+
+  shape->make (text, size, broken);
+  input->header_len = text->len;
+  input->broken = broken;
+  input->is_index = TRUE;
+  input->path = g_strdup_printf ("%s/%s-%" G_GSIZE_FORMAT "-%s.index.json", dir, shape->name, size,
+                                 broken ? "broken" : "valid");
+  g_assert_true (g_file_set_contents (input->path, text->str, (gssize) text->len, &error));
+  g_assert_no_error (error);
+
+  index = st_index_new_from_path (input->path, NULL, &error);
+  if (broken)
+    {
+      g_assert_null (index);
+      g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
+      st_test_note ("%s: %.200s", input->path, error->message);
+    }
+  else
+    g_assert_no_error (error);
+  return input;
+}
+
+/* Reads the counts of the profiles st-parse-cost dumped ("parse PATH" and "load PATH", or "index PATH")
+ * in @dir. */
 static void
 read_costs (const char *dir,
             GPtrArray  *inputs)
@@ -704,8 +931,8 @@ read_costs (const char *dir,
   for (guint i = 0; i < inputs->len; i++)
     {
       Input *input = g_ptr_array_index (inputs, i);
-      g_autofree char *parse_label = g_strdup_printf ("parse %s", input->path);
-      g_autofree char *load_label = g_strdup_printf ("load %s", input->path);
+      g_autofree char *parse_label = g_strdup_printf ("%s %s", input->is_index ? "index" : "parse", input->path);
+      g_autofree char *load_label = g_strdup_printf ("%s %s", input->is_index ? "index" : "load", input->path);
 
       if (!g_hash_table_contains (by_label, parse_label) || !g_hash_table_contains (by_label, load_label))
         g_error ("callgrind gave no count for %s", input->path);
@@ -820,6 +1047,95 @@ measure_size (const char *valgrind,
   return inputs;
 }
 
+/* measure_size() for the index shapes: against the first, an index as transformers writes it. */
+static GPtrArray *
+measure_index_size (const char *valgrind,
+                    const char *probe,
+                    gsize       size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("st-hostile-cost-XXXXXX", &error);
+  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) input_free);
+  Input *yardstick;
+
+  g_assert_no_error (error);
+  for (guint s = 0; s < G_N_ELEMENTS (index_shapes); s++)
+    for (int broken = 0; broken <= 1; broken++)
+      g_ptr_array_add (inputs, write_index_input (dir, &index_shapes[s], size, broken));
+
+  measure (valgrind, probe, dir, inputs);
+  remove_dir (dir);
+
+  yardstick = inputs->pdata[0];
+  for (guint s = 0; s < G_N_ELEMENTS (index_shapes); s++)
+    {
+      Input *valid = inputs->pdata[2 * s];
+      Input *broken = inputs->pdata[2 * s + 1];
+
+      st_test_note ("%s, %" G_GSIZE_FORMAT " bytes: %.1f instructions a byte to reject, %.1f to accept its "
+                    "twin; an index of tensors: %.1f", index_shapes[s].name, broken->header_len,
+                    per_byte (broken->parse_cost, broken->header_len),
+                    per_byte (valid->parse_cost, valid->header_len),
+                    per_byte (yardstick->parse_cost, yardstick->header_len));
+
+      g_assert_cmpfloat (per_byte (broken->parse_cost, broken->header_len), <=,
+                         REJECT_RATIO * per_byte (valid->parse_cost, valid->header_len));
+      for (guint i = 0; i < 2; i++)
+        {
+          Input *input = i == 0 ? valid : broken;
+
+          g_assert_cmpfloat (per_byte (input->parse_cost, input->header_len), <=,
+                             SHAPE_RATIO * per_byte (yardstick->parse_cost, yardstick->header_len));
+        }
+    }
+
+  return inputs;
+}
+
+/* Where callgrind or the probe is missing, skips saying why and returns NULL. */
+static char *
+find_valgrind (const char *probe)
+{
+  g_autofree char *valgrind = g_find_program_in_path ("valgrind");
+
+  if (valgrind == NULL)
+    {
+      g_test_skip ("valgrind is not installed: it counts the instructions (apt-get install valgrind)");
+      return NULL;
+    }
+  if (!g_file_test (probe, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not there (it is not installed)", probe);
+
+      g_test_skip (reason);
+      return NULL;
+    }
+  return g_steal_pointer (&valgrind);
+}
+
+static void
+test_cost_index_shapes (gconstpointer probe)
+{
+  g_autofree char *valgrind = find_valgrind (probe);
+  g_autoptr(GPtrArray) small = NULL;
+  g_autoptr(GPtrArray) large = NULL;
+
+  if (valgrind == NULL)
+    return;
+
+  small = measure_index_size (valgrind, probe, SMALL_SIZE);
+  large = measure_index_size (valgrind, probe, LARGE_SIZE);
+
+  for (guint i = 0; i < small->len; i++)
+    {
+      Input *at_small = small->pdata[i];
+      Input *at_large = large->pdata[i];
+
+      g_assert_cmpfloat (per_byte (at_large->parse_cost, at_large->header_len), <=,
+                         GROWTH_RATIO * per_byte (at_small->parse_cost, at_small->header_len));
+    }
+}
+
 static void
 test_cost_shapes (gconstpointer probe)
 {
@@ -865,5 +1181,6 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_data_func ("/hostile-cost/shapes", probe, test_cost_shapes);
+  g_test_add_data_func ("/hostile-cost/index-shapes", probe, test_cost_index_shapes);
   return g_test_run ();
 }

@@ -903,6 +903,98 @@ test_index_accepted (void)
   remove_tree (dir);
 }
 
+/* The index is read as strict JSON (RFC 8259), in one pass: what json-glib let through (comments, single
+ * quotes, leading zeros, a byte-order mark, trailing commas) is no index, and a syntax error is placed in
+ * the index, not in a header. */
+static void
+test_index_strict (void)
+{
+  static const char *const cases[] = {
+    "{\"weight_map\": {} /* a comment */}",
+    "{\"weight_map\": {'a': 'x.safetensors'}}",
+    "{\"metadata\": {\"n\": 012}, \"weight_map\": {}}",
+    "\xef\xbb\xbf{\"weight_map\": {}}",
+    "{\"weight_map\": {\"a\": \"x.safetensors\",}}",
+    "{\"weight_map\": {}, \"x\": [1,]}",
+    "{\"weight_map\": {}} {}",
+    "{\"weight_map\": {}, \"x\": tru}",
+  };
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "model.safetensors.index.json", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *shown = g_strescape (cases[i], NULL);
+      g_autoptr(STIndex) index = NULL;
+
+      g_test_message ("%s", shown);
+      write_text (path, cases[i]);
+      index = st_index_new_from_path (path, NULL, &error);
+      g_assert_null (index);
+      g_assert_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX);
+      g_assert_nonnull (strstr (error->message, "The index is not valid JSON: "));
+      g_assert_nonnull (strstr (error->message, " of the index"));
+      g_assert_null (strstr (error->message, "header"));
+    }
+  remove_tree (dir);
+}
+
+/* Of a key that occurs twice, the last counts, as with Python's json.load: in the document, in the weight
+ * map and in the metadata. 3,000 names that collide in g_str_hash() ("aB" and "b!" hash alike) are all
+ * there. */
+static void
+test_index_last_wins (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+  g_autoptr(STIndex) colliding = NULL;
+  g_autoptr(GString) text = g_string_new ("{\"weight_map\": {");
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) shard_names = NULL;
+
+  write_text (path, "{\"weight_map\": {\"gone\": \"w.safetensors\"}, "
+                    "\"metadata\": {\"total_size\": \"x\", \"k\": \"v\", \"k\": 7, \"s\": 1, \"s\": \"t\", "
+                    "\"d\": \"e\", \"d\": null, \"total_size\": 16}, "
+                    "\"weight_map\": {\"a\": \"x.safetensors\", \"b\": \"y.safetensors\", \"a\": \"z.safetensors\"}}");
+  index = st_index_new_from_path (path, NULL, &error);
+  g_assert_no_error (error);
+  names = st_index_dup_names_sorted (index);
+  g_assert_cmpuint (g_strv_length (names), ==, 2);
+  g_assert_cmpstr (names[0], ==, "a");
+  g_assert_cmpstr (names[1], ==, "b");
+  shard_names = st_index_dup_shard_names (index);
+  g_assert_cmpuint (g_strv_length (shard_names), ==, 2);
+  g_assert_cmpstr (shard_names[0], ==, "y.safetensors");
+  g_assert_cmpstr (shard_names[1], ==, "z.safetensors");
+  g_assert_cmpstr (st_index_get_shard_name (index, "a"), ==, "z.safetensors");
+  g_assert_null (st_index_get_shard_name (index, "gone"));
+  g_assert_cmpuint (st_index_get_total_size (index), ==, 16);
+  g_assert_cmpstr (st_index_get_metadata_value (index, "k"), ==, "7");
+  g_assert_cmpstr (st_index_get_metadata_value (index, "s"), ==, "t");
+  g_assert_null (st_index_get_metadata_value (index, "d"));
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_string_append (text, i > 0 ? ", \"" : "\"");
+      for (guint bit = 0; bit < 12; bit++)
+        g_string_append (text, (i >> bit) & 1 ? "b!" : "aB");
+      g_string_append_printf (text, "\": \"s%u.safetensors\"", i % 7);
+    }
+  g_string_append (text, "}}");
+  write_text (path, text->str);
+  colliding = st_index_new_from_path (path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_index_get_n_tensors (colliding), ==, 3000);
+  g_assert_cmpstr (st_index_get_shard_name (colliding, "aBaBaBaBaBaBaBaBaBaBaBaB"), ==, "s0.safetensors");
+  g_assert_cmpstr (st_index_get_shard_name (colliding, "b!b!b!aBaBaBaBaBaBaBaBaB"), ==, "s0.safetensors");
+  g_assert_cmpstr (st_index_get_shard_name (colliding, "aBb!aBaBaBaBaBaBaBaBaBaB"), ==, "s2.safetensors");
+  g_assert_cmpstr (st_index_get_shard_name (colliding, "b!b!b!b!b!b!b!b!b!b!b!aB"), ==, "s3.safetensors");
+  remove_tree (dir);
+}
+
 static void
 test_index_g_object_new (void)
 {
@@ -943,6 +1035,8 @@ main (int    argc,
   g_test_add_func ("/index/read/merge-keeps-alive", test_index_merge_keeps_alive);
   g_test_add_func ("/index/read/invalid", test_index_invalid);
   g_test_add_func ("/index/read/accepted", test_index_accepted);
+  g_test_add_func ("/index/read/strict", test_index_strict);
+  g_test_add_func ("/index/read/last-wins", test_index_last_wins);
   g_test_add_func ("/index/read/g-object-new", test_index_g_object_new);
   g_test_add_func ("/index/validate/missing-shard", test_validate_missing_shard);
   g_test_add_func ("/index/validate/total-size", test_validate_total_size);

@@ -153,7 +153,10 @@ def test_sigkill_during_sharded_saves_leaves_old_or_new(tmp_path):
         seed += 1 if (seed + 1) % 2 != whole % 2 else 2
         iterations += 1
     print(f"{iterations} kills, {mixed} in the commit's renames, {debris} left a hidden file")
-    assert mixed <= 1 + iterations // 50
+    # How many random kills land in the commit's renames depends on the machine's load, not on the
+    # library: each of them was refused above with the shard named, which is the guarantee. Every step of
+    # the commit is killed deterministically in test_shard_faults.py
+    # (test_a_kill_at_each_step_of_the_commit_never_gives_a_mix).
     assert debris <= 1 + iterations // 50
 
 

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The safetensors-glib authors
+# SPDX-License-Identifier: Apache-2.0
+"""Many ranks and one checkpoint: safetensors_glib.distributed against every rank on its own.
+
+    bench/distributed.py [--size-mb 2048] [--ranks 4] [--reps 3] [--scratch DIR]
+
+Run with the library built and found (GI_TYPELIB_PATH, LD_LIBRARY_PATH, PYTHONPATH as in meson test).
+Four cases, alternating every repetition, each in WORLD spawned ranks (gloo on 127.0.0.1), the page
+cache of the checkpoint dropped (fsync, then posix_fadvise DONTNEED) before each:
+
+- load:      distributed.load on every rank (every tensor on every rank);
+- baseline:  load_file(backend="pread") on every rank (each rank reads every byte itself);
+- tp:        distributed.load_slices(dim=0) on every rank (its share of every tensor);
+- save:      distributed.save of every rank's quarter of the rows, against
+- write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes).
+
+Per case: the wall time (the slowest rank, between two barriers) and the bytes the ranks asked the file
+system for (/proc/self/io rchar, summed over ranks) and that came from storage (read_bytes). Ratios are of
+medians taken in one run. Prints a JSON line per measurement and a summary table.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import queue
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+
+def io_counters():
+    with open("/proc/self/io") as f:
+        fields = dict(line.split(": ") for line in f.read().splitlines())
+    return int(fields["rchar"]), int(fields["read_bytes"])
+
+
+def drop_cache(folder):
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def tensors(size_mb):
+    """Layers of 1024-wide F32 (4 MiB each), plus BF16 ones: @size_mb in all."""
+    out = {}
+    n = max(1, size_mb // 4)
+    for i in range(n):
+        dtype = torch.bfloat16 if i % 4 == 3 else torch.float32
+        rows = 1024 if dtype == torch.float32 else 2048
+        out[f"layers.{i}.weight"] = torch.full((rows, 1024), float(i), dtype=dtype)
+    return out
+
+
+def rank_main(rank, world, port, case, folder, out_folder, size_mb, results):
+    from safetensors_glib import distributed
+    from safetensors_glib.torch import load_file
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(minutes=10))
+    if case in ("save", "write"):
+        full = tensors(size_mb)
+        mine = {}
+        for name, tensor in full.items():
+            part = torch.tensor_split(tensor, world)[rank].clone()
+            offset = sum(p.shape[0] for p in torch.tensor_split(tensor, world)[:rank])
+            mine[name] = distributed.Part(part, shape=tensor.shape, offset=offset)
+        del full
+    dist.barrier()
+    r0, b0 = io_counters()
+    start = time.monotonic()
+    if case == "load":
+        loaded = distributed.load(folder)
+    elif case == "baseline":
+        index = os.path.join(folder, "model.safetensors.index.json")
+        path = index if os.path.exists(index) else os.path.join(folder, "model.safetensors")
+        loaded = load_file(path, backend="pread")
+    elif case == "tp":
+        loaded = distributed.load_slices(folder, dim=0)
+    elif case == "save":
+        distributed.save(mine, out_folder, max_shard_size="1GB")
+    elif case == "write":
+        with open(os.path.join(out_folder, f"rank-{rank}.bin"), "wb", buffering=0) as f:
+            for part in mine.values():
+                f.write(memoryview(part.tensor.view(-1).view(torch.uint8).numpy()))
+    dist.barrier()
+    seconds = time.monotonic() - start
+    r1, b1 = io_counters()
+    if case in ("load", "baseline", "tp"):
+        n_bytes = sum(t.numel() * t.element_size() for t in loaded.values())
+    else:
+        n_bytes = sum(p.tensor.numel() * p.tensor.element_size() for p in mine.values())
+    results.put((rank, seconds, r1 - r0, b1 - b0, n_bytes))
+    dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(case, world, folder, out_folder, size_mb):
+    context = mp.get_context("spawn")
+    results = context.Queue()
+    port = free_port()
+    procs = [context.Process(target=rank_main, args=(r, world, port, case, folder, out_folder, size_mb, results))
+             for r in range(world)]
+    for p in procs:
+        p.start()
+    rows = []
+    while len(rows) < world:
+        try:
+            rows.append(results.get(timeout=5))
+        except queue.Empty:
+            failed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if failed:
+                for p in procs:
+                    p.kill()
+                raise SystemExit(f"{case}: a rank exited with {failed[0]}") from None
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            raise SystemExit(f"{case}: a rank exited with {p.exitcode}")
+    return {"case": case, "seconds": max(r[1] for r in rows), "rchar": sum(r[2] for r in rows),
+            "read_bytes": sum(r[3] for r in rows), "bytes_per_rank": [r[4] for r in rows]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mb", type=int, default=2048)
+    parser.add_argument("--ranks", type=int, default=4)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--scratch")
+    args = parser.parse_args()
+
+    from safetensors_glib.torch import save_file
+
+    scratch = tempfile.mkdtemp(prefix="st-bench-dist-", dir=args.scratch)
+    try:
+        folder = os.path.join(scratch, "ckpt")
+        os.mkdir(folder)
+        save_file(tensors(args.size_mb), os.path.join(folder, "model.safetensors"), max_shard_size="1GB")
+        checkpoint = sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder))
+        cases = ["load", "baseline", "tp", "save", "write"]
+        measured = {case: [] for case in cases}
+        for rep in range(args.reps):
+            for case in cases[rep % len(cases):] + cases[:rep % len(cases)]:
+                out_folder = os.path.join(scratch, "out")
+                shutil.rmtree(out_folder, ignore_errors=True)
+                os.mkdir(out_folder)
+                drop_cache(folder)
+                row = run(case, args.ranks, folder, out_folder, args.size_mb)
+                row["rep"] = rep
+                print(json.dumps(row), flush=True)
+                measured[case].append(row)
+        med = {case: {key: statistics.median(r[key] for r in rows) for key in ("seconds", "rchar", "read_bytes")}
+               for case, rows in measured.items()}
+        print(f"\ncheckpoint: {checkpoint / 1e6:.0f} MB in {len(os.listdir(folder))} files, {args.ranks} ranks, "
+              f"{args.reps} reps, medians")
+        for case in cases:
+            m = med[case]
+            print(f"{case:9} {m['seconds']:8.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
+                  f"storage {m['read_bytes'] / checkpoint:5.2f}x")
+        print(f"load / baseline wall: {med['load']['seconds'] / med['baseline']['seconds']:.2f}")
+        print(f"save throughput / write() throughput: {med['write']['seconds'] / med['save']['seconds']:.2f}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
