@@ -979,7 +979,8 @@ test_reject_deep_nesting_fast (void)
       g_test_message ("100 MB of '[' after %s: rejected in %.3f s: %s", cases[i].prefix, seconds, error->message);
       assert_message_contains (error->message, cases[i].where);
       /* What the rejection costs is checked in instructions, against a valid header of the same size, by
-       * tests/cost (no wall-clock limit here: a loaded machine or valgrind must not fail this). */
+       * tests/c/test-hostile-cost.c (no wall-clock limit here: a loaded machine or valgrind must not fail
+       * this). */
     }
 
   /* Nested objects, likewise: {"a":{"x":{"a":{"a":... */

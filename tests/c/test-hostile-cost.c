@@ -9,7 +9,8 @@
  *
  * Each pathological shape (long runs of UTF-8 continuation bytes, nesting near the limit, many members,
  * long numbers, long escapes, many keys that g_str_hash() collides, huge shapes, errors at the very end
- * of a large header...) is written twice: broken, with one fault a reader must reject, and as its valid
+ * of a large header, unclosed brackets wherever a value goes, only whitespace, tensors all at one
+ * offset...) is written twice: broken, with one fault a reader must reject, and as its valid
  * twin, the same text without the fault, which a reader accepts. The test asserts, in instructions per
  * header byte:
  *  - rejecting the broken input costs at most REJECT_RATIO times accepting its twin;
@@ -29,7 +30,7 @@
 
 #define SMALL_SIZE ((gsize) 256 * 1024)
 #define LARGE_SIZE (4 * SMALL_SIZE)
-#define REJECT_RATIO 4.0
+#define REJECT_RATIO 3.0
 #define GROWTH_RATIO 1.5
 #define SHAPE_RATIO 16.0
 
@@ -465,6 +466,111 @@ shape_utf8_at_end (Header  *h,
   close_object (h);
 }
 
+/* Brackets opened up to @size, never closed, after @prefix: nesting too deep for any parser. The valid
+ * twin holds the same brackets in a string after @valid_prefix, closed by @valid_suffix. */
+static void
+brackets (Header     *h,
+          gsize       size,
+          gboolean    broken,
+          const char *prefix,
+          const char *valid_prefix,
+          const char *valid_suffix)
+{
+  g_string_append (h->text, broken ? prefix : valid_prefix);
+  if (!broken)
+    g_string_append_c (h->text, '"');
+  while (h->text->len < size)
+    g_string_append_c (h->text, '[');
+  if (!broken)
+    {
+      g_string_append_c (h->text, '"');
+      g_string_append (h->text, valid_suffix);
+    }
+}
+
+#define FIELD_PREFIX "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":"
+
+/* Brackets in a tensor's unknown field. */
+static void
+shape_brackets_in_field (Header  *h,
+                         gsize    size,
+                         gboolean broken)
+{
+  brackets (h, size, broken, FIELD_PREFIX, FIELD_PREFIX, "}}");
+  h->data_len = broken ? 0 : 4;
+}
+
+/* Brackets as a top-level member's value; the twin holds them in a metadata value. */
+static void
+shape_brackets_at_top (Header  *h,
+                       gsize    size,
+                       gboolean broken)
+{
+  brackets (h, size, broken, "{\"a\":", "{\"__metadata__\":{\"a\":", "}}");
+}
+
+/* Brackets as the value of __metadata__. */
+static void
+shape_brackets_in_metadata (Header  *h,
+                            gsize    size,
+                            gboolean broken)
+{
+  brackets (h, size, broken, "{\"__metadata__\":", "{\"__metadata__\":{\"k\":", "}}");
+}
+
+/* Brackets as a tensor's shape; the twin holds them in the tensor's unknown field. */
+static void
+shape_brackets_in_shape (Header  *h,
+                         gsize    size,
+                         gboolean broken)
+{
+  brackets (h, size, broken, "{\"a\":{\"dtype\":\"F32\",\"shape\":", FIELD_PREFIX, "}}");
+  h->data_len = broken ? 0 : 4;
+}
+
+/* Only spaces, no object; the twin ends them with {}. */
+static void
+shape_only_spaces (Header  *h,
+                   gsize    size,
+                   gboolean broken)
+{
+  while (h->text->len + 2 < size)
+    g_string_append_c (h->text, ' ');
+  g_string_append (h->text, broken ? "  " : "{}");
+}
+
+/* Many tensors at offset 0: of 4 bytes each, every one after the first overlapping it; the twin's are
+ * empty, which all begin and end at 0. */
+static void
+shape_same_offset_tensors (Header  *h,
+                           gsize    size,
+                           gboolean broken)
+{
+  g_string_append_c (h->text, '{');
+  for (guint i = 0; h->text->len < size; i++)
+    g_string_append_printf (h->text, "\"t%u\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[0,%d]},", i,
+                            broken ? 1 : 0, broken ? 4 : 0);
+  close_object (h);
+  h->data_len = broken ? 4 : 0;
+}
+
+/* A metadata value of 65,536 UTF-8 continuation bytes in a row, then short metadata members up to
+ * @size (issue 20.10: each member once walked back over the whole run); the twin's value is 32,768
+ * two-byte characters. */
+static void
+shape_continuation_run_members (Header  *h,
+                                gsize    size,
+                                gboolean broken)
+{
+  g_string_append (h->text, "{\"__metadata__\":{\"k\":\"");
+  for (guint i = 0; i < 32768; i++)
+    g_string_append (h->text, broken ? "\x80\x80" : "\xc3\xa9");
+  g_string_append_c (h->text, '"');
+  for (guint i = 0; h->text->len + 16 < size; i++)
+    g_string_append_printf (h->text, ",\"m%u\":\"v\"", i);
+  g_string_append (h->text, "}}");
+}
+
 typedef struct {
   const char *name;
   ShapeFunc   make;
@@ -492,6 +598,13 @@ static const Shape shapes[] = {
   { "whitespace", shape_whitespace },
   { "unknown-fields", shape_unknown_fields },
   { "utf8-at-end", shape_utf8_at_end },
+  { "brackets-in-field", shape_brackets_in_field },
+  { "brackets-at-top", shape_brackets_at_top },
+  { "brackets-in-metadata", shape_brackets_in_metadata },
+  { "brackets-in-shape", shape_brackets_in_shape },
+  { "only-spaces", shape_only_spaces },
+  { "same-offset-tensors", shape_same_offset_tensors },
+  { "continuation-run-members", shape_continuation_run_members },
 };
 
 /* The index of a sharded checkpoint (model.safetensors.index.json) is read by st_index_new_from_path()

@@ -192,7 +192,7 @@ test_hostile_million_empty (void)
   g_assert_true (st_file_contains (file, "t999999"));
   g_assert_cmpuint (st_tensor_get_n_bytes (st_file_get_tensor (file, "t500000")), ==, 0);
   g_assert_cmpuint (st_file_get_data_size (file), ==, 0);
-  /* Its cost is checked in instructions by tests/cost, not in seconds here. */
+  /* Its cost is checked in instructions by tests/c/test-hostile-cost.c, not in seconds here. */
 }
 
 /* The same million, but each one 4 bytes at offset 0: every one after the first overlaps. Rejected, and
@@ -216,7 +216,7 @@ test_hostile_million_same_offset (void)
   expect_error_bytes ("a million 4-byte tensors at offset 0", bytes, ST_ERROR_INVALID_OFFSETS, -1);
   elapsed = g_test_timer_elapsed ();
   st_test_note ("rejected in %.2f s", elapsed);
-  /* Its cost is checked in instructions by tests/cost, not in seconds here. */
+  /* Its cost is checked in instructions by tests/c/test-hostile-cost.c, not in seconds here. */
 }
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -521,7 +521,7 @@ test_hostile_100mb_spaces (void)
   expect_error_bytes ("100 MB of spaces", bytes, ST_ERROR_INVALID_HEADER, -1);
   elapsed = g_test_timer_elapsed ();
   st_test_note ("rejected in %.2f s", elapsed);
-  /* Its cost is checked in instructions by tests/cost, not in seconds here. */
+  /* Its cost is checked in instructions by tests/c/test-hostile-cost.c, not in seconds here. */
   g_clear_pointer (&bytes, g_bytes_unref);
 
   spaces[n - 2] = '{';

@@ -7,6 +7,8 @@
  *   ST_SHORT_WRITES=1         make each pwrite() write at most half of what it is asked (at least one
  *                             byte), as the kernel may: a writer that loops gets more points to stop at
  *   ST_FAIL_WRITE=N           make the N-th pwrite() fail with ENOSPC (that one only), as a full disk does
+ *   ST_FAIL_WRITE_COUNT=K     with ST_FAIL_WRITE, make K attempts in a row fail from the N-th on (default 1):
+ *                             2 outlasts a writer that tries an ENOSPC again once
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -53,13 +55,20 @@ write_size (size_t len)
   return len;
 }
 
-/* TRUE when this pwrite() is the one ST_FAIL_WRITE says must fail. */
+/* TRUE when this pwrite() is one of those ST_FAIL_WRITE and ST_FAIL_WRITE_COUNT say must fail. */
 static int
 fail_this_write (void)
 {
   const char *fail = getenv ("ST_FAIL_WRITE");
+  const char *count = getenv ("ST_FAIL_WRITE_COUNT");
+  unsigned long long first, n;
 
-  return fail != NULL && ++attempted_writes == strtoull (fail, NULL, 10);
+  if (fail == NULL)
+    return 0;
+  first = strtoull (fail, NULL, 10);
+  n = count != NULL ? strtoull (count, NULL, 10) : 1;
+  ++attempted_writes;
+  return attempted_writes >= first && attempted_writes - first < n;
 }
 
 static void

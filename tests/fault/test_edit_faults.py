@@ -9,6 +9,7 @@
   and a kill of the first still leaves a marked file, never an unmarked torn header.
 - On a full btrfs and a full XFS (loop images, as root), an edit either succeeds, or fails and leaves the
   old file loadable, or leaves it marked; once space is freed, the repair gives the old file or the new one.
+  Without the room the edit needs, it fails before its first write.
 
 Every expected file is built here by hand from the format's definition (design.md: compact JSON, metadata
 first, header padded with spaces to a multiple of 8), never by the library's writer.
@@ -358,6 +359,28 @@ def test_edits_on_a_full_file_system_never_lose_the_file(full_fs):
     print(f"{kind}: {len(schedule)} edits on a full file system: {outcomes}")
     assert outcomes["no space, unchanged"] + outcomes["left marked"] > 0
     assert outcomes["ok"] > 0
+
+
+def test_an_edit_without_room_fails_before_its_first_write(full_fs):
+    # The edit sets aside all the space its later steps need before it writes anything (issue 20.1):
+    # on a full file system it fails there, and the file is never touched, not even marked and unmarked.
+    # st-stop-at kills the process at the first byte it writes with pwrite(): an edit that reserves first
+    # never gets there. (Its calls are not counted: a failed reservation truncates the file to its own
+    # length, which frees what it had allocated and changes no byte.)
+    kind, mount = full_fs
+    path = mount / "m.safetensors"
+    length = MIB
+    old = file_bytes("a" * length)
+    path.write_bytes(old)
+    subprocess.run(["sync", "-f", mount], check=True)
+    _fill(mount)
+    subprocess.run(["sync", "-f", mount], check=True)
+    result = helper("edit", path, "k", "b", length, env=stop_env(after_bytes=1))
+    assert result.returncode == 1, f"{kind}: the edit wrote before it failed (status {result.returncode})"
+    domain, code, message = error_of(result)
+    assert (domain, code) == ("io", G_IO_ERROR_NO_SPACE), message
+    assert path.read_bytes() == old
+    _free_all(mount)
 
 
 # What every reader says of a marked file
