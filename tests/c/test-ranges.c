@@ -65,21 +65,29 @@ io_counter (const char *field)
   return g_ascii_strtoull (at + strlen (key), NULL, 10);
 }
 
-/* The calls @field counts that st_read_ranges() made for @ranges, net of those reading the counter. */
+/* The read calls st_read_ranges() made for @ranges, net of those reading the counter. The process's
+ * count also takes reads of a sanitizer's or valgrind's runtime (its first look at /proc/self/maps, say),
+ * which come once or now and then, never every time: the least of a few measurements is the library's. */
 static guint64
 count_read_calls (int            fd,
                   const guint64 *ranges,
                   gsize          n_values)
 {
-  g_autoptr(GError) error = NULL;
-  guint64 a = io_counter ("syscr");
-  guint64 b = io_counter ("syscr");
-  guint64 c;
+  guint64 least = G_MAXUINT64;
 
-  g_assert_true (st_read_ranges (fd, ranges, n_values, NULL, &error));
-  g_assert_no_error (error);
-  c = io_counter ("syscr");
-  return (c - b) - (b - a);
+  for (guint attempt = 0; attempt < 5; attempt++)
+    {
+      g_autoptr(GError) error = NULL;
+      guint64 a = io_counter ("syscr");
+      guint64 b = io_counter ("syscr");
+      guint64 c;
+
+      g_assert_true (st_read_ranges (fd, ranges, n_values, NULL, &error));
+      g_assert_no_error (error);
+      c = io_counter ("syscr");
+      least = MIN (least, (c - b) - (b - a));
+    }
+  return least;
 }
 
 static void
