@@ -472,6 +472,10 @@ st_check_save_target (const char  *path,
    * itself for writing. Refuse what that would refuse, so that a read-only file stays. */
   if (faccessat (AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
     {
+      /* Gone since the stat(): another save replaced or removed it (a sharded save's cleanup, say).
+       * A target that does not exist is one this save may create, as above. */
+      if (errno == ENOENT)
+        return TRUE;
       st_set_io_error_from_errno (error, errno, "Could not open for writing", path);
       return FALSE;
     }
