@@ -95,7 +95,8 @@ collect_ranges (const guint64  *values,
         }
       g_array_append_val (ranges, range);
     }
-  qsort (ranges->data, ranges->len, sizeof (Range), compare_ranges);
+  if (ranges->len > 1)
+    qsort (ranges->data, ranges->len, sizeof (Range), compare_ranges);
   return g_steal_pointer (&ranges);
 }
 
