@@ -217,6 +217,11 @@ test_one_page_tensor_in_place (void)
   g_autoptr(GBytes) after = NULL;
   guint8 *a;
 
+  /* Under qemu-user (build-aux/test-s390x) /proc/self/pagemap describes the host's pages; the library's
+   * probe of it does not always see that, and an edit was once let through there that lost the written
+   * byte: a known limit under emulation, said in doc/durability.md, not a property of s390x. */
+  if (st_test_skip_without_in_place_edits ())
+    return;
   g_assert_cmpuint ((sizeof header - 1) % 8, ==, 0);
   g_byte_array_append (contents, (const guint8 *) &header_len, 8);
   g_byte_array_append (contents, (const guint8 *) header, sizeof header - 1);
