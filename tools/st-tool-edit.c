@@ -182,67 +182,24 @@ st_tool_cmd_shard (int    argc,
   if (output == NULL)
     return st_tool_usage_error ("shard", "--output is required");
 
-  g_autoptr(GError) error = NULL;
-  guint64 max_shard_size = 0;
-  if (!st_parse_size (size_text, &max_shard_size, &error))
-    return st_tool_usage_error ("shard", "%s", error->message);
-  if (max_shard_size == 0)
-    return st_tool_usage_error ("shard", "--max-shard-size must be at least one byte");
+  guint64 max_shard_size;
+  int status;
+  if (!st_tool_parse_max_shard_size ("shard", size_text, &max_shard_size, &status))
+    return status;
 
+  g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = st_tool_open_as_file (argv[1], &error);
   if (file == NULL)
     {
       st_tool_print_error (argv[1], error);
       return ST_TOOL_EXIT_FAILURE;
     }
-
-  if (g_mkdir_with_parents (output, 0777) != 0)
-    {
-      int saved_errno = errno;
-      fprintf (stderr, "st-tool shard: cannot make the directory %s: %s\n", output, g_strerror (saved_errno));
-      return ST_TOOL_EXIT_FAILURE;
-    }
-
-  guint64 total = 0;
-  g_auto(GStrv) names = st_file_dup_names_sorted (file);
-  for (guint i = 0; names[i] != NULL; i++)
-    total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
-
-  const char *name = prefix != NULL ? prefix : "model";
-  g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing shards", total, TRUE);
-  gboolean ok = st_file_save_sharded (file, output, name, max_shard_size, st_tool_save_flags, NULL,
-                                      st_tool_progress_callback, progress, &error);
-  g_clear_pointer (&progress, st_tool_progress_free);
-  if (!ok)
+  if (!st_tool_make_directory ("shard", output))
+    return ST_TOOL_EXIT_FAILURE;
+  if (!st_tool_save_standard (file, output, prefix != NULL ? prefix : "model", max_shard_size, &error))
     {
       st_tool_print_error (output, error);
       return ST_TOOL_EXIT_FAILURE;
-    }
-
-  /* Say what was written: the index (and its shards), or the one file. */
-  g_autofree char *index_name = g_strconcat (name, ".safetensors.index.json", NULL);
-  g_autofree char *index_path = g_build_filename (output, index_name, NULL);
-  if (g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_autoptr(STIndex) index = st_index_new_from_path (index_path, NULL, &error);
-      if (index == NULL)
-        {
-          st_tool_print_error (index_path, error);
-          return ST_TOOL_EXIT_FAILURE;
-        }
-      g_auto(GStrv) shards = st_index_dup_shard_names (index);
-      printf ("%s\n", index_path);
-      for (guint i = 0; shards[i] != NULL; i++)
-        {
-          g_autofree char *path = g_build_filename (output, shards[i], NULL);
-          printf ("%s\n", path);
-        }
-    }
-  else
-    {
-      g_autofree char *single = g_strconcat (name, ".safetensors", NULL);
-      g_autofree char *path = g_build_filename (output, single, NULL);
-      printf ("%s\n", path);
     }
   return ST_TOOL_EXIT_OK;
 }

@@ -289,90 +289,6 @@ write_file (const char  *path,
   return st_writer_finish (writer, error);
 }
 
-static gboolean
-make_directory (const char  *command,
-                const char  *output)
-{
-  if (g_mkdir_with_parents (output, 0777) == 0)
-    return TRUE;
-  int saved_errno = errno;
-  fprintf (stderr, "st-tool %s: cannot make the directory %s: %s\n", command, output, g_strerror (saved_errno));
-  return FALSE;
-}
-
-/* Prints what a sharded save wrote into @output: the index and its shards, or the one file. */
-static gboolean
-print_written (const char  *output,
-               const char  *prefix,
-               GError     **error)
-{
-  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
-  g_autofree char *index_path = g_build_filename (output, index_name, NULL);
-  if (!g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_autofree char *single = g_strconcat (prefix, ".safetensors", NULL);
-      g_autofree char *path = g_build_filename (output, single, NULL);
-      printf ("%s\n", path);
-      return TRUE;
-    }
-  g_autoptr(STIndex) index = st_index_new_from_path (index_path, NULL, error);
-  if (index == NULL)
-    return FALSE;
-  g_auto(GStrv) shards = st_index_dup_shard_names (index);
-  printf ("%s\n", index_path);
-  for (guint i = 0; shards[i] != NULL; i++)
-    {
-      g_autofree char *path = g_build_filename (output, shards[i], NULL);
-      printf ("%s\n", path);
-    }
-  return TRUE;
-}
-
-/* Saves @file (whose tensors are views of mapped files: the library copies them in the kernel) as the
- * standard layout in @output: shards of @max_shard_size with an index, or one file. */
-static gboolean
-save_standard (STFile      *file,
-               const char  *output,
-               const char  *prefix,
-               guint64      max_shard_size,
-               GError     **error)
-{
-  guint64 total = 0;
-  g_auto(GStrv) names = st_file_dup_names_sorted (file);
-  for (guint i = 0; names[i] != NULL; i++)
-    total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
-
-  g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing shards", total, TRUE);
-  if (!st_file_save_sharded (file, output, prefix, max_shard_size, st_tool_save_flags, NULL,
-                             st_tool_progress_callback, progress, error))
-    return FALSE;
-  g_clear_pointer (&progress, st_tool_progress_free);
-  return print_written (output, prefix, error);
-}
-
-static gboolean
-parse_max_shard_size (const char *command,
-                      const char *text,
-                      guint64    *out_size,
-                      int        *out_status)
-{
-  g_autoptr(GError) error = NULL;
-  *out_size = G_MAXUINT64;
-  if (text == NULL)
-    return TRUE;
-  if (!st_parse_size (text, out_size, &error))
-    {
-      *out_status = st_tool_usage_error (command, "%s", error->message);
-      return FALSE;
-    }
-  if (*out_size == 0)
-    {
-      *out_status = st_tool_usage_error (command, "--max-shard-size must be at least one byte");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* reshard */
 
 int
@@ -399,7 +315,7 @@ st_tool_cmd_reshard (int    argc,
     return st_tool_usage_error ("reshard", "--output is required");
   guint64 max_shard_size;
   int status;
-  if (!parse_max_shard_size ("reshard", size_text, &max_shard_size, &status))
+  if (!st_tool_parse_max_shard_size ("reshard", size_text, &max_shard_size, &status))
     return status;
 
   g_autoptr(GError) error = NULL;
@@ -409,9 +325,9 @@ st_tool_cmd_reshard (int    argc,
       st_tool_print_error (argv[1], error);
       return ST_TOOL_EXIT_FAILURE;
     }
-  if (!make_directory ("reshard", output))
+  if (!st_tool_make_directory ("reshard", output))
     return ST_TOOL_EXIT_FAILURE;
-  if (!save_standard (file, output, prefix != NULL ? prefix : "model", max_shard_size, &error))
+  if (!st_tool_save_standard (file, output, prefix != NULL ? prefix : "model", max_shard_size, &error))
     {
       st_tool_print_error (output, error);
       return ST_TOOL_EXIT_FAILURE;
@@ -740,7 +656,7 @@ consolidate_into (GPtrArray   *targets,
   if (!write_file (staging, targets, metadata, error))
     return FALSE;
   g_autoptr(STFile) file = st_file_new_from_path (staging, NULL, error);
-  gboolean ok = file != NULL && save_standard (file, output, prefix, max_shard_size, error);
+  gboolean ok = file != NULL && st_tool_save_standard (file, output, prefix, max_shard_size, error);
   unlink (staging);
   return ok;
 }
@@ -769,7 +685,7 @@ st_tool_cmd_consolidate (int    argc,
     return st_tool_usage_error ("consolidate", "--output is required");
   guint64 max_shard_size;
   int status;
-  if (!parse_max_shard_size ("consolidate", size_text, &max_shard_size, &status))
+  if (!st_tool_parse_max_shard_size ("consolidate", size_text, &max_shard_size, &status))
     return status;
 
   g_autoptr(GError) error = NULL;
@@ -808,7 +724,7 @@ st_tool_cmd_consolidate (int    argc,
       g_ptr_array_add (targets, logical->target);
     }
 
-  if (!make_directory ("consolidate", output))
+  if (!st_tool_make_directory ("consolidate", output))
     return ST_TOOL_EXIT_FAILURE;
   if (!consolidate_into (targets, g_hash_table_size (metadata) > 0 ? metadata : NULL, output,
                          prefix != NULL ? prefix : "model", max_shard_size, &error))
@@ -1011,7 +927,7 @@ st_tool_cmd_split (int    argc,
           }
     }
 
-  if (!make_directory ("split", output))
+  if (!st_tool_make_directory ("split", output))
     return ST_TOOL_EXIT_FAILURE;
 
   g_autoptr(GHashTable) metadata = checkpoint_file_metadata (source, list);

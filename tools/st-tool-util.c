@@ -3,7 +3,9 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -579,4 +581,90 @@ st_tool_progress_callback (guint64  done,
                            gpointer user_data)
 {
   st_tool_progress_update (user_data, done);
+}
+
+/* Sharded saves (shard, reshard, consolidate) */
+
+gboolean
+st_tool_make_directory (const char  *command,
+                        const char  *output)
+{
+  if (g_mkdir_with_parents (output, 0777) == 0)
+    return TRUE;
+  int saved_errno = errno;
+  fprintf (stderr, "st-tool %s: cannot make the directory %s: %s\n", command, output, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* Prints what a sharded save wrote into @output: the index and its shards, or the one file. */
+static gboolean
+print_written (const char  *output,
+               const char  *prefix,
+               GError     **error)
+{
+  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  g_autofree char *index_path = g_build_filename (output, index_name, NULL);
+  if (!g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autofree char *single = g_strconcat (prefix, ".safetensors", NULL);
+      g_autofree char *path = g_build_filename (output, single, NULL);
+      printf ("%s\n", path);
+      return TRUE;
+    }
+  g_autoptr(STIndex) index = st_index_new_from_path (index_path, NULL, error);
+  if (index == NULL)
+    return FALSE;
+  g_auto(GStrv) shards = st_index_dup_shard_names (index);
+  printf ("%s\n", index_path);
+  for (guint i = 0; shards[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (output, shards[i], NULL);
+      printf ("%s\n", path);
+    }
+  return TRUE;
+}
+
+/* Saves @file (whose tensors are views of mapped files: the library copies them in the kernel) as the
+ * standard layout in @output: shards of @max_shard_size with an index, or one file. */
+gboolean
+st_tool_save_standard (STFile      *file,
+                       const char  *output,
+                       const char  *prefix,
+                       guint64      max_shard_size,
+                       GError     **error)
+{
+  guint64 total = 0;
+  g_auto(GStrv) names = st_file_dup_names_sorted (file);
+  for (guint i = 0; names[i] != NULL; i++)
+    total += st_tensor_get_n_bytes (st_file_get_tensor (file, names[i]));
+
+  g_autoptr(StToolProgress) progress = st_tool_progress_new ("Writing shards", total, TRUE);
+  if (!st_file_save_sharded (file, output, prefix, max_shard_size, st_tool_save_flags, NULL,
+                             st_tool_progress_callback, progress, error))
+    return FALSE;
+  g_clear_pointer (&progress, st_tool_progress_free);
+  return print_written (output, prefix, error);
+}
+
+gboolean
+st_tool_parse_max_shard_size (const char *command,
+                              const char *text,
+                              guint64    *out_size,
+                              int        *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  *out_size = G_MAXUINT64;
+  if (text == NULL)
+    return TRUE;
+  if (!st_parse_size (text, out_size, &error))
+    {
+      *out_status = st_tool_usage_error (command, "%s", error->message);
+      return FALSE;
+    }
+  if (*out_size == 0)
+    {
+      *out_status = st_tool_usage_error (command, "--max-shard-size must be at least one byte");
+      return FALSE;
+    }
+  return TRUE;
 }

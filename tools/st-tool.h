@@ -92,6 +92,21 @@ STTensor *st_tool_source_lookup (StToolSource  *source,
 /* A new table of the metadata, or NULL for a file without __metadata__. */
 GHashTable *st_tool_source_metadata (StToolSource *source);
 /* A file, or a checkpoint merged into one STFile (zero-copy: its tensors stay views of the shards). */
+/* Makes @output and its parents; says why on standard error (as "st-tool @command: ...") when it cannot. */
+gboolean st_tool_make_directory (const char *command,
+                                 const char *output);
+/* Parses --max-shard-size @text (NULL: G_MAXUINT64, one file); on a usage error sets *@out_status. */
+gboolean st_tool_parse_max_shard_size (const char *command,
+                                       const char *text,
+                                       guint64    *out_size,
+                                       int        *out_status);
+/* Saves @file as the standard layout in @output (shards of @max_shard_size with an index, or one
+ * file), with a progress bar, then prints what it wrote. */
+gboolean st_tool_save_standard (STFile      *file,
+                                const char  *output,
+                                const char  *prefix,
+                                guint64      max_shard_size,
+                                GError     **error);
 STFile *st_tool_open_as_file (const char  *path,
                               GError     **error);
 
