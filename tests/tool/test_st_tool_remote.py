@@ -146,7 +146,9 @@ def hub(tmp_path, monkeypatch):
 
 
 def run(*args, check=0):
-    result = subprocess.run([TOOL, *map(str, args)], capture_output=True, text=True)
+    # Bounded, so that a command that hangs fails its own test, naming itself, before meson's timeout
+    # ends the whole file without a word (seen twice under load, never reproduced).
+    result = subprocess.run([TOOL, *map(str, args)], capture_output=True, text=True, timeout=60)
     assert result.returncode == check, f"st-tool {args}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
 
