@@ -4,6 +4,7 @@
 end to end: many same-shape layers, LoRA adapters): every tensor from one framework call, with
 the same results as the general path. Files are written byte by byte here."""
 
+import array
 import json
 import struct
 
@@ -46,8 +47,28 @@ def rows_file(path, n, shape, fmt="i", dtype="I32"):
     ([I32, -1, -1, 1, 2], None),                                   # set after loading
     ([], None),
 ])
-def test_uniform_block_reads_the_records(values, expected):
-    assert _core.uniform_block(values) == expected
+@pytest.mark.parametrize("form", ["list", "memoryview"])
+def test_uniform_block_reads_the_records(values, expected, form):
+    # load_file hands it the memoryview of st_file_dup_layout_bytes(); a 1.0 library's list works too.
+    records = values if form == "list" else memoryview(array.array("q", values))
+    assert _core.uniform_block(records) == expected
+
+
+def test_bulk_buffers_give_the_names_and_records(tmp_path):
+    # Names that a split must not cut or change: non-ASCII, a newline, a space, JSON escapes.
+    names = ["caf\u00e9", "a\nb", "\u65e5\u672c", "x y", 'q"\\']
+    header = {name: {"dtype": "I32", "shape": [1, k + 1], "data_offsets": [4 * k * (k + 1) // 2, 4 * (k + 1) * (k + 2) // 2]}
+              for k, name in enumerate(names)}
+    path = write_raw(tmp_path / "names.safetensors", header, bytes(4 * 15))
+    stfile = _core.open_path(path)
+    assert _core.file_names(stfile) == names
+    records = []
+    for k in range(5):
+        records += [I32, 4 * k * (k + 1) // 2, 4 * (k + 1) * (k + 2) // 2, 2, 1, k + 1]
+    assert list(_core.file_layout(stfile)) == records
+    assert [entry[:3] for entry in _core.layout(stfile)] == [(name, I32, [1, k + 1]) for k, name in enumerate(names)]
+    empty = _core.ST.File.new()
+    assert _core.file_names(empty) == [] and len(_core.file_layout(empty)) == 0
 
 
 def test_numpy_rows_are_views_of_one_block(tmp_path):
