@@ -5,6 +5,7 @@ end to end: many same-shape layers, LoRA adapters): every tensor from one framew
 the same results as the general path. Files are written byte by byte here."""
 
 import array
+import gc
 import json
 import struct
 
@@ -109,6 +110,56 @@ def test_torch_rows_are_views_of_one_block(tmp_path):
     assert [t.shape for t in scalars.values()] == [(), ()] and scalars["r1"].item() == 1.0
     with open(path, "rb") as f:
         assert torch.equal(st_torch.load(f.read())["r1"], torch.tensor([3, 4, 5], dtype=torch.int32))
+
+
+@requires_torch
+def test_torch_rows_are_independent_tensors_over_the_file(tmp_path):
+    """The rows share the file's memory but are not autograd views of a hidden base (they come from
+    unsafe_split): each has its own version counter, an in-place change to one touches no other, and
+    any one of them keeps the mapping alive on its own. Hugging Face's tensors are not views either."""
+    from safetensors_glib import torch as st_torch
+
+    path = rows_file(tmp_path / "rows.safetensors", 4, [2, 2])
+    tensors = st_torch.load_file(path)
+    assert all(t._base is None and not t._is_view() for t in tensors.values())
+    assert [t.shape for t in tensors.values()] == [(2, 2)] * 4 and all(t.is_contiguous() for t in tensors.values())
+    tensors["r1"].add_(100)
+    assert tensors["r1"]._version == 1 and [tensors[f"r{k}"]._version for k in (0, 2, 3)] == [0, 0, 0]
+    assert tensors["r0"].tolist() == [[0, 1], [2, 3]] and tensors["r2"].tolist() == [[8, 9], [10, 11]]
+    assert tensors["r1"].tolist() == [[104, 105], [106, 107]]
+    last = tensors.pop("r3")
+    del tensors
+    gc.collect()
+    assert last.tolist() == [[12, 13], [14, 15]]
+    grad = last.float().requires_grad_()
+    (grad * 2).sum().backward()
+    assert grad.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+
+
+@requires_torch
+def test_torch_runs_of_several_shapes(tmp_path):
+    # One dtype, data end to end, shapes changing along the file: one frombuffer, one split into the
+    # groups of equal shapes, a split of each group into rows; scalars and a single tensor between them.
+    from safetensors_glib import torch as st_torch
+
+    shapes = [[2], [2], [3], [], [], [1, 3], [1, 3], [4]]
+    header, at = {}, 0
+    for k, shape in enumerate(shapes):
+        size = int(np.prod(shape)) if shape else 1
+        header[f"t{k}"] = {"dtype": "I32", "shape": shape, "data_offsets": [4 * at, 4 * (at + size)]}
+        at += size
+    path = write_raw(tmp_path / "runs.safetensors", header, struct.pack(f"<{at}i", *range(at)))
+    tensors = st_torch.load_file(path)
+    expected, at = {}, 0
+    for k, shape in enumerate(shapes):
+        size = int(np.prod(shape)) if shape else 1
+        expected[f"t{k}"] = torch.arange(at, at + size, dtype=torch.int32).reshape(shape)
+        at += size
+    assert list(tensors) == list(expected)
+    for name, tensor in tensors.items():
+        assert tensor.shape == expected[name].shape and torch.equal(tensor, expected[name]), name
+    tensors["t6"].zero_()
+    assert tensors["t5"].tolist() == [[9, 10, 11]] and tensors["t7"].tolist() == [15, 16, 17, 18]
 
 
 def test_mixed_files_take_the_general_path(tmp_path):
