@@ -138,11 +138,12 @@ def test_torch_rows_are_independent_tensors_over_the_file(tmp_path):
 
 @requires_torch
 def test_torch_runs_of_several_shapes(tmp_path):
-    # One dtype, data end to end, shapes changing along the file: one frombuffer, one split into the
-    # groups of equal shapes, a split of each group into rows; scalars and a single tensor between them.
+    # One dtype, data end to end, shapes changing along the file: one frombuffer, one split into
+    # pieces, a view of each piece, and for 8 or more equal shapes in a row (t8..t15, and the scalars
+    # t16..t23) one piece cut into rows.
     from safetensors_glib import torch as st_torch
 
-    shapes = [[2], [2], [3], [], [], [1, 3], [1, 3], [4]]
+    shapes = [[2], [2], [3], [], [], [1, 3], [1, 3], [4]] + [[2, 1]] * 8 + [[]] * 8 + [[5]]
     header, at = {}, 0
     for k, shape in enumerate(shapes):
         size = int(np.prod(shape)) if shape else 1
@@ -160,6 +161,11 @@ def test_torch_runs_of_several_shapes(tmp_path):
         assert tensor.shape == expected[name].shape and torch.equal(tensor, expected[name]), name
     tensors["t6"].zero_()
     assert tensors["t5"].tolist() == [[9, 10, 11]] and tensors["t7"].tolist() == [15, 16, 17, 18]
+    assert all(tensors[f"t{k}"]._base is None for k in range(8, 16))
+    assert [tensors[f"t{k}"].dim() for k in range(16, 24)] == [0] * 8
+    assert [tensors[f"t{k}"].data_ptr() for k in range(5, 25)] == [tensors["t5"].data_ptr() + 4 * n for n in
+                                                                   [0, 3, 6, 10, 12, 14, 16, 18, 20, 22, 24,
+                                                                    26, 27, 28, 29, 30, 31, 32, 33, 34]]
 
 
 def test_mixed_files_take_the_general_path(tmp_path):
