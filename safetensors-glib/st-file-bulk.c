@@ -7,7 +7,9 @@
  * converts their arrays element by element: for a file of 20,000 tensors, a string object and an
  * integer object per element cost PyGObject more than the rest of a load. A buffer crosses into
  * such a language whole, where one split() of the names and a memoryview of the integers do the
- * rest at the language's C speed.
+ * rest at the language's C speed. The runs go one step further for the common case of many
+ * tensors of one shape stored end to end (a LoRA adapter, same-shape layers): one record for all
+ * of them, which a binding turns into tensors with one framework call.
  */
 #include <string.h>
 
@@ -95,4 +97,107 @@ st_file_dup_layout_bytes (STFile *self)
     return g_bytes_new (NULL, 0);
 
   return g_bytes_new_take (values, n_values * sizeof (gint64));
+}
+
+/* Whether @entry continues the run whose last tensor is @last (of @dtype and @shape, ending at
+ * @run_end): same dtype and shape, both loaded and not empty, its bytes right after. */
+static gboolean
+continues_run (FileEntry    *entry,
+               STDType       dtype,
+               const gint64 *shape,
+               guint         n_dims,
+               gint64        run_end)
+{
+  STDType entry_dtype;
+  guint entry_n_dims;
+  const gint64 *entry_shape = st_file_entry_get_layout (entry, &entry_dtype, &entry_n_dims);
+  gint64 begin;
+  gint64 end;
+
+  if (entry_dtype != dtype || entry_n_dims != n_dims)
+    return FALSE;
+  if (n_dims > 0 && memcmp (entry_shape, shape, n_dims * sizeof (gint64)) != 0)
+    return FALSE;
+  st_file_entry_get_signed_offsets (entry, &begin, &end);
+  return begin >= 0 && begin == run_end && end > begin;
+}
+
+/**
+ * st_file_dup_runs_bytes:
+ * @self: a file
+ *
+ * Describes every tensor of the file, in file order, as runs: a run is one tensor, or
+ * consecutive tensors of one dtype and one shape, none empty, each loaded from the file and
+ * stored right after the one before it. Bindings make the tensors of a run with one call of
+ * their framework (one buffer cut into equal rows), and a file of equal rows (a LoRA adapter,
+ * same-shape layers, any file whose tensors all match) is a single run.
+ *
+ * One record per run, records end to end, signed 64-bit integers in the host's byte order:
+ *
+ * | index in the record  | value                                                          |
+ * |----------------------|----------------------------------------------------------------|
+ * | 0                    | the number of tensors in the run, at least 1                   |
+ * | 1                    | the dtype, an [enum@ST.DType] value                             |
+ * | 2                    | begin: the first byte of the run's first tensor in the loaded data buffer, or -1 |
+ * | 3                    | end: one past the last byte of its last tensor, or -1          |
+ * | 4                    | n_dims, the number of dimensions of each tensor (0 for a scalar) |
+ * | 5 to 5 + n_dims - 1  | the dimensions, outermost first                                 |
+ *
+ * A run of n tensors holds (end - begin) / n bytes per tensor, the k-th (from 0) starting at
+ * begin + k * (end - begin) / n. The names go with the tensors in the order of
+ * [method@ST.File.dup_names_bytes]. begin and end are -1 for a tensor that is not the loaded
+ * one (set or replaced since loading, or any tensor of a file that was not loaded): it is a run
+ * of its own, as is every empty tensor.
+ *
+ * Safe from several threads at once, as the other readers are (see [class@ST.File]).
+ *
+ * Returns: (transfer full): the records; empty for a file without tensors
+ *
+ * Since: 1.2
+ */
+GBytes *
+st_file_dup_runs_bytes (STFile *self)
+{
+  GArray *values;
+  gsize n_bytes;
+  guint i = 0;
+
+  g_return_val_if_fail (ST_IS_FILE (self), NULL);
+
+  values = g_array_new (FALSE, FALSE, sizeof (gint64));
+  while (i < self->entries->len)
+    {
+      STDType dtype;
+      guint n_dims;
+      const gint64 *shape = st_file_entry_get_layout (g_ptr_array_index (self->entries, i), &dtype, &n_dims);
+      gint64 begin;
+      gint64 end;
+      guint j = i + 1;
+      gint64 header[5];
+
+      st_file_entry_get_signed_offsets (g_ptr_array_index (self->entries, i), &begin, &end);
+      if (begin >= 0 && end > begin)
+        {
+          while (j < self->entries->len &&
+                 continues_run (g_ptr_array_index (self->entries, j), dtype, shape, n_dims, end))
+            {
+              gint64 next_begin;
+
+              st_file_entry_get_signed_offsets (g_ptr_array_index (self->entries, j), &next_begin, &end);
+              j++;
+            }
+        }
+
+      header[0] = j - i;
+      header[1] = dtype;
+      header[2] = begin;
+      header[3] = end;
+      header[4] = n_dims;
+      g_array_append_vals (values, header, G_N_ELEMENTS (header));
+      g_array_append_vals (values, shape, n_dims);
+      i = j;
+    }
+
+  n_bytes = (gsize) values->len * sizeof (gint64);
+  return g_bytes_new_take (g_array_free (values, FALSE), n_bytes);
 }

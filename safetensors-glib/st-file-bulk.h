@@ -19,4 +19,7 @@ GBytes *st_file_dup_names_bytes (STFile *self);
 ST_AVAILABLE_IN_1_2
 GBytes *st_file_dup_layout_bytes (STFile *self);
 
+ST_AVAILABLE_IN_1_2
+GBytes *st_file_dup_runs_bytes (STFile *self);
+
 G_END_DECLS

@@ -564,6 +564,60 @@ test_file_bulk_buffers (void)
   g_assert_cmpmem (g_bytes_get_data (expected, NULL), g_bytes_get_size (expected), added_record, sizeof added_record);
 }
 
+/* The runs (st-file-bulk.c) of a hand-written file: equal shapes end to end join, a change of shape
+ * or dtype, an empty tensor and a tensor set since loading each start a run of their own. */
+static void
+test_file_bulk_runs (void)
+{
+  const char *header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                       "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+                       "\"c\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]},"
+                       "\"d\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[24,36]},"
+                       "\"e\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[36,48]},"
+                       "\"f\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[48,60]},"
+                       "\"s1\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[60,61]},"
+                       "\"s2\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[61,62]},"
+                       "\"z\":{\"dtype\":\"I32\",\"shape\":[2,0],\"data_offsets\":[62,62]}}";
+  guint8 data[62] = { 0 };
+  const gint64 expected[] = {
+    3, ST_DTYPE_F32, 0, 24, 1, 2,
+    1, ST_DTYPE_F32, 24, 36, 1, 3,
+    2, ST_DTYPE_I32, 36, 60, 1, 3,
+    2, ST_DTYPE_U8, 60, 62, 0,
+    1, ST_DTYPE_I32, 62, 62, 2, 2, 0,
+  };
+  /* "b" replaced (in place in file order) and "added" set: the run of a, b, c falls apart. */
+  const gint64 edited[] = {
+    1, ST_DTYPE_F32, 0, 8, 1, 2,
+    1, ST_DTYPE_F32, -1, -1, 1, 2,
+    1, ST_DTYPE_F32, 16, 24, 1, 2,
+    1, ST_DTYPE_F32, 24, 36, 1, 3,
+    2, ST_DTYPE_I32, 36, 60, 1, 3,
+    2, ST_DTYPE_U8, 60, 62, 0,
+    1, ST_DTYPE_I32, 62, 62, 2, 2, 0,
+    1, ST_DTYPE_F32, -1, -1, 1, 2,
+  };
+  const gint64 s2[] = { 2 };
+  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, sizeof data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
+  g_autoptr(STFile) empty = st_file_new ();
+  g_autoptr(GBytes) runs = NULL;
+  g_autoptr(GBytes) empty_runs = st_file_dup_runs_bytes (empty);
+
+  g_assert_no_error (error);
+  runs = st_file_dup_runs_bytes (file);
+  g_assert_cmpmem (g_bytes_get_data (runs, NULL), g_bytes_get_size (runs), expected, sizeof expected);
+  g_assert_nonnull (empty_runs);
+  g_assert_cmpuint (g_bytes_get_size (empty_runs), ==, 0);
+
+  add_tensor (file, "b", ST_DTYPE_F32, s2, 1, 3);
+  add_tensor (file, "added", ST_DTYPE_F32, s2, 1, 4);
+  g_clear_pointer (&runs, g_bytes_unref);
+  runs = st_file_dup_runs_bytes (file);
+  g_assert_cmpmem (g_bytes_get_data (runs, NULL), g_bytes_get_size (runs), edited, sizeof edited);
+}
+
 /* Lookups by name stay right whatever order they come in and whatever was edited in between: STFile
  * tries the entry after the one it last found before its index (a guess for callers that go in file
  * order), and a stale guess must never give another tensor or a removed one. Bytes written by hand: each
@@ -993,6 +1047,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/map/set-tensor-from-data", test_file_set_tensor_from_data);
   g_test_add_func ("/file/bulk/layout-loaded", test_file_layout_loaded);
   g_test_add_func ("/file/bulk/buffers", test_file_bulk_buffers);
+  g_test_add_func ("/file/bulk/runs", test_file_bulk_runs);
   g_test_add_func ("/file/bulk/layout-edited", test_file_layout_edited);
   g_test_add_func ("/file/bulk/layout-threads", test_file_layout_threads);
   g_test_add_func ("/file/bulk/set-from-data-saves", test_file_set_from_data_saves);
