@@ -4,7 +4,6 @@
 end to end: many same-shape layers, LoRA adapters): every tensor from one framework call, with
 the same results as the general path. Files are written byte by byte here."""
 
-import array
 import gc
 import json
 import struct
@@ -36,26 +35,26 @@ def rows_file(path, n, shape, fmt="i", dtype="I32"):
 
 
 @pytest.mark.parametrize("values,expected", [
-    # dtype, begin, end, n_dims, dims... per record
-    ([I32, 0, 8, 1, 2, I32, 8, 16, 1, 2, I32, 16, 24, 1, 2], (I32, [2], 0, 24)),
-    ([F32, 0, 4, 0, F32, 4, 8, 0], (F32, [], 0, 8)),
-    ([F32, 0, 24, 2, 2, 3], (F32, [2, 3], 0, 24)),
-    ([I32, 0, 8, 1, 2, I64, 8, 24, 1, 2], None),                   # two dtypes
-    ([I32, 0, 8, 1, 2, I32, 8, 20, 1, 3], None),                   # two shapes
-    ([I32, 0, 8, 1, 2, I32, 8, 24, 2, 2, 2], None),                # two ranks
-    ([I32, 0, 8, 2, 1, 2, I32, 8, 16, 1, 2, I32, 16, 24, 1, 2], None),  # ranks that mislead a stride
-    ([I32, 0, 0, 1, 0, I32, 0, 0, 1, 0], None),                    # empty tensors
-    ([I32, -1, -1, 1, 2], None),                                   # set after loading
-    ([], None),
+    # dtype, begin, end, n_dims, dims... per record -> (count, dtype, begin, end, shape) per run
+    ([I32, 0, 8, 1, 2, I32, 8, 16, 1, 2, I32, 16, 24, 1, 2], [(3, I32, 0, 24, [2])]),
+    ([F32, 0, 4, 0, F32, 4, 8, 0], [(2, F32, 0, 8, [])]),
+    ([F32, 0, 24, 2, 2, 3], [(1, F32, 0, 24, [2, 3])]),
+    ([I32, 0, 8, 1, 2, I64, 8, 24, 1, 2], [(1, I32, 0, 8, [2]), (1, I64, 8, 24, [2])]),    # two dtypes
+    ([I32, 0, 8, 1, 2, I32, 8, 20, 1, 3], [(1, I32, 0, 8, [2]), (1, I32, 8, 20, [3])]),    # two shapes
+    ([I32, 0, 8, 1, 2, I32, 8, 24, 2, 2, 2], [(1, I32, 0, 8, [2]), (1, I32, 8, 24, [2, 2])]),  # two ranks
+    ([I32, 0, 8, 2, 1, 2, I32, 8, 16, 1, 2, I32, 16, 24, 1, 2],
+     [(1, I32, 0, 8, [1, 2]), (2, I32, 8, 24, [2])]),
+    ([I32, 0, 0, 1, 0, I32, 0, 0, 1, 0], [(1, I32, 0, 0, [0]), (1, I32, 0, 0, [0])]),    # empty tensors
+    ([I32, 0, 8, 1, 2, I32, -1, -1, 1, 2, I32, -1, -1, 1, 2],                             # set after loading
+     [(1, I32, 0, 8, [2]), (1, I32, -1, -1, [2]), (1, I32, -1, -1, [2])]),
+    ([], []),
 ])
-@pytest.mark.parametrize("form", ["list", "memoryview"])
-def test_uniform_block_reads_the_records(values, expected, form):
-    # load_file hands it the memoryview of st_file_dup_layout_bytes(); a 1.0 library's list works too.
-    records = values if form == "list" else memoryview(array.array("q", values))
-    assert _core.uniform_block(records) == expected
+def test_runs_of_a_1_0_librarys_records(values, expected):
+    # What st_file_dup_runs_bytes() gives, from the per-tensor records of a library without it.
+    assert _core.runs_of_layout(values) == expected
 
 
-def test_bulk_buffers_give_the_names_and_records(tmp_path):
+def test_bulk_buffers_give_the_names_and_runs(tmp_path):
     # Names that a split must not cut or change: non-ASCII, a newline, a space, JSON escapes.
     names = ["caf\u00e9", "a\nb", "\u65e5\u672c", "x y", 'q"\\']
     header = {name: {"dtype": "I32", "shape": [1, k + 1], "data_offsets": [4 * k * (k + 1) // 2, 4 * (k + 1) * (k + 2) // 2]}
@@ -63,13 +62,15 @@ def test_bulk_buffers_give_the_names_and_records(tmp_path):
     path = write_raw(tmp_path / "names.safetensors", header, bytes(4 * 15))
     stfile = _core.open_path(path)
     assert _core.file_names(stfile) == names
-    records = []
-    for k in range(5):
-        records += [I32, 4 * k * (k + 1) // 2, 4 * (k + 1) * (k + 2) // 2, 2, 1, k + 1]
-    assert list(_core.file_layout(stfile)) == records
-    assert [entry[:3] for entry in _core.layout(stfile)] == [(name, I32, [1, k + 1]) for k, name in enumerate(names)]
+    assert _core.file_runs(stfile) == [(1, I32, 4 * k * (k + 1) // 2, 4 * (k + 1) * (k + 2) // 2, [1, k + 1])
+                                       for k in range(5)]
+    assert _core.layout(stfile) == [(name, I32, [1, k + 1], 4 * k * (k + 1) // 2, 4 * (k + 1))
+                                    for k, name in enumerate(names)]
+    rows = _core.open_path(rows_file(tmp_path / "rows.safetensors", 5, [2, 3]))
+    assert _core.file_runs(rows) == [(5, I32, 0, 120, [2, 3])]
+    assert _core.layout(rows) == [(f"r{k}", I32, [2, 3], 24 * k, 24) for k in range(5)]
     empty = _core.ST.File.new()
-    assert _core.file_names(empty) == [] and len(_core.file_layout(empty)) == 0
+    assert _core.file_names(empty) == [] and _core.file_runs(empty) == [] and _core.layout(empty) == []
 
 
 def test_numpy_rows_are_views_of_one_block(tmp_path):
@@ -193,3 +194,25 @@ def test_get_tensors_takes_the_bulk_path_too(tmp_path):
         with safe_open(path, framework="pt", device=None) as f:
             tensors = f.get_tensors()
         assert [t.tolist() for t in tensors.values()] == [[2 * k, 2 * k + 1] for k in range(6)]
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_1_0_library_loads_the_same(tmp_path, monkeypatch, bulk):
+    # Without the 1.2 buffers (a 1.0 library), the per-tensor arrays give the same runs and tensors.
+    monkeypatch.setattr(_core, "_BULK_BUFFERS", bulk)
+    rows = st_numpy.load_file(rows_file(tmp_path / "rows.safetensors", 4, [3]))
+    assert {name: array.tolist() for name, array in rows.items()} == {f"r{k}": [3 * k, 3 * k + 1, 3 * k + 2]
+                                                                       for k in range(4)}
+    mixed = write_raw(tmp_path / "mixed.safetensors", {
+        "a": {"dtype": "I32", "shape": [2], "data_offsets": [0, 8]},
+        "b": {"dtype": "I32", "shape": [2], "data_offsets": [8, 16]},
+        "c": {"dtype": "I64", "shape": [], "data_offsets": [16, 24]},
+    }, struct.pack("<4iq", 1, 2, 3, 4, 5))
+    arrays = st_numpy.load_file(mixed)
+    assert [(name, a.dtype.str, a.tolist()) for name, a in arrays.items()] == [
+        ("a", "<i4", [1, 2]), ("b", "<i4", [3, 4]), ("c", "<i8", 5)]
+    if torch is not None:
+        from safetensors_glib import torch as st_torch
+
+        tensors = st_torch.load_file(mixed)
+        assert [(name, t.tolist()) for name, t in tensors.items()] == [("a", [1, 2]), ("b", [3, 4]), ("c", 5)]

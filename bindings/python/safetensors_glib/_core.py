@@ -23,7 +23,7 @@ GLib.Bytes and every array argument it converts:
 Per-tensor work goes through bulk calls, because each introspected call costs about a microsecond
 or more, and each array element PyGObject converts tens of nanoseconds and memory: loading asks for
 every name and the whole layout with two calls that return one buffer each
-(ST.File.dup_names_bytes(), dup_layout_bytes()), saving makes one
+(ST.File.dup_names_bytes(), dup_runs_bytes()), saving makes one
 ST.File.set_tensor_from_data() call per tensor and no ST.Tensor.
 """
 
@@ -62,8 +62,8 @@ __all__ = [
     "Entry",
     "layout",
     "file_names",
-    "file_layout",
-    "uniform_block",
+    "file_runs",
+    "entries_of_runs",
     "file_views",
     "layout_by_name",
     "data_view",
@@ -345,10 +345,10 @@ class Entry(tuple):
     n_bytes = property(lambda self: self[4])
 
 
-# st_file_dup_names_bytes() and st_file_dup_layout_bytes() (library 1.2): the names and the records
-# in one buffer each, read here with one split() and one memoryview. A 1.0 library has only the
-# array forms, which PyGObject converts element by element.
-_BULK_BUFFERS = hasattr(ST.File, "dup_layout_bytes")
+# st_file_dup_names_bytes() and st_file_dup_runs_bytes() (library 1.2): the names, and the tensors
+# as runs of equal shapes, in one buffer each, read here with one split() and one memoryview. A 1.0
+# library has only the per-tensor arrays, which PyGObject converts element by element.
+_BULK_BUFFERS = hasattr(ST.File, "dup_runs_bytes")
 
 
 def file_names(stfile):
@@ -360,19 +360,11 @@ def file_names(stfile):
     return names
 
 
-def file_layout(stfile):
-    """The st_file_dup_layout() records of @stfile: a memoryview of 64-bit integers (or, from a 1.0
-    library, a list), indexed and sliced the same way."""
-    if not _BULK_BUFFERS:
-        return stfile.dup_layout()
-    return bytes_view(stfile.dup_layout_bytes()).cast("q")
-
-
 def bytes_view(gbytes):
     """A read-only memoryview of a GLib.Bytes' memory, without copying it, that keeps it alive.
 
-    GLib.Bytes.get_data() copies (the records of 20,000 tensors are 0.8 MB: 200 fresh pages). The
-    memory is reached as any tensor's is: an ST.Tensor of U8 over the GBytes gives its address.
+    GLib.Bytes.get_data() copies. The memory is reached as any tensor's is: an ST.Tensor of U8
+    over the GBytes gives its address.
     """
     size = gbytes.get_size()
     if not size:
@@ -381,73 +373,91 @@ def bytes_view(gbytes):
     return memory_view(owner.get_data_address(), size, owner).toreadonly()
 
 
-def uniform_block(values):
-    """(dtype, shape, begin, end) when the st_file_dup_layout() records @values describe tensors of
-    one dtype and one shape, none empty, whose bytes follow each other in file order from @begin
-    to @end: one block of equal rows (a file of same-shape layers, a LoRA adapter, the 20,000
-    tensors of bench/'s "many"); otherwise None.
+def file_runs(stfile):
+    """The tensors of @stfile in file order as runs, [(count, dtype, begin, end, shape)]: @count
+    tensors of one dtype and @shape whose bytes follow each other from @begin to @end in the data
+    buffer (st_file_dup_runs_bytes()); begin and end are -1 for a tensor set since loading."""
+    if not _BULK_BUFFERS:
+        return runs_of_layout(stfile.dup_layout())
+    values = bytes_view(stfile.dup_runs_bytes()).cast("q")
+    if not values:
+        return []
+    if len(values) == 5 + values[4]:
+        # One run, as for a file of equal rows: no list of every value.
+        return [(values[0], values[1], values[2], values[3], values[5:].tolist())]
+    values = values.tolist()
+    runs = []
+    append = runs.append
+    at = 0
+    while at < len(values):
+        shape_end = at + 5 + values[at + 4]
+        append((values[at], values[at + 1], values[at + 2], values[at + 3], values[at + 5:shape_end]))
+        at = shape_end
+    return runs
 
-    Checked with C-speed comparisons of strided slices, without a Python step per tensor: the
-    records then have one length, 4 + n_dims, so the k-th starts at k * (4 + n_dims) (by
-    induction: the first does, and each whose n_dims is the common one ends where the next
-    starts). A field holds one value in every record when its column, shifted by one record,
-    equals itself.
-    """
-    if not len(values) or values[1] < 0:
-        return None
-    n_dims = values[3]
-    stride = 4 + n_dims
-    if len(values) % stride:
-        return None
-    for field in (3, 0, *range(4, stride)):
-        column = values[field::stride]
-        if column[1:] != column[:-1]:
-            return None
-    begins = values[1::stride]
-    ends = values[2::stride]
-    if begins[0] == ends[0] or begins[1:] != ends[:-1]:
-        return None
-    return values[0], list(values[4:stride]), begins[0], ends[-1]
+
+def runs_of_layout(values):
+    """file_runs() from the st_file_dup_layout() records of a 1.0 library: the same grouping."""
+    runs = []
+    at = 0
+    while at < len(values):
+        dtype, begin, end, n_dims = values[at:at + 4]
+        shape = values[at + 4:at + 4 + n_dims]
+        at += 4 + n_dims
+        last = runs[-1] if runs else None
+        if (last is not None and begin >= 0 and end > begin and last[2] >= 0 and last[3] == begin
+                and last[3] > last[2] and last[1] == dtype and last[4] == shape):
+            runs[-1] = (last[0] + 1, dtype, last[2], end, shape)
+        else:
+            runs.append((1, dtype, begin, end, shape))
+    return runs
 
 
 def file_views(stfile, views, out):
     """Adds every tensor of a loaded file to @out through @views(stfile, entries, out, block=).
 
-    A file that is one uniform_block() is handed over whole (@block: names, dtype, shape, begin,
-    end; @entries None), so that the framework makes all its tensors with one call and no Python
-    step per tensor; any other file as its layout().
+    A file whose tensors are one run (one dtype, one shape, stored end to end: a file of equal
+    rows) is handed over whole (@block: names, dtype, shape, begin, end; @entries None), so that
+    the framework makes all its tensors with one call and no Python step per tensor; any other
+    file as its layout().
     """
-    values = file_layout(stfile)
-    block = uniform_block(values)
-    if block is not None:
-        return views(stfile, None, out, block=(file_names(stfile), *block))
-    return views(stfile, layout(stfile, values), out)
+    names = file_names(stfile)
+    runs = file_runs(stfile)
+    if len(runs) == 1 and runs[0][3] > runs[0][2] >= 0:
+        _count, dtype, begin, end, shape = runs[0]
+        return views(stfile, None, out, block=(names, dtype, shape, begin, end))
+    return views(stfile, entries_of_runs(names, runs), out)
 
 
-def layout(stfile, values=None):
+def layout(stfile):
     """Lists the tensors of a loaded file in the order of their data, as (name, dtype, shape,
     offset, n_bytes) tuples.
 
     The offsets are relative to the start of the file's data buffer (data_view()).
 
-    Two introspected calls whatever the tensor count: st_file_dup_layout_bytes() describes every
-    tensor in one buffer of integers (records of dtype, begin, end, n_dims and the dimensions), in
-    the order of st_file_dup_names_bytes(), without making an ST.Tensor.
+    Two introspected calls whatever the tensor count (st_file_dup_names_bytes(),
+    st_file_dup_runs_bytes()), without making an ST.Tensor.
     """
-    if values is None:
-        values = file_layout(stfile)
-    if isinstance(values, memoryview):
-        values = values.tolist()
+    return entries_of_runs(file_names(stfile), file_runs(stfile))
+
+
+def entries_of_runs(names, runs):
+    """The layout() entries of the tensors @names, described by file_runs() @runs."""
     entries = []
     append = entries.append
-    at = 0
-    for name in file_names(stfile):
-        begin = values[at + 1]
-        shape_end = at + 4 + values[at + 3]
+    k = 0
+    for count, dtype, begin, end, shape in runs:
         if begin < 0:
-            raise SafetensorError(f"tensor {name!r} was set after loading: it is not in the file's data")
-        append((name, values[at], values[at + 4:shape_end], begin, values[at + 2] - begin))
-        at = shape_end
+            raise SafetensorError(f"tensor {names[k]!r} was set after loading: it is not in the file's data")
+        if count == 1:
+            append((names[k], dtype, shape, begin, end - begin))
+            k += 1
+            continue
+        size = (end - begin) // count
+        for name in names[k:k + count]:
+            append((name, dtype, list(shape), begin, size))
+            begin += size
+        k += count
     return entries
 
 

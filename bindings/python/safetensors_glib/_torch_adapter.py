@@ -79,7 +79,7 @@ def views(stfile, entries, out, view=None, block=None):
 
     @view: the file's data_view() when the caller has it already.
     @block: instead of @entries, (names, dtype, shape, begin, end) of a file that is one block of
-    equal rows (_core.uniform_block): one frombuffer and one split make every tensor.
+    equal rows (one run of _core.file_runs): one frombuffer and one split make every tensor.
 
     Per-tensor torch calls cost microseconds, so the work is batched: a run of consecutive
     same-dtype tensors (a whole file, when Hugging Face's or our writer grouped the data by dtype)
