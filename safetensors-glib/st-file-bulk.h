@@ -1,4 +1,4 @@
-/* st-file-bulk.h: every tensor's name and layout in one buffer each, for bindings
+/* st-file-bulk.h: every tensor's name, and the tensors as runs, in one buffer each, for bindings
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -15,9 +15,6 @@ G_BEGIN_DECLS
 
 ST_AVAILABLE_IN_1_2
 GBytes *st_file_dup_names_bytes (STFile *self);
-
-ST_AVAILABLE_IN_1_2
-GBytes *st_file_dup_layout_bytes (STFile *self);
 
 ST_AVAILABLE_IN_1_2
 GBytes *st_file_dup_runs_bytes (STFile *self);
