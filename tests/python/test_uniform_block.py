@@ -216,3 +216,12 @@ def test_a_1_0_library_loads_the_same(tmp_path, monkeypatch, bulk):
 
         tensors = st_torch.load_file(mixed)
         assert [(name, t.tolist()) for name, t in tensors.items()] == [("a", [1, 2]), ("b", [3, 4]), ("c", 5)]
+
+
+def test_a_tensor_set_after_loading_is_not_in_the_layout(tmp_path):
+    stfile = _core.open_path(rows_file(tmp_path / "rows.safetensors", 3, [2]))
+    added = _core.ST.Tensor.new(_core.ST.DType.I32, [2], _core.GLib.Bytes.new(bytes(8)))
+    stfile.set_tensor("r1", added)  # replaced in place: the run of three falls apart
+    assert _core.file_runs(stfile) == [(1, I32, 0, 8, [2]), (1, I32, -1, -1, [2]), (1, I32, 16, 24, [2])]
+    with pytest.raises(_core.SafetensorError, match="tensor 'r1' was set after loading"):
+        _core.layout(stfile)
