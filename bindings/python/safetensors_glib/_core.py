@@ -360,26 +360,15 @@ def file_names(stfile):
     return names
 
 
-def bytes_view(gbytes):
-    """A read-only memoryview of a GLib.Bytes' memory, without copying it, that keeps it alive.
-
-    GLib.Bytes.get_data() copies. The memory is reached as any tensor's is: an ST.Tensor of U8
-    over the GBytes gives its address.
-    """
-    size = gbytes.get_size()
-    if not size:
-        return memoryview(b"")
-    owner = ST.Tensor.new(ST.DType.U8, [size], gbytes)
-    return memory_view(owner.get_data_address(), size, owner).toreadonly()
-
-
 def file_runs(stfile):
     """The tensors of @stfile in file order as runs, [(count, dtype, begin, end, shape)]: @count
     tensors of one dtype and @shape whose bytes follow each other from @begin to @end in the data
     buffer (st_file_dup_runs_bytes()); begin and end are -1 for a tensor set since loading."""
     if not _BULK_BUFFERS:
         return runs_of_layout(stfile.dup_layout())
-    values = bytes_view(stfile.dup_runs_bytes()).cast("q")
+    # A copy (GLib.Bytes has no buffer interface), small: one record for a file of equal rows, 48
+    # bytes and up per tensor otherwise, next to a torch or numpy object per tensor.
+    values = memoryview(stfile.dup_runs_bytes().get_data()).cast("q")
     if not values:
         return []
     if len(values) == 5 + values[4]:
