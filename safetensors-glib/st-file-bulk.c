@@ -1,4 +1,4 @@
-/* st-file-bulk.c: every tensor's name, and the tensors as runs, in one buffer each, for bindings
+/* st-file-bulk.c: every tensor's name in one buffer, and the tensors as runs, for bindings
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -7,9 +7,10 @@
  * converts their arrays element by element: for a file of 20,000 tensors, a string object and an
  * integer object per element cost PyGObject more than the rest of a load. A buffer crosses into
  * such a language whole, where one split() of the names and a memoryview of the integers do the
- * rest at the language's C speed. The runs also say in one record what the common case of many
- * tensors of one shape stored end to end (a LoRA adapter, same-shape layers) would take a record
- * per tensor to say, and a binding makes all of them with one framework call.
+ * rest at the language's C speed. The runs say in one record what the common case of many tensors
+ * of one shape stored end to end (a LoRA adapter, same-shape layers) would take a record per tensor
+ * to say, and a binding makes all of them with one framework call: an array of a few integers,
+ * which needs no buffer.
  */
 #include <string.h>
 
@@ -26,7 +27,7 @@
  * `bytes.decode().split("\0")[:-1]`) instead of converting an array of strings one by one.
  *
  * The names go with the records of [method@ST.File.dup_layout] and the tensors of
- * [method@ST.File.dup_runs_bytes], in the same order. Safe from several threads at once, as
+ * [method@ST.File.dup_runs], in the same order. Safe from several threads at once, as
  * the other readers are (see [class@ST.File]).
  *
  * Returns: (transfer full): the names, each followed by a NUL byte; empty for a file without
@@ -93,8 +94,9 @@ continues_run (FileEntry    *entry,
 }
 
 /**
- * st_file_dup_runs_bytes:
+ * st_file_dup_runs:
  * @self: a file
+ * @n_values: (out): return location for the number of values returned
  *
  * Describes every tensor of the file, in file order, as runs: a run is one tensor, or
  * consecutive tensors of one dtype and one shape, none empty, each loaded from the file and
@@ -102,7 +104,8 @@ continues_run (FileEntry    *entry,
  * their framework (one buffer cut into equal rows), and a file of equal rows (a LoRA adapter,
  * same-shape layers, any file whose tensors all match) is a single run.
  *
- * One record per run, records end to end, signed 64-bit integers in the host's byte order:
+ * One record per run, records end to end, in one array of integers (as
+ * [method@ST.File.dup_layout] gives one record per tensor):
  *
  * | index in the record  | value                                                          |
  * |----------------------|----------------------------------------------------------------|
@@ -121,18 +124,24 @@ continues_run (FileEntry    *entry,
  *
  * Safe from several threads at once, as the other readers are (see [class@ST.File]).
  *
- * Returns: (transfer full): the records; empty for a file without tensors
+ * Returns: (array length=n_values) (transfer full) (nullable): the records, or %NULL for a
+ *   file without tensors
  *
  * Since: 1.2
  */
-GBytes *
-st_file_dup_runs_bytes (STFile *self)
+gint64 *
+st_file_dup_runs (STFile *self,
+                  gsize  *n_values)
 {
   GArray *values;
-  gsize n_bytes;
   guint i = 0;
 
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
+  g_return_val_if_fail (n_values != NULL, NULL);
+
+  *n_values = 0;
+  if (self->entries->len == 0)
+    return NULL;
 
   values = g_array_new (FALSE, FALSE, sizeof (gint64));
   while (i < self->entries->len)
@@ -168,6 +177,6 @@ st_file_dup_runs_bytes (STFile *self)
       i = j;
     }
 
-  n_bytes = (gsize) values->len * sizeof (gint64);
-  return g_bytes_new_take (g_array_free (values, FALSE), n_bytes);
+  *n_values = values->len;
+  return (gint64 *) (void *) g_array_free (values, FALSE);
 }

@@ -1,4 +1,4 @@
-/* st-file-bulk.h: every tensor's name, and the tensors as runs, in one buffer each, for bindings
+/* st-file-bulk.h: every tensor's name in one buffer, and the tensors as runs, for bindings
  *
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
@@ -17,6 +17,7 @@ ST_AVAILABLE_IN_1_2
 GBytes *st_file_dup_names_bytes (STFile *self);
 
 ST_AVAILABLE_IN_1_2
-GBytes *st_file_dup_runs_bytes (STFile *self);
+gint64 *st_file_dup_runs (STFile *self,
+                          gsize  *n_values);
 
 G_END_DECLS

@@ -582,20 +582,21 @@ test_file_bulk_runs (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
   g_autoptr(STFile) empty = st_file_new ();
-  g_autoptr(GBytes) runs = NULL;
-  g_autoptr(GBytes) empty_runs = st_file_dup_runs_bytes (empty);
+  g_autofree gint64 *runs = NULL;
+  gsize n_values = 12345;
+  g_autofree gint64 *empty_runs = st_file_dup_runs (empty, &n_values);
 
+  g_assert_null (empty_runs);
+  g_assert_cmpuint (n_values, ==, 0);
   g_assert_no_error (error);
-  runs = st_file_dup_runs_bytes (file);
-  g_assert_cmpmem (g_bytes_get_data (runs, NULL), g_bytes_get_size (runs), expected, sizeof expected);
-  g_assert_nonnull (empty_runs);
-  g_assert_cmpuint (g_bytes_get_size (empty_runs), ==, 0);
+  runs = st_file_dup_runs (file, &n_values);
+  g_assert_cmpmem (runs, n_values * sizeof (gint64), expected, sizeof expected);
 
   add_tensor (file, "b", ST_DTYPE_F32, s2, 1, 3);
   add_tensor (file, "added", ST_DTYPE_F32, s2, 1, 4);
-  g_clear_pointer (&runs, g_bytes_unref);
-  runs = st_file_dup_runs_bytes (file);
-  g_assert_cmpmem (g_bytes_get_data (runs, NULL), g_bytes_get_size (runs), edited, sizeof edited);
+  g_clear_pointer (&runs, g_free);
+  runs = st_file_dup_runs (file, &n_values);
+  g_assert_cmpmem (runs, n_values * sizeof (gint64), edited, sizeof edited);
 }
 
 /* Lookups by name stay right whatever order they come in and whatever was edited in between: STFile

@@ -50,11 +50,14 @@ def rows_file(path, n, shape, fmt="i", dtype="I32"):
     ([], []),
 ])
 def test_runs_of_a_1_0_librarys_records(values, expected):
-    # What st_file_dup_runs_bytes() gives, from the per-tensor records of a library without it.
+    # What st_file_dup_runs() gives, from the per-tensor records of a library without it.
     assert _core.runs_of_layout(values) == expected
 
 
-def test_bulk_buffers_give_the_names_and_runs(tmp_path):
+@pytest.mark.parametrize("names_buffer_min", [0, _core.NAMES_BUFFER_MIN])
+def test_bulk_buffers_give_the_names_and_runs(tmp_path, monkeypatch, names_buffer_min):
+    # The names through st_file_dup_names_bytes() (from NAMES_BUFFER_MIN tensors on) or the array.
+    monkeypatch.setattr(_core, "NAMES_BUFFER_MIN", names_buffer_min)
     # Names that a split must not cut or change: non-ASCII, a newline, a space, JSON escapes.
     names = ["caf\u00e9", "a\nb", "\u65e5\u672c", "x y", 'q"\\']
     header = {name: {"dtype": "I32", "shape": [1, k + 1], "data_offsets": [4 * k * (k + 1) // 2, 4 * (k + 1) * (k + 2) // 2]}

@@ -22,8 +22,8 @@ GLib.Bytes and every array argument it converts:
 
 Per-tensor work goes through bulk calls, because each introspected call costs about a microsecond
 or more, and each array element PyGObject converts tens of nanoseconds and memory: loading asks for
-every name and the whole layout with two calls that return one buffer each
-(ST.File.dup_names_bytes(), dup_runs_bytes()), saving makes one
+every name in one buffer (ST.File.dup_names_bytes()) and the tensors as runs of equal shapes
+(ST.File.dup_runs(): one record for a file of equal rows), saving makes one
 ST.File.set_tensor_from_data() call per tensor and no ST.Tensor.
 """
 
@@ -62,6 +62,7 @@ __all__ = [
     "Entry",
     "layout",
     "file_names",
+    "file_run_values",
     "file_runs",
     "entries_of_runs",
     "file_views",
@@ -345,53 +346,58 @@ class Entry(tuple):
     n_bytes = property(lambda self: self[4])
 
 
-# st_file_dup_names_bytes() and st_file_dup_runs_bytes() (library 1.2): the names, and the tensors
-# as runs of equal shapes, in one buffer each, read here with one split() and one memoryview. A 1.0
-# library has only the per-tensor arrays, which PyGObject converts element by element.
-_BULK_BUFFERS = hasattr(ST.File, "dup_runs_bytes")
+# st_file_dup_names_bytes() and st_file_dup_runs() (library 1.2): the names in one buffer, read
+# with one split(), and the tensors as runs of equal shapes, one record for a file of equal rows. A
+# 1.0 library has only the per-tensor arrays, which PyGObject converts element by element.
+_BULK_BUFFERS = hasattr(ST.File, "dup_runs")
+
+# From how many tensors on the names come in one buffer. PyGObject converts an array of strings
+# one by one (about 70 ns each in a fresh process), and sets up GLib.Bytes on its first use in a
+# process (about 0.25 million instructions, some 80 µs): a buffer pays off from about a thousand.
+NAMES_BUFFER_MIN = 1000
 
 
 def file_names(stfile):
     """The names of the tensors of @stfile in file order, as a list of str."""
-    if not _BULK_BUFFERS:
+    if not _BULK_BUFFERS or stfile.get_n_tensors() < NAMES_BUFFER_MIN:
         return stfile.dup_names_in_file_order()
     names = stfile.dup_names_bytes().get_data().decode("utf-8").split("\0")
     names.pop()  # each name ends with a NUL: the text after the last one is empty
     return names
 
 
-def file_runs(stfile):
-    """The tensors of @stfile in file order as runs, [(count, dtype, begin, end, shape)]: @count
-    tensors of one dtype and @shape whose bytes follow each other from @begin to @end in the data
-    buffer (st_file_dup_runs_bytes()); begin and end are -1 for a tensor set since loading."""
+def file_run_values(stfile):
+    """The st_file_dup_runs() records of @stfile, end to end, as a list: per run its tensor count,
+    dtype, begin, end (-1 and -1 for a tensor set since loading), n_dims and dimensions. From a
+    1.0 library, the same grouping of its per-tensor records."""
     if not _BULK_BUFFERS:
-        return runs_of_layout(stfile.dup_layout())
-    # A copy (GLib.Bytes has no buffer interface), small: one record for a file of equal rows, 48
-    # bytes and up per tensor otherwise, next to a torch or numpy object per tensor.
-    values = memoryview(stfile.dup_runs_bytes().get_data()).cast("q")
-    if not values:
-        return []
-    if len(values) == 5 + values[4]:
-        # One run, as for a file of equal rows: no list of every value.
-        return [(values[0], values[1], values[2], values[3], values[5:].tolist())]
-    values = values.tolist()
+        return [value for run in runs_of_layout(stfile.dup_layout())
+                for value in (*run[:4], len(run[4]), *run[4])]
+    return stfile.dup_runs()
+
+
+def file_runs(stfile):
+    """The runs of @stfile (file_run_values()) as [(count, dtype, begin, end, shape)]: @count
+    tensors of one dtype and @shape whose bytes follow each other from @begin to @end in the data
+    buffer."""
+    values = file_run_values(stfile)
     runs = []
-    append = runs.append
     at = 0
     while at < len(values):
         shape_end = at + 5 + values[at + 4]
-        append((values[at], values[at + 1], values[at + 2], values[at + 3], values[at + 5:shape_end]))
+        runs.append((values[at], values[at + 1], values[at + 2], values[at + 3], list(values[at + 5:shape_end])))
         at = shape_end
     return runs
 
 
 def runs_of_layout(values):
-    """file_runs() from the st_file_dup_layout() records of a 1.0 library: the same grouping."""
+    """The runs, as file_runs() gives them, from the st_file_dup_layout() records of a 1.0 library
+    (which has no st_file_dup_runs()): the library's grouping."""
     runs = []
     at = 0
     while at < len(values):
         dtype, begin, end, n_dims = values[at:at + 4]
-        shape = values[at + 4:at + 4 + n_dims]
+        shape = list(values[at + 4:at + 4 + n_dims])
         at += 4 + n_dims
         last = runs[-1] if runs else None
         if (last is not None and begin >= 0 and end > begin and last[2] >= 0 and last[3] == begin
@@ -411,11 +417,11 @@ def file_views(stfile, views, out):
     file as its layout().
     """
     names = file_names(stfile)
-    runs = file_runs(stfile)
-    if len(runs) == 1 and runs[0][3] > runs[0][2] >= 0:
-        _count, dtype, begin, end, shape = runs[0]
-        return views(stfile, None, out, block=(names, dtype, shape, begin, end))
-    return views(stfile, entries_of_runs(names, runs), out)
+    values = file_run_values(stfile)
+    if values and len(values) == 5 + values[4] and values[3] > values[2] >= 0:
+        block = (names, values[1], list(values[5:]), values[2], values[3])
+        return views(stfile, None, out, block=block)
+    return views(stfile, entries_of_runs(names, values), out)
 
 
 def layout(stfile):
@@ -424,29 +430,33 @@ def layout(stfile):
 
     The offsets are relative to the start of the file's data buffer (data_view()).
 
-    Two introspected calls whatever the tensor count (st_file_dup_names_bytes(),
-    st_file_dup_runs_bytes()), without making an ST.Tensor.
+    A few introspected calls whatever the tensor count (file_names(), st_file_dup_runs()),
+    without making an ST.Tensor.
     """
-    return entries_of_runs(file_names(stfile), file_runs(stfile))
+    return entries_of_runs(file_names(stfile), file_run_values(stfile))
 
 
-def entries_of_runs(names, runs):
-    """The layout() entries of the tensors @names, described by file_runs() @runs."""
+def entries_of_runs(names, values):
+    """The layout() entries of the tensors @names, from their file_run_values() @values."""
     entries = []
     append = entries.append
+    at = 0
     k = 0
-    for count, dtype, begin, end, shape in runs:
+    n_values = len(values)
+    while at < n_values:
+        count, dtype, begin, end = values[at:at + 4]
+        shape_end = at + 5 + values[at + 4]
         if begin < 0:
             raise SafetensorError(f"tensor {names[k]!r} was set after loading: it is not in the file's data")
         if count == 1:
-            append((names[k], dtype, shape, begin, end - begin))
-            k += 1
-            continue
-        size = (end - begin) // count
-        for name in names[k:k + count]:
-            append((name, dtype, list(shape), begin, size))
-            begin += size
+            append((names[k], dtype, values[at + 5:shape_end], begin, end - begin))
+        else:
+            size = (end - begin) // count
+            for name in names[k:k + count]:
+                append((name, dtype, values[at + 5:shape_end], begin, size))
+                begin += size
         k += count
+        at = shape_end
     return entries
 
 
