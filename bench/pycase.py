@@ -29,6 +29,7 @@ Cases:
   steady_save          st_torch_save, st_np_save and floor_write alternating 5 times in one process, likewise
 """
 
+import gc
 import json
 import mmap
 import os
@@ -77,6 +78,16 @@ def settle_writeback(n_bytes=0):
     if n_bytes:
         warm = np.ones(n_bytes // 4 + 1, dtype=np.int64)  # twice the bytes: the page cache and slack
         del warm
+
+
+def settle_gc():
+    """Before every timed operation (not timed): collects the garbage of what ran before (imports,
+    reading the workload's spec, making the tensors to save), so that a collection inside the timed
+    operation is one the operation's own allocations started. Without it, whether the first allocations
+    of the operation started a collection of the setup's objects followed the luck of the collector's
+    counters: a torch load_file of gpt2 took 0.76 ms or 1.3 ms (a half-millisecond collection of
+    objects it never made) depending on how many objects the process had made before."""
+    gc.collect()
 
 
 def tensor_ranges(spec):
@@ -142,6 +153,7 @@ def run(case, workload, scratch):
     if case in ("st_torch_load", "st_torch_load_read"):
         import safetensors_glib.torch as st_torch
 
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -157,6 +169,7 @@ def run(case, workload, scratch):
     elif case in ("st_np_load", "st_np_load_read"):
         import safetensors_glib.numpy as st_np
 
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -172,6 +185,7 @@ def run(case, workload, scratch):
     elif case == "torch_load":
         import torch
 
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -184,6 +198,7 @@ def run(case, workload, scratch):
     elif case in ("floor_mmap_read", "floor_mmap_read_torch"):
         ranges = tensor_ranges(spec)
         walk = map_and_walk_torch if case == "floor_mmap_read_torch" else map_and_walk
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -198,6 +213,7 @@ def run(case, workload, scratch):
         tensors = workloads.make_torch(spec)
         dest = out_path(scratch, workload, ".st-torch.safetensors")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -211,6 +227,7 @@ def run(case, workload, scratch):
         arrays = workloads.make_numpy(spec)
         dest = out_path(scratch, workload, ".st-np.safetensors")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -224,6 +241,7 @@ def run(case, workload, scratch):
         tensors = workloads.make_torch(spec)
         dest = out_path(scratch, workload, ".torch.pt")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -244,6 +262,7 @@ def run(case, workload, scratch):
         order = workloads.data_order(spec)
         dest = out_path(scratch, workload, ".floor.safetensors")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -305,6 +324,7 @@ def steady_read(workload, scratch):
     for r in range(STEADY_ROUNDS):
         k = r % len(cases)
         for name, fn in cases[k:] + cases[:k]:
+            settle_gc()
             c0 = time.process_time()
             t0 = time.perf_counter()
             fn()
@@ -353,6 +373,7 @@ def steady_save(workload, scratch):
             if os.path.exists(dest):
                 os.unlink(dest)
             settle_writeback()
+            settle_gc()
             c0 = time.process_time()
             t0 = time.perf_counter()
             fn()
