@@ -202,7 +202,7 @@ def test_get_tensors_takes_the_bulk_path_too(tmp_path):
 @pytest.mark.parametrize("bulk", [True, False])
 def test_a_1_0_library_loads_the_same(tmp_path, monkeypatch, bulk):
     # Without the 1.2 buffers (a 1.0 library), the per-tensor arrays give the same runs and tensors.
-    monkeypatch.setattr(_core, "_BULK_BUFFERS", bulk)
+    monkeypatch.setattr(_core, "_BULK_CALLS", bulk)
     rows = st_numpy.load_file(rows_file(tmp_path / "rows.safetensors", 4, [3]))
     assert {name: array.tolist() for name, array in rows.items()} == {f"r{k}": [3 * k, 3 * k + 1, 3 * k + 2]
                                                                        for k in range(4)}

@@ -349,7 +349,7 @@ class Entry(tuple):
 # st_file_dup_names_bytes() and st_file_dup_runs() (library 1.2): the names in one buffer, read
 # with one split(), and the tensors as runs of equal shapes, one record for a file of equal rows. A
 # 1.0 library has only the per-tensor arrays, which PyGObject converts element by element.
-_BULK_BUFFERS = hasattr(ST.File, "dup_runs")
+_BULK_CALLS = hasattr(ST.File, "dup_runs")
 
 # From how many tensors on the names come in one buffer. PyGObject converts an array of strings
 # one by one (about 70 ns each in a fresh process), and sets up GLib.Bytes on its first use in a
@@ -359,7 +359,7 @@ NAMES_BUFFER_MIN = 1000
 
 def file_names(stfile):
     """The names of the tensors of @stfile in file order, as a list of str."""
-    if not _BULK_BUFFERS or stfile.get_n_tensors() < NAMES_BUFFER_MIN:
+    if not _BULK_CALLS or stfile.get_n_tensors() < NAMES_BUFFER_MIN:
         return stfile.dup_names_in_file_order()
     names = stfile.dup_names_bytes().get_data().decode("utf-8").split("\0")
     names.pop()  # each name ends with a NUL: the text after the last one is empty
@@ -370,7 +370,7 @@ def file_run_values(stfile):
     """The st_file_dup_runs() records of @stfile, end to end, as a list: per run its tensor count,
     dtype, begin, end (-1 and -1 for a tensor set since loading), n_dims and dimensions. From a
     1.0 library, the same grouping of its per-tensor records."""
-    if not _BULK_BUFFERS:
+    if not _BULK_CALLS:
         return [value for run in runs_of_layout(stfile.dup_layout())
                 for value in (*run[:4], len(run[4]), *run[4])]
     return stfile.dup_runs()
