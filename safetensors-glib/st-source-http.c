@@ -48,6 +48,41 @@ typedef struct {
   char     *etag;         /* nullable, pinned with the size */
 } StHttpSource;
 
+/* GLib 2.74 (Debian 12) deadlocks when one thread registers a type that implements an interface while
+ * another runs a class_init that asks for that type (g_type_add_interface_static() waits for the lock
+ * the class_init holds): the index's request and the connections opened ahead start in two threads at
+ * once, and hung there on their first use in a process. The types their first requests meet are
+ * registered and initialised here, in one thread, before any of them. */
+static void
+register_types (void)
+{
+  const GType types[] = {
+    G_TYPE_TASK, G_TYPE_CANCELLABLE, G_TYPE_SOCKET_CLIENT, G_TYPE_SOCKET, G_TYPE_SOCKET_CONNECTION,
+    G_TYPE_TCP_CONNECTION, G_TYPE_NETWORK_ADDRESS, G_TYPE_NETWORK_SERVICE, G_TYPE_INET_ADDRESS,
+    G_TYPE_INET_SOCKET_ADDRESS, G_TYPE_PROXY_ADDRESS, G_TYPE_MEMORY_INPUT_STREAM, G_TYPE_BUFFERED_INPUT_STREAM,
+    G_TYPE_FILTER_INPUT_STREAM, G_TYPE_FILTER_OUTPUT_STREAM, G_TYPE_SIMPLE_IO_STREAM, SOUP_TYPE_MESSAGE,
+    SOUP_TYPE_MESSAGE_METRICS,
+  };
+  const GType interfaces[] = {
+    G_TYPE_ASYNC_RESULT, G_TYPE_INITABLE, G_TYPE_ASYNC_INITABLE, G_TYPE_SOCKET_CONNECTABLE,
+    G_TYPE_POLLABLE_INPUT_STREAM, G_TYPE_POLLABLE_OUTPUT_STREAM, G_TYPE_SEEKABLE, G_TYPE_DATAGRAM_BASED,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (interfaces); i++)
+    g_type_ensure (interfaces[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      if (G_TYPE_IS_CLASSED (types[i]))
+        g_type_class_unref (g_type_class_ref (types[i]));
+      else
+        g_type_ensure (types[i]);
+    }
+  /* the extension points' defaults, loaded from GIO modules */
+  g_object_unref (g_resolver_get_default ());
+  (void) g_proxy_resolver_get_default ();
+  (void) g_tls_backend_get_default ();
+}
+
 static SoupSession *
 get_session (void)
 {
@@ -59,6 +94,7 @@ get_session (void)
       guint64 timeout = DEFAULT_TIMEOUT_S;
       SoupSession *new_session;
 
+      register_types ();
       if (timeout_env != NULL && !g_ascii_string_to_unsigned (timeout_env, 10, 1, 3600, &timeout, NULL))
         timeout = DEFAULT_TIMEOUT_S;
       new_session = soup_session_new_with_options ("timeout", (guint) timeout,

@@ -8,6 +8,8 @@
  * asking one after another would get no answer and time out).
  */
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <safetensors-glib/safetensors-glib.h>
 
 #include "st-test-server.h"
@@ -179,6 +181,58 @@ test_connections_ahead (void)
   g_assert_cmpuint (st_test_server_get_n_connections (server), <=, N_SHARDS);
 }
 
+/* The first use of the library in a process opens an index: its request and the connections opened
+ * ahead start in two threads at once, and GLib 2.74 deadlocked when both registered GIO's and
+ * libsoup's types at the same time (one open in three hung for ever in a Python process). Each child
+ * is a fresh process whose first call is the open; the server runs in this one, which hands the
+ * address over in a file named by its process id (setenv() is unsafe once the server's threads run). */
+#define N_FRESH_PROCESSES 12
+
+static char *
+url_file_path (GPid parent)
+{
+  g_autofree char *name = g_strdup_printf ("st-test-index-url-%d", (int) parent);
+
+  return g_build_filename (g_get_tmp_dir (), name, NULL);
+}
+
+static void
+test_first_use_in_process (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *path = url_file_path (getppid ());
+      g_autofree char *url = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(STIndex) index = NULL;
+
+      g_assert_true (g_file_get_contents (path, &url, NULL, NULL));
+      index = st_index_new_from_uri (url, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (index)), ==, N_SHARDS);
+      return;
+    }
+  else
+    {
+      g_autoptr(StTestServer) server = serve_checkpoint ("/ckpt");
+      g_autofree char *url = g_strconcat (st_test_server_get_url (server), "/ckpt/model.safetensors.index.json",
+                                          NULL);
+      g_autofree char *path = url_file_path (getpid ());
+      g_autoptr(GError) error = NULL;
+
+      g_file_set_contents (path, url, -1, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < N_FRESH_PROCESSES; i++)
+        {
+          g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+          g_test_trap_assert_passed ();
+        }
+      g_unlink (path);
+      /* the index and eight shards per process: what the protocol needs, no more */
+      g_assert_cmpuint (st_test_server_get_n_requests (server), ==, N_FRESH_PROCESSES * (1 + N_SHARDS));
+    }
+}
+
 /* A shard that is missing: the error names it */
 static void
 test_missing_shard (void)
@@ -211,6 +265,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote-index/async", test_async);
   g_test_add_func ("/remote-index/missing-shard", test_missing_shard);
   g_test_add_func ("/remote-index/connections-ahead", test_connections_ahead);
+  g_test_add_func ("/remote-index/first-use-in-process", test_first_use_in_process);
 
   return g_test_run ();
 }
