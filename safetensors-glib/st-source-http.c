@@ -793,46 +793,48 @@ st_source_new_for_uri (const char  *uri,
 
 /* Connections opened ahead */
 
-typedef struct {
-  GUri     *uri;
-  gboolean  done;
-} Preconnect;
+struct _StPreconnect
+{
+  GUri    *uri;
+  guint    n_connections;
+  guint    n_pending;  /* only touched in the thread */
+  GThread *thread;
+};
 
 static void
 preconnect_done (GObject      *session,
                  GAsyncResult *result,
                  gpointer      data)
 {
-  Preconnect *preconnect = data;
+  StPreconnect *self = data;
 
   soup_session_preconnect_finish (SOUP_SESSION (session), result, NULL);
-  preconnect->done = TRUE;
+  self->n_pending--;
 }
 
-/* One connection to @data's origin, opened in this thread (libsoup 3.2 runs an async call in any
- * thread that has a thread-default main context) and left idle in the session's pool. */
+/* The connections, opened by one thread that runs libsoup's async calls on its own main context
+ * (libsoup 3.2 runs them in any thread that has a thread-default context), all at once, and left
+ * idle in the session's pool. */
 static gpointer
 preconnect_thread (gpointer data)
 {
-  Preconnect *preconnect = data;
+  StPreconnect *self = data;
   GMainContext *context = g_main_context_new ();
-  g_autoptr(SoupMessage) msg = soup_message_new_from_uri ("HEAD", preconnect->uri);
 
   g_main_context_push_thread_default (context);
-  soup_session_preconnect_async (get_session (), msg, G_PRIORITY_DEFAULT, NULL, preconnect_done, preconnect);
-  while (!preconnect->done)
+  for (guint i = 0; i < self->n_connections; i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new_from_uri ("HEAD", self->uri);
+
+      self->n_pending++;
+      soup_session_preconnect_async (get_session (), msg, G_PRIORITY_DEFAULT, NULL, preconnect_done, self);
+    }
+  while (self->n_pending > 0)
     g_main_context_iteration (context, TRUE);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
   return NULL;
 }
-
-struct _StPreconnect
-{
-  GUri      *uri;
-  GPtrArray *threads;  /* GThread * */
-  GPtrArray *states;   /* Preconnect *, owned */
-};
 
 StPreconnect *
 st_http_preconnect (const char *url,
@@ -841,26 +843,11 @@ st_http_preconnect (const char *url,
   StPreconnect *self = g_new0 (StPreconnect, 1);
 
   self->uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
-  self->threads = g_ptr_array_new ();
-  self->states = g_ptr_array_new_with_free_func (g_free);
-  if (self->uri == NULL)
+  self->n_connections = n_connections;
+  if (self->uri == NULL || n_connections == 0)
     return self;
   get_session ();
-  for (guint i = 0; i < n_connections; i++)
-    {
-      Preconnect *preconnect = g_new0 (Preconnect, 1);
-      GThread *thread;
-
-      preconnect->uri = self->uri;
-      thread = g_thread_try_new ("st-preconnect", preconnect_thread, preconnect, NULL);
-      if (thread == NULL)
-        {
-          g_free (preconnect);
-          break;
-        }
-      g_ptr_array_add (self->states, preconnect);
-      g_ptr_array_add (self->threads, thread);
-    }
+  self->thread = g_thread_try_new ("st-preconnect", preconnect_thread, self, NULL);
   return self;
 }
 
@@ -869,10 +856,8 @@ st_http_preconnect_finish (StPreconnect *self)
 {
   if (self == NULL)
     return;
-  for (guint i = 0; i < self->threads->len; i++)
-    g_thread_join (self->threads->pdata[i]);
-  g_ptr_array_unref (self->threads);
-  g_ptr_array_unref (self->states);
+  if (self->thread != NULL)
+    g_thread_join (self->thread);
   g_clear_pointer (&self->uri, g_uri_unref);
   g_free (self);
 }
