@@ -89,6 +89,10 @@ def make_workloads(scratch, download_mb, rss_gb):
 
 class Origin(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows when eight shards' connections open at once: the
+    # kernel drops a SYN, and the proxy's connect to the origin waits for its retransmission, one second
+    # later (one open in three took a second more than the protocol needs)
+    request_queue_size = 128
 
     def __init__(self, root):
         super().__init__(("127.0.0.1", 0), OriginHandler)
