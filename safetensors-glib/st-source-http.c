@@ -77,10 +77,10 @@ register_types (void)
       else
         g_type_ensure (types[i]);
     }
-  /* the extension points' defaults, loaded from GIO modules */
+  /* the extension points' defaults, loaded from GIO modules (the TLS backend only when an https://
+   * address is about to be used from threads: st_http_preconnect()) */
   g_object_unref (g_resolver_get_default ());
   (void) g_proxy_resolver_get_default ();
-  (void) g_tls_backend_get_default ();
 }
 
 static SoupSession *
@@ -847,6 +847,8 @@ st_http_preconnect (const char *url,
   if (self->uri == NULL || n_connections == 0)
     return self;
   get_session ();
+  if (g_ascii_strcasecmp (g_uri_get_scheme (self->uri), "https") == 0)
+    (void) g_tls_backend_get_default ();
   self->thread = g_thread_try_new ("st-preconnect", preconnect_thread, self, NULL);
   return self;
 }
