@@ -77,8 +77,8 @@ register_types (void)
       else
         g_type_ensure (types[i]);
     }
-  /* the extension points' defaults, loaded from GIO modules (the TLS backend only when an https://
-   * address is about to be used from threads: st_http_preconnect()) */
+  /* the extension points' defaults, loaded from GIO modules (the TLS backend when the first https://
+   * address is met: ensure_tls_backend()) */
   g_object_unref (g_resolver_get_default ());
   (void) g_proxy_resolver_get_default ();
 }
@@ -108,6 +108,15 @@ get_session (void)
       g_once_init_leave (&session, new_session);
     }
   return session;
+}
+
+/* GnuTLS, loaded by the thread that meets the first https:// address, before it starts requests in
+ * other threads (register_types() says why); a few milliseconds that plain http:// does not pay. */
+static void
+ensure_tls_backend (GUri *uri)
+{
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0)
+    (void) g_tls_backend_get_default ();
 }
 
 /* The token's origin */
@@ -780,6 +789,7 @@ st_source_new_for_uri (const char  *uri,
                    "Not an http:// or https:// address: “%s”", uri);
       return NULL;
     }
+  ensure_tls_backend (parsed);
   name = uri_to_name (parsed);
   self = g_new0 (StHttpSource, 1);
   st_source_init (&self->parent, &http_source_class, name, G_MAXUINT64, HTTP_MAX_GAP, HTTP_MAX_PARALLEL);
@@ -846,9 +856,8 @@ st_http_preconnect (const char *url,
   self->n_connections = n_connections;
   if (self->uri == NULL || n_connections == 0)
     return self;
+  ensure_tls_backend (self->uri);
   get_session ();
-  if (g_ascii_strcasecmp (g_uri_get_scheme (self->uri), "https") == 0)
-    (void) g_tls_backend_get_default ();
   self->thread = g_thread_try_new ("st-preconnect", preconnect_thread, self, NULL);
   return self;
 }
@@ -912,6 +921,7 @@ st_http_get_file_info (const char      *url,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Not an http:// or https:// address: “%s”", url);
       return FALSE;
     }
+  ensure_tls_backend (uri);
   start = g_uri_ref (uri);
   name = uri_to_name (uri);
 
