@@ -42,6 +42,29 @@ make_shard (guint shard)
   return g_bytes_new_take (file, 8 + padded + 100);
 }
 
+/* Shard @shard as make_shard() makes it, with a header longer than the first read of an open (100 kB):
+ * a metadata value of @pad spaces */
+static GBytes *
+make_long_shard (guint shard,
+                 gsize pad)
+{
+  g_autofree char *spaces = g_strnfill (pad, ' ');
+  g_autofree char *json = g_strdup_printf ("{\"__metadata__\":{\"pad\":\"%s\"},"
+                                           "\"w%u\":{\"dtype\":\"U8\",\"shape\":[10,10],\"data_offsets\":[0,100]}}",
+                                           spaces, shard);
+  gsize json_len = strlen (json);
+  gsize padded = (json_len + 7) / 8 * 8;
+  guint8 *file = g_malloc (8 + padded + 100);
+  guint64 n = GUINT64_TO_LE ((guint64) padded);
+
+  memcpy (file, &n, 8);
+  memcpy (file + 8, json, json_len);
+  memset (file + 8 + json_len, ' ', padded - json_len);
+  for (guint i = 0; i < 100; i++)
+    file[8 + padded + i] = data_byte (shard, i);
+  return g_bytes_new_take (file, 8 + padded + 100);
+}
+
 static char *
 shard_name (guint shard)
 {
@@ -233,6 +256,66 @@ test_first_use_in_process (void)
     }
 }
 
+/* The Hub's way: hf:// on HF_ENDPOINT, the index answered by the Hub itself, every shard redirected to
+ * its CDN on another host. Each file costs what the protocol needs and no more: the index one request;
+ * a shard its redirect, then one range, or two when its header is longer than the first read (shard
+ * 3's); and the shards' redirects are asked for all at once (the Hub's barrier lets none through before
+ * all eight wait). */
+static void
+test_hub_requests_per_file (void)
+{
+  g_autoptr(StTestServer) hub = NULL;
+  g_autoptr(StTestServer) cdn = NULL;
+  g_autoptr(GString) index_json = g_string_new ("{\"metadata\":{\"total_size\":800},\"weight_map\":{");
+  g_autoptr(GBytes) index_bytes = NULL;
+  g_autoptr(STIndex) index = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  hub = st_test_server_new ("127.0.0.1");
+  cdn = st_test_server_new ("127.0.0.2");
+  for (guint i = 0; i < N_SHARDS; i++)
+    {
+      g_autofree char *name = shard_name (i);
+      g_autofree char *hub_path = g_strconcat ("/org/name/resolve/main/", name, NULL);
+      g_autofree char *cdn_path = g_strdup_printf ("/blobs/%u?X-Amz-Signature=s3cret", i);
+      g_autofree char *cdn_url = g_strconcat (st_test_server_get_url (cdn), cdn_path, NULL);
+      g_autoptr(GBytes) shard = i == 3 ? make_long_shard (i, 150000) : make_shard (i);
+
+      st_test_server_add_redirect (hub, hub_path, 302, cdn_url, NULL);
+      st_test_server_add_file (cdn, cdn_path, shard, NULL);
+      g_string_append_printf (index_json, "%s\"w%u\":\"%s\"", i > 0 ? "," : "", i, name);
+    }
+  g_string_append (index_json, "}}");
+  index_bytes = g_bytes_new (index_json->str, index_json->len);
+  st_test_server_add_file (hub, "/org/name/resolve/main/model.safetensors.index.json", index_bytes, "\"index\"");
+  st_test_server_set_barrier (hub, ".safetensors", N_SHARDS);
+  g_setenv ("HF_ENDPOINT", st_test_server_get_url (hub), TRUE);
+
+  index = st_index_new_from_uri ("hf://org/name/model.safetensors.index.json", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_index_get_n_tensors (index), ==, N_SHARDS);
+  g_assert_cmpuint (st_test_server_get_max_at_barrier (hub), ==, N_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_requests_for (hub, "/org/name/resolve/main/model.safetensors.index.json"),
+                    ==, 1);
+  for (guint i = 0; i < N_SHARDS; i++)
+    {
+      g_autofree char *name = shard_name (i);
+      g_autofree char *hub_path = g_strconcat ("/org/name/resolve/main/", name, NULL);
+      g_autofree char *cdn_path = g_strdup_printf ("/blobs/%u?X-Amz-Signature=s3cret", i);
+
+      g_assert_cmpuint (st_test_server_get_n_requests_for (hub, hub_path), ==, 1);
+      g_assert_cmpuint (st_test_server_get_n_requests_for (cdn, cdn_path), ==, i == 3 ? 2 : 1);
+    }
+  g_assert_cmpuint (st_test_server_get_n_requests (hub), ==, 1 + N_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_requests (cdn), ==, N_SHARDS + 1);
+}
+
 /* A shard that is missing: the error names it */
 static void
 test_missing_shard (void)
@@ -266,6 +349,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote-index/missing-shard", test_missing_shard);
   g_test_add_func ("/remote-index/connections-ahead", test_connections_ahead);
   g_test_add_func ("/remote-index/first-use-in-process", test_first_use_in_process);
+  g_test_add_func ("/remote-index/hub-requests-per-file", test_hub_requests_per_file);
 
   return g_test_run ();
 }
