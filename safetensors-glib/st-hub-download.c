@@ -295,8 +295,7 @@ lock_blob (const StHubAddress *address,
            GError            **error)
 {
   g_autofree char *cache = st_hub_dup_cache_dir ();
-  g_autofree char *repo_dir = st_hub_address_dup_repo_dir (address);
-  g_autofree char *folder = g_path_get_basename (repo_dir);
+  g_autofree char *folder = st_hub_address_dup_repo_folder (address);
   g_autofree char *locks = g_build_filename (cache, ".locks", folder, NULL);
   g_autofree char *lock_name = g_strconcat (etag, ".lock", NULL);
   g_autofree char *lock_path = g_build_filename (locks, lock_name, NULL);
@@ -627,6 +626,7 @@ item_new (const StHubAddress *address,
   Item *item = g_new0 (Item, 1);
 
   item->progress = progress;
+  item->address.repo_type = address->repo_type;
   item->address.repo_id = g_strdup (address->repo_id);
   item->address.revision = g_strdup (revision);
   item->address.filename = g_strdup (filename);
