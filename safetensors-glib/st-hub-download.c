@@ -12,6 +12,8 @@
  *   HF_HUB_CACHE/.locks/models--ORG--NAME/ETAG.lock            taken (flock) while the blob is fetched
  *   HF_HUB_CACHE/CACHEDIR.TAG                                  so that backup tools skip the cache
  *
+ * with datasets--ORG--NAME and spaces--ORG--NAME for datasets and Spaces (repo_folder_name()).
+ *
  * The commit, entity tag and size come from a HEAD of the resolve address (X-Repo-Commit,
  * X-Linked-Etag or ETag, X-Linked-Size or Content-Length). A download appends to ETAG.incomplete,
  * continuing an interrupted one by Range from its length; once the size is reached, the SHA-256 of the
@@ -654,8 +656,8 @@ download (const char     *address,
   if (!st_hub_address_parse (address, &hub))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Not an address of the Hub: “%s” (hf://ORG/NAME/FILE, hf://ORG/NAME@REVISION/FILE, or "
-                   "ENDPOINT/ORG/NAME/resolve/REVISION/FILE)", address);
+                   "Not an address of the Hub: “%s” (hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE, or "
+                   "ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE)", address);
       return NULL;
     }
   if (st_hub_is_offline ())
@@ -715,8 +717,9 @@ out:
 
 /**
  * st_hub_download:
- * @address: a file of the Hub: `hf://ORG/NAME[@REVISION]/FILE` or
- *   `ENDPOINT/ORG/NAME/resolve/REVISION/FILE`
+ * @address: a file of the Hub: `hf://ORG/NAME[@REVISION]/FILE` (`hf://datasets/ORG/NAME…` and
+ *   `hf://spaces/ORG/NAME…` for datasets and Spaces) or
+ *   `ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE`
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
