@@ -2,7 +2,7 @@
 """The remote benchmarks (issue 16): models over HTTP behind a delaying, rate-limiting proxy.
 
 Usage: bench/remote.py [--quick] [--build DIR] [--out FILE|-] [--json FILE] [--reps N] [--rtt MS] [--rate MBIT]
-                       [--download-mb N] [--rss-gb N] [--scratch DIR]
+                       [--download-mb N] [--rss-gb N] [--scratch DIR] [--trace]
 
 Everything runs on 127.0.0.1: an origin (Python's http.server with Range, ETag, X-Repo-Commit and
 X-Linked-Size, as the Hub answers, counting requests) and, in front of it, a proxy that delays every
@@ -123,6 +123,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
     def answer(self, body):
         with self.server.lock:
             self.server.counts[self.path] = self.server.counts.get(self.path, 0) + 1
+        trace(f"origin: {self.command} {self.path.rsplit('/', 1)[-1]} {self.headers.get('Range') or ''}")
         path = os.path.join(self.server.root, self.path.lstrip("/"))
         if not os.path.isfile(path):
             self.send_response(404)
@@ -158,6 +159,15 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.answer(True)
+
+
+# What --trace prints: (time, event) of the proxy's connections and the origin's requests
+
+TRACE = []
+
+
+def trace(event):
+    TRACE.append((time.monotonic(), event))
 
 
 # The proxy: half the round trip each way, the downstream paced at the link rate
@@ -206,6 +216,7 @@ class Link:
         # The kernel completes the client's connect at once; on a real link the handshake costs a
         # round trip before the request can leave: the upstream starts a round trip late.
         opened = time.monotonic()
+        trace(f"proxy: connection {id(client_writer) % 10000} accepted")
         try:
             origin_reader, origin_writer = await asyncio.open_connection("127.0.0.1", origin_port)
         except OSError:
@@ -288,8 +299,12 @@ n = i.get_n_items(); print(json.dumps(time.monotonic() - t))"""
                 one.append(measure(build, one_code))
             else:
                 origin.counts.clear()
+                TRACE.clear()
                 eight.append(measure(build, eight_code))
                 per_file = sorted(set(origin.counts.values()))
+                if args.trace and TRACE:
+                    t0 = TRACE[0][0]
+                    say("\n".join(f"  {(t - t0) * 1000:7.1f} ms  {event}" for t, event in sorted(TRACE)))
         say(f"open-8-shards {rep + 1}/{args.reps}: one shard {one[-1] * 1000:.0f} ms, eight {eight[-1] * 1000:.0f} ms")
     t1, t8 = median_of(one), median_of(eight)
     rows.append({"case": "open-8-shards", "ours": f"{t8 * 1000:.0f} ms",
@@ -385,6 +400,8 @@ def main():
     parser.add_argument("--download-mb", type=int)
     parser.add_argument("--rss-gb", type=float)
     parser.add_argument("--scratch")
+    parser.add_argument("--trace", action="store_true",
+                        help="print the timeline of every 8-shard open: connections accepted, requests received")
     args = parser.parse_args()
     if args.reps is None:
         args.reps = 1 if args.quick else 5
