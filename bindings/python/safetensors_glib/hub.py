@@ -14,9 +14,9 @@
     path = hub.hf_hub_download("org/data", "train.safetensors", repo_type="dataset")
 
 Addresses are ``http://``, ``https://``, ``hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE`` and
-the Hub's ``ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE``; the environment is read as huggingface_hub reads it
-(HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE...). A file found in the cache is mapped, as
-a local file. The Hugging Face-compatible functions of safetensors_glib.torch and .numpy are not
+the Hub's ``ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE``; the environment is read
+as huggingface_hub reads it (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE...). A file found in
+the cache is mapped, as a local file. The Hugging Face-compatible functions of safetensors_glib.torch and .numpy are not
 changed: they take paths. Errors are SafetensorError (and OSError for network failures, with the
 GLib.Error as ``gerror``); no message ever holds the token.
 """
