@@ -230,6 +230,11 @@ entry_is_written (guint64 entry)
   return (entry & PM_SWAPPED) || ((entry & PM_PRESENT) && !(entry & PM_FILE));
 }
 
+/* Whether the entries of the probe's pages read, in the byte order @swapped says, as a probe's must: the
+ * written ones present, private and anonymous (a page written a moment ago is not in swap yet, and if it
+ * were, the probe would only fail, which is safe), the others neither present nor in swap. The written
+ * pages' test takes three flag bits each to be right: read in the wrong order, where those bits come from
+ * a frame number, it passes for one page in eight. */
 static gboolean
 probe_reads_as (const guint64 *entries,
                 gsize          n_pages,
@@ -238,9 +243,9 @@ probe_reads_as (const guint64 *entries,
   for (gsize i = 0; i < n_pages; i++)
     {
       guint64 entry = swapped ? GUINT64_SWAP_LE_BE (entries[i]) : entries[i];
-      gboolean written = i % 2 == 0;
+      guint64 flags = entry & (PM_PRESENT | PM_SWAPPED | PM_FILE);
 
-      if (written ? !entry_is_written (entry) : (entry & (PM_PRESENT | PM_SWAPPED)) != 0)
+      if (i % 2 == 0 ? flags != PM_PRESENT : (entry & (PM_PRESENT | PM_SWAPPED)) != 0)
         return FALSE;
     }
   return TRUE;
@@ -253,10 +258,11 @@ probe_reads_as (const guint64 *entries,
  * (qemu-s390x on x86-64, as build-aux/test-s390x runs the big-endian tests) passes the host kernel's
  * entries through unchanged: read in the program's order, the flags of a written page are the low bits
  * of its frame number (zero without CAP_SYS_ADMIN, so the page reads as absent and unwritten; random
- * with it, so that a probe of a single written page passed about one time in four, and an in-place
- * edit then lost a byte written into a tensor). Each order is tried on the whole pattern; one that fits
- * it, and only one, is used. An emulator that maps the guest's memory elsewhere than at its addresses
- * gives the entries of other pages, which fit neither order but by chance. */
+ * with it, so that a probe of a single written page often passed, and an in-place edit then lost a
+ * byte written into a tensor). Each order is tried on the whole pattern; one that fits it, and only
+ * one, is used: the wrong order fits too for one probe in 8^8 (16 million), which then refuses, safely.
+ * An emulator that maps the guest's memory elsewhere than at its addresses gives the entries of other
+ * pages, which fit neither order but by chance. */
 StPagemapOrder
 st_pagemap_order_from_probe (const guint64 *entries,
                              gsize          n_pages)
