@@ -219,6 +219,9 @@ st_file_source_open (StFileSource *source)
 #define PM_PRESENT   (G_GUINT64_CONSTANT (1) << 63)
 #define PM_SWAPPED   (G_GUINT64_CONSTANT (1) << 62)
 #define PM_FILE      (G_GUINT64_CONSTANT (1) << 61)
+/* Bits 57 to 60: a page write-protected by userfaultfd (57), in a guard region (58), and two that are
+ * zero: none of them is set on a page just written into a mapping of the process's own. */
+#define PM_ZERO_ON_PROBE (G_GUINT64_CONSTANT (0xf) << 57)
 
 /* Pages of the probe of /proc/self/pagemap: the even ones written, the odd ones never touched. */
 #define PAGEMAP_PROBE_PAGES 16
@@ -231,10 +234,13 @@ entry_is_written (guint64 entry)
 }
 
 /* Whether the entries of the probe's pages read, in the byte order @swapped says, as a probe's must: the
- * written ones present, private and anonymous (a page written a moment ago is not in swap yet, and if it
- * were, the probe would only fail, which is safe), the others neither present nor in swap. The written
- * pages' test takes three flag bits each to be right: read in the wrong order, where those bits come from
- * a frame number, it passes for one page in eight. */
+ * written ones present, private and anonymous, and none of bits 57 to 60 set (a page written a moment ago
+ * is not in swap yet, and if it were, the probe would only fail, which is safe), the others neither
+ * present nor in swap. Read in the wrong order, the seven bits 57 to 63 that the written pages' test
+ * looks at are bits 1 to 7 of a frame number, the low byte of which must then be 0x80 or 0x81 on every
+ * written page: frames the kernel hands out one after the other have low bytes one after the other,
+ * so that a looser test (present, not swapped, not a file page: any byte of 0x80 to 0x9f) let both
+ * orders fit one probe in ten as root. */
 static gboolean
 probe_reads_as (const guint64 *entries,
                 gsize          n_pages,
@@ -243,7 +249,7 @@ probe_reads_as (const guint64 *entries,
   for (gsize i = 0; i < n_pages; i++)
     {
       guint64 entry = swapped ? GUINT64_SWAP_LE_BE (entries[i]) : entries[i];
-      guint64 flags = entry & (PM_PRESENT | PM_SWAPPED | PM_FILE);
+      guint64 flags = entry & (PM_PRESENT | PM_SWAPPED | PM_FILE | PM_ZERO_ON_PROBE);
 
       if (i % 2 == 0 ? flags != PM_PRESENT : (entry & (PM_PRESENT | PM_SWAPPED)) != 0)
         return FALSE;
@@ -260,7 +266,7 @@ probe_reads_as (const guint64 *entries,
  * of its frame number (zero without CAP_SYS_ADMIN, so the page reads as absent and unwritten; random
  * with it, so that a probe of a single written page often passed, and an in-place edit then lost a
  * byte written into a tensor). Each order is tried on the whole pattern; one that fits it, and only
- * one, is used: the wrong order fits too for one probe in 8^8 (16 million), which then refuses, safely.
+ * one, is used (both fitting means nothing can be told: pagemap is then not trusted, which is safe).
  * An emulator that maps the guest's memory elsewhere than at its addresses gives the entries of other
  * pages, which fit neither order but by chance. */
 StPagemapOrder
