@@ -458,6 +458,19 @@ check_metadata (IndexReader *rd,
   return TRUE;
 }
 
+/* Sorts @strings by strcmp(), in one pass when they are sorted already (transformers writes an
+ * index's names sorted, and a shard's names then come sorted too). */
+static void
+sort_strings (GPtrArray *strings)
+{
+  for (guint i = 1; i < strings->len; i++)
+    if (strcmp (g_ptr_array_index (strings, i - 1), g_ptr_array_index (strings, i)) > 0)
+      {
+        g_ptr_array_sort (strings, st_compare_strings);
+        return;
+      }
+}
+
 static gboolean
 check_weight_map (IndexReader *rd,
                   StIndexJson *self,
@@ -468,6 +481,8 @@ check_weight_map (IndexReader *rd,
   g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
   GHashTableIter shards_iter;
   gpointer members;
+  GPtrArray *shard_members = NULL;
+  const char *shard = NULL;
 
   if (!rd->has_weight_map)
     {
@@ -482,19 +497,26 @@ check_weight_map (IndexReader *rd,
       return FALSE;
     }
 
+  /* The names need no UTF-8 check of their own: the whole text was validated, and the scanner
+   * decodes escapes to valid code points only (a lone surrogate is an error). A shard's name is
+   * checked once for a run of names in the same shard (an index lists a shard's names together). */
   for (guint i = 0; i < rd->entries->len; i++)
     {
       WeightEntry *entry = &g_array_index (rd->entries, WeightEntry, i);
-      g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
+      const WeightEntry *previous = i > 0 ? &g_array_index (rd->entries, WeightEntry, i - 1) : NULL;
 
       if (entry->shard == NULL)
         {
+          g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
+
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
           return FALSE;
         }
-      if (entry->shard_has_nul || !st_is_plain_file_name (entry->shard))
+      if (entry->shard_has_nul ||
+          ((previous == NULL || strcmp (entry->shard, previous->shard) != 0) && !st_is_plain_file_name (entry->shard)))
         {
+          g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
           g_autofree char *shown_shard = g_utf8_make_valid (entry->shard, -1);
 
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
@@ -502,9 +524,10 @@ check_weight_map (IndexReader *rd,
                        display_name, shown_shard, shown_name);
           return FALSE;
         }
-      if (entry->name_has_nul || !g_utf8_validate (entry->name, -1, NULL) ||
-          strcmp (entry->name, "__metadata__") == 0)
+      if (entry->name_has_nul || strcmp (entry->name, "__metadata__") == 0)
         {
+          g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
+
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
           return FALSE;
@@ -516,15 +539,18 @@ check_weight_map (IndexReader *rd,
   for (guint i = 0; i < rd->entries->len; i++)
     {
       WeightEntry *entry = &g_array_index (rd->entries, WeightEntry, i);
-      GPtrArray *shard_members = g_hash_table_lookup (self->shard_tensors, entry->shard);
       char *name = g_steal_pointer (&entry->name);
 
+      /* a run of names in one shard looks its table up once */
+      if (shard_members == NULL || strcmp (entry->shard, shard) != 0)
+        shard_members = g_hash_table_lookup (self->shard_tensors, entry->shard);
       if (shard_members == NULL)
         {
           shard_members = g_ptr_array_new ();
           g_hash_table_insert (self->shard_tensors, g_strdup (entry->shard), shard_members);
           g_ptr_array_add (shard_names, g_strdup (entry->shard));
         }
+      shard = entry->shard;  /* owned by weight_map from here on */
       g_hash_table_insert (self->weight_map, name, g_steal_pointer (&entry->shard));
       g_ptr_array_add (shard_members, name);
       g_ptr_array_add (names, g_strdup (name));
@@ -532,14 +558,14 @@ check_weight_map (IndexReader *rd,
 
   g_hash_table_iter_init (&shards_iter, self->shard_tensors);
   while (g_hash_table_iter_next (&shards_iter, NULL, &members))
-    g_ptr_array_sort (members, st_compare_strings);
+    sort_strings (members);
 
-  g_ptr_array_sort (names, st_compare_strings);
+  sort_strings (names);
   g_ptr_array_add (names, NULL);
   g_strfreev (self->names);
   self->names = (char **) g_ptr_array_steal (names, NULL);
 
-  g_ptr_array_sort (shard_names, st_compare_strings);
+  sort_strings (shard_names);
   g_ptr_array_add (shard_names, NULL);
   g_strfreev (self->shard_names);
   self->shard_names = (char **) g_ptr_array_steal (shard_names, NULL);
