@@ -75,8 +75,10 @@ def make_workloads(scratch, download_mb, rss_gb):
         tensors = [(f"layers.{s}.{i}.weight", "F16", [64, 16], 2048) for i in range(300)]
         write_safetensors(os.path.join(ckpt, name), tensors)
         weight_map.update({t[0]: name for t in tensors})
+    # as transformers writes it: json.dumps(index, indent=2, sort_keys=True) + "\n"
     with open(os.path.join(ckpt, "model.safetensors.index.json"), "w") as f:
-        json.dump({"metadata": {"total_size": 8 * 300 * 2048}, "weight_map": weight_map}, f)
+        f.write(json.dumps({"metadata": {"total_size": 8 * 300 * 2048}, "weight_map": weight_map}, indent=2,
+                           sort_keys=True) + "\n")
     big = os.path.join(scratch, "org", "big", "resolve", "main")
     os.makedirs(big)
     write_safetensors(os.path.join(big, "model.safetensors"),
