@@ -97,7 +97,11 @@ typedef struct {
   gboolean    has_weight_map;
   gboolean    weight_map_not_object;
   GArray     *entries;           /* WeightEntry, in the order names first occur */
-  GHashTable *entry_of_name;     /* name (borrowed from entries) -> its index + 1 */
+  GHashTable *entry_of_name;     /* name (borrowed from entries) -> its index + 1; empty while
+                                  * names_increasing */
+  gboolean    names_increasing;  /* each name so far came after the one before (as transformers
+                                  * writes them): none can be a repeat, and no table is needed */
+  const char *last_name;         /* the last of them (borrowed from entries) */
 } IndexReader;
 
 static void
@@ -304,6 +308,8 @@ read_weight_map (IndexReader *rd)
 
   g_hash_table_remove_all (rd->entry_of_name);
   g_array_set_size (rd->entries, 0);
+  rd->names_increasing = TRUE;
+  rd->last_name = NULL;
   rd->has_weight_map = TRUE;
   rd->weight_map_not_object = *sc->p != '{';
   if (rd->weight_map_not_object)
@@ -343,7 +349,25 @@ read_weight_map (IndexReader *rd)
         }
 
       /* A name that holds \u0000 is never a tensor's: it stays apart, for the check to reject */
-      found = entry.name_has_nul ? NULL : g_hash_table_lookup (rd->entry_of_name, entry.name);
+      if (entry.name_has_nul ||
+          (rd->names_increasing && (rd->last_name == NULL || strcmp (rd->last_name, entry.name) < 0)))
+        found = NULL;
+      else
+        {
+          if (rd->names_increasing)
+            {
+              /* the first name out of order: from here on, the table of the names so far */
+              for (guint j = 0; j < rd->entries->len; j++)
+                {
+                  WeightEntry *earlier = &g_array_index (rd->entries, WeightEntry, j);
+
+                  if (!earlier->name_has_nul)
+                    g_hash_table_insert (rd->entry_of_name, earlier->name, GUINT_TO_POINTER (j + 1));
+                }
+              rd->names_increasing = FALSE;
+            }
+          found = g_hash_table_lookup (rd->entry_of_name, entry.name);
+        }
       if (found != NULL)
         {
           WeightEntry *kept = &g_array_index (rd->entries, WeightEntry, GPOINTER_TO_UINT (found) - 1);
@@ -356,7 +380,11 @@ read_weight_map (IndexReader *rd)
       else
         {
           g_array_append_val (rd->entries, entry);
-          if (!entry.name_has_nul)
+          if (entry.name_has_nul)
+            ;
+          else if (rd->names_increasing)
+            rd->last_name = entry.name;
+          else
             g_hash_table_insert (rd->entry_of_name, entry.name, GUINT_TO_POINTER (rd->entries->len));
         }
 
