@@ -273,8 +273,8 @@ read_metadata (IndexReader *rd)
     return TRUE;
   while (!closed)
     {
-      char *key;
-      gboolean has_nul;
+      char *key = NULL;
+      gboolean has_nul = FALSE;
 
       if (!read_string (sc, &key, &has_nul))
         return FALSE;
