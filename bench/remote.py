@@ -2,16 +2,22 @@
 """The remote benchmarks (issue 16): models over HTTP behind a delaying, rate-limiting proxy.
 
 Usage: bench/remote.py [--quick] [--build DIR] [--out FILE|-] [--json FILE] [--reps N] [--rtt MS] [--rate MBIT]
-                       [--download-mb N] [--rss-gb N] [--scratch DIR] [--trace]
+                       [--download-mb N] [--rss-gb N] [--scratch DIR] [--trace] [--only CASE]...
 
-Everything runs on 127.0.0.1: an origin (Python's http.server with Range, ETag, X-Repo-Commit and
-X-Linked-Size, as the Hub answers, counting requests) and, in front of it, a proxy that delays every
-chunk by half the round-trip time each way and paces the downstream at the link rate (this kernel
-has no netem qdisc). Each measurement runs in a fresh process and times only its own call.
+Everything runs on the loopback interface: an origin (Python's http.server with Range, ETag,
+X-Repo-Commit and X-Linked-Size, counting requests) and, for the 8-shard open, a Hub and its CDN as
+the Hub serves a checkpoint (the index answered by the Hub on 127.0.0.1, every shard's resolve a 302
+with X-Linked-Etag/X-Linked-Size to a signed address on the CDN, on 127.0.0.2, which answers the
+ranges with its own ETag); in front of each server a proxy that delays every chunk by half the
+round-trip time each way, the TCP handshake's round trip included, and paces the downstream at the
+link rate (this kernel has no netem qdisc). Each measurement runs in a fresh process and times only
+its own call.
 
 Cases (ratios within one run):
   open-8-shards     header-only open of an 8-shard checkpoint (ST.Index.new_from_uri) against one of
-                    its shards' headers alone (ST.File.new_from_uri); requests per file counted
+                    its shards' headers alone (ST.File.new_from_uri), on the Hub-like pair (hf://, the
+                    issue's target) and on the plain origin (shown beside it, no target: its floor is
+                    3 round trips against 2); requests per file counted by the servers
   fetch-tensor      one tensor fetched on an open file, against one round trip plus its bytes at the
                     link rate
   download          a file downloaded into the cache (ST.hub_download) against curl fetching the same
@@ -324,6 +330,9 @@ def run_cases(args, build, scratch, log=None):
                                  if path.endswith(".safetensors") else None)
     rows = []
 
+    def wanted(case):
+        return not args.only or case in args.only
+
     def say(text):
         if log:
             log(text)
@@ -331,118 +340,121 @@ def run_cases(args, build, scratch, log=None):
     # open-8-shards, on the plain origin and on the Hub-like pair: one shard's header and the whole
     # checkpoint's alternate, their order and the two servers' swapped every repetition, so that drift
     # hits all alike
-    shard = "model-00001-of-00008.safetensors"
-    variants = {
-        "plain": {"one": f"ST.File.new_from_uri('{proxied}/org/ckpt/resolve/main/{shard}', None)",
-                  "eight": f"ST.Index.new_from_uri('{proxied}/org/ckpt/resolve/main/model.safetensors.index.json', "
-                           "None).get_n_items()",
-                  "env": None, "servers": (origin,)},
-        "hub": {"one": f"ST.File.new_from_uri('hf://org/ckpt/{shard}', None)",
-                "eight": "ST.Index.new_from_uri('hf://org/ckpt/model.safetensors.index.json', None).get_n_items()",
-                "env": {"HF_ENDPOINT": hub_proxied}, "servers": (hub, cdn)},
-    }
-    times = {(v, w): [] for v in variants for w in ("one", "eight")}
-    counts = {}
-    for rep in range(args.reps):
-        order = [(v, w) for v in variants for w in ("one", "eight")]
-        for v, w in (order if rep % 2 == 0 else order[::-1]):
-            variant = variants[v]
-            for server in variant["servers"]:
-                server.counts.clear()
-            TRACE.clear()
-            times[v, w].append(measure(build, f"t = time.monotonic(); {variant[w]}\n"
-                                              "print(json.dumps(time.monotonic() - t))", variant["env"]))
-            if w == "eight":
-                counts[v] = [dict(server.counts) for server in variant["servers"]]
-                if args.trace and TRACE:
-                    t0 = TRACE[0][0]
-                    say(f"{v}:\n" + "\n".join(f"  {(t - t0) * 1000:7.1f} ms  {event}" for t, event in sorted(TRACE)))
-        say(f"open-8-shards {rep + 1}/{args.reps}: " + ", ".join(
-            f"{v}: one shard {times[v, 'one'][-1] * 1000:.0f} ms, eight {times[v, 'eight'][-1] * 1000:.0f} ms"
-            for v in variants))
+    if wanted("open-8-shards"):
+        shard = "model-00001-of-00008.safetensors"
+        variants = {
+            "plain": {"one": f"ST.File.new_from_uri('{proxied}/org/ckpt/resolve/main/{shard}', None)",
+                      "eight": f"ST.Index.new_from_uri('{proxied}/org/ckpt/resolve/main/model.safetensors.index.json', "
+                               "None).get_n_items()",
+                      "env": None, "servers": (origin,)},
+            "hub": {"one": f"ST.File.new_from_uri('hf://org/ckpt/{shard}', None)",
+                    "eight": "ST.Index.new_from_uri('hf://org/ckpt/model.safetensors.index.json', None).get_n_items()",
+                    "env": {"HF_ENDPOINT": hub_proxied}, "servers": (hub, cdn)},
+        }
+        times = {(v, w): [] for v in variants for w in ("one", "eight")}
+        counts = {}
+        for rep in range(args.reps):
+            order = [(v, w) for v in variants for w in ("one", "eight")]
+            for v, w in (order if rep % 2 == 0 else order[::-1]):
+                variant = variants[v]
+                for server in variant["servers"]:
+                    server.counts.clear()
+                TRACE.clear()
+                times[v, w].append(measure(build, f"t = time.monotonic(); {variant[w]}\n"
+                                                  "print(json.dumps(time.monotonic() - t))", variant["env"]))
+                if w == "eight":
+                    counts[v] = [dict(server.counts) for server in variant["servers"]]
+                    if args.trace and TRACE:
+                        t0 = TRACE[0][0]
+                        say(f"{v}:\n" + "\n".join(f"  {(t - t0) * 1000:7.1f} ms  {event}" for t, event in sorted(TRACE)))
+            say(f"open-8-shards {rep + 1}/{args.reps}: " + ", ".join(
+                f"{v}: one shard {times[v, 'one'][-1] * 1000:.0f} ms, eight {times[v, 'eight'][-1] * 1000:.0f} ms"
+                for v in variants))
 
-    # requests per file, as the servers counted them in the last repetition
-    (plain_counts,) = counts["plain"]
-    plain_per_file = sorted(set(plain_counts.values()))
-    plain_ok = plain_per_file == [1]
-    plain_text = f"{plain_per_file} request(s) a file"
-    hub_counts, cdn_counts = counts["hub"]
-    index_requests = sum(n for p, n in hub_counts.items() if p.endswith(".index.json"))
-    redirects = sorted(set(n for p, n in hub_counts.items() if p.endswith(".safetensors")))
-    ranges = sorted(set(cdn_counts.values()))
-    n_shards = sum(1 for p in hub_counts if p.endswith(".safetensors"))
-    # the protocol's need: the index one request; each shard its redirect, then one range (its header
-    # is shorter than the first read)
-    hub_ok = index_requests == 1 and redirects == [1] and ranges == [1] and n_shards == len(cdn_counts) == 8
-    hub_text = (f"index {index_requests}, each shard {'/'.join(map(str, redirects))} redirect(s) + "
-                f"{'/'.join(map(str, ranges))} range(s)")
+        # requests per file, as the servers counted them in the last repetition
+        (plain_counts,) = counts["plain"]
+        plain_per_file = sorted(set(plain_counts.values()))
+        plain_ok = plain_per_file == [1]
+        plain_text = f"{plain_per_file} request(s) a file"
+        hub_counts, cdn_counts = counts["hub"]
+        index_requests = sum(n for p, n in hub_counts.items() if p.endswith(".index.json"))
+        redirects = sorted(set(n for p, n in hub_counts.items() if p.endswith(".safetensors")))
+        ranges = sorted(set(cdn_counts.values()))
+        n_shards = sum(1 for p in hub_counts if p.endswith(".safetensors"))
+        # the protocol's need: the index one request; each shard its redirect, then one range (its header
+        # is shorter than the first read)
+        hub_ok = index_requests == 1 and redirects == [1] and ranges == [1] and n_shards == len(cdn_counts) == 8
+        hub_text = (f"index {index_requests}, each shard {'/'.join(map(str, redirects))} redirect(s) + "
+                    f"{'/'.join(map(str, ranges))} range(s)")
 
-    t1, t8 = median_of(times["hub", "one"]), median_of(times["hub", "eight"])
-    rows.append({"case": "open-8-shards (Hub: redirects to a CDN)", "ours": f"{t8 * 1000:.0f} ms",
-                 "baseline": f"one shard's header: {t1 * 1000:.0f} ms",
-                 "ratio": f"{t8 / t1:.2f}; requests: {hub_text}",
-                 "target": "header-only open of an 8-shard checkpoint ≤ 1.5x one shard's header alone, "
-                           "requests per file what the protocol needs (the redirect, then at most two ranges)",
-                 "measured": f"{t8 / t1:.2f}x; {hub_text}", "ok": t8 / t1 <= 1.5 and hub_ok,
-                 "seconds": t8, "baseline_seconds": t1})
-    t1, t8 = median_of(times["plain", "one"]), median_of(times["plain", "eight"])
-    rows.append({"case": "open-8-shards (plain origin, no redirect)", "ours": f"{t8 * 1000:.0f} ms",
-                 "baseline": f"one shard's header: {t1 * 1000:.0f} ms",
-                 "ratio": f"{t8 / t1:.2f}; requests: {plain_text}",
-                 "target": None, "floor": "3 round trips against 2: 1.5 at zero overhead (bench/README.md)",
-                 "measured": f"{t8 / t1:.2f}x; {plain_text}", "ok": None if plain_ok else False,
-                 "seconds": t8, "baseline_seconds": t1})
+        t1, t8 = median_of(times["hub", "one"]), median_of(times["hub", "eight"])
+        rows.append({"case": "open-8-shards (Hub: redirects to a CDN)", "ours": f"{t8 * 1000:.0f} ms",
+                     "baseline": f"one shard's header: {t1 * 1000:.0f} ms",
+                     "ratio": f"{t8 / t1:.2f}; requests: {hub_text}",
+                     "target": "header-only open of an 8-shard checkpoint ≤ 1.5x one shard's header alone, "
+                               "requests per file what the protocol needs (the redirect, then at most two ranges)",
+                     "measured": f"{t8 / t1:.2f}x; {hub_text}", "ok": t8 / t1 <= 1.5 and hub_ok,
+                     "seconds": t8, "baseline_seconds": t1})
+        t1, t8 = median_of(times["plain", "one"]), median_of(times["plain", "eight"])
+        rows.append({"case": "open-8-shards (plain origin, no redirect)", "ours": f"{t8 * 1000:.0f} ms",
+                     "baseline": f"one shard's header: {t1 * 1000:.0f} ms",
+                     "ratio": f"{t8 / t1:.2f}; requests: {plain_text}",
+                     "target": None, "floor": "3 round trips against 2: 1.5 at zero overhead (bench/README.md)",
+                     "measured": f"{t8 / t1:.2f}x; {plain_text}", "ok": None if plain_ok else False,
+                     "seconds": t8, "baseline_seconds": t1})
 
     # fetch-tensor: 4 MiB on a warm connection
-    fetch = []
-    fetch_bytes = (4 if args.download_mb >= 4 else args.download_mb) * MIB
-    for rep in range(args.reps):
-        fetch.append(measure(build, f"""
-f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
-t = time.monotonic(); r = f.fetch_slice('large', 0, {fetch_bytes}, None)
-print(json.dumps(time.monotonic() - t))"""))
-        say(f"fetch-tensor {rep + 1}/{args.reps}: {fetch[-1] * 1000:.0f} ms")
-    tf = median_of(fetch)
-    transfer = fetch_bytes / rate_bytes
-    round_trips = (tf - transfer) / rtt
-    rows.append({"case": f"fetch-tensor ({fetch_bytes / MIB:.0f} MiB)", "ours": f"{tf * 1000:.0f} ms",
-                 "baseline": f"1 RTT + bytes: {(rtt + transfer) * 1000:.0f} ms",
-                 "ratio": f"{tf / (rtt + transfer):.2f}; {round_trips:.2f} round trips",
-                 "target": "one tensor fetched by range: one round trip plus its bytes at the link rate "
-                           "(round trips = (time - bytes / rate) / RTT < 1.5)",
-                 "measured": f"{round_trips:.2f} round trips", "ok": round_trips < 1.5,
-                 "seconds": tf, "baseline_seconds": rtt + transfer})
+    if wanted("fetch-tensor"):
+        fetch = []
+        fetch_bytes = (4 if args.download_mb >= 4 else args.download_mb) * MIB
+        for rep in range(args.reps):
+            fetch.append(measure(build, f"""
+    f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
+    t = time.monotonic(); r = f.fetch_slice('large', 0, {fetch_bytes}, None)
+    print(json.dumps(time.monotonic() - t))"""))
+            say(f"fetch-tensor {rep + 1}/{args.reps}: {fetch[-1] * 1000:.0f} ms")
+        tf = median_of(fetch)
+        transfer = fetch_bytes / rate_bytes
+        round_trips = (tf - transfer) / rtt
+        rows.append({"case": f"fetch-tensor ({fetch_bytes / MIB:.0f} MiB)", "ours": f"{tf * 1000:.0f} ms",
+                     "baseline": f"1 RTT + bytes: {(rtt + transfer) * 1000:.0f} ms",
+                     "ratio": f"{tf / (rtt + transfer):.2f}; {round_trips:.2f} round trips",
+                     "target": "one tensor fetched by range: one round trip plus its bytes at the link rate "
+                               "(round trips = (time - bytes / rate) / RTT < 1.5)",
+                     "measured": f"{round_trips:.2f} round trips", "ok": round_trips < 1.5,
+                     "seconds": tf, "baseline_seconds": rtt + transfer})
 
     # download vs curl vs the link
-    ours, curl = [], []
-    url = f"{proxied}/org/big/resolve/main/model.safetensors"
-    size = os.path.getsize(os.path.join(scratch, "org/big/resolve/main/model.safetensors"))
-    for rep in range(args.reps):
-        cache = os.path.join(scratch, f"cache-{rep}")
-        for which in (("ours", "curl") if rep % 2 == 0 else ("curl", "ours")):
-            if which == "ours":
-                ours.append(measure(build, """
-t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
-print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
-                shutil.rmtree(cache)
-            else:
-                t = time.monotonic()
-                subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", os.path.join(scratch, "curl.out"), url],
-                               check=True)
-                curl.append(time.monotonic() - t)
-        say(f"download {rep + 1}/{args.reps}: ours {ours[-1]:.2f} s, curl {curl[-1]:.2f} s")
-    td, tc = median_of(ours), median_of(curl)
-    link = size / rate_bytes
-    rows.append({"case": f"download ({size / MIB:.0f} MiB)", "ours": f"{size * 8 / td / 1e6:.0f} Mbit/s",
-                 "baseline": f"curl: {size * 8 / tc / 1e6:.0f} Mbit/s; link {args.rate:.0f} Mbit/s",
-                 "ratio": f"{link / td:.2f} of the link, {tc / td:.2f} of curl's rate",
-                 "target": f"a download over a {args.rate:g} Mbit/s, {args.rtt:g} ms link at ≥ 0.9 of the link rate "
-                           "(curl beside it)",
-                 "measured": f"{link / td:.2f} of the link ({tc / td:.2f} of curl's)", "ok": link / td >= 0.9,
-                 "seconds": td, "baseline_seconds": tc})
+    if wanted("download"):
+        ours, curl = [], []
+        url = f"{proxied}/org/big/resolve/main/model.safetensors"
+        size = os.path.getsize(os.path.join(scratch, "org/big/resolve/main/model.safetensors"))
+        for rep in range(args.reps):
+            cache = os.path.join(scratch, f"cache-{rep}")
+            for which in (("ours", "curl") if rep % 2 == 0 else ("curl", "ours")):
+                if which == "ours":
+                    ours.append(measure(build, """
+    t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
+    print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
+                    shutil.rmtree(cache)
+                else:
+                    t = time.monotonic()
+                    subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", os.path.join(scratch, "curl.out"), url],
+                                   check=True)
+                    curl.append(time.monotonic() - t)
+            say(f"download {rep + 1}/{args.reps}: ours {ours[-1]:.2f} s, curl {curl[-1]:.2f} s")
+        td, tc = median_of(ours), median_of(curl)
+        link = size / rate_bytes
+        rows.append({"case": f"download ({size / MIB:.0f} MiB)", "ours": f"{size * 8 / td / 1e6:.0f} Mbit/s",
+                     "baseline": f"curl: {size * 8 / tc / 1e6:.0f} Mbit/s; link {args.rate:.0f} Mbit/s",
+                     "ratio": f"{link / td:.2f} of the link, {tc / td:.2f} of curl's rate",
+                     "target": f"a download over a {args.rate:g} Mbit/s, {args.rtt:g} ms link at ≥ 0.9 of the link rate "
+                               "(curl beside it)",
+                     "measured": f"{link / td:.2f} of the link ({tc / td:.2f} of curl's)", "ok": link / td >= 0.9,
+                     "seconds": td, "baseline_seconds": tc})
 
     # download-rss, straight to the origin
-    if args.rss_gb:
+    if args.rss_gb and wanted("download-rss"):
         cache = os.path.join(scratch, "cache-rss")
         env = dict(os.environ, HF_ENDPOINT=f"http://127.0.0.1:{origin_port}", HF_HUB_CACHE=cache,
                    no_proxy="127.0.0.1", HF_TOKEN_PATH="/nonexistent/st-bench/token",
@@ -479,6 +491,8 @@ def main():
     parser.add_argument("--download-mb", type=int)
     parser.add_argument("--rss-gb", type=float)
     parser.add_argument("--scratch")
+    parser.add_argument("--only", action="append", choices=["open-8-shards", "fetch-tensor", "download", "download-rss"],
+                        help="run this case only (may be given more than once)")
     parser.add_argument("--trace", action="store_true",
                         help="print the timeline of every 8-shard open: connections accepted, requests received")
     args = parser.parse_args()
