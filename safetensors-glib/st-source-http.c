@@ -308,7 +308,8 @@ close_stream (GInputStream *stream)
 /* Reads the rest of a short body (a redirect's, a HEAD's: nothing, or a line of text), then closes
  * it: libsoup keeps the connection for the next request only when the body was read to its end, and
  * the next request to that host would pay a new connection's round trip. A body that does not say
- * its length, or a longer one, is dropped with its connection. */
+ * its length, or a longer one, is dropped with its connection. A server that stalls in a short body
+ * holds the request up to the session's timeout, as it can in any answer's headers. */
 static void
 finish_short_body (SoupMessage  *msg,
                    GInputStream *stream,
