@@ -409,9 +409,9 @@ def run_cases(args, build, scratch, log=None):
         fetch_bytes = (4 if args.download_mb >= 4 else args.download_mb) * MIB
         for rep in range(args.reps):
             fetch.append(measure(build, f"""
-    f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
-    t = time.monotonic(); r = f.fetch_slice('large', 0, {fetch_bytes}, None)
-    print(json.dumps(time.monotonic() - t))"""))
+f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
+t = time.monotonic(); r = f.fetch_slice('large', 0, {fetch_bytes}, None)
+print(json.dumps(time.monotonic() - t))"""))
             say(f"fetch-tensor {rep + 1}/{args.reps}: {fetch[-1] * 1000:.0f} ms")
         tf = median_of(fetch)
         transfer = fetch_bytes / rate_bytes
@@ -434,8 +434,8 @@ def run_cases(args, build, scratch, log=None):
             for which in (("ours", "curl") if rep % 2 == 0 else ("curl", "ours")):
                 if which == "ours":
                     ours.append(measure(build, """
-    t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
-    print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
+t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
+print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
                     shutil.rmtree(cache)
                 else:
                     t = time.monotonic()
