@@ -28,7 +28,6 @@ rank that dies makes the others fail, never hang. Data crosses the group as torc
 import fcntl
 import hashlib
 import json
-import mmap
 import os
 import re
 import secrets
@@ -321,50 +320,65 @@ def _new_work_dir(directory):
             continue
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        data = os.path.join(path, ".st-" + "".join(secrets.choice(alphabet) for _ in range(6)))
-        return path, fd, data
+        return path, fd
     raise FileExistsError(f"could not make a work folder in {directory!r}")
 
 
-def _output_path(directory, prefix):
-    return os.path.join(directory, prefix + ".safetensors")
+def _plan_files(directory, plan, metadata, prefix, max_shard_size):
+    """Rank 0: the library lays the checkpoint out (the files st_file_save_to_path or
+    st_file_save_sharded would write for these tensors: split, names, headers) and makes its files,
+    headers written, in a locked work folder. Returns the planned save (to commit or discard), the
+    files' work paths and, per tensor in @plan's order, (file number, offset of its bytes)."""
+    planned = ST.PlannedSave.new(prefix, max_shard_size or 0)
+    if metadata is not None:
+        planned.set_metadata(metadata)
+    try:
+        for name, dtype, shape, _at, _n_bytes, _writers in plan:
+            if "\0" in name:
+                raise ValueError(f"tensor name {name!r} contains a NUL character, which the library's "
+                                 "names cannot hold")
+            planned.add_tensor(name, _core.dtype_from_name(dtype), list(shape))
+        planned.prepare(directory)
+        paths = [planned.get_work_path(k) for k in range(planned.get_n_files())]
+        places = []
+        for name, *_rest in plan:
+            _found, file, offset = planned.locate(name)
+            places.append((file, offset))
+    except GLib.Error as e:
+        planned.discard()
+        raise _core.translate_error(e, directory, "save") from None
+    return planned, paths, places
 
 
-def _write_parts(data_path, plan, rank, local):
-    """pwrite()s every part this rank writes at its place in the data file."""
-    ranges = []
-    for name, dtype, shape, base, _n_bytes, writers in plan:
+def _write_parts(paths, places, plan, rank, local):
+    """pwrite()s every part this rank writes at its place in its file of the checkpoint."""
+    by_file = {}
+    for (name, dtype, shape, _at, _n_bytes, writers), (file, base) in zip(plan, places):
         for writer, dim, offset, length in writers:
             if writer == rank:
                 address = local[name].data_ptr()
                 at, box = _part_box(shape, dim, offset, length)
+                ranges = by_file.setdefault(file, [])
                 for src, dst, n in _box_runs(box, [0] * len(box), shape, at, box, _bits(dtype) // 8):
                     ranges += (base + dst, n, address + src)
-    if not ranges:
-        return None
-    fd = os.open(data_path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        ST.write_ranges(fd, ranges, None)
-    except GLib.Error as e:
-        raise _core.translate_error(e, data_path, "save") from None
-    finally:
-        os.close(fd)
+    for file, ranges in by_file.items():
+        fd = os.open(paths[file], os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            ST.write_ranges(fd, ranges, None)
+        except GLib.Error as e:
+            raise _core.translate_error(e, paths[file], "save") from None
+        finally:
+            os.close(fd)
     return None
 
 
-def _commit(data_path, plan, metadata, directory, prefix, max_shard_size, sync, total):
-    """Rank 0: the library saves the whole tensors from the mapped data file, with its own
-    atomicity (one file renamed into place, or shards and index with the commit mark)."""
-    fd = os.open(data_path, os.O_RDONLY | os.O_CLOEXEC)
+def _commit(planned, sync):
+    """Rank 0, once every rank wrote its parts: the library renames the files into place with its
+    own atomicity (one file, or shards and index with the commit mark)."""
     try:
-        mapping = mmap.mmap(fd, total, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE) if total else None
-    finally:
-        os.close(fd)
-    base = _core.memory_address(mapping) if mapping is not None else 0
-    entries = [(name, _core.dtype_from_name(dtype), list(shape), base + at, n_bytes)
-               for name, dtype, shape, at, n_bytes, _writers in plan]
-    stfile = _core.build_file(entries, metadata, [mapping])
-    _core.write_file(stfile, _output_path(directory, prefix), max_shard_size, sync)
+        planned.commit(_core.save_flags(sync))
+    except GLib.Error as e:
+        raise _core.translate_error(e, None, "save") from None
 
 
 def _per_rank_work_name(rank):
@@ -473,53 +487,64 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
         plan = _plan_save([d for d, _m in described])
     except ValueError as e:
         raise DistributedError(f"save: {e}") from None
-    total = sum(entry[4] for entry in plan) if layout == "hf" else 0
 
-    work = None
+    # Rank 0 prepares: the checkpoint's files, or a work folder for the per-rank files; every rank
+    # learns where to write (or rank 0's error).
+    planned = work = None
     if rank == 0:
-        def prepare():
-            path, lock, data = _new_work_dir(directory)
-            if layout == "hf":
-                with open(data, "wb") as f:
-                    f.truncate(total)
-            return path, lock, data
-        error, work = _attempt(prepare)
-        shared = (error, None if error else (work[0], work[2]))
+        if layout == "hf":
+            error, made = _attempt(_plan_files, directory, plan, metadata, prefix, max_shard_size)
+            if error is None:
+                planned, paths, places = made
+                made = (paths, places)
+        else:
+            error, work = _attempt(_new_work_dir, directory)
+            made = None if error else work[0]
+        shared = (error, made)
     else:
         shared = None
-    work_path = None
+    where = None
     try:
-        error, paths = _broadcast(shared, 0, group, "making the work folder")
+        error, where = _broadcast(shared, 0, group, "preparing the files")
         if error:
+            where = None
             raise DistributedError(f"save failed on rank 0: {error}")
-        work_path, data_path = paths
         if layout == "hf":
-            written = _attempt(_write_parts, data_path, plan, rank, local)
+            written = _attempt(_write_parts, where[0], where[1], plan, rank, local)
         else:
-            written = _attempt(_write_own_file, work_path, plan, rank, local, metadata)
+            written = _attempt(_write_own_file, where, plan, rank, local, metadata)
         _raise_failures(_gather(written, group, world, "writing"), "save")
+        outcome = None
         if rank == 0 and layout == "hf":
-            outcome = _attempt(_commit, data_path, plan, metadata, directory, prefix, max_shard_size, sync, total)
+            outcome = _attempt(_commit, planned, sync)
+            planned = None
         elif rank == 0:
-            outcome = _attempt(_commit_per_rank, work_path, plan, directory, sync)
-        if rank == 0:
+            outcome = _attempt(_commit_per_rank, work[0], plan, directory, sync)
             _remove_work_dir(work)
             work = None
-        else:
-            outcome = None
         error, _value = _broadcast(outcome, 0, group, "committing")
         if error:
             raise DistributedError(f"save failed on rank 0 while committing: {error}")
     finally:
+        if planned is not None:
+            planned.discard()
         if work is not None:
             _remove_work_dir(work)
-        elif work_path is not None and rank != 0:
-            # rank 0 removes it; when rank 0 died, the survivors do (nothing else writes there)
-            shutil.rmtree(work_path, ignore_errors=True)
+        if rank != 0 and where is not None:
+            # rank 0 removes its work folder; when rank 0 died, the survivors do (nothing else
+            # writes there)
+            _remove_dead_work_dir(where, layout)
+
+
+def _remove_dead_work_dir(where, layout):
+    """The work folder of rank 0's save, when it is still there once the save is over on this rank."""
+    folder = os.path.dirname(where[0][0]) if layout == "hf" else where
+    if os.path.basename(folder).startswith(_WORK_DIR_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove_work_dir(work):
-    path, lock, _data = work
+    path, lock = work
     shutil.rmtree(path, ignore_errors=True)
     os.close(lock)
 
