@@ -748,6 +748,124 @@ def _as_tensor(buffer, at, entry, shape=None):
     return tensor
 
 
+# The environment variable that names the node a rank runs on, for tests that make one machine two
+# nodes; by default the node is the machine: its boot id and host name.
+NODE_ENVIRONMENT_VARIABLE = "SAFETENSORS_GLIB_NODE"
+
+# A rank that warms its share of the page cache reads it in pieces of this size into one scratch
+# buffer: the bytes stay in the page cache, the buffer is reused.
+_WARM_PIECE = 8 * 1024 * 1024
+
+
+def node_id():
+    """What names this rank's node: ranks with the same one share a page cache (and storage).
+
+    $SAFETENSORS_GLIB_NODE when set, else the kernel's boot id and the host name: two containers
+    of one machine with separate file systems have the same boot id but, as a rule, not the same
+    host name."""
+    override = os.environ.get(NODE_ENVIRONMENT_VARIABLE)
+    if override:
+        return "env:" + override
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+    except OSError:
+        boot = ""
+    return f"{boot}/{os.uname().nodename}"
+
+
+def _warm_shares(entries, wanted_by, world):
+    """The wanted bytes of the checkpoint's files, as runs of adjacent chunks, cut into @world
+    shares of about equal size: [[(path, offset, length)]] per rank."""
+    chunks = sorted((path, start, _product(shape) * entry.itemsize())
+                    for entry in entries if entry.name in wanted_by
+                    for path, start, _offsets, shape in entry.chunks)
+    runs = []
+    for path, start, n in chunks:
+        if runs and runs[-1][0] == path and runs[-1][1] + runs[-1][2] == start:
+            runs[-1][2] += n
+        elif n:
+            runs.append([path, start, n])
+    total = sum(n for _path, _start, n in runs)
+    share = -(-total // world) if total else 0
+    shares = [[] for _ in range(world)]
+    reader, room = 0, share
+    for path, start, n in runs:
+        while n:
+            take = min(n, room)
+            shares[reader].append((path, start, take))
+            start, n, room = start + take, n - take, room - take
+            if room == 0 and reader < world - 1:
+                reader, room = reader + 1, share
+    return shares
+
+
+def _warm(share):
+    """Reads @share from storage into the page cache (through a scratch buffer: the bytes are
+    kept by the cache, which every rank of the node maps afterwards)."""
+    if not share:
+        return None
+    scratch = torch.empty(min(_WARM_PIECE, max(n for _p, _s, n in share)), dtype=torch.uint8)
+    address = scratch.data_ptr()
+    by_path = {}
+    for path, start, n in share:
+        ranges = by_path.setdefault(path, [])
+        for at in range(0, n, _WARM_PIECE):
+            ranges += (start + at, min(_WARM_PIECE, n - at), address)
+    for path, ranges in by_path.items():
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            ST.read_ranges(fd, ranges, None)
+        except GLib.Error as e:
+            raise _core.translate_error(e, path, "open") from None
+        finally:
+            os.close(fd)
+    return None
+
+
+def _map_wanted(entries, mine):
+    """The tensors this rank wants, as views of the files' mappings (no copy: the page cache the
+    node's ranks filled is their memory), or, for a tensor of the per-rank layout made of several
+    chunks, read from that cache into memory of its own."""
+    mapped = {}
+    out = {}
+    assembled = []
+    for entry in entries:
+        if entry.name not in mine:
+            continue
+        if len(entry.chunks) == 1 and list(entry.chunks[0][3]) == list(entry.shape):
+            path, start, _offsets, _shape = entry.chunks[0]
+            if path not in mapped:
+                stfile = _core.open_path(path)
+                size = stfile.get_data_size()
+                view = torch.frombuffer(_core.data_view(stfile), dtype=torch.uint8) if size else None
+                mapped[path] = (view, 8 + stfile.get_header_size())
+            view, data_start = mapped[path]
+            out[entry.name] = _as_tensor(view, start - data_start, entry)
+        else:
+            buffer = torch.empty(_aligned(entry.n_bytes), dtype=torch.uint8)
+            assembled.append((entry, buffer.data_ptr()))
+            out[entry.name] = _as_tensor(buffer, 0, entry)
+    _read_into(assembled)
+    return out
+
+
+def _load_on_one_node(entries, wanted_by, mine, rank, world, group, device):
+    """Every rank of the group on one node: the ranks split the reading of the wanted bytes from
+    storage into the page cache they share (each its share, at once, in parallel), agree that
+    every share was read, then each maps what it wants. Nothing crosses the process group but the
+    outcomes: on one machine the page cache moves the bytes for free."""
+    status = _attempt(_warm, _warm_shares(entries, wanted_by, world)[rank])
+    _raise_failures(_gather((status[0], None), group, world, "reading"), "load")
+    mapped = _attempt(_map_wanted, entries, mine)
+    _raise_failures(_gather((mapped[0], None), group, world, "mapping"), "load")
+    ordered = {e.name: mapped[1][e.name] for e in entries if e.name in mapped[1]}
+    target = _torch_device(device)
+    if target is not None:
+        ordered = {name: tensor.to(target) for name, tensor in ordered.items()}
+    return ordered
+
+
 def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     """Loads a checkpoint on every rank of @group, reading each wanted byte from storage once in total.
 
@@ -780,10 +898,11 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     # what each rank opened, so that ranks given different checkpoints fail alike instead of
     # making collectives that do not match
     layout = hashlib.sha256(repr([(e.name, e.dtype, e.shape, e.n_bytes) for e in entries]).encode()).hexdigest()
-    reported = _raise_failures(_gather((chosen[0], (chosen[1], layout)), group, world, "choosing the tensors"),
-                               "load")
-    wants = [wanted for wanted, _layout in reported]
-    differing = [other for other, (_wanted, other_layout) in enumerate(reported) if other_layout != reported[0][1]]
+    reported = _raise_failures(_gather((chosen[0], (chosen[1], layout, node_id())), group, world,
+                                       "choosing the tensors"), "load")
+    wants = [wanted for wanted, _layout, _node in reported]
+    differing = [other for other, (_wanted, other_layout, _node) in enumerate(reported)
+                 if other_layout != reported[0][1]]
     if differing:
         raise DistributedError(f"load: rank(s) {', '.join(map(str, differing))} opened a checkpoint with other "
                                "tensors than rank 0's")
@@ -791,6 +910,8 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     for other_rank, wanted in enumerate(wants):
         for name in wanted:
             wanted_by.setdefault(name, []).append(other_rank)
+    if len({node for _wanted, _layout, node in reported}) == 1:
+        return _load_on_one_node(entries, wanted_by, set(wants[rank]), rank, world, group, device)
 
     # The share-out, alike on every rank: the wanted tensors, in file order, cut into one run of
     # about equal bytes per rank, so that each rank's reads are adjacent (one preadv() per file and
