@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -332,7 +333,7 @@ test_discard (void)
   st_test_rm_rf (dir);
 }
 
-/* A process that dies between prepare and commit leaves its work folder, unlocked: the next planned
+/* A process killed between prepare and commit leaves its work folder, unlocked: the next planned
  * save into that folder removes it. */
 static void
 test_dead_preparer (void)
@@ -353,10 +354,11 @@ test_dead_preparer (void)
       if (!st_planned_save_prepare (dying, dir, NULL))
         _exit (1);
       write_tensors (dying, 0x20);
-      _exit (0);  /* no discard: as a kill leaves it */
+      kill (getpid (), SIGKILL);
+      _exit (1);
     }
   g_assert_cmpint (waitpid (child, &status, 0), ==, child);
-  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
   left = st_test_list_dir (dir);
   g_assert_cmpuint (g_strv_length (left), ==, 1);
   g_assert_true (g_str_has_prefix (left[0], ".st-save-"));
