@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -333,6 +334,40 @@ test_discard (void)
   st_test_rm_rf (dir);
 }
 
+/* A file system that takes fewer bytes than the save needs (here a file size limit: fallocate() and
+ * writes past it fail with EFBIG, as a full disk fails them with ENOSPC) fails the prepare, and nothing
+ * is left behind. */
+static void
+test_prepare_too_large (void)
+{
+  g_autoptr(STPlannedSave) save = make_sharded_save ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *old_path = g_build_filename (dir, "model.safetensors", NULL);
+  g_auto(GStrv) entries = NULL;
+  static const char *const before[] = { "model.safetensors", NULL };
+  struct rlimit saved, limited;
+  gboolean prepared;
+
+  g_assert_true (g_file_set_contents (old_path, "old", 3, &error));
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  limited = saved;
+  limited.rlim_cur = 64;
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limited), ==, 0);
+  prepared = st_planned_save_prepare (save, dir, &error);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  signal (SIGXFSZ, SIG_DFL);
+
+  g_assert_false (prepared);
+  /* the code EFBIG maps to differs between GLib versions */
+  g_assert_nonnull (error);
+  g_assert_cmpuint (error->domain, ==, G_IO_ERROR);
+  entries = st_test_list_dir (dir);
+  g_assert_cmpstrv (entries, before);
+  st_test_rm_rf (dir);
+}
+
 /* A process killed between prepare and commit leaves its work folder, unlocked: the next planned
  * save into that folder removes it. */
 static void
@@ -430,6 +465,7 @@ main (int   argc,
   g_test_add_func ("/planned-save/sharded/layout", test_sharded_layout);
   g_test_add_func ("/planned-save/sharded/commit", test_sharded_commit);
   g_test_add_func ("/planned-save/discard", test_discard);
+  g_test_add_func ("/planned-save/prepare-too-large", test_prepare_too_large);
   g_test_add_func ("/planned-save/dead-preparer", test_dead_preparer);
   g_test_add_func ("/planned-save/invalid", test_invalid);
 
