@@ -347,6 +347,9 @@ def _plan_files(directory, plan, metadata, prefix, max_shard_size):
     except GLib.Error as e:
         planned.discard()
         raise _core.translate_error(e, directory, "save") from None
+    except BaseException:
+        planned.discard()
+        raise
     return planned, paths, places
 
 
