@@ -15,7 +15,9 @@ Five cases, in an order rotating every repetition, all run by one group of WORLD
 - save:      distributed.save of every rank's quarter of the rows, against
 - write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes).
 
-Per case: the wall time (the slowest rank, between two barriers) and the bytes the ranks asked the file
+Per case: the wall time (the slowest rank, between two barriers), the CPU time of all the ranks (their
+processes, every thread: waits on the group cost nothing there, so it is the steadier figure on a shared
+machine; the kernel's writeback of dirty pages is not in it), and the bytes the ranks asked the file
 system for (/proc/self/io rchar, summed over ranks) and that came from storage (read_bytes). Ratios are of
 medians taken in one run. Prints a JSON line per measurement (what bench/run reads: the case "dist" there)
 and a summary table.
@@ -87,9 +89,12 @@ def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
         if rank == 0:
             shutil.rmtree(out_folder, ignore_errors=True)
             os.mkdir(out_folder)
+            # no writeback of an earlier case's files may run during this one
+            os.sync()
             drop_cache(folder)
         dist.barrier()
         r0, b0 = io_counters()
+        cpu = time.process_time()
         start = time.monotonic()
         loaded = None
         if case == "load":
@@ -108,13 +113,14 @@ def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
                     f.write(memoryview(part.tensor.view(-1).view(torch.uint8).numpy()))
         dist.barrier()
         seconds = time.monotonic() - start
+        cpu = time.process_time() - cpu
         r1, b1 = io_counters()
         if loaded is not None:
             n_bytes = sum(t.numel() * t.element_size() for t in loaded.values())
         else:
             n_bytes = sum(p.tensor.numel() * p.tensor.element_size() for p in mine.values())
         del loaded
-        results.put((step, rank, seconds, r1 - r0, b1 - b0, n_bytes))
+        results.put((step, rank, seconds, r1 - r0, b1 - b0, n_bytes, cpu))
     dist.barrier()
     dist.destroy_process_group()
 
@@ -150,7 +156,8 @@ def run(order, world, folder, out_folder, size_mb, checkpoint, reps):
                 got = rows.pop(step)
                 done += 1
                 yield {"case": order[step], "seconds": max(r[1] for r in got), "rchar": sum(r[2] for r in got),
-                       "read_bytes": sum(r[3] for r in got), "bytes": checkpoint,
+                       "read_bytes": sum(r[3] for r in got), "cpu_seconds": sum(r[5] for r in got),
+                       "bytes": checkpoint,
                        "bytes_per_rank": [r[4] for r in got], "rep": step * reps // len(order)}
         for p in procs:
             p.join()
@@ -186,16 +193,19 @@ def main():
         for row in run(order, args.ranks, folder, out_folder, args.size_mb, checkpoint, args.reps):
             print(json.dumps(row), flush=True)
             measured[row["case"]].append(row)
-        med = {case: {key: statistics.median(r[key] for r in rows) for key in ("seconds", "rchar", "read_bytes")}
+        med = {case: {key: statistics.median(r[key] for r in rows)
+                      for key in ("seconds", "cpu_seconds", "rchar", "read_bytes")}
                for case, rows in measured.items()}
         print(f"\ncheckpoint: {checkpoint / 1e6:.0f} MB in {len(os.listdir(folder))} files, {args.ranks} ranks, "
               f"{args.reps} reps, medians")
         for case in cases:
             m = med[case]
-            print(f"{case:9} {m['seconds']:8.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
+            print(f"{case:9} {m['seconds']:8.2f} s  CPU {m['cpu_seconds']:6.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
                   f"storage {m['read_bytes'] / checkpoint:5.2f}x")
         print(f"load / baseline wall: {med['load']['seconds'] / med['baseline']['seconds']:.2f}")
-        print(f"save throughput / write() throughput: {med['write']['seconds'] / med['save']['seconds']:.2f}")
+        print(f"save throughput / write() throughput: {med['write']['seconds'] / med['save']['seconds']:.2f} "
+              f"(CPU time of all ranks: {med['write']['cpu_seconds'] / med['save']['cpu_seconds']:.2f})")
+        print(f"load / baseline CPU time of all ranks: {med['load']['cpu_seconds'] / med['baseline']['cpu_seconds']:.2f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
