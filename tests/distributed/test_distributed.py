@@ -316,7 +316,7 @@ def f8_parts(rank, world):
 
 
 def save_f8(rank, world, folder):
-    distributed.save(f8_parts(rank, world)[1], folder)
+    distributed.save(f8_parts(rank, world)[1], folder, sync=True)
 
 
 def load_f8(rank, world, folder):
