@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """In-place header edits under faults (issue 20, items 1 to 3, and the error of item 12).
 
-- A process killed at any point of an edit (at exact bytes and calls, counted by tests/fault/st-stop-at.c,
+- A process killed at any point of an edit (at exact bytes and calls, counted by tests/fault/st-fault-inject.c,
   not raced against a clock) leaves the old file, the new one, or a file marked so that no reader takes
   it; a repair then gives exactly the old file or the new one, byte for byte.
 - Two editors of one file: the second gets G_IO_ERROR_BUSY while the first holds the file, a repair too,
@@ -30,7 +30,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 BUILD = pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or HERE.parents[1] / "_build" / "tests") / "fault"
 HELPER = str(BUILD / "st-edit-helper")
-STOP_AT = str(BUILD / "st-stop-at.so")
+FAULT_INJECT = str(BUILD / "st-fault-inject.so")
 IS_ROOT = os.geteuid() == 0
 MIB = 1024 * 1024
 TRAILER = 120          # the journal's trailer (safetensors-glib/st-edit-journal.c)
@@ -71,10 +71,15 @@ def error_of(result):
     return domain, int(code.rstrip(":")), message
 
 
-def stop_env(**settings):
+def stop_env(after_bytes=None, at_call=None, pause=False):
+    """The environment of a process that st-fault-inject stops at byte @after_bytes of its pwrite()s or
+    before its @at_call-th pwrite(), ftruncate(), fdatasync() or fsync(): killed there, or with @pause
+    paused until a line comes on its stdin."""
+    assert (after_bytes is None) != (at_call is None)
     env = dict(os.environ)
-    env["LD_PRELOAD"] = STOP_AT
-    env.update({f"ST_STOP_{name.upper()}": str(value) for name, value in settings.items()})
+    env["LD_PRELOAD"] = FAULT_INJECT
+    env["ST_FAULT_AT"] = f"write-bytes:{after_bytes}" if after_bytes is not None else f"file-call:{at_call}"
+    env["ST_FAULT_DO"] = "pause" if pause else "kill"
     return env
 
 
@@ -364,7 +369,7 @@ def test_edits_on_a_full_file_system_never_lose_the_file(full_fs):
 def test_an_edit_without_room_fails_before_its_first_write(full_fs):
     # The edit sets aside all the space its later steps need before it writes anything (issue 20.1):
     # on a full file system it fails there, and the file is never touched, not even marked and unmarked.
-    # st-stop-at kills the process at the first byte it writes with pwrite(): an edit that reserves first
+    # st-fault-inject kills the process at the first byte it writes with pwrite(): an edit that reserves first
     # never gets there. (Its calls are not counted: a failed reservation truncates the file to its own
     # length, which frees what it had allocated and changes no byte.)
     kind, mount = full_fs

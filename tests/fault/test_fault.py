@@ -44,9 +44,9 @@ DEBRIS = re.compile(r"^\.st-[A-Za-z0-9]{6}$")
 # How many SIGKILLs each kill loop deals (build-aux/test's long run sets more). A count, not a time window:
 # on a loaded machine the loop takes longer, and proves as much.
 KILLS = int(os.environ.get("ST_FAULT_KILLS", "20"))
-# The LD_PRELOAD library that stops a process (SIGSTOP) at a chosen point of its pread()s or pwrite()s:
-# tests act there (truncate, kill), then let the process go on or not (st-pause-io.c).
-PAUSE_IO = os.path.join(os.path.dirname(HELPER), "st-pause-io.so")
+# The LD_PRELOAD module that stops a process (SIGSTOP) at a counted point of its pread()s or pwrite()s, or
+# fails a write: tests act there (truncate, kill), then let the process go on or not (st-fault-inject.c).
+FAULT_INJECT = os.path.join(os.path.dirname(HELPER), "st-fault-inject.so")
 
 
 def helper(*args, check=True, **kwargs):
@@ -548,9 +548,9 @@ def test_huge_file_opens_in_gjs_and_rss_stays_small(huge_file, tmp_path):
 
 # Truncation during a load
 
-@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+@pytest.mark.skipif(not os.path.exists(FAULT_INJECT), reason="st-fault-inject.so is not built")
 def test_truncation_during_a_pread_load_is_an_error_not_a_crash(tmp_path):
-    # The loader stops itself (SIGSTOP, from st-pause-io.so) once it has read a given number of bytes,
+    # The loader stops itself (SIGSTOP, from st-fault-inject.so) once it has read a given number of bytes,
     # at random points of the data; the file is truncated to 1 MiB while it stands still, then it goes on.
     rng = random.Random(5)
     path = tmp_path / "big.safetensors"
@@ -559,7 +559,7 @@ def test_truncation_during_a_pread_load_is_an_error_not_a_crash(tmp_path):
     for attempt in range(8):
         # Short of the last 20 MiB: the loader reads in blocks (16 MiB), and one more must follow.
         after = rng.randrange(2 << 20, size - (20 << 20))
-        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_PAUSE_AFTER_BYTES=str(after))
+        env = dict(os.environ, LD_PRELOAD=FAULT_INJECT, ST_FAULT_AT=f"read-bytes:{after}", ST_FAULT_DO="stop")
         process = subprocess.Popen([HELPER, "read", str(path), "no-mmap"], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True, env=env)
         _, status = os.waitpid(process.pid, os.WUNTRACED)
@@ -590,7 +590,8 @@ def kill_an_in_place_edit_after_each_write(tmp_path, check):
     kills = 0
     for n in range(1, 200):
         path.write_bytes(original)
-        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_SHORT_WRITES="1", ST_PAUSE_AFTER_WRITES=str(n))
+        env = dict(os.environ, LD_PRELOAD=FAULT_INJECT, ST_FAULT_SHORT_WRITES="1", ST_FAULT_AT=f"write-done:{n}",
+                   ST_FAULT_DO="stop")
         process = subprocess.Popen([TOOL, "metadata", "--set", f"k={new}", str(path)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status = os.waitpid(process.pid, os.WUNTRACED)
@@ -619,7 +620,7 @@ def assert_refused_or_old_or_new(path, n, old, new, when):
         assert str(path) in shown.stderr, shown.stderr
 
 
-@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+@pytest.mark.skipif(not os.path.exists(FAULT_INJECT), reason="st-fault-inject.so is not built")
 def test_a_kill_between_the_writes_of_an_in_place_edit_never_shows_a_torn_header(tmp_path):
     # After each kill, any reader either refuses the file (its header is marked as being rewritten) or
     # reads the old value or the new one, never a mix.
@@ -627,7 +628,7 @@ def test_a_kill_between_the_writes_of_an_in_place_edit_never_shows_a_torn_header
         tmp_path, lambda path, n, old, new: assert_refused_or_old_or_new(path, n, old, new, "after the kill"))
 
 
-@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+@pytest.mark.skipif(not os.path.exists(FAULT_INJECT), reason="st-fault-inject.so is not built")
 def test_repair_after_a_kill_in_an_in_place_edit_gives_old_or_new(tmp_path):
     # --repair may refuse (the file stays refused) or complete the edit, to the old value or the new one.
     def check(path, n, old, new):
@@ -638,12 +639,13 @@ def test_repair_after_a_kill_in_an_in_place_edit_gives_old_or_new(tmp_path):
 
 
 def count_the_writes_of_an_in_place_edit(tmp_path, original, new):
-    """How many writes (short ones, as ST_SHORT_WRITES makes them) an in-place edit of @original makes
+    """How many writes (short ones, as ST_FAULT_SHORT_WRITES makes them) an in-place edit of @original makes
     when none fails: the edit is stopped after its N-th write, for every N until it finishes first."""
     path = tmp_path / "counted.safetensors"
     for n in range(1, 200):
         path.write_bytes(original)
-        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_SHORT_WRITES="1", ST_PAUSE_AFTER_WRITES=str(n))
+        env = dict(os.environ, LD_PRELOAD=FAULT_INJECT, ST_FAULT_SHORT_WRITES="1", ST_FAULT_AT=f"write-done:{n}",
+                   ST_FAULT_DO="stop")
         process = subprocess.Popen([TOOL, "metadata", "--set", f"k={new}", str(path)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status = os.waitpid(process.pid, os.WUNTRACED)
@@ -656,7 +658,7 @@ def count_the_writes_of_an_in_place_edit(tmp_path, original, new):
     raise AssertionError("the edit never finished")
 
 
-@pytest.mark.skipif(not os.path.exists(PAUSE_IO), reason="st-pause-io.so is not built")
+@pytest.mark.skipif(not os.path.exists(FAULT_INJECT), reason="st-fault-inject.so is not built")
 @pytest.mark.parametrize("in_a_row", [1, 4])
 def test_a_failed_write_in_an_in_place_edit_puts_the_old_header_back(tmp_path, in_a_row):
     # The N-th write of the edit fails (ENOSPC), for each N up to the number of writes an edit makes, the
@@ -674,8 +676,8 @@ def test_a_failed_write_in_an_in_place_edit_puts_the_old_header_back(tmp_path, i
     failures = retried = 0
     for n in range(1, n_writes + 1):
         path.write_bytes(original)
-        env = dict(os.environ, LD_PRELOAD=PAUSE_IO, ST_SHORT_WRITES="1", ST_FAIL_WRITE=str(n),
-                   ST_FAIL_WRITE_COUNT=str(in_a_row))
+        env = dict(os.environ, LD_PRELOAD=FAULT_INJECT, ST_FAULT_SHORT_WRITES="1", ST_FAULT_AT=f"write-call:{n}",
+                   ST_FAULT_DO="enospc", ST_FAULT_TIMES=str(in_a_row))
         done = subprocess.run([TOOL, "metadata", "--set", f"k={new}", str(path)], env=env,
                               capture_output=True, text=True)
         if done.returncode == 0:

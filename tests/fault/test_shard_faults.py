@@ -21,8 +21,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 BUILD = HERE.parents[1] / "_build"
 HELPER = os.environ.get("ST_SHARD_HELPER") or str(
     pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or BUILD / "tests") / "fault" / "st-shard-helper")
-SHIM = os.environ.get("ST_KILL_SHIM") or str(
-    pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or BUILD / "tests") / "fault" / "st-kill-shim.so")
+FAULT_INJECT = os.environ.get("ST_FAULT_INJECT") or str(
+    pathlib.Path(os.environ.get("G_TEST_BUILDDIR") or BUILD / "tests") / "fault" / "st-fault-inject.so")
 IS_ROOT = os.geteuid() == 0
 # The hidden name of a new file between its linkat() and its rename() (doc/durability.md).
 DEBRIS = re.compile(r"^\.st-[A-Za-z0-9]{6}$")
@@ -175,7 +175,7 @@ def test_killed_saves_without_tmpfile_leave_nothing_after_the_next_save(without_
 
 @pytest.mark.parametrize("counts", [(4, 4), (4, 3)], ids=["same-layout", "new-count"])
 def test_a_kill_at_each_step_of_the_commit_never_gives_a_mix(tmp_path, counts):
-    """A save killed just before its 1st, 2nd, ... rename(), linkat() or unlink() (st-kill-shim: counted,
+    """A save killed just before its 1st, 2nd, ... rename(), linkat() or unlink() (st-fault-inject: counted,
     not timed) until one finishes: after each kill, a reader gets the old checkpoint or the new one
     whole, or refuses naming a shard; never shards of two saves. The next save leaves the new
     checkpoint and nothing else but, for a kill between a link and its rename, one hidden file."""
@@ -185,7 +185,7 @@ def test_a_kill_at_each_step_of_the_commit_never_gives_a_mix(tmp_path, counts):
         folder = tmp_path / f"kill-{kills + 1}"
         folder.mkdir()
         helper("save", folder, old_count, 2)
-        env = dict(os.environ, LD_PRELOAD=SHIM, ST_KILL_AT_CALL=str(kills + 1),
+        env = dict(os.environ, LD_PRELOAD=FAULT_INJECT, ST_FAULT_AT=f"name-call:{kills + 1}", ST_FAULT_DO="kill",
                    ASAN_OPTIONS="verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", ""))
         result = subprocess.run([HELPER, "save", str(folder), str(new_count), "4"], env=env, capture_output=True, text=True,
                                 timeout=HANG_LIMIT)
