@@ -872,8 +872,11 @@ def _load_on_one_node(entries, wanted_by, mine, rank, world, group, device):
 def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     """Loads a checkpoint on every rank of @group, reading each wanted byte from storage once in total.
 
-    Every rank of the group calls it. The tensors are shared out among the ranks that want them
-    (by bytes); each reads its share with planned reads (st_read_ranges(): one preadv() per run of
+    Every rank of the group calls it. When every rank runs on one node (:func:`node_id`), the
+    ranks read one share each of the wanted bytes into the page cache they share, at once, then
+    each maps the files: its tensors are views of the mapping, and nothing crosses the group but
+    the outcomes. Across nodes, the tensors are shared out among the ranks that want them (by
+    bytes); each reads its share with planned reads (st_read_ranges(): one preadv() per run of
     adjacent tensors, straight into the memory that is sent) and broadcasts it through the group
     in batches of up to 256 MiB. Ranks may ask for different tensors; every rank takes part in
     every broadcast, and keeps what it asked for.
