@@ -241,6 +241,17 @@ def raise_instead(rank, world, folder):
     distributed.save(held_by(rank, world), folder, max_shard_size=700)
 
 
+def save_and_fail(rank, world, folder, step):
+    """A rank's write (rank 1) or rank 0's commit raises an OSError: a failure the rank reports."""
+    def fail(*_args):
+        raise OSError(f"no space left on rank {rank}'s disk")
+    if step == "write" and rank == 1:
+        distributed._write_parts = fail
+    if step == "commit" and rank == 0:
+        distributed._commit = fail
+    distributed.save(held_by(rank, world), folder, max_shard_size=700)
+
+
 def disagree(rank, world, folder):
     """Calls that the ranks get wrong in turn; each must fail on both ranks alike, and the group stays usable."""
     row = torch.ones((2, 3))
@@ -512,6 +523,19 @@ def test_a_rank_that_raises_before_saving(tmp_path):
     outcomes, _codes = run_group(2, "raise_instead", str(tmp_path))
     assert outcomes[1] == ("error", "RuntimeError", "the model of rank 1 failed")
     assert outcomes[0][:2] == ("error", "DistributedError")
+    assert folder_bytes(tmp_path) == before
+
+
+@pytest.mark.parametrize("step", ["write", "commit"])
+def test_a_failed_write_or_commit_reaches_every_rank(tmp_path, step):
+    """The error of the rank that failed, with its message, on every rank; nothing committed, no debris."""
+    before = previous_checkpoint(tmp_path)
+    outcomes, _codes = run_group(3, "save_and_fail", str(tmp_path), step)
+    assert sorted(outcomes) == [0, 1, 2]
+    failed = 1 if step == "write" else 0
+    for outcome in outcomes.values():
+        assert outcome[:2] == ("error", "DistributedError"), outcome
+        assert f"no space left on rank {failed}'s disk" in outcome[2], outcome
     assert folder_bytes(tmp_path) == before
 
 

@@ -130,6 +130,37 @@ def _raise_failures(results, what):
     return [value for _error, value in results]
 
 
+def _failed_flag(failed, group, what, reduce):
+    """One int32 collective (gloo moves CPU tensors): the MAX of every rank's @failed, or rank 0's."""
+    flag = torch.tensor([1 if failed else 0], dtype=torch.int32)
+    try:
+        if reduce:
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=group)
+        else:
+            dist.broadcast(flag, src=0, group=group)
+    except RuntimeError as e:
+        raise DistributedError(f"the process group failed while {what} (a rank died or timed out): {e}") from e
+    return bool(flag.item())
+
+
+def _agree(outcome, group, world, what):
+    """Raises on every rank alike when any rank's (error, value) @outcome holds an error, as
+    _raise_failures(_gather(...)) does. With gloo, a success costs one all_reduce of a flag (a
+    third of an all_gather_object) and the messages are gathered only when a rank failed."""
+    if dist.get_backend(group) != "gloo" or _failed_flag(outcome[0] is not None, group, what, True):
+        _raise_failures(_gather(outcome, group, world, what), "save")
+
+
+def _broadcast_outcome(outcome, group, what):
+    """Rank 0's error (None on success) on every rank: with gloo, a flag, then the message only on
+    failure."""
+    if dist.get_backend(group) != "gloo":
+        return _broadcast(outcome, 0, group, what)[0]
+    if not _failed_flag(outcome is not None and outcome[0] is not None, group, what, False):
+        return None
+    return _broadcast(outcome, 0, group, what)[0]
+
+
 def _attempt(function, *args):
     """(None, result), or (a message, None) when @function raised: what every rank tells the others."""
     try:
@@ -516,16 +547,17 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
             written = _attempt(_write_parts, where[0], where[1], plan, rank, local)
         else:
             written = _attempt(_write_own_file, where, plan, rank, local, metadata)
-        _raise_failures(_gather(written, group, world, "writing"), "save")
+        _agree(written, group, world, "writing")
         outcome = None
         if rank == 0 and layout == "hf":
+            # a failed commit discards the files itself; the finally clause's discard() is then,
+            # as after a success, a no-op, unless the failure came before the library's commit
             outcome = _attempt(_commit, planned, sync)
-            planned = None
         elif rank == 0:
             outcome = _attempt(_commit_per_rank, work[0], plan, directory, sync)
             _remove_work_dir(work)
             work = None
-        error, _value = _broadcast(outcome, 0, group, "committing")
+        error = _broadcast_outcome(outcome, group, "committing")
         if error:
             raise DistributedError(f"save failed on rank 0 while committing: {error}")
     finally:
