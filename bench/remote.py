@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The remote benchmarks (issue 16): models over HTTP behind a delaying, rate-limiting proxy.
 
-Usage: bench/remote.py [--build DIR] [--out FILE] [--reps N] [--rtt MS] [--rate MBIT] [--download-mb N]
-                       [--rss-gb N] [--scratch DIR]
+Usage: bench/remote.py [--quick] [--build DIR] [--out FILE|-] [--json FILE] [--reps N] [--rtt MS] [--rate MBIT]
+                       [--download-mb N] [--rss-gb N] [--scratch DIR] [--trace]
 
 Everything runs on 127.0.0.1: an origin (Python's http.server with Range, ETag, X-Repo-Commit and
 X-Linked-Size, as the Hub answers, counting requests) and, in front of it, a proxy that delays every
@@ -16,9 +16,12 @@ Cases (ratios within one run):
                     link rate
   download          a file downloaded into the cache (ST.hub_download) against curl fetching the same
                     URL through the same proxy, and against the link rate
-  download-rss      peak RSS of st-tool download for a file of --rss-gb GB (no proxy)
+  download-rss      peak RSS of st-tool download for a file of --rss-gb GB (no proxy; 0 leaves it out)
 
-Writes a Markdown table to --out (default: bench/remote-results.md).
+Writes a Markdown table to --out (default: bench/remote-results.md; "-" for none) and, with --json, the
+rows with their targets and verdicts (what bench/run puts in results.md). --quick runs each case once
+on small files (a 4 MiB download, a 64 MiB RSS case), in a few seconds: it checks that they run.
+The two sides of a comparison alternate, their order swapped every repetition.
 """
 
 import argparse
@@ -89,6 +92,10 @@ def make_workloads(scratch, download_mb, rss_gb):
 
 class Origin(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows when eight shards' connections open at once: the
+    # kernel drops a SYN, and the proxy's connect to the origin waits for its retransmission, one second
+    # later (one open in three took a second more than the protocol needs)
+    request_queue_size = 128
 
     def __init__(self, root):
         super().__init__(("127.0.0.1", 0), OriginHandler)
@@ -116,6 +123,7 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
     def answer(self, body):
         with self.server.lock:
             self.server.counts[self.path] = self.server.counts.get(self.path, 0) + 1
+        trace(f"origin: {self.command} {self.path.rsplit('/', 1)[-1]} {self.headers.get('Range') or ''}")
         path = os.path.join(self.server.root, self.path.lstrip("/"))
         if not os.path.isfile(path):
             self.send_response(404)
@@ -151,6 +159,15 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.answer(True)
+
+
+# What --trace prints: (time, event) of the proxy's connections and the origin's requests
+
+TRACE = []
+
+
+def trace(event):
+    TRACE.append((time.monotonic(), event))
 
 
 # The proxy: half the round trip each way, the downstream paced at the link rate
@@ -199,6 +216,7 @@ class Link:
         # The kernel completes the client's connect at once; on a real link the handshake costs a
         # round trip before the request can leave: the upstream starts a round trip late.
         opened = time.monotonic()
+        trace(f"proxy: connection {id(client_writer) % 10000} accepted")
         try:
             origin_reader, origin_writer = await asyncio.open_connection("127.0.0.1", origin_port)
         except OSError:
@@ -245,103 +263,169 @@ def measure(build, code, env_extra=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def median_of(values):
+    return statistics.median(values) if values else None
+
+
+def run_cases(args, build, scratch, log=None):
+    """Runs every case; returns the rows of the report, each a dict: case, ours, baseline, ratio (text),
+    target (text), ok (True, False or None when there is no target), and the raw figures."""
+    rtt = args.rtt / 1000
+    rate_bytes = args.rate * 1e6 / 8
+    make_workloads(scratch, args.download_mb, args.rss_gb)
+    origin = Origin(scratch)
+    threading.Thread(target=origin.serve_forever, daemon=True).start()
+    origin_port = origin.server_address[1]
+    proxy_port = start_proxy(origin_port, rtt, rate_bytes)
+    proxied = f"http://127.0.0.1:{proxy_port}"
+    rows = []
+
+    def say(text):
+        if log:
+            log(text)
+
+    # open-8-shards: the two alternate, so that drift hits both alike
+    ckpt = "/org/ckpt/resolve/main"
+    one, eight = [], []
+    for rep in range(args.reps):
+        one_code = f"""
+t = time.monotonic(); f = ST.File.new_from_uri('{proxied}{ckpt}/model-00001-of-00008.safetensors', None)
+print(json.dumps(time.monotonic() - t))"""
+        eight_code = f"""
+t = time.monotonic(); i = ST.Index.new_from_uri('{proxied}{ckpt}/model.safetensors.index.json', None)
+n = i.get_n_items(); print(json.dumps(time.monotonic() - t))"""
+        for which in (("one", "eight") if rep % 2 == 0 else ("eight", "one")):
+            if which == "one":
+                one.append(measure(build, one_code))
+            else:
+                origin.counts.clear()
+                TRACE.clear()
+                eight.append(measure(build, eight_code))
+                per_file = sorted(set(origin.counts.values()))
+                if args.trace and TRACE:
+                    t0 = TRACE[0][0]
+                    say("\n".join(f"  {(t - t0) * 1000:7.1f} ms  {event}" for t, event in sorted(TRACE)))
+        say(f"open-8-shards {rep + 1}/{args.reps}: one shard {one[-1] * 1000:.0f} ms, eight {eight[-1] * 1000:.0f} ms")
+    t1, t8 = median_of(one), median_of(eight)
+    rows.append({"case": "open-8-shards", "ours": f"{t8 * 1000:.0f} ms",
+                 "baseline": f"one shard's header: {t1 * 1000:.0f} ms",
+                 "ratio": f"{t8 / t1:.2f}; requests per file: {per_file}",
+                 "target": "header-only open of an 8-shard checkpoint ≤ 1.5x one shard's header alone, "
+                           "one request per file", "measured": f"{t8 / t1:.2f}x, {per_file} request(s) a file",
+                 "ok": t8 / t1 <= 1.5 and per_file == [1], "seconds": t8, "baseline_seconds": t1})
+
+    # fetch-tensor: 4 MiB on a warm connection
+    fetch = []
+    fetch_bytes = (4 if args.download_mb >= 4 else args.download_mb) * MIB
+    for rep in range(args.reps):
+        fetch.append(measure(build, f"""
+f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
+t = time.monotonic(); r = f.fetch_slice('large', 0, {fetch_bytes}, None)
+print(json.dumps(time.monotonic() - t))"""))
+        say(f"fetch-tensor {rep + 1}/{args.reps}: {fetch[-1] * 1000:.0f} ms")
+    tf = median_of(fetch)
+    transfer = fetch_bytes / rate_bytes
+    round_trips = (tf - transfer) / rtt
+    rows.append({"case": f"fetch-tensor ({fetch_bytes / MIB:.0f} MiB)", "ours": f"{tf * 1000:.0f} ms",
+                 "baseline": f"1 RTT + bytes: {(rtt + transfer) * 1000:.0f} ms",
+                 "ratio": f"{tf / (rtt + transfer):.2f}; {round_trips:.2f} round trips",
+                 "target": "one tensor fetched by range: one round trip plus its bytes at the link rate "
+                           "(round trips = (time - bytes / rate) / RTT < 1.5)",
+                 "measured": f"{round_trips:.2f} round trips", "ok": round_trips < 1.5,
+                 "seconds": tf, "baseline_seconds": rtt + transfer})
+
+    # download vs curl vs the link
+    ours, curl = [], []
+    url = f"{proxied}/org/big/resolve/main/model.safetensors"
+    size = os.path.getsize(os.path.join(scratch, "org/big/resolve/main/model.safetensors"))
+    for rep in range(args.reps):
+        cache = os.path.join(scratch, f"cache-{rep}")
+        for which in (("ours", "curl") if rep % 2 == 0 else ("curl", "ours")):
+            if which == "ours":
+                ours.append(measure(build, """
+t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
+print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
+                shutil.rmtree(cache)
+            else:
+                t = time.monotonic()
+                subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", os.path.join(scratch, "curl.out"), url],
+                               check=True)
+                curl.append(time.monotonic() - t)
+        say(f"download {rep + 1}/{args.reps}: ours {ours[-1]:.2f} s, curl {curl[-1]:.2f} s")
+    td, tc = median_of(ours), median_of(curl)
+    link = size / rate_bytes
+    rows.append({"case": f"download ({size / MIB:.0f} MiB)", "ours": f"{size * 8 / td / 1e6:.0f} Mbit/s",
+                 "baseline": f"curl: {size * 8 / tc / 1e6:.0f} Mbit/s; link {args.rate:.0f} Mbit/s",
+                 "ratio": f"{link / td:.2f} of the link, {tc / td:.2f} of curl's rate",
+                 "target": f"a download over a {args.rate:g} Mbit/s, {args.rtt:g} ms link at ≥ 0.9 of the link rate "
+                           "(curl beside it)",
+                 "measured": f"{link / td:.2f} of the link ({tc / td:.2f} of curl's)", "ok": link / td >= 0.9,
+                 "seconds": td, "baseline_seconds": tc})
+
+    # download-rss, straight to the origin
+    if args.rss_gb:
+        cache = os.path.join(scratch, "cache-rss")
+        env = dict(os.environ, HF_ENDPOINT=f"http://127.0.0.1:{origin_port}", HF_HUB_CACHE=cache,
+                   no_proxy="127.0.0.1", HF_TOKEN_PATH="/nonexistent/st-bench/token",
+                   LD_LIBRARY_PATH=os.path.join(build, "safetensors-glib"))
+        env.pop("http_proxy", None)
+        t = time.monotonic()
+        process = subprocess.Popen([os.path.join(build, "tools", "st-tool"), "download",
+                                    "hf://org/huge/model.safetensors"], env=env, stdout=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.monotonic() - t
+        if status != 0:
+            raise SystemExit("st-tool download failed")
+        rss_mib = usage.ru_maxrss / 1024
+        say(f"download-rss: {rss_mib:.1f} MiB in {elapsed:.1f} s")
+        rows.append({"case": f"download-rss ({args.rss_gb:g} GB)", "ours": f"{rss_mib:.1f} MiB peak RSS",
+                     "baseline": "target < 64 MiB", "ratio": f"{elapsed:.1f} s",
+                     "target": f"peak RSS of st-tool download < 64 MiB ({args.rss_gb:g} GB file)",
+                     "measured": f"{rss_mib:.1f} MiB", "ok": rss_mib < 64, "rss_mib": rss_mib,
+                     "seconds": elapsed})
+        shutil.rmtree(cache)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default=os.path.join(SRC, "_build"))
     parser.add_argument("--out", default=os.path.join(SRC, "bench", "remote-results.md"))
-    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--json", help="also write the rows as JSON to this file")
+    parser.add_argument("--quick", action="store_true",
+                        help="one repetition, a 4 MiB download, a 64 MiB RSS case: checks every case runs")
+    parser.add_argument("--reps", type=int)
     parser.add_argument("--rtt", type=float, default=50.0, help="round-trip time in ms")
     parser.add_argument("--rate", type=float, default=200.0, help="link rate in Mbit/s")
-    parser.add_argument("--download-mb", type=int, default=100)
-    parser.add_argument("--rss-gb", type=float, default=2.0)
+    parser.add_argument("--download-mb", type=int)
+    parser.add_argument("--rss-gb", type=float)
     parser.add_argument("--scratch")
+    parser.add_argument("--trace", action="store_true",
+                        help="print the timeline of every 8-shard open: connections accepted, requests received")
     args = parser.parse_args()
+    if args.reps is None:
+        args.reps = 1 if args.quick else 5
+    if args.download_mb is None:
+        args.download_mb = 4 if args.quick else 100
+    if args.rss_gb is None:
+        args.rss_gb = 0.0625 if args.quick else 2.0
 
     scratch = args.scratch or tempfile.mkdtemp(prefix="st-bench-remote-")
-    rtt = args.rtt / 1000
-    rate_bytes = args.rate * 1e6 / 8
     try:
-        make_workloads(scratch, args.download_mb, args.rss_gb)
-        origin = Origin(scratch)
-        threading.Thread(target=origin.serve_forever, daemon=True).start()
-        origin_port = origin.server_address[1]
-        proxy_port = start_proxy(origin_port, rtt, rate_bytes)
-        proxied = f"http://127.0.0.1:{proxy_port}"
-        rows = []
-
-        # open-8-shards
-        ckpt = "/org/ckpt/resolve/main"
-        one, eight = [], []
-        for _ in range(args.reps):
-            one.append(measure(args.build, f"""
-t = time.monotonic(); f = ST.File.new_from_uri('{proxied}{ckpt}/model-00001-of-00008.safetensors', None)
-print(json.dumps(time.monotonic() - t))"""))
-            origin.counts.clear()
-            eight.append(measure(args.build, f"""
-t = time.monotonic(); i = ST.Index.new_from_uri('{proxied}{ckpt}/model.safetensors.index.json', None)
-n = i.get_n_items(); print(json.dumps(time.monotonic() - t))"""))
-        per_file = sorted(set(origin.counts.values()))
-        t1, t8 = statistics.median(one), statistics.median(eight)
-        rows.append(("open-8-shards", f"{t8 * 1000:.0f} ms", f"one shard's header: {t1 * 1000:.0f} ms",
-                     f"{t8 / t1:.2f} (target <= 1.5); requests per file: {per_file}"))
-
-        # fetch-tensor: 4 MiB on a warm connection
-        fetch = []
-        for _ in range(args.reps):
-            fetch.append(measure(args.build, f"""
-f = ST.File.new_from_uri('{proxied}/org/big/resolve/main/model.safetensors', None)
-t = time.monotonic(); r = f.fetch_slice('large', 0, {4 * MIB}, None)
-print(json.dumps(time.monotonic() - t))"""))
-        tf = statistics.median(fetch)
-        ideal = rtt + 4 * MIB / rate_bytes
-        rows.append(("fetch-tensor (4 MiB)", f"{tf * 1000:.0f} ms", f"1 RTT + bytes: {ideal * 1000:.0f} ms",
-                     f"{tf / ideal:.2f}"))
-
-        # download vs curl vs the link
-        ours, curl = [], []
-        url = f"{proxied}/org/big/resolve/main/model.safetensors"
-        size = os.path.getsize(os.path.join(scratch, "org/big/resolve/main/model.safetensors"))
-        for rep in range(args.reps):
-            cache = os.path.join(scratch, f"cache-{rep}")
-            ours.append(measure(args.build, """
-t = time.monotonic(); p = ST.hub_download('hf://org/big/model.safetensors', None)
-print(json.dumps(time.monotonic() - t))""", {"HF_ENDPOINT": proxied, "HF_HUB_CACHE": cache}))
-            shutil.rmtree(cache)
-            t = time.monotonic()
-            subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", os.path.join(scratch, "curl.out"), url], check=True)
-            curl.append(time.monotonic() - t)
-        td, tc = statistics.median(ours), statistics.median(curl)
-        link = size / rate_bytes
-        rows.append((f"download ({size / MIB:.0f} MiB)", f"{size * 8 / td / 1e6:.0f} Mbit/s",
-                     f"curl: {size * 8 / tc / 1e6:.0f} Mbit/s; link {args.rate:.0f} Mbit/s",
-                     f"{link / td:.2f} of the link (target >= 0.9), {tc / td:.2f} of curl's rate"))
-
-        # download-rss, straight to the origin
-        if args.rss_gb:
-            cache = os.path.join(scratch, "cache-rss")
-            env = dict(os.environ, HF_ENDPOINT=f"http://127.0.0.1:{origin_port}", HF_HUB_CACHE=cache,
-                       no_proxy="127.0.0.1", HF_TOKEN_PATH="/nonexistent/st-bench/token",
-                       LD_LIBRARY_PATH=os.path.join(args.build, "safetensors-glib"))
-            env.pop("http_proxy", None)
-            t = time.monotonic()
-            process = subprocess.Popen([os.path.join(args.build, "tools", "st-tool"), "download",
-                                        "hf://org/huge/model.safetensors"], env=env, stdout=subprocess.DEVNULL)
-            _pid, status, usage = os.wait4(process.pid, 0)
-            elapsed = time.monotonic() - t
-            if status != 0:
-                raise SystemExit("st-tool download failed")
-            rss_mib = usage.ru_maxrss / 1024
-            rows.append((f"download-rss ({args.rss_gb:g} GB)", f"{rss_mib:.1f} MiB peak RSS",
-                         "target < 64 MiB", f"{elapsed:.1f} s"))
-            shutil.rmtree(cache)
-
+        rows = run_cases(args, args.build, scratch, log=lambda text: print(text, file=sys.stderr, flush=True))
         lines = [f"# Remote benchmarks ({args.reps} repetitions, medians; RTT {args.rtt:g} ms, "
                  f"{args.rate:g} Mbit/s, through bench/remote.py's proxy on 127.0.0.1)", "",
-                 "| case | ours | baseline | ratio |", "|---|---|---|---|"]
-        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+                 "| case | ours | baseline | ratio | target | verdict |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['case']} | {r['ours']} | {r['baseline']} | {r['ratio']} | {r['target']} | "
+                  f"{'PASS' if r['ok'] else '**MISS**'} |" for r in rows]
         text = "\n".join(lines) + "\n"
-        with open(args.out, "w") as f:
-            f.write(text)
+        if args.out != "-":
+            with open(args.out, "w") as f:
+                f.write(text)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"reps": args.reps, "rtt_ms": args.rtt, "rate_mbit": args.rate, "quick": args.quick,
+                           "rows": rows}, f, indent=1)
         print(text)
     finally:
         if not args.scratch:
