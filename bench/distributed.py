@@ -15,6 +15,9 @@ Five cases, in an order rotating every repetition, all run by one group of WORLD
 - save:      distributed.save of every rank's quarter of the rows, against
 - write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes).
 
+Every load case reads one byte of every page of every tensor it got before its closing barrier, so that
+a load returning views of a mapping pays its page faults in the timing as a copying one does.
+
 Per case: the wall time (the slowest rank, between two barriers), the CPU time of all the ranks (their
 processes, every thread: waits on the group cost nothing there, so it is the steadier figure on a shared
 machine; the kernel's writeback of dirty pages is not in it), and the bytes the ranks asked the file
@@ -69,6 +72,14 @@ def tensors(size_mb):
     return out
 
 
+def touch_pages(loaded):
+    """Reads one byte of every page of every tensor: a load that hands out views of a mapping pays its
+    page faults here, inside the timing, as one that copies paid them while copying."""
+    for tensor in loaded.values():
+        if tensor.numel():
+            tensor.reshape(-1).view(torch.uint8).numpy()[::4096].sum()
+
+
 def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
     """One rank of the group that runs every case of @order in turn, each between barriers, the
     page cache of the checkpoint dropped (by rank 0) before each."""
@@ -111,6 +122,8 @@ def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
             with open(os.path.join(out_folder, f"rank-{rank}.bin"), "wb", buffering=0) as f:
                 for part in mine.values():
                     f.write(memoryview(part.tensor.view(-1).view(torch.uint8).numpy()))
+        if loaded is not None:
+            touch_pages(loaded)
         dist.barrier()
         seconds = time.monotonic() - start
         cpu = time.process_time() - cpu
