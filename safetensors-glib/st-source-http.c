@@ -36,6 +36,7 @@
 #define STREAM_BUFFER_SIZE ((gsize) 1024 * 1024)
 #define HTTP_MAX_GAP ((guint64) 1024 * 1024)  /* about what a round trip costs on a fast link */
 #define HTTP_MAX_PARALLEL 8
+#define SHORT_BODY_SIZE 4096              /* a redirect's body read to its end, to keep the connection */
 
 typedef struct {
   StSource  parent;
@@ -304,6 +305,38 @@ close_stream (GInputStream *stream)
   g_input_stream_close (stream, NULL, NULL);
 }
 
+/* Reads the rest of a short body (a redirect's, a HEAD's: nothing, or a line of text), then closes
+ * it: libsoup keeps the connection for the next request only when the body was read to its end, and
+ * the next request to that host would pay a new connection's round trip. A body that does not say
+ * its length, or a longer one, is dropped with its connection. A server that stalls in a short body
+ * holds the request up to the session's timeout, as it can in any answer's headers. */
+static void
+finish_short_body (SoupMessage  *msg,
+                   GInputStream *stream,
+                   GCancellable *cancellable)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+
+  if (soup_message_get_method (msg) == SOUP_METHOD_HEAD ||
+      (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+       soup_message_headers_get_content_length (headers) <= SHORT_BODY_SIZE))
+    {
+      guint8 buffer[SHORT_BODY_SIZE];
+      gsize left = sizeof buffer + 1;
+
+      /* to the end: a read that gives 0 bytes */
+      while (left > 0)
+        {
+          gssize n = g_input_stream_read (stream, buffer, MIN (left, sizeof buffer), cancellable, NULL);
+
+          if (n <= 0)
+            break;
+          left -= (gsize) n;
+        }
+    }
+  close_stream (stream);
+}
+
 /* Sends a GET of bytes @first to @last (inclusive), following redirects,
  * the token to its own host only. Returns the body with the final message in *@out_msg, whatever its
  * status; *@out_sent_token says whether that request carried the token. */
@@ -362,7 +395,7 @@ send_range (StHttpSource  *self,
           return g_steal_pointer (&stream);
         }
 
-      close_stream (stream);
+      finish_short_body (msg, stream, cancellable);
       location = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
       if (location == NULL)
         {
@@ -947,7 +980,7 @@ st_http_get_file_info (const char      *url,
       stream = soup_session_send (get_session (), msg, cancellable, &local_error);
       status = stream != NULL ? soup_message_get_status (msg) : 0;
       if (stream != NULL)
-        close_stream (stream);
+        finish_short_body (msg, stream, cancellable);
       if ((stream == NULL && is_transient (local_error)) || is_transient_status (status))
         {
           if (attempt < MAX_ATTEMPTS)

@@ -316,6 +316,74 @@ test_hub_requests_per_file (void)
   g_assert_cmpuint (st_test_server_get_n_requests (cdn), ==, N_SHARDS + 1);
 }
 
+/* More shards than are opened at once, on the Hub with a token: the later shards reuse the
+ * connections the first ones opened, to the Hub and to its CDN (none pays a fresh connect), every
+ * file costs what the protocol needs (the index one request, a shard its redirect and one range),
+ * and the token goes to the Hub only, never to the CDN its redirects lead to. */
+#define N_MANY_SHARDS 12
+#define MAX_OPEN_AT_ONCE 8  /* st-index-remote.c's MAX_PARALLEL_SHARDS */
+
+static void
+test_hub_many_shards (void)
+{
+  g_autoptr(StTestServer) hub = NULL;
+  g_autoptr(StTestServer) cdn = NULL;
+  g_autoptr(GString) index_json = g_string_new ("{\"metadata\":{\"total_size\":1200},\"weight_map\":{");
+  g_autoptr(GBytes) index_bytes = NULL;
+  g_autoptr(STIndex) index = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  /* before the servers' threads start: setenv() is unsafe once they run */
+  g_setenv ("HF_TOKEN", "hf_many_shards_token", TRUE);
+  hub = st_test_server_new ("127.0.0.1");
+  cdn = st_test_server_new ("127.0.0.2");
+  for (guint i = 0; i < N_MANY_SHARDS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("model-%05u-of-%05u.safetensors", i + 1, N_MANY_SHARDS);
+      g_autofree char *hub_path = g_strconcat ("/org/many/resolve/main/", name, NULL);
+      g_autofree char *cdn_path = g_strdup_printf ("/blobs/%u?X-Amz-Signature=s3cret", i);
+      g_autofree char *cdn_url = g_strconcat (st_test_server_get_url (cdn), cdn_path, NULL);
+      g_autoptr(GBytes) shard = make_shard (i);
+
+      st_test_server_add_redirect (hub, hub_path, 302, cdn_url, NULL);
+      st_test_server_add_file (cdn, cdn_path, shard, NULL);
+      g_string_append_printf (index_json, "%s\"w%u\":\"%s\"", i > 0 ? "," : "", i, name);
+    }
+  g_string_append (index_json, "}}");
+  index_bytes = g_bytes_new (index_json->str, index_json->len);
+  st_test_server_add_file (hub, "/org/many/resolve/main/model.safetensors.index.json", index_bytes, "\"index\"");
+  g_setenv ("HF_ENDPOINT", st_test_server_get_url (hub), TRUE);
+
+  index = st_index_new_from_uri ("hf://org/many/model.safetensors.index.json", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_index_get_n_tensors (index), ==, N_MANY_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_requests_for (hub, "/org/many/resolve/main/model.safetensors.index.json"),
+                    ==, 1);
+  for (guint i = 0; i < N_MANY_SHARDS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("model-%05u-of-%05u.safetensors", i + 1, N_MANY_SHARDS);
+      g_autofree char *hub_path = g_strconcat ("/org/many/resolve/main/", name, NULL);
+      g_autofree char *cdn_path = g_strdup_printf ("/blobs/%u?X-Amz-Signature=s3cret", i);
+
+      g_assert_cmpuint (st_test_server_get_n_requests_for (hub, hub_path), ==, 1);
+      g_assert_cmpuint (st_test_server_get_n_requests_for (cdn, cdn_path), ==, 1);
+    }
+  g_assert_cmpuint (st_test_server_get_n_requests (hub), ==, 1 + N_MANY_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_requests (cdn), ==, N_MANY_SHARDS);
+  /* no more connections than shards opened at once, on either host */
+  g_assert_cmpuint (st_test_server_get_n_connections (hub), <=, MAX_OPEN_AT_ONCE);
+  g_assert_cmpuint (st_test_server_get_n_connections (cdn), <=, MAX_OPEN_AT_ONCE);
+  /* the token: on every request to the Hub, on none to the CDN */
+  g_assert_cmpuint (st_test_server_get_n_authorized (hub), ==, 1 + N_MANY_SHARDS);
+  g_assert_cmpuint (st_test_server_get_n_authorized (cdn), ==, 0);
+}
+
 /* A shard that is missing: the error names it */
 static void
 test_missing_shard (void)
@@ -350,6 +418,7 @@ main (int argc, char **argv)
   g_test_add_func ("/remote-index/connections-ahead", test_connections_ahead);
   g_test_add_func ("/remote-index/first-use-in-process", test_first_use_in_process);
   g_test_add_func ("/remote-index/hub-requests-per-file", test_hub_requests_per_file);
+  g_test_add_func ("/remote-index/hub-many-shards", test_hub_many_shards);
 
   return g_test_run ();
 }
