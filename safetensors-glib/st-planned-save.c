@@ -795,3 +795,180 @@ st_planned_save_discard (STPlannedSave *self)
   g_clear_pointer (&self->work_dir, st_checkpoint_work_dir_free);
   self->committed = FALSE;
 }
+
+/* The asynchronous forms: the synchronous calls, run in a thread of GIO's pool. */
+
+typedef struct {
+  char        *directory;
+  STSaveFlags  flags;
+} PlannedSaveCall;
+
+static void
+planned_save_call_free (PlannedSaveCall *call)
+{
+  g_free (call->directory);
+  g_free (call);
+}
+
+static void
+prepare_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  PlannedSaveCall *call = task_data;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (st_planned_save_prepare (ST_PLANNED_SAVE (source_object), call->directory, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * st_planned_save_prepare_async:
+ * @self: a planned save
+ * @directory: (type filename): the checkpoint's folder; it must exist
+ * @cancellable: (nullable): a #GCancellable, looked at before the files are made
+ * @callback: (scope async): called on the thread-default main context of the caller when
+ *   the files are made or the call failed
+ * @user_data: data for @callback
+ *
+ * Does what [method@ST.PlannedSave.prepare] does, in a worker thread: making files at
+ * their full size may take a while on some file systems. Leave @self alone until
+ * @callback runs.
+ *
+ * Since: 1.2
+ */
+void
+st_planned_save_prepare_async (STPlannedSave       *self,
+                               const char          *directory,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  PlannedSaveCall *call;
+
+  g_return_if_fail (ST_IS_PLANNED_SAVE (self));
+  g_return_if_fail (directory != NULL);
+  g_return_if_fail (self->pending == NULL && !self->committed);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_planned_save_prepare_async);
+  call = g_new0 (PlannedSaveCall, 1);
+  call->directory = g_strdup (directory);
+  g_task_set_task_data (task, call, (GDestroyNotify) planned_save_call_free);
+  g_task_run_in_thread (task, prepare_thread);
+}
+
+/**
+ * st_planned_save_prepare_finish:
+ * @self: a planned save
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.PlannedSave.prepare_async].
+ *
+ * Returns: %TRUE, or %FALSE with @error set as [method@ST.PlannedSave.prepare] sets it
+ *   (or %G_IO_ERROR_CANCELLED when cancelled before the files were made)
+ *
+ * Since: 1.2
+ */
+gboolean
+st_planned_save_prepare_finish (STPlannedSave  *self,
+                                GAsyncResult   *result,
+                                GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_planned_save_prepare_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+commit_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  PlannedSaveCall *call = task_data;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      st_planned_save_discard (ST_PLANNED_SAVE (source_object));
+      return;
+    }
+  if (st_planned_save_commit (ST_PLANNED_SAVE (source_object), call->flags, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * st_planned_save_commit_async:
+ * @self: a prepared planned save whose files every writer has written
+ * @flags: how to commit; %ST_SAVE_FLAGS_SYNC syncs every file and the folder first
+ * @cancellable: (nullable): a #GCancellable, looked at before the commit begins (a commit
+ *   once begun is not interrupted: it ends with the new checkpoint or the old one)
+ * @callback: (scope async): called on the thread-default main context of the caller when
+ *   the commit is done or failed
+ * @user_data: data for @callback
+ *
+ * Does what [method@ST.PlannedSave.commit] does, in a worker thread: with
+ * %ST_SAVE_FLAGS_SYNC it waits for the disk. Cancelled before it begins, it discards the
+ * save as a failed commit does, and the folder keeps its previous checkpoint. Leave
+ * @self alone until @callback runs.
+ *
+ * Since: 1.2
+ */
+void
+st_planned_save_commit_async (STPlannedSave       *self,
+                              STSaveFlags          flags,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  PlannedSaveCall *call;
+
+  g_return_if_fail (ST_IS_PLANNED_SAVE (self));
+  g_return_if_fail (self->pending != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, st_planned_save_commit_async);
+  call = g_new0 (PlannedSaveCall, 1);
+  call->flags = flags;
+  g_task_set_task_data (task, call, (GDestroyNotify) planned_save_call_free);
+  g_task_run_in_thread (task, commit_thread);
+}
+
+/**
+ * st_planned_save_commit_finish:
+ * @self: a planned save
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@ST.PlannedSave.commit_async].
+ *
+ * Returns: %TRUE when the checkpoint is in place, or %FALSE with @error set as
+ *   [method@ST.PlannedSave.commit] sets it (or %G_IO_ERROR_CANCELLED when cancelled
+ *   before the commit began); the save is then discarded
+ *
+ * Since: 1.2
+ */
+gboolean
+st_planned_save_commit_finish (STPlannedSave  *self,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == st_planned_save_commit_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -80,6 +80,30 @@ gboolean st_planned_save_commit (STPlannedSave  *self,
                                  GError        **error);
 
 ST_AVAILABLE_IN_1_2
+void st_planned_save_prepare_async (STPlannedSave       *self,
+                                    const char          *directory,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data);
+
+ST_AVAILABLE_IN_1_2
+gboolean st_planned_save_prepare_finish (STPlannedSave  *self,
+                                         GAsyncResult   *result,
+                                         GError        **error);
+
+ST_AVAILABLE_IN_1_2
+void st_planned_save_commit_async (STPlannedSave       *self,
+                                   STSaveFlags          flags,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+
+ST_AVAILABLE_IN_1_2
+gboolean st_planned_save_commit_finish (STPlannedSave  *self,
+                                        GAsyncResult   *result,
+                                        GError        **error);
+
+ST_AVAILABLE_IN_1_2
 void st_planned_save_discard (STPlannedSave *self);
 
 G_END_DECLS

@@ -309,6 +309,102 @@ test_sharded_commit (void)
   st_test_rm_rf (dir);
 }
 
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* The asynchronous pair does what the synchronous calls do: the shards Hugging Face's split gives,
+ * the index, the tensors' bytes; a commit cancelled before it begins leaves the old file alone and
+ * no work folder. */
+static void
+test_async (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = st_test_make_tmpdir ();
+  g_autofree char *old_path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *index_path = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  static const char *const only_old[] = { "model.safetensors", NULL };
+  static const char *const after[] = {
+    "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors",
+    "model.safetensors.index.json", NULL,
+  };
+
+  g_assert_true (g_file_set_contents (old_path, "old", 3, &error));
+
+  /* cancelled before the commit */
+  {
+    g_autoptr(STPlannedSave) save = make_sharded_save ();
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GAsyncResult) result = NULL;
+    g_auto(GStrv) entries = NULL;
+    g_autofree char *old_text = NULL;
+
+    st_planned_save_prepare_async (save, dir, NULL, store_result, &result);
+    g_assert_true (st_planned_save_prepare_finish (save, wait_for_result (&result), &error));
+    g_assert_no_error (error);
+    g_clear_object (&result);
+    write_tensors (save, 0x10);
+    g_cancellable_cancel (cancellable);
+    st_planned_save_commit_async (save, ST_SAVE_FLAGS_NONE, cancellable, store_result, &result);
+    g_assert_false (st_planned_save_commit_finish (save, wait_for_result (&result), &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    entries = st_test_list_dir (dir);
+    g_assert_cmpstrv (entries, only_old);
+    g_assert_true (g_file_get_contents (old_path, &old_text, NULL, &error));
+    g_assert_cmpstr (old_text, ==, "old");
+  }
+
+  /* prepared and committed */
+  {
+    g_autoptr(STPlannedSave) save = make_sharded_save ();
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(STIndex) index = NULL;
+    g_auto(GStrv) entries = NULL;
+
+    st_planned_save_prepare_async (save, dir, NULL, store_result, &result);
+    g_assert_true (st_planned_save_prepare_finish (save, wait_for_result (&result), &error));
+    g_assert_no_error (error);
+    g_clear_object (&result);
+    write_tensors (save, 0x20);
+    st_planned_save_commit_async (save, ST_SAVE_FLAGS_SYNC, NULL, store_result, &result);
+    g_assert_true (st_planned_save_commit_finish (save, wait_for_result (&result), &error));
+    g_assert_no_error (error);
+
+    entries = st_test_list_dir (dir);
+    g_assert_cmpstrv (entries, after);
+    index = st_index_new_from_path (index_path, NULL, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
+      {
+        g_autoptr(STTensor) tensor = st_index_dup_tensor (index, letters[i], NULL, &error);
+        gsize n = 0;
+        const guint8 *bytes;
+
+        g_assert_no_error (error);
+        bytes = st_tensor_get_data (tensor, &n);
+        g_assert_cmpuint (n, ==, (gsize) sizes[i]);
+        for (gsize j = 0; j < n; j++)
+          g_assert_cmpuint (bytes[j], ==, 0x20 + i);
+      }
+  }
+  st_test_rm_rf (dir);
+}
+
 /* A save discarded after its writers wrote (one of them failed) leaves the folder as it was. */
 static void
 test_discard (void)
@@ -464,6 +560,7 @@ main (int   argc,
     }
   g_test_add_func ("/planned-save/sharded/layout", test_sharded_layout);
   g_test_add_func ("/planned-save/sharded/commit", test_sharded_commit);
+  g_test_add_func ("/planned-save/async", test_async);
   g_test_add_func ("/planned-save/discard", test_discard);
   g_test_add_func ("/planned-save/prepare-too-large", test_prepare_too_large);
   g_test_add_func ("/planned-save/dead-preparer", test_dead_preparer);
