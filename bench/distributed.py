@@ -6,8 +6,8 @@
     bench/distributed.py [--size-mb 2048] [--ranks 4] [--reps 3] [--scratch DIR]
 
 Run with the library built and found (GI_TYPELIB_PATH, LD_LIBRARY_PATH, PYTHONPATH as in meson test).
-Four cases, alternating every repetition, each in WORLD spawned ranks (gloo on 127.0.0.1), the page
-cache of the checkpoint dropped (fsync, then posix_fadvise DONTNEED) before each:
+Five cases, in an order rotating every repetition, all run by one group of WORLD spawned ranks (gloo on
+127.0.0.1), the page cache of the checkpoint dropped (fsync, then posix_fadvise DONTNEED) before each:
 
 - load:      distributed.load on every rank (every tensor on every rank);
 - baseline:  load_file(backend="pread") on every rank (each rank reads every byte itself);
@@ -15,9 +15,15 @@ cache of the checkpoint dropped (fsync, then posix_fadvise DONTNEED) before each
 - save:      distributed.save of every rank's quarter of the rows, against
 - write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes).
 
-Per case: the wall time (the slowest rank, between two barriers) and the bytes the ranks asked the file
+Every load case reads one byte of every page of every tensor it got before its closing barrier, so that
+a load returning views of a mapping pays its page faults in the timing as a copying one does.
+
+Per case: the wall time (the slowest rank, between two barriers), the CPU time of all the ranks (their
+processes, every thread: waits on the group cost nothing there, so it is the steadier figure on a shared
+machine; the kernel's writeback of dirty pages is not in it), and the bytes the ranks asked the file
 system for (/proc/self/io rchar, summed over ranks) and that came from storage (read_bytes). Ratios are of
-medians taken in one run. Prints a JSON line per measurement and a summary table.
+medians taken in one run. Prints a JSON line per measurement (what bench/run reads: the case "dist" there)
+and a summary table.
 """
 
 import argparse
@@ -66,45 +72,69 @@ def tensors(size_mb):
     return out
 
 
-def rank_main(rank, world, port, case, folder, out_folder, size_mb, results):
+def touch_pages(loaded):
+    """Reads one byte of every page of every tensor: a load that hands out views of a mapping pays its
+    page faults here, inside the timing, as one that copies paid them while copying."""
+    for tensor in loaded.values():
+        if tensor.numel():
+            tensor.reshape(-1).view(torch.uint8).numpy()[::4096].sum()
+
+
+def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
+    """One rank of the group that runs every case of @order in turn, each between barriers, the
+    page cache of the checkpoint dropped (by rank 0) before each."""
     from safetensors_glib import distributed
     from safetensors_glib.torch import load_file
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
                             timeout=datetime.timedelta(minutes=10))
-    if case in ("save", "write"):
-        full = tensors(size_mb)
-        mine = {}
-        for name, tensor in full.items():
-            part = torch.tensor_split(tensor, world)[rank].clone()
-            offset = sum(p.shape[0] for p in torch.tensor_split(tensor, world)[:rank])
-            mine[name] = distributed.Part(part, shape=tensor.shape, offset=offset)
-        del full
+    full = tensors(size_mb)
+    mine = {}
+    for name, tensor in full.items():
+        part = torch.tensor_split(tensor, world)[rank].clone()
+        offset = sum(p.shape[0] for p in torch.tensor_split(tensor, world)[:rank])
+        mine[name] = distributed.Part(part, shape=tensor.shape, offset=offset)
+    del full
+    for step, case in enumerate(order):
+        dist.barrier()
+        if rank == 0:
+            shutil.rmtree(out_folder, ignore_errors=True)
+            os.mkdir(out_folder)
+            # no writeback of an earlier case's files may run during this one
+            os.sync()
+            drop_cache(folder)
+        dist.barrier()
+        r0, b0 = io_counters()
+        cpu = time.process_time()
+        start = time.monotonic()
+        loaded = None
+        if case == "load":
+            loaded = distributed.load(folder)
+        elif case == "baseline":
+            index = os.path.join(folder, "model.safetensors.index.json")
+            path = index if os.path.exists(index) else os.path.join(folder, "model.safetensors")
+            loaded = load_file(path, backend="pread")
+        elif case == "tp":
+            loaded = distributed.load_slices(folder, dim=0)
+        elif case == "save":
+            distributed.save(mine, out_folder, max_shard_size="1GB")
+        elif case == "write":
+            with open(os.path.join(out_folder, f"rank-{rank}.bin"), "wb", buffering=0) as f:
+                for part in mine.values():
+                    f.write(memoryview(part.tensor.view(-1).view(torch.uint8).numpy()))
+        if loaded is not None:
+            touch_pages(loaded)
+        dist.barrier()
+        seconds = time.monotonic() - start
+        cpu = time.process_time() - cpu
+        r1, b1 = io_counters()
+        if loaded is not None:
+            n_bytes = sum(t.numel() * t.element_size() for t in loaded.values())
+        else:
+            n_bytes = sum(p.tensor.numel() * p.tensor.element_size() for p in mine.values())
+        del loaded
+        results.put((step, rank, seconds, r1 - r0, b1 - b0, n_bytes, cpu))
     dist.barrier()
-    r0, b0 = io_counters()
-    start = time.monotonic()
-    if case == "load":
-        loaded = distributed.load(folder)
-    elif case == "baseline":
-        index = os.path.join(folder, "model.safetensors.index.json")
-        path = index if os.path.exists(index) else os.path.join(folder, "model.safetensors")
-        loaded = load_file(path, backend="pread")
-    elif case == "tp":
-        loaded = distributed.load_slices(folder, dim=0)
-    elif case == "save":
-        distributed.save(mine, out_folder, max_shard_size="1GB")
-    elif case == "write":
-        with open(os.path.join(out_folder, f"rank-{rank}.bin"), "wb", buffering=0) as f:
-            for part in mine.values():
-                f.write(memoryview(part.tensor.view(-1).view(torch.uint8).numpy()))
-    dist.barrier()
-    seconds = time.monotonic() - start
-    r1, b1 = io_counters()
-    if case in ("load", "baseline", "tp"):
-        n_bytes = sum(t.numel() * t.element_size() for t in loaded.values())
-    else:
-        n_bytes = sum(p.tensor.numel() * p.tensor.element_size() for p in mine.values())
-    results.put((rank, seconds, r1 - r0, b1 - b0, n_bytes))
     dist.destroy_process_group()
 
 
@@ -114,30 +144,43 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run(case, world, folder, out_folder, size_mb):
+def run(order, world, folder, out_folder, size_mb, checkpoint, reps):
+    """Runs @order in one group of @world spawned ranks; yields a row per case run, as it ends."""
     context = mp.get_context("spawn")
     results = context.Queue()
     port = free_port()
-    procs = [context.Process(target=rank_main, args=(r, world, port, case, folder, out_folder, size_mb, results))
+    procs = [context.Process(target=rank_main, args=(r, world, port, order, folder, out_folder, size_mb, results))
              for r in range(world)]
     for p in procs:
         p.start()
-    rows = []
-    while len(rows) < world:
-        try:
-            rows.append(results.get(timeout=5))
-        except queue.Empty:
-            failed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
-            if failed:
-                for p in procs:
-                    p.kill()
-                raise SystemExit(f"{case}: a rank exited with {failed[0]}") from None
-    for p in procs:
-        p.join()
-        if p.exitcode != 0:
-            raise SystemExit(f"{case}: a rank exited with {p.exitcode}")
-    return {"case": case, "seconds": max(r[1] for r in rows), "rchar": sum(r[2] for r in rows),
-            "read_bytes": sum(r[3] for r in rows), "bytes_per_rank": [r[4] for r in rows]}
+    rows = {}
+    done = 0
+    try:
+        while done < len(order):
+            try:
+                step, *row = results.get(timeout=5)
+            except queue.Empty:
+                failed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                if failed:
+                    raise SystemExit(f"a rank exited with {failed[0]}") from None
+                continue
+            rows.setdefault(step, []).append(row)
+            if len(rows[step]) == world:
+                got = rows.pop(step)
+                done += 1
+                yield {"case": order[step], "seconds": max(r[1] for r in got), "rchar": sum(r[2] for r in got),
+                       "read_bytes": sum(r[3] for r in got), "cpu_seconds": sum(r[5] for r in got),
+                       "bytes": checkpoint,
+                       "bytes_per_rank": [r[4] for r in got], "rep": step * reps // len(order)}
+        for p in procs:
+            p.join()
+            if p.exitcode != 0:
+                raise SystemExit(f"a rank exited with {p.exitcode}")
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
 
 
 def main():
@@ -158,26 +201,24 @@ def main():
         checkpoint = sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder))
         cases = ["load", "baseline", "tp", "save", "write"]
         measured = {case: [] for case in cases}
-        for rep in range(args.reps):
-            for case in cases[rep % len(cases):] + cases[:rep % len(cases)]:
-                out_folder = os.path.join(scratch, "out")
-                shutil.rmtree(out_folder, ignore_errors=True)
-                os.mkdir(out_folder)
-                drop_cache(folder)
-                row = run(case, args.ranks, folder, out_folder, args.size_mb)
-                row["rep"] = rep
-                print(json.dumps(row), flush=True)
-                measured[case].append(row)
-        med = {case: {key: statistics.median(r[key] for r in rows) for key in ("seconds", "rchar", "read_bytes")}
+        order = [case for rep in range(args.reps) for case in cases[rep % len(cases):] + cases[:rep % len(cases)]]
+        out_folder = os.path.join(scratch, "out")
+        for row in run(order, args.ranks, folder, out_folder, args.size_mb, checkpoint, args.reps):
+            print(json.dumps(row), flush=True)
+            measured[row["case"]].append(row)
+        med = {case: {key: statistics.median(r[key] for r in rows)
+                      for key in ("seconds", "cpu_seconds", "rchar", "read_bytes")}
                for case, rows in measured.items()}
         print(f"\ncheckpoint: {checkpoint / 1e6:.0f} MB in {len(os.listdir(folder))} files, {args.ranks} ranks, "
               f"{args.reps} reps, medians")
         for case in cases:
             m = med[case]
-            print(f"{case:9} {m['seconds']:8.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
+            print(f"{case:9} {m['seconds']:8.2f} s  CPU {m['cpu_seconds']:6.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
                   f"storage {m['read_bytes'] / checkpoint:5.2f}x")
         print(f"load / baseline wall: {med['load']['seconds'] / med['baseline']['seconds']:.2f}")
-        print(f"save throughput / write() throughput: {med['write']['seconds'] / med['save']['seconds']:.2f}")
+        print(f"save throughput / write() throughput: {med['write']['seconds'] / med['save']['seconds']:.2f} "
+              f"(CPU time of all ranks: {med['write']['cpu_seconds'] / med['save']['cpu_seconds']:.2f})")
+        print(f"load / baseline CPU time of all ranks: {med['load']['cpu_seconds'] / med['baseline']['cpu_seconds']:.2f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -28,6 +28,8 @@
  *   load-read PATH            st_file_new_from_path, then one byte of every page of every tensor read
  *   mmap-read PATH            the floor of load-read: mmap (private, read-write, as the library maps)
  *                             and one byte of every page read
+ *   steady-read PATH N        load-read and mmap-read alternating N times each in one process: medians of
+ *                             each (the file dropped, or unmapped, after each round, untimed)
  *
  * Each prints one JSON object on stdout: seconds, rss_growth_kib (peak RSS during the measured operation
  * minus RSS before it), bytes, and case-specific fields. Failures print the GError and exit 1.
@@ -596,42 +598,116 @@ case_load_read (const char *path)
   return 0;
 }
 
-static int
-case_mmap_read (const char *path)
+/* The floor of load-read: @path mapped as the library maps it (private, read-write) and one byte of every
+ * page read. Gives the mapping, to unmap after the timing, or NULL after printing why. */
+static guint8 *
+mmap_and_touch (const char *path,
+                gsize      *out_size,
+                guint64    *sum)
 {
-  PeakRss peak;
   struct stat st;
-  double t0, t1, c0, c1;
-  gint64 growth;
-  guint64 sum;
   void *map;
   int fd;
 
-  peak_rss_start (&peak);
-  c0 = cpu_seconds ();
-  t0 = now_seconds ();
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) != 0)
     {
       g_printerr ("st-bench: %s: %s\n", path, g_strerror (errno));
-      return 1;
+      if (fd >= 0)
+        close (fd);
+      return NULL;
     }
   map = mmap (NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   close (fd);
   if (map == MAP_FAILED)
     {
       g_printerr ("st-bench: mmap %s: %s\n", path, g_strerror (errno));
-      return 1;
+      return NULL;
     }
-  sum = touch_pages (map, (gsize) st.st_size);
+  *sum += touch_pages (map, (gsize) st.st_size);
+  *out_size = (gsize) st.st_size;
+  return map;
+}
+
+static int
+case_mmap_read (const char *path)
+{
+  PeakRss peak;
+  double t0, t1, c0, c1;
+  gint64 growth;
+  guint64 sum = 0;
+  gsize size = 0;
+  guint8 *map;
+
+  peak_rss_start (&peak);
+  c0 = cpu_seconds ();
+  t0 = now_seconds ();
+  map = mmap_and_touch (path, &size, &sum);
+  if (map == NULL)
+    return 1;
   t1 = now_seconds ();
   c1 = cpu_seconds ();
   growth = peak_rss_growth_kib (&peak);
-  munmap (map, (size_t) st.st_size);
+  munmap (map, size);
 
   g_print ("{\"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rss_growth_kib\": %" G_GINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
            ", \"checksum\": %" G_GUINT64_FORMAT "}\n",
-           t1 - t0, c1 - c0, growth, (guint64) st.st_size, sum);
+           t1 - t0, c1 - c0, growth, (guint64) size, sum);
+  return 0;
+}
+
+/* load-read and its floor, mmap-read, alternating @rounds times in one process: the steady state, where
+ * the types are registered and the memory the open fills (header entries, name index, tensor objects) was
+ * freed by the previous round, as in a program that loads many files. Every round of both reads the same
+ * pages of the same file; dropping the file (with its tensors) and unmapping are left out of the timings,
+ * as in load-read and mmap-read. Prints a line for each, with the medians over the rounds. */
+static int
+case_steady_read (const char *path,
+                  guint       rounds)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree double *wall = NULL;
+  g_autofree double *cpu = NULL;
+  guint64 sum = 0;
+  gsize size = 0;
+
+  rounds = MAX (rounds, 1);
+  wall = g_new0 (double, 2 * rounds);
+  cpu = g_new0 (double, 2 * rounds);
+  for (guint r = 0; r < 2 * rounds; r++)
+    {
+      /* load, mmap, mmap, load, load, mmap...: neither always goes first */
+      gboolean load = ((r + r / 2) % 2) == 0;
+      guint slot = (load ? 0 : rounds) + r / 2;
+      g_autoptr(STFile) file = NULL;
+      guint8 *map = NULL;
+      double t0, c0;
+
+      c0 = cpu_seconds ();
+      t0 = now_seconds ();
+      if (load)
+        {
+          file = open_file (path, TRUE, &sum, &error);
+          if (file == NULL)
+            return fail (path, error);
+        }
+      else
+        {
+          map = mmap_and_touch (path, &size, &sum);
+          if (map == NULL)
+            return 1;
+        }
+      wall[slot] = now_seconds () - t0;
+      cpu[slot] = cpu_seconds () - c0;
+      if (map != NULL)
+        munmap (map, size);
+    }
+
+  g_print ("{\"case\": \"load-read\", \"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rounds\": %u, \"bytes\": %" G_GSIZE_FORMAT
+           ", \"checksum\": %" G_GUINT64_FORMAT "}\n",
+           median_of (wall, rounds), median_of (cpu, rounds), rounds, size, sum);
+  g_print ("{\"case\": \"mmap-read\", \"seconds\": %.9g, \"cpu_seconds\": %.9g, \"rounds\": %u, \"bytes\": %" G_GSIZE_FORMAT "}\n",
+           median_of (wall + rounds, rounds), median_of (cpu + rounds, rounds), rounds, size);
   return 0;
 }
 
@@ -729,7 +805,7 @@ usage (void)
 {
   g_printerr ("usage: st-bench open PATH MIN_SECONDS | open-touch PATH MIN_SECONDS | save SRC DST | "
               "write SRC DST | steady-save SRC DST ROUNDS | steady-stream SRC DST ROUNDS | edit PATH in-place|whole | "
-              "merge SRC DIR DST | load-read PATH | mmap-read PATH\n");
+              "merge SRC DIR DST | load-read PATH | mmap-read PATH | steady-read PATH ROUNDS\n");
   return 2;
 }
 
@@ -760,5 +836,7 @@ main (int   argc,
     return case_load_read (argv[2]);
   if (g_str_equal (argv[1], "mmap-read") && argc == 3)
     return case_mmap_read (argv[2]);
+  if (g_str_equal (argv[1], "steady-read") && argc == 4)
+    return case_steady_read (argv[2], (guint) g_ascii_strtoull (argv[3], NULL, 10));
   return usage ();
 }

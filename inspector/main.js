@@ -15,6 +15,8 @@
 //                                  check that NAME was selected and its values and histogram shown
 //   --expect-values=TEXT           ... and that the values shown begin with TEXT
 //   --screenshot=PATH              save a PNG of the window (rendered by GTK) before quitting
+//   --open-address=ADDRESS         open ADDRESS as a user does: click "Open address…", type it into the
+//                                  dialog's entry and press Enter (instead of FILE)
 
 import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
@@ -64,6 +66,38 @@ function waitFor(check, what, seconds = 10) {
             return GLib.SOURCE_CONTINUE;
         });
     });
+}
+
+// The first widget under @widget (depth first) for which @test is true, or null.
+function findWidget(widget, test) {
+    if (test(widget))
+        return widget;
+    for (let child = widget.get_first_child(); child; child = child.get_next_sibling()) {
+        const found = findWidget(child, test);
+        if (found)
+            return found;
+    }
+    return null;
+}
+
+// Opens @address through the "Open address…" button and its dialog, as a user does.
+async function openAddressAsUser(window, address) {
+    const button = findWidget(window, w => w instanceof Gtk.Button && w.label === 'Open address…');
+    if (!button)
+        throw new Error('no "Open address…" button in the header bar');
+    button.emit('clicked');
+    let dialog = null;
+    await waitFor(() => {
+        const toplevels = Gtk.Window.list_toplevels();
+        dialog = toplevels.find(w => w !== window && w.title === 'Open address' && w.visible) ?? null;
+        return dialog !== null;
+    }, 'the "Open address" dialog');
+    const entry = findWidget(dialog, w => w instanceof Gtk.Entry);
+    if (!entry)
+        throw new Error('no entry in the "Open address" dialog');
+    entry.text = address;
+    entry.emit('activate');
+    await waitFor(() => !dialog.visible, 'the dialog to close');
 }
 
 // A PNG of the window as GTK renders it.
@@ -152,8 +186,15 @@ app.connect('activate', () => {
                 printerr(`st-inspector: ${options.files[0]} has no tensor “${options.select}”`);
         });
     }
-    if (options.files.length > 0)
+    if (options['open-address']) {
+        openAddressAsUser(window, options['open-address']).catch(e => {
+            printerr(`--open-address: ${e.message}`);
+            status = 1;
+            app.quit();
+        });
+    } else if (options.files.length > 0) {
         window.open(options.files[0]);
+    }
 });
 
 const runStatus = app.run([System.programInvocationName]);

@@ -46,8 +46,9 @@ read -r port < "$fifo"
 rm -f "$fifo"
 export no_proxy=127.0.0.1 HF_TOKEN_PATH=/nonexistent/st-inspector/token
 unset http_proxy HTTP_PROXY HF_TOKEN HF_HUB_OFFLINE
+# typed into the "Open address…" dialog, as a user opens an address
 run --self-check=tensors --select=norm.weight --expect-values="1  -2  0.15625  3.1406" \
-    "http://127.0.0.1:$port/demo.safetensors"
+    --open-address="http://127.0.0.1:$port/demo.safetensors"
 run --self-check=tensors --select=head.bias --expect-values="1  -1  0.5" \
     "http://127.0.0.1:$port/sharded/model.safetensors.index.json"
 kill $server_pid

@@ -39,5 +39,6 @@
 #include <safetensors-glib/st-index-remote.h>
 #include <safetensors-glib/st-hub.h>
 #include <safetensors-glib/st-ranges.h>
+#include <safetensors-glib/st-planned-save.h>
 
 #undef __SAFETENSORS_GLIB_H_INSIDE__

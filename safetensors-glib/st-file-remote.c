@@ -144,6 +144,7 @@ st_file_new_from_source (StSource      *source,
 /**
  * st_file_new_from_uri:
  * @uri: the address of a safetensors file: `http://`, `https://` or `hf://ORG/NAME[@REVISION]/FILE`
+ *   (`hf://datasets/ORG/NAME/FILE` and `hf://spaces/ORG/NAME/FILE` for datasets and Spaces)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *

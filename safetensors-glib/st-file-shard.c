@@ -19,6 +19,7 @@
 #include "st-io-private.h"
 #include "st-pending-file-private.h"
 #include "st-file-peer-private.h"
+#include "st-file-shard-private.h"
 #include "st-progress-private.h"
 #include "st-tensor.h"
 #include "st-file.h"
@@ -42,6 +43,49 @@
  */
 
 /* Sharded writing */
+
+guint *
+st_shard_split (const guint64  *sizes,
+                guint           n_tensors,
+                guint64         max_shard_size,
+                GArray        **out_starts)
+{
+  g_autofree guint *order = g_new (guint, MAX (n_tensors, 1));
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) current = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint64 current_size = 0;
+  guint placed = 0;
+
+  for (guint i = 0; i < n_tensors; i++)
+    {
+      if (sizes[i] > max_shard_size)
+        {
+          g_array_append_val (starts, placed);
+          order[placed++] = i;
+          continue;
+        }
+      if (current_size + sizes[i] > max_shard_size)
+        {
+          g_array_append_val (starts, placed);
+          memcpy (order + placed, current->data, current->len * sizeof (guint));
+          placed += current->len;
+          g_array_set_size (current, 0);
+          current_size = 0;
+        }
+      g_array_append_val (current, i);
+      current_size += sizes[i];
+    }
+  if (current->len > 0)
+    {
+      g_array_append_val (starts, placed);
+      memcpy (order + placed, current->data, current->len * sizeof (guint));
+      placed += current->len;
+    }
+  g_assert (placed == n_tensors);
+  g_array_append_val (starts, placed);
+  *out_starts = g_steal_pointer (&starts);
+  return g_steal_pointer (&order);
+}
 
 typedef struct {
   const char *name;
@@ -237,42 +281,21 @@ shard_job_new (STFile       *self,
 
   /* Plan: HF's greedy split. Each shard is a run of names in @plan_names, [starts[k], starts[k+1]). */
   g_auto(GStrv) ordered = st_file_dup_names_in_file_order (self);
-  g_autoptr(GPtrArray) plan_names = g_ptr_array_new ();
-  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GPtrArray) current = g_ptr_array_new ();
-  guint64 current_size = 0;
+  guint n_names = g_strv_length (ordered);
+  g_autofree guint64 *sizes = g_new (guint64, MAX (n_names, 1));
+  g_autoptr(GPtrArray) plan_names = g_ptr_array_sized_new (n_names);
+  g_autoptr(GArray) starts = NULL;
+  g_autofree guint *order = NULL;
   guint64 total_size = 0;
-  for (guint i = 0; ordered[i] != NULL; i++)
+  for (guint i = 0; i < n_names; i++)
     {
-      guint64 size = st_tensor_get_n_bytes (st_file_get_tensor (self, ordered[i]));
-      total_size += size;
-      if (size > max_shard_size)
-        {
-          guint start = plan_names->len;
-          g_array_append_val (starts, start);
-          g_ptr_array_add (plan_names, ordered[i]);
-          continue;
-        }
-      if (current_size + size > max_shard_size)
-        {
-          guint start = plan_names->len;
-          g_array_append_val (starts, start);
-          g_ptr_array_extend (plan_names, current, NULL, NULL);
-          g_ptr_array_set_size (current, 0);
-          current_size = 0;
-        }
-      g_ptr_array_add (current, ordered[i]);
-      current_size += size;
+      sizes[i] = st_tensor_get_n_bytes (st_file_get_tensor (self, ordered[i]));
+      total_size += sizes[i];
     }
-  if (current->len > 0)
-    {
-      guint start = plan_names->len;
-      g_array_append_val (starts, start);
-      g_ptr_array_extend (plan_names, current, NULL, NULL);
-    }
-  guint n_shards = starts->len;
-  guint end = plan_names->len;
-  g_array_append_val (starts, end);
+  order = st_shard_split (sizes, n_names, max_shard_size, &starts);
+  for (guint i = 0; i < n_names; i++)
+    g_ptr_array_add (plan_names, ordered[order[i]]);
+  guint n_shards = starts->len - 1;
   job->total_size = total_size;
 
   if (n_shards <= 1)
@@ -347,9 +370,9 @@ typedef void (*ProgressEmit) (guint64  done,
 /* Where a save to @path writes: the file a symbolic link points to, whose link stays (as open() would
  * write through it, and as a save of a single file does), or @path itself. Sets *@out_followed when
  * @path is a link. */
-static char *
-resolve_target (const char *path,
-                gboolean   *out_followed)
+char *
+st_shard_resolve_target (const char *path,
+                         gboolean   *out_followed)
 {
   GStatBuf st;
   char *resolved;
@@ -399,28 +422,37 @@ take_back_new_names (GPtrArray *pending,
  * index last), the removal of the old checkpoint's other files, then the mark's removal. A failure
  * before the first file that replaces an old one leaves the folder as it was; after it, the mark stays,
  * so that readers refuse the mix and the next save cleans up. */
-static gboolean
-shard_job_commit (ShardJob    *job,
-                  GPtrArray   *pending,
-                  GPtrArray   *targets,
-                  GHashTable  *written,
-                  GError     **error)
+gboolean
+st_shard_commit (const char   *directory,
+                 const char   *prefix,
+                 const char   *written_index_name,
+                 GPtrArray    *file_names,
+                 GPtrArray    *pending,
+                 GPtrArray    *targets,
+                 STSaveFlags   flags,
+                 GError      **error)
 {
-  g_autoptr(StCheckpointLock) lock = st_checkpoint_lock (job->directory, TRUE);
-  g_autofree char *index_name = g_strconcat (job->prefix, ".safetensors.index.json", NULL);
+  g_autoptr(StCheckpointLock) lock = st_checkpoint_lock (directory, TRUE);
+  g_autofree char *index_name = g_strconcat (prefix, ".safetensors.index.json", NULL);
+  g_autoptr(GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) stale = NULL;
   g_autoptr(GPtrArray) marked = g_ptr_array_new ();
-  guint n_files = job->file_names->len;
+  guint n_files = file_names->len;
   gboolean replaced_any = FALSE;
 
-  st_checkpoint_remove_dead_work_dirs (job->directory);
+  for (guint k = 0; k < n_files; k++)
+    g_hash_table_add (written, g_ptr_array_index (file_names, k));
+  if (written_index_name != NULL)
+    g_hash_table_add (written, (gpointer) written_index_name);
 
-  stale = previous_files (job->directory, job->prefix, index_name, written);
-  g_ptr_array_extend (marked, job->file_names, NULL, NULL);
-  if (job->index_name != NULL)
-    g_ptr_array_add (marked, job->index_name);
+  st_checkpoint_remove_dead_work_dirs (directory);
+
+  stale = previous_files (directory, prefix, index_name, written);
+  g_ptr_array_extend (marked, file_names, NULL, NULL);
+  if (written_index_name != NULL)
+    g_ptr_array_add (marked, (gpointer) written_index_name);
   g_ptr_array_extend (marked, stale, NULL, NULL);
-  if (!st_checkpoint_mark_set (job->directory, index_name, marked, job->flags, error))
+  if (!st_checkpoint_mark_set (directory, index_name, marked, flags, error))
     return FALSE;
 
   /* Files that replace nothing (a new shard count gives all new names) change nothing that a loader of
@@ -433,34 +465,34 @@ shard_job_commit (ShardJob    *job,
 
         if (st_pending_file_is_committed (file) || g_file_test (target, G_FILE_TEST_EXISTS) != (replacing == 1))
           continue;
-        if (!st_pending_file_commit (file, target, job->flags, error))
+        if (!st_pending_file_commit (file, target, flags, error))
           {
             if (!replaced_any)
               {
                 take_back_new_names (pending, targets, n_files);
-                st_checkpoint_mark_clear (job->directory, index_name, NULL);
+                st_checkpoint_mark_clear (directory, index_name, NULL);
               }
             return FALSE;
           }
         replaced_any |= replacing == 1;
       }
-  if (job->index_name != NULL &&
+  if (written_index_name != NULL &&
       !st_pending_file_commit (g_ptr_array_index (pending, n_files), g_ptr_array_index (targets, n_files),
-                               job->flags, error))
+                               flags, error))
     {
       if (!replaced_any)
         {
           take_back_new_names (pending, targets, n_files);
-          st_checkpoint_mark_clear (job->directory, index_name, NULL);
+          st_checkpoint_mark_clear (directory, index_name, NULL);
         }
       return FALSE;
     }
 
-  if ((job->flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (job->directory, error))
+  if ((flags & ST_SAVE_FLAGS_SYNC) && !st_sync_directory (directory, error))
     return FALSE;
 
-  if (!remove_stale_files (job->directory, stale, error) ||
-      !st_checkpoint_mark_clear (job->directory, index_name, error))
+  if (!remove_stale_files (directory, stale, error) ||
+      !st_checkpoint_mark_clear (directory, index_name, error))
     return FALSE;
 
   /* The replaced files are freed only now, after the mark is gone (see st_pending_file_commit): freeing
@@ -484,7 +516,6 @@ shard_job_run (ShardJob      *job,
   g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) st_pending_file_free);
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) followed = g_ptr_array_new ();
-  g_autoptr(GHashTable) written = g_hash_table_new (g_str_hash, g_str_equal);
   guint n_files = job->file_names->len + (job->index_name != NULL ? 1 : 0);
   gboolean park = n_files > MAX_OPEN_PENDING;
   guint64 done = 0;
@@ -497,11 +528,10 @@ shard_job_run (ShardJob      *job,
       const char *file_name = is_index ? job->index_name : g_ptr_array_index (job->file_names, k);
       g_autofree char *link = g_build_filename (job->directory, file_name, NULL);
       gboolean is_link;
-      char *target = resolve_target (link, &is_link);
+      char *target = st_shard_resolve_target (link, &is_link);
 
       g_ptr_array_add (targets, target);
       g_ptr_array_add (followed, GINT_TO_POINTER (is_link));
-      g_hash_table_add (written, (gpointer) file_name);
 
       if (!st_check_save_target (target, NULL, error))
         return FALSE;
@@ -572,7 +602,8 @@ shard_job_run (ShardJob      *job,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  return shard_job_commit (job, pending, targets, written, error);
+  return st_shard_commit (job->directory, job->prefix, job->index_name, job->file_names, pending, targets,
+                          job->flags, error);
 }
 
 /**

@@ -40,7 +40,8 @@ gboolean st_file_source_is_file (StFileSource      *source,
  * otherwise. */
 int st_file_source_open (StFileSource *source);
 /* Whether the process wrote into none of the pages of its private mapping that hold @size bytes at
- * @offset (/proc/self/pagemap): only then does the file hold what the memory holds. */
+ * @offset (/proc/self/pagemap): only then does the file hold what the memory holds. FALSE when pagemap
+ * cannot be read or trusted. */
 gboolean st_file_source_is_unmodified (StFileSource *source,
                                        guint64       offset,
                                        gsize         size);
@@ -54,6 +55,18 @@ guint64 st_copy_file_range (int       src_fd,
                             guint64   len,
                             guint64   block_size,
                             gboolean *clone_ok);
+
+/* How this process reads /proc/self/pagemap (see st_pagemap_order_from_probe()). */
+typedef enum {
+  ST_PAGEMAP_UNTRUSTED,  /* its entries say nothing true of this process's pages */
+  ST_PAGEMAP_NATIVE,     /* in this process's byte order */
+  ST_PAGEMAP_SWAPPED,    /* in the other byte order: a user-mode emulator passes the host kernel's through */
+} StPagemapOrder;
+
+/* Judges the pagemap entries of @n_pages probe pages, of which the even ones were written and the odd
+ * ones never touched. */
+StPagemapOrder st_pagemap_order_from_probe (const guint64 *entries,
+                                            gsize          n_pages);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StFileSource, st_file_source_unref)
 

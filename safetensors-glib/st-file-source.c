@@ -219,26 +219,92 @@ st_file_source_open (StFileSource *source)
 #define PM_PRESENT   (G_GUINT64_CONSTANT (1) << 63)
 #define PM_SWAPPED   (G_GUINT64_CONSTANT (1) << 62)
 #define PM_FILE      (G_GUINT64_CONSTANT (1) << 61)
+/* Bits 57 to 60: a page write-protected by userfaultfd (57), in a guard region (58), and two that are
+ * zero: none of them is set on a page just written into a mapping of the process's own. */
+#define PM_ZERO_ON_PROBE (G_GUINT64_CONSTANT (0xf) << 57)
 
-/* /proc/self/pagemap may describe other memory than this process's: under qemu-user it is the host's
- * table, read at the guest's addresses, where a page the program wrote can read as absent (and so as
- * unmodified). Ask it about a page written just now: unless that page reads as written, nothing it says
- * is trusted. */
+/* Pages of the probe of /proc/self/pagemap: the even ones written, the odd ones never touched. */
+#define PAGEMAP_PROBE_PAGES 16
+
 static gboolean
-pagemap_sees_writes (int   fd,
-                     gsize page)
+entry_is_written (guint64 entry)
 {
-  guint8 *probe = mmap (NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  guint64 entry = 0;
-  gboolean sees;
+  /* A page the process wrote into is its own (anonymous) page, in memory or in swap. */
+  return (entry & PM_SWAPPED) || ((entry & PM_PRESENT) && !(entry & PM_FILE));
+}
+
+/* Whether the entries of the probe's pages read, in the byte order @swapped says, as a probe's must: the
+ * written ones present, private and anonymous, and none of bits 57 to 60 set (a page written a moment ago
+ * is not in swap yet, and if it were, the probe would only fail, which is safe), the others neither
+ * present nor in swap. Read in the wrong order, the seven bits 57 to 63 that the written pages' test
+ * looks at are bits 1 to 7 of a frame number, the low byte of which must then be 0x80 or 0x81 on every
+ * written page: frames the kernel hands out one after the other have low bytes one after the other,
+ * so that a looser test (present, not swapped, not a file page: any byte of 0x80 to 0x9f) let both
+ * orders fit one probe in ten as root. */
+static gboolean
+probe_reads_as (const guint64 *entries,
+                gsize          n_pages,
+                gboolean       swapped)
+{
+  for (gsize i = 0; i < n_pages; i++)
+    {
+      guint64 entry = swapped ? GUINT64_SWAP_LE_BE (entries[i]) : entries[i];
+      guint64 flags = entry & (PM_PRESENT | PM_SWAPPED | PM_FILE | PM_ZERO_ON_PROBE);
+
+      if (i % 2 == 0 ? flags != PM_PRESENT : (entry & (PM_PRESENT | PM_SWAPPED)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The pagemap entries of @n_pages pages of a new private anonymous mapping, of which the process wrote
+ * into the even ones and never touched the odd ones: how to read pagemap from them.
+ *
+ * The kernel writes its entries in its own byte order. A user-mode emulator of another byte order
+ * (qemu-s390x on x86-64, as build-aux/test-s390x runs the big-endian tests) passes the host kernel's
+ * entries through unchanged: read in the program's order, the flags of a written page are the low bits
+ * of its frame number (zero without CAP_SYS_ADMIN, so the page reads as absent and unwritten; random
+ * with it, so that a probe of a single written page often passed, and an in-place edit then lost a
+ * byte written into a tensor). Each order is tried on the whole pattern; one that fits it, and only
+ * one, is used (both fitting means nothing can be told: pagemap is then not trusted, which is safe).
+ * An emulator that maps the guest's memory elsewhere than at its addresses gives the entries of other
+ * pages, which fit neither order but by chance. */
+StPagemapOrder
+st_pagemap_order_from_probe (const guint64 *entries,
+                             gsize          n_pages)
+{
+  gboolean native = probe_reads_as (entries, n_pages, FALSE);
+  gboolean swapped = probe_reads_as (entries, n_pages, TRUE);
+
+  if (native == swapped)
+    return ST_PAGEMAP_UNTRUSTED;
+  return native ? ST_PAGEMAP_NATIVE : ST_PAGEMAP_SWAPPED;
+}
+
+/* Probes /proc/self/pagemap, open as @fd: see st_pagemap_order_from_probe(). */
+static StPagemapOrder
+probe_pagemap (int   fd,
+               gsize page)
+{
+  gsize size = PAGEMAP_PROBE_PAGES * page;
+  guint8 *probe = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  guint64 entries[PAGEMAP_PROBE_PAGES] = { 0 };
+  StPagemapOrder order = ST_PAGEMAP_UNTRUSTED;
 
   if (probe == MAP_FAILED)
-    return FALSE;
-  *(volatile guint8 *) probe = 1;
-  sees = pread (fd, &entry, sizeof entry, (off_t) (((guintptr) probe / page) * sizeof entry)) == sizeof entry &&
-         ((entry & PM_SWAPPED) || ((entry & PM_PRESENT) && !(entry & PM_FILE)));
-  munmap (probe, page);
-  return sees;
+    return ST_PAGEMAP_UNTRUSTED;
+#ifdef MADV_NOHUGEPAGE
+  /* A write must fault in its own page only: a large folio (transparent huge pages of 16 kB and more,
+   * where the system enables them) would make the untouched pages beside it present too. */
+  madvise (probe, size, MADV_NOHUGEPAGE);
+#endif
+  for (gsize i = 0; i < PAGEMAP_PROBE_PAGES; i += 2)
+    *(volatile guint8 *) (probe + i * page) = 1;
+  if (pread (fd, entries, sizeof entries, (off_t) (((guintptr) probe / page) * sizeof (guint64))) ==
+      (gssize) sizeof entries)
+    order = st_pagemap_order_from_probe (entries, PAGEMAP_PROBE_PAGES);
+  munmap (probe, size);
+  return order;
 }
 
 gboolean
@@ -252,6 +318,7 @@ st_file_source_is_unmodified (StFileSource *source,
   guintptr first = ((guintptr) (source->address + offset)) / page;
   guintptr last = ((guintptr) (source->address + offset) + size - 1) / page;
   gboolean unmodified = TRUE;
+  StPagemapOrder order;
   int fd;
 
   if (size == 0)
@@ -260,7 +327,8 @@ st_file_source_is_unmodified (StFileSource *source,
   fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return FALSE;
-  if (!pagemap_sees_writes (fd, page))
+  order = probe_pagemap (fd, page);
+  if (order == ST_PAGEMAP_UNTRUSTED)
     {
       close (fd);
       return FALSE;
@@ -280,8 +348,7 @@ st_file_source_is_unmodified (StFileSource *source,
       n = (gsize) got / sizeof (guint64);
       for (gsize i = 0; i < n; i++)
         {
-          /* A page the process wrote into is its own (anonymous) page, in memory or in swap. */
-          if ((entries[i] & PM_SWAPPED) || ((entries[i] & PM_PRESENT) && !(entries[i] & PM_FILE)))
+          if (entry_is_written (order == ST_PAGEMAP_SWAPPED ? GUINT64_SWAP_LE_BE (entries[i]) : entries[i]))
             {
               unmodified = FALSE;
               break;

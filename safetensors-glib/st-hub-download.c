@@ -12,6 +12,8 @@
  *   HF_HUB_CACHE/.locks/models--ORG--NAME/ETAG.lock            taken (flock) while the blob is fetched
  *   HF_HUB_CACHE/CACHEDIR.TAG                                  so that backup tools skip the cache
  *
+ * with datasets--ORG--NAME and spaces--ORG--NAME for datasets and Spaces (repo_folder_name()).
+ *
  * The commit, entity tag and size come from a HEAD of the resolve address (X-Repo-Commit,
  * X-Linked-Etag or ETag, X-Linked-Size or Content-Length). A download appends to ETAG.incomplete,
  * continuing an interrupted one by Range from its length; once the size is reached, the SHA-256 of the
@@ -295,8 +297,7 @@ lock_blob (const StHubAddress *address,
            GError            **error)
 {
   g_autofree char *cache = st_hub_dup_cache_dir ();
-  g_autofree char *repo_dir = st_hub_address_dup_repo_dir (address);
-  g_autofree char *folder = g_path_get_basename (repo_dir);
+  g_autofree char *folder = st_hub_address_dup_repo_folder (address);
   g_autofree char *locks = g_build_filename (cache, ".locks", folder, NULL);
   g_autofree char *lock_name = g_strconcat (etag, ".lock", NULL);
   g_autofree char *lock_path = g_build_filename (locks, lock_name, NULL);
@@ -627,6 +628,7 @@ item_new (const StHubAddress *address,
   Item *item = g_new0 (Item, 1);
 
   item->progress = progress;
+  item->address.repo_type = address->repo_type;
   item->address.repo_id = g_strdup (address->repo_id);
   item->address.revision = g_strdup (revision);
   item->address.filename = g_strdup (filename);
@@ -654,8 +656,8 @@ download (const char     *address,
   if (!st_hub_address_parse (address, &hub))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Not an address of the Hub: “%s” (hf://ORG/NAME/FILE, hf://ORG/NAME@REVISION/FILE, or "
-                   "ENDPOINT/ORG/NAME/resolve/REVISION/FILE)", address);
+                   "Not an address of the Hub: “%s” (hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE, or "
+                   "ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE)", address);
       return NULL;
     }
   if (st_hub_is_offline ())
@@ -715,8 +717,9 @@ out:
 
 /**
  * st_hub_download:
- * @address: a file of the Hub: `hf://ORG/NAME[@REVISION]/FILE` or
- *   `ENDPOINT/ORG/NAME/resolve/REVISION/FILE`
+ * @address: a file of the Hub: `hf://ORG/NAME[@REVISION]/FILE` (`hf://datasets/ORG/NAME…` and
+ *   `hf://spaces/ORG/NAME…` for datasets and Spaces) or
+ *   `ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE`
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *

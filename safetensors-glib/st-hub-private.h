@@ -14,8 +14,16 @@
 
 G_BEGIN_DECLS
 
-/* A file of a model repository at a revision. */
+/* The kinds of repository the Hub has, as huggingface_hub names them (constants.py: REPO_TYPES) */
+typedef enum {
+  ST_HUB_REPO_MODEL,
+  ST_HUB_REPO_DATASET,
+  ST_HUB_REPO_SPACE,
+} StHubRepoType;
+
+/* A file of a repository at a revision. */
 typedef struct {
+  StHubRepoType repo_type;
   char *repo_id;    /* "ORG/NAME" */
   char *revision;   /* a branch, tag or commit; "main" when the address names none */
   char *filename;   /* the path in the repository, '/'-separated */
@@ -24,8 +32,9 @@ typedef struct {
 void st_hub_address_clear (StHubAddress *address);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StHubAddress, st_hub_address_clear)
 
-/* Reads `hf://ORG/NAME[@REVISION]/FILE` or `https://ENDPOINT-HOST/ORG/NAME/resolve/REVISION/FILE`
- * (the Hub's own address of a file). FALSE, without an error, for any other address. */
+/* Reads `hf://[TYPE/]ORG/NAME[@REVISION]/FILE` or `ENDPOINT/[TYPE/]ORG/NAME/resolve/REVISION/FILE` (the
+ * Hub's own address of a file), TYPE being `models`, `datasets` or `spaces` (none: a model). FALSE,
+ * without an error, for any other address. */
 gboolean st_hub_address_parse (const char   *address,
                                StHubAddress *out);
 
@@ -37,9 +46,14 @@ char *st_hub_dup_token (void);
 char *st_hub_dup_cache_dir (void);
 gboolean st_hub_is_offline (void);
 
-/* "https://ENDPOINT/ORG/NAME/resolve/REVISION/FILE", escaped */
+/* "models", "datasets" or "spaces": the first part of the repository's folder in the cache */
+const char *st_hub_repo_type_to_plural (StHubRepoType repo_type);
+/* "https://ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE", escaped */
 char *st_hub_address_to_url (const StHubAddress *address);
-/* HF_HUB_CACHE/models--ORG--NAME */
+/* "models--ORG--NAME", "datasets--ORG--NAME" or "spaces--ORG--NAME" (huggingface_hub's
+ * file_download.py: repo_folder_name()) */
+char *st_hub_address_dup_repo_folder (const StHubAddress *address);
+/* HF_HUB_CACHE/ and the repository's folder */
 char *st_hub_address_dup_repo_dir (const StHubAddress *address);
 /* The path of the file in the cache's snapshot of its revision (the commit that refs/REVISION names, or
  * the revision itself when it is a commit hash), when it is there; NULL otherwise. */

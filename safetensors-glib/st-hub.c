@@ -3,8 +3,11 @@
  * SPDX-FileCopyrightText: 2026 The safetensors-glib authors
  * SPDX-License-Identifier: Apache-2.0
  *
- * Addresses: `hf://ORG/NAME[@REVISION]/PATH` (the form of huggingface_hub's HfFileSystem, for model
- * repositories) and the Hub's own `ENDPOINT/ORG/NAME/resolve/REVISION/PATH`. The token is sent to the
+ * Addresses: `hf://[TYPE/]ORG/NAME[@REVISION]/PATH` (the form of huggingface_hub's HF URIs and
+ * HfFileSystem) and the Hub's own `ENDPOINT/[TYPE/]ORG/NAME/resolve/REVISION/PATH`, TYPE being
+ * `models` (the default), `datasets` or `spaces` as huggingface_hub's constants.py maps them
+ * (HF_URI_TYPE_PREFIXES, REPO_TYPES_URL_PREFIXES). Its other types (kernels, buckets) are not
+ * addressed: such an address is refused rather than read as an organisation of that name. The token is sent to the
  * endpoint's host only: the source (st-source-http.c) drops it on a redirect to any other host, so the
  * CDN the Hub redirects large files to never sees it.
  */
@@ -147,6 +150,46 @@ is_revision (const char *revision)
          strchr (revision, '\\') == NULL && strstr (revision, "..") == NULL;
 }
 
+const char *
+st_hub_repo_type_to_plural (StHubRepoType repo_type)
+{
+  switch (repo_type)
+    {
+    case ST_HUB_REPO_DATASET:
+      return "datasets";
+    case ST_HUB_REPO_SPACE:
+      return "spaces";
+    case ST_HUB_REPO_MODEL:
+    default:
+      return "models";
+    }
+}
+
+/* The repository type a first component names, if it names one: *@rest then points past it. FALSE for
+ * huggingface_hub's types that are not addressed here. */
+static gboolean
+read_repo_type (const char     *text,
+                StHubRepoType  *out_type,
+                const char    **rest)
+{
+  static const struct { const char *prefix; StHubRepoType type; } types[] = {
+    { "models/", ST_HUB_REPO_MODEL },
+    { "datasets/", ST_HUB_REPO_DATASET },
+    { "spaces/", ST_HUB_REPO_SPACE },
+  };
+
+  *out_type = ST_HUB_REPO_MODEL;
+  *rest = text;
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    if (g_str_has_prefix (text, types[i].prefix))
+      {
+        *out_type = types[i].type;
+        *rest = text + strlen (types[i].prefix);
+        return TRUE;
+      }
+  return !g_str_has_prefix (text, "kernels/") && !g_str_has_prefix (text, "buckets/");
+}
+
 gboolean
 st_hub_address_parse (const char   *address,
                       StHubAddress *out)
@@ -155,13 +198,17 @@ st_hub_address_parse (const char   *address,
   g_autofree char *revision = NULL;
   g_autofree char *name = NULL;
   g_autofree char *path = NULL;
+  StHubRepoType repo_type;
+  const char *rest;
 
   memset (out, 0, sizeof *out);
   if (g_str_has_prefix (address, "hf://"))
     {
       char *at;
 
-      parts = g_strsplit (address + 5, "/", 3);
+      if (!read_repo_type (address + 5, &repo_type, &rest))
+        return FALSE;
+      parts = g_strsplit (rest, "/", 3);
       if (g_strv_length (parts) < 3)
         return FALSE;
       name = g_strdup (parts[1]);
@@ -184,7 +231,11 @@ st_hub_address_parse (const char   *address,
       uri = g_uri_parse (address, G_URI_FLAGS_ENCODED_PATH, NULL);
       if (uri == NULL)
         return FALSE;
-      parts = g_strsplit (address + strlen (prefix), "/", 5);
+      /* the Hub's pages have no models/ prefix: a model's address starts with its organisation */
+      if (!read_repo_type (address + strlen (prefix), &repo_type, &rest) ||
+          (repo_type == ST_HUB_REPO_MODEL && rest != address + strlen (prefix)))
+        return FALSE;
+      parts = g_strsplit (rest, "/", 5);
       /* ORG / NAME / resolve / REVISION / PATH, and nothing after the path */
       if (g_strv_length (parts) < 5 || strcmp (parts[2], "resolve") != 0 || strpbrk (parts[4], "?#") != NULL)
         return FALSE;
@@ -196,6 +247,7 @@ st_hub_address_parse (const char   *address,
     revision = g_strdup ("main");
   if (!is_repo_id (parts[0], name) || !is_revision (revision) || !is_repo_path (path))
     return FALSE;
+  out->repo_type = repo_type;
   out->repo_id = g_strconcat (parts[0], "/", name, NULL);
   out->revision = g_steal_pointer (&revision);
   out->filename = g_steal_pointer (&path);
@@ -209,15 +261,26 @@ st_hub_address_to_url (const StHubAddress *address)
   g_autofree char *revision = g_uri_escape_string (address->revision, NULL, FALSE);
   g_autofree char *filename = g_uri_escape_string (address->filename, "/", FALSE);
 
-  return g_strdup_printf ("%s/%s/resolve/%s/%s", endpoint, address->repo_id, revision, filename);
+  const char *type_prefix = address->repo_type == ST_HUB_REPO_DATASET ? "datasets/"
+                            : address->repo_type == ST_HUB_REPO_SPACE ? "spaces/"
+                            : "";
+
+  return g_strdup_printf ("%s/%s%s/resolve/%s/%s", endpoint, type_prefix, address->repo_id, revision, filename);
+}
+
+char *
+st_hub_address_dup_repo_folder (const StHubAddress *address)
+{
+  g_auto(GStrv) parts = g_strsplit (address->repo_id, "/", 2);
+
+  return g_strconcat (st_hub_repo_type_to_plural (address->repo_type), "--", parts[0], "--", parts[1], NULL);
 }
 
 char *
 st_hub_address_dup_repo_dir (const StHubAddress *address)
 {
   g_autofree char *cache = st_hub_dup_cache_dir ();
-  g_auto(GStrv) parts = g_strsplit (address->repo_id, "/", 2);
-  g_autofree char *folder = g_strconcat ("models--", parts[0], "--", parts[1], NULL);
+  g_autofree char *folder = st_hub_address_dup_repo_folder (address);
 
   return g_build_filename (cache, folder, NULL);
 }
@@ -287,7 +350,8 @@ st_hub_source_new (const char  *address,
   else if (g_str_has_prefix (address, "hf://"))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Not a valid Hub address: “%s” (hf://ORG/NAME/FILE or hf://ORG/NAME@REVISION/FILE)", address);
+                   "Not a valid Hub address: “%s” (hf://ORG/NAME/FILE or hf://ORG/NAME@REVISION/FILE, after "
+                   "datasets/ or spaces/ for those repositories)", address);
       return NULL;
     }
   else

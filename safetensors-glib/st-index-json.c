@@ -97,7 +97,11 @@ typedef struct {
   gboolean    has_weight_map;
   gboolean    weight_map_not_object;
   GArray     *entries;           /* WeightEntry, in the order names first occur */
-  GHashTable *entry_of_name;     /* name (borrowed from entries) -> its index + 1 */
+  GHashTable *entry_of_name;     /* name (borrowed from entries) -> its index + 1; empty while
+                                  * names_increasing */
+  gboolean    names_increasing;  /* each name so far came after the one before (as transformers
+                                  * writes them): none can be a repeat, and no table is needed */
+  const char *last_name;         /* the last of them (borrowed from entries) */
 } IndexReader;
 
 static void
@@ -269,8 +273,8 @@ read_metadata (IndexReader *rd)
     return TRUE;
   while (!closed)
     {
-      char *key;
-      gboolean has_nul;
+      char *key = NULL;
+      gboolean has_nul = FALSE;
 
       if (!read_string (sc, &key, &has_nul))
         return FALSE;
@@ -304,6 +308,8 @@ read_weight_map (IndexReader *rd)
 
   g_hash_table_remove_all (rd->entry_of_name);
   g_array_set_size (rd->entries, 0);
+  rd->names_increasing = TRUE;
+  rd->last_name = NULL;
   rd->has_weight_map = TRUE;
   rd->weight_map_not_object = *sc->p != '{';
   if (rd->weight_map_not_object)
@@ -343,7 +349,25 @@ read_weight_map (IndexReader *rd)
         }
 
       /* A name that holds \u0000 is never a tensor's: it stays apart, for the check to reject */
-      found = entry.name_has_nul ? NULL : g_hash_table_lookup (rd->entry_of_name, entry.name);
+      if (entry.name_has_nul ||
+          (rd->names_increasing && (rd->last_name == NULL || strcmp (rd->last_name, entry.name) < 0)))
+        found = NULL;
+      else
+        {
+          if (rd->names_increasing)
+            {
+              /* the first name out of order: from here on, the table of the names so far */
+              for (guint j = 0; j < rd->entries->len; j++)
+                {
+                  WeightEntry *earlier = &g_array_index (rd->entries, WeightEntry, j);
+
+                  if (!earlier->name_has_nul)
+                    g_hash_table_insert (rd->entry_of_name, earlier->name, GUINT_TO_POINTER (j + 1));
+                }
+              rd->names_increasing = FALSE;
+            }
+          found = g_hash_table_lookup (rd->entry_of_name, entry.name);
+        }
       if (found != NULL)
         {
           WeightEntry *kept = &g_array_index (rd->entries, WeightEntry, GPOINTER_TO_UINT (found) - 1);
@@ -356,7 +380,11 @@ read_weight_map (IndexReader *rd)
       else
         {
           g_array_append_val (rd->entries, entry);
-          if (!entry.name_has_nul)
+          if (entry.name_has_nul)
+            ;
+          else if (rd->names_increasing)
+            rd->last_name = entry.name;
+          else
             g_hash_table_insert (rd->entry_of_name, entry.name, GUINT_TO_POINTER (rd->entries->len));
         }
 
@@ -458,6 +486,19 @@ check_metadata (IndexReader *rd,
   return TRUE;
 }
 
+/* Sorts @strings by strcmp(), in one pass when they are sorted already (transformers writes an
+ * index's names sorted, and a shard's names then come sorted too). */
+static void
+sort_strings (GPtrArray *strings)
+{
+  for (guint i = 1; i < strings->len; i++)
+    if (strcmp (g_ptr_array_index (strings, i - 1), g_ptr_array_index (strings, i)) > 0)
+      {
+        g_ptr_array_sort (strings, st_compare_strings);
+        return;
+      }
+}
+
 static gboolean
 check_weight_map (IndexReader *rd,
                   StIndexJson *self,
@@ -468,6 +509,8 @@ check_weight_map (IndexReader *rd,
   g_autoptr(GPtrArray) shard_names = g_ptr_array_new ();
   GHashTableIter shards_iter;
   gpointer members;
+  GPtrArray *shard_members = NULL;
+  const char *shard = NULL;
 
   if (!rd->has_weight_map)
     {
@@ -482,19 +525,26 @@ check_weight_map (IndexReader *rd,
       return FALSE;
     }
 
+  /* The names need no UTF-8 check of their own: the whole text was validated, and the scanner
+   * decodes escapes to valid code points only (a lone surrogate is an error). A shard's name is
+   * checked once for a run of names in the same shard (an index lists a shard's names together). */
   for (guint i = 0; i < rd->entries->len; i++)
     {
       WeightEntry *entry = &g_array_index (rd->entries, WeightEntry, i);
-      g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
+      const WeightEntry *previous = i > 0 ? &g_array_index (rd->entries, WeightEntry, i - 1) : NULL;
 
       if (entry->shard == NULL)
         {
+          g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
+
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: The shard of tensor “%s” is not a string", display_name, shown_name);
           return FALSE;
         }
-      if (entry->shard_has_nul || !st_is_plain_file_name (entry->shard))
+      if (entry->shard_has_nul ||
+          ((previous == NULL || strcmp (entry->shard, previous->shard) != 0) && !st_is_plain_file_name (entry->shard)))
         {
+          g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
           g_autofree char *shown_shard = g_utf8_make_valid (entry->shard, -1);
 
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
@@ -502,9 +552,10 @@ check_weight_map (IndexReader *rd,
                        display_name, shown_shard, shown_name);
           return FALSE;
         }
-      if (entry->name_has_nul || !g_utf8_validate (entry->name, -1, NULL) ||
-          strcmp (entry->name, "__metadata__") == 0)
+      if (entry->name_has_nul || strcmp (entry->name, "__metadata__") == 0)
         {
+          g_autofree char *shown_name = g_utf8_make_valid (entry->name, -1);
+
           g_set_error (error, ST_ERROR, ST_ERROR_INVALID_INDEX,
                        "%s: “%s” cannot be the name of a tensor", display_name, shown_name);
           return FALSE;
@@ -516,15 +567,18 @@ check_weight_map (IndexReader *rd,
   for (guint i = 0; i < rd->entries->len; i++)
     {
       WeightEntry *entry = &g_array_index (rd->entries, WeightEntry, i);
-      GPtrArray *shard_members = g_hash_table_lookup (self->shard_tensors, entry->shard);
       char *name = g_steal_pointer (&entry->name);
 
+      /* a run of names in one shard looks its table up once */
+      if (shard_members == NULL || strcmp (entry->shard, shard) != 0)
+        shard_members = g_hash_table_lookup (self->shard_tensors, entry->shard);
       if (shard_members == NULL)
         {
           shard_members = g_ptr_array_new ();
           g_hash_table_insert (self->shard_tensors, g_strdup (entry->shard), shard_members);
           g_ptr_array_add (shard_names, g_strdup (entry->shard));
         }
+      shard = entry->shard;  /* owned by weight_map from here on */
       g_hash_table_insert (self->weight_map, name, g_steal_pointer (&entry->shard));
       g_ptr_array_add (shard_members, name);
       g_ptr_array_add (names, g_strdup (name));
@@ -532,14 +586,14 @@ check_weight_map (IndexReader *rd,
 
   g_hash_table_iter_init (&shards_iter, self->shard_tensors);
   while (g_hash_table_iter_next (&shards_iter, NULL, &members))
-    g_ptr_array_sort (members, st_compare_strings);
+    sort_strings (members);
 
-  g_ptr_array_sort (names, st_compare_strings);
+  sort_strings (names);
   g_ptr_array_add (names, NULL);
   g_strfreev (self->names);
   self->names = (char **) g_ptr_array_steal (names, NULL);
 
-  g_ptr_array_sort (shard_names, st_compare_strings);
+  sort_strings (shard_names);
   g_ptr_array_add (shard_names, NULL);
   g_strfreev (self->shard_names);
   self->shard_names = (char **) g_ptr_array_steal (shard_names, NULL);

@@ -240,7 +240,7 @@ index_new_from_uri (const char     *uri,
 /**
  * st_index_new_from_uri:
  * @uri: the address of the index file of a sharded checkpoint
- *   (`model.safetensors.index.json`): `http://`, `https://` or `hf://ORG/NAME[@REVISION]/FILE`
+ *   (`model.safetensors.index.json`): `http://`, `https://` or `hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE`
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *

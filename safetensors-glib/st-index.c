@@ -75,6 +75,7 @@ struct _STIndex
   GHashTable *weight_map;     /* tensor name -> shard name (both owned; the shard name is shared) */
   GHashTable *shard_tensors;  /* shard name -> GPtrArray of tensor names (sorted; not owning) */
   char **names;               /* sorted */
+  guint n_names;              /* g_strv_length (names), for the list model's calls */
   char **shard_names;         /* sorted */
 
   GHashTable *metadata;       /* string and integer values of "metadata", as text */
@@ -148,7 +149,7 @@ st_index_get_property (GObject    *object,
       g_value_set_string (value, self->directory);
       break;
     case PROP_N_TENSORS:
-      g_value_set_uint (value, g_strv_length (self->names));
+      g_value_set_uint (value, self->n_names);
       break;
     case PROP_N_SHARDS:
       g_value_set_uint (value, g_strv_length (self->shard_names));
@@ -249,6 +250,7 @@ take_index_json (STIndex     *self,
   self->weight_map = g_steal_pointer (&json->weight_map);
   self->shard_tensors = g_steal_pointer (&json->shard_tensors);
   self->names = g_steal_pointer (&json->names);
+  self->n_names = g_strv_length (self->names);
   self->shard_names = g_steal_pointer (&json->shard_names);
   self->metadata = g_steal_pointer (&json->metadata);
   self->string_metadata = g_steal_pointer (&json->string_metadata);
@@ -627,6 +629,10 @@ check_shard_contents (STIndex     *self,
   for (guint i = 0; i < expected->len; i++)
     if (!st_file_contains (shard, g_ptr_array_index (expected, i)))
       g_ptr_array_add (missing, g_ptr_array_index (expected, i));
+  /* every name assigned, and no more names than that: the shard holds exactly those (its names are
+   * distinct), and none is misplaced or unknown; the list of its names is not needed */
+  if (missing->len == 0 && st_file_get_n_tensors (shard) == expected->len)
+    return TRUE;
 
   held = st_file_dup_names_sorted (shard);
   misplaced = g_ptr_array_new ();
@@ -1131,7 +1137,7 @@ st_index_get_item_type (GListModel *model)
 static guint
 st_index_get_n_items (GListModel *model)
 {
-  return g_strv_length (ST_INDEX (model)->names);
+  return ST_INDEX (model)->n_names;
 }
 
 /* The item of the tensor @name, from its shard; an item with only the name and shard when the
@@ -1166,7 +1172,7 @@ st_index_get_item (GListModel *model,
   STTensorInfo *item;
   gboolean complete;
 
-  if (self->items == NULL || position >= g_strv_length (self->names))
+  if (self->items == NULL || position >= self->n_names)
     return NULL;
 
   item = g_atomic_pointer_get (&self->items[position]);

@@ -33,6 +33,8 @@ gboolean st_pending_file_commit (StPendingFile  *pending,
                                  GError        **error);
 gboolean st_pending_file_is_committed (StPendingFile *pending);
 const char *st_pending_file_get_directory (StPendingFile *pending);
+/* The file's hidden name while it has one (a parked file's), else NULL. */
+const char *st_pending_file_get_path (StPendingFile *pending);
 
 /* The rule every save to a path follows before it writes anything: a missing @path is a new file; an
  * existing one must be a regular file the caller could open for writing (a save replaces it, which

@@ -509,3 +509,9 @@ st_pending_file_get_directory (StPendingFile *pending)
 {
   return pending->directory;
 }
+
+const char *
+st_pending_file_get_path (StPendingFile *pending)
+{
+  return pending->committed ? NULL : pending->tmp_path;
+}

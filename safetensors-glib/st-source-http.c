@@ -36,6 +36,7 @@
 #define STREAM_BUFFER_SIZE ((gsize) 1024 * 1024)
 #define HTTP_MAX_GAP ((guint64) 1024 * 1024)  /* about what a round trip costs on a fast link */
 #define HTTP_MAX_PARALLEL 8
+#define SHORT_BODY_SIZE 4096              /* a redirect's body read to its end, to keep the connection */
 
 typedef struct {
   StSource  parent;
@@ -48,6 +49,41 @@ typedef struct {
   char     *etag;         /* nullable, pinned with the size */
 } StHttpSource;
 
+/* GLib 2.74 (Debian 12) deadlocks when one thread registers a type that implements an interface while
+ * another runs a class_init that asks for that type (g_type_add_interface_static() waits for the lock
+ * the class_init holds): the index's request and the connections opened ahead start in two threads at
+ * once, and hung there on their first use in a process. The types their first requests meet are
+ * registered and initialised here, in one thread, before any of them. */
+static void
+register_types (void)
+{
+  const GType types[] = {
+    G_TYPE_TASK, G_TYPE_CANCELLABLE, G_TYPE_SOCKET_CLIENT, G_TYPE_SOCKET, G_TYPE_SOCKET_CONNECTION,
+    G_TYPE_TCP_CONNECTION, G_TYPE_NETWORK_ADDRESS, G_TYPE_NETWORK_SERVICE, G_TYPE_INET_ADDRESS,
+    G_TYPE_INET_SOCKET_ADDRESS, G_TYPE_PROXY_ADDRESS, G_TYPE_MEMORY_INPUT_STREAM, G_TYPE_BUFFERED_INPUT_STREAM,
+    G_TYPE_FILTER_INPUT_STREAM, G_TYPE_FILTER_OUTPUT_STREAM, G_TYPE_SIMPLE_IO_STREAM, SOUP_TYPE_MESSAGE,
+    SOUP_TYPE_MESSAGE_METRICS,
+  };
+  const GType interfaces[] = {
+    G_TYPE_ASYNC_RESULT, G_TYPE_INITABLE, G_TYPE_ASYNC_INITABLE, G_TYPE_SOCKET_CONNECTABLE,
+    G_TYPE_POLLABLE_INPUT_STREAM, G_TYPE_POLLABLE_OUTPUT_STREAM, G_TYPE_SEEKABLE, G_TYPE_DATAGRAM_BASED,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (interfaces); i++)
+    g_type_ensure (interfaces[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      if (G_TYPE_IS_CLASSED (types[i]))
+        g_type_class_unref (g_type_class_ref (types[i]));
+      else
+        g_type_ensure (types[i]);
+    }
+  /* the extension points' defaults, loaded from GIO modules (the TLS backend when the first https://
+   * address is met: ensure_tls_backend()) */
+  g_object_unref (g_resolver_get_default ());
+  (void) g_proxy_resolver_get_default ();
+}
+
 static SoupSession *
 get_session (void)
 {
@@ -59,6 +95,7 @@ get_session (void)
       guint64 timeout = DEFAULT_TIMEOUT_S;
       SoupSession *new_session;
 
+      register_types ();
       if (timeout_env != NULL && !g_ascii_string_to_unsigned (timeout_env, 10, 1, 3600, &timeout, NULL))
         timeout = DEFAULT_TIMEOUT_S;
       new_session = soup_session_new_with_options ("timeout", (guint) timeout,
@@ -72,6 +109,15 @@ get_session (void)
       g_once_init_leave (&session, new_session);
     }
   return session;
+}
+
+/* GnuTLS, loaded by the thread that meets the first https:// address, before it starts requests in
+ * other threads (register_types() says why); a few milliseconds that plain http:// does not pay. */
+static void
+ensure_tls_backend (GUri *uri)
+{
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0)
+    (void) g_tls_backend_get_default ();
 }
 
 /* The token's origin */
@@ -259,6 +305,38 @@ close_stream (GInputStream *stream)
   g_input_stream_close (stream, NULL, NULL);
 }
 
+/* Reads the rest of a short body (a redirect's, a HEAD's: nothing, or a line of text), then closes
+ * it: libsoup keeps the connection for the next request only when the body was read to its end, and
+ * the next request to that host would pay a new connection's round trip. A body that does not say
+ * its length, or a longer one, is dropped with its connection. A server that stalls in a short body
+ * holds the request up to the session's timeout, as it can in any answer's headers. */
+static void
+finish_short_body (SoupMessage  *msg,
+                   GInputStream *stream,
+                   GCancellable *cancellable)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+
+  if (soup_message_get_method (msg) == SOUP_METHOD_HEAD ||
+      (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+       soup_message_headers_get_content_length (headers) <= SHORT_BODY_SIZE))
+    {
+      guint8 buffer[SHORT_BODY_SIZE];
+      gsize left = sizeof buffer + 1;
+
+      /* to the end: a read that gives 0 bytes */
+      while (left > 0)
+        {
+          gssize n = g_input_stream_read (stream, buffer, MIN (left, sizeof buffer), cancellable, NULL);
+
+          if (n <= 0)
+            break;
+          left -= (gsize) n;
+        }
+    }
+  close_stream (stream);
+}
+
 /* Sends a GET of bytes @first to @last (inclusive), following redirects,
  * the token to its own host only. Returns the body with the final message in *@out_msg, whatever its
  * status; *@out_sent_token says whether that request carried the token. */
@@ -317,7 +395,7 @@ send_range (StHttpSource  *self,
           return g_steal_pointer (&stream);
         }
 
-      close_stream (stream);
+      finish_short_body (msg, stream, cancellable);
       location = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
       if (location == NULL)
         {
@@ -744,6 +822,7 @@ st_source_new_for_uri (const char  *uri,
                    "Not an http:// or https:// address: “%s”", uri);
       return NULL;
     }
+  ensure_tls_backend (parsed);
   name = uri_to_name (parsed);
   self = g_new0 (StHttpSource, 1);
   st_source_init (&self->parent, &http_source_class, name, G_MAXUINT64, HTTP_MAX_GAP, HTTP_MAX_PARALLEL);
@@ -757,46 +836,48 @@ st_source_new_for_uri (const char  *uri,
 
 /* Connections opened ahead */
 
-typedef struct {
-  GUri     *uri;
-  gboolean  done;
-} Preconnect;
+struct _StPreconnect
+{
+  GUri    *uri;
+  guint    n_connections;
+  guint    n_pending;  /* only touched in the thread */
+  GThread *thread;
+};
 
 static void
 preconnect_done (GObject      *session,
                  GAsyncResult *result,
                  gpointer      data)
 {
-  Preconnect *preconnect = data;
+  StPreconnect *self = data;
 
   soup_session_preconnect_finish (SOUP_SESSION (session), result, NULL);
-  preconnect->done = TRUE;
+  self->n_pending--;
 }
 
-/* One connection to @data's origin, opened in this thread (libsoup 3.2 runs an async call in any
- * thread that has a thread-default main context) and left idle in the session's pool. */
+/* The connections, opened by one thread that runs libsoup's async calls on its own main context
+ * (libsoup 3.2 runs them in any thread that has a thread-default context), all at once, and left
+ * idle in the session's pool. */
 static gpointer
 preconnect_thread (gpointer data)
 {
-  Preconnect *preconnect = data;
+  StPreconnect *self = data;
   GMainContext *context = g_main_context_new ();
-  g_autoptr(SoupMessage) msg = soup_message_new_from_uri ("HEAD", preconnect->uri);
 
   g_main_context_push_thread_default (context);
-  soup_session_preconnect_async (get_session (), msg, G_PRIORITY_DEFAULT, NULL, preconnect_done, preconnect);
-  while (!preconnect->done)
+  for (guint i = 0; i < self->n_connections; i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new_from_uri ("HEAD", self->uri);
+
+      self->n_pending++;
+      soup_session_preconnect_async (get_session (), msg, G_PRIORITY_DEFAULT, NULL, preconnect_done, self);
+    }
+  while (self->n_pending > 0)
     g_main_context_iteration (context, TRUE);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
   return NULL;
 }
-
-struct _StPreconnect
-{
-  GUri      *uri;
-  GPtrArray *threads;  /* GThread * */
-  GPtrArray *states;   /* Preconnect *, owned */
-};
 
 StPreconnect *
 st_http_preconnect (const char *url,
@@ -805,26 +886,12 @@ st_http_preconnect (const char *url,
   StPreconnect *self = g_new0 (StPreconnect, 1);
 
   self->uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
-  self->threads = g_ptr_array_new ();
-  self->states = g_ptr_array_new_with_free_func (g_free);
-  if (self->uri == NULL)
+  self->n_connections = n_connections;
+  if (self->uri == NULL || n_connections == 0)
     return self;
+  ensure_tls_backend (self->uri);
   get_session ();
-  for (guint i = 0; i < n_connections; i++)
-    {
-      Preconnect *preconnect = g_new0 (Preconnect, 1);
-      GThread *thread;
-
-      preconnect->uri = self->uri;
-      thread = g_thread_try_new ("st-preconnect", preconnect_thread, preconnect, NULL);
-      if (thread == NULL)
-        {
-          g_free (preconnect);
-          break;
-        }
-      g_ptr_array_add (self->states, preconnect);
-      g_ptr_array_add (self->threads, thread);
-    }
+  self->thread = g_thread_try_new ("st-preconnect", preconnect_thread, self, NULL);
   return self;
 }
 
@@ -833,10 +900,8 @@ st_http_preconnect_finish (StPreconnect *self)
 {
   if (self == NULL)
     return;
-  for (guint i = 0; i < self->threads->len; i++)
-    g_thread_join (self->threads->pdata[i]);
-  g_ptr_array_unref (self->threads);
-  g_ptr_array_unref (self->states);
+  if (self->thread != NULL)
+    g_thread_join (self->thread);
   g_clear_pointer (&self->uri, g_uri_unref);
   g_free (self);
 }
@@ -889,6 +954,7 @@ st_http_get_file_info (const char      *url,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Not an http:// or https:// address: “%s”", url);
       return FALSE;
     }
+  ensure_tls_backend (uri);
   start = g_uri_ref (uri);
   name = uri_to_name (uri);
 
@@ -914,7 +980,7 @@ st_http_get_file_info (const char      *url,
       stream = soup_session_send (get_session (), msg, cancellable, &local_error);
       status = stream != NULL ? soup_message_get_status (msg) : 0;
       if (stream != NULL)
-        close_stream (stream);
+        finish_short_body (msg, stream, cancellable);
       if ((stream == NULL && is_transient (local_error)) || is_transient_status (status))
         {
           if (attempt < MAX_ATTEMPTS)

@@ -92,8 +92,9 @@ static const StToolCommand commands[] = {
     st_tool_cmd_split },
   { "download", "ADDRESS…",
     "Download files of the Hugging Face Hub into its cache",
-    "Downloads each file (hf://ORG/NAME/FILE, hf://ORG/NAME@REVISION/FILE, or the Hub's "
-    "ENDPOINT/ORG/NAME/resolve/REVISION/FILE address) into the Hugging Face cache (HF_HUB_CACHE, by default "
+    "Downloads each file (hf://ORG/NAME/FILE, hf://ORG/NAME@REVISION/FILE, hf://datasets/ORG/NAME/FILE and "
+    "hf://spaces/ORG/NAME/FILE for datasets and Spaces, or the Hub's ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/"
+    "REVISION/FILE address) into the Hugging Face cache (HF_HUB_CACHE, by default "
     "~/.cache/huggingface/hub), as huggingface_hub does, and prints its path there; an index "
     "(*.index.json) brings its shards along. An interrupted download resumes; what is downloaded is checked "
     "(size, and SHA-256 where the Hub gives it). The other commands take these addresses, and http:// and "

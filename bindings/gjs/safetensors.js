@@ -445,7 +445,7 @@ export function mergeAsync(index, {cancellable = null, progress = null} = {}) {
 }
 
 /**
- * Opens a safetensors file where it lives (`https://`, `http://`, `hf://ORG/NAME[@REVISION]/FILE`)
+ * Opens a safetensors file where it lives (`https://`, `http://`, `hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE`)
  * in a worker thread, reading its header only: names, dtypes, shapes, metadata and the list model
  * then need no network. Tensor data is fetched by range when asked for: with fetchTensorsAsync() or
  * fetchSliceAsync() without blocking; file.get_tensor() on a remote file blocks while it fetches.
@@ -518,7 +518,7 @@ export function openIndexUriAsync(uri, {cancellable = null, progress = null} = {
  * Downloads a file of the Hugging Face Hub (an index brings its shards) into the Hugging Face cache,
  * as huggingface_hub lays it out, resumably and verified.
  *
- * @param {string} address - `hf://ORG/NAME[@REVISION]/FILE` or the Hub's resolve address
+ * @param {string} address - `hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE` or the Hub's resolve address
  * @param {object} [options] - `{cancellable, progress, fileProgress}`; progress(done, total) in bytes
  *   of all files, fileProgress(filename, done, total) per file (the index, then each shard)
  * @returns {Promise<string>} the path of the file in the cache

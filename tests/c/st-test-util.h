@@ -432,15 +432,3 @@ st_test_report_difference (GBytes *a, GBytes *b)
                      g_bytes_get_data ((b), NULL), g_bytes_get_size (b));                       \
   } G_STMT_END
 
-/* Whether the host cannot make in-place header edits, as the runner says (ST_TEST_NO_IN_PLACE_EDITS, set
- * by build-aux/test-s390x: under qemu-user /proc/self/pagemap describes the host's pages at the guest's
- * addresses, the library's probe finds it untrue and refuses every in-place edit). Skips the test then. */
-static inline gboolean
-st_test_skip_without_in_place_edits (void)
-{
-  if (g_getenv ("ST_TEST_NO_IN_PLACE_EDITS") == NULL)
-    return FALSE;
-  g_test_skip ("in-place header edits are refused on this host (ST_TEST_NO_IN_PLACE_EDITS: "
-               "/proc/self/pagemap cannot be trusted here)");
-  return TRUE;
-}

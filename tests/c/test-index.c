@@ -818,6 +818,10 @@ test_index_invalid (void)
     { "{\"weight_map\": {\"a\": \"..\"}}", ST_ERROR_INVALID_INDEX },
     { "{\"weight_map\": {\"a\": \"\"}}", ST_ERROR_INVALID_INDEX },
     { "{\"weight_map\": {\"__metadata__\": \"x.safetensors\"}}", ST_ERROR_INVALID_INDEX },
+    /* a shard's name is checked once for a run of names in it: a bad one after a run is caught */
+    { "{\"weight_map\": {\"a\": \"x.safetensors\", \"b\": \"x.safetensors\", \"c\": \"../x.safetensors\"}}",
+      ST_ERROR_INVALID_INDEX },
+    { "{\"weight_map\": {\"a\": \"x.safetensors\", \"__metadata__\": \"x.safetensors\"}}", ST_ERROR_INVALID_INDEX },
     { "{\"metadata\": [], \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
     { "{\"metadata\": {\"total_size\": -1}, \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
     { "{\"metadata\": {\"total_size\": 1.5}, \"weight_map\": {}}", ST_ERROR_INVALID_INDEX },
@@ -995,6 +999,49 @@ test_index_last_wins (void)
   remove_tree (dir);
 }
 
+/* Names listed out of order, a shard's names not together, one name escaped: every list comes sorted
+ * (the parser skips sorting what is sorted already, and looks a shard up once for a run of its names) */
+static void
+test_index_order (void)
+{
+  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = NULL;
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) shard_names = NULL;
+  g_auto(GStrv) in_s1 = NULL;
+  g_auto(GStrv) in_s2 = NULL;
+
+  write_text (path, "{\"weight_map\": {\"c\": \"s2.safetensors\", \"a\": \"s1.safetensors\", "
+                    "\"b\": \"s2.safetensors\", \"d\": \"s1.safetensors\", \"\\u00e9\": \"s1.safetensors\"}}");
+  index = st_index_new_from_path (path, NULL, &error);
+  g_assert_no_error (error);
+  names = st_index_dup_names_sorted (index);
+  g_assert_cmpuint (g_strv_length (names), ==, 5);
+  g_assert_cmpstr (names[0], ==, "a");
+  g_assert_cmpstr (names[1], ==, "b");
+  g_assert_cmpstr (names[2], ==, "c");
+  g_assert_cmpstr (names[3], ==, "d");
+  g_assert_cmpstr (names[4], ==, "\xc3\xa9");
+  shard_names = st_index_dup_shard_names (index);
+  g_assert_cmpuint (g_strv_length (shard_names), ==, 2);
+  g_assert_cmpstr (shard_names[0], ==, "s1.safetensors");
+  g_assert_cmpstr (shard_names[1], ==, "s2.safetensors");
+  in_s1 = st_index_dup_shard_tensor_names (index, "s1.safetensors");
+  g_assert_cmpuint (g_strv_length (in_s1), ==, 3);
+  g_assert_cmpstr (in_s1[0], ==, "a");
+  g_assert_cmpstr (in_s1[1], ==, "d");
+  g_assert_cmpstr (in_s1[2], ==, "\xc3\xa9");
+  in_s2 = st_index_dup_shard_tensor_names (index, "s2.safetensors");
+  g_assert_cmpuint (g_strv_length (in_s2), ==, 2);
+  g_assert_cmpstr (in_s2[0], ==, "b");
+  g_assert_cmpstr (in_s2[1], ==, "c");
+  g_assert_cmpstr (st_index_get_shard_name (index, "d"), ==, "s1.safetensors");
+  g_assert_cmpstr (st_index_get_shard_name (index, "c"), ==, "s2.safetensors");
+  remove_tree (dir);
+}
+
 static void
 test_index_g_object_new (void)
 {
@@ -1028,6 +1075,7 @@ main (int    argc,
   g_test_add_func ("/index/round-trip/fixtures", test_round_trip_fixtures);
   g_test_add_func ("/index/read/lookup", test_index_lookup);
   g_test_add_func ("/index/read/open-shard/outlives-index", test_index_open_shard_outlives);
+  g_test_add_func ("/index/read/order", test_index_order);
   g_test_add_func ("/index/read/open-shard/cancelled", test_index_open_shard_cancelled);
   g_test_add_func ("/index/read/open-shard/async", test_index_open_shard_async);
   g_test_add_func ("/index/read/lazy", test_index_lazy);

@@ -185,6 +185,31 @@ def load_all(rank, world, folder):
     return described(loaded), io_read_bytes() - before
 
 
+def mapped_from(folder):
+    """The address ranges this process maps from files of @folder (/proc/self/maps)."""
+    ranges = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].strip().startswith(folder + os.sep):
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                ranges.append((start, end))
+    return ranges
+
+
+def load_on_nodes(rank, world, folder, nodes):
+    """load() with this rank on node @nodes[rank] (SAFETENSORS_GLIB_NODE); returns what it loaded,
+    what it read (rchar), and the non-empty tensors that are views of the checkpoint's mappings."""
+    os.environ[distributed.NODE_ENVIRONMENT_VARIABLE] = nodes[rank]
+    before = io_read_bytes()
+    loaded = distributed.load(folder)
+    read = io_read_bytes() - before
+    maps = mapped_from(folder)
+    in_mapping = sorted(name for name, t in loaded.items()
+                        if t.numel() and any(a <= t.data_ptr() < b for a, b in maps))
+    return described(loaded), read, in_mapping
+
+
 def load_by_three(rank, world, folder):
     """A filter per rank with load(), then this rank's parts with load_slices() and what it read for them."""
     names = sorted(full_tensors())
@@ -213,6 +238,17 @@ def raise_instead(rank, world, folder):
     """Rank 1's own code fails before it reaches save(): its process ends, the others must not hang."""
     if rank == 1:
         raise RuntimeError("the model of rank 1 failed")
+    distributed.save(held_by(rank, world), folder, max_shard_size=700)
+
+
+def save_and_fail(rank, world, folder, step):
+    """A rank's write (rank 1) or rank 0's commit raises an OSError: a failure the rank reports."""
+    def fail(*_args):
+        raise OSError(f"no space left on rank {rank}'s disk")
+    if step == "write" and rank == 1:
+        distributed._write_parts = fail
+    if step == "commit" and rank == 0:
+        distributed._commit = fail
     distributed.save(held_by(rank, world), folder, max_shard_size=700)
 
 
@@ -291,7 +327,7 @@ def f8_parts(rank, world):
 
 
 def save_f8(rank, world, folder):
-    distributed.save(f8_parts(rank, world)[1], folder)
+    distributed.save(f8_parts(rank, world)[1], folder, sync=True)
 
 
 def load_f8(rank, world, folder):
@@ -356,6 +392,40 @@ def test_load_by_two_reads_each_byte_once(saved_by_four):
     index_size = (group / "model.safetensors.index.json").stat().st_size
     total_read = sum(read for _loaded, read in results.values())
     assert data_bytes <= total_read <= data_bytes + 2 * (index_size + 4096)
+
+
+def test_load_on_one_node_maps_what_the_ranks_read_once(saved_by_four):
+    """Four ranks of one node: each reads a quarter of the data into the page cache they share, then
+    maps the files: every tensor is a view of a mapping of the checkpoint, and the reads of all the
+    ranks together cover the data once."""
+    group, _single, _listings = saved_by_four
+    outcomes, _codes = run_group(4, "load_on_nodes", str(group), ["one"] * 4)
+    results = assert_all_ok(outcomes, 4)
+    expected = described(full_tensors())
+    data_bytes = sum(len(t[2]) for t in expected.values())
+    non_empty = sorted(name for name, t in full_tensors().items() if t.numel())
+    for loaded, _read, in_mapping in results.values():
+        assert loaded == expected
+        assert in_mapping == non_empty
+    index_size = (group / "model.safetensors.index.json").stat().st_size
+    total_read = sum(read for _loaded, read, _mapped in results.values())
+    assert data_bytes <= total_read <= data_bytes + 4 * (index_size + 4096)
+
+
+def test_load_on_two_nodes_reads_once_and_sends_between_them(saved_by_four):
+    """Two simulated nodes of two ranks each: the data is read once in all and the tensors cross the
+    process group (they are not mappings of the files)."""
+    group, _single, _listings = saved_by_four
+    outcomes, _codes = run_group(4, "load_on_nodes", str(group), ["a", "a", "b", "b"])
+    results = assert_all_ok(outcomes, 4)
+    expected = described(full_tensors())
+    data_bytes = sum(len(t[2]) for t in expected.values())
+    for loaded, _read, in_mapping in results.values():
+        assert loaded == expected
+        assert in_mapping == []
+    index_size = (group / "model.safetensors.index.json").stat().st_size
+    total_read = sum(read for _loaded, read, _mapped in results.values())
+    assert data_bytes <= total_read <= data_bytes + 4 * (index_size + 4096)
 
 
 @pytest.fixture(scope="module")
@@ -453,6 +523,19 @@ def test_a_rank_that_raises_before_saving(tmp_path):
     outcomes, _codes = run_group(2, "raise_instead", str(tmp_path))
     assert outcomes[1] == ("error", "RuntimeError", "the model of rank 1 failed")
     assert outcomes[0][:2] == ("error", "DistributedError")
+    assert folder_bytes(tmp_path) == before
+
+
+@pytest.mark.parametrize("step", ["write", "commit"])
+def test_a_failed_write_or_commit_reaches_every_rank(tmp_path, step):
+    """The error of the rank that failed, with its message, on every rank; nothing committed, no debris."""
+    before = previous_checkpoint(tmp_path)
+    outcomes, _codes = run_group(3, "save_and_fail", str(tmp_path), step)
+    assert sorted(outcomes) == [0, 1, 2]
+    failed = 1 if step == "write" else 0
+    for outcome in outcomes.values():
+        assert outcome[:2] == ("error", "DistributedError"), outcome
+        assert f"no space left on rank {failed}'s disk" in outcome[2], outcome
     assert folder_bytes(tmp_path) == before
 
 

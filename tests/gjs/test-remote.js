@@ -31,12 +31,37 @@ function makeFile() {
     return {bytes, dataStart: 8 + header.length};
 }
 
+// A shard of a sharded checkpoint, written by hand: one U8 tensor @name holding @values
+function makeShard(name, values) {
+    let json = `{"${name}":{"dtype":"U8","shape":[${values.length}],"data_offsets":[0,${values.length}]}}`;
+    while (json.length % 8)
+        json += ' ';
+    const header = new TextEncoder().encode(json);
+    const bytes = new Uint8Array(8 + header.length + values.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    bytes.set(values, 8 + header.length);
+    return bytes;
+}
+
 const {bytes: FILE, dataStart: DATA_START} = makeFile();
 const ranges = [];
+const requestedPaths = [];
+const SHARDED = '/org/sharded/resolve/main';
+const FILES = new Map([
+    ['/org/name/resolve/main/model.safetensors', FILE],
+    [`${SHARDED}/model.safetensors.index.json`, new TextEncoder().encode(
+        '{"metadata":{"total_size":7},"weight_map":{"c":"model-00001-of-00002.safetensors",' +
+        '"d":"model-00002-of-00002.safetensors"}}')],
+    [`${SHARDED}/model-00001-of-00002.safetensors`, makeShard('c', [1, 2, 3])],
+    [`${SHARDED}/model-00002-of-00002.safetensors`, makeShard('d', [4, 5, 6, 7])],
+]);
 
 const server = new Soup.Server();
 server.add_handler(null, (_server, msg, path) => {
-    if (path !== '/org/name/resolve/main/model.safetensors') {
+    requestedPaths.push(path);
+    const file = FILES.get(path);
+    if (file === undefined) {
         msg.set_status(404, null);
         msg.get_response_headers().append('X-Error-Code', 'EntryNotFound');
         return;
@@ -44,20 +69,20 @@ server.add_handler(null, (_server, msg, path) => {
     const headers = msg.get_response_headers();
     headers.append('X-Repo-Commit', COMMIT);
     headers.append('ETag', '"etag-of-the-file"');
-    headers.append('X-Linked-Size', `${FILE.length}`);
-    let start = 0, end = FILE.length - 1;
+    headers.append('X-Linked-Size', `${file.length}`);
+    let start = 0, end = file.length - 1;
     const range = msg.get_request_headers().get_one('Range');
     if (range) {
         const [first, last] = range.slice('bytes='.length).split('-');
         start = Number(first);
-        end = Math.min(last ? Number(last) : FILE.length - 1, FILE.length - 1);
-        headers.append('Content-Range', `bytes ${start}-${end}/${FILE.length}`);
+        end = Math.min(last ? Number(last) : file.length - 1, file.length - 1);
+        headers.append('Content-Range', `bytes ${start}-${end}/${file.length}`);
         msg.set_status(206, null);
     } else {
         msg.set_status(200, null);
     }
     ranges.push([msg.get_method(), start, end]);
-    msg.set_response('application/octet-stream', Soup.MemoryUse.COPY, FILE.slice(start, end + 1));
+    msg.set_response('application/octet-stream', Soup.MemoryUse.COPY, file.slice(start, end + 1));
 });
 server.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
 const base = server.get_uris()[0].to_string().replace(/\/$/, '');
@@ -110,6 +135,26 @@ test('hubDownloadAsync puts the file into the cache, with progress', async () =>
     assertArrayEqual(Array.from(Safetensors.typedArray(local.get_tensor('a'))), [7, -7, 300, -300],
         'values');
 });
+
+test('openIndexUriAsync opens a sharded checkpoint: the index, then its shards\' headers, with progress',
+    async () => {
+        requestedPaths.length = 0;
+        const progress = [];
+        const index = await Safetensors.openIndexUriAsync(`hf://org/sharded/model.safetensors.index.json`, {
+            progress: (done, total) => progress.push([done, total]),
+        });
+        assertEqual(index.get_n_tensors(), 2, 'tensors');
+        assertEqual(index.get_uri(), 'hf://org/sharded/model.safetensors.index.json', 'its address');
+        const names = [];
+        for (let i = 0; i < index.get_n_items(); i++)
+            names.push(index.get_item(i).get_name());
+        assertArrayEqual(names.sort(), ['c', 'd'], 'the list model\'s items');
+        assertArrayEqual(progress[progress.length - 1], [2, 2], 'progress ends with both shards');
+        // what the protocol needs: the index, and one request per shard (small headers)
+        assertArrayEqual(requestedPaths.slice().sort(), [
+            `${SHARDED}/model-00001-of-00002.safetensors`, `${SHARDED}/model-00002-of-00002.safetensors`,
+            `${SHARDED}/model.safetensors.index.json`], 'one request per file');
+    });
 
 test('a missing file rejects with NOT_FOUND', async () => {
     const e = await assertRejects(Safetensors.openUriAsync('hf://org/name/nope.safetensors'),

@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <safetensors-glib/safetensors-glib.h>
 
+#include "st-hub-private.h"
 #include "st-test-server.h"
 
 #define COMMIT "3f1c5a8e9b0d2c4f6a7e8b9c0d1e2f3a4b5c6d7e"
@@ -356,6 +357,157 @@ test_relative_redirect (void)
   (void) sha;
 }
 
+/* Dataset and Space repositories, as huggingface_hub addresses them: `hf://datasets/ORG/NAME/FILE` and
+ * `hf://spaces/…` (its HF URIs, constants.py HF_URI_TYPE_PREFIXES), the Hub's URLs
+ * `ENDPOINT/datasets/ORG/NAME/resolve/REV/FILE` (REPO_TYPES_URL_PREFIXES, hf_hub_url()), cache folders
+ * `datasets--ORG--NAME` and `spaces--ORG--NAME` (file_download.py repo_folder_name(): the type's plural,
+ * then the id's parts, joined by "--"), and the lock in `.locks/` under the same folder name. The
+ * expectations are written out here from those definitions. */
+static void
+test_address_types (void)
+{
+  struct {
+    const char *address;
+    StHubRepoType repo_type;
+    const char *repo_id;
+    const char *revision;
+    const char *filename;
+    const char *url_path;  /* after the endpoint */
+    const char *folder;
+  } cases[] = {
+    { "hf://org/name/model.safetensors", ST_HUB_REPO_MODEL, "org/name", "main", "model.safetensors",
+      "/org/name/resolve/main/model.safetensors", "models--org--name" },
+    { "hf://models/org/name@v1/model.safetensors", ST_HUB_REPO_MODEL, "org/name", "v1", "model.safetensors",
+      "/org/name/resolve/v1/model.safetensors", "models--org--name" },
+    { "hf://datasets/org/data/train/part.safetensors", ST_HUB_REPO_DATASET, "org/data", "main",
+      "train/part.safetensors", "/datasets/org/data/resolve/main/train/part.safetensors", "datasets--org--data" },
+    { "hf://datasets/org/data@refs%2Fconvert%2Fparquet/x.safetensors", ST_HUB_REPO_DATASET, "org/data",
+      "refs/convert/parquet", "x.safetensors", "/datasets/org/data/resolve/refs%2Fconvert%2Fparquet/x.safetensors",
+      "datasets--org--data" },
+    { "hf://spaces/org/demo/model.safetensors", ST_HUB_REPO_SPACE, "org/demo", "main", "model.safetensors",
+      "/spaces/org/demo/resolve/main/model.safetensors", "spaces--org--demo" },
+    { "ENDPOINT/datasets/org/data/resolve/main/a.safetensors", ST_HUB_REPO_DATASET, "org/data", "main",
+      "a.safetensors", "/datasets/org/data/resolve/main/a.safetensors", "datasets--org--data" },
+    { "ENDPOINT/spaces/org/demo/resolve/abc/a.safetensors", ST_HUB_REPO_SPACE, "org/demo", "abc",
+      "a.safetensors", "/spaces/org/demo/resolve/abc/a.safetensors", "spaces--org--demo" },
+    { "ENDPOINT/org/name/resolve/main/a.safetensors", ST_HUB_REPO_MODEL, "org/name", "main", "a.safetensors",
+      "/org/name/resolve/main/a.safetensors", "models--org--name" },
+  };
+  const char *refused[] = {
+    "hf://datasets/org/model.safetensors",       /* no name after the type */
+    "hf://kernels/org/name/model.safetensors",   /* huggingface_hub's other types */
+    "hf://buckets/org/name/model.safetensors",
+    "ENDPOINT/models/org/name/resolve/main/a.safetensors",  /* the Hub's URLs have no models/ */
+    "ENDPOINT/datasets/org/data/blob/main/a.safetensors",
+  };
+  const char *endpoint = g_getenv ("HF_ENDPOINT");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *address = g_str_has_prefix (cases[i].address, "ENDPOINT")
+                                 ? g_strconcat (endpoint, cases[i].address + strlen ("ENDPOINT"), NULL)
+                                 : g_strdup (cases[i].address);
+      g_auto(StHubAddress) parsed = { 0 };
+      g_autofree char *url = NULL;
+      g_autofree char *expected_url = g_strconcat (endpoint, cases[i].url_path, NULL);
+      g_autofree char *folder = NULL;
+      g_autofree char *repo_dir = NULL;
+      g_autofree char *expected_dir = g_build_filename (cache_dir, cases[i].folder, NULL);
+
+      g_test_message ("%s", address);
+      g_assert_true (st_hub_address_parse (address, &parsed));
+      g_assert_cmpint (parsed.repo_type, ==, cases[i].repo_type);
+      g_assert_cmpstr (parsed.repo_id, ==, cases[i].repo_id);
+      g_assert_cmpstr (parsed.revision, ==, cases[i].revision);
+      g_assert_cmpstr (parsed.filename, ==, cases[i].filename);
+      url = st_hub_address_to_url (&parsed);
+      g_assert_cmpstr (url, ==, expected_url);
+      folder = st_hub_address_dup_repo_folder (&parsed);
+      g_assert_cmpstr (folder, ==, cases[i].folder);
+      repo_dir = st_hub_address_dup_repo_dir (&parsed);
+      g_assert_cmpstr (repo_dir, ==, expected_dir);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *address = g_str_has_prefix (refused[i], "ENDPOINT")
+                                 ? g_strconcat (endpoint, refused[i] + strlen ("ENDPOINT"), NULL)
+                                 : g_strdup (refused[i]);
+      g_auto(StHubAddress) parsed = { 0 };
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("refused: %s", address);
+      g_assert_false (st_hub_address_parse (address, &parsed));
+      g_assert_null (st_hub_download (address, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+/* A dataset's file in a folder and a Space's file, downloaded: their resolve URLs are asked for, and the
+ * cache holds them where huggingface_hub's try_to_load_from_cache(repo_id, filename, repo_type=...)
+ * looks (HF_HUB_CACHE/datasets--org--data/snapshots/COMMIT/train/part.safetensors, a link one folder
+ * deeper to ../../../blobs/ETAG; refs/main; .locks/datasets--org--data/ETAG.lock); offline, the cache
+ * answers for them */
+static void
+test_dataset_and_space (void)
+{
+  g_autoptr(GBytes) data_content = make_file (200000);
+  g_autoptr(GBytes) space_content = make_file (3000);
+  g_autofree char *data_sha = serve_lfs_file ("datasets/org/data", "train/part.safetensors", data_content);
+  g_autofree char *space_sha = serve_lfs_file ("spaces/org/demo", "model.safetensors", space_content);
+  g_autofree char *data_target = g_strconcat ("../../../blobs/", data_sha, NULL);
+  g_autofree char *space_target = g_strconcat ("../../blobs/", space_sha, NULL);
+  g_autofree char *data_expected = g_strdup_printf ("%s/datasets--org--data/snapshots/" COMMIT
+                                                    "/train/part.safetensors", cache_dir);
+  g_autofree char *space_expected = g_strdup_printf ("%s/spaces--org--demo/snapshots/" COMMIT "/model.safetensors",
+                                                     cache_dir);
+  g_autofree char *space_url = g_strconcat (g_getenv ("HF_ENDPOINT"), "/spaces/org/demo/resolve/main/model.safetensors",
+                                            NULL);
+  g_autofree char *models_folder = g_build_filename (cache_dir, "models--org--data", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_path = NULL;
+  g_autofree char *space_path = NULL;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  st_test_server_reset_counts (hub);
+  data_path = st_hub_download ("hf://datasets/org/data/train/part.safetensors", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (data_path, ==, data_expected);
+  assert_layout ("datasets--org--data", "train/part.safetensors", data_sha, data_target);
+  assert_tensor (data_path, 200000);
+  g_assert_cmpuint (st_test_server_get_n_requests_for (hub, "/datasets/org/data/resolve/main/train/part.safetensors"),
+                    >=, 1);
+  g_assert_false (g_file_test (models_folder, G_FILE_TEST_EXISTS));
+
+  space_path = st_hub_download (space_url, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (space_path, ==, space_expected);
+  assert_layout ("spaces--org--demo", "model.safetensors", space_sha, space_target);
+  assert_tensor (space_path, 3000);
+
+  /* offline: found in the cache, no request */
+  g_setenv ("HF_HUB_OFFLINE", "1", TRUE);
+  st_test_server_reset_counts (hub);
+  {
+    g_autofree char *cached = st_hub_download ("hf://datasets/org/data/train/part.safetensors", NULL, &error);
+    g_autoptr(STFile) file = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (cached, ==, data_expected);
+    file = st_file_new_from_uri ("hf://spaces/org/demo/model.safetensors", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_false (st_file_is_remote (file));
+    /* a model of the same name is another repository */
+    g_assert_null (st_hub_download ("hf://org/data/train/part.safetensors", NULL, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  }
+  g_assert_cmpuint (st_test_server_get_n_requests (hub), ==, 0);
+}
+
 /* Not the Hub's: refused; HF_HUB_OFFLINE: the cache alone */
 static void
 test_addresses_and_offline (void)
@@ -484,6 +636,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hub-download/sharded", test_sharded);
   g_test_add_func ("/hub-download/relative-redirect", test_relative_redirect);
   g_test_add_func ("/hub-download/addresses-and-offline", test_addresses_and_offline);
+  g_test_add_func ("/hub-download/address-types", test_address_types);
+  g_test_add_func ("/hub-download/dataset-and-space", test_dataset_and_space);
   g_test_add_func ("/hub-download/full-disk", test_full_disk);
 
   status = g_test_run ();

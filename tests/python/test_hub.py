@@ -46,7 +46,10 @@ class Hub(http.server.ThreadingHTTPServer):
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
-        self.files = {"/org/name/resolve/main/model.safetensors": MODEL}
+        self.files = {"/org/name/resolve/main/model.safetensors": MODEL,
+                      "/datasets/org/data/resolve/main/train/part.safetensors": MODEL,
+                      f"/datasets/org/data/resolve/{COMMIT}/train/part.safetensors": MODEL,
+                      "/spaces/org/demo/resolve/v1%2Fbeta/model.safetensors": MODEL}
         self.ranges = []
         self.lock = threading.Lock()
 
@@ -175,3 +178,28 @@ def test_errors(server):
             f.get_tensor("nope")
     with pytest.raises(OSError):
         hub.download("https://example.invalid/model.safetensors")
+
+
+def test_dataset_and_space(server, tmp_path):
+    # the layout huggingface_hub's file_download.py gives them (repo_folder_name(): "datasets--ORG--NAME")
+    cache = tmp_path / "cache"
+    blob = "blobs/" + hashlib.sha256(MODEL).hexdigest()
+    path = hub.hf_hub_download("org/data", "part.safetensors", subfolder="train", repo_type="dataset")
+    assert path == str(cache / "datasets--org--data" / "snapshots" / COMMIT / "train" / "part.safetensors")
+    assert os.readlink(path) == "../../../" + blob
+    assert (cache / "datasets--org--data" / "refs" / "main").read_text() == COMMIT
+    path = hub.download("hf://spaces/org/demo@v1%2Fbeta/model.safetensors")
+    assert path == str(cache / "spaces--org--demo" / "snapshots" / COMMIT / "model.safetensors")
+    assert (cache / "spaces--org--demo" / "refs" / "v1" / "beta").read_text() == COMMIT
+    assert not (cache / "models--org--data").exists()
+    with hub.safe_open("hf://datasets/org/data/train/part.safetensors", framework="np") as f:
+        assert f.get_tensor("bias").tolist() == [1, -2, 3, -4]
+
+
+def test_address():
+    assert hub.address("org/name", "model.safetensors") == "hf://org/name/model.safetensors"
+    assert (hub.address("org/data", "a.safetensors", subfolder="x/y", repo_type="dataset", revision="refs/pr/1")
+            == "hf://datasets/org/data@refs%2Fpr%2F1/x/y/a.safetensors")
+    assert hub.address("org/demo", "m.safetensors", repo_type="space") == "hf://spaces/org/demo/m.safetensors"
+    with pytest.raises(ValueError):
+        hub.address("org/name", "model.safetensors", repo_type="models")

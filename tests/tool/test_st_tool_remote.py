@@ -63,6 +63,8 @@ class Hub(http.server.ThreadingHTTPServer):
             self.files[f"/org/name/resolve/main/{name}"] = data
             self.files[f"/org/name/resolve/{COMMIT}/{name}"] = data
         self.files["/org/large/resolve/main/model.safetensors"] = LARGE_FILE
+        self.files["/datasets/org/data/resolve/main/model.safetensors"] = MODEL
+        self.files["/spaces/org/demo/resolve/main/model.safetensors"] = MODEL
         self.requests = []
         self.lock = threading.Lock()
 
@@ -215,6 +217,20 @@ def test_download(hub, tmp_path):
         del os.environ["HF_HUB_OFFLINE"]
     assert info["n_tensors"] == 2
     assert len(hub.requests) == before
+
+
+def test_download_dataset_and_space(hub, tmp_path):
+    """hf://datasets/ and hf://spaces/ addresses: the Hub's /datasets/ and /spaces/ URLs, and the cache
+    folders huggingface_hub's repo_folder_name() gives them."""
+    out = run("download", "hf://datasets/org/data/model.safetensors", "hf://spaces/org/demo/model.safetensors")
+    cache = tmp_path / "cache"
+    assert out.stdout.split() == [str(cache / "datasets--org--data" / "snapshots" / COMMIT / "model.safetensors"),
+                                  str(cache / "spaces--org--demo" / "snapshots" / COMMIT / "model.safetensors")]
+    assert ("HEAD", "/datasets/org/data/resolve/main/model.safetensors", None) in hub.requests
+    assert ("HEAD", "/spaces/org/demo/resolve/main/model.safetensors", None) in hub.requests
+    assert not (cache / "models--org--data").exists()
+    info = json.loads(run("info", "--json", "hf://datasets/org/data/model.safetensors").stdout)
+    assert info["n_tensors"] == json.loads(run("info", "--json", "hf://org/name/model.safetensors").stdout)["n_tensors"]
 
 
 def test_download_killed_then_resumed(hub, tmp_path):

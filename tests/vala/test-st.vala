@@ -754,6 +754,39 @@ async void async_hub () throws GLib.Error {
 
     var path = yield ST.hub_download_async ("hf://org/name/model.safetensors");
     assert_cmpstr (path, CompareOperator.EQ, link);
+
+    /* a sharded checkpoint in the snapshot: ST.Index from its address, with yield */
+    var sharded = Path.build_filename (snapshot, "sharded");
+    DirUtils.create_with_parents (sharded, 0700);
+    assert_true (make_model ().save_sharded (sharded, "model", 30));
+    var index = yield new ST.Index.from_uri_async ("hf://org/name/sharded/model.safetensors.index.json");
+    assert_cmpuint (index.get_n_tensors (), CompareOperator.EQ, 3);
+    assert_cmpstr (index.get_uri (), CompareOperator.EQ, "hf://org/name/sharded/model.safetensors.index.json");
+    assert_cmpfloat (float_values (index.dup_tensor ("embed.weight"))[5], CompareOperator.EQ, 2.5);
+    foreach (unowned string shard in index.dup_shard_names ())
+        FileUtils.unlink (Path.build_filename (sharded, shard));
+    FileUtils.unlink (Path.build_filename (sharded, "model.safetensors.index.json"));
+    DirUtils.remove (sharded);
+
+    /* a dataset's file: its own folder, datasets--org--name, as huggingface_hub names it */
+    var data_repo = Path.build_filename (hub_cache, "datasets--org--name");
+    var data_snapshot = Path.build_filename (data_repo, "snapshots", HUB_COMMIT);
+    DirUtils.create_with_parents (Path.build_filename (data_repo, "refs"), 0700);
+    DirUtils.create_with_parents (data_snapshot, 0700);
+    FileUtils.set_contents (Path.build_filename (data_repo, "refs", "main"), HUB_COMMIT);
+    assert_true (make_model ().save_to_path (Path.build_filename (data_snapshot, "data.safetensors")));
+    var data = yield new ST.File.from_uri_async ("hf://datasets/org/name/data.safetensors");
+    check_model (data);
+    try {
+        yield new ST.File.from_uri_async ("hf://spaces/org/name/data.safetensors");
+        assert_not_reached ();
+    } catch (IOError.NOT_FOUND e) {
+    }
+    FileUtils.unlink (Path.build_filename (data_snapshot, "data.safetensors"));
+    DirUtils.remove (data_snapshot);
+    DirUtils.remove (Path.build_filename (data_repo, "snapshots"));
+    remove_dir (Path.build_filename (data_repo, "refs"));
+    DirUtils.remove (data_repo);
     try {
         yield new ST.File.from_uri_async ("hf://org/name@v9/model.safetensors");
         assert_not_reached ();

@@ -28,7 +28,6 @@ rank that dies makes the others fail, never hang. Data crosses the group as torc
 import fcntl
 import hashlib
 import json
-import mmap
 import os
 import re
 import secrets
@@ -129,6 +128,37 @@ def _raise_failures(results, what):
         listed = "; ".join(f"rank {rank}: {error}" for rank, error in failures)
         raise DistributedError(f"{what} failed on {len(failures)} rank(s): {listed}")
     return [value for _error, value in results]
+
+
+def _failed_flag(failed, group, what, reduce):
+    """One int32 collective (gloo moves CPU tensors): the MAX of every rank's @failed, or rank 0's."""
+    flag = torch.tensor([1 if failed else 0], dtype=torch.int32)
+    try:
+        if reduce:
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=group)
+        else:
+            dist.broadcast(flag, src=0, group=group)
+    except RuntimeError as e:
+        raise DistributedError(f"the process group failed while {what} (a rank died or timed out): {e}") from e
+    return bool(flag.item())
+
+
+def _agree(outcome, group, world, what):
+    """Raises on every rank alike when any rank's (error, value) @outcome holds an error, as
+    _raise_failures(_gather(...)) does. With gloo, a success costs one all_reduce of a flag (a
+    third of an all_gather_object) and the messages are gathered only when a rank failed."""
+    if dist.get_backend(group) != "gloo" or _failed_flag(outcome[0] is not None, group, what, True):
+        _raise_failures(_gather(outcome, group, world, what), "save")
+
+
+def _broadcast_outcome(outcome, group, what):
+    """Rank 0's error (None on success) on every rank: with gloo, a flag, then the message only on
+    failure."""
+    if dist.get_backend(group) != "gloo":
+        return _broadcast(outcome, 0, group, what)[0]
+    if not _failed_flag(outcome is not None and outcome[0] is not None, group, what, False):
+        return None
+    return _broadcast(outcome, 0, group, what)[0]
 
 
 def _attempt(function, *args):
@@ -321,50 +351,68 @@ def _new_work_dir(directory):
             continue
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        data = os.path.join(path, ".st-" + "".join(secrets.choice(alphabet) for _ in range(6)))
-        return path, fd, data
+        return path, fd
     raise FileExistsError(f"could not make a work folder in {directory!r}")
 
 
-def _output_path(directory, prefix):
-    return os.path.join(directory, prefix + ".safetensors")
+def _plan_files(directory, plan, metadata, prefix, max_shard_size):
+    """Rank 0: the library lays the checkpoint out (the files st_file_save_to_path or
+    st_file_save_sharded would write for these tensors: split, names, headers) and makes its files,
+    headers written, in a locked work folder. Returns the planned save (to commit or discard), the
+    files' work paths and, per tensor in @plan's order, (file number, offset of its bytes)."""
+    planned = ST.PlannedSave.new(prefix, max_shard_size or 0)
+    if metadata is not None:
+        planned.set_metadata(metadata)
+    try:
+        for name, dtype, shape, _at, _n_bytes, _writers in plan:
+            if "\0" in name:
+                raise ValueError(f"tensor name {name!r} contains a NUL character, which the library's "
+                                 "names cannot hold")
+            planned.add_tensor(name, _core.dtype_from_name(dtype), list(shape))
+        planned.prepare(directory)
+        paths = [planned.get_work_path(k) for k in range(planned.get_n_files())]
+        places = []
+        for name, *_rest in plan:
+            _found, file, offset = planned.locate(name)
+            places.append((file, offset))
+    except GLib.Error as e:
+        planned.discard()
+        raise _core.translate_error(e, directory, "save") from None
+    except BaseException:
+        planned.discard()
+        raise
+    return planned, paths, places
 
 
-def _write_parts(data_path, plan, rank, local):
-    """pwrite()s every part this rank writes at its place in the data file."""
-    ranges = []
-    for name, dtype, shape, base, _n_bytes, writers in plan:
+def _write_parts(paths, places, plan, rank, local):
+    """pwrite()s every part this rank writes at its place in its file of the checkpoint."""
+    by_file = {}
+    for (name, dtype, shape, _at, _n_bytes, writers), (file, base) in zip(plan, places):
         for writer, dim, offset, length in writers:
             if writer == rank:
                 address = local[name].data_ptr()
                 at, box = _part_box(shape, dim, offset, length)
+                ranges = by_file.setdefault(file, [])
                 for src, dst, n in _box_runs(box, [0] * len(box), shape, at, box, _bits(dtype) // 8):
                     ranges += (base + dst, n, address + src)
-    if not ranges:
-        return None
-    fd = os.open(data_path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        ST.write_ranges(fd, ranges, None)
-    except GLib.Error as e:
-        raise _core.translate_error(e, data_path, "save") from None
-    finally:
-        os.close(fd)
+    for file, ranges in by_file.items():
+        fd = os.open(paths[file], os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            ST.write_ranges(fd, ranges, None)
+        except GLib.Error as e:
+            raise _core.translate_error(e, paths[file], "save") from None
+        finally:
+            os.close(fd)
     return None
 
 
-def _commit(data_path, plan, metadata, directory, prefix, max_shard_size, sync, total):
-    """Rank 0: the library saves the whole tensors from the mapped data file, with its own
-    atomicity (one file renamed into place, or shards and index with the commit mark)."""
-    fd = os.open(data_path, os.O_RDONLY | os.O_CLOEXEC)
+def _commit(planned, sync):
+    """Rank 0, once every rank wrote its parts: the library renames the files into place with its
+    own atomicity (one file, or shards and index with the commit mark)."""
     try:
-        mapping = mmap.mmap(fd, total, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE) if total else None
-    finally:
-        os.close(fd)
-    base = _core.memory_address(mapping) if mapping is not None else 0
-    entries = [(name, _core.dtype_from_name(dtype), list(shape), base + at, n_bytes)
-               for name, dtype, shape, at, n_bytes, _writers in plan]
-    stfile = _core.build_file(entries, metadata, [mapping])
-    _core.write_file(stfile, _output_path(directory, prefix), max_shard_size, sync)
+        planned.commit(_core.save_flags(sync))
+    except GLib.Error as e:
+        raise _core.translate_error(e, None, "save") from None
 
 
 def _per_rank_work_name(rank):
@@ -473,53 +521,65 @@ def save(state_dict, directory, group=None, *, max_shard_size=None, metadata=Non
         plan = _plan_save([d for d, _m in described])
     except ValueError as e:
         raise DistributedError(f"save: {e}") from None
-    total = sum(entry[4] for entry in plan) if layout == "hf" else 0
 
-    work = None
+    # Rank 0 prepares: the checkpoint's files, or a work folder for the per-rank files; every rank
+    # learns where to write (or rank 0's error).
+    planned = work = None
     if rank == 0:
-        def prepare():
-            path, lock, data = _new_work_dir(directory)
-            if layout == "hf":
-                with open(data, "wb") as f:
-                    f.truncate(total)
-            return path, lock, data
-        error, work = _attempt(prepare)
-        shared = (error, None if error else (work[0], work[2]))
+        if layout == "hf":
+            error, made = _attempt(_plan_files, directory, plan, metadata, prefix, max_shard_size)
+            if error is None:
+                planned, paths, places = made
+                made = (paths, places)
+        else:
+            error, work = _attempt(_new_work_dir, directory)
+            made = None if error else work[0]
+        shared = (error, made)
     else:
         shared = None
-    work_path = None
+    where = None
     try:
-        error, paths = _broadcast(shared, 0, group, "making the work folder")
+        error, where = _broadcast(shared, 0, group, "preparing the files")
         if error:
+            where = None
             raise DistributedError(f"save failed on rank 0: {error}")
-        work_path, data_path = paths
         if layout == "hf":
-            written = _attempt(_write_parts, data_path, plan, rank, local)
+            written = _attempt(_write_parts, where[0], where[1], plan, rank, local)
         else:
-            written = _attempt(_write_own_file, work_path, plan, rank, local, metadata)
-        _raise_failures(_gather(written, group, world, "writing"), "save")
+            written = _attempt(_write_own_file, where, plan, rank, local, metadata)
+        _agree(written, group, world, "writing")
+        outcome = None
         if rank == 0 and layout == "hf":
-            outcome = _attempt(_commit, data_path, plan, metadata, directory, prefix, max_shard_size, sync, total)
+            # a failed commit discards the files itself; the finally clause's discard() is then,
+            # as after a success, a no-op, unless the failure came before the library's commit
+            outcome = _attempt(_commit, planned, sync)
         elif rank == 0:
-            outcome = _attempt(_commit_per_rank, work_path, plan, directory, sync)
-        if rank == 0:
+            outcome = _attempt(_commit_per_rank, work[0], plan, directory, sync)
             _remove_work_dir(work)
             work = None
-        else:
-            outcome = None
-        error, _value = _broadcast(outcome, 0, group, "committing")
+        error = _broadcast_outcome(outcome, group, "committing")
         if error:
             raise DistributedError(f"save failed on rank 0 while committing: {error}")
     finally:
+        if planned is not None:
+            planned.discard()
         if work is not None:
             _remove_work_dir(work)
-        elif work_path is not None and rank != 0:
-            # rank 0 removes it; when rank 0 died, the survivors do (nothing else writes there)
-            shutil.rmtree(work_path, ignore_errors=True)
+        if rank != 0 and where is not None:
+            # rank 0 removes its work folder; when rank 0 died, the survivors do (nothing else
+            # writes there)
+            _remove_dead_work_dir(where, layout)
+
+
+def _remove_dead_work_dir(where, layout):
+    """The work folder of rank 0's save, when it is still there once the save is over on this rank."""
+    folder = os.path.dirname(where[0][0]) if layout == "hf" else where
+    if os.path.basename(folder).startswith(_WORK_DIR_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove_work_dir(work):
-    path, lock, _data = work
+    path, lock = work
     shutil.rmtree(path, ignore_errors=True)
     os.close(lock)
 
@@ -723,11 +783,132 @@ def _as_tensor(buffer, at, entry, shape=None):
     return tensor
 
 
+# The environment variable that names the node a rank runs on, for tests that make one machine two
+# nodes; by default the node is the machine: its boot id and host name.
+NODE_ENVIRONMENT_VARIABLE = "SAFETENSORS_GLIB_NODE"
+
+# A rank that warms its share of the page cache reads it in pieces of this size into one scratch
+# buffer: the bytes stay in the page cache, the buffer is reused.
+_WARM_PIECE = 8 * 1024 * 1024
+
+
+def node_id():
+    """What names this rank's node: ranks with the same one share a page cache (and storage).
+
+    $SAFETENSORS_GLIB_NODE when set, else the kernel's boot id and the host name: two containers
+    of one machine with separate file systems have the same boot id but, as a rule, not the same
+    host name."""
+    override = os.environ.get(NODE_ENVIRONMENT_VARIABLE)
+    if override:
+        return "env:" + override
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+    except OSError:
+        boot = ""
+    return f"{boot}/{os.uname().nodename}"
+
+
+def _warm_shares(entries, wanted_by, world):
+    """The wanted bytes of the checkpoint's files, as runs of adjacent chunks, cut into @world
+    shares of about equal size: [[(path, offset, length)]] per rank."""
+    chunks = sorted((path, start, _product(shape) * entry.itemsize())
+                    for entry in entries if entry.name in wanted_by
+                    for path, start, _offsets, shape in entry.chunks)
+    runs = []
+    for path, start, n in chunks:
+        if runs and runs[-1][0] == path and runs[-1][1] + runs[-1][2] == start:
+            runs[-1][2] += n
+        elif n:
+            runs.append([path, start, n])
+    total = sum(n for _path, _start, n in runs)
+    share = -(-total // world) if total else 0
+    shares = [[] for _ in range(world)]
+    reader, room = 0, share
+    for path, start, n in runs:
+        while n:
+            take = min(n, room)
+            shares[reader].append((path, start, take))
+            start, n, room = start + take, n - take, room - take
+            if room == 0 and reader < world - 1:
+                reader, room = reader + 1, share
+    return shares
+
+
+def _warm(share):
+    """Reads @share from storage into the page cache (through a scratch buffer: the bytes are
+    kept by the cache, which every rank of the node maps afterwards)."""
+    if not share:
+        return None
+    scratch = torch.empty(min(_WARM_PIECE, max(n for _p, _s, n in share)), dtype=torch.uint8)
+    address = scratch.data_ptr()
+    by_path = {}
+    for path, start, n in share:
+        ranges = by_path.setdefault(path, [])
+        for at in range(0, n, _WARM_PIECE):
+            ranges += (start + at, min(_WARM_PIECE, n - at), address)
+    for path, ranges in by_path.items():
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            ST.read_ranges(fd, ranges, None)
+        except GLib.Error as e:
+            raise _core.translate_error(e, path, "open") from None
+        finally:
+            os.close(fd)
+    return None
+
+
+def _map_wanted(entries, mine):
+    """The tensors this rank wants, as views of the files' mappings (no copy: the page cache the
+    node's ranks filled is their memory), or, for a tensor of the per-rank layout made of several
+    chunks, read from that cache into memory of its own."""
+    mapped = {}
+    out = {}
+    assembled = []
+    for entry in entries:
+        if entry.name not in mine:
+            continue
+        if len(entry.chunks) == 1 and list(entry.chunks[0][3]) == list(entry.shape):
+            path, start, _offsets, _shape = entry.chunks[0]
+            if path not in mapped:
+                stfile = _core.open_path(path)
+                size = stfile.get_data_size()
+                view = torch.frombuffer(_core.data_view(stfile), dtype=torch.uint8) if size else None
+                mapped[path] = (view, 8 + stfile.get_header_size())
+            view, data_start = mapped[path]
+            out[entry.name] = _as_tensor(view, start - data_start, entry)
+        else:
+            buffer = torch.empty(_aligned(entry.n_bytes), dtype=torch.uint8)
+            assembled.append((entry, buffer.data_ptr()))
+            out[entry.name] = _as_tensor(buffer, 0, entry)
+    _read_into(assembled)
+    return out
+
+
+def _load_on_one_node(entries, wanted_by, mine, rank, world, group, device):
+    """Every rank of the group on one node: the ranks split the reading of the wanted bytes from
+    storage into the page cache they share (each its share, at once, in parallel), agree that
+    every share was read, then each maps what it wants. Nothing crosses the process group but the
+    outcomes: on one machine the page cache moves the bytes for free."""
+    status = _attempt(_warm, _warm_shares(entries, wanted_by, world)[rank])
+    _raise_failures(_gather((status[0], None), group, world, "reading"), "load")
+    mapped = _attempt(_map_wanted, entries, mine)
+    _raise_failures(_gather((mapped[0], None), group, world, "mapping"), "load")
+    ordered = {e.name: mapped[1][e.name] for e in entries if e.name in mapped[1]}
+    target = _torch_device(device)
+    if target is not None:
+        ordered = {name: tensor.to(target) for name, tensor in ordered.items()}
+    return ordered
+
+
 def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     """Loads a checkpoint on every rank of @group, reading each wanted byte from storage once in total.
 
-    Every rank of the group calls it. The tensors are shared out among the ranks that want them
-    (by bytes); each reads its share with planned reads (st_read_ranges(): one preadv() per run of
+    Every rank of the group calls it. When every rank runs on one node (:func:`node_id`), the
+    ranks read one share each of the wanted bytes into the page cache they share, at once, then
+    each maps the files: its tensors are views of the mapping, and nothing crosses the group but
+    the outcomes. Across nodes, the tensors are shared out among the ranks that want them (by
+    bytes); each reads its share with planned reads (st_read_ranges(): one preadv() per run of
     adjacent tensors, straight into the memory that is sent) and broadcasts it through the group
     in batches of up to 256 MiB. Ranks may ask for different tensors; every rank takes part in
     every broadcast, and keeps what it asked for.
@@ -755,10 +936,11 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     # what each rank opened, so that ranks given different checkpoints fail alike instead of
     # making collectives that do not match
     layout = hashlib.sha256(repr([(e.name, e.dtype, e.shape, e.n_bytes) for e in entries]).encode()).hexdigest()
-    reported = _raise_failures(_gather((chosen[0], (chosen[1], layout)), group, world, "choosing the tensors"),
-                               "load")
-    wants = [wanted for wanted, _layout in reported]
-    differing = [other for other, (_wanted, other_layout) in enumerate(reported) if other_layout != reported[0][1]]
+    reported = _raise_failures(_gather((chosen[0], (chosen[1], layout, node_id())), group, world,
+                                       "choosing the tensors"), "load")
+    wants = [wanted for wanted, _layout, _node in reported]
+    differing = [other for other, (_wanted, other_layout, _node) in enumerate(reported)
+                 if other_layout != reported[0][1]]
     if differing:
         raise DistributedError(f"load: rank(s) {', '.join(map(str, differing))} opened a checkpoint with other "
                                "tensors than rank 0's")
@@ -766,6 +948,8 @@ def load(path, group=None, *, names=None, prefix="model", device="cpu"):
     for other_rank, wanted in enumerate(wants):
         for name in wanted:
             wanted_by.setdefault(name, []).append(other_rank)
+    if len({node for _wanted, _layout, node in reported}) == 1:
+        return _load_on_one_node(entries, wanted_by, set(wants[rank]), rank, world, group, device)
 
     # The share-out, alike on every rank: the wanted tensors, in file order, cut into one run of
     # about equal bytes per rank, so that each rank's reads are adjacent (one preadv() per file and

@@ -11,20 +11,26 @@
 
     state = hub.load("hf://org/name/model.safetensors")          # every tensor, neighbours per request
     path = hub.download("hf://org/name/model.safetensors.index.json")  # into the Hugging Face cache
+    path = hub.hf_hub_download("org/data", "train.safetensors", repo_type="dataset")
 
-Addresses are ``http://``, ``https://``, ``hf://ORG/NAME[@REVISION]/FILE`` and the Hub's
-``ENDPOINT/ORG/NAME/resolve/REVISION/FILE``; the environment is read as huggingface_hub reads it
-(HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE...). A file found in the cache is mapped, as
-a local file. The Hugging Face-compatible functions of safetensors_glib.torch and .numpy are not
+Addresses are ``http://``, ``https://``, ``hf://[datasets/|spaces/]ORG/NAME[@REVISION]/FILE`` and
+the Hub's ``ENDPOINT/[datasets/|spaces/]ORG/NAME/resolve/REVISION/FILE``; the environment is read
+as huggingface_hub reads it (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HUB_OFFLINE...). A file found in
+the cache is mapped, as a local file. The Hugging Face-compatible functions of safetensors_glib.torch and .numpy are not
 changed: they take paths. Errors are SafetensorError (and OSError for network failures, with the
 GLib.Error as ``gerror``); no message ever holds the token.
 """
+
+from urllib.parse import quote
 
 from . import _core
 from ._core import GLib, ST, SafetensorError
 from ._safe_open import _framework, safe_open as _local_safe_open
 
-__all__ = ["download", "load", "open_file", "safe_open"]
+__all__ = ["address", "download", "hf_hub_download", "load", "open_file", "safe_open"]
+
+# huggingface_hub's repo_type values (constants.REPO_TYPES) and their hf:// prefixes
+_REPO_TYPE_PREFIXES = {None: "", "model": "", "dataset": "datasets/", "space": "spaces/"}
 
 
 def _raise(gerror, address):
@@ -160,6 +166,28 @@ def load(address, framework="pt", device="cpu"):
         if f._remote():
             f.fetch()
         return {name: f.get_tensor(name) for name in f.offset_keys()}
+
+
+def address(repo_id, filename, *, subfolder=None, repo_type=None, revision=None):
+    """The ``hf://`` address of a file named as huggingface_hub's hf_hub_download() names it:
+    ``repo_id`` ("ORG/NAME"), ``filename``, an optional ``subfolder``, ``repo_type`` (None or
+    "model", "dataset", "space") and ``revision`` (a branch, tag or commit; None is "main")."""
+    if repo_type not in _REPO_TYPE_PREFIXES:
+        raise ValueError(f"Invalid repo type: {repo_type}. Accepted repo types are: "
+                         f"{list(_REPO_TYPE_PREFIXES)}")
+    for name, value in (("repo_id", repo_id), ("filename", filename)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if subfolder:
+        filename = f"{subfolder}/{filename}"
+    at = "" if revision is None else "@" + quote(revision, safe="")
+    return f"hf://{_REPO_TYPE_PREFIXES[repo_type]}{repo_id}{at}/{filename}"
+
+
+def hf_hub_download(repo_id, filename, *, subfolder=None, repo_type=None, revision=None):
+    """Downloads a file into the Hugging Face cache, named as huggingface_hub's hf_hub_download()
+    names it (see address()), and returns its path there (a str): download() of its address."""
+    return download(address(repo_id, filename, subfolder=subfolder, repo_type=repo_type, revision=revision))
 
 
 def download(address):
