@@ -17,14 +17,19 @@ Cases:
   torch_load           torch.load of the same tensors saved by torch.save (reads all data)
   torch_save           torch.save of the workload's torch tensors
   floor_mmap_read      mmap the safetensors file (private, like the library) and read every page, tensor by
-                       tensor with the same page walk as the load cases
+                       tensor with the same page walk as the numpy load cases
+  floor_mmap_read_torch  the same through torch tensors (the floor of st_torch_load_read): one torch.frombuffer
+                       of the mapping, one narrow() per tensor's byte range (the least torch work that gives a
+                       tensor over each range), and the torch load cases' page walk
   floor_write          write the same bytes as the safetensors file with plain file writes, from numpy arrays
   floor_write_torch    the same from torch tensors' memory (the floor of st_torch_save)
-  steady_read          st_torch_load_read, st_np_load_read and floor_mmap_read alternating 5 times in one
-                       process: one line for each (steady_st_torch_load_read, ...), with the medians
+  steady_read          st_torch_load_read, st_np_load_read, floor_mmap_read and floor_mmap_read_torch
+                       alternating 5 times in one process: one line for each (steady_st_torch_load_read, ...),
+                       with the medians
   steady_save          st_torch_save, st_np_save and floor_write alternating 5 times in one process, likewise
 """
 
+import gc
 import json
 import mmap
 import os
@@ -52,7 +57,9 @@ def touch_pages_np(array):
 
 def touch_pages_torch(tensor):
     """The same page walk as touch_pages_np, through the tensor's zero-copy numpy view, so that every case
-    reads its pages with the same code."""
+    reads its pages with the same code. The view costs a torch call per tensor (about 1 µs, 1.5 µs in a
+    fresh process) that the numpy cases do not make: the torch cases' floor (map_and_walk_torch) makes it
+    too."""
     return touch_pages_np(tensor.numpy())
 
 
@@ -71,6 +78,16 @@ def settle_writeback(n_bytes=0):
     if n_bytes:
         warm = np.ones(n_bytes // 4 + 1, dtype=np.int64)  # twice the bytes: the page cache and slack
         del warm
+
+
+def settle_gc():
+    """Before every timed operation (not timed): collects the garbage of what ran before (imports,
+    reading the workload's spec, making the tensors to save), so that a collection inside the timed
+    operation is one the operation's own allocations started. Without it, whether the first allocations
+    of the operation started a collection of the setup's objects followed the luck of the collector's
+    counters: a torch load_file of gpt2 took 0.76 ms or 1.3 ms (a half-millisecond collection of
+    objects it never made) depending on how many objects the process had made before."""
+    gc.collect()
 
 
 def tensor_ranges(spec):
@@ -98,6 +115,23 @@ def map_and_walk(path, ranges):
     return mapping
 
 
+def map_and_walk_torch(path, ranges):
+    """The floor of torch load + read: maps the file as map_and_walk does, makes a torch tensor over each
+    tensor's byte range with the least torch work there is (one torch.frombuffer of the whole mapping, one
+    narrow() per range) and reads every page through it with the torch cases' page walk. What torch costs
+    any loader that hands out torch tensors (its operators' set-up on their first call in a process, a
+    tensor object per range, the numpy view the walk reads through) is then in the floor as it is in ours,
+    and the difference is the loader's own cost, as for numpy. Returns the mapping."""
+    import torch
+
+    with open(path, "rb") as f:
+        mapping = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    whole = torch.frombuffer(mapping, dtype=torch.uint8)
+    for begin, end in ranges:
+        touch_pages_torch(whole.narrow(0, begin, end - begin))
+    return mapping
+
+
 def out_path(scratch, workload, suffix):
     path = os.path.join(scratch, f"out-{workload}{suffix}")
     if os.path.exists(path):
@@ -119,6 +153,7 @@ def run(case, workload, scratch):
     if case in ("st_torch_load", "st_torch_load_read"):
         import safetensors_glib.torch as st_torch
 
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -134,6 +169,7 @@ def run(case, workload, scratch):
     elif case in ("st_np_load", "st_np_load_read"):
         import safetensors_glib.numpy as st_np
 
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -149,6 +185,7 @@ def run(case, workload, scratch):
     elif case == "torch_load":
         import torch
 
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -158,12 +195,14 @@ def run(case, workload, scratch):
         assert len(tensors) == len(spec)
         keep.append(tensors)
         nbytes = os.path.getsize(pt_path)
-    elif case == "floor_mmap_read":
+    elif case in ("floor_mmap_read", "floor_mmap_read_torch"):
         ranges = tensor_ranges(spec)
+        walk = map_and_walk_torch if case == "floor_mmap_read_torch" else map_and_walk
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
-            mapping = map_and_walk(st_path, ranges)
+            mapping = walk(st_path, ranges)
             t1 = time.perf_counter()
             c1 = time.process_time()
         keep.append(mapping)
@@ -174,6 +213,7 @@ def run(case, workload, scratch):
         tensors = workloads.make_torch(spec)
         dest = out_path(scratch, workload, ".st-torch.safetensors")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -187,6 +227,7 @@ def run(case, workload, scratch):
         arrays = workloads.make_numpy(spec)
         dest = out_path(scratch, workload, ".st-np.safetensors")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -200,6 +241,7 @@ def run(case, workload, scratch):
         tensors = workloads.make_torch(spec)
         dest = out_path(scratch, workload, ".torch.pt")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -220,6 +262,7 @@ def run(case, workload, scratch):
         order = workloads.data_order(spec)
         dest = out_path(scratch, workload, ".floor.safetensors")
         settle_writeback(file_size)
+        settle_gc()
         with PeakRss() as rss:
             c0 = time.process_time()
             t0 = time.perf_counter()
@@ -249,8 +292,8 @@ STEADY_ROUNDS = 5
 
 
 def steady_read(workload, scratch):
-    """load_file + read every page (torch and numpy) and mmap + read, alternating STEADY_ROUNDS times in one
-    process with torch imported for all three: the steady state, without the first call's one-time costs.
+    """load_file + read every page (torch and numpy) and mmap + read (through numpy and through torch),
+    alternating STEADY_ROUNDS times in one process with torch imported for all four: the steady state, without the first call's one-time costs.
     Every round maps the file afresh. Returns one result per case, with the medians over the rounds."""
     import statistics
 
@@ -272,12 +315,16 @@ def steady_read(workload, scratch):
     def floor_read():
         map_and_walk(st_path, ranges)
 
+    def floor_read_torch():
+        map_and_walk_torch(st_path, ranges)
+
     cases = [("steady_st_torch_load_read", torch_read), ("steady_st_np_load_read", np_read),
-             ("steady_floor_mmap_read", floor_read)]
+             ("steady_floor_mmap_read", floor_read), ("steady_floor_mmap_read_torch", floor_read_torch)]
     times = {name: ([], []) for name, _ in cases}
     for r in range(STEADY_ROUNDS):
         k = r % len(cases)
         for name, fn in cases[k:] + cases[:k]:
+            settle_gc()
             c0 = time.process_time()
             t0 = time.perf_counter()
             fn()
@@ -326,6 +373,7 @@ def steady_save(workload, scratch):
             if os.path.exists(dest):
                 os.unlink(dest)
             settle_writeback()
+            settle_gc()
             c0 = time.process_time()
             t0 = time.perf_counter()
             fn()

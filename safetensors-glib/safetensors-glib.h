@@ -30,6 +30,7 @@
 #include <safetensors-glib/st-tensor.h>
 #include <safetensors-glib/st-tensor-info.h>
 #include <safetensors-glib/st-file.h>
+#include <safetensors-glib/st-file-bulk.h>
 #include <safetensors-glib/st-index.h>
 #include <safetensors-glib/st-size.h>
 #include <safetensors-glib/st-writer.h>

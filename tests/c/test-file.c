@@ -508,6 +508,97 @@ test_file_layout_loaded (void)
   g_assert_cmpuint (previous_end, ==, st_file_get_data_size (file));
 }
 
+/* The names in one buffer (st-file-bulk.c): the names of st_file_dup_names_in_file_order(), in
+ * file order, each followed by a NUL, with the bytes of a hand-written file as the expectation. */
+static void
+test_file_bulk_names (void)
+{
+  /* Data order b, café, a: not the order of the header, nor the sorted one. */
+  const char *header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1],\"data_offsets\":[4,8]},"
+                       "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
+                       "\"caf\xc3\xa9\":{\"dtype\":\"I16\",\"shape\":[],\"data_offsets\":[2,4]}}";
+  const guint8 data[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+  const char expected_names[] = "b\0caf\xc3\xa9\0a";  /* plus the literal's own final NUL */
+  const gint64 s3x2[] = { 3, 2 };
+  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, 8);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
+  g_autoptr(STFile) empty = st_file_new ();
+  g_autoptr(GBytes) names = NULL;
+  g_autoptr(GBytes) empty_names = st_file_dup_names_bytes (empty);
+
+  g_assert_no_error (error);
+  names = st_file_dup_names_bytes (file);
+  g_assert_cmpmem (g_bytes_get_data (names, NULL), g_bytes_get_size (names), expected_names, sizeof expected_names);
+
+  /* A file without tensors: an empty buffer, not NULL. */
+  g_assert_nonnull (empty_names);
+  g_assert_cmpuint (g_bytes_get_size (empty_names), ==, 0);
+
+  /* A tensor set after loading comes last; a buffer taken before does not change. */
+  add_tensor (file, "added", ST_DTYPE_I16, s3x2, 2, 9);
+  g_assert_cmpmem (g_bytes_get_data (names, NULL), g_bytes_get_size (names), expected_names, sizeof expected_names);
+  g_clear_pointer (&names, g_bytes_unref);
+  names = st_file_dup_names_bytes (file);
+  g_assert_cmpmem (g_bytes_get_data (names, NULL), g_bytes_get_size (names),
+                   "b\0caf\xc3\xa9\0a\0added", sizeof expected_names + 6);
+}
+
+/* The runs (st-file-bulk.c) of a hand-written file: equal shapes end to end join, a change of shape
+ * or dtype, an empty tensor and a tensor set since loading each start a run of their own. */
+static void
+test_file_bulk_runs (void)
+{
+  const char *header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                       "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+                       "\"c\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]},"
+                       "\"d\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[24,36]},"
+                       "\"e\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[36,48]},"
+                       "\"f\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[48,60]},"
+                       "\"s1\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[60,61]},"
+                       "\"s2\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[61,62]},"
+                       "\"z\":{\"dtype\":\"I32\",\"shape\":[2,0],\"data_offsets\":[62,62]}}";
+  guint8 data[62] = { 0 };
+  const gint64 expected[] = {
+    3, ST_DTYPE_F32, 0, 24, 1, 2,
+    1, ST_DTYPE_F32, 24, 36, 1, 3,
+    2, ST_DTYPE_I32, 36, 60, 1, 3,
+    2, ST_DTYPE_U8, 60, 62, 0,
+    1, ST_DTYPE_I32, 62, 62, 2, 2, 0,
+  };
+  /* "b" replaced (in place in file order) and "added" set: the run of a, b, c falls apart. */
+  const gint64 edited[] = {
+    1, ST_DTYPE_F32, 0, 8, 1, 2,
+    1, ST_DTYPE_F32, -1, -1, 1, 2,
+    1, ST_DTYPE_F32, 16, 24, 1, 2,
+    1, ST_DTYPE_F32, 24, 36, 1, 3,
+    2, ST_DTYPE_I32, 36, 60, 1, 3,
+    2, ST_DTYPE_U8, 60, 62, 0,
+    1, ST_DTYPE_I32, 62, 62, 2, 2, 0,
+    1, ST_DTYPE_F32, -1, -1, 1, 2,
+  };
+  const gint64 s2[] = { 2 };
+  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, sizeof data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
+  g_autoptr(STFile) empty = st_file_new ();
+  g_autofree gint64 *runs = NULL;
+  gsize n_values = 12345;
+  g_autofree gint64 *empty_runs = st_file_dup_runs (empty, &n_values);
+
+  g_assert_null (empty_runs);
+  g_assert_cmpuint (n_values, ==, 0);
+  g_assert_no_error (error);
+  runs = st_file_dup_runs (file, &n_values);
+  g_assert_cmpmem (runs, n_values * sizeof (gint64), expected, sizeof expected);
+
+  add_tensor (file, "b", ST_DTYPE_F32, s2, 1, 3);
+  add_tensor (file, "added", ST_DTYPE_F32, s2, 1, 4);
+  g_clear_pointer (&runs, g_free);
+  runs = st_file_dup_runs (file, &n_values);
+  g_assert_cmpmem (runs, n_values * sizeof (gint64), edited, sizeof edited);
+}
+
 /* Lookups by name stay right whatever order they come in and whatever was edited in between: STFile
  * tries the entry after the one it last found before its index (a guess for callers that go in file
  * order), and a stale guess must never give another tensor or a removed one. Bytes written by hand: each
@@ -936,6 +1027,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/map/lookup-order", test_file_lookup_order);
   g_test_add_func ("/file/map/set-tensor-from-data", test_file_set_tensor_from_data);
   g_test_add_func ("/file/bulk/layout-loaded", test_file_layout_loaded);
+  g_test_add_func ("/file/bulk/names", test_file_bulk_names);
+  g_test_add_func ("/file/bulk/runs", test_file_bulk_runs);
   g_test_add_func ("/file/bulk/layout-edited", test_file_layout_edited);
   g_test_add_func ("/file/bulk/layout-threads", test_file_layout_threads);
   g_test_add_func ("/file/bulk/set-from-data-saves", test_file_set_from_data_saves);

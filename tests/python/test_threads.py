@@ -4,7 +4,10 @@
 says what is safe to share):
 
 - saves and loads of separate files from several threads at once, with a thread switch forced every
-  microsecond, give every thread its own tensors back;
+  microsecond, give every thread its own tensors back, whether each thread saves tensors of its own
+  or all of them save the same dict (test_multithreaded.py's case: one input read by every save);
+- serialize_file of one TensorSpec dict from several threads at once (test_threadable.py's case)
+  writes every file whole;
 - one safe_open handle read from several threads gives each the same tensors; closing it under them
   makes their later reads raise SafetensorError, never crash;
 - serialize_file releases the GIL while it writes: proved by events, not by clocks. It writes into a
@@ -88,6 +91,70 @@ def test_torch_saves_and_loads_from_many_threads(tmp_path):
             assert loaded["b"].item() == i * 10 and loaded["c"][4999].item() == 4999 + i
 
     run_threads(worker)
+
+
+def shared_numpy_tensors():
+    # Hugging Face's set (test_multithreaded.py): float64 of three ranks, 0-d float64 and int32.
+    rng = np.random.default_rng(19)
+    return {"1": rng.standard_normal((5, 25)), "2": rng.standard_normal((876, 768, 2)), "3": np.ones(5000),
+            "4": np.array(5000.0), "5": np.array(768, dtype=np.int32)}
+
+
+def test_numpy_one_dict_saved_from_many_threads(tmp_path):
+    arrays = shared_numpy_tensors()
+
+    def worker(i):
+        for k in range(N_ITERATIONS):
+            path = tmp_path / f"s{i}-{k}.safetensors"
+            st_numpy.save_file(arrays, path)
+            loaded = st_numpy.load_file(path)
+            assert list(loaded) == ["1", "2", "3", "4", "5"]
+            for name, array in arrays.items():
+                assert loaded[name].dtype == array.dtype and loaded[name].shape == array.shape
+                assert np.array_equal(loaded[name], array), name
+            path.unlink()  # 11 MB each: the mapping outlives the name
+
+    run_threads(worker)
+
+
+@requires_torch
+def test_torch_one_dict_saved_from_many_threads(tmp_path):
+    from safetensors_glib import torch as st_torch
+
+    tensors = {name: torch.from_numpy(array) for name, array in shared_numpy_tensors().items()}
+    tensors["1"] = tensors["1"].float()  # float32 beside the float64 ones
+
+    def worker(i):
+        for k in range(N_ITERATIONS):
+            path = tmp_path / f"s{i}-{k}.safetensors"
+            st_torch.save_file(tensors, path)
+            loaded = st_torch.load_file(path)
+            for name, tensor in tensors.items():
+                assert loaded[name].dtype == tensor.dtype and torch.equal(loaded[name], tensor), name
+            path.unlink()
+
+    run_threads(worker)
+
+
+def test_serialize_file_of_one_spec_from_many_threads(tmp_path):
+    from safetensors_glib import TensorSpec, serialize_file
+
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((200, 2000)).astype(np.float32)
+    b = rng.integers(0, 128, (2000, 200), dtype=np.int8)
+    spec = {"tensor_a": TensorSpec(dtype=a.dtype.name, shape=a.shape, data_ptr=a.ctypes.data, data_len=a.nbytes),
+            "tensor_b": TensorSpec(dtype=b.dtype.name, shape=b.shape, data_ptr=b.ctypes.data, data_len=b.nbytes)}
+
+    def worker(i):
+        for k in range(N_ITERATIONS):
+            serialize_file(spec, tmp_path / f"spec{i}-{k}.safetensors")
+
+    run_threads(worker)
+    for i in range(N_THREADS):
+        for k in range(N_ITERATIONS):
+            loaded = st_numpy.load_file(tmp_path / f"spec{i}-{k}.safetensors")
+            assert loaded["tensor_a"].dtype == np.float32 and np.array_equal(loaded["tensor_a"], a)
+            assert loaded["tensor_b"].dtype == np.int8 and np.array_equal(loaded["tensor_b"], b)
 
 
 def write_raw(path, n):

@@ -21,7 +21,9 @@ GLib.Bytes and every array argument it converts:
   owner GObject that keeps the Python objects alive for as long as C uses the bytes.
 
 Per-tensor work goes through bulk calls, because each introspected call costs about a microsecond
-or more: loading asks for the whole layout with one ST.File.dup_layout(), saving makes one
+or more, and each array element PyGObject converts tens of nanoseconds and memory: loading asks for
+every name in one buffer (ST.File.dup_names_bytes()) and the tensors as runs of equal shapes
+(ST.File.dup_runs(): one record for a file of equal rows), saving makes one
 ST.File.set_tensor_from_data() call per tensor and no ST.Tensor.
 """
 
@@ -59,7 +61,10 @@ __all__ = [
     "is_index_path",
     "Entry",
     "layout",
-    "uniform_block",
+    "file_names",
+    "file_run_values",
+    "file_runs",
+    "entries_of_runs",
     "file_views",
     "layout_by_name",
     "data_view",
@@ -341,72 +346,116 @@ class Entry(tuple):
     n_bytes = property(lambda self: self[4])
 
 
-def uniform_block(values):
-    """(dtype, shape, begin, end) when the st_file_dup_layout() records @values describe tensors of
-    one dtype and one shape, none empty, whose bytes follow each other in file order from @begin
-    to @end: one block of equal rows (a file of same-shape layers, a LoRA adapter, the 20,000
-    tensors of bench/'s "many"); otherwise None.
+# st_file_dup_names_bytes() and st_file_dup_runs() (library 1.2): the names in one buffer, read
+# with one split(), and the tensors as runs of equal shapes, one record for a file of equal rows. A
+# 1.0 library has only the per-tensor arrays, which PyGObject converts element by element.
+_BULK_CALLS = hasattr(ST.File, "dup_runs")
 
-    Checked with C-speed list operations on strided slices, without a Python step per tensor: the
-    records then have one length, 4 + n_dims, so the k-th starts at k * (4 + n_dims) (by
-    induction: the first does, and each whose n_dims is the common one ends where the next
-    starts).
-    """
-    if not values or values[1] < 0:
-        return None
-    n_dims = values[3]
-    stride = 4 + n_dims
-    n_values = len(values)
-    if n_values % stride:
-        return None
-    n = n_values // stride
-    if values[3::stride].count(n_dims) != n or values[0::stride].count(values[0]) != n:
-        return None
-    for d in range(4, stride):
-        if values[d::stride].count(values[d]) != n:
-            return None
-    begins = values[1::stride]
-    ends = values[2::stride]
-    if begins[0] == ends[0] or begins[1:] != ends[:-1]:
-        return None
-    return values[0], values[4:stride], begins[0], ends[-1]
+# From how many tensors on the names come in one buffer. PyGObject converts an array of strings
+# one by one (about 70 ns each in a fresh process), and sets up GLib.Bytes on its first use in a
+# process (about 0.25 million instructions, some 80 µs): a buffer pays off from about a thousand.
+NAMES_BUFFER_MIN = 1000
+
+
+def file_names(stfile):
+    """The names of the tensors of @stfile in file order, as a list of str."""
+    if not _BULK_CALLS or stfile.get_n_tensors() < NAMES_BUFFER_MIN:
+        return stfile.dup_names_in_file_order()
+    names = stfile.dup_names_bytes().get_data().decode("utf-8").split("\0")
+    names.pop()  # each name ends with a NUL: the text after the last one is empty
+    return names
+
+
+def file_run_values(stfile):
+    """The st_file_dup_runs() records of @stfile, end to end, as a list: per run its tensor count,
+    dtype, begin, end (-1 and -1 for a tensor set since loading), n_dims and dimensions. From a
+    1.0 library, the same grouping of its per-tensor records."""
+    if not _BULK_CALLS:
+        return [value for run in runs_of_layout(stfile.dup_layout())
+                for value in (*run[:4], len(run[4]), *run[4])]
+    return stfile.dup_runs()
+
+
+def file_runs(stfile):
+    """The runs of @stfile (file_run_values()) as [(count, dtype, begin, end, shape)]: @count
+    tensors of one dtype and @shape whose bytes follow each other from @begin to @end in the data
+    buffer."""
+    values = file_run_values(stfile)
+    runs = []
+    at = 0
+    while at < len(values):
+        shape_end = at + 5 + values[at + 4]
+        runs.append((values[at], values[at + 1], values[at + 2], values[at + 3], list(values[at + 5:shape_end])))
+        at = shape_end
+    return runs
+
+
+def runs_of_layout(values):
+    """The runs, as file_runs() gives them, from the st_file_dup_layout() records of a 1.0 library
+    (which has no st_file_dup_runs()): the library's grouping."""
+    runs = []
+    at = 0
+    while at < len(values):
+        dtype, begin, end, n_dims = values[at:at + 4]
+        shape = list(values[at + 4:at + 4 + n_dims])
+        at += 4 + n_dims
+        last = runs[-1] if runs else None
+        if (last is not None and begin >= 0 and end > begin and last[2] >= 0 and last[3] == begin
+                and last[3] > last[2] and last[1] == dtype and last[4] == shape):
+            runs[-1] = (last[0] + 1, dtype, last[2], end, shape)
+        else:
+            runs.append((1, dtype, begin, end, shape))
+    return runs
 
 
 def file_views(stfile, views, out):
     """Adds every tensor of a loaded file to @out through @views(stfile, entries, out, block=).
 
-    A file that is one uniform_block() is handed over whole (@block: names, dtype, shape, begin,
-    end; @entries None), so that the framework makes all its tensors with one call and no Python
-    step per tensor; any other file as its layout().
+    A file whose tensors are one run (one dtype, one shape, stored end to end: a file of equal
+    rows) is handed over whole (@block: names, dtype, shape, begin, end; @entries None), so that
+    the framework makes all its tensors with one call and no Python step per tensor; any other
+    file as its layout().
     """
-    values = stfile.dup_layout()
-    block = uniform_block(values)
-    if block is not None:
-        return views(stfile, None, out, block=(stfile.dup_names_in_file_order(), *block))
-    return views(stfile, layout(stfile, values), out)
+    names = file_names(stfile)
+    values = file_run_values(stfile)
+    if values and len(values) == 5 + values[4] and values[3] > values[2] >= 0:
+        block = (names, values[1], list(values[5:]), values[2], values[3])
+        return views(stfile, None, out, block=block)
+    return views(stfile, entries_of_runs(names, values), out)
 
 
-def layout(stfile, values=None):
+def layout(stfile):
     """Lists the tensors of a loaded file in the order of their data, as (name, dtype, shape,
     offset, n_bytes) tuples.
 
     The offsets are relative to the start of the file's data buffer (data_view()).
 
-    Two introspected calls whatever the tensor count: st_file_dup_layout() describes every tensor
-    in one array of integers (records of dtype, begin, end, n_dims and the dimensions), in the
-    order of st_file_dup_names_in_file_order(), without making an ST.Tensor.
+    A few introspected calls whatever the tensor count (file_names(), st_file_dup_runs()),
+    without making an ST.Tensor.
     """
-    if values is None:
-        values = stfile.dup_layout()
+    return entries_of_runs(file_names(stfile), file_run_values(stfile))
+
+
+def entries_of_runs(names, values):
+    """The layout() entries of the tensors @names, from their file_run_values() @values."""
     entries = []
     append = entries.append
     at = 0
-    for name in stfile.dup_names_in_file_order():
-        begin = values[at + 1]
-        shape_end = at + 4 + values[at + 3]
+    k = 0
+    n_values = len(values)
+    while at < n_values:
+        count, dtype, begin, end = values[at:at + 4]
+        shape_end = at + 5 + values[at + 4]
         if begin < 0:
-            raise SafetensorError(f"tensor {name!r} was set after loading: it is not in the file's data")
-        append((name, values[at], values[at + 4:shape_end], begin, values[at + 2] - begin))
+            raise SafetensorError(f"tensor {names[k]!r} was set after loading: it is not in the file's data")
+        if count == 1:
+            append((names[k], dtype, values[at + 5:shape_end], begin, end - begin))
+        else:
+            size = (end - begin) // count
+            for name in names[k:k + count]:
+                append((name, dtype, values[at + 5:shape_end], begin, size))
+                begin += size
+        k += count
         at = shape_end
     return entries
 

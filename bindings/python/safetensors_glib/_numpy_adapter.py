@@ -49,7 +49,7 @@ def views(stfile, entries, out, view=None, block=None):
 
     Consecutive same-dtype tensors are one np.frombuffer, and consecutive equal shapes within it
     one reshape whose rows are the arrays. @block: instead of @entries, (names, dtype, shape,
-    begin, end) of a file that is one block of equal rows (_core.uniform_block).
+    begin, end) of a file that is one block of equal rows (one run of _core.file_runs).
     """
     if block is not None:
         names, dtype, shape, begin, end = block
