@@ -31,8 +31,10 @@
  * through unchanged (apart from the short writes).
  */
 /* Both names of each call are defined here (pread and pread64, ...): without the build's 64-bit off_t
- * renaming. */
+ * renaming, and without the fortified inline wrappers (Debian's builds set _FORTIFY_SOURCE), which would
+ * be the definitions of the same names. */
 #undef _FILE_OFFSET_BITS
+#undef _FORTIFY_SOURCE
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
