@@ -395,7 +395,13 @@ def _write_parts(paths, places, plan, rank, local):
                 ranges = by_file.setdefault(file, [])
                 for src, dst, n in _box_runs(box, [0] * len(box), shape, at, box, _bits(dtype) // 8):
                     ranges += (base + dst, n, address + src)
-    for file, ranges in by_file.items():
+    # Every rank begins with another file (rank r with the r-th of those it writes, in turn): a
+    # file's writes take its inode's lock one at a time, and ranks that all began with the first
+    # file waited for one another while the other files had no writer.
+    files = sorted(by_file)
+    start = rank % len(files) if files else 0
+    for file in files[start:] + files[:start]:
+        ranges = by_file[file]
         fd = os.open(paths[file], os.O_WRONLY | os.O_CLOEXEC)
         try:
             ST.write_ranges(fd, ranges, None)
