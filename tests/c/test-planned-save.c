@@ -248,6 +248,29 @@ write_tensors (STPlannedSave *save,
     }
 }
 
+/* The index at @index_path reads every tensor back as write_tensors (save, @fill) wrote it. */
+static void
+assert_tensors_read_back (const char *index_path,
+                          guint8      fill)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STIndex) index = st_index_new_from_path (index_path, NULL, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
+    {
+      g_autoptr(STTensor) tensor = st_index_dup_tensor (index, letters[i], NULL, &error);
+      gsize n = 0;
+      const guint8 *bytes;
+
+      g_assert_no_error (error);
+      bytes = st_tensor_get_data (tensor, &n);
+      g_assert_cmpuint (n, ==, (gsize) sizes[i]);
+      for (gsize j = 0; j < n; j++)
+        g_assert_cmpuint (bytes[j], ==, fill + i);
+    }
+}
+
 /* A sharded commit replaces an older single file: the shards and transformers' index are in place,
  * the old file is gone, no hidden file is left, and the index reads every tensor back. */
 static void
@@ -260,7 +283,6 @@ test_sharded_commit (void)
   g_autofree char *index_path = g_build_filename (dir, "model.safetensors.index.json", NULL);
   g_autofree char *index_text = NULL;
   g_auto(GStrv) entries = NULL;
-  g_autoptr(STIndex) index = NULL;
   static const char expected_index[] =
     "{\n"
     "  \"metadata\": {\n"
@@ -292,20 +314,7 @@ test_sharded_commit (void)
   g_assert_true (g_file_get_contents (index_path, &index_text, NULL, &error));
   g_assert_cmpstr (index_text, ==, expected_index);
 
-  index = st_index_new_from_path (index_path, NULL, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
-    {
-      g_autoptr(STTensor) tensor = st_index_dup_tensor (index, letters[i], NULL, &error);
-      gsize n = 0;
-      const guint8 *bytes;
-
-      g_assert_no_error (error);
-      bytes = st_tensor_get_data (tensor, &n);
-      g_assert_cmpuint (n, ==, (gsize) sizes[i]);
-      for (gsize j = 0; j < n; j++)
-        g_assert_cmpuint (bytes[j], ==, 0x40 + i);
-    }
+  assert_tensors_read_back (index_path, 0x40);
   st_test_rm_rf (dir);
 }
 
@@ -373,7 +382,6 @@ test_async (void)
   {
     g_autoptr(STPlannedSave) save = make_sharded_save ();
     g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(STIndex) index = NULL;
     g_auto(GStrv) entries = NULL;
 
     st_planned_save_prepare_async (save, dir, NULL, store_result, &result);
@@ -387,20 +395,7 @@ test_async (void)
 
     entries = st_test_list_dir (dir);
     g_assert_cmpstrv (entries, after);
-    index = st_index_new_from_path (index_path, NULL, &error);
-    g_assert_no_error (error);
-    for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
-      {
-        g_autoptr(STTensor) tensor = st_index_dup_tensor (index, letters[i], NULL, &error);
-        gsize n = 0;
-        const guint8 *bytes;
-
-        g_assert_no_error (error);
-        bytes = st_tensor_get_data (tensor, &n);
-        g_assert_cmpuint (n, ==, (gsize) sizes[i]);
-        for (gsize j = 0; j < n; j++)
-          g_assert_cmpuint (bytes[j], ==, 0x20 + i);
-      }
+    assert_tensors_read_back (index_path, 0x20);
   }
   st_test_rm_rf (dir);
 }
