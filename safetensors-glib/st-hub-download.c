@@ -35,6 +35,7 @@
 #include "st-hub.h"
 #include "st-hub-private.h"
 #include "st-index.h"
+#include "st-parallel-private.h"
 #include "st-progress-private.h"
 #include "st-source-private.h"
 
@@ -531,51 +532,22 @@ download_item (Item          *item,
 }
 
 /* Several items at once, by up to MAX_PARALLEL_DOWNLOADS threads: their info, or their bytes */
-typedef struct {
-  GPtrArray    *items;
-  gboolean      info_only;
-  GCancellable *cancellable;
-  gint          next;
-  GMutex        lock;
-  GError       *error;
-} Run;
-
-static gpointer
-run_worker (gpointer data)
+static gboolean
+fetch_item_info (guint          index,
+                 gpointer       items,
+                 GCancellable  *cancellable,
+                 GError       **error)
 {
-  Run *run = data;
-
-  for (;;)
-    {
-      gint i = g_atomic_int_add (&run->next, 1);
-      GError *local_error = NULL;
-      Item *item;
-      gboolean ok;
-
-      if ((guint) i >= run->items->len)
-        break;
-      item = run->items->pdata[i];
-      ok = run->info_only ? fetch_info (item, run->cancellable, &local_error)
-                          : download_item (item, run->cancellable, &local_error);
-      if (ok)
-        continue;
-      g_mutex_lock (&run->lock);
-      if (run->error == NULL)
-        run->error = local_error;
-      else
-        g_error_free (local_error);
-      g_mutex_unlock (&run->lock);
-      g_cancellable_cancel (run->cancellable);
-      break;
-    }
-  return NULL;
+  return fetch_info (g_ptr_array_index ((GPtrArray *) items, index), cancellable, error);
 }
 
-static void
-forward_cancel (GCancellable *cancellable,
-                gpointer      data)
+static gboolean
+download_nth_item (guint          index,
+                   gpointer       items,
+                   GCancellable  *cancellable,
+                   GError       **error)
 {
-  g_cancellable_cancel (data);
+  return download_item (g_ptr_array_index ((GPtrArray *) items, index), cancellable, error);
 }
 
 static gboolean
@@ -584,39 +556,8 @@ run_items (GPtrArray     *items,
            GCancellable  *cancellable,
            GError       **error)
 {
-  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
-  Run run = { items, info_only, g_cancellable_new (), 0, { 0 }, NULL };
-  gulong handler = 0;
-
-  g_mutex_init (&run.lock);
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel), g_object_ref (run.cancellable),
-                                     g_object_unref);
-  for (guint i = 1; i < MIN (items->len, MAX_PARALLEL_DOWNLOADS); i++)
-    {
-      GThread *thread = g_thread_try_new ("st-hub-download", run_worker, &run, NULL);
-
-      if (thread != NULL)
-        g_ptr_array_add (threads, thread);
-    }
-  run_worker (&run);
-  for (guint i = 0; i < threads->len; i++)
-    g_thread_join (threads->pdata[i]);
-  if (cancellable != NULL)
-    g_cancellable_disconnect (cancellable, handler);
-  g_object_unref (run.cancellable);
-  g_mutex_clear (&run.lock);
-  if (run.error != NULL)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          g_clear_error (&run.error);
-          g_cancellable_set_error_if_cancelled (cancellable, &run.error);
-        }
-      g_propagate_error (error, run.error);
-      return FALSE;
-    }
-  return TRUE;
+  return st_parallel_run (items->len, MAX_PARALLEL_DOWNLOADS, "st-hub-download",
+                          info_only ? fetch_item_info : download_nth_item, items, cancellable, error);
 }
 
 static Item *

@@ -18,6 +18,7 @@
 #include "st-index-json-private.h"
 #include "st-index-remote.h"
 #include "st-index-remote-private.h"
+#include "st-parallel-private.h"
 #include "st-progress-private.h"
 #include "st-source-private.h"
 
@@ -108,52 +109,25 @@ base_of (const char *uri)
 typedef struct {
   STIndex      *index;
   char        **shard_names;
-  gint          next;         /* atomic */
-  GCancellable *cancellable;  /* cancelled by the caller's, or by the first error */
   StProgress   *progress;
   gint          n_done;       /* atomic */
   guint         n_shards;
-  GMutex        lock;
-  GError       *error;
 } OpenRun;
 
-static gpointer
-open_worker (gpointer data)
+static gboolean
+open_shard (guint          index,
+            gpointer       data,
+            GCancellable  *cancellable,
+            GError       **error)
 {
   OpenRun *run = data;
+  g_autoptr(STFile) shard = st_index_open_remote_shard (st_index_get_base_uri (run->index),
+                                                        run->shard_names[index], cancellable, error);
 
-  for (;;)
-    {
-      gint i = g_atomic_int_add (&run->next, 1);
-      g_autoptr(STFile) shard = NULL;
-      GError *local_error = NULL;
-
-      if ((guint) i >= run->n_shards)
-        break;
-      shard = st_index_open_remote_shard (st_index_get_base_uri (run->index), run->shard_names[i], run->cancellable,
-                                          &local_error);
-      if (shard != NULL && st_index_adopt_shard (run->index, run->shard_names[i], shard, &local_error))
-        {
-          st_progress_report (run->progress, (guint64) g_atomic_int_add (&run->n_done, 1) + 1, run->n_shards);
-          continue;
-        }
-      g_mutex_lock (&run->lock);
-      if (run->error == NULL)
-        run->error = local_error;
-      else
-        g_error_free (local_error);
-      g_mutex_unlock (&run->lock);
-      g_cancellable_cancel (run->cancellable);
-      break;
-    }
-  return NULL;
-}
-
-static void
-forward_cancel (GCancellable *cancellable,
-                gpointer      data)
-{
-  g_cancellable_cancel (data);
+  if (shard == NULL || !st_index_adopt_shard (run->index, run->shard_names[index], shard, error))
+    return FALSE;
+  st_progress_report (run->progress, (guint64) g_atomic_int_add (&run->n_done, 1) + 1, run->n_shards);
+  return TRUE;
 }
 
 static STIndex *
@@ -167,10 +141,9 @@ index_new_from_uri (const char     *uri,
   g_autofree char *contents = NULL;
   g_autofree char *base = NULL;
   g_autoptr(STIndex) self = NULL;
-  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   OpenRun run = { 0 };
   StPreconnect *preconnect = NULL;
-  gulong handler = 0;
+  gboolean opened;
   gsize len = 0;
 
   source = st_hub_source_new (uri, &cached, error);
@@ -201,39 +174,13 @@ index_new_from_uri (const char     *uri,
   run.index = self;
   run.shard_names = st_index_dup_shard_names (self);
   run.n_shards = g_strv_length (run.shard_names);
-  run.cancellable = g_cancellable_new ();
   run.progress = progress;
-  g_mutex_init (&run.lock);
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel), g_object_ref (run.cancellable),
-                                     g_object_unref);
   st_progress_report (progress, 0, run.n_shards);
-  for (guint i = 1; i < MIN (run.n_shards, MAX_PARALLEL_SHARDS); i++)
-    {
-      GThread *thread = g_thread_try_new ("st-index-open", open_worker, &run, NULL);
-
-      if (thread != NULL)
-        g_ptr_array_add (threads, thread);
-    }
-  open_worker (&run);
-  for (guint i = 0; i < threads->len; i++)
-    g_thread_join (threads->pdata[i]);
-  if (cancellable != NULL)
-    g_cancellable_disconnect (cancellable, handler);
-  g_object_unref (run.cancellable);
+  opened = st_parallel_run (run.n_shards, MAX_PARALLEL_SHARDS, "st-index-open", open_shard, &run, cancellable,
+                            error);
   g_strfreev (run.shard_names);
-  g_mutex_clear (&run.lock);
-
-  if (run.error != NULL)
-    {
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          g_clear_error (&run.error);
-          g_cancellable_set_error_if_cancelled (cancellable, &run.error);
-        }
-      g_propagate_error (error, run.error);
-      return NULL;
-    }
+  if (!opened)
+    return NULL;
   return g_steal_pointer (&self);
 }
 

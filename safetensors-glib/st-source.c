@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "st-io-private.h"
+#include "st-parallel-private.h"
 #include "st-source-private.h"
 
 /* Sources */
@@ -382,47 +383,20 @@ st_read_plan_get_n_spans (StReadPlan *plan,
 typedef struct {
   StSource            *source;
   GArray              *spans;
-  gint                 next;        /* atomic: the next span to read */
   StSourceAdvanceFunc  advance;
   gpointer             advance_data;
-  GCancellable        *cancellable; /* cancelled by the caller's, or by the first error */
-  GMutex               lock;
-  GError              *error;       /* the first error */
 } PlanRun;
 
-static gpointer
-plan_worker (gpointer data)
+static gboolean
+read_span (guint          index,
+           gpointer       data,
+           GCancellable  *cancellable,
+           GError       **error)
 {
   PlanRun *run = data;
 
-  for (;;)
-    {
-      gint i = g_atomic_int_add (&run->next, 1);
-      GError *local_error = NULL;
-
-      if ((guint) i >= run->spans->len)
-        break;
-      if (run->source->klass->read_span (run->source, &g_array_index (run->spans, StSpan, i), run->advance,
-                                         run->advance_data, run->cancellable, &local_error))
-        continue;
-      g_mutex_lock (&run->lock);
-      /* the first error wins; the cancellations it causes in the other workers are not news */
-      if (run->error == NULL)
-        run->error = local_error;
-      else
-        g_error_free (local_error);
-      g_mutex_unlock (&run->lock);
-      g_cancellable_cancel (run->cancellable);
-      break;
-    }
-  return NULL;
-}
-
-static void
-forward_cancel (GCancellable *cancellable,
-                gpointer      data)
-{
-  g_cancellable_cancel (data);
+  return run->source->klass->read_span (run->source, &g_array_index (run->spans, StSpan, index), run->advance,
+                                        run->advance_data, cancellable, error);
 }
 
 gboolean
@@ -434,49 +408,8 @@ st_read_plan_execute (StReadPlan           *plan,
                       GError              **error)
 {
   g_autoptr(GArray) spans = plan_spans (plan, source->max_gap);
-  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
-  PlanRun run = { source, spans, 0, advance, advance_data, g_cancellable_new (), { 0 }, NULL };
-  guint n_threads = MIN (source->max_parallel, spans->len);
-  gulong handler = 0;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    {
-      g_object_unref (run.cancellable);
-      return FALSE;
-    }
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel), g_object_ref (run.cancellable),
-                                     g_object_unref);
-  g_mutex_init (&run.lock);
+  PlanRun run = { source, spans, advance, advance_data };
 
   /* this thread reads too: one span needs no thread at all */
-  for (guint i = 1; i < n_threads; i++)
-    {
-      GThread *thread = g_thread_try_new ("st-read-plan", plan_worker, &run, NULL);
-
-      if (thread != NULL)
-        g_ptr_array_add (threads, thread);
-    }
-  plan_worker (&run);
-  for (guint i = 0; i < threads->len; i++)
-    g_thread_join (threads->pdata[i]);
-
-  if (cancellable != NULL)
-    g_cancellable_disconnect (cancellable, handler);
-  g_object_unref (run.cancellable);
-  g_mutex_clear (&run.lock);
-
-  if (run.error != NULL)
-    {
-      /* a cancellation by the caller reads as one, whatever the worker saw */
-      if (g_cancellable_is_cancelled (cancellable) &&
-          !g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_clear_error (&run.error);
-          g_cancellable_set_error_if_cancelled (cancellable, &run.error);
-        }
-      g_propagate_error (error, run.error);
-      return FALSE;
-    }
-  return TRUE;
+  return st_parallel_run (spans->len, source->max_parallel, "st-read-plan", read_span, &run, cancellable, error);
 }
