@@ -96,7 +96,6 @@ struct _STPlannedSave {
   StCheckpointWorkDir *work_dir;
   GPtrArray           *pending;         /* StPendingFile *: the files, then the index's */
   GPtrArray           *targets;         /* char *: what each pending file replaces */
-  gboolean             committed;
 };
 
 G_DEFINE_FINAL_TYPE (STPlannedSave, st_planned_save, G_TYPE_OBJECT)
@@ -647,7 +646,7 @@ st_planned_save_prepare (STPlannedSave  *self,
 {
   g_return_val_if_fail (ST_IS_PLANNED_SAVE (self), FALSE);
   g_return_val_if_fail (directory != NULL, FALSE);
-  g_return_val_if_fail (self->pending == NULL && !self->committed, FALSE);
+  g_return_val_if_fail (self->pending == NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!st_planned_save_lay_out (self, error))
@@ -769,7 +768,6 @@ st_planned_save_commit (STPlannedSave  *self,
     ok = st_shard_commit (self->directory, self->prefix, self->index_name, self->file_names, self->pending,
                           self->targets, flags, error);
 
-  self->committed = ok;
   st_planned_save_discard (self);
   return ok;
 }
@@ -793,7 +791,6 @@ st_planned_save_discard (STPlannedSave *self)
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_pointer (&self->targets, g_ptr_array_unref);
   g_clear_pointer (&self->work_dir, st_checkpoint_work_dir_free);
-  self->committed = FALSE;
 }
 
 /* The asynchronous forms: the synchronous calls, run in a thread of GIO's pool. */
@@ -854,7 +851,7 @@ st_planned_save_prepare_async (STPlannedSave       *self,
 
   g_return_if_fail (ST_IS_PLANNED_SAVE (self));
   g_return_if_fail (directory != NULL);
-  g_return_if_fail (self->pending == NULL && !self->committed);
+  g_return_if_fail (self->pending == NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
