@@ -68,7 +68,6 @@ __all__ = [
     "file_views",
     "layout_by_name",
     "data_view",
-    "runs",
     "load_path",
     "load_bytes",
     "build_file",
@@ -408,20 +407,11 @@ def runs_of_layout(values):
     return runs
 
 
-def file_views(stfile, views, out):
-    """Adds every tensor of a loaded file to @out through @views(stfile, entries, out, block=).
-
-    A file whose tensors are one run (one dtype, one shape, stored end to end: a file of equal
-    rows) is handed over whole (@block: names, dtype, shape, begin, end; @entries None), so that
-    the framework makes all its tensors with one call and no Python step per tensor; any other
-    file as its layout().
-    """
-    names = file_names(stfile)
-    values = file_run_values(stfile)
-    if values and len(values) == 5 + values[4] and values[3] > values[2] >= 0:
-        block = (names, values[1], list(values[5:]), values[2], values[3])
-        return views(stfile, None, out, block=block)
-    return views(stfile, entries_of_runs(names, values), out)
+def file_views(stfile, run_views, out):
+    """Adds every tensor of a loaded file to @out through the adapter's
+    @run_views(stfile, names, values, out), from the file's names and run records
+    (file_run_values()), without a Python object per tensor in between."""
+    return run_views(stfile, file_names(stfile), file_run_values(stfile) or [], out)
 
 
 def layout(stfile):
@@ -460,32 +450,9 @@ def entries_of_runs(names, values):
     return entries
 
 
-def runs(entries):
-    """Cuts a layout into the runs one buffer call can cover, as (i, j, begin, end).
-
-    entries[i:j] are consecutive tensors of one dtype whose bytes follow each other, from @begin
-    to @end in the data buffer (a whole file, when the writer grouped the data by dtype). An empty
-    tensor is a run of its own, with @begin == @end.
-    """
-    i = 0
-    n = len(entries)
-    while i < n:
-        _name, dtype, _shape, begin, n_bytes = entries[i]
-        end = begin + n_bytes
-        j = i + 1
-        if n_bytes:
-            while j < n:
-                entry = entries[j]
-                if entry[1] != dtype or entry[3] != end or entry[4] == 0:
-                    break
-                end += entry[4]
-                j += 1
-        yield i, j, begin, end
-        i = j
-
-
-def load_path(filename, views, backend="mmap"):
-    """Loads a file, or every shard of an index, into a dict through @views(stfile, entries, out)."""
+def load_path(filename, run_views, backend="mmap"):
+    """Loads a file, or every shard of an index, into a dict through the adapter's
+    @run_views(stfile, names, values, out) (file_views())."""
     out = {}
     load_flags(backend)
     with gc_paused():
@@ -494,17 +461,18 @@ def load_path(filename, views, backend="mmap"):
             for shard_name, stfile in shards:
                 if backend != "mmap":
                     stfile = open_path(os.path.join(index.get_directory(), shard_name), backend)
-                file_views(stfile, views, out)
+                file_views(stfile, run_views, out)
         else:
-            file_views(open_path(filename, backend), views, out)
+            file_views(open_path(filename, backend), run_views, out)
     return out
 
 
-def load_bytes(data, views):
-    """Loads a file given as bytes into a dict through @views(stfile, entries, out)."""
+def load_bytes(data, run_views):
+    """Loads a file given as bytes into a dict through the adapter's
+    @run_views(stfile, names, values, out) (file_views())."""
     stfile = open_bytes(data)
     with gc_paused():
-        return file_views(stfile, views, {})
+        return file_views(stfile, run_views, {})
 
 
 def layout_by_name(stfile):

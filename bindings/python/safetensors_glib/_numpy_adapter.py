@@ -44,53 +44,59 @@ def device(device):
     return None
 
 
-def views(stfile, entries, out, view=None, block=None):
-    """Adds to @out an array over the file's memory for each entry, without copying.
+def views(stfile, entries, out, view=None):
+    """Adds to @out an array over the file's memory for each of the layout() @entries (run_views()).
 
-    Consecutive same-dtype tensors are one np.frombuffer, and consecutive equal shapes within it
-    one reshape whose rows are the arrays. @block: instead of @entries, (names, dtype, shape,
-    begin, end) of a file that is one block of equal rows (one run of _core.file_runs).
+    @view: the file's data_view() when the caller has it already.
     """
-    if block is not None:
-        names, dtype, shape, begin, end = block
-        if not shape:
-            # Rows of a 1-D block would be numpy scalars, not 0-d arrays over the mapping.
-            return views(stfile, _core.layout(stfile), out, view)
-        np_dtype = numpy_dtype(dtype, names[0])
-        view = _core.data_view(stfile) if view is None else view
-        run = np.frombuffer(view, np_dtype, (end - begin) // np_dtype.itemsize, begin)
-        out.update(zip(names, run.reshape([len(names)] + shape)))
-        return out
-    for i, j, begin, end in _core.runs(entries):
-        name, dtype, shape = entries[i][:3]
-        np_dtype = numpy_dtype(dtype, name)
-        if begin == end:
-            out[name] = np.empty(shape, dtype=np_dtype)
-            continue
-        if view is None:
-            view = _core.data_view(stfile)
-        itemsize = np_dtype.itemsize
-        run = np.frombuffer(view, np_dtype, (end - begin) // itemsize, begin)
-        k = i
-        start = 0
-        while k < j:
-            shape = entries[k][2]
-            m = k + 1
-            while m < j and entries[m][2] == shape:
-                m += 1
-            count = entries[k][4] // itemsize
-            if m - k == 1 or not shape:
-                # (Rows of a 1-D block would be numpy scalars, not 0-d arrays over the mapping.)
-                for entry in entries[k:m]:
-                    out[entry[0]] = run[start:start + count].reshape(shape)
-                    start += count
-                k = m
-                continue
-            block = run[start:start + count * (m - k)].reshape([m - k] + shape)
-            for entry, array in zip(entries[k:m], block):
-                out[entry[0]] = array
-            start += count * (m - k)
-            k = m
+    values = []
+    for _name, dtype, shape, begin, n_bytes in entries:
+        values += (1, dtype, begin, begin + n_bytes, len(shape), *shape)
+    return run_views(stfile, [entry[0] for entry in entries], values, out, view)
+
+
+def run_views(stfile, names, values, out, view=None):
+    """Adds to @out an array over the file's memory for each tensor the runs @values describe
+    (_core.file_run_values(): the records of st_file_dup_runs()), named by @names in the same
+    order, without copying.
+
+    @view: the file's data_view() when the caller has it already.
+
+    One numpy call per run: np.ndarray over the data buffer at the run's offset, the cheapest
+    constructor of an array over a buffer (no intermediate array to slice and reshape); a run of
+    equal rows is one array whose rows are the arrays.
+    """
+    ndarray = np.ndarray
+    numpy_dtypes = NUMPY_DTYPES
+    at = k = 0
+    n_values = len(values)
+    while at < n_values:
+        count, dtype, begin, end, n_dims = values[at:at + 5]
+        at += 5 + n_dims
+        shape = values[at - n_dims:at]
+        np_dtype = numpy_dtypes.get(dtype)
+        if np_dtype is None:
+            numpy_dtype(dtype, names[k])
+        if begin < 0:
+            raise SafetensorError(f"tensor {names[k]!r} was set after loading: it is not in the file's data")
+        if end == begin:
+            # Nothing to share: an empty array of its own, as for any empty tensor.
+            for name in names[k:k + count]:
+                out[name] = np.empty(shape, dtype=np_dtype)
+        else:
+            if view is None:
+                view = _core.data_view(stfile)
+            if count == 1:
+                out[names[k]] = ndarray(shape, np_dtype, view, begin)
+            elif shape:
+                out.update(zip(names[k:k + count], ndarray([count] + shape, np_dtype, view, begin)))
+            else:
+                # Rows of a 1-D array would be numpy scalars, not 0-d arrays over the mapping.
+                size = np_dtype.itemsize
+                for name in names[k:k + count]:
+                    out[name] = ndarray((), np_dtype, view, begin)
+                    begin += size
+        k += count
     return out
 
 
@@ -136,7 +142,7 @@ class Framework:
 
     @staticmethod
     def tensors(stfile, view, device):
-        return _core.file_views(stfile, lambda f, entries, out, block=None: views(f, entries, out, view, block), {})
+        return _core.file_views(stfile, lambda f, names, values, out: run_views(f, names, values, out, view), {})
 
     @staticmethod
     def tensor(stfile, view, entry, device):

@@ -73,45 +73,77 @@ def device(device):
     return target
 
 
-def views(stfile, entries, out, view=None, block=None):
-    """Adds to @out a tensor over the file's memory for each entry, without copying (a swapped
-    copy on big-endian hosts).
+def views(stfile, entries, out, view=None):
+    """Adds to @out a tensor over the file's memory for each of the layout() @entries (run_views()).
 
     @view: the file's data_view() when the caller has it already.
-    @block: instead of @entries, (names, dtype, shape, begin, end) of a file that is one block of
-    equal rows (one run of _core.file_runs): one frombuffer and one split make every tensor.
-
-    Per-tensor torch calls cost microseconds, so the work is batched: a run of consecutive
-    same-dtype tensors (a whole file, when Hugging Face's or our writer grouped the data by dtype)
-    is one torch.frombuffer, cut with one split; within it, consecutive tensors of the same shape
-    (layers) come out of one split too (_rows).
     """
-    if block is not None:
-        names, dtype, shape, begin, end = block
-        tdtype = torch_dtype(dtype, names[0])
-        view = _core.data_view(stfile) if view is None else view
-        run = torch.frombuffer(view, dtype=tdtype, count=(end - begin) // ITEMSIZES[tdtype], offset=begin)
-        if BIG_ENDIAN:
-            run = byteswapped(run)
-        out.update(zip(names, _rows(run, len(names), shape)))
-        return out
-    for i, j, begin, end in _core.runs(entries):
-        name, dtype, shape = entries[i][:3]
-        tdtype = torch_dtype(dtype, name)
-        if begin == end:
+    values = []
+    for _name, dtype, shape, begin, n_bytes in entries:
+        values += (1, dtype, begin, begin + n_bytes, len(shape), *shape)
+    return run_views(stfile, [entry[0] for entry in entries], values, out, view)
+
+
+def run_views(stfile, names, values, out, view=None):
+    """Adds to @out a tensor over the file's memory for each tensor the runs @values describe
+    (_core.file_run_values(): the records of st_file_dup_runs()), named by @names in the same
+    order, without copying (a swapped copy on big-endian hosts).
+
+    @view: the file's data_view() when the caller has it already.
+
+    Per-tensor torch calls cost about a microsecond, so the work is batched: a segment of
+    consecutive runs of one dtype whose bytes follow each other (a whole file, when Hugging Face's
+    or our writer grouped the data by dtype) is one torch.frombuffer, cut with one
+    unsafe_split_with_sizes into a piece per tensor, or per run of ROWS_MIN or more equal shapes
+    (layers; a file of equal rows is one such run), which _rows() cuts in one more call. A piece of
+    one tensor gets its shape with resize_(), which keeps its storage and offset (the element
+    count is the same) and, unlike view(), makes no autograd view of the piece (see _rows()).
+    """
+    torch_dtypes = TORCH_DTYPES
+    pieces = []  # (name or names, shape, element count) of the open segment
+    sizes = []
+    segment = None  # (dtype, begin, end) of the open segment
+    at = k = 0
+    n_values = len(values)
+    while at < n_values:
+        count, dtype, begin, end, n_dims = values[at:at + 5]
+        at += 5 + n_dims
+        shape = values[at - n_dims:at]
+        tdtype = torch_dtypes.get(dtype)
+        if tdtype is None:
+            torch_dtype(dtype, names[k])
+        if begin < 0:
+            raise SafetensorError(f"tensor {names[k]!r} was set after loading: it is not in the file's data")
+        if segment is not None and (end == begin or segment[0] is not tdtype or segment[2] != begin):
+            view = _cut(stfile, view, segment, pieces, sizes, out)
+            segment = None
+        if end == begin:
             # torch.frombuffer refuses empty buffers; there is nothing to share anyway.
-            out[name] = torch.empty(shape, dtype=tdtype)
+            for name in names[k:k + count]:
+                out[name] = torch.empty(shape, dtype=tdtype)
+            k += count
             continue
-        if view is None:
-            view = _core.data_view(stfile)
-        itemsize = ITEMSIZES[tdtype]
-        run = torch.frombuffer(view, dtype=tdtype, count=(end - begin) // itemsize, offset=begin)
-        if BIG_ENDIAN:
-            run = byteswapped(run)
-        if j == i + 1:
-            out[name] = run.view(shape)
+        if segment is None:
+            segment = (tdtype, begin, end)
+            pieces = []
+            sizes = []
         else:
-            _cut(run, entries, i, j, itemsize, out)
+            segment = (tdtype, segment[1], end)
+        n_elements = (end - begin) // ITEMSIZES[tdtype]
+        if count == 1:
+            pieces.append((names[k], shape))
+            sizes.append(n_elements)
+        elif count >= ROWS_MIN:
+            pieces.append((names[k:k + count], shape))
+            sizes.append(n_elements)
+        else:
+            n_elements //= count
+            for name in names[k:k + count]:
+                pieces.append((name, shape))
+                sizes.append(n_elements)
+        k += count
+    if segment is not None:
+        _cut(stfile, view, segment, pieces, sizes, out)
     return out
 
 
@@ -131,38 +163,30 @@ def _rows(run, n, shape):
     return run.view([n * shape[0]] + shape[1:]).unsafe_split(shape[0])
 
 
-# The fewest equal shapes in a row that _cut makes with one _rows() call rather than one view each:
-# a split is one more kind of torch operation, whose first call in a process costs about 50 µs.
+# The fewest equal shapes in a row that run_views() cuts with one _rows() call rather than one piece
+# each: a split into rows is two more kinds of torch operation, whose first calls in a process
+# cost about 50 µs each.
 ROWS_MIN = 8
 
 
-def _cut(run, entries, i, j, itemsize, out):
-    """Splits @run into the tensors entries[i:j]: one unsafe_split_with_sizes into the pieces, then
-    a view of each piece in its shape, or _rows() for a piece of ROWS_MIN or more equal shapes."""
-    pieces = []
-    sizes = []
-    k = i
-    while k < j:
-        shape = entries[k][2]
-        m = k + 1
-        while m < j and entries[m][2] == shape:
-            m += 1
-        count = entries[k][4] // itemsize
-        if m - k >= ROWS_MIN:
-            pieces.append((k, m))
-            sizes.append(count * (m - k))
-        else:
-            for n in range(k, m):
-                pieces.append((n, n + 1))
-                sizes.append(count)
-        k = m
+def _cut(stfile, view, segment, pieces, sizes, out):
+    """Makes the tensors of one segment of run_views() (@segment: torch dtype, begin, end in the
+    data buffer; @pieces: (name, shape) of a tensor or (names, shape) of a run of rows, whose
+    element counts are @sizes): one frombuffer, one split, a resize_() of each single tensor.
+    Returns the file's data view, made here when @view is None."""
+    tdtype, begin, end = segment
+    if view is None:
+        view = _core.data_view(stfile)
+    run = torch.frombuffer(view, dtype=tdtype, count=(end - begin) // ITEMSIZES[tdtype], offset=begin)
+    if BIG_ENDIAN:
+        run = byteswapped(run)
     parts = run.unsafe_split_with_sizes(sizes) if len(pieces) > 1 else (run,)
-    for (k, m), part in zip(pieces, parts):
-        if m - k == 1:
-            out[entries[k][0]] = part.view(entries[k][2])
+    for (name, shape), part in zip(pieces, parts):
+        if isinstance(name, str):
+            out[name] = part.resize_(shape)
         else:
-            for entry, tensor in zip(entries[k:m], _rows(part, m - k, entries[k][2])):
-                out[entry[0]] = tensor
+            out.update(zip(name, _rows(part, len(name), shape)))
+    return view
 
 
 class Framework:
@@ -174,7 +198,7 @@ class Framework:
 
     @staticmethod
     def tensors(stfile, view, device):
-        out = _core.file_views(stfile, lambda f, entries, out, block=None: views(f, entries, out, view, block), {})
+        out = _core.file_views(stfile, lambda f, names, values, out: run_views(f, names, values, out, view), {})
         return out if device is None else {name: tensor.to(device) for name, tensor in out.items()}
 
     @staticmethod

@@ -19,7 +19,7 @@ import numpy as np
 from . import _core
 from ._core import SafetensorError
 from ._numpy_adapter import prepare as _prepare
-from ._numpy_adapter import views as _views
+from ._numpy_adapter import run_views as _run_views
 from ._safe_open import safe_open
 from . import _numpy_adapter
 from . import _writer
@@ -42,7 +42,7 @@ def load_file(filename, *, backend="mmap"):
     Raises:
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
-    return _core.load_path(filename, _views, backend)
+    return _core.load_path(filename, _run_views, backend)
 
 
 def load(data):
@@ -51,7 +51,7 @@ def load(data):
     Returns:
         `Dict[str, np.ndarray]`: the arrays by name.
     """
-    return _core.load_bytes(data, _views)
+    return _core.load_bytes(data, _run_views)
 
 
 def save_file(tensor_dict, filename, metadata=None, max_shard_size=None, *, sync=False):

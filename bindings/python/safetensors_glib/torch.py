@@ -25,7 +25,7 @@ from ._core import SafetensorError
 from ._safe_open import safe_open
 from ._torch_adapter import BIG_ENDIAN, ITEMSIZES, ST_DTYPES, byteswapped
 from ._torch_adapter import device as _device
-from ._torch_adapter import views as _views
+from ._torch_adapter import run_views as _run_views
 from . import _writer
 
 __all__ = [
@@ -68,7 +68,7 @@ def load_file(filename, device="cpu", *, backend="mmap"):
         FileNotFoundError: no such file. SafetensorError: the file is not valid safetensors.
     """
     target = _device(device)
-    return _to_device(_core.load_path(filename, _views, backend), target)
+    return _to_device(_core.load_path(filename, _run_views, backend), target)
 
 
 def load(data):
@@ -79,7 +79,7 @@ def load(data):
     Returns:
         `Dict[str, torch.Tensor]`: the tensors by name, on the CPU.
     """
-    return _core.load_bytes(data, _views)
+    return _core.load_bytes(data, _run_views)
 
 
 # Sharing, as Hugging Face's safetensors.torch defines it: tensors share when they are views of
