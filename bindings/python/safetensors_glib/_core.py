@@ -32,6 +32,7 @@ import ctypes
 import errno
 import gc
 import os
+import sys
 
 import gi
 
@@ -43,13 +44,16 @@ gi.require_version("GLib", "2.0")
 gi.require_version("GObject", "2.0")
 gi.require_version("Gio", "2.0")
 gi.require_version("ST", "1.0")
-from gi.repository import GLib, Gio, ST  # noqa: E402
+from gi.repository import GLib, GObject, Gio, ST  # noqa: E402
 
-# PyGObject makes the Python class of every GObject type an introspected function takes on the
-# function's first call. Each loader of ST.File takes a GCancellable: making Gio.Cancellable here,
-# with the module, keeps its cost (about 0.2 ms, a third of a first load_file of gpt2) out of the
-# first load of a process.
+# Classes the first load of a process would otherwise make, made with the module instead:
+# - PyGObject makes the Python class of every GObject type an introspected function takes on the
+#   function's first call, and each loader of ST.File takes a GCancellable: Gio.Cancellable's
+#   class took about 0.2 ms, a third of a first load_file of gpt2;
+# - GObject makes the GType class of ST.File (class_init) with the first file of a process:
+#   about 50 µs.
 _CANCELLABLE = Gio.Cancellable
+GObject.type_class_ref(ST.File)
 
 __all__ = [
     "ST",
@@ -492,7 +496,20 @@ def data_view(stfile):
     The buffer of a file loaded from a path is its private copy-on-write mapping: writes through
     the view change the memory of this ST.File only, never the file on disk.
     """
-    return memory_view(stfile.get_data_address(), stfile.get_data_size(), stfile)
+    n_bytes = stfile.get_data_size()
+    if n_bytes == 0:
+        return memoryview(bytearray())
+    array = _ANY_LENGTH.from_address(stfile.get_data_address())
+    array.st_owner = stfile
+    return memoryview(array).cast("B")[:n_bytes]
+
+
+# The ctypes array type of every data_view(): ctypes makes a new array type for each length it is
+# asked for (about 50 µs in a process that has imported torch, a tenth of a first load_file of
+# gpt2) and keeps it for the life of the process, one more for each file size loaded. This one
+# type, made with the module, has a length no buffer reaches; each view is the array at the
+# buffer's address cut to the buffer's size by the memoryview, so that no view reaches past it.
+_ANY_LENGTH = ctypes.c_char * (sys.maxsize // 2)
 
 
 def build_file(entries, metadata, keep_alive):
