@@ -100,9 +100,9 @@ def run_views(stfile, names, values, out, view=None):
     count is the same) and, unlike view(), makes no autograd view of the piece (see _rows()).
     """
     torch_dtypes = TORCH_DTYPES
-    pieces = []  # (name or names, shape, element count) of the open segment
-    sizes = []
-    segment = None  # (dtype, begin, end) of the open segment
+    segment = None  # the torch dtype of the open segment, whose bytes go from @first to @last
+    first = last = itemsize = 0
+    pieces = sizes = None  # (name or names, shape) and element count of its tensors or rows
     at = k = 0
     n_values = len(values)
     while at < n_values:
@@ -114,36 +114,36 @@ def run_views(stfile, names, values, out, view=None):
             torch_dtype(dtype, names[k])
         if begin < 0:
             raise SafetensorError(f"tensor {names[k]!r} was set after loading: it is not in the file's data")
-        if segment is not None and (end == begin or segment[0] is not tdtype or segment[2] != begin):
-            view = _cut(stfile, view, segment, pieces, sizes, out)
-            segment = None
-        if end == begin:
-            # torch.frombuffer refuses empty buffers; there is nothing to share anyway.
-            for name in names[k:k + count]:
-                out[name] = torch.empty(shape, dtype=tdtype)
-            k += count
-            continue
-        if segment is None:
-            segment = (tdtype, begin, end)
+        if tdtype is not segment or begin != last or end == begin:
+            if segment is not None:
+                view = _cut(stfile, view, segment, first, last, pieces, sizes, out)
+                segment = None
+            if end == begin:
+                # torch.frombuffer refuses empty buffers; there is nothing to share anyway.
+                for name in names[k:k + count]:
+                    out[name] = torch.empty(shape, dtype=tdtype)
+                k += count
+                continue
+            segment = tdtype
+            first = begin
+            itemsize = ITEMSIZES[tdtype]
             pieces = []
             sizes = []
-        else:
-            segment = (tdtype, segment[1], end)
-        n_elements = (end - begin) // ITEMSIZES[tdtype]
+        last = end
         if count == 1:
             pieces.append((names[k], shape))
-            sizes.append(n_elements)
+            sizes.append((end - begin) // itemsize)
         elif count >= ROWS_MIN:
             pieces.append((names[k:k + count], shape))
-            sizes.append(n_elements)
+            sizes.append((end - begin) // itemsize)
         else:
-            n_elements //= count
+            n_elements = (end - begin) // itemsize // count
             for name in names[k:k + count]:
                 pieces.append((name, shape))
                 sizes.append(n_elements)
         k += count
     if segment is not None:
-        _cut(stfile, view, segment, pieces, sizes, out)
+        _cut(stfile, view, segment, first, last, pieces, sizes, out)
     return out
 
 
@@ -169,21 +169,21 @@ def _rows(run, n, shape):
 ROWS_MIN = 8
 
 
-def _cut(stfile, view, segment, pieces, sizes, out):
-    """Makes the tensors of one segment of run_views() (@segment: torch dtype, begin, end in the
-    data buffer; @pieces: (name, shape) of a tensor or (names, shape) of a run of rows, whose
+def _cut(stfile, view, tdtype, begin, end, pieces, sizes, out):
+    """Makes the tensors of one segment of run_views() (of torch dtype @tdtype, from @begin to @end
+    in the data buffer; @pieces: (name, shape) of a tensor or (names, shape) of a run of rows, whose
     element counts are @sizes): one frombuffer, one split, a resize_() of each single tensor.
     Returns the file's data view, made here when @view is None."""
-    tdtype, begin, end = segment
     if view is None:
         view = _core.data_view(stfile)
     run = torch.frombuffer(view, dtype=tdtype, count=(end - begin) // ITEMSIZES[tdtype], offset=begin)
     if BIG_ENDIAN:
         run = byteswapped(run)
     parts = run.unsafe_split_with_sizes(sizes) if len(pieces) > 1 else (run,)
+    resize = torch.Tensor.resize_
     for (name, shape), part in zip(pieces, parts):
-        if isinstance(name, str):
-            out[name] = part.resize_(shape)
+        if type(name) is str:
+            out[name] = resize(part, shape)
         else:
             out.update(zip(name, _rows(part, len(name), shape)))
     return view
