@@ -126,3 +126,42 @@ def test_sharded(tmp_path):
     assert set(loaded) == set(arrays)
     for name, array in arrays.items():
         np.testing.assert_array_equal(loaded[name], array)
+
+
+def test_arrays_of_a_mixed_file_are_arrays_over_the_mapping(tmp_path):
+    """Arrays of several shapes and dtypes from a file written by hand: each has the file's shape,
+    dtype and values, sits at its place in the one mapping, is writable without touching the
+    others or the file, and keeps the mapping alive on its own."""
+    import json
+    import struct
+
+    values = {"w": np.arange(0, 6, dtype="<f4").reshape(2, 3), "s": np.array(6.0, dtype="<f4"),
+              "e": np.zeros((0, 3), dtype="<f4"), "i": np.array([7, 8], dtype="<i8")}
+    values.update({f"r{k}": np.array([9 + k], dtype="<u2") for k in range(3)})
+    header, data = {}, b""
+    for name, array in values.items():
+        chunk = struct.pack("<%d%s" % (array.size, {"f": "f", "i": "q", "u": "H"}[array.dtype.kind]),
+                            *array.reshape(-1).tolist())
+        dtype = {"f": "F32", "i": "I64", "u": "U16"}[array.dtype.kind]
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [len(data), len(data) + len(chunk)]}
+        data += chunk
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    path = tmp_path / "mixed.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data)
+    before = path.read_bytes()
+    loaded = load_file(path)
+    assert list(loaded) == list(values)
+    for name, array in loaded.items():
+        assert isinstance(array, np.ndarray) and array.dtype == values[name].dtype, name
+        assert array.shape == values[name].shape and np.array_equal(array, values[name]), name
+    address = {name: array.__array_interface__["data"][0] for name, array in loaded.items()}
+    assert address["i"] - address["w"] == 28 and address["r2"] - address["r0"] == 4
+    assert all(array.flags.writeable for array in loaded.values())
+    loaded["w"][1, 2] = 50
+    assert loaded["w"].tolist() == [[0, 1, 2], [3, 4, 50]] and loaded["s"] == 6 and loaded["i"].tolist() == [7, 8]
+    assert path.read_bytes() == before
+    last = loaded.pop("r2")
+    del loaded
+    gc.collect()
+    assert last.tolist() == [11]

@@ -507,3 +507,56 @@ def test_names_and_metadata_the_format_cannot_hold_are_refused():
     with pytest.raises(ValueError):
         save({"a\udc80": torch.zeros(1)})
     assert list(load(save({"": torch.zeros(1), "é ü 🙂": torch.ones(1)}))) == ["", "é ü 🙂"]
+
+
+def write_mixed(path):
+    """A file written by hand (not by our writer): in data order "w" (2x3 F32 0..5), "s" (F32
+    scalar 6), "v" (4 F32 7..10), "e" (empty 0x3 F32), "i" (2 I64 11, 12), "r0".."r8" (nine 2-element
+    F32 rows, 13..30: a run of equal shapes), "t" (1x2 F32 31, 32)."""
+    import struct
+
+    header = {}
+    data = b""
+    tensors = [("w", "F32", [2, 3], range(0, 6)), ("s", "F32", [], [6]), ("v", "F32", [4], range(7, 11)),
+               ("e", "F32", [0, 3], []), ("i", "I64", [2], [11, 12])]
+    tensors += [(f"r{k}", "F32", [2], [13 + 2 * k, 14 + 2 * k]) for k in range(9)]
+    tensors += [("t", "F32", [1, 2], [31, 32])]
+    for name, dtype, shape, values in tensors:
+        code = "<%dq" if dtype == "I64" else "<%df"
+        chunk = struct.pack(code % len(values), *values)
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(chunk)]}
+        data += chunk
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data)
+    return path
+
+
+def test_tensors_of_a_mixed_file_are_independent_tensors_over_the_mapping(tmp_path):
+    """Tensors of several shapes and dtypes stored end to end: each is a contiguous tensor with
+    the file's shape and values at its place in the one mapping, and none is an autograd view of
+    a hidden base (Hugging Face's are not either): each has its own version counter, and an
+    in-place change to one touches no other."""
+    loaded = load_file(write_mixed(tmp_path / "mixed.safetensors"))
+    expected = {"w": torch.arange(0, 6, dtype=torch.float32).reshape(2, 3), "s": torch.tensor(6.0),
+                "v": torch.arange(7, 11, dtype=torch.float32), "e": torch.zeros(0, 3),
+                "i": torch.tensor([11, 12])}
+    expected.update({f"r{k}": torch.tensor([13.0 + 2 * k, 14.0 + 2 * k]) for k in range(9)})
+    expected["t"] = torch.tensor([[31.0, 32.0]])
+    assert list(loaded) == list(expected)
+    for name, tensor in loaded.items():
+        assert_same(tensor, expected[name])
+        assert tensor.is_contiguous() and tensor._base is None and not tensor._is_view(), name
+    # One mapping: "v" starts 28 bytes after "w", "r8" 32 bytes after "r4", "t" right after "r8".
+    assert loaded["v"].data_ptr() - loaded["w"].data_ptr() == 28
+    assert loaded["r8"].data_ptr() - loaded["r4"].data_ptr() == 32
+    assert loaded["t"].data_ptr() - loaded["r8"].data_ptr() == 8
+    loaded["v"].mul_(2)
+    assert loaded["v"]._version == 1
+    assert [loaded[name]._version for name in ("w", "s", "r0", "t")] == [0, 0, 0, 0]
+    assert loaded["v"].tolist() == [14.0, 16.0, 18.0, 20.0]
+    assert loaded["s"].item() == 6.0 and loaded["r0"].tolist() == [13.0, 14.0]
+    last = loaded.pop("t")
+    del loaded
+    gc.collect()
+    assert last.tolist() == [[31.0, 32.0]]
