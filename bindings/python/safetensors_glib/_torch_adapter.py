@@ -172,7 +172,8 @@ ROWS_MIN = 8
 def _cut(stfile, view, tdtype, begin, end, pieces, sizes, out):
     """Makes the tensors of one segment of run_views() (of torch dtype @tdtype, from @begin to @end
     in the data buffer; @pieces: (name, shape) of a tensor or (names, shape) of a run of rows, whose
-    element counts are @sizes): one frombuffer, one split, a resize_() of each single tensor.
+    element counts are @sizes): one frombuffer, one split, a resize_() of each single tensor of
+    other than one dimension.
     Returns the file's data view, made here when @view is None."""
     if view is None:
         view = _core.data_view(stfile)
@@ -182,10 +183,12 @@ def _cut(stfile, view, tdtype, begin, end, pieces, sizes, out):
     parts = run.unsafe_split_with_sizes(sizes) if len(pieces) > 1 else (run,)
     resize = torch.Tensor.resize_
     for (name, shape), part in zip(pieces, parts):
-        if type(name) is str:
-            out[name] = resize(part, shape)
-        else:
+        if type(name) is not str:
             out.update(zip(name, _rows(part, len(name), shape)))
+        elif len(shape) == 1:
+            out[name] = part  # already of its one dimension
+        else:
+            out[name] = resize(part, shape)
     return view
 
 
