@@ -89,7 +89,9 @@ def run_views(stfile, names, values, out, view=None):
             if count == 1:
                 out[names[k]] = ndarray(shape, np_dtype, view, begin)
             elif shape:
-                out.update(zip(names[k:k + count], ndarray([count] + shape, np_dtype, view, begin)))
+                # (A file of equal rows is one run: its names as they are, not a copy.)
+                rows = names if count == len(names) else names[k:k + count]
+                out.update(zip(rows, ndarray([count] + shape, np_dtype, view, begin)))
             else:
                 # Rows of a 1-D array would be numpy scalars, not 0-d arrays over the mapping.
                 size = np_dtype.itemsize

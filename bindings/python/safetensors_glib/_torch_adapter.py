@@ -134,7 +134,8 @@ def run_views(stfile, names, values, out, view=None):
             pieces.append((names[k], shape))
             sizes.append((end - begin) // itemsize)
         elif count >= ROWS_MIN:
-            pieces.append((names[k:k + count], shape))
+            # (A file of equal rows is one run: its names as they are, not a copy.)
+            pieces.append((names if count == len(names) else names[k:k + count], shape))
             sizes.append((end - begin) // itemsize)
         else:
             n_elements = (end - begin) // itemsize // count
