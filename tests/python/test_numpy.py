@@ -165,3 +165,23 @@ def test_arrays_of_a_mixed_file_are_arrays_over_the_mapping(tmp_path):
     del loaded
     gc.collect()
     assert last.tolist() == [11]
+
+
+def test_the_data_view_is_the_data_buffer_and_nothing_more(tmp_path):
+    # The bytes after the header, as written by hand here; the view covers them and no byte more,
+    # keeps the file alive on its own, and writes to it reach the mapping only.
+    from safetensors_glib import _core
+
+    text = b'{"a":{"dtype":"U8","shape":[5],"data_offsets":[0,5]}}'
+    text += b" " * (-len(text) % 8)
+    path = tmp_path / "v.safetensors"
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"\x01\x02\x03\x04\x05")
+    view = _core.data_view(_core.open_path(path))
+    gc.collect()
+    assert view.nbytes == len(view) == 5 and view.format == "B" and not view.readonly
+    assert bytes(view) == b"\x01\x02\x03\x04\x05"
+    with pytest.raises(IndexError):
+        view[5]
+    assert np.frombuffer(view, np.uint8).tolist() == [1, 2, 3, 4, 5]
+    view[4] = 9
+    assert bytes(view) == b"\x01\x02\x03\x04\x09" and path.read_bytes()[-1] == 5

@@ -509,7 +509,7 @@ def data_view(stfile):
 # gpt2) and keeps it for the life of the process, one more for each file size loaded. This one
 # type, made with the module, has a length no buffer reaches; each view is the array at the
 # buffer's address cut to the buffer's size by the memoryview, so that no view reaches past it.
-_ANY_LENGTH = ctypes.c_char * (sys.maxsize // 2)
+_ANY_LENGTH = ctypes.c_char * sys.maxsize
 
 
 def build_file(entries, metadata, keep_alive):
