@@ -290,6 +290,27 @@ def save_and_die_in_turn(rank, world, folder, victim):
     distributed.save(held_by(rank, world), folder, max_shard_size=700)
 
 
+MANY_FILES = 200
+
+
+def many_small_tensors():
+    return {f"t{i:03d}": torch.full((4,), float(i)) for i in range(MANY_FILES)}
+
+
+def save_many_files_with_few_descriptors(rank, world, folder):
+    """A checkpoint of 200 shards, saved with only 20 file descriptors to spare: a rank may not keep a
+    file, or a turn FIFO, open per shard."""
+    import resource
+    held = {}
+    for name, tensor in many_small_tensors().items():
+        held[name] = distributed.Part(tensor[2 * rank:2 * rank + 2].clone(), shape=tensor.shape, offset=2 * rank)
+    in_use = len(os.listdir("/proc/self/fd"))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 20, hard))
+    distributed.save(held, folder, max_shard_size=1)
+    return None
+
+
 def raise_instead(rank, world, folder):
     """Rank 1's own code fails before it reaches save(): its process ends, the others must not hang."""
     if rank == 1:
@@ -596,6 +617,18 @@ def test_ranks_take_turns_at_each_file(tmp_path):
     save_file(turn_tensors(), str(expected / "model.safetensors"), max_shard_size=TURN_SHARD)
     assert folder_bytes(saved) == folder_bytes(expected)
     assert len(folder_bytes(saved)) == 3  # two files and the index
+
+
+def test_a_checkpoint_of_many_files_needs_few_descriptors(tmp_path):
+    saved, expected = tmp_path / "saved", tmp_path / "expected"
+    saved.mkdir()
+    expected.mkdir()
+    outcomes, _codes = run_group(2, "save_many_files_with_few_descriptors", str(saved))
+    assert_all_ok(outcomes, 2)
+    save_file(many_small_tensors(), str(expected / "model.safetensors"), max_shard_size=1)
+    written = folder_bytes(saved)
+    assert len(written) == MANY_FILES + 1  # the shards and the index
+    assert written == folder_bytes(expected)
 
 
 @pytest.mark.parametrize("victim", [0, 2])

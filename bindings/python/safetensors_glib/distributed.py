@@ -55,6 +55,9 @@ _WORK_DIR_PREFIX = ".st-save-"  # the library's name for a save's work folder (s
 # file for no longer than this takes. On a loaded machine (bench: 4 ranks, 1 GiB, 2 CPUs, one of
 # them busy elsewhere) 16 MiB and 4 MiB turns took 0.78 of the wall time of 64 MiB turns.
 _TURN_BYTES = 16 * 1024 * 1024
+# Turns for checkpoints of at most this many files: every rank keeps a FIFO of each open while it
+# writes, and a checkpoint of thousands of small shards must not run the ranks out of descriptors.
+_TURN_MAX_FILES = 64
 
 
 class DistributedError(SafetensorError):
@@ -391,7 +394,7 @@ def _plan_files(directory, plan, metadata, prefix, max_shard_size):
     # file the link points to)
     folders = [os.path.dirname(path) for path in paths
                if os.path.basename(os.path.dirname(path)).startswith(_WORK_DIR_PREFIX)]
-    fifos = _turns.make(folders[0], len(paths)) if folders and len(paths) > 0 else None
+    fifos = _turns.make(folders[0], len(paths)) if folders and 0 < len(paths) <= _TURN_MAX_FILES else None
     return planned, paths, places, fifos
 
 
@@ -429,30 +432,28 @@ def _write_parts(paths, places, plan, rank, local, turns=None):
     start = rank % len(files) if files else 0
     files = files[start:] + files[:start]
     batches = {file: _turn_batches(by_file[file]) for file in files}
-    fds = {}
-    try:
-        while files:
-            file, held = turns.take(files)
+    while files:
+        file, held = turns.take(files)
+        try:
+            if held:
+                todo = [batches[file].pop(0)]
+            else:
+                # without a turn: the whole rest of the file at once
+                todo, batches[file] = batches[file], []
+            # one descriptor at a time, however many files the checkpoint has
+            fd = os.open(paths[file], os.O_WRONLY | os.O_CLOEXEC)
             try:
-                if file not in fds:
-                    fds[file] = os.open(paths[file], os.O_WRONLY | os.O_CLOEXEC)
-                if held:
-                    todo = [batches[file].pop(0)]
-                else:
-                    # without a turn: the whole rest of the file at once
-                    todo, batches[file] = batches[file], []
                 for ranges in todo:
-                    ST.write_ranges(fds[file], ranges, None)
-            except GLib.Error as e:
-                raise _core.translate_error(e, paths[file], "save") from None
+                    ST.write_ranges(fd, ranges, None)
             finally:
-                turns.give(file)
-            files.remove(file)
-            if batches[file]:
-                files.append(file)
-    finally:
-        for fd in fds.values():
-            os.close(fd)
+                os.close(fd)
+        except GLib.Error as e:
+            raise _core.translate_error(e, paths[file], "save") from None
+        finally:
+            turns.give(file)
+        files.remove(file)
+        if batches[file]:
+            files.append(file)
     return None
 
 
