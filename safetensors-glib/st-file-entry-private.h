@@ -45,7 +45,8 @@ void st_file_entry_external_free (ExternalData *external);
 void st_file_entry_clear_contents (FileEntry *entry);
 /* A GDestroyNotify for the entries of STFile's array. */
 void st_file_entry_free (gpointer data);
-/* The entry's tensor (transfer none), made on first access; @data is the file's loaded data. */
+/* The entry's tensor (transfer none), made on first access; @data is the file's loaded data, which owns
+ * the header a loaded entry is in. */
 STTensor *st_file_entry_get_tensor (FileEntry *entry,
                                     GBytes    *data);
 /* The dtype and shape of an entry, without making its tensor. */

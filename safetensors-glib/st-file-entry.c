@@ -50,8 +50,8 @@ st_file_entry_get_tensor (FileEntry *entry,
   loaded = entry->loaded;
   if (loaded != NULL)
     {
-      tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, data,
-                                    loaded->begin, loaded->end - loaded->begin);
+      /* @data owns the header the entry and its shape are in (st_file_new_loaded()) */
+      tensor = st_tensor_new_view (loaded->dtype, loaded->shape, loaded->n_dims, data, loaded->begin);
     }
   else
     {

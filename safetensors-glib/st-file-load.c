@@ -41,18 +41,35 @@ loaded_entry_of (gpointer value,
   return &((FileEntry *) loaded_entries)[((const StHeaderEntry *) value)->index];
 }
 
+/* The data of a loaded file, which owns the memory of its header (entries, names, shapes) too: a tensor
+ * keeps the data it is a view of alive, and so the shape it borrows from the header
+ * (st_tensor_new_view()), after the file is gone. */
+typedef struct {
+  GBytes       *bytes;  /* the data buffer: a slice of the input */
+  StArenaChunk *arena;  /* the header's */
+} LoadedData;
+
+static void
+loaded_data_free (gpointer data)
+{
+  LoadedData *loaded = data;
+
+  st_arena_chunks_free (loaded->arena);
+  g_bytes_unref (loaded->bytes);
+  g_free (loaded);
+}
+
 /* Makes the file from a parsed header and the data buffer it describes. Takes @header and @data. */
 STFile *
 st_file_new_loaded (StHeader *header,
-                 guint64   header_size,
-                 GBytes   *data)
+                    guint64   header_size,
+                    GBytes   *data)
 {
   STFile *self = g_object_new (ST_TYPE_FILE, NULL);
   GPtrArray *header_entries = header->entries;
 
   self->header = header;
   self->header_size = header_size;
-  self->data = data;
   self->metadata = g_steal_pointer (&header->metadata);
 
   /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
@@ -73,6 +90,18 @@ st_file_new_loaded (StHeader *header,
   st_name_index_free (self->by_name);
   self->by_name = g_steal_pointer (&header->by_name);
   st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
+
+  /* A remote file (no data) keeps its header to itself: its tensors copy their shapes. */
+  if (data != NULL)
+    {
+      LoadedData *loaded = g_new (LoadedData, 1);
+      gsize size;
+      gconstpointer address = g_bytes_get_data (data, &size);
+
+      loaded->bytes = data;
+      loaded->arena = st_header_steal_arena (header);
+      self->data = g_bytes_new_with_free_func (address, size, loaded_data_free, loaded);
+    }
 
   return self;
 }

@@ -17,8 +17,10 @@ struct _STFile
 {
   GObject parent_instance;
 
-  StHeader   *header;       /* the loaded header's entries (its metadata is stolen); NULL when not loaded */
-  GBytes     *data;         /* the loaded data buffer (a slice of the source); NULL when not loaded */
+  StHeader   *header;       /* the loaded header's entries (its metadata is stolen, and its memory owned by
+                             * @data when there is one); NULL when not loaded */
+  GBytes     *data;         /* the loaded data buffer (a slice of the source), which owns the memory of
+                             * the header's entries, names and shapes; NULL when not loaded */
   guint64     header_size;  /* N of the loaded source; 0 otherwise */
 
   GPtrArray   *entries;         /* FileEntry *, in file order, owning */

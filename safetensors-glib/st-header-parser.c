@@ -836,6 +836,12 @@ st_header_alloc0 (StHeader *header,
   return st_arena_chunks_add0 (&header->arena, size);
 }
 
+StArenaChunk *
+st_header_steal_arena (StHeader *header)
+{
+  return g_steal_pointer (&header->arena);
+}
+
 void
 st_header_free (StHeader *header)
 {

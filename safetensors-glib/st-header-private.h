@@ -51,6 +51,9 @@ typedef struct {
  * where the system offers them): for a loader's own data about each entry. */
 gpointer st_header_alloc0 (StHeader *header,
                            gsize     size);
+/* Takes the memory of @header's entries, names and shapes (and of st_header_alloc0()): free it with
+ * st_arena_chunks_free() once they are no longer used, after st_header_free() or before. */
+StArenaChunk *st_header_steal_arena (StHeader *header);
 void     st_header_free (StHeader *header);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeader, st_header_free)
 
