@@ -30,9 +30,11 @@ st_file_entry_free (gpointer data)
   FileEntry *entry = data;
 
   st_file_entry_clear_contents (entry);
-  g_free (entry->name_storage);
   if (!entry->in_block)
-    g_free (entry);
+    {
+      g_free ((char *) entry->name);
+      g_free (entry);
+    }
 }
 
 STTensor *

@@ -66,19 +66,21 @@ st_file_new_loaded (StHeader *header,
                     GBytes   *data)
 {
   STFile *self = g_object_new (ST_TYPE_FILE, NULL);
-  GPtrArray *header_entries = header->entries;
 
   self->header = header;
   self->header_size = header_size;
   self->metadata = g_steal_pointer (&header->metadata);
 
-  /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
-   * name index (name -> FileEntry) in place: no allocation and no hashing per tensor. */
-  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header_entries->len, 1));
-  g_ptr_array_set_size (self->entries, header_entries->len);
-  for (guint i = 0; i < header_entries->len; i++)
+  /* One block for the entries, and the parser's list of entries (StHeaderEntry *, in file order) and its
+   * duplicate check (name -> StHeaderEntry) become the file's list (FileEntry *) and name index (name ->
+   * FileEntry) in place: no allocation and no hashing per tensor. */
+  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header->entries->len, 1));
+  g_ptr_array_unref (self->entries);
+  self->entries = g_steal_pointer (&header->entries);
+  g_ptr_array_set_free_func (self->entries, st_file_entry_free);
+  for (guint i = 0; i < self->entries->len; i++)
     {
-      const StHeaderEntry *loaded = g_ptr_array_index (header_entries, i);
+      const StHeaderEntry *loaded = self->entries->pdata[i];
       FileEntry *entry = &self->loaded_entries[i];
 
       entry->name = loaded->name;

@@ -411,8 +411,7 @@ take_entry_for (STFile     *self,
     }
 
   entry = g_new0 (FileEntry, 1);
-  entry->name_storage = g_strdup (name);
-  entry->name = entry->name_storage;
+  entry->name = g_strdup (name);
   g_ptr_array_add (self->entries, entry);
   st_name_index_insert (self->by_name, entry->name, strlen (entry->name), entry);
   return entry;
