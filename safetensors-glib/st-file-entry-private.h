@@ -31,7 +31,8 @@ typedef struct {
  * - neither: a tensor set with st_file_set_tensor(), held from the start.
  * Lazily made tensors are set once, atomically, so that readers in several threads agree. */
 typedef struct {
-  const char          *name;      /* the header's (an entry in the block), or owned (any other) */
+  const char          *name;      /* the header's (an entry in the block), or owned (any other). First:
+                                   * the name index reads it through the entry (st-name-index-private.h) */
   const StHeaderEntry *loaded;    /* in self->header; NULL unless the tensor is the loaded one */
   ExternalData        *external;  /* owned; NULL unless the tensor was set as memory */
   STTensor            *tensor;    /* owned */

@@ -8,6 +8,9 @@
 #include "st-file-entry-private.h"
 #include "st-tensor-private.h"
 
+/* The name index reads an entry's name through the entry */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (FileEntry, name) == 0);
+
 void
 st_file_entry_external_free (ExternalData *external)
 {

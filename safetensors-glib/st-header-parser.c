@@ -910,6 +910,9 @@ st_header_read_size (const guint8 *prefix,
   return TRUE;
 }
 
+/* The name index reads an entry's name through the entry */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (StHeaderEntry, name) == 0);
+
 /* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries
  * and ps->by_name. */
 static gboolean

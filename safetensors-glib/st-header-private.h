@@ -29,7 +29,8 @@ G_BEGIN_DECLS
 /* One tensor of a parsed header. Entries, names and shapes live in the header's arena: they stay valid
  * as long as the StHeader. */
 typedef struct {
-  const char *name;     /* NUL-terminated UTF-8, unescaped; never contains NUL */
+  const char *name;     /* NUL-terminated UTF-8, unescaped; never contains NUL. First: the name index reads
+                         * it through the entry (st-name-index-private.h) */
   STDType     dtype;
   guint       n_dims;
   gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0 */
