@@ -67,6 +67,10 @@ enum {
  * of shorter entries grows the index once or twice while it is parsed. */
 #define TYPICAL_ENTRY_TEXT 64
 
+/* How many of the latest distinct shapes an entry's shape is compared with before it gets a copy of its
+ * own (see intern_shape()) */
+#define RECENT_SHAPES 4
+
 typedef struct {
   StScanner     sc;        /* the text and the position in it */
   gboolean      plain_entries;  /* try read_plain_entry() first */
@@ -78,7 +82,40 @@ typedef struct {
   char          last_dtype_name[16];  /* the last dtype looked up: headers repeat a few dtypes */
   gsize         last_dtype_len;       /* G_MAXSIZE before the first */
   STDType       last_dtype;
+  gint64       *recent_shapes[RECENT_SHAPES];    /* in the arena; NULL when unused */
+  guint         recent_n_dims[RECENT_SHAPES];
+  guint         next_recent;                     /* the slot the next new shape takes */
 } Parser;
+
+/* The shape in ps->ints (ps->n_ints dimensions, each at most G_MAXINT64) as an entry keeps it: in the
+ * arena, shared with an entry before it of the same shape. Shapes are read-only once parsed, and headers
+ * repeat a few of them (the 1,000 tensors of a LoRA adapter have one or two, a model's layers the same
+ * handful each): each entry of 2 dimensions would otherwise take 16 bytes of fresh memory for them, which a
+ * fresh process faults in. */
+static gint64 *
+intern_shape (Parser *ps)
+{
+  gsize size = ps->n_ints * sizeof (gint64);
+  gint64 *shape;
+
+  if (ps->n_ints == 0)
+    return NULL;
+
+  for (guint i = 0; i < RECENT_SHAPES; i++)
+    {
+      if (ps->recent_shapes[i] != NULL && ps->recent_n_dims[i] == ps->n_ints &&
+          memcmp (ps->recent_shapes[i], ps->ints, size) == 0)
+        return ps->recent_shapes[i];
+    }
+
+  /* Every value is at most G_MAXINT64: the guint64s are valid gint64s. */
+  shape = st_arena_alloc (&ps->arena, size);
+  memcpy (shape, ps->ints, size);
+  ps->recent_shapes[ps->next_recent] = shape;
+  ps->recent_n_dims[ps->next_recent] = ps->n_ints;
+  ps->next_recent = (ps->next_recent + 1) % RECENT_SHAPES;
+  return shape;
+}
 
 /* Tensor entries */
 
@@ -352,13 +389,7 @@ parse_shape (Parser        *ps,
     return FALSE;
 
   entry->n_dims = ps->n_ints;
-  entry->shape = NULL;
-  if (ps->n_ints > 0)
-    {
-      /* Every value is at most G_MAXINT64: the guint64s are valid gint64s. */
-      entry->shape = st_arena_alloc (&ps->arena, ps->n_ints * sizeof (gint64));
-      memcpy (entry->shape, ps->ints, ps->n_ints * sizeof (gint64));
-    }
+  entry->shape = intern_shape (ps);
   return TRUE;
 }
 
@@ -556,12 +587,7 @@ read_plain_entry (Parser        *ps,
   if (!st_scanner_accept_literal (&ps->sc, "\",\"shape\":", 10) || !read_plain_integer_array (ps, G_MAXINT64))
     return FALSE;
   entry->n_dims = ps->n_ints;
-  entry->shape = NULL;
-  if (ps->n_ints > 0)
-    {
-      entry->shape = st_arena_alloc (&ps->arena, ps->n_ints * sizeof (gint64));
-      memcpy (entry->shape, ps->ints, ps->n_ints * sizeof (gint64));
-    }
+  entry->shape = intern_shape (ps);
 
   if (!st_scanner_accept_literal (&ps->sc, ",\"data_offsets\":", 16) || !read_plain_integer_array (ps, G_MAXUINT64) ||
       ps->n_ints != 2 || !st_scanner_accept_literal (&ps->sc, "}", 1))

@@ -33,7 +33,8 @@ typedef struct {
                          * it through the entry (st-name-index-private.h) */
   STDType     dtype;
   guint       n_dims;
-  gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0 */
+  gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0. Read-only: entries of the
+                         * same shape may share it */
   guint64     begin;    /* byte range in the data buffer */
   guint64     end;
   guint       index;    /* the entry's position in StHeader.entries */

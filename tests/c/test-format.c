@@ -697,6 +697,53 @@ test_parse_shapes (void)
   }
 }
 
+/* Entries of the same shape share its memory in the header (shapes are read-only): the shape before, or one
+ * of the few distinct ones before that; a shape that differs in one value or in its rank gets its own. Each
+ * entry keeps its own values, read by either parser (the general one reads "i" and "l", whose fields are
+ * spaced or in another order). */
+static void
+test_parse_repeated_shapes (void)
+{
+  g_autoptr(StHeader) header = parse_ok (
+      "{\"a\":{\"dtype\":\"U8\",\"shape\":[2,3],\"data_offsets\":[0,6]},"
+      "\"b\":{\"dtype\":\"U8\",\"shape\":[2,3],\"data_offsets\":[6,12]},"
+      "\"c\":{\"dtype\":\"U8\",\"shape\":[3,2],\"data_offsets\":[12,18]},"
+      "\"d\":{\"dtype\":\"U8\",\"shape\":[2,3,1],\"data_offsets\":[18,24]},"
+      "\"e\":{\"dtype\":\"U8\",\"shape\":[6],\"data_offsets\":[24,30]},"
+      "\"f\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[30,32]},"
+      "\"g\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[32,35]},"
+      "\"h\":{\"dtype\":\"U8\",\"shape\":[2,3],\"data_offsets\":[35,41]},"
+      "\"i\":{\"shape\": [2, 3], \"dtype\":\"U8\",\"data_offsets\":[41,47]},"
+      "\"j\":{\"dtype\":\"U8\",\"shape\":[6],\"data_offsets\":[47,53]},"
+      "\"k\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[53,54]},"
+      "\"l\":{\"shape\": [3, 2], \"dtype\":\"U8\",\"data_offsets\":[54,60]}}");
+  const gint64 two_three[] = { 2, 3 };
+  const gint64 three_two[] = { 3, 2 };
+  const gint64 two_three_one[] = { 2, 3, 1 };
+  const gint64 six[] = { 6 };
+  const gint64 two[] = { 2 };
+  const gint64 three[] = { 3 };
+
+  assert_shape (find_entry (header, "a"), two_three, 2);
+  assert_shape (find_entry (header, "b"), two_three, 2);
+  assert_shape (find_entry (header, "c"), three_two, 2);
+  assert_shape (find_entry (header, "d"), two_three_one, 3);
+  assert_shape (find_entry (header, "e"), six, 1);
+  assert_shape (find_entry (header, "f"), two, 1);
+  assert_shape (find_entry (header, "g"), three, 1);
+  assert_shape (find_entry (header, "h"), two_three, 2);
+  assert_shape (find_entry (header, "i"), two_three, 2);
+  assert_shape (find_entry (header, "j"), six, 1);
+  assert_shape (find_entry (header, "k"), NULL, 0);
+  assert_shape (find_entry (header, "l"), three_two, 2);
+  g_assert_cmpuint (header->data_size, ==, 60);
+
+  /* a repeat costs no memory */
+  g_assert_true (find_entry (header, "b")->shape == find_entry (header, "a")->shape);
+  g_assert_true (find_entry (header, "i")->shape == find_entry (header, "h")->shape);
+  g_assert_true (find_entry (header, "c")->shape != find_entry (header, "a")->shape);
+}
+
 /* Parsing: what is rejected */
 
 static void
@@ -2156,6 +2203,7 @@ main (int   argc,
   g_test_add_func ("/format/parse/metadata", test_parse_metadata);
   g_test_add_func ("/format/parse/empty-tensors", test_parse_empty_tensors);
   g_test_add_func ("/format/parse/shapes", test_parse_shapes);
+  g_test_add_func ("/format/parse/repeated-shapes", test_parse_repeated_shapes);
   g_test_add_func ("/format/parse/short-entries", test_parse_short_entries);
 
   g_test_add_func ("/format/reject/not-object", test_reject_not_object);
