@@ -565,7 +565,9 @@ st_file_new_from_path_full (const char    *path,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  /* Asked only of a cancellable: the call is the process's first into GIO's code otherwise, a page
+   * fault or two of its text on the way to a mapping that needs none of it */
+  if (cancellable != NULL && g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
   /* Not g_mapped_file_new (path, TRUE): it opens the file O_RDWR, which fails on read-only files. A
