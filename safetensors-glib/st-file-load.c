@@ -91,7 +91,10 @@ st_file_new_loaded (StHeader *header,
 
   st_name_index_free (self->by_name);
   self->by_name = g_steal_pointer (&header->by_name);
-  st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
+  if (self->by_name != NULL)
+    st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
+  else if (data == NULL)
+    st_file_get_index (self);  /* made on first use otherwise, but a remote file's lookups expect it */
 
   /* A remote file (no data) keeps its header to itself: its tensors copy their shapes. */
   if (data != NULL)

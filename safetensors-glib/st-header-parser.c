@@ -8,7 +8,8 @@
  * recurses. Here the header is read in one pass straight into StHeaderEntry values: no tree, no
  * recursion (the only place that can nest, an unknown field's value, is skipped with an explicit stack
  * bounded by ST_MAX_JSON_DEPTH), and no allocation per tensor: entries, names and shapes are cut from one
- * arena, and the duplicate check's index (StNameIndex) is handed to the loader as its name index. Strings without
+ * arena, and the duplicate check's index (StNameIndex), made only when the names are not in increasing
+ * order (where none can repeat another), is handed to the loader as its name index. Strings without
  * escapes are used in place; escaped ones are decoded into one reused buffer.
  *
  * The tokens (strings, whitespace, numbers, the UTF-8 check) come from the scanner
@@ -85,6 +86,7 @@ typedef struct {
   gint64       *recent_shapes[RECENT_SHAPES];    /* in the arena; NULL when unused */
   guint         recent_n_dims[RECENT_SHAPES];
   guint         next_recent;                     /* the slot the next new shape takes */
+  const char   *last_name;  /* the name of the last tensor read, in the arena; NULL before the first */
 } Parser;
 
 /* The shape in ps->ints (ps->n_ints dimensions, each at most G_MAXINT64) as an entry keeps it: in the
@@ -939,18 +941,37 @@ st_header_read_size (const guint8 *prefix,
 /* The name index reads an entry's name through the entry */
 G_STATIC_ASSERT (G_STRUCT_OFFSET (StHeaderEntry, name) == 0);
 
-/* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries
- * and ps->by_name. */
+/* The duplicate check's index of the entries read so far, made when a name first comes out of order. */
+static StNameIndex *
+index_entries (Parser    *ps,
+               GPtrArray *entries)
+{
+  StNameIndex *by_name = st_name_index_new_sized (st_scanner_offset_of (&ps->sc, ps->sc.end) / TYPICAL_ENTRY_TEXT);
+
+  /* In strictly increasing order: no two are the same */
+  for (guint i = 0; i < entries->len; i++)
+    {
+      StHeaderEntry *entry = entries->pdata[i];
+
+      st_name_index_insert (by_name, entry->name, strlen (entry->name), entry);
+    }
+  return by_name;
+}
+
+/* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries.
+ * Writers list tensors sorted by name (within each dtype, for Hugging Face's): while every name is greater
+ * than the one before it (in strcmp() order), none can repeat one, and no index is needed to tell; the
+ * first name out of order indexes the entries before it in *@by_name, and every later one goes there too. */
 static gboolean
 parse_tensor (Parser             *ps,
               const StJsonString *key,
               const guint8       *key_start,
               GPtrArray          *entries,
-              StNameIndex        *by_name)
+              StNameIndex       **by_name)
 {
   StHeaderEntry *entry;
   const guint8 *open;
-  guint32 hash;
+  guint32 hash = 0;
   char *name;
 
   if (key->has_nul)
@@ -968,7 +989,10 @@ parse_tensor (Parser             *ps,
   memcpy (name, key->data, key->len);
   name[key->len] = '\0';
   entry->name = name;
-  hash = st_name_index_prefetch (by_name, name, key->len);
+  if (*by_name == NULL && ps->last_name != NULL && strcmp (ps->last_name, name) >= 0)
+    *by_name = index_entries (ps, entries);
+  if (*by_name != NULL)
+    hash = st_name_index_prefetch (*by_name, name, key->len);
 
   if (!st_scanner_expect_char (&ps->sc, ':', "‘:’"))
     return FALSE;
@@ -988,7 +1012,8 @@ parse_tensor (Parser             *ps,
     }
 
   g_ptr_array_add (entries, entry);
-  if (!st_name_index_insert_hashed (by_name, name, key->len, hash, entry))
+  ps->last_name = name;
+  if (*by_name != NULL && !st_name_index_insert_hashed (*by_name, name, key->len, hash, entry))
     {
       g_autofree char *shown = st_scanner_shown_name (name, key->len);
 
@@ -1003,8 +1028,7 @@ static StHeader *
 parse_document (Parser *ps)
 {
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
-  g_autoptr(StNameIndex) by_name = st_name_index_new_sized (st_scanner_offset_of (&ps->sc, ps->sc.end) /
-                                                            TYPICAL_ENTRY_TEXT);
+  g_autoptr(StNameIndex) by_name = NULL;  /* made when a name comes out of order: see parse_tensor() */
   g_autoptr(GHashTable) metadata = NULL;
   gboolean seen_metadata = FALSE;
   guint64 data_size = 0;
@@ -1059,7 +1083,7 @@ parse_document (Parser *ps)
             if (!st_scanner_expect_char (&ps->sc, ':', "‘:’") || !parse_metadata (ps, &metadata))
               return NULL;
           }
-        else if (!parse_tensor (ps, &key, key_start, entries, by_name))
+        else if (!parse_tensor (ps, &key, key_start, entries, &by_name))
           return NULL;
 
         if (!st_scanner_next_or_close (&ps->sc, '}', &closed))

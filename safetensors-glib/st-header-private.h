@@ -43,7 +43,8 @@ typedef struct {
 typedef struct {
   GPtrArray    *entries;     /* StHeaderEntry *, sorted by begin (the order of the data), in the arena */
   StNameIndex  *by_name;     /* name -> StHeaderEntry *: the index of the duplicate check, which a loader
-                              * may steal as its own */
+                              * may steal as its own; NULL when the names came in strictly increasing
+                              * strcmp() order, where none can repeat another (as writers write them) */
   GHashTable   *metadata;    /* char * -> char *, owning; NULL when __metadata__ is absent or null */
   guint64       data_size;   /* the data buffer length the entries tile: the last end, or 0 */
   StArenaChunk *arena;       /* owns the entries, their names and their shapes */
