@@ -33,14 +33,6 @@
 
 /* Loading */
 
-/* The FileEntry, in @loaded_entries, of the StHeaderEntry @value */
-static gpointer
-loaded_entry_of (gpointer value,
-                 gpointer loaded_entries)
-{
-  return &((FileEntry *) loaded_entries)[((const StHeaderEntry *) value)->index];
-}
-
 /* The data of a loaded file, which owns the memory of its header (entries, names, shapes) too: a tensor
  * keeps the data it is a view of alive, and so the shape it borrows from the header
  * (st_tensor_new_view()), after the file is gone. */
@@ -71,9 +63,8 @@ st_file_new_loaded (StHeader *header,
   self->header_size = header_size;
   self->metadata = g_steal_pointer (&header->metadata);
 
-  /* One block for the entries, and the parser's list of entries (StHeaderEntry *, in file order) and its
-   * duplicate check (name -> StHeaderEntry) become the file's list (FileEntry *) and name index (name ->
-   * FileEntry) in place: no allocation and no hashing per tensor. */
+  /* One block for the entries, and the parser's list of entries (StHeaderEntry *, in file order) becomes
+   * the file's list (FileEntry *) in place. */
   self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header->entries->len, 1));
   g_ptr_array_unref (self->entries);
   self->entries = g_steal_pointer (&header->entries);
@@ -89,12 +80,14 @@ st_file_new_loaded (StHeader *header,
       self->entries->pdata[i] = entry;
     }
 
-  st_name_index_free (self->by_name);
-  self->by_name = g_steal_pointer (&header->by_name);
-  if (self->by_name != NULL)
-    st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
-  else if (data == NULL)
-    st_file_get_index (self);  /* made on first use otherwise, but a remote file's lookups expect it */
+  /* The file's name index is made on first use (st_file_get_index()): a caller that takes the tensors in
+   * file order needs none. The parser's, made when its names were out of order, goes now, for the
+   * tensors and names the caller asks for next to reuse its memory. But a remote file's lookups
+   * (st-file-remote.c) expect one made. */
+  g_clear_pointer (&self->by_name, st_name_index_free);
+  g_clear_pointer (&header->by_name, st_name_index_free);
+  if (data == NULL)
+    st_file_get_index (self);
 
   /* A remote file (no data) keeps its header to itself: its tensors copy their shapes. */
   if (data != NULL)

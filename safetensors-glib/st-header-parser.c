@@ -8,9 +8,9 @@
  * recurses. Here the header is read in one pass straight into StHeaderEntry values: no tree, no
  * recursion (the only place that can nest, an unknown field's value, is skipped with an explicit stack
  * bounded by ST_MAX_JSON_DEPTH), and no allocation per tensor: entries, names and shapes are cut from one
- * arena, and the duplicate check's index (StNameIndex), made only when the names are not in increasing
- * order (where none can repeat another), is handed to the loader as its name index. Strings without
- * escapes are used in place; escaped ones are decoded into one reused buffer.
+ * arena, and the duplicate check's index (StNameIndex) is made only when the names are not in
+ * increasing order (where none can repeat another). Strings without escapes are used in place; escaped
+ * ones are decoded into one reused buffer.
  *
  * The tokens (strings, whitespace, numbers, the UTF-8 check) come from the scanner
  * (st-scanner-private.h). An entry written as writers write it is read by a fast path that falls back to
@@ -848,7 +848,6 @@ check_tiling (GPtrArray  *entries,
           return FALSE;
         }
 
-      entry->index = i;
       covered = entry->end;
       previous = entry;
     }

@@ -37,14 +37,13 @@ typedef struct {
                          * same shape may share it */
   guint64     begin;    /* byte range in the data buffer */
   guint64     end;
-  guint       index;    /* the entry's position in StHeader.entries */
 } StHeaderEntry;
 
 typedef struct {
   GPtrArray    *entries;     /* StHeaderEntry *, sorted by begin (the order of the data), in the arena */
-  StNameIndex  *by_name;     /* name -> StHeaderEntry *: the index of the duplicate check, which a loader
-                              * may steal as its own; NULL when the names came in strictly increasing
-                              * strcmp() order, where none can repeat another (as writers write them) */
+  StNameIndex  *by_name;     /* name -> StHeaderEntry *: the index of the duplicate check; NULL when the
+                              * names came in strictly increasing strcmp() order, where none can repeat
+                              * another (as writers write them) */
   GHashTable   *metadata;    /* char * -> char *, owning; NULL when __metadata__ is absent or null */
   guint64       data_size;   /* the data buffer length the entries tile: the last end, or 0 */
   StArenaChunk *arena;       /* owns the entries, their names and their shapes */

@@ -291,28 +291,3 @@ st_name_index_remove (StNameIndex *index,
   index->n_names--;
   return TRUE;
 }
-
-/* How many slots ahead st_name_index_map_values() asks for the value a slot points to, in indexes of
- * more than MAP_PREFETCH_MIN_SLOTS (smaller ones and what they point to stay in the caches) */
-#define MAP_PREFETCH_DISTANCE 16
-#define MAP_PREFETCH_MIN_SLOTS ((gsize) 1 << 17)
-
-void
-st_name_index_map_values (StNameIndex *index,
-                          gpointer   (*map) (gpointer value,
-                                             gpointer user_data),
-                          gpointer     user_data)
-{
-  gboolean prefetch = index->mask + 1 > MAP_PREFETCH_MIN_SLOTS;
-
-  for (gsize i = 0; i <= index->mask; i++)
-    {
-#if defined(__GNUC__)
-      /* @map reads what the value points to, in no order the walk can predict: ask for it early */
-      if (prefetch && i + MAP_PREFETCH_DISTANCE <= index->mask && index->slots[i + MAP_PREFETCH_DISTANCE].value != NULL)
-        __builtin_prefetch (index->slots[i + MAP_PREFETCH_DISTANCE].value, 0);
-#endif
-      if (index->slots[i].value != NULL)
-        index->slots[i].value = map (index->slots[i].value, user_data);
-    }
-}

@@ -245,36 +245,39 @@ index_reader_thread (gpointer data)
   return NULL;
 }
 
-/* A header whose names come in order carries no name index (st-header-parser.c): the file makes one on
- * the first lookup that needs it. Readers in several threads asking at once, each in its own order, all
- * find every tensor; then setting and removing tensors uses that index. Header and bytes written by
- * hand: tensor "tNN" holds the one byte NN. */
-static void
-test_threads_index_on_first_use (void)
+/* A file of IN_ORDER_TENSORS tensors of one byte, written by hand: tensor "tNN" holds the byte NN; listed
+ * (and laid out) by increasing names, or by decreasing ones. */
+static STFile *
+make_one_byte_tensors (gboolean increasing)
 {
   g_autoptr(GString) header = g_string_new ("{");
-  guint8 data[IN_ORDER_TENSORS];
   g_autoptr(GBytes) contents = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(STFile) file = NULL;
-  g_autoptr(STTensor) replacement = NULL;
-  g_autoptr(GBytes) replacement_bytes = g_bytes_new_static ("\xff", 1);
-  g_auto(GStrv) names = NULL;
-  const gint64 one[] = { 1 };
-  IndexReader readers[8];
-  GThread *threads[8];
-  gint go = 0;
+  guint8 data[IN_ORDER_TENSORS];
+  STFile *file;
 
   for (guint i = 0; i < IN_ORDER_TENSORS; i++)
     {
+      guint k = increasing ? i : IN_ORDER_TENSORS - 1 - i;
+
       g_string_append_printf (header, "%s\"t%02u\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[%u,%u]}",
-                              i > 0 ? "," : "", i, i, i + 1);
-      data[i] = (guint8) i;
+                              i > 0 ? "," : "", k, i, i + 1);
+      data[i] = (guint8) k;
     }
   g_string_append_c (header, '}');
   contents = st_test_make_file_full (header->len, header->str, header->len, data, sizeof data);
   file = st_file_new_from_bytes (contents, &error);
   g_assert_no_error (error);
+  return file;
+}
+
+/* Eight threads ask @file for every tensor at once, each in its own order, and for one it lacks */
+static void
+read_in_threads (STFile *file)
+{
+  IndexReader readers[8];
+  GThread *threads[8];
+  gint go = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
     {
@@ -287,6 +290,25 @@ test_threads_index_on_first_use (void)
       g_thread_join (threads[i]);
       g_assert_true (readers[i].ok);
     }
+}
+
+/* A loaded file makes its name index on the first lookup that needs one (st_file_get_index()), whether its
+ * header needed one for its duplicate check (names out of order) or not (names in order). Readers in
+ * several threads asking at once, each in its own order, all find every tensor; then setting and
+ * removing tensors uses that index. */
+static void
+test_threads_index_on_first_use (void)
+{
+  g_autoptr(STFile) decreasing = make_one_byte_tensors (FALSE);
+  g_autoptr(STFile) file = make_one_byte_tensors (TRUE);
+  g_autoptr(STTensor) replacement = NULL;
+  g_autoptr(GBytes) replacement_bytes = g_bytes_new_static ("\xff", 1);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = NULL;
+  const gint64 one[] = { 1 };
+
+  read_in_threads (decreasing);
+  read_in_threads (file);
 
   /* replaced in place, keeping its position; removed; added at the end */
   replacement = st_tensor_new (ST_DTYPE_U8, one, 1, replacement_bytes, &error);
