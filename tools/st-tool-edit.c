@@ -161,30 +161,9 @@ int
 st_tool_cmd_shard (int    argc,
                    char **argv)
 {
-  g_autofree char *size_text = NULL;
-  g_autofree char *output = NULL;
-  g_autofree char *prefix = NULL;
-  const GOptionEntry entries[] = {
-    { "max-shard-size", 'm', 0, G_OPTION_ARG_STRING, &size_text,
-      "The largest amount of tensor data per shard: 5GB, 500MB, 2GiB, or bytes (required)", "SIZE" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The directory to write into, made if needed (required)", "DIR" },
-    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &prefix, "The name of the files (default: model)", "PREFIX" },
-    G_OPTION_ENTRY_NULL
-  };
-  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("shard"), entries);
-  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
-  if (!st_tool_parse_options (context, &argc, &argv))
-    return ST_TOOL_EXIT_USAGE;
-  if (argc != 2)
-    return st_tool_usage_error ("shard", "expected one file");
-  if (size_text == NULL)
-    return st_tool_usage_error ("shard", "--max-shard-size is required");
-  if (output == NULL)
-    return st_tool_usage_error ("shard", "--output is required");
-
-  guint64 max_shard_size;
+  g_auto(StToolLayoutOptions) options = { 0 };
   int status;
-  if (!st_tool_parse_max_shard_size ("shard", size_text, &max_shard_size, &status))
+  if (!st_tool_parse_layout_options ("shard", TRUE, "file", &argc, &argv, &options, &status))
     return status;
 
   g_autoptr(GError) error = NULL;
@@ -194,11 +173,11 @@ st_tool_cmd_shard (int    argc,
       st_tool_print_error (argv[1], error);
       return ST_TOOL_EXIT_FAILURE;
     }
-  if (!st_tool_make_directory ("shard", output))
+  if (!st_tool_make_directory ("shard", options.output))
     return ST_TOOL_EXIT_FAILURE;
-  if (!st_tool_save_standard (file, output, prefix != NULL ? prefix : "model", max_shard_size, &error))
+  if (!st_tool_save_standard (file, options.output, options.prefix, options.max_shard_size, &error))
     {
-      st_tool_print_error (output, error);
+      st_tool_print_error (options.output, error);
       return ST_TOOL_EXIT_FAILURE;
     }
   return ST_TOOL_EXIT_OK;

@@ -295,27 +295,9 @@ int
 st_tool_cmd_reshard (int    argc,
                      char **argv)
 {
-  g_autofree char *size_text = NULL;
-  g_autofree char *output = NULL;
-  g_autofree char *prefix = NULL;
-  const GOptionEntry entries[] = {
-    { "max-shard-size", 'm', 0, G_OPTION_ARG_STRING, &size_text,
-      "The largest amount of tensor data per shard: 5GB, 500MB, 2GiB, or bytes (default: one file)", "SIZE" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The directory to write into, made if needed (required)", "DIR" },
-    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &prefix, "The name of the files (default: model)", "PREFIX" },
-    G_OPTION_ENTRY_NULL
-  };
-  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("reshard"), entries);
-  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
-  if (!st_tool_parse_options (context, &argc, &argv))
-    return ST_TOOL_EXIT_USAGE;
-  if (argc != 2)
-    return st_tool_usage_error ("reshard", "expected one checkpoint");
-  if (output == NULL)
-    return st_tool_usage_error ("reshard", "--output is required");
-  guint64 max_shard_size;
+  g_auto(StToolLayoutOptions) options = { 0 };
   int status;
-  if (!st_tool_parse_max_shard_size ("reshard", size_text, &max_shard_size, &status))
+  if (!st_tool_parse_layout_options ("reshard", FALSE, "checkpoint", &argc, &argv, &options, &status))
     return status;
 
   g_autoptr(GError) error = NULL;
@@ -325,11 +307,11 @@ st_tool_cmd_reshard (int    argc,
       st_tool_print_error (argv[1], error);
       return ST_TOOL_EXIT_FAILURE;
     }
-  if (!st_tool_make_directory ("reshard", output))
+  if (!st_tool_make_directory ("reshard", options.output))
     return ST_TOOL_EXIT_FAILURE;
-  if (!st_tool_save_standard (file, output, prefix != NULL ? prefix : "model", max_shard_size, &error))
+  if (!st_tool_save_standard (file, options.output, options.prefix, options.max_shard_size, &error))
     {
-      st_tool_print_error (output, error);
+      st_tool_print_error (options.output, error);
       return ST_TOOL_EXIT_FAILURE;
     }
   return ST_TOOL_EXIT_OK;
@@ -665,27 +647,9 @@ int
 st_tool_cmd_consolidate (int    argc,
                          char **argv)
 {
-  g_autofree char *size_text = NULL;
-  g_autofree char *output = NULL;
-  g_autofree char *prefix = NULL;
-  const GOptionEntry entries[] = {
-    { "max-shard-size", 'm', 0, G_OPTION_ARG_STRING, &size_text,
-      "The largest amount of tensor data per shard: 5GB, 500MB, 2GiB, or bytes (default: one file)", "SIZE" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The directory to write into, made if needed (required)", "DIR" },
-    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &prefix, "The name of the files (default: model)", "PREFIX" },
-    G_OPTION_ENTRY_NULL
-  };
-  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command ("consolidate"), entries);
-  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
-  if (!st_tool_parse_options (context, &argc, &argv))
-    return ST_TOOL_EXIT_USAGE;
-  if (argc != 2)
-    return st_tool_usage_error ("consolidate", "expected one directory of per-rank files");
-  if (output == NULL)
-    return st_tool_usage_error ("consolidate", "--output is required");
-  guint64 max_shard_size;
+  g_auto(StToolLayoutOptions) options = { 0 };
   int status;
-  if (!st_tool_parse_max_shard_size ("consolidate", size_text, &max_shard_size, &status))
+  if (!st_tool_parse_layout_options ("consolidate", FALSE, "directory of per-rank files", &argc, &argv, &options, &status))
     return status;
 
   g_autoptr(GError) error = NULL;
@@ -724,12 +688,12 @@ st_tool_cmd_consolidate (int    argc,
       g_ptr_array_add (targets, logical->target);
     }
 
-  if (!st_tool_make_directory ("consolidate", output))
+  if (!st_tool_make_directory ("consolidate", options.output))
     return ST_TOOL_EXIT_FAILURE;
-  if (!consolidate_into (targets, g_hash_table_size (metadata) > 0 ? metadata : NULL, output,
-                         prefix != NULL ? prefix : "model", max_shard_size, &error))
+  if (!consolidate_into (targets, g_hash_table_size (metadata) > 0 ? metadata : NULL, options.output,
+                         options.prefix, options.max_shard_size, &error))
     {
-      st_tool_print_error (output, error);
+      st_tool_print_error (options.output, error);
       return ST_TOOL_EXIT_FAILURE;
     }
   return ST_TOOL_EXIT_OK;

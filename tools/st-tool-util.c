@@ -646,11 +646,12 @@ st_tool_save_standard (STFile      *file,
   return print_written (output, prefix, error);
 }
 
-gboolean
-st_tool_parse_max_shard_size (const char *command,
-                              const char *text,
-                              guint64    *out_size,
-                              int        *out_status)
+/* Parses --max-shard-size @text (NULL: G_MAXUINT64, one file); on a usage error sets *@out_status. */
+static gboolean
+parse_max_shard_size (const char *command,
+                      const char *text,
+                      guint64    *out_size,
+                      int        *out_status)
 {
   g_autoptr(GError) error = NULL;
   *out_size = G_MAXUINT64;
@@ -667,4 +668,56 @@ st_tool_parse_max_shard_size (const char *command,
       return FALSE;
     }
   return TRUE;
+}
+
+void
+st_tool_layout_options_clear (StToolLayoutOptions *options)
+{
+  g_clear_pointer (&options->output, g_free);
+  g_clear_pointer (&options->prefix, g_free);
+}
+
+gboolean
+st_tool_parse_layout_options (const char           *command,
+                              gboolean              size_required,
+                              const char           *operand,
+                              int                  *argc,
+                              char               ***argv,
+                              StToolLayoutOptions  *options,
+                              int                  *out_status)
+{
+  g_autofree char *size_text = NULL;
+  const GOptionEntry entries[] = {
+    { "max-shard-size", 'm', 0, G_OPTION_ARG_STRING, &size_text,
+      size_required ? "The largest amount of tensor data per shard: 5GB, 500MB, 2GiB, or bytes (required)"
+                    : "The largest amount of tensor data per shard: 5GB, 500MB, 2GiB, or bytes (default: one file)",
+      "SIZE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
+      "The directory to write into, made if needed (required)", "DIR" },
+    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &options->prefix, "The name of the files (default: model)", "PREFIX" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = st_tool_option_context_new (st_tool_find_command (command), entries);
+
+  g_option_context_add_main_entries (context, st_tool_save_entries, NULL);
+  if (!st_tool_parse_options (context, argc, argv))
+    {
+      *out_status = ST_TOOL_EXIT_USAGE;
+      return FALSE;
+    }
+  if (*argc != 2)
+    *out_status = st_tool_usage_error (command, "expected one %s", operand);
+  else if (size_required && size_text == NULL)
+    *out_status = st_tool_usage_error (command, "--max-shard-size is required");
+  else if (options->output == NULL)
+    *out_status = st_tool_usage_error (command, "--output is required");
+  else if (!parse_max_shard_size (command, size_text, &options->max_shard_size, out_status))
+    return FALSE;
+  else
+    {
+      if (options->prefix == NULL)
+        options->prefix = g_strdup ("model");
+      return TRUE;
+    }
+  return FALSE;
 }

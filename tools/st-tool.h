@@ -95,11 +95,27 @@ GHashTable *st_tool_source_metadata (StToolSource *source);
 /* Makes @output and its parents; says why on standard error (as "st-tool @command: ...") when it cannot. */
 gboolean st_tool_make_directory (const char *command,
                                  const char *output);
-/* Parses --max-shard-size @text (NULL: G_MAXUINT64, one file); on a usage error sets *@out_status. */
-gboolean st_tool_parse_max_shard_size (const char *command,
-                                       const char *text,
-                                       guint64    *out_size,
-                                       int        *out_status);
+/* What shard, reshard and consolidate share: --max-shard-size, --output and --prefix, the save options,
+ * and one operand. */
+typedef struct {
+  guint64  max_shard_size;   /* G_MAXUINT64 (one file) unless --max-shard-size was given */
+  char    *output;
+  char    *prefix;           /* "model" unless --prefix was given */
+} StToolLayoutOptions;
+
+void st_tool_layout_options_clear (StToolLayoutOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StToolLayoutOptions, st_tool_layout_options_clear)
+/* Parses @command's options into @options, leaving its one operand in (*@argv)[1]: with @size_required
+ * --max-shard-size must be given (otherwise its default is one file); @operand says what the operand is
+ * ("file", "checkpoint"...), for the usage error. Returns TRUE to go on, or FALSE with the exit status in
+ * *@out_status (a usage error, already printed). */
+gboolean st_tool_parse_layout_options (const char           *command,
+                                       gboolean              size_required,
+                                       const char           *operand,
+                                       int                  *argc,
+                                       char               ***argv,
+                                       StToolLayoutOptions  *options,
+                                       int                  *out_status);
 /* Saves @file as the standard layout in @output (shards of @max_shard_size with an index, or one
  * file), with a progress bar, then prints what it wrote. */
 gboolean st_tool_save_standard (STFile      *file,

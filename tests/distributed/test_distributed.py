@@ -17,6 +17,7 @@ import queue
 import signal
 import socket
 import struct
+import time
 
 import pytest
 
@@ -232,6 +233,82 @@ def save_and_die(rank, world, folder, victim):
             os.kill(os.getpid(), signal.SIGKILL)
         distributed._write_parts = die
     distributed.save(held_by(rank, world), folder, max_shard_size=700)
+
+
+class _WriteRanges:
+    """distributed.ST, but for write_ranges(), which calls @write(fd, ranges, cancellable) instead."""
+
+    def __init__(self, write):
+        self._st = distributed.ST
+        self._write = write
+
+    def __getattr__(self, name):
+        return getattr(self._st, name)
+
+    def write_ranges(self, fd, ranges, cancellable):
+        return self._write(fd, ranges, cancellable)
+
+
+def save_taking_turns(rank, world, folder):
+    """Saves, logging each write of this rank: (file, start, end) on the monotonic clock, which every
+    process of the machine shares. A turn is waited for as long as the group's timeout allows, so that
+    no rank writes without one and the log shows the turns alone."""
+    distributed._turns.TURN_TIMEOUT_SECONDS = GROUP_TIMEOUT.total_seconds()
+    log = []
+    st = distributed.ST
+
+    def logged(fd, ranges, cancellable):
+        start = time.monotonic()
+        try:
+            return st.write_ranges(fd, ranges, cancellable)
+        finally:
+            log.append((os.readlink(f"/proc/self/fd/{fd}"), start, time.monotonic()))
+    distributed.ST = _WriteRanges(logged)
+    held = {}
+    for name, tensor in turn_tensors().items():
+        parts = torch.tensor_split(tensor, world)
+        held[name] = distributed.Part(parts[rank].clone(), shape=tensor.shape,
+                                      offset=sum(part.shape[0] for part in parts[:rank]))
+    distributed.save(held, folder, max_shard_size=TURN_SHARD)
+    return log
+
+
+TURN_SHARD = 4 * 1024 * 1024
+
+
+def turn_tensors():
+    """2 MiB each, 8 MiB in two files: large enough for the writes of ranks without turns to overlap."""
+    return {f"layer.{i}": torch.arange(512 * 1024, dtype=torch.float32).reshape(512, 1024) + i for i in range(4)}
+
+
+def save_and_die_in_turn(rank, world, folder, victim):
+    """Rank @victim is killed (SIGKILL) in its first write, while it holds the turn at that file."""
+    if rank == victim:
+        def die(*_args):
+            os.kill(os.getpid(), signal.SIGKILL)
+        distributed.ST = _WriteRanges(die)
+    distributed.save(held_by(rank, world), folder, max_shard_size=700)
+
+
+MANY_FILES = 200
+
+
+def many_small_tensors():
+    return {f"t{i:03d}": torch.full((4,), float(i)) for i in range(MANY_FILES)}
+
+
+def save_many_files_with_few_descriptors(rank, world, folder):
+    """A checkpoint of 200 shards, saved with only 20 file descriptors to spare: a rank may not keep a
+    file, or a turn FIFO, open per shard."""
+    import resource
+    held = {}
+    for name, tensor in many_small_tensors().items():
+        held[name] = distributed.Part(tensor[2 * rank:2 * rank + 2].clone(), shape=tensor.shape, offset=2 * rank)
+    in_use = len(os.listdir("/proc/self/fd"))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 20, hard))
+    distributed.save(held, folder, max_shard_size=1)
+    return None
 
 
 def raise_instead(rank, world, folder):
@@ -515,6 +592,56 @@ def test_a_rank_killed_mid_save_leaves_the_previous_checkpoint(tmp_path, victim)
         assert outcome[:2] == ("error", "DistributedError"), outcome
         assert "a rank died or timed out" in outcome[2]
     # the old checkpoint whole, and nothing else: no work folder, no pending file
+    assert folder_bytes(tmp_path) == before
+
+
+def test_ranks_take_turns_at_each_file(tmp_path):
+    """Two ranks never write one file at the same time (a file's writes would wait for its inode's
+    lock, spinning): each waits for its turn, or writes another file meanwhile (doc/distributed.md)."""
+    saved, expected = tmp_path / "saved", tmp_path / "expected"
+    saved.mkdir()
+    expected.mkdir()
+    outcomes, _codes = run_group(4, "save_taking_turns", str(saved))
+    logs = assert_all_ok(outcomes, 4)
+    writes = {}
+    for rank, log in logs.items():
+        for path, start, end in log:
+            writes.setdefault(path, []).append((start, end, rank))
+    shared = [path for path, spans in writes.items() if len({rank for *_span, rank in spans}) > 1]
+    assert len(shared) == 2, writes  # files several ranks write: where turns matter
+    for path, spans in writes.items():
+        spans.sort()
+        for (_start, end, rank), (next_start, _end, next_rank) in zip(spans, spans[1:]):
+            assert end <= next_start, (path, rank, next_rank)
+    # and the same bytes as one process writes
+    save_file(turn_tensors(), str(expected / "model.safetensors"), max_shard_size=TURN_SHARD)
+    assert folder_bytes(saved) == folder_bytes(expected)
+    assert len(folder_bytes(saved)) == 3  # two files and the index
+
+
+def test_a_checkpoint_of_many_files_needs_few_descriptors(tmp_path):
+    saved, expected = tmp_path / "saved", tmp_path / "expected"
+    saved.mkdir()
+    expected.mkdir()
+    outcomes, _codes = run_group(2, "save_many_files_with_few_descriptors", str(saved))
+    assert_all_ok(outcomes, 2)
+    save_file(many_small_tensors(), str(expected / "model.safetensors"), max_shard_size=1)
+    written = folder_bytes(saved)
+    assert len(written) == MANY_FILES + 1  # the shards and the index
+    assert written == folder_bytes(expected)
+
+
+@pytest.mark.parametrize("victim", [0, 2])
+def test_a_rank_killed_in_its_turn_leaves_the_previous_checkpoint(tmp_path, victim):
+    """The turn token dies with the rank: the others wait for it no longer than the turns' bound, then
+    see the group fail; nothing committed, the FIFOs and the work folder gone."""
+    before = previous_checkpoint(tmp_path)
+    outcomes, codes = run_group(3, "save_and_die_in_turn", str(tmp_path), victim, expect_dead=(victim,))
+    assert codes[victim] == -signal.SIGKILL
+    assert sorted(outcomes) == [rank for rank in range(3) if rank != victim]
+    for outcome in outcomes.values():
+        assert outcome[:2] == ("error", "DistributedError"), outcome
+        assert "a rank died or timed out" in outcome[2]
     assert folder_bytes(tmp_path) == before
 
 
