@@ -190,10 +190,9 @@ static _Thread_local struct {
   guint         next;  /* a position in file->entries */
 } lookup_hint;
 
-/* The name index, made on first use for a loaded file whose header needed none (its names came in
- * order, see st-header-parser.c): a caller that takes the tensors in file order never needs one (see
- * lookup_entry()). Readers in several threads may make one at once: the first stored wins, the others
- * drop theirs. */
+/* The name index, made on first use for a loaded file (st_file_new_loaded() keeps none, whatever the
+ * parser made): a caller that takes the tensors in file order never needs one (see lookup_entry()).
+ * Readers in several threads may make one at once: the first stored wins, the others drop theirs. */
 StNameIndex *
 st_file_get_index (STFile *self)
 {
