@@ -6,13 +6,14 @@
     bench/distributed.py [--size-mb 2048] [--ranks 4] [--reps 3] [--scratch DIR]
 
 Run with the library built and found (GI_TYPELIB_PATH, LD_LIBRARY_PATH, PYTHONPATH as in meson test).
-Five cases, in an order rotating every repetition, all run by one group of WORLD spawned ranks (gloo on
+Six cases, in an order rotating every repetition, all run by one group of WORLD spawned ranks (gloo on
 127.0.0.1), the page cache of the checkpoint dropped (fsync, then posix_fadvise DONTNEED) before each:
 
 - load:      distributed.load on every rank (every tensor on every rank);
 - baseline:  load_file(backend="pread") on every rank (each rank reads every byte itself);
 - tp:        distributed.load_slices(dim=0) on every rank (its share of every tensor);
-- save:      distributed.save of every rank's quarter of the rows, against
+- save:      distributed.save of every rank's quarter of the rows (max_shard_size 1GB), and
+- save_shards: the same save in shards of SHARDS_SIZE (more files than ranks), against
 - write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes).
 
 Every load case reads one byte of every page of every tensor it got before its closing barrier, so that
@@ -41,6 +42,11 @@ import time
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+
+# save_shards: the same save with shards of this size, so that the checkpoint has more files than ranks,
+# as a model saved by many ranks usually has (5 GB shards of tens of GB). With the 1GB of "save", 93% of
+# a 1 GiB checkpoint is one file, and a file takes one buffered writer at a time (its inode lock).
+SHARDS_SIZE = "128MB"
 
 
 def io_counters():
@@ -118,6 +124,8 @@ def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
             loaded = distributed.load_slices(folder, dim=0)
         elif case == "save":
             distributed.save(mine, out_folder, max_shard_size="1GB")
+        elif case == "save_shards":
+            distributed.save(mine, out_folder, max_shard_size=SHARDS_SIZE)
         elif case == "write":
             with open(os.path.join(out_folder, f"rank-{rank}.bin"), "wb", buffering=0) as f:
                 for part in mine.values():
@@ -199,7 +207,7 @@ def main():
         os.mkdir(folder)
         save_file(tensors(args.size_mb), os.path.join(folder, "model.safetensors"), max_shard_size="1GB")
         checkpoint = sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder))
-        cases = ["load", "baseline", "tp", "save", "write"]
+        cases = ["load", "baseline", "tp", "save", "save_shards", "write"]
         measured = {case: [] for case in cases}
         order = [case for rep in range(args.reps) for case in cases[rep % len(cases):] + cases[:rep % len(cases)]]
         out_folder = os.path.join(scratch, "out")

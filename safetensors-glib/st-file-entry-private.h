@@ -31,13 +31,13 @@ typedef struct {
  * - neither: a tensor set with st_file_set_tensor(), held from the start.
  * Lazily made tensors are set once, atomically, so that readers in several threads agree. */
 typedef struct {
-  const char          *name;          /* loaded->name, or name_storage */
-  char                *name_storage;  /* owned when the name is not the header's */
-  const StHeaderEntry *loaded;        /* in self->header; NULL unless the tensor is the loaded one */
-  ExternalData        *external;      /* owned; NULL unless the tensor was set as memory */
-  STTensor            *tensor;        /* owned */
-  STTensorInfo        *info;          /* owned; the list model's item, made on first access as tensor is */
-  gboolean             in_block;      /* one of self->loaded_entries, freed with self->header */
+  const char          *name;      /* the header's (an entry in the block), or owned (any other). First:
+                                   * the name index reads it through the entry (st-name-index-private.h) */
+  const StHeaderEntry *loaded;    /* in self->header; NULL unless the tensor is the loaded one */
+  ExternalData        *external;  /* owned; NULL unless the tensor was set as memory */
+  STTensor            *tensor;    /* owned */
+  STTensorInfo        *info;      /* owned; the list model's item, made on first access as tensor is */
+  gboolean             in_block;  /* one of self->loaded_entries, freed with the header, its name with it */
 } FileEntry;
 
 void st_file_entry_external_free (ExternalData *external);
@@ -45,7 +45,8 @@ void st_file_entry_external_free (ExternalData *external);
 void st_file_entry_clear_contents (FileEntry *entry);
 /* A GDestroyNotify for the entries of STFile's array. */
 void st_file_entry_free (gpointer data);
-/* The entry's tensor (transfer none), made on first access; @data is the file's loaded data. */
+/* The entry's tensor (transfer none), made on first access; @data is the file's loaded data, which owns
+ * the header a loaded entry is in. */
 STTensor *st_file_entry_get_tensor (FileEntry *entry,
                                     GBytes    *data);
 /* The dtype and shape of an entry, without making its tensor. */

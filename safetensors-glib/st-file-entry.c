@@ -8,6 +8,9 @@
 #include "st-file-entry-private.h"
 #include "st-tensor-private.h"
 
+/* The name index reads an entry's name through the entry */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (FileEntry, name) == 0);
+
 void
 st_file_entry_external_free (ExternalData *external)
 {
@@ -30,9 +33,11 @@ st_file_entry_free (gpointer data)
   FileEntry *entry = data;
 
   st_file_entry_clear_contents (entry);
-  g_free (entry->name_storage);
   if (!entry->in_block)
-    g_free (entry);
+    {
+      g_free ((char *) entry->name);
+      g_free (entry);
+    }
 }
 
 STTensor *
@@ -50,8 +55,8 @@ st_file_entry_get_tensor (FileEntry *entry,
   loaded = entry->loaded;
   if (loaded != NULL)
     {
-      tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, data,
-                                    loaded->begin, loaded->end - loaded->begin);
+      /* @data owns the header the entry and its shape are in (st_file_new_loaded()) */
+      tensor = st_tensor_new_view (loaded->dtype, loaded->shape, loaded->n_dims, data, loaded->begin);
     }
   else
     {

@@ -33,35 +33,45 @@
 
 /* Loading */
 
-/* The FileEntry, in @loaded_entries, of the StHeaderEntry @value */
-static gpointer
-loaded_entry_of (gpointer value,
-                 gpointer loaded_entries)
+/* The data of a loaded file, which owns the memory of its header (entries, names, shapes) too: a tensor
+ * keeps the data it is a view of alive, and so the shape it borrows from the header
+ * (st_tensor_new_view()), after the file is gone. */
+typedef struct {
+  GBytes       *bytes;  /* the data buffer: a slice of the input */
+  StArenaChunk *arena;  /* the header's */
+} LoadedData;
+
+static void
+loaded_data_free (gpointer data)
 {
-  return &((FileEntry *) loaded_entries)[((const StHeaderEntry *) value)->index];
+  LoadedData *loaded = data;
+
+  st_arena_chunks_free (loaded->arena);
+  g_bytes_unref (loaded->bytes);
+  g_free (loaded);
 }
 
 /* Makes the file from a parsed header and the data buffer it describes. Takes @header and @data. */
 STFile *
 st_file_new_loaded (StHeader *header,
-                 guint64   header_size,
-                 GBytes   *data)
+                    guint64   header_size,
+                    GBytes   *data)
 {
   STFile *self = g_object_new (ST_TYPE_FILE, NULL);
-  GPtrArray *header_entries = header->entries;
 
   self->header = header;
   self->header_size = header_size;
-  self->data = data;
   self->metadata = g_steal_pointer (&header->metadata);
 
-  /* One block for the entries, and the parser's duplicate check (name -> StHeaderEntry) becomes the
-   * name index (name -> FileEntry) in place: no allocation and no hashing per tensor. */
-  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header_entries->len, 1));
-  g_ptr_array_set_size (self->entries, header_entries->len);
-  for (guint i = 0; i < header_entries->len; i++)
+  /* One block for the entries, and the parser's list of entries (StHeaderEntry *, in file order) becomes
+   * the file's list (FileEntry *) in place. */
+  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header->entries->len, 1));
+  g_ptr_array_unref (self->entries);
+  self->entries = g_steal_pointer (&header->entries);
+  g_ptr_array_set_free_func (self->entries, st_file_entry_free);
+  for (guint i = 0; i < self->entries->len; i++)
     {
-      const StHeaderEntry *loaded = g_ptr_array_index (header_entries, i);
+      const StHeaderEntry *loaded = self->entries->pdata[i];
       FileEntry *entry = &self->loaded_entries[i];
 
       entry->name = loaded->name;
@@ -70,9 +80,26 @@ st_file_new_loaded (StHeader *header,
       self->entries->pdata[i] = entry;
     }
 
-  st_name_index_free (self->by_name);
-  self->by_name = g_steal_pointer (&header->by_name);
-  st_name_index_map_values (self->by_name, loaded_entry_of, self->loaded_entries);
+  /* The file's name index is made on first use (st_file_get_index()): a caller that takes the tensors in
+   * file order needs none. The parser's, made when its names were out of order, goes now, for the
+   * tensors and names the caller asks for next to reuse its memory. But a remote file's lookups
+   * (st-file-remote.c) expect one made. */
+  g_clear_pointer (&self->by_name, st_name_index_free);
+  g_clear_pointer (&header->by_name, st_name_index_free);
+  if (data == NULL)
+    st_file_get_index (self);
+
+  /* A remote file (no data) keeps its header to itself: its tensors copy their shapes. */
+  if (data != NULL)
+    {
+      LoadedData *loaded = g_new (LoadedData, 1);
+      gsize size;
+      gconstpointer address = g_bytes_get_data (data, &size);
+
+      loaded->bytes = data;
+      loaded->arena = st_header_steal_arena (header);
+      self->data = g_bytes_new_with_free_func (address, size, loaded_data_free, loaded);
+    }
 
   return self;
 }
@@ -534,7 +561,9 @@ st_file_new_from_path_full (const char    *path,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  /* Asked only of a cancellable: the call is the process's first into GIO's code otherwise, a page
+   * fault or two of its text on the way to a mapping that needs none of it */
+  if (cancellable != NULL && g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
   /* Not g_mapped_file_new (path, TRUE): it opens the file O_RDWR, which fails on read-only files. A

@@ -17,13 +17,16 @@ struct _STFile
 {
   GObject parent_instance;
 
-  StHeader   *header;       /* the loaded header's entries (its metadata is stolen); NULL when not loaded */
-  GBytes     *data;         /* the loaded data buffer (a slice of the source); NULL when not loaded */
+  StHeader   *header;       /* the loaded header's entries (its metadata is stolen, and its memory owned by
+                             * @data when there is one); NULL when not loaded */
+  GBytes     *data;         /* the loaded data buffer (a slice of the source), which owns the memory of
+                             * the header's entries, names and shapes; NULL when not loaded */
   guint64     header_size;  /* N of the loaded source; 0 otherwise */
 
   GPtrArray   *entries;         /* FileEntry *, in file order, owning */
   FileEntry   *loaded_entries;  /* the entries of the loaded tensors, in one block of self->header */
-  StNameIndex *by_name;         /* entry->name -> FileEntry *, borrowing both */
+  StNameIndex *by_name;         /* entry->name -> FileEntry *, borrowing both; for a loaded file, NULL
+                                 * until first needed (see st_file_get_index() in st-file.c) */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
 };
 
@@ -32,6 +35,9 @@ struct _STFile
 STFile *st_file_new_loaded (StHeader *header,
                             guint64   header_size,
                             GBytes   *data);
+
+/* The file's name index (self->by_name), made on first use when the loaded header had none. */
+StNameIndex *st_file_get_index (STFile *self);
 
 /* STFile's save plans (st-file-save.c): its tensors and metadata as they are now. */
 StSavePlan *st_save_plan_new (STFile  *file,

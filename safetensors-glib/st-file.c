@@ -190,23 +190,52 @@ static _Thread_local struct {
   guint         next;  /* a position in file->entries */
 } lookup_hint;
 
+/* The name index, made on first use for a loaded file (st_file_new_loaded() keeps none, whatever the
+ * parser made): a caller that takes the tensors in file order never needs one (see lookup_entry()).
+ * Readers in several threads may make one at once: the first stored wins, the others drop theirs. */
+StNameIndex *
+st_file_get_index (STFile *self)
+{
+  StNameIndex *index = g_atomic_pointer_get (&self->by_name);
+
+  if (G_LIKELY (index != NULL))
+    return index;
+
+  index = st_name_index_new_sized (self->entries->len);
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      FileEntry *entry = g_ptr_array_index (self->entries, i);
+
+      st_name_index_insert (index, entry->name, strlen (entry->name), entry);
+    }
+  if (!g_atomic_pointer_compare_and_exchange (&self->by_name, NULL, index))
+    {
+      st_name_index_free (index);
+      index = g_atomic_pointer_get (&self->by_name);
+    }
+  return index;
+}
+
 static FileEntry *
 lookup_entry (STFile     *self,
               const char *name)
 {
+  /* A file the thread has not looked into yet: its first entry first */
+  guint next = lookup_hint.file == self ? lookup_hint.next : 0;
   FileEntry *entry;
 
-  if (lookup_hint.file == self && lookup_hint.next < self->entries->len)
+  if (next < self->entries->len)
     {
-      entry = g_ptr_array_index (self->entries, lookup_hint.next);
+      entry = g_ptr_array_index (self->entries, next);
       if (strcmp (entry->name, name) == 0)
         {
-          lookup_hint.next++;
+          lookup_hint.file = self;
+          lookup_hint.next = next + 1;
           return entry;
         }
     }
 
-  entry = st_name_index_lookup (self->by_name, name);
+  entry = st_name_index_lookup (st_file_get_index (self), name);
 
   /* A loaded entry's position in the block is its position in the file, until tensors are removed. */
   if (entry != NULL && entry->in_block)
@@ -403,6 +432,7 @@ take_entry_for (STFile     *self,
                 const char *name)
 {
   FileEntry *entry = lookup_entry (self, name);
+  StNameIndex *index;
 
   if (entry != NULL)
     {
@@ -410,11 +440,11 @@ take_entry_for (STFile     *self,
       return entry;
     }
 
+  index = st_file_get_index (self);  /* before the entry is added, which it would index */
   entry = g_new0 (FileEntry, 1);
-  entry->name_storage = g_strdup (name);
-  entry->name = entry->name_storage;
+  entry->name = g_strdup (name);
   g_ptr_array_add (self->entries, entry);
-  st_name_index_insert (self->by_name, entry->name, strlen (entry->name), entry);
+  st_name_index_insert (index, entry->name, strlen (entry->name), entry);
   return entry;
 }
 
@@ -612,7 +642,7 @@ st_file_remove_tensor (STFile     *self,
   if (entry == NULL)
     return FALSE;
 
-  st_name_index_remove (self->by_name, name);
+  st_name_index_remove (st_file_get_index (self), name);
   g_ptr_array_find (self->entries, entry, &position);
   g_ptr_array_remove_index (self->entries, position);  /* frees it */
 

@@ -8,8 +8,9 @@
  * recurses. Here the header is read in one pass straight into StHeaderEntry values: no tree, no
  * recursion (the only place that can nest, an unknown field's value, is skipped with an explicit stack
  * bounded by ST_MAX_JSON_DEPTH), and no allocation per tensor: entries, names and shapes are cut from one
- * arena, and the duplicate check's index (StNameIndex) is handed to the loader as its name index. Strings without
- * escapes are used in place; escaped ones are decoded into one reused buffer.
+ * arena, and the duplicate check's index (StNameIndex) is made only when the names are not in
+ * increasing order (where none can repeat another). Strings without escapes are used in place; escaped
+ * ones are decoded into one reused buffer.
  *
  * The tokens (strings, whitespace, numbers, the UTF-8 check) come from the scanner
  * (st-scanner-private.h). An entry written as writers write it is read by a fast path that falls back to
@@ -67,6 +68,10 @@ enum {
  * of shorter entries grows the index once or twice while it is parsed. */
 #define TYPICAL_ENTRY_TEXT 64
 
+/* How many of the latest distinct shapes an entry's shape is compared with before it gets a copy of its
+ * own (see intern_shape()) */
+#define RECENT_SHAPES 4
+
 typedef struct {
   StScanner     sc;        /* the text and the position in it */
   gboolean      plain_entries;  /* try read_plain_entry() first */
@@ -78,7 +83,41 @@ typedef struct {
   char          last_dtype_name[16];  /* the last dtype looked up: headers repeat a few dtypes */
   gsize         last_dtype_len;       /* G_MAXSIZE before the first */
   STDType       last_dtype;
+  gint64       *recent_shapes[RECENT_SHAPES];    /* in the arena; NULL when unused */
+  guint         recent_n_dims[RECENT_SHAPES];
+  guint         next_recent;                     /* the slot the next new shape takes */
+  const char   *last_name;  /* the name of the last tensor read, in the arena; NULL before the first */
 } Parser;
+
+/* The shape in ps->ints (ps->n_ints dimensions, each at most G_MAXINT64) as an entry keeps it: in the
+ * arena, shared with an entry before it of the same shape. Shapes are read-only once parsed, and headers
+ * repeat a few of them (the 1,000 tensors of a LoRA adapter have one or two, a model's layers the same
+ * handful each): each entry of 2 dimensions would otherwise take 16 bytes of fresh memory for them, which a
+ * fresh process faults in. */
+static gint64 *
+intern_shape (Parser *ps)
+{
+  gsize size = ps->n_ints * sizeof (gint64);
+  gint64 *shape;
+
+  if (ps->n_ints == 0)
+    return NULL;
+
+  for (guint i = 0; i < RECENT_SHAPES; i++)
+    {
+      if (ps->recent_shapes[i] != NULL && ps->recent_n_dims[i] == ps->n_ints &&
+          memcmp (ps->recent_shapes[i], ps->ints, size) == 0)
+        return ps->recent_shapes[i];
+    }
+
+  /* Every value is at most G_MAXINT64: the guint64s are valid gint64s. */
+  shape = st_arena_alloc (&ps->arena, size);
+  memcpy (shape, ps->ints, size);
+  ps->recent_shapes[ps->next_recent] = shape;
+  ps->recent_n_dims[ps->next_recent] = ps->n_ints;
+  ps->next_recent = (ps->next_recent + 1) % RECENT_SHAPES;
+  return shape;
+}
 
 /* Tensor entries */
 
@@ -352,13 +391,7 @@ parse_shape (Parser        *ps,
     return FALSE;
 
   entry->n_dims = ps->n_ints;
-  entry->shape = NULL;
-  if (ps->n_ints > 0)
-    {
-      /* Every value is at most G_MAXINT64: the guint64s are valid gint64s. */
-      entry->shape = st_arena_alloc (&ps->arena, ps->n_ints * sizeof (gint64));
-      memcpy (entry->shape, ps->ints, ps->n_ints * sizeof (gint64));
-    }
+  entry->shape = intern_shape (ps);
   return TRUE;
 }
 
@@ -556,12 +589,7 @@ read_plain_entry (Parser        *ps,
   if (!st_scanner_accept_literal (&ps->sc, "\",\"shape\":", 10) || !read_plain_integer_array (ps, G_MAXINT64))
     return FALSE;
   entry->n_dims = ps->n_ints;
-  entry->shape = NULL;
-  if (ps->n_ints > 0)
-    {
-      entry->shape = st_arena_alloc (&ps->arena, ps->n_ints * sizeof (gint64));
-      memcpy (entry->shape, ps->ints, ps->n_ints * sizeof (gint64));
-    }
+  entry->shape = intern_shape (ps);
 
   if (!st_scanner_accept_literal (&ps->sc, ",\"data_offsets\":", 16) || !read_plain_integer_array (ps, G_MAXUINT64) ||
       ps->n_ints != 2 || !st_scanner_accept_literal (&ps->sc, "}", 1))
@@ -820,7 +848,6 @@ check_tiling (GPtrArray  *entries,
           return FALSE;
         }
 
-      entry->index = i;
       covered = entry->end;
       previous = entry;
     }
@@ -834,6 +861,12 @@ st_header_alloc0 (StHeader *header,
                   gsize     size)
 {
   return st_arena_chunks_add0 (&header->arena, size);
+}
+
+StArenaChunk *
+st_header_steal_arena (StHeader *header)
+{
+  return g_steal_pointer (&header->arena);
 }
 
 void
@@ -904,18 +937,40 @@ st_header_read_size (const guint8 *prefix,
   return TRUE;
 }
 
-/* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries
- * and ps->by_name. */
+/* The name index reads an entry's name through the entry */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (StHeaderEntry, name) == 0);
+
+/* The duplicate check's index of the entries read so far, made when a name first comes out of order. */
+static StNameIndex *
+index_entries (Parser    *ps,
+               GPtrArray *entries)
+{
+  StNameIndex *by_name = st_name_index_new_sized (st_scanner_offset_of (&ps->sc, ps->sc.end) / TYPICAL_ENTRY_TEXT);
+
+  /* In strictly increasing order: no two are the same */
+  for (guint i = 0; i < entries->len; i++)
+    {
+      StHeaderEntry *entry = entries->pdata[i];
+
+      st_name_index_insert (by_name, entry->name, strlen (entry->name), entry);
+    }
+  return by_name;
+}
+
+/* Reads one tensor, whose name @key (its string at @key_start) was just read, and adds it to @entries.
+ * Writers list tensors sorted by name (within each dtype, for Hugging Face's): while every name is greater
+ * than the one before it (in strcmp() order), none can repeat one, and no index is needed to tell; the
+ * first name out of order indexes the entries before it in *@by_name, and every later one goes there too. */
 static gboolean
 parse_tensor (Parser             *ps,
               const StJsonString *key,
               const guint8       *key_start,
               GPtrArray          *entries,
-              StNameIndex        *by_name)
+              StNameIndex       **by_name)
 {
   StHeaderEntry *entry;
   const guint8 *open;
-  guint32 hash;
+  guint32 hash = 0;
   char *name;
 
   if (key->has_nul)
@@ -933,7 +988,10 @@ parse_tensor (Parser             *ps,
   memcpy (name, key->data, key->len);
   name[key->len] = '\0';
   entry->name = name;
-  hash = st_name_index_prefetch (by_name, name, key->len);
+  if (*by_name == NULL && ps->last_name != NULL && strcmp (ps->last_name, name) >= 0)
+    *by_name = index_entries (ps, entries);
+  if (*by_name != NULL)
+    hash = st_name_index_prefetch (*by_name, name, key->len);
 
   if (!st_scanner_expect_char (&ps->sc, ':', "‘:’"))
     return FALSE;
@@ -953,7 +1011,8 @@ parse_tensor (Parser             *ps,
     }
 
   g_ptr_array_add (entries, entry);
-  if (!st_name_index_insert_hashed (by_name, name, key->len, hash, entry))
+  ps->last_name = name;
+  if (*by_name != NULL && !st_name_index_insert_hashed (*by_name, name, key->len, hash, entry))
     {
       g_autofree char *shown = st_scanner_shown_name (name, key->len);
 
@@ -968,8 +1027,7 @@ static StHeader *
 parse_document (Parser *ps)
 {
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
-  g_autoptr(StNameIndex) by_name = st_name_index_new_sized (st_scanner_offset_of (&ps->sc, ps->sc.end) /
-                                                            TYPICAL_ENTRY_TEXT);
+  g_autoptr(StNameIndex) by_name = NULL;  /* made when a name comes out of order: see parse_tensor() */
   g_autoptr(GHashTable) metadata = NULL;
   gboolean seen_metadata = FALSE;
   guint64 data_size = 0;
@@ -1024,7 +1082,7 @@ parse_document (Parser *ps)
             if (!st_scanner_expect_char (&ps->sc, ':', "‘:’") || !parse_metadata (ps, &metadata))
               return NULL;
           }
-        else if (!parse_tensor (ps, &key, key_start, entries, by_name))
+        else if (!parse_tensor (ps, &key, key_start, entries, &by_name))
           return NULL;
 
         if (!st_scanner_next_or_close (&ps->sc, '}', &closed))

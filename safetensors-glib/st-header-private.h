@@ -29,19 +29,21 @@ G_BEGIN_DECLS
 /* One tensor of a parsed header. Entries, names and shapes live in the header's arena: they stay valid
  * as long as the StHeader. */
 typedef struct {
-  const char *name;     /* NUL-terminated UTF-8, unescaped; never contains NUL */
+  const char *name;     /* NUL-terminated UTF-8, unescaped; never contains NUL. First: the name index reads
+                         * it through the entry (st-name-index-private.h) */
   STDType     dtype;
   guint       n_dims;
-  gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0 */
+  gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0. Read-only: entries of the
+                         * same shape may share it */
   guint64     begin;    /* byte range in the data buffer */
   guint64     end;
-  guint       index;    /* the entry's position in StHeader.entries */
 } StHeaderEntry;
 
 typedef struct {
   GPtrArray    *entries;     /* StHeaderEntry *, sorted by begin (the order of the data), in the arena */
-  StNameIndex  *by_name;     /* name -> StHeaderEntry *: the index of the duplicate check, which a loader
-                              * may steal as its own */
+  StNameIndex  *by_name;     /* name -> StHeaderEntry *: the index of the duplicate check; NULL when the
+                              * names came in strictly increasing strcmp() order, where none can repeat
+                              * another (as writers write them) */
   GHashTable   *metadata;    /* char * -> char *, owning; NULL when __metadata__ is absent or null */
   guint64       data_size;   /* the data buffer length the entries tile: the last end, or 0 */
   StArenaChunk *arena;       /* owns the entries, their names and their shapes */
@@ -51,6 +53,9 @@ typedef struct {
  * where the system offers them): for a loader's own data about each entry. */
 gpointer st_header_alloc0 (StHeader *header,
                            gsize     size);
+/* Takes the memory of @header's entries, names and shapes (and of st_header_alloc0()): free it with
+ * st_arena_chunks_free() once they are no longer used, after st_header_free() or before. */
+StArenaChunk *st_header_steal_arena (StHeader *header);
 void     st_header_free (StHeader *header);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StHeader, st_header_free)
 

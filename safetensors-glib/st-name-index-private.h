@@ -9,10 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* A name index: NUL-terminated names shorter than 4 GiB (borrowed, never copied) -> non-NULL pointers.
- * Open addressing with linear probing and a hash keyed per process, so that a file cannot be crafted to
- * collide; a few dozen instructions an insertion. The parser fills one for its duplicate check and
- * STFile keeps it as its index. Not thread-safe for writing; lookups may run in parallel. */
+/* A name index: NUL-terminated names shorter than 4 GiB (borrowed, never copied) -> values. A value
+ * points to a structure whose first member is the name it is inserted under (`const char *`, as
+ * StHeaderEntry and FileEntry begin): the index reads the name there instead of keeping a pointer of its
+ * own. Open addressing with linear probing and a hash keyed per process, so that a file cannot be crafted
+ * to collide; a few dozen instructions an insertion. The parser fills one for its duplicate check (when
+ * the names are out of order), STFile one for its lookups (on first use). Not thread-safe for writing;
+ * lookups may run in parallel. */
 typedef struct _StNameIndex StNameIndex;
 
 StNameIndex *st_name_index_new (void);
@@ -22,19 +25,14 @@ void         st_name_index_free (StNameIndex *index);
 guint        st_name_index_get_size (const StNameIndex *index);
 gpointer     st_name_index_lookup (const StNameIndex *index,
                                    const char        *name);
-/* Adds @name (of @name_len bytes, NUL-terminated) -> @value, or returns FALSE if @name is there (which
- * keeps its value). */
+/* Adds @name (of @name_len bytes, NUL-terminated) -> @value, whose first member is @name itself, or
+ * returns FALSE if @name is there (which keeps its value). */
 gboolean     st_name_index_insert (StNameIndex *index,
                                    const char  *name,
                                    gsize        name_len,
                                    gpointer     value);
 gboolean     st_name_index_remove (StNameIndex *index,
                                    const char  *name);
-/* Replaces each value with @map (value, @user_data), which must not return NULL. */
-void         st_name_index_map_values (StNameIndex *index,
-                                       gpointer   (*map) (gpointer value,
-                                                          gpointer user_data),
-                                       gpointer     user_data);
 /* Starts loading the slot where @name would go into the cache, and returns its hash: a parser that
  * has work to do before it inserts @name (its entry to read) then finds the slot there, however large
  * the index. */

@@ -12,13 +12,23 @@
 
 G_BEGIN_DECLS
 
-/* A tensor whose bytes are a zero-copy slice of @source. */
+/* A tensor whose bytes are a zero-copy slice of @source: @n_bytes at @offset, exactly what @dtype and @shape
+ * need. The tensor keeps a copy of @shape. */
 STTensor *st_tensor_new_slice (STDType       dtype,
                                const gint64 *shape,
                                guint         n_dims,
                                GBytes       *source,
                                guint64       offset,
                                guint64       n_bytes);
+
+/* The same for a tensor of a loaded file, whose layout the header parser validated, at no cost but the
+ * object: @shape is borrowed, and must live as long as @source does (the data of a loaded file owns its
+ * header). */
+STTensor *st_tensor_new_view (STDType       dtype,
+                              const gint64 *shape,
+                              guint         n_dims,
+                              GBytes       *source,
+                              guint64       offset);
 
 /* The checks of st_tensor_new_from_data() (dtype, shape, length, address range), with the element
  * count they give (@out_n_elements is optional). */

@@ -10,11 +10,6 @@
 #include "st-tensor-private.h"
 #include "st-tensor.h"
 
-/* How many dimensions a tensor keeps inside its own instance; a tensor of higher rank allocates its shape.
- * Most tensors have at most four: their tensor costs one allocation (GObject's) and no copy of the shape
- * on the heap. */
-#define INLINE_DIMS 4
-
 /* The bytes of a tensor are its data pointer and length; the GBytes that st_tensor_get_bytes() gives is
  * made on first request, from what keeps the memory alive: @source (a GBytes the data is a slice of: the
  * mapping of a loaded file) or @owner (an object given to st_tensor_new_from_data()). A tensor made from a
@@ -44,40 +39,59 @@ typedef enum {
   KEEPER_OWNER,   /* an object given to st_tensor_new_from_data() */
 } KeeperKind;
 
-/* The instance is 96 bytes, which g_slice hands out without rounding up: a file of many tensors faults in
- * fresh memory for each of them (at about 1.3 µs per 4 KiB page on the development machine, more than the
- * rest of making the object), so every field counts. The element count is not kept (the product of at
- * most a few dimensions, computed when asked), the two kinds of keeper share one pointer, and the shape
- * lives inside the instance unless it has more than INLINE_DIMS dimensions. */
+/* The instance is 64 bytes, a g_slice size class of its own: a file of many tensors faults in fresh memory
+ * for each of them (at about 1.5 µs per 4 KiB page on the development machine, more than the rest of
+ * making the object), so every field counts. The element count and the byte size are not kept (the
+ * product of the shape, computed when asked), the two kinds of keeper share one pointer, and the shape is
+ * a pointer: to the header of the loaded file the tensor is a view of (st_tensor_new_view(), whose data
+ * keeps that header alive), or to a copy the tensor owns. */
 struct _STTensor
 {
   GObject parent_instance;
 
-  guint16 dtype;       /* an STDType */
-  guint16 keeper_kind; /* a KeeperKind: which member of @keeper is set */
+  guint16 dtype;        /* an STDType */
+  guint8 keeper_kind;   /* a KeeperKind: which member of @keeper is set */
+  guint8 owns_shape;    /* whether @shape is a copy of the tensor's own, to free */
   guint n_dims;
-  const guint8 *data;  /* NULL only for some empty tensors */
-  gsize n_bytes;
+  const guint8 *data;   /* NULL only for some empty tensors */
   union {
-    GBytes *source;    /* owned: what @data is a slice of (KEEPER_SOURCE) */
-    GObject *owner;    /* owned: what owns @data (KEEPER_OWNER) */
+    GBytes *source;     /* owned: what @data is a slice of (KEEPER_SOURCE) */
+    GObject *owner;     /* owned: what owns @data (KEEPER_OWNER) */
   } keeper;
-  GBytes *bytes;       /* owned; NULL until made by st_tensor_get_bytes(), then set once, atomically */
-  union {
-    gint64 inline_dims[INLINE_DIMS];  /* when n_dims <= INLINE_DIMS; [0] is 0 for the empty tensor */
-    gint64 *heap_dims;                /* owned, n_dims entries, when n_dims > INLINE_DIMS */
-  } shape;
+  GBytes *bytes;        /* owned; NULL until made by st_tensor_get_bytes(), then set once, atomically */
+  const gint64 *shape;  /* n_dims entries; never NULL */
 };
 
-/* On 64-bit systems: a g_slice size class of its own, 96 bytes (see above). */
-G_STATIC_ASSERT (GLIB_SIZEOF_VOID_P != 8 || sizeof (STTensor) == 96);
+/* On 64-bit systems: a g_slice size class of its own, 64 bytes (see above). */
+G_STATIC_ASSERT (GLIB_SIZEOF_VOID_P != 8 || sizeof (STTensor) == 64);
+
+/* The shape of scalars, and of the empty tensor ([0], one dimension) */
+static const gint64 no_dims[1] = { 0 };
 
 G_DEFINE_FINAL_TYPE (STTensor, st_tensor, G_TYPE_OBJECT)
 
-static inline gint64 *
-tensor_shape (STTensor *self)
+/* The product of a shape already checked by st_dtype_compute_n_bytes() or by the header parser. */
+static guint64
+count_elements (const gint64 *shape,
+                guint         n_dims)
 {
-  return self->n_dims > INLINE_DIMS ? self->shape.heap_dims : self->shape.inline_dims;
+  guint64 n = 1;
+
+  for (guint i = 0; i < n_dims; i++)
+    {
+      if (shape[i] == 0)
+        return 0;
+      n *= (guint64) shape[i];
+    }
+  return n;
+}
+
+/* The byte size of the tensor's data: what its dtype and shape need, which every constructor checked
+ * the data against (so that neither the element count nor the bit count overflows). */
+static inline gsize
+tensor_n_bytes (STTensor *self)
+{
+  return (gsize) (count_elements (self->shape, self->n_dims) * st_dtype_get_bits (self->dtype) / 8);
 }
 
 enum {
@@ -97,8 +111,8 @@ st_tensor_finalize (GObject *object)
 {
   STTensor *self = ST_TENSOR (object);
 
-  if (self->n_dims > INLINE_DIMS)
-    g_free (self->shape.heap_dims);
+  if (self->owns_shape)
+    g_free ((gint64 *) self->shape);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   if (self->keeper_kind == KEEPER_SOURCE)
     g_bytes_unref (self->keeper.source);
@@ -128,7 +142,7 @@ st_tensor_get_property (GObject    *object,
       g_value_set_uint64 (value, st_tensor_get_n_elements (self));
       break;
     case PROP_N_BYTES:
-      g_value_set_uint64 (value, self->n_bytes);
+      g_value_set_uint64 (value, tensor_n_bytes (self));
       break;
     case PROP_BYTES:
       g_value_set_boxed (value, st_tensor_get_bytes (self));
@@ -213,14 +227,14 @@ static void
 st_tensor_init (STTensor *self)
 {
   /* The empty tensor: a valid object for bindings that call g_object_new(). Its bytes (empty) are made
-   * on request, as every tensor's are; the instance memory is zeroed, so the shape is [0]. */
+   * on request, as every tensor's are. */
   self->dtype = ST_DTYPE_F32;
   self->n_dims = 1;
+  self->shape = no_dims;
 }
 
-/* A tensor with the given layout and no bytes yet: the constructors set data and n_bytes, and bytes or a
- * keeper (or none, for memory nobody owns). The layout is copied once, into the instance when it fits:
- * nothing is allocated but the object. */
+/* A tensor with the given layout and no bytes yet: the constructors set data, and bytes or a keeper (or
+ * none, for memory nobody owns). The shape is copied, unless it has no dimension. */
 static STTensor *
 tensor_new_with_layout (STDType       dtype,
                         const gint64 *shape,
@@ -229,30 +243,13 @@ tensor_new_with_layout (STDType       dtype,
   STTensor *self = g_object_new (ST_TYPE_TENSOR, NULL);
 
   self->n_dims = n_dims;
-  if (n_dims > INLINE_DIMS)
-    self->shape.heap_dims = g_new (gint64, n_dims);
   if (n_dims > 0)
-    memcpy (tensor_shape (self), shape, n_dims * sizeof (gint64));
-  else
-    self->shape.inline_dims[0] = 0;
+    {
+      self->shape = g_memdup2 (shape, n_dims * sizeof (gint64));
+      self->owns_shape = TRUE;
+    }
   self->dtype = (guint16) dtype;
   return self;
-}
-
-/* The product of a shape already checked by st_dtype_compute_n_bytes() or by the header parser. */
-static guint64
-count_elements (const gint64 *shape,
-                guint         n_dims)
-{
-  guint64 n = 1;
-
-  for (guint i = 0; i < n_dims; i++)
-    {
-      if (shape[i] == 0)
-        return 0;
-      n *= (guint64) shape[i];
-    }
-  return n;
 }
 
 /* Checks dtype and shape; gives the element count and the byte size they need. The element count
@@ -334,7 +331,7 @@ st_tensor_new (STDType       dtype,
 
   self = tensor_new_with_layout (dtype, shape, n_dims);
   self->bytes = g_bytes_ref (data);
-  self->data = g_bytes_get_data (data, &self->n_bytes);
+  self->data = g_bytes_get_data (data, NULL);
   return self;
 }
 
@@ -430,7 +427,6 @@ st_tensor_new_from_data (STDType       dtype,
 
   self = tensor_new_with_layout (dtype, shape, n_dims);
   self->data = GSIZE_TO_POINTER ((gsize) data_address);
-  self->n_bytes = (gsize) n_bytes;
   if (owner != NULL)
     {
       self->keeper.owner = g_object_ref (owner);
@@ -439,7 +435,36 @@ st_tensor_new_from_data (STDType       dtype,
   return self;
 }
 
-/* Private: a zero-copy slice of @source, for tensors of a loaded file (their layout is validated). */
+/* Makes @self a view of @n_bytes at @offset of @source, and returns it. */
+static STTensor *
+tensor_set_slice (STTensor *self,
+                  GBytes   *source,
+                  guint64   offset)
+{
+  const guint8 *base = g_bytes_get_data (source, NULL);
+
+  self->data = base != NULL ? base + offset : NULL;
+  self->keeper.source = g_bytes_ref (source);
+  self->keeper_kind = KEEPER_SOURCE;
+  return self;
+}
+
+/* Checks what the private constructors are given: bytes within @source, as many as the layout needs. */
+static gboolean
+slice_is_valid (STDType       dtype,
+                const gint64 *shape,
+                guint         n_dims,
+                GBytes       *source,
+                guint64       offset,
+                guint64       n_bytes)
+{
+  guint64 expected = 0;
+
+  return offset <= g_bytes_get_size (source) && n_bytes <= g_bytes_get_size (source) - offset &&
+         st_dtype_compute_n_bytes (dtype, shape, n_dims, &expected, NULL) && expected == n_bytes;
+}
+
+/* Private: a zero-copy slice of @source, with a copy of @shape. */
 STTensor *
 st_tensor_new_slice (STDType       dtype,
                      const gint64 *shape,
@@ -448,20 +473,29 @@ st_tensor_new_slice (STDType       dtype,
                      guint64       offset,
                      guint64       n_bytes)
 {
-  const guint8 *base;
-  STTensor *self;
-
   g_return_val_if_fail (source != NULL, NULL);
-  g_return_val_if_fail (offset <= g_bytes_get_size (source), NULL);
-  g_return_val_if_fail (n_bytes <= g_bytes_get_size (source) - offset, NULL);
+  g_return_val_if_fail (slice_is_valid (dtype, shape, n_dims, source, offset, n_bytes), NULL);
 
-  self = tensor_new_with_layout (dtype, shape, n_dims);
-  base = g_bytes_get_data (source, NULL);
-  self->data = base != NULL ? base + offset : NULL;
-  self->n_bytes = (gsize) n_bytes;
-  self->keeper.source = g_bytes_ref (source);
-  self->keeper_kind = KEEPER_SOURCE;
-  return self;
+  return tensor_set_slice (tensor_new_with_layout (dtype, shape, n_dims), source, offset);
+}
+
+/* Private: a zero-copy slice of @source that borrows @shape, which lives as long as @source (the loaded
+ * file's data owns its header: st-file-load.c). The layout was validated with the header: nothing is
+ * checked, nothing allocated but the object. */
+STTensor *
+st_tensor_new_view (STDType       dtype,
+                    const gint64 *shape,
+                    guint         n_dims,
+                    GBytes       *source,
+                    guint64       offset)
+{
+  STTensor *self = g_object_new (ST_TYPE_TENSOR, NULL);
+
+  self->dtype = (guint16) dtype;
+  self->n_dims = n_dims;
+  if (n_dims > 0)
+    self->shape = shape;
+  return tensor_set_slice (self, source, offset);
 }
 
 /**
@@ -501,7 +535,7 @@ st_tensor_get_shape (STTensor *self,
 
   if (n_dims != NULL)
     *n_dims = self->n_dims;
-  return tensor_shape (self);
+  return self->shape;
 }
 
 /**
@@ -537,7 +571,7 @@ st_tensor_get_n_elements (STTensor *self)
 {
   g_return_val_if_fail (ST_IS_TENSOR (self), 0);
 
-  return count_elements (tensor_shape (self), self->n_dims);
+  return count_elements (self->shape, self->n_dims);
 }
 
 /**
@@ -555,7 +589,7 @@ st_tensor_get_n_bytes (STTensor *self)
 {
   g_return_val_if_fail (ST_IS_TENSOR (self), 0);
 
-  return self->n_bytes;
+  return tensor_n_bytes (self);
 }
 
 /**
@@ -587,13 +621,13 @@ st_tensor_get_bytes (STTensor *self)
       const guint8 *base = g_bytes_get_data (self->keeper.source, NULL);
 
       bytes = g_bytes_new_from_bytes (self->keeper.source, self->data != NULL ? (gsize) (self->data - base) : 0,
-                                      self->n_bytes);
+                                      tensor_n_bytes (self));
     }
   else if (self->keeper_kind == KEEPER_OWNER)
-    bytes = g_bytes_new_with_free_func (self->data, self->n_bytes, g_object_unref,
+    bytes = g_bytes_new_with_free_func (self->data, tensor_n_bytes (self), g_object_unref,
                                         g_object_ref (self->keeper.owner));
   else if (self->data != NULL)
-    bytes = g_bytes_new_static (self->data, self->n_bytes);
+    bytes = g_bytes_new_static (self->data, tensor_n_bytes (self));
   else
     bytes = g_bytes_new (NULL, 0);
 
@@ -628,7 +662,7 @@ st_tensor_get_data (STTensor *self,
   g_return_val_if_fail (ST_IS_TENSOR (self), NULL);
 
   if (n_bytes != NULL)
-    *n_bytes = self->n_bytes;
+    *n_bytes = tensor_n_bytes (self);
   return self->data;
 }
 
@@ -669,15 +703,17 @@ gboolean
 st_tensor_equal (STTensor *self,
                  STTensor *other)
 {
+  gsize n_bytes;
+
   g_return_val_if_fail (ST_IS_TENSOR (self), FALSE);
   g_return_val_if_fail (ST_IS_TENSOR (other), FALSE);
 
   if (self == other)
     return TRUE;
 
+  n_bytes = tensor_n_bytes (self);
   return self->dtype == other->dtype &&
          self->n_dims == other->n_dims &&
-         memcmp (tensor_shape (self), tensor_shape (other), self->n_dims * sizeof (gint64)) == 0 &&
-         self->n_bytes == other->n_bytes &&
-         (self->n_bytes == 0 || memcmp (self->data, other->data, self->n_bytes) == 0);
+         memcmp (self->shape, other->shape, self->n_dims * sizeof (gint64)) == 0 &&
+         (n_bytes == 0 || memcmp (self->data, other->data, n_bytes) == 0);
 }

@@ -737,10 +737,18 @@ edit_index (const char *dir,
             const char *to)
 {
   g_autofree char *path = g_build_filename (dir, "model.safetensors.index.json", NULL);
-  g_autofree char *text = read_text (path);
-  char *at = strstr (text, from);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *edited = NULL;
+  const char *at;
+
+  /* Read here rather than with read_text(): inlined at -O3, its local's address given to
+   * g_file_get_contents() made GCC 12 take @at for a pointer into that dead local (-Wdangling-pointer) */
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  at = strstr (text, from);
   g_assert_nonnull (at);
-  g_autofree char *edited = g_strdup_printf ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
+  edited = g_strdup_printf ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
   write_text (path, edited);
 }
 

@@ -215,6 +215,120 @@ test_threads_from_bytes (void)
   run_rounds (FALSE);
 }
 
+#define IN_ORDER_TENSORS 64
+
+typedef struct {
+  STFile   *file;
+  guint     stride;   /* the order a reader asks in: i * stride mod IN_ORDER_TENSORS */
+  gint     *go;
+  gboolean  ok;
+} IndexReader;
+
+static gpointer
+index_reader_thread (gpointer data)
+{
+  IndexReader *reader = data;
+
+  while (!g_atomic_int_get (reader->go))
+    g_thread_yield ();
+  reader->ok = !st_file_contains (reader->file, "missing");
+  for (guint i = 0; i < IN_ORDER_TENSORS; i++)
+    {
+      guint k = (i * reader->stride) % IN_ORDER_TENSORS;
+      char name[8];
+      STTensor *tensor;
+
+      g_snprintf (name, sizeof name, "t%02u", k);
+      tensor = st_file_get_tensor (reader->file, name);
+      reader->ok = reader->ok && tensor != NULL && ((const guint8 *) st_tensor_get_data (tensor, NULL))[0] == k;
+    }
+  return NULL;
+}
+
+/* A file of IN_ORDER_TENSORS tensors of one byte, written by hand: tensor "tNN" holds the byte NN; listed
+ * (and laid out) by increasing names, or by decreasing ones. */
+static STFile *
+make_one_byte_tensors (gboolean increasing)
+{
+  g_autoptr(GString) header = g_string_new ("{");
+  g_autoptr(GBytes) contents = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 data[IN_ORDER_TENSORS];
+  STFile *file;
+
+  for (guint i = 0; i < IN_ORDER_TENSORS; i++)
+    {
+      guint k = increasing ? i : IN_ORDER_TENSORS - 1 - i;
+
+      g_string_append_printf (header, "%s\"t%02u\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[%u,%u]}",
+                              i > 0 ? "," : "", k, i, i + 1);
+      data[i] = (guint8) k;
+    }
+  g_string_append_c (header, '}');
+  contents = st_test_make_file_full (header->len, header->str, header->len, data, sizeof data);
+  file = st_file_new_from_bytes (contents, &error);
+  g_assert_no_error (error);
+  return file;
+}
+
+/* Eight threads ask @file for every tensor at once, each in its own order, and for one it lacks */
+static void
+read_in_threads (STFile *file)
+{
+  IndexReader readers[8];
+  GThread *threads[8];
+  gint go = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    {
+      readers[i] = (IndexReader) { file, 2 * i + 1, &go, FALSE };
+      threads[i] = g_thread_new ("index-reader", index_reader_thread, &readers[i]);
+    }
+  g_atomic_int_set (&go, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_true (readers[i].ok);
+    }
+}
+
+/* A loaded file makes its name index on the first lookup that needs one (st_file_get_index()), whether its
+ * header needed one for its duplicate check (names out of order) or not (names in order). Readers in
+ * several threads asking at once, each in its own order, all find every tensor; then setting and
+ * removing tensors uses that index. */
+static void
+test_threads_index_on_first_use (void)
+{
+  g_autoptr(STFile) decreasing = make_one_byte_tensors (FALSE);
+  g_autoptr(STFile) file = make_one_byte_tensors (TRUE);
+  g_autoptr(STTensor) replacement = NULL;
+  g_autoptr(GBytes) replacement_bytes = g_bytes_new_static ("\xff", 1);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = NULL;
+  const gint64 one[] = { 1 };
+
+  read_in_threads (decreasing);
+  read_in_threads (file);
+
+  /* replaced in place, keeping its position; removed; added at the end */
+  replacement = st_tensor_new (ST_DTYPE_U8, one, 1, replacement_bytes, &error);
+  g_assert_no_error (error);
+  g_assert_true (st_file_set_tensor (file, "t10", replacement, &error));
+  g_assert_no_error (error);
+  g_assert_true (st_file_get_tensor (file, "t10") == replacement);
+  g_assert_true (st_file_remove_tensor (file, "t20"));
+  g_assert_false (st_file_contains (file, "t20"));
+  g_assert_true (st_file_set_tensor (file, "t99", replacement, &error));
+  g_assert_no_error (error);
+  names = st_file_dup_names_in_file_order (file);
+  g_assert_cmpuint (g_strv_length (names), ==, IN_ORDER_TENSORS);
+  g_assert_cmpstr (names[10], ==, "t10");
+  g_assert_cmpstr (names[20], ==, "t21");
+  g_assert_cmpstr (names[IN_ORDER_TENSORS - 1], ==, "t99");
+  g_assert_cmpuint (((const guint8 *) st_tensor_get_data (st_file_get_tensor (file, "t63"), NULL))[0], ==, 63);
+  g_assert_true (st_file_get_tensor (file, "t99") == replacement);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -222,6 +336,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/threads/from-path", test_threads_from_path);
   g_test_add_func ("/threads/from-bytes", test_threads_from_bytes);
+  g_test_add_func ("/threads/index-on-first-use", test_threads_index_on_first_use);
 
   return g_test_run ();
 }
