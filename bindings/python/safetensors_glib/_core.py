@@ -75,6 +75,7 @@ __all__ = [
     "file_run_values",
     "file_runs",
     "entries_of_runs",
+    "runs_of_entries",
     "file_views",
     "layout_by_name",
     "data_view",
@@ -434,6 +435,15 @@ def layout(stfile):
     without making an ST.Tensor.
     """
     return entries_of_runs(file_names(stfile), file_run_values(stfile))
+
+
+def runs_of_entries(entries):
+    """The names and file_run_values() records of layout() @entries, a run of one tensor each: what
+    an adapter's run_views() takes."""
+    values = []
+    for _name, dtype, shape, begin, n_bytes in entries:
+        values += (1, dtype, begin, begin + n_bytes, len(shape), *shape)
+    return [entry[0] for entry in entries], values
 
 
 def entries_of_runs(names, values):

@@ -78,10 +78,8 @@ def views(stfile, entries, out, view=None):
 
     @view: the file's data_view() when the caller has it already.
     """
-    values = []
-    for _name, dtype, shape, begin, n_bytes in entries:
-        values += (1, dtype, begin, begin + n_bytes, len(shape), *shape)
-    return run_views(stfile, [entry[0] for entry in entries], values, out, view)
+    names, values = _core.runs_of_entries(entries)
+    return run_views(stfile, names, values, out, view)
 
 
 def run_views(stfile, names, values, out, view=None):
