@@ -786,12 +786,8 @@ def _choose(entries, names):
     return wanted
 
 
-def _read_pieces(reads):
-    """Reads [(pieces, destination address)] with one st_read_ranges() call per file."""
-    by_path = {}
-    for pieces, address in reads:
-        for path, offset, at, n in pieces:
-            by_path.setdefault(path, []).extend((offset, n, address + at))
+def _read_ranges_by_path(by_path):
+    """Reads {path: st_read_ranges() triples} with one st_read_ranges() call per file."""
     for path, ranges in by_path.items():
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -800,6 +796,15 @@ def _read_pieces(reads):
             raise _core.translate_error(e, path, "open") from None
         finally:
             os.close(fd)
+
+
+def _read_pieces(reads):
+    """Reads [(pieces, destination address)] with one st_read_ranges() call per file."""
+    by_path = {}
+    for pieces, address in reads:
+        for path, offset, at, n in pieces:
+            by_path.setdefault(path, []).extend((offset, n, address + at))
+    _read_ranges_by_path(by_path)
 
 
 def _read_into(reads):
@@ -910,14 +915,7 @@ def _warm(share):
         ranges = by_path.setdefault(path, [])
         for at in range(0, n, _WARM_PIECE):
             ranges += (start + at, min(_WARM_PIECE, n - at), address)
-    for path, ranges in by_path.items():
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            ST.read_ranges(fd, ranges, None)
-        except GLib.Error as e:
-            raise _core.translate_error(e, path, "open") from None
-        finally:
-            os.close(fd)
+    _read_ranges_by_path(by_path)
     return None
 
 
