@@ -139,16 +139,15 @@ item_advance (guint64  n_bytes,
 {
   Item *item = data;
   Progress *progress = item->progress;
-  guint64 done, total;
 
   if (progress == NULL)
     return;
+  /* Reported under the lock: the shards' threads queue their reports in the order of their counts,
+   * so the caller sees the count grow and its last report is the whole, before the result. */
   g_mutex_lock (&progress->lock);
   progress->done += n_bytes;
-  done = progress->done;
-  total = progress->total;
+  st_progress_report (progress->progress, progress->done, progress->total);
   g_mutex_unlock (&progress->lock);
-  st_progress_report (progress->progress, done, total);
   /* one thread fetches a file: its own count needs no lock */
   item->file_done += n_bytes;
   st_progress_report (item->file_progress, item->file_done, (guint64) item->info.size);
