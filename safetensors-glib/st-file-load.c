@@ -82,12 +82,10 @@ st_file_new_loaded (StHeader *header,
 
   /* The file's name index is made on first use (st_file_get_index()): a caller that takes the tensors in
    * file order needs none. The parser's, made when its names were out of order, goes now, for the
-   * tensors and names the caller asks for next to reuse its memory. But a remote file's lookups
-   * (st-file-remote.c) expect one made. */
+   * tensors and names the caller asks for next to reuse its memory. A remote file's lookups
+   * (st-file-remote.c) go through st_file_lookup_entry() too. */
   g_clear_pointer (&self->by_name, st_name_index_free);
   g_clear_pointer (&header->by_name, st_name_index_free);
-  if (data == NULL)
-    st_file_get_index (self);
 
   /* A remote file (no data) keeps its header to itself: its tensors copy their shapes. */
   if (data != NULL)

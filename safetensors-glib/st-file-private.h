@@ -39,6 +39,11 @@ STFile *st_file_new_loaded (StHeader *header,
 /* The file's name index (self->by_name), made on first use when the loaded header had none. */
 StNameIndex *st_file_get_index (STFile *self);
 
+/* The entry named @name, or NULL: the entry after the thread's last hit first, then the name index
+ * (st_file_get_index()). Every lookup by name of st-file*.c goes through here. */
+FileEntry *st_file_lookup_entry (STFile     *self,
+                                 const char *name);
+
 /* STFile's save plans (st-file-save.c): its tensors and metadata as they are now. */
 StSavePlan *st_save_plan_new (STFile  *file,
                               GError **error);

@@ -389,7 +389,7 @@ lookup_entries (STFile              *self,
   entries = g_ptr_array_new ();
   for (guint i = 0; names[i] != NULL; i++)
     {
-      FileEntry *entry = st_name_index_lookup (self->by_name, names[i]);
+      FileEntry *entry = st_file_lookup_entry (self, names[i]);
 
       if (entry == NULL)
         {
@@ -674,7 +674,7 @@ fetch_slice (STFile         *self,
              GCancellable   *cancellable,
              GError        **error)
 {
-  FileEntry *entry = st_name_index_lookup (self->by_name, name);
+  FileEntry *entry = st_file_lookup_entry (self, name);
   RemoteData *remote = get_remote (self);
   STTensor *whole;
   STDType dtype;

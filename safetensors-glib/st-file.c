@@ -191,7 +191,7 @@ static _Thread_local struct {
 } lookup_hint;
 
 /* The name index, made on first use for a loaded file (st_file_new_loaded() keeps none, whatever the
- * parser made): a caller that takes the tensors in file order never needs one (see lookup_entry()).
+ * parser made): a caller that takes the tensors in file order never needs one (see st_file_lookup_entry()).
  * Readers in several threads may make one at once: the first stored wins, the others drop theirs. */
 StNameIndex *
 st_file_get_index (STFile *self)
@@ -216,9 +216,9 @@ st_file_get_index (STFile *self)
   return index;
 }
 
-static FileEntry *
-lookup_entry (STFile     *self,
-              const char *name)
+FileEntry *
+st_file_lookup_entry (STFile     *self,
+                      const char *name)
 {
   /* A file the thread has not looked into yet: its first entry first */
   guint next = lookup_hint.file == self ? lookup_hint.next : 0;
@@ -350,7 +350,7 @@ st_file_contains (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  return lookup_entry (self, name) != NULL;
+  return st_file_lookup_entry (self, name) != NULL;
 }
 
 /**
@@ -379,7 +379,7 @@ st_file_get_tensor (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry == NULL)
     return NULL;
   if (entry->loaded != NULL && self->data == NULL)
@@ -415,7 +415,7 @@ st_file_lookup_tensor (STFile      *self,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry != NULL && entry->loaded != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
     return st_file_remote_fetch_entry (self, entry, error);  /* with the network's error */
   tensor = st_file_get_tensor (self, name);
@@ -431,7 +431,7 @@ static FileEntry *
 take_entry_for (STFile     *self,
                 const char *name)
 {
-  FileEntry *entry = lookup_entry (self, name);
+  FileEntry *entry = st_file_lookup_entry (self, name);
   StNameIndex *index;
 
   if (entry != NULL)
@@ -516,7 +516,7 @@ st_file_set_tensor (STFile      *self,
 
   /* Referenced before the entry lets go of what it holds: @tensor may be the entry's own. */
   g_object_ref (tensor);
-  added = lookup_entry (self, name) == NULL;
+  added = st_file_lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
   entry->tensor = tensor;
   file_entry_changed (self, entry, added);
@@ -608,7 +608,7 @@ st_file_set_tensor_from_data (STFile        *self,
   if (n_dims > 0)
     memcpy (external->shape, shape, n_dims * sizeof (gint64));
 
-  added = lookup_entry (self, name) == NULL;
+  added = st_file_lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
   entry->external = external;
   file_entry_changed (self, entry, added);
@@ -638,7 +638,7 @@ st_file_remove_tensor (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry == NULL)
     return FALSE;
 
@@ -680,7 +680,7 @@ st_file_get_tensor_offsets (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry == NULL || !st_file_entry_get_offsets (entry, &begin, &end))
     return FALSE;
 
@@ -697,7 +697,7 @@ st_file_peek_layout (STFile     *self,
                      STDType    *out_dtype,
                      guint      *out_n_dims)
 {
-  FileEntry *entry = lookup_entry (self, name);
+  FileEntry *entry = st_file_lookup_entry (self, name);
 
   return entry != NULL ? st_file_entry_get_layout (entry, out_dtype, out_n_dims) : NULL;
 }
