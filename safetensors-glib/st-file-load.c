@@ -362,7 +362,7 @@ map_file (int                 fd,
   mapping = g_new (Mapping, 1);
   mapping->address = address;
   mapping->size = (gsize) size;
-  mapping->source = st_file_source_register (address, (gsize) size, path, st);
+  mapping->source = st_file_source_register (address, (gsize) size, fd, path, st);
   return g_bytes_new_with_free_func (address, (gsize) size, mapping_free, mapping);
 }
 
