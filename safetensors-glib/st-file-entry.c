@@ -108,7 +108,7 @@ st_file_entry_get_offsets (const FileEntry *entry,
   if (entry->loaded == NULL)
     return FALSE;
   *out_begin = entry->loaded->begin;
-  *out_end = entry->loaded->end;
+  *out_end = st_header_entry_get_end (entry->loaded);
   return TRUE;
 }
 
@@ -118,7 +118,7 @@ st_file_entry_get_signed_offsets (const FileEntry *entry,
                                   gint64          *out_end)
 {
   *out_begin = entry->loaded != NULL ? (gint64) entry->loaded->begin : -1;
-  *out_end = entry->loaded != NULL ? (gint64) entry->loaded->end : -1;
+  *out_end = entry->loaded != NULL ? (gint64) st_header_entry_get_end (entry->loaded) : -1;
 }
 
 GObject *
@@ -158,7 +158,7 @@ st_file_entry_describe (FileEntry     *entry,
       out->dtype = loaded->dtype;
       out->shape = loaded->shape;
       out->n_dims = loaded->n_dims;
-      out->n_bytes = loaded->end - loaded->begin;
+      out->n_bytes = st_header_entry_get_end (loaded) - loaded->begin;
       out->user_data = (gpointer) (base + loaded->begin);
       return NULL;
     }

@@ -312,7 +312,7 @@ fetch_entries (STFile               *self,
 
       if (remote == NULL || loaded == NULL || g_atomic_pointer_get (&entry->tensor) != NULL)
         continue;
-      n_bytes = loaded->end - loaded->begin;
+      n_bytes = st_header_entry_get_end (loaded) - loaded->begin;
       fetch.entry = entry;
       fetch.buffer = g_try_malloc (MAX (n_bytes, 1));
       if (fetch.buffer == NULL)
@@ -343,9 +343,9 @@ out:
           g_free (fetch->buffer);
           continue;
         }
-      bytes = g_bytes_new_take (fetch->buffer, loaded->end - loaded->begin);
+      bytes = g_bytes_new_take (fetch->buffer, st_header_entry_get_end (loaded) - loaded->begin);
       tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, bytes, 0,
-                                    loaded->end - loaded->begin);
+                                    st_header_entry_get_end (loaded) - loaded->begin);
       /* another thread may have fetched it meanwhile: the first one set stays */
       if (!g_atomic_pointer_compare_and_exchange (&fetch->entry->tensor, NULL, tensor))
         g_object_unref (tensor);
@@ -531,7 +531,7 @@ fetch_thread (GTask        *task,
           FileEntry *entry = job->entries->pdata[i];
 
           if (entry->loaded != NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
-            job->total += entry->loaded->end - entry->loaded->begin;
+            job->total += st_header_entry_get_end (entry->loaded) - entry->loaded->begin;
         }
     }
   st_progress_report (job->progress, 0, job->total);
@@ -707,7 +707,7 @@ fetch_slice (STFile         *self,
       dtype = entry->loaded->dtype;
       shape = entry->loaded->shape;
       n_dims = entry->loaded->n_dims;
-      n_bytes = entry->loaded->end - entry->loaded->begin;
+      n_bytes = st_header_entry_get_end (entry->loaded) - entry->loaded->begin;
     }
   if (!slice_layout (entry, &dtype, &shape, &n_dims, n_bytes, start, stop, &offset, &len, error))
     return NULL;

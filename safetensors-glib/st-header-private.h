@@ -10,6 +10,7 @@
 #pragma once
 
 #include "st-arena-private.h"
+#include "st-dtype.h"
 #include "st-dtype-private.h"
 #include "st-name-index-private.h"
 
@@ -35,9 +36,21 @@ typedef struct {
   guint       n_dims;
   gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0. Read-only: entries of the
                          * same shape may share it */
-  guint64     begin;    /* byte range in the data buffer */
-  guint64     end;
+  guint64     begin;    /* where the data begins in the data buffer; it ends at st_header_entry_get_end() */
 } StHeaderEntry;
+
+/* One past the last byte of @entry's data: its begin plus the byte size its dtype and shape make. The
+ * parser checked that the header's data_offsets say exactly that, so the end is not kept (8 bytes less
+ * for every entry of every open), and the product cannot overflow. */
+static inline guint64
+st_header_entry_get_end (const StHeaderEntry *entry)
+{
+  guint64 n_elements = 1;
+
+  for (guint i = 0; i < entry->n_dims; i++)
+    n_elements *= (guint64) entry->shape[i];
+  return entry->begin + n_elements * st_dtype_get_bits (entry->dtype) / 8;
+}
 
 typedef struct {
   GPtrArray    *entries;     /* StHeaderEntry *, sorted by begin (the order of the data), in the arena */
