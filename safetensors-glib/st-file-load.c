@@ -64,8 +64,9 @@ st_file_new_loaded (StHeader *header,
   self->metadata = g_steal_pointer (&header->metadata);
 
   /* One block for the entries, and the parser's list of entries (StHeaderEntry *, in file order) becomes
-   * the file's list (FileEntry *) in place. */
-  self->loaded_entries = st_header_alloc0 (header, sizeof (FileEntry) * MAX (header->entries->len, 1));
+   * the file's list (FileEntry *) in place. Each entry is written whole, so the block is not zeroed
+   * first (a second pass over its memory, 48 kB for 1,000 tensors). */
+  self->loaded_entries = st_header_alloc (header, sizeof (FileEntry) * MAX (header->entries->len, 1));
   g_ptr_array_unref (self->entries);
   self->entries = g_steal_pointer (&header->entries);
   g_ptr_array_set_free_func (self->entries, st_file_entry_free);
@@ -74,9 +75,7 @@ st_file_new_loaded (StHeader *header,
       const StHeaderEntry *loaded = self->entries->pdata[i];
       FileEntry *entry = &self->loaded_entries[i];
 
-      entry->name = loaded->name;
-      entry->loaded = loaded;
-      entry->in_block = TRUE;
+      *entry = (FileEntry) { .name = loaded->name, .loaded = loaded, .in_block = TRUE };
       self->entries->pdata[i] = entry;
     }
 

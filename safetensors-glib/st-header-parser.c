@@ -859,10 +859,10 @@ check_tiling (GPtrArray  *entries,
 }
 
 gpointer
-st_header_alloc0 (StHeader *header,
-                  gsize     size)
+st_header_alloc (StHeader *header,
+                 gsize     size)
 {
-  return st_arena_chunks_add0 (&header->arena, size);
+  return st_arena_chunks_add (&header->arena, size);
 }
 
 StArenaChunk *

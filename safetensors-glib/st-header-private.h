@@ -62,11 +62,11 @@ typedef struct {
   StArenaChunk *arena;       /* owns the entries, their names and their shapes */
 } StHeader;
 
-/* @size bytes of zeroed memory that live as long as @header, from its arena (in large blocks of huge pages
- * where the system offers them): for a loader's own data about each entry. */
-gpointer st_header_alloc0 (StHeader *header,
-                           gsize     size);
-/* Takes the memory of @header's entries, names and shapes (and of st_header_alloc0()): free it with
+/* @size bytes of uninitialized memory that live as long as @header, from its arena (in large blocks of huge
+ * pages where the system offers them): for a loader's own data about each entry, which it writes whole. */
+gpointer st_header_alloc (StHeader *header,
+                          gsize     size);
+/* Takes the memory of @header's entries, names and shapes (and of st_header_alloc()): free it with
  * st_arena_chunks_free() once they are no longer used, after st_header_free() or before. */
 StArenaChunk *st_header_steal_arena (StHeader *header);
 void     st_header_free (StHeader *header);
