@@ -36,9 +36,14 @@ typedef struct {
   const StHeaderEntry *loaded;    /* in self->header; NULL unless the tensor is the loaded one */
   ExternalData        *external;  /* owned; NULL unless the tensor was set as memory */
   STTensor            *tensor;    /* owned */
-  STTensorInfo        *info;      /* owned; the list model's item, made on first access as tensor is */
   gboolean             in_block;  /* one of self->loaded_entries, freed with the header, its name with it */
 } FileEntry;
+
+/* An entry added after the load (one not in the loaded block), with its list model item. */
+typedef struct {
+  FileEntry     entry;
+  STTensorInfo *item;  /* owned; made on first access, set once, atomically */
+} FileEntryAdded;
 
 void st_file_entry_external_free (ExternalData *external);
 /* Drops what the entry holds, keeping its name: the entry is then refilled in place. */

@@ -24,7 +24,6 @@ st_file_entry_clear_contents (FileEntry *entry)
   entry->loaded = NULL;
   g_clear_pointer (&entry->external, st_file_entry_external_free);
   g_clear_object (&entry->tensor);
-  g_clear_object (&entry->info);
 }
 
 void
@@ -35,6 +34,7 @@ st_file_entry_free (gpointer data)
   st_file_entry_clear_contents (entry);
   if (!entry->in_block)
     {
+      g_clear_object (&((FileEntryAdded *) entry)->item);
       g_free ((char *) entry->name);
       g_free (entry);
     }

@@ -69,6 +69,7 @@ st_file_new_loaded (StHeader *header,
   self->loaded_entries = st_header_alloc (header, sizeof (FileEntry) * MAX (header->entries->len, 1));
   g_ptr_array_unref (self->entries);
   self->entries = g_steal_pointer (&header->entries);
+  self->n_loaded = self->entries->len;
   g_ptr_array_set_free_func (self->entries, st_file_entry_free);
   for (guint i = 0; i < self->entries->len; i++)
     {

@@ -77,6 +77,12 @@ st_file_finalize (GObject *object)
   g_clear_pointer (&self->header, st_header_free);
   g_clear_pointer (&self->data, g_bytes_unref);
   g_clear_pointer (&self->metadata, g_hash_table_unref);
+  if (self->block_items != NULL)
+    {
+      for (guint i = 0; i < self->n_loaded; i++)
+        g_clear_object (&self->block_items[i]);
+      g_clear_pointer (&self->block_items, g_free);
+    }
 
   G_OBJECT_CLASS (st_file_parent_class)->finalize (object);
 }
@@ -176,6 +182,46 @@ st_file_new (void)
 }
 
 /* Entry helpers */
+
+/* Where the list model's item of @entry is kept (see STFile.block_items); with @make FALSE, NULL when
+ * it has none. The array of the loaded block's items is made on first use: readers in several threads
+ * may make one at once, and the first stored wins. */
+static STTensorInfo **
+item_slot (STFile    *self,
+           FileEntry *entry,
+           gboolean   make)
+{
+  STTensorInfo **items;
+
+  if (!entry->in_block)
+    return &((FileEntryAdded *) entry)->item;
+
+  items = g_atomic_pointer_get (&self->block_items);
+  if (items == NULL)
+    {
+      if (!make)
+        return NULL;
+      items = g_new0 (STTensorInfo *, self->n_loaded);
+      if (!g_atomic_pointer_compare_and_exchange (&self->block_items, NULL, items))
+        {
+          g_free (items);
+          items = g_atomic_pointer_get (&self->block_items);
+        }
+    }
+  return &items[entry - self->loaded_entries];
+}
+
+/* Drops the list model's item of @entry, which is about to change or go: the next one asked for
+ * describes what the entry holds then. Holders of the old item keep it as it was. */
+static void
+forget_item (STFile    *self,
+             FileEntry *entry)
+{
+  STTensorInfo **slot = item_slot (self, entry, FALSE);
+
+  if (slot != NULL)
+    g_clear_object (slot);
+}
 
 /* Where the thread's last lookup found its entry: callers mostly ask for the tensors of a file in file
  * order (a loader taking every tensor, a loop over the names, which are in file order when the file has
@@ -436,12 +482,13 @@ take_entry_for (STFile     *self,
 
   if (entry != NULL)
     {
+      forget_item (self, entry);
       st_file_entry_clear_contents (entry);
       return entry;
     }
 
   index = st_file_get_index (self);  /* before the entry is added, which it would index */
-  entry = g_new0 (FileEntry, 1);
+  entry = (FileEntry *) g_new0 (FileEntryAdded, 1);
   entry->name = g_strdup (name);
   g_ptr_array_add (self->entries, entry);
   st_name_index_insert (index, entry->name, strlen (entry->name), entry);
@@ -644,6 +691,7 @@ st_file_remove_tensor (STFile     *self,
 
   st_name_index_remove (st_file_get_index (self), name);
   g_ptr_array_find (self->entries, entry, &position);
+  forget_item (self, entry);
   g_ptr_array_remove_index (self->entries, position);  /* frees it */
 
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
@@ -858,12 +906,14 @@ st_file_get_n_items (GListModel *model)
   return ST_FILE (model)->entries->len;
 }
 
-/* The item of @entry, made on first access; as with tensors, two threads may make one at once and
- * agree on the first stored. */
+/* The item of @entry (a new reference), made on first access and kept until the entry changes; as with
+ * tensors, readers in several threads may make one at once and agree on the first stored. */
 static STTensorInfo *
-entry_get_info (FileEntry *entry)
+entry_dup_item (STFile    *self,
+                FileEntry *entry)
 {
-  STTensorInfo *info = g_atomic_pointer_get (&entry->info);
+  STTensorInfo **slot = item_slot (self, entry, TRUE);
+  STTensorInfo *info = g_atomic_pointer_get (slot);
   const gint64 *shape;
   STDType dtype;
   guint n_dims;
@@ -871,17 +921,17 @@ entry_get_info (FileEntry *entry)
   gint64 end;
 
   if (info != NULL)
-    return info;
+    return g_object_ref (info);
 
   shape = st_file_entry_get_layout (entry, &dtype, &n_dims);
   st_file_entry_get_signed_offsets (entry, &begin, &end);
   info = st_tensor_info_new (entry->name, dtype, shape, n_dims, begin, end, NULL);
-  if (!g_atomic_pointer_compare_and_exchange (&entry->info, NULL, info))
+  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, info))
     {
       g_object_unref (info);
-      info = g_atomic_pointer_get (&entry->info);
+      info = g_atomic_pointer_get (slot);
     }
-  return info;
+  return g_object_ref (info);
 }
 
 static gpointer
@@ -892,7 +942,7 @@ st_file_get_item (GListModel *model,
 
   if (position >= self->entries->len)
     return NULL;
-  return g_object_ref (entry_get_info (g_ptr_array_index (self->entries, position)));
+  return entry_dup_item (self, g_ptr_array_index (self->entries, position));
 }
 
 /* STFile is a GListModel of STTensorInfo items, one per tensor in file order: documented on the
