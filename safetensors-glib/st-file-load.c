@@ -76,7 +76,7 @@ st_file_new_loaded (StHeader *header,
       const StHeaderEntry *loaded = self->entries->pdata[i];
       FileEntry *entry = &self->loaded_entries[i];
 
-      *entry = (FileEntry) { .name = loaded->name, .loaded = loaded, .in_block = TRUE };
+      *entry = (FileEntry) { .name = loaded->name, .of.loaded = loaded, .form = FILE_ENTRY_LOADED, .in_block = TRUE };
       self->entries->pdata[i] = entry;
     }
 

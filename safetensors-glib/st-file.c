@@ -428,7 +428,7 @@ st_file_get_tensor (STFile     *self,
   entry = st_file_lookup_entry (self, name);
   if (entry == NULL)
     return NULL;
-  if (entry->loaded != NULL && self->data == NULL)
+  if (st_file_entry_get_loaded (entry) != NULL && self->data == NULL)
     return st_file_remote_fetch_entry (self, entry, NULL);  /* a remote file's tensor: fetched now */
 
   return st_file_entry_get_tensor (entry, self->data);
@@ -462,7 +462,7 @@ st_file_lookup_tensor (STFile      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   entry = st_file_lookup_entry (self, name);
-  if (entry != NULL && entry->loaded != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
+  if (entry != NULL && st_file_entry_get_loaded (entry) != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
     return st_file_remote_fetch_entry (self, entry, error);  /* with the network's error */
   tensor = st_file_get_tensor (self, name);
   if (tensor == NULL)
@@ -657,7 +657,8 @@ st_file_set_tensor_from_data (STFile        *self,
 
   added = st_file_lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
-  entry->external = external;
+  entry->of.external = external;
+  entry->form = FILE_ENTRY_EXTERNAL;
   file_entry_changed (self, entry, added);
 
   return TRUE;
