@@ -6,15 +6,21 @@
     bench/distributed.py [--size-mb 2048] [--ranks 4] [--reps 3] [--scratch DIR]
 
 Run with the library built and found (GI_TYPELIB_PATH, LD_LIBRARY_PATH, PYTHONPATH as in meson test).
-Six cases, in an order rotating every repetition, all run by one group of WORLD spawned ranks (gloo on
+Eight cases, in an order rotating every repetition, all run by one group of WORLD spawned ranks (gloo on
 127.0.0.1), the page cache of the checkpoint dropped (fsync, then posix_fadvise DONTNEED) before each:
 
 - load:      distributed.load on every rank (every tensor on every rank);
 - baseline:  load_file(backend="pread") on every rank (each rank reads every byte itself);
 - tp:        distributed.load_slices(dim=0) on every rank (its share of every tensor);
 - save:      distributed.save of every rank's quarter of the rows (max_shard_size 1GB), and
-- save_shards: the same save in shards of SHARDS_SIZE (more files than ranks), against
-- write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes).
+- save_shards: the same save in shards of SHARDS_SIZE (more files than ranks),
+- save_per_rank: the same save in torch's per-rank layout (a file per rank), against
+- write:     each rank os.write()s the same bytes to a file of its own (the floor of the data's writes),
+  and against
+- write_same: each rank os.pwrite()s the same bytes to the places they take in a checkpoint of 1GB
+  files (two files, as "save" writes), all ranks at once, with no coordination: what plain writes of
+  the checkpoint's own files cost (every buffered write takes its file's inode lock, so the ranks
+  writing one file run one at a time).
 
 Every load case reads one byte of every page of every tensor it got before its closing barrier, so that
 a load returning views of a mapping pays its page faults in the timing as a copying one does.
@@ -30,6 +36,7 @@ and a summary table.
 import argparse
 import datetime
 import json
+import math
 import os
 import queue
 import shutil
@@ -86,6 +93,38 @@ def touch_pages(loaded):
             tensor.reshape(-1).view(torch.uint8).numpy()[::4096].sum()
 
 
+def same_places(parts, max_bytes=10**9):
+    """Where each tensor's bytes go in a checkpoint of files of at most @max_bytes of data (a new file
+    when the next tensor would not fit), as (file number, offset of its bytes in that file) by name:
+    the split and the order of Hugging Face's sharding, the headers left out."""
+    places = {}
+    file, used = 0, 0
+    for name, part in parts.items():
+        n_bytes = part.tensor.element_size() * math.prod(part.shape)
+        if used and used + n_bytes > max_bytes:
+            file, used = file + 1, 0
+        places[name] = (file, used)
+        used += n_bytes
+    return places
+
+
+def write_same(parts, folder):
+    """This rank's parts os.pwrite()n to their places (same_places()) in files of @folder that every
+    rank opens, creating them, at once."""
+    fds = {}
+    try:
+        for name, (file, base) in same_places(parts).items():
+            part = parts[name]
+            if file not in fds:
+                fds[file] = os.open(os.path.join(folder, f"same-{file}.bin"), os.O_WRONLY | os.O_CREAT, 0o644)
+            row_bytes = part.tensor.element_size() * math.prod(part.shape[1:])
+            os.pwrite(fds[file], memoryview(part.tensor.view(-1).view(torch.uint8).numpy()),
+                      base + part.offset * row_bytes)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
 def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
     """One rank of the group that runs every case of @order in turn, each between barriers, the
     page cache of the checkpoint dropped (by rank 0) before each."""
@@ -126,6 +165,10 @@ def rank_main(rank, world, port, order, folder, out_folder, size_mb, results):
             distributed.save(mine, out_folder, max_shard_size="1GB")
         elif case == "save_shards":
             distributed.save(mine, out_folder, max_shard_size=SHARDS_SIZE)
+        elif case == "save_per_rank":
+            distributed.save(mine, out_folder, layout="per-rank")
+        elif case == "write_same":
+            write_same(mine, out_folder)
         elif case == "write":
             with open(os.path.join(out_folder, f"rank-{rank}.bin"), "wb", buffering=0) as f:
                 for part in mine.values():
@@ -207,7 +250,7 @@ def main():
         os.mkdir(folder)
         save_file(tensors(args.size_mb), os.path.join(folder, "model.safetensors"), max_shard_size="1GB")
         checkpoint = sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder))
-        cases = ["load", "baseline", "tp", "save", "save_shards", "write"]
+        cases = ["load", "baseline", "tp", "save", "save_shards", "save_per_rank", "write", "write_same"]
         measured = {case: [] for case in cases}
         order = [case for rep in range(args.reps) for case in cases[rep % len(cases):] + cases[:rep % len(cases)]]
         out_folder = os.path.join(scratch, "out")
@@ -221,11 +264,13 @@ def main():
               f"{args.reps} reps, medians")
         for case in cases:
             m = med[case]
-            print(f"{case:9} {m['seconds']:8.2f} s  CPU {m['cpu_seconds']:6.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
+            print(f"{case:13} {m['seconds']:8.2f} s  CPU {m['cpu_seconds']:6.2f} s  rchar {m['rchar'] / checkpoint:5.2f}x  "
                   f"storage {m['read_bytes'] / checkpoint:5.2f}x")
         print(f"load / baseline wall: {med['load']['seconds'] / med['baseline']['seconds']:.2f}")
         print(f"save throughput / write() throughput: {med['write']['seconds'] / med['save']['seconds']:.2f} "
               f"(CPU time of all ranks: {med['write']['cpu_seconds'] / med['save']['cpu_seconds']:.2f})")
+        print(f"save throughput / plain writes of the same files: "
+              f"{med['write_same']['seconds'] / med['save']['seconds']:.2f}")
         print(f"load / baseline CPU time of all ranks: {med['load']['cpu_seconds'] / med['baseline']['cpu_seconds']:.2f}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
