@@ -462,7 +462,8 @@ st_file_lookup_tensor (STFile      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   entry = st_file_lookup_entry (self, name);
-  if (entry != NULL && st_file_entry_get_loaded (entry) != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
+  if (entry != NULL && st_file_entry_get_loaded (entry) != NULL && self->data == NULL &&
+      g_atomic_pointer_get (&entry->tensor) == NULL)
     return st_file_remote_fetch_entry (self, entry, error);  /* with the network's error */
   tensor = st_file_get_tensor (self, name);
   if (tensor == NULL)
