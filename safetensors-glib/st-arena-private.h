@@ -47,9 +47,9 @@ st_arena_alloc (StArena *arena,
   return block;
 }
 
-/* @size bytes of zeroed memory in a chunk of their own, added to the list @chunks. */
-gpointer st_arena_chunks_add0 (StArenaChunk **chunks,
-                               gsize          size);
+/* @size bytes of uninitialized memory in a chunk of their own, added to the list @chunks. */
+gpointer st_arena_chunks_add (StArenaChunk **chunks,
+                              gsize          size);
 /* Frees @chunks and every chunk after it. */
 void     st_arena_chunks_free (StArenaChunk *chunks);
 

@@ -96,10 +96,10 @@ st_arena_grow (StArena *arena,
 }
 
 gpointer
-st_arena_chunks_add0 (StArenaChunk **chunks,
-                      gsize          size)
+st_arena_chunks_add (StArenaChunk **chunks,
+                     gsize          size)
 {
-  StArenaChunk *chunk = st_big_block_alloc (sizeof (StArenaChunk) + size, TRUE);
+  StArenaChunk *chunk = st_big_block_alloc (sizeof (StArenaChunk) + size, FALSE);
 
   chunk->next = *chunks;
   chunk->size = size;

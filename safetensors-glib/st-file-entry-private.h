@@ -30,15 +30,47 @@ typedef struct {
  * - external: memory set with st_file_set_tensor_from_data(), makes its STTensor on first access;
  * - neither: a tensor set with st_file_set_tensor(), held from the start.
  * Lazily made tensors are set once, atomically, so that readers in several threads agree. */
+typedef enum {
+  FILE_ENTRY_HELD,      /* set with st_file_set_tensor(): @tensor from the start */
+  FILE_ENTRY_LOADED,    /* of.loaded */
+  FILE_ENTRY_EXTERNAL,  /* of.external */
+} FileEntryForm;
+
+/* 32 bytes on 64-bit systems: every open touches one per tensor (a block of them for a loaded file, 32 kB
+ * for 1,000 tensors), so the two forms share a pointer and the list model's item is kept elsewhere
+ * (STFile.block_items, FileEntryAdded). Read the forms with st_file_entry_get_loaded() and
+ * st_file_entry_get_external(). */
 typedef struct {
   const char          *name;      /* the header's (an entry in the block), or owned (any other). First:
                                    * the name index reads it through the entry (st-name-index-private.h) */
-  const StHeaderEntry *loaded;    /* in self->header; NULL unless the tensor is the loaded one */
-  ExternalData        *external;  /* owned; NULL unless the tensor was set as memory */
+  union {
+    const StHeaderEntry *loaded;    /* FILE_ENTRY_LOADED: in self->header */
+    ExternalData        *external;  /* FILE_ENTRY_EXTERNAL: owned */
+  } of;
   STTensor            *tensor;    /* owned */
-  STTensorInfo        *info;      /* owned; the list model's item, made on first access as tensor is */
+  guint8               form;      /* a FileEntryForm */
   gboolean             in_block;  /* one of self->loaded_entries, freed with the header, its name with it */
 } FileEntry;
+
+/* The loaded entry of the header this tensor is, or NULL when the tensor was set since the load. */
+static inline const StHeaderEntry *
+st_file_entry_get_loaded (const FileEntry *entry)
+{
+  return entry->form == FILE_ENTRY_LOADED ? entry->of.loaded : NULL;
+}
+
+/* The memory the tensor was set as (st_file_set_tensor_from_data()), or NULL. */
+static inline ExternalData *
+st_file_entry_get_external (const FileEntry *entry)
+{
+  return entry->form == FILE_ENTRY_EXTERNAL ? entry->of.external : NULL;
+}
+
+/* An entry added after the load (one not in the loaded block), with its list model item. */
+typedef struct {
+  FileEntry     entry;
+  STTensorInfo *item;  /* owned; made on first access, set once, atomically */
+} FileEntryAdded;
 
 void st_file_entry_external_free (ExternalData *external);
 /* Drops what the entry holds, keeping its name: the entry is then refilled in place. */

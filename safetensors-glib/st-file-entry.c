@@ -10,6 +10,8 @@
 
 /* The name index reads an entry's name through the entry */
 G_STATIC_ASSERT (G_STRUCT_OFFSET (FileEntry, name) == 0);
+/* Every open touches one entry per tensor: see st-file-entry-private.h */
+G_STATIC_ASSERT (GLIB_SIZEOF_VOID_P != 8 || sizeof (FileEntry) == 32);
 
 void
 st_file_entry_external_free (ExternalData *external)
@@ -21,10 +23,11 @@ st_file_entry_external_free (ExternalData *external)
 void
 st_file_entry_clear_contents (FileEntry *entry)
 {
-  entry->loaded = NULL;
-  g_clear_pointer (&entry->external, st_file_entry_external_free);
+  if (entry->form == FILE_ENTRY_EXTERNAL)
+    st_file_entry_external_free (entry->of.external);
+  entry->of.loaded = NULL;
+  entry->form = FILE_ENTRY_HELD;
   g_clear_object (&entry->tensor);
-  g_clear_object (&entry->info);
 }
 
 void
@@ -35,6 +38,7 @@ st_file_entry_free (gpointer data)
   st_file_entry_clear_contents (entry);
   if (!entry->in_block)
     {
+      g_clear_object (&((FileEntryAdded *) entry)->item);
       g_free ((char *) entry->name);
       g_free (entry);
     }
@@ -45,22 +49,22 @@ st_file_entry_get_tensor (FileEntry *entry,
                           GBytes    *data)
 {
   STTensor *tensor = g_atomic_pointer_get (&entry->tensor);
-  const StHeaderEntry *loaded;
 
   if (tensor != NULL)
     return tensor;
 
   /* Only loaded and external entries start without a tensor. Two threads may get here at once:
    * both make a tensor, one wins the exchange, the other drops its own and takes the winner's. */
-  loaded = entry->loaded;
-  if (loaded != NULL)
+  if (entry->form == FILE_ENTRY_LOADED)
     {
+      const StHeaderEntry *loaded = entry->of.loaded;
+
       /* @data owns the header the entry and its shape are in (st_file_new_loaded()) */
       tensor = st_tensor_new_view (loaded->dtype, loaded->shape, loaded->n_dims, data, loaded->begin);
     }
   else
     {
-      const ExternalData *external = entry->external;
+      const ExternalData *external = entry->of.external;
 
       /* The layout and address were checked when the entry was set: this cannot fail. */
       tensor = st_tensor_new_from_data (external->dtype, external->shape, external->n_dims,
@@ -82,18 +86,22 @@ st_file_entry_get_layout (FileEntry *entry,
                           STDType   *out_dtype,
                           guint     *out_n_dims)
 {
-  if (entry->loaded != NULL)
+  if (entry->form == FILE_ENTRY_LOADED)
     {
-      *out_dtype = entry->loaded->dtype;
-      *out_n_dims = entry->loaded->n_dims;
-      return entry->loaded->shape;
+      const StHeaderEntry *loaded = entry->of.loaded;
+
+      *out_dtype = loaded->dtype;
+      *out_n_dims = loaded->n_dims;
+      return loaded->shape;
     }
 
-  if (entry->external != NULL)
+  if (entry->form == FILE_ENTRY_EXTERNAL)
     {
-      *out_dtype = entry->external->dtype;
-      *out_n_dims = entry->external->n_dims;
-      return entry->external->shape;
+      const ExternalData *external = entry->of.external;
+
+      *out_dtype = external->dtype;
+      *out_n_dims = external->n_dims;
+      return external->shape;
     }
 
   *out_dtype = st_tensor_get_dtype (entry->tensor);
@@ -105,10 +113,10 @@ st_file_entry_get_offsets (const FileEntry *entry,
                            guint64         *out_begin,
                            guint64         *out_end)
 {
-  if (entry->loaded == NULL)
+  if (entry->form != FILE_ENTRY_LOADED)
     return FALSE;
-  *out_begin = entry->loaded->begin;
-  *out_end = entry->loaded->end;
+  *out_begin = entry->of.loaded->begin;
+  *out_end = st_header_entry_get_end (entry->of.loaded);
   return TRUE;
 }
 
@@ -117,8 +125,16 @@ st_file_entry_get_signed_offsets (const FileEntry *entry,
                                   gint64          *out_begin,
                                   gint64          *out_end)
 {
-  *out_begin = entry->loaded != NULL ? (gint64) entry->loaded->begin : -1;
-  *out_end = entry->loaded != NULL ? (gint64) entry->loaded->end : -1;
+  guint64 begin, end;
+
+  if (!st_file_entry_get_offsets (entry, &begin, &end))
+    {
+      *out_begin = -1;
+      *out_end = -1;
+      return;
+    }
+  *out_begin = (gint64) begin;
+  *out_end = (gint64) end;
 }
 
 GObject *
@@ -129,10 +145,10 @@ st_file_entry_describe (FileEntry     *entry,
   STTensor *tensor = g_atomic_pointer_get (&entry->tensor);
 
   out->name = entry->name;
-  if (tensor == NULL && entry->external != NULL)
+  if (tensor == NULL && entry->form == FILE_ENTRY_EXTERNAL)
     {
       /* Memory set by a binding, with no object made for it: keep its owner instead. */
-      const ExternalData *external = entry->external;
+      const ExternalData *external = entry->of.external;
 
       out->dtype = external->dtype;
       out->shape = external->shape;
@@ -152,13 +168,13 @@ st_file_entry_describe (FileEntry     *entry,
   else
     {
       /* A loaded tensor nobody asked for: write from the source without making an object. */
-      const StHeaderEntry *loaded = entry->loaded;
+      const StHeaderEntry *loaded = entry->of.loaded;
       const guint8 *base = g_bytes_get_data (data, NULL);
 
       out->dtype = loaded->dtype;
       out->shape = loaded->shape;
       out->n_dims = loaded->n_dims;
-      out->n_bytes = loaded->end - loaded->begin;
+      out->n_bytes = st_header_entry_get_end (loaded) - loaded->begin;
       out->user_data = (gpointer) (base + loaded->begin);
       return NULL;
     }

@@ -28,6 +28,13 @@ struct _STFile
   StNameIndex *by_name;         /* entry->name -> FileEntry *, borrowing both; for a loaded file, NULL
                                  * until first needed (see st_file_get_index() in st-file.c) */
   GHashTable *metadata;     /* char * -> char *, owning; NULL when the file has no __metadata__ */
+
+  /* The list model's items of the entries in loaded_entries, by their place in that block (owned, each
+   * made on first access; the array made at the first, both set once, atomically). An entry added since
+   * the load keeps its own (FileEntryAdded). Not in FileEntry: most files never serve as a list model,
+   * and every byte of a loaded entry is paid by every open. */
+  STTensorInfo **block_items;
+  guint          n_loaded;      /* the entries in loaded_entries */
 };
 
 /* Makes the file of a parsed header and the data buffer it describes (NULL: a remote file, whose data
@@ -38,6 +45,11 @@ STFile *st_file_new_loaded (StHeader *header,
 
 /* The file's name index (self->by_name), made on first use when the loaded header had none. */
 StNameIndex *st_file_get_index (STFile *self);
+
+/* The entry named @name, or NULL: the entry after the thread's last hit first, then the name index
+ * (st_file_get_index()). Every lookup by name of st-file*.c goes through here. */
+FileEntry *st_file_lookup_entry (STFile     *self,
+                                 const char *name);
 
 /* STFile's save plans (st-file-save.c): its tensors and metadata as they are now. */
 StSavePlan *st_save_plan_new (STFile  *file,

@@ -306,13 +306,13 @@ fetch_entries (STFile               *self,
   for (guint i = 0; i < entries->len; i++)
     {
       FileEntry *entry = entries->pdata[i];
-      const StHeaderEntry *loaded = entry->loaded;
+      const StHeaderEntry *loaded = st_file_entry_get_loaded (entry);
       guint64 n_bytes;
       Fetch fetch;
 
       if (remote == NULL || loaded == NULL || g_atomic_pointer_get (&entry->tensor) != NULL)
         continue;
-      n_bytes = loaded->end - loaded->begin;
+      n_bytes = st_header_entry_get_end (loaded) - loaded->begin;
       fetch.entry = entry;
       fetch.buffer = g_try_malloc (MAX (n_bytes, 1));
       if (fetch.buffer == NULL)
@@ -334,7 +334,7 @@ out:
   for (guint i = 0; i < fetches->len; i++)
     {
       Fetch *fetch = &g_array_index (fetches, Fetch, i);
-      const StHeaderEntry *loaded = fetch->entry->loaded;
+      const StHeaderEntry *loaded = st_file_entry_get_loaded (fetch->entry);
       g_autoptr(GBytes) bytes = NULL;
       STTensor *tensor;
 
@@ -343,9 +343,9 @@ out:
           g_free (fetch->buffer);
           continue;
         }
-      bytes = g_bytes_new_take (fetch->buffer, loaded->end - loaded->begin);
+      bytes = g_bytes_new_take (fetch->buffer, st_header_entry_get_end (loaded) - loaded->begin);
       tensor = st_tensor_new_slice (loaded->dtype, loaded->shape, loaded->n_dims, bytes, 0,
-                                    loaded->end - loaded->begin);
+                                    st_header_entry_get_end (loaded) - loaded->begin);
       /* another thread may have fetched it meanwhile: the first one set stays */
       if (!g_atomic_pointer_compare_and_exchange (&fetch->entry->tensor, NULL, tensor))
         g_object_unref (tensor);
@@ -389,7 +389,7 @@ lookup_entries (STFile              *self,
   entries = g_ptr_array_new ();
   for (guint i = 0; names[i] != NULL; i++)
     {
-      FileEntry *entry = st_name_index_lookup (self->by_name, names[i]);
+      FileEntry *entry = st_file_lookup_entry (self, names[i]);
 
       if (entry == NULL)
         {
@@ -529,9 +529,10 @@ fetch_thread (GTask        *task,
       for (guint i = 0; i < job->entries->len; i++)
         {
           FileEntry *entry = job->entries->pdata[i];
+          const StHeaderEntry *loaded = st_file_entry_get_loaded (entry);
 
-          if (entry->loaded != NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
-            job->total += entry->loaded->end - entry->loaded->begin;
+          if (loaded != NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
+            job->total += st_header_entry_get_end (loaded) - loaded->begin;
         }
     }
   st_progress_report (job->progress, 0, job->total);
@@ -674,8 +675,9 @@ fetch_slice (STFile         *self,
              GCancellable   *cancellable,
              GError        **error)
 {
-  FileEntry *entry = st_name_index_lookup (self->by_name, name);
+  FileEntry *entry = st_file_lookup_entry (self, name);
   RemoteData *remote = get_remote (self);
+  const StHeaderEntry *loaded;
   STTensor *whole;
   STDType dtype;
   const gint64 *shape;
@@ -692,7 +694,8 @@ fetch_slice (STFile         *self,
       return NULL;
     }
   whole = g_atomic_pointer_get (&entry->tensor);
-  if (remote == NULL || entry->loaded == NULL || whole != NULL)
+  loaded = st_file_entry_get_loaded (entry);
+  if (remote == NULL || loaded == NULL || whole != NULL)
     {
       /* the bytes are here: a slice of them */
       whole = st_file_lookup_tensor (self, name, error);
@@ -704,10 +707,10 @@ fetch_slice (STFile         *self,
     }
   else
     {
-      dtype = entry->loaded->dtype;
-      shape = entry->loaded->shape;
-      n_dims = entry->loaded->n_dims;
-      n_bytes = entry->loaded->end - entry->loaded->begin;
+      dtype = loaded->dtype;
+      shape = loaded->shape;
+      n_dims = loaded->n_dims;
+      n_bytes = st_header_entry_get_end (loaded) - loaded->begin;
     }
   if (!slice_layout (entry, &dtype, &shape, &n_dims, n_bytes, start, stop, &offset, &len, error))
     return NULL;
@@ -726,7 +729,7 @@ fetch_slice (STFile         *self,
     }
   bytes = g_bytes_new_take (buffer, len);
   plan = st_read_plan_new ();
-  st_read_plan_add (plan, remote->data_offset + entry->loaded->begin + offset, len, buffer);
+  st_read_plan_add (plan, remote->data_offset + loaded->begin + offset, len, buffer);
   if (job != NULL)
     {
       job->total = len;

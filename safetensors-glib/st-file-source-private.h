@@ -15,8 +15,10 @@ typedef struct _StFileSource StFileSource;
 
 struct stat;
 
+/* @fd is the descriptor the mapping was made from, @path the path it was opened by and @st its fstat(). */
 StFileSource *st_file_source_register (gconstpointer       address,
                                        gsize               size,
+                                       int                 fd,
                                        const char         *path,
                                        const struct stat  *st);
 /* Drops the registration and the reference st_file_source_register() returned. */

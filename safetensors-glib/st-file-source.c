@@ -68,17 +68,17 @@ st_file_source_unref (StFileSource *source)
     }
 }
 
-/* Whether mappings of the file @path, which @st describes, may be of another file than the one @path
- * names: on overlayfs and FUSE, or when that cannot be told. */
+/* Whether mappings of the file open as @fd may be of another file than the one it is: on overlayfs and
+ * FUSE, or when that cannot be told. Asked of the descriptor the loader mapped, not of its path: the
+ * answer is then about the mapped file itself, whatever the path names by now (a later use of the path,
+ * st_file_source_open() and st_file_source_is_file(), checks that it still names the same device and
+ * inode), and costs no walk of the path. */
 static gboolean
-is_on_stacking_file_system (const char         *path,
-                            const struct stat  *st)
+is_on_stacking_file_system (int fd)
 {
   struct statfs fs;
-  struct stat now;
 
-  /* The path is looked at again: it must still name the file the loader mapped. */
-  if (statfs (path, &fs) != 0 || stat (path, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+  if (fstatfs (fd, &fs) != 0)
     return TRUE;
   return fs.f_type == OVERLAYFS_SUPER_MAGIC || fs.f_type == FUSE_SUPER_MAGIC;
 }
@@ -105,6 +105,7 @@ registry_search (const guint8 *address)
 StFileSource *
 st_file_source_register (gconstpointer       address,
                          gsize               size,
+                         int                 fd,
                          const char         *path,
                          const struct stat  *st)
 {
@@ -116,7 +117,7 @@ st_file_source_register (gconstpointer       address,
   source->path = g_canonicalize_filename (path, NULL);
   source->dev = st->st_dev;
   source->ino = st->st_ino;
-  source->stacked = is_on_stacking_file_system (path, st);
+  source->stacked = is_on_stacking_file_system (fd);
 
   g_mutex_lock (&registry_lock);
   if (registry == NULL)

@@ -77,6 +77,12 @@ st_file_finalize (GObject *object)
   g_clear_pointer (&self->header, st_header_free);
   g_clear_pointer (&self->data, g_bytes_unref);
   g_clear_pointer (&self->metadata, g_hash_table_unref);
+  if (self->block_items != NULL)
+    {
+      for (guint i = 0; i < self->n_loaded; i++)
+        g_clear_object (&self->block_items[i]);
+      g_clear_pointer (&self->block_items, g_free);
+    }
 
   G_OBJECT_CLASS (st_file_parent_class)->finalize (object);
 }
@@ -177,6 +183,46 @@ st_file_new (void)
 
 /* Entry helpers */
 
+/* Where the list model's item of @entry is kept (see STFile.block_items); with @make FALSE, NULL when
+ * it has none. The array of the loaded block's items is made on first use: readers in several threads
+ * may make one at once, and the first stored wins. */
+static STTensorInfo **
+item_slot (STFile    *self,
+           FileEntry *entry,
+           gboolean   make)
+{
+  STTensorInfo **items;
+
+  if (!entry->in_block)
+    return &((FileEntryAdded *) entry)->item;
+
+  items = g_atomic_pointer_get (&self->block_items);
+  if (items == NULL)
+    {
+      if (!make)
+        return NULL;
+      items = g_new0 (STTensorInfo *, self->n_loaded);
+      if (!g_atomic_pointer_compare_and_exchange (&self->block_items, NULL, items))
+        {
+          g_free (items);
+          items = g_atomic_pointer_get (&self->block_items);
+        }
+    }
+  return &items[entry - self->loaded_entries];
+}
+
+/* Drops the list model's item of @entry, which is about to change or go: the next one asked for
+ * describes what the entry holds then. Holders of the old item keep it as it was. */
+static void
+forget_item (STFile    *self,
+             FileEntry *entry)
+{
+  STTensorInfo **slot = item_slot (self, entry, FALSE);
+
+  if (slot != NULL)
+    g_clear_object (slot);
+}
+
 /* Where the thread's last lookup found its entry: callers mostly ask for the tensors of a file in file
  * order (a loader taking every tensor, a loop over the names, which are in file order when the file has
  * one dtype), so the entry after it is tried first, with one string comparison on memory read in order,
@@ -191,7 +237,7 @@ static _Thread_local struct {
 } lookup_hint;
 
 /* The name index, made on first use for a loaded file (st_file_new_loaded() keeps none, whatever the
- * parser made): a caller that takes the tensors in file order never needs one (see lookup_entry()).
+ * parser made): a caller that takes the tensors in file order never needs one (see st_file_lookup_entry()).
  * Readers in several threads may make one at once: the first stored wins, the others drop theirs. */
 StNameIndex *
 st_file_get_index (STFile *self)
@@ -216,9 +262,9 @@ st_file_get_index (STFile *self)
   return index;
 }
 
-static FileEntry *
-lookup_entry (STFile     *self,
-              const char *name)
+FileEntry *
+st_file_lookup_entry (STFile     *self,
+                      const char *name)
 {
   /* A file the thread has not looked into yet: its first entry first */
   guint next = lookup_hint.file == self ? lookup_hint.next : 0;
@@ -350,7 +396,7 @@ st_file_contains (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  return lookup_entry (self, name) != NULL;
+  return st_file_lookup_entry (self, name) != NULL;
 }
 
 /**
@@ -379,10 +425,10 @@ st_file_get_tensor (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry == NULL)
     return NULL;
-  if (entry->loaded != NULL && self->data == NULL)
+  if (st_file_entry_get_loaded (entry) != NULL && self->data == NULL)
     return st_file_remote_fetch_entry (self, entry, NULL);  /* a remote file's tensor: fetched now */
 
   return st_file_entry_get_tensor (entry, self->data);
@@ -415,8 +461,9 @@ st_file_lookup_tensor (STFile      *self,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  entry = lookup_entry (self, name);
-  if (entry != NULL && entry->loaded != NULL && self->data == NULL && g_atomic_pointer_get (&entry->tensor) == NULL)
+  entry = st_file_lookup_entry (self, name);
+  if (entry != NULL && st_file_entry_get_loaded (entry) != NULL && self->data == NULL &&
+      g_atomic_pointer_get (&entry->tensor) == NULL)
     return st_file_remote_fetch_entry (self, entry, error);  /* with the network's error */
   tensor = st_file_get_tensor (self, name);
   if (tensor == NULL)
@@ -431,17 +478,18 @@ static FileEntry *
 take_entry_for (STFile     *self,
                 const char *name)
 {
-  FileEntry *entry = lookup_entry (self, name);
+  FileEntry *entry = st_file_lookup_entry (self, name);
   StNameIndex *index;
 
   if (entry != NULL)
     {
+      forget_item (self, entry);
       st_file_entry_clear_contents (entry);
       return entry;
     }
 
   index = st_file_get_index (self);  /* before the entry is added, which it would index */
-  entry = g_new0 (FileEntry, 1);
+  entry = (FileEntry *) g_new0 (FileEntryAdded, 1);
   entry->name = g_strdup (name);
   g_ptr_array_add (self->entries, entry);
   st_name_index_insert (index, entry->name, strlen (entry->name), entry);
@@ -516,7 +564,7 @@ st_file_set_tensor (STFile      *self,
 
   /* Referenced before the entry lets go of what it holds: @tensor may be the entry's own. */
   g_object_ref (tensor);
-  added = lookup_entry (self, name) == NULL;
+  added = st_file_lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
   entry->tensor = tensor;
   file_entry_changed (self, entry, added);
@@ -608,9 +656,10 @@ st_file_set_tensor_from_data (STFile        *self,
   if (n_dims > 0)
     memcpy (external->shape, shape, n_dims * sizeof (gint64));
 
-  added = lookup_entry (self, name) == NULL;
+  added = st_file_lookup_entry (self, name) == NULL;
   entry = take_entry_for (self, name);
-  entry->external = external;
+  entry->of.external = external;
+  entry->form = FILE_ENTRY_EXTERNAL;
   file_entry_changed (self, entry, added);
 
   return TRUE;
@@ -638,12 +687,13 @@ st_file_remove_tensor (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry == NULL)
     return FALSE;
 
   st_name_index_remove (st_file_get_index (self), name);
   g_ptr_array_find (self->entries, entry, &position);
+  forget_item (self, entry);
   g_ptr_array_remove_index (self->entries, position);  /* frees it */
 
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
@@ -680,7 +730,7 @@ st_file_get_tensor_offsets (STFile     *self,
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  entry = lookup_entry (self, name);
+  entry = st_file_lookup_entry (self, name);
   if (entry == NULL || !st_file_entry_get_offsets (entry, &begin, &end))
     return FALSE;
 
@@ -697,7 +747,7 @@ st_file_peek_layout (STFile     *self,
                      STDType    *out_dtype,
                      guint      *out_n_dims)
 {
-  FileEntry *entry = lookup_entry (self, name);
+  FileEntry *entry = st_file_lookup_entry (self, name);
 
   return entry != NULL ? st_file_entry_get_layout (entry, out_dtype, out_n_dims) : NULL;
 }
@@ -858,12 +908,14 @@ st_file_get_n_items (GListModel *model)
   return ST_FILE (model)->entries->len;
 }
 
-/* The item of @entry, made on first access; as with tensors, two threads may make one at once and
- * agree on the first stored. */
+/* The item of @entry (a new reference), made on first access and kept until the entry changes; as with
+ * tensors, readers in several threads may make one at once and agree on the first stored. */
 static STTensorInfo *
-entry_get_info (FileEntry *entry)
+entry_dup_item (STFile    *self,
+                FileEntry *entry)
 {
-  STTensorInfo *info = g_atomic_pointer_get (&entry->info);
+  STTensorInfo **slot = item_slot (self, entry, TRUE);
+  STTensorInfo *info = g_atomic_pointer_get (slot);
   const gint64 *shape;
   STDType dtype;
   guint n_dims;
@@ -871,17 +923,17 @@ entry_get_info (FileEntry *entry)
   gint64 end;
 
   if (info != NULL)
-    return info;
+    return g_object_ref (info);
 
   shape = st_file_entry_get_layout (entry, &dtype, &n_dims);
   st_file_entry_get_signed_offsets (entry, &begin, &end);
   info = st_tensor_info_new (entry->name, dtype, shape, n_dims, begin, end, NULL);
-  if (!g_atomic_pointer_compare_and_exchange (&entry->info, NULL, info))
+  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, info))
     {
       g_object_unref (info);
-      info = g_atomic_pointer_get (&entry->info);
+      info = g_atomic_pointer_get (slot);
     }
-  return info;
+  return g_object_ref (info);
 }
 
 static gpointer
@@ -892,7 +944,7 @@ st_file_get_item (GListModel *model,
 
   if (position >= self->entries->len)
     return NULL;
-  return g_object_ref (entry_get_info (g_ptr_array_index (self->entries, position)));
+  return entry_dup_item (self, g_ptr_array_index (self->entries, position));
 }
 
 /* STFile is a GListModel of STTensorInfo items, one per tensor in file order: documented on the

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "st-arena-private.h"
+#include "st-dtype.h"
 #include "st-dtype-private.h"
 #include "st-name-index-private.h"
 
@@ -35,9 +36,21 @@ typedef struct {
   guint       n_dims;
   gint64     *shape;    /* n_dims entries, each >= 0; NULL when n_dims == 0. Read-only: entries of the
                          * same shape may share it */
-  guint64     begin;    /* byte range in the data buffer */
-  guint64     end;
+  guint64     begin;    /* where the data begins in the data buffer; it ends at st_header_entry_get_end() */
 } StHeaderEntry;
+
+/* One past the last byte of @entry's data: its begin plus the byte size its dtype and shape make. The
+ * parser checked that the header's data_offsets say exactly that, so the end is not kept (8 bytes less
+ * for every entry of every open), and the product cannot overflow. */
+static inline guint64
+st_header_entry_get_end (const StHeaderEntry *entry)
+{
+  guint64 n_elements = 1;
+
+  for (guint i = 0; i < entry->n_dims; i++)
+    n_elements *= (guint64) entry->shape[i];
+  return entry->begin + n_elements * st_dtype_get_bits (entry->dtype) / 8;
+}
 
 typedef struct {
   GPtrArray    *entries;     /* StHeaderEntry *, sorted by begin (the order of the data), in the arena */
@@ -49,11 +62,11 @@ typedef struct {
   StArenaChunk *arena;       /* owns the entries, their names and their shapes */
 } StHeader;
 
-/* @size bytes of zeroed memory that live as long as @header, from its arena (in large blocks of huge pages
- * where the system offers them): for a loader's own data about each entry. */
-gpointer st_header_alloc0 (StHeader *header,
-                           gsize     size);
-/* Takes the memory of @header's entries, names and shapes (and of st_header_alloc0()): free it with
+/* @size bytes of uninitialized memory that live as long as @header, from its arena (in large blocks of huge
+ * pages where the system offers them): for a loader's own data about each entry, which it writes whole. */
+gpointer st_header_alloc (StHeader *header,
+                          gsize     size);
+/* Takes the memory of @header's entries, names and shapes (and of st_header_alloc()): free it with
  * st_arena_chunks_free() once they are no longer used, after st_header_free() or before. */
 StArenaChunk *st_header_steal_arena (StHeader *header);
 void     st_header_free (StHeader *header);

@@ -322,7 +322,7 @@ st_scanner_digits_value (guint64 word,
 /* Reads a plain integer of up to 19 digits at sc->p, the form writers use, 8 digits at a time: FALSE,
  * with sc->p unchanged, for anything else (a sign, a fraction, an exponent, a leading zero, more
  * digits), which parse_array_number() then reads and judges. */
-static inline gboolean
+G_ALWAYS_INLINE static inline gboolean
 st_scanner_read_plain_integer (StScanner *sc,
                                guint64   *out_value)
 {

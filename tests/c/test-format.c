@@ -62,7 +62,7 @@ assert_same_parse (const StHeader *header,
       g_assert_cmpstr (a->name, ==, b->name);
       g_assert_cmpint (a->dtype, ==, b->dtype);
       g_assert_cmpuint (a->begin, ==, b->begin);
-      g_assert_cmpuint (a->end, ==, b->end);
+      g_assert_cmpuint (st_header_entry_get_end (a), ==, st_header_entry_get_end (b));
       g_assert_cmpmem (a->shape, a->n_dims * sizeof (gint64), b->shape, b->n_dims * sizeof (gint64));
       if (header->by_name != NULL)
         g_assert_true (st_name_index_lookup (header->by_name, a->name) == a);
@@ -468,12 +468,12 @@ test_parse_basic (void)
   g_assert_cmpint (a->dtype, ==, ST_DTYPE_F32);
   assert_shape (a, shape_a, 2);
   g_assert_cmpuint (a->begin, ==, 0);
-  g_assert_cmpuint (a->end, ==, 8);
+  g_assert_cmpuint (st_header_entry_get_end (a), ==, 8);
   g_assert_cmpstr (b->name, ==, "b");
   g_assert_cmpint (b->dtype, ==, ST_DTYPE_I16);
   assert_shape (b, shape_b, 1);
   g_assert_cmpuint (b->begin, ==, 8);
-  g_assert_cmpuint (b->end, ==, 14);
+  g_assert_cmpuint (st_header_entry_get_end (b), ==, 14);
 }
 
 static void
@@ -500,7 +500,7 @@ test_parse_whitespace (void)
   const StHeaderEntry *a = find_entry (header, "a");
 
   g_assert_nonnull (a);
-  g_assert_cmpuint (a->end, ==, 8);
+  g_assert_cmpuint (st_header_entry_get_end (a), ==, 8);
   g_assert_cmpstr (g_hash_table_lookup (header->metadata, "k"), ==, "v");
 }
 
@@ -513,7 +513,7 @@ test_parse_field_order (void)
   g_assert_nonnull (w);
   g_assert_cmpint (w->dtype, ==, ST_DTYPE_F32);
   g_assert_cmpuint (w->n_dims, ==, 1);
-  g_assert_cmpuint (w->end, ==, 8);
+  g_assert_cmpuint (st_header_entry_get_end (w), ==, 8);
 }
 
 static void
@@ -534,7 +534,7 @@ test_parse_unknown_fields (void)
 
       g_assert_nonnull (t);
       g_assert_cmpint (t->dtype, ==, ST_DTYPE_F32);
-      g_assert_cmpuint (t->end, ==, 4);
+      g_assert_cmpuint (st_header_entry_get_end (t), ==, 4);
     }
 
   /* Several unknown fields, before and between the known ones */
@@ -1617,7 +1617,7 @@ test_fixtures_valid (void)
           for (guint d = 0; d < entry->n_dims; d++)
             g_assert_cmpint (entry->shape[d], ==, json_array_get_int_element (shape, d));
           g_assert_cmpuint (entry->begin, ==, json_array_get_int_element (offsets, 0));
-          g_assert_cmpuint (entry->end, ==, json_array_get_int_element (offsets, 1));
+          g_assert_cmpuint (st_header_entry_get_end (entry), ==, json_array_get_int_element (offsets, 1));
         }
 
       assert_metadata_matches (header->metadata, json_object_get_member (fixture, "metadata"));
@@ -1718,7 +1718,7 @@ serialize_header (StHeader   *header,
       entries[i].dtype = entry->dtype;
       entries[i].shape = entry->shape;
       entries[i].n_dims = entry->n_dims;
-      entries[i].n_bytes = entry->end - entry->begin;
+      entries[i].n_bytes = st_header_entry_get_end (entry) - entry->begin;
     }
 
   return st_header_serialize (entries, header->entries->len, metadata, out_data_size);
@@ -2066,7 +2066,7 @@ test_roundtrip_random (void)
           g_assert_cmpint (parsed->dtype, ==, entries[i].dtype);
           assert_shape (parsed, entries[i].shape, entries[i].n_dims);
           g_assert_cmpuint (parsed->begin, ==, entries[i].begin);
-          g_assert_cmpuint (parsed->end, ==, entries[i].end);
+          g_assert_cmpuint (st_header_entry_get_end (parsed), ==, entries[i].end);
         }
 
       if (metadata == NULL)

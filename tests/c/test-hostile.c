@@ -449,6 +449,27 @@ test_hostile_offsets (void)
   /* an empty tensor in the middle of another one */
   expect_error ("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
                 "\"b\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[2,2]}}", 4, ST_ERROR_INVALID_OFFSETS, -1);
+  /* entries in the order of their data: a hole or an overlap after the first, a gap before the last */
+  expect_error ("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
+                "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[3,5]}}", 5, ST_ERROR_INVALID_OFFSETS, -1);
+  expect_error ("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
+                "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[1,3]}}", 3, ST_ERROR_INVALID_OFFSETS, -1);
+  expect_error ("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
+                "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]},"
+                "\"c\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[5,6]}}", 6, ST_ERROR_INVALID_OFFSETS, -1);
+  /* entries out of the order of their data that tile it are fine, in the order of their data */
+  {
+    g_autoptr(STFile) file = expect_ok ("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[3,4]},"
+                                        "\"b\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]}}", 4);
+    g_auto(GStrv) names = st_file_dup_names_in_file_order (file);
+    guint64 begin = 0, end = 0;
+
+    g_assert_cmpstr (names[0], ==, "b");
+    g_assert_cmpstr (names[1], ==, "a");
+    g_assert_true (st_file_get_tensor_offsets (file, "a", &begin, &end));
+    g_assert_cmpuint (begin, ==, 3);
+    g_assert_cmpuint (end, ==, 4);
+  }
   /* empty tensors between others, at the boundary, are fine */
   {
     g_autoptr(STFile) file = expect_ok ("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"

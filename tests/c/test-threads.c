@@ -329,6 +329,102 @@ test_threads_index_on_first_use (void)
   g_assert_true (st_file_get_tensor (file, "t99") == replacement);
 }
 
+typedef struct {
+  STFile        *file;
+  gint          *go;
+  STTensorInfo **items;  /* by position, one reference each */
+} ItemReader;
+
+static gpointer
+item_reader_thread (gpointer data)
+{
+  ItemReader *reader = data;
+
+  while (!g_atomic_int_get (reader->go))
+    g_thread_yield ();
+  for (guint i = 0; i < IN_ORDER_TENSORS; i++)
+    reader->items[i] = g_list_model_get_item (G_LIST_MODEL (reader->file), i);
+  return NULL;
+}
+
+/* The list model's items of a loaded file, made on first access: eight threads asking for every item at
+ * once all get the same objects, which describe the tensors in file order; a tensor replaced or removed
+ * drops its item, and one added has its own. */
+static void
+test_threads_list_model_items (void)
+{
+  g_autoptr(STFile) file = make_one_byte_tensors (FALSE);
+  g_autoptr(GBytes) two_bytes = g_bytes_new_static ("\x01\x02", 2);
+  g_autoptr(STTensor) replacement = NULL;
+  g_autoptr(STTensorInfo) replaced = NULL;
+  g_autoptr(STTensorInfo) added = NULL;
+  g_autoptr(GError) error = NULL;
+  const gint64 two[] = { 2 };
+  ItemReader readers[8];
+  GThread *threads[8];
+  gint go = 0;
+
+  for (guint t = 0; t < G_N_ELEMENTS (readers); t++)
+    {
+      readers[t] = (ItemReader) { file, &go, g_new0 (STTensorInfo *, IN_ORDER_TENSORS) };
+      threads[t] = g_thread_new ("item-reader", item_reader_thread, &readers[t]);
+    }
+  g_atomic_int_set (&go, 1);
+  for (guint t = 0; t < G_N_ELEMENTS (readers); t++)
+    g_thread_join (threads[t]);
+
+  for (guint i = 0; i < IN_ORDER_TENSORS; i++)
+    {
+      /* laid out by decreasing names: position i holds "t(N-1-i)", data byte i */
+      g_autofree char *name = g_strdup_printf ("t%02u", IN_ORDER_TENSORS - 1 - i);
+      STTensorInfo *item = readers[0].items[i];
+
+      g_assert_nonnull (item);
+      g_assert_cmpstr (st_tensor_info_get_name (item), ==, name);
+      g_assert_cmpint (st_tensor_info_get_data_begin (item), ==, i);
+      g_assert_cmpint (st_tensor_info_get_data_end (item), ==, i + 1);
+      for (guint t = 1; t < G_N_ELEMENTS (readers); t++)
+        g_assert_true (readers[t].items[i] == item);
+    }
+
+  /* "t60" is at position 3: replaced by a tensor of two bytes, the item asked for next describes it */
+  replacement = st_tensor_new (ST_DTYPE_U8, two, 1, two_bytes, &error);
+  g_assert_no_error (error);
+  g_assert_true (st_file_set_tensor (file, "t60", replacement, &error));
+  g_assert_no_error (error);
+  replaced = g_list_model_get_item (G_LIST_MODEL (file), 3);
+  g_assert_true (replaced != readers[0].items[3]);
+  g_assert_cmpstr (st_tensor_info_get_name (replaced), ==, "t60");
+  g_assert_cmpuint (st_tensor_info_get_n_bytes (replaced), ==, 2);
+  g_assert_cmpint (st_tensor_info_get_data_begin (replaced), ==, -1);
+  /* the old item, still held, is as it was */
+  g_assert_cmpuint (st_tensor_info_get_n_bytes (readers[0].items[3]), ==, 1);
+
+  /* "t63" (position 0) removed: position 0 is now "t62"'s item, the one made in the threads */
+  g_assert_true (st_file_remove_tensor (file, "t63"));
+  {
+    g_autoptr(STTensorInfo) first = g_list_model_get_item (G_LIST_MODEL (file), 0);
+
+    g_assert_true (first == readers[0].items[1]);
+  }
+  g_assert_true (st_file_set_tensor (file, "new", replacement, &error));
+  g_assert_no_error (error);
+  added = g_list_model_get_item (G_LIST_MODEL (file), IN_ORDER_TENSORS - 1);
+  g_assert_cmpstr (st_tensor_info_get_name (added), ==, "new");
+  {
+    g_autoptr(STTensorInfo) again = g_list_model_get_item (G_LIST_MODEL (file), IN_ORDER_TENSORS - 1);
+
+    g_assert_true (again == added);
+  }
+
+  for (guint t = 0; t < G_N_ELEMENTS (readers); t++)
+    {
+      for (guint i = 0; i < IN_ORDER_TENSORS; i++)
+        g_object_unref (readers[t].items[i]);
+      g_free (readers[t].items);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -337,6 +433,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/threads/from-path", test_threads_from_path);
   g_test_add_func ("/threads/from-bytes", test_threads_from_bytes);
   g_test_add_func ("/threads/index-on-first-use", test_threads_index_on_first_use);
+  g_test_add_func ("/threads/list-model-items", test_threads_list_model_items);
 
   return g_test_run ();
 }

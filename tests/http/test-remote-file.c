@@ -180,6 +180,42 @@ test_get_tensor_fetches (Fixture *fixture, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "503"));
 }
 
+/* Names looked up in any order, before and after one is removed: a remote file finds its entries as a
+ * local one does (the entry after the last hit, else the name index, made on the first lookup that
+ * needs it) */
+static void
+test_lookup_any_order (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(STFile) file = open_remote (fixture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STTensor) rows = NULL;
+  const char *backwards[] = { "b", "a", NULL };
+  const char *removed[] = { "b", "a", NULL };
+
+  /* the last name first, then the file's two others backwards */
+  rows = st_file_fetch_slice (file, "big", 999, 1000, NULL, &error);
+  g_assert_no_error (error);
+  assert_data (rows, 32 + 999 * 3000);
+  g_assert_true (st_file_fetch_tensors (file, backwards, NULL, &error));
+  g_assert_no_error (error);
+  assert_data (st_file_get_tensor (file, "a"), 0);
+  assert_data (st_file_get_tensor (file, "b"), 24);
+
+  g_assert_true (st_file_remove_tensor (file, "a"));
+  g_assert_false (st_file_fetch_tensors (file, removed, NULL, &error));
+  g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "“a”"));
+  g_clear_error (&error);
+  g_clear_object (&rows);
+  rows = st_file_fetch_slice (file, "a", 0, 1, NULL, &error);
+  g_assert_error (error, ST_ERROR, ST_ERROR_NOT_FOUND);
+  g_assert_null (rows);
+  g_clear_error (&error);
+  rows = st_file_fetch_slice (file, "b", 3, 4, NULL, &error);
+  g_assert_no_error (error);
+  assert_data (rows, 24 + 3 * 2);
+}
+
 /* Rows of the first dimension: only their bytes */
 static void
 test_fetch_slice (Fixture *fixture, gconstpointer data)
@@ -562,6 +598,7 @@ main (int argc, char **argv)
   ADD ("/remote-file/fetch-tensors", test_fetch_tensors);
   ADD ("/remote-file/get-tensor-fetches", test_get_tensor_fetches);
   ADD ("/remote-file/fetch-slice", test_fetch_slice);
+  ADD ("/remote-file/lookup-any-order", test_lookup_any_order);
   ADD ("/remote-file/async", test_async);
   ADD ("/remote-file/save", test_save);
   g_test_add_func ("/remote-file/long-header", test_long_header);
