@@ -329,6 +329,23 @@ def save_and_fail(rank, world, folder, step):
     distributed.save(held_by(rank, world), folder, max_shard_size=700)
 
 
+def on_another_backend(rank, world, folder, fail):
+    """A save (rank 1's write failing with @fail), then a load, with the group's backend named "mpi":
+    the paths a group other than gloo takes (NCCL's among them: it moves no CPU tensors), where the
+    ranks agree by exchanging objects instead of a flag tensor. gloo still carries the objects; a
+    CPU flag's all_reduce, which NCCL would refuse, fails here."""
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("this backend reduces no CPU tensors")
+    distributed.dist.get_backend = lambda group=None: "mpi"
+    distributed.dist.all_reduce = refuse
+    if fail and rank == 1:
+        def failing(*_args):
+            raise OSError(f"no space left on rank {rank}'s disk")
+        distributed._write_parts = failing
+    distributed.save(held_by(rank, world), folder, max_shard_size=700, metadata={"format": "pt"})
+    return described(distributed.load(folder))
+
+
 def disagree(rank, world, folder):
     """Calls that the ranks get wrong in turn; each must fail on both ranks alike, and the group stays usable."""
     row = torch.ones((2, 3))
@@ -664,6 +681,27 @@ def test_a_failed_write_or_commit_reaches_every_rank(tmp_path, step):
         assert outcome[:2] == ("error", "DistributedError"), outcome
         assert f"no space left on rank {failed}'s disk" in outcome[2], outcome
     assert folder_bytes(tmp_path) == before
+
+
+def test_a_group_of_another_backend_saves_and_loads_through_objects(saved_by_four, tmp_path):
+    """Where the backend is not gloo, the ranks agree through all_gather_object and
+    broadcast_object_list: the same checkpoint, the same tensors, a failure on every rank."""
+    _group, single, _listings = saved_by_four
+    (tmp_path / "ok").mkdir()
+    outcomes, _codes = run_group(4, "on_another_backend", str(tmp_path / "ok"), False)
+    results = assert_all_ok(outcomes, 4)
+    assert folder_bytes(tmp_path / "ok") == folder_bytes(single)
+    for loaded in results.values():
+        assert loaded == described(full_tensors())
+    failed = tmp_path / "failed"
+    failed.mkdir()
+    before = previous_checkpoint(failed)
+    outcomes, _codes = run_group(3, "on_another_backend", str(failed), True)
+    assert sorted(outcomes) == [0, 1, 2]
+    for outcome in outcomes.values():
+        assert outcome[:2] == ("error", "DistributedError"), outcome
+        assert "no space left on rank 1's disk" in outcome[2], outcome
+    assert folder_bytes(failed) == before
 
 
 def test_ranks_that_disagree_get_the_same_clear_error(tmp_path):
