@@ -473,14 +473,16 @@ st_file_lookup_tensor (STFile      *self,
 }
 
 /* The entry for @name, emptied when it held a tensor (it keeps its place in file order), or a new
- * empty entry at the end. @name has been checked. */
+ * empty entry at the end (*@out_added TRUE). @name has been checked. */
 static FileEntry *
 take_entry_for (STFile     *self,
-                const char *name)
+                const char *name,
+                gboolean   *out_added)
 {
   FileEntry *entry = st_file_lookup_entry (self, name);
   StNameIndex *index;
 
+  *out_added = entry == NULL;
   if (entry != NULL)
     {
       forget_item (self, entry);
@@ -564,8 +566,7 @@ st_file_set_tensor (STFile      *self,
 
   /* Referenced before the entry lets go of what it holds: @tensor may be the entry's own. */
   g_object_ref (tensor);
-  added = st_file_lookup_entry (self, name) == NULL;
-  entry = take_entry_for (self, name);
+  entry = take_entry_for (self, name, &added);
   entry->tensor = tensor;
   file_entry_changed (self, entry, added);
 
@@ -656,8 +657,7 @@ st_file_set_tensor_from_data (STFile        *self,
   if (n_dims > 0)
     memcpy (external->shape, shape, n_dims * sizeof (gint64));
 
-  added = st_file_lookup_entry (self, name) == NULL;
-  entry = take_entry_for (self, name);
+  entry = take_entry_for (self, name, &added);
   entry->of.external = external;
   entry->form = FILE_ENTRY_EXTERNAL;
   file_entry_changed (self, entry, added);
@@ -682,6 +682,7 @@ st_file_remove_tensor (STFile     *self,
                        const char *name)
 {
   FileEntry *entry;
+  StNameIndex *index;
   guint position = 0;
 
   g_return_val_if_fail (ST_IS_FILE (self), FALSE);
@@ -691,7 +692,10 @@ st_file_remove_tensor (STFile     *self,
   if (entry == NULL)
     return FALSE;
 
-  st_name_index_remove (st_file_get_index (self), name);
+  /* A name index made since the load knows the entry; none made yet will be made without it */
+  index = g_atomic_pointer_get (&self->by_name);
+  if (index != NULL)
+    st_name_index_remove (index, name);
   g_ptr_array_find (self->entries, entry, &position);
   forget_item (self, entry);
   g_ptr_array_remove_index (self->entries, position);  /* frees it */

@@ -680,6 +680,65 @@ test_file_lookup_order (void)
 #undef VALUE_OF
 }
 
+/* Edits of a loaded file looked into only in file order, before anything made it index its names: the
+ * removed tensor is gone and every other name still gives its own, whichever order the lookups come
+ * in after, and a replaced tensor keeps its place. Bytes written by hand: each tensor one U8 byte, a = 1,
+ * b = 2, c = 3, d = 4. */
+static void
+test_file_edit_before_index (void)
+{
+  const char *header = "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+                       "\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]},"
+                       "\"c\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,3]},"
+                       "\"d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[3,4]}}";
+  const guint8 data[] = { 1, 2, 3, 4 };
+  const guint8 nine = 9;
+  const gint64 shape[] = { 1 };
+  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, 4);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
+  g_autoptr(GBytes) nine_bytes = g_bytes_new_static (&nine, 1);
+  g_autoptr(STTensor) replacement = NULL;
+  g_auto(GStrv) names = NULL;
+  const char *expected[] = { "a", "d", "b", NULL };
+
+#define VALUE_OF(f, name) (*(const guint8 *) st_tensor_get_data (st_file_get_tensor ((f), (name)), NULL))
+
+  g_assert_no_error (error);
+  /* a, b in file order, then c removed where the guess after b finds it */
+  g_assert_cmpuint (VALUE_OF (file, "a"), ==, 1);
+  g_assert_cmpuint (VALUE_OF (file, "b"), ==, 2);
+  g_assert_true (st_file_remove_tensor (file, "c"));
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 3);
+
+  /* b replaced right after a: in place, not added */
+  replacement = st_tensor_new (ST_DTYPE_U8, shape, 1, nine_bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (VALUE_OF (file, "a"), ==, 1);
+  g_assert_true (st_file_set_tensor (file, "b", replacement, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_file_get_n_tensors (file), ==, 3);
+
+  /* out of order now, and c asked for first: not found, the others their own */
+  g_assert_false (st_file_contains (file, "c"));
+  g_assert_null (st_file_get_tensor (file, "c"));
+  g_assert_cmpuint (VALUE_OF (file, "d"), ==, 4);
+  g_assert_true (st_file_get_tensor (file, "b") == replacement);
+  g_assert_cmpuint (VALUE_OF (file, "a"), ==, 1);
+  g_assert_null (st_file_get_tensor (file, "c"));
+
+  /* removed from the index made since: gone there too, and the file order is a, b, d */
+  g_assert_true (st_file_remove_tensor (file, "b"));
+  g_assert_false (st_file_remove_tensor (file, "b"));
+  g_assert_null (st_file_get_tensor (file, "b"));
+  g_assert_true (st_file_set_tensor (file, "b", replacement, &error));
+  g_assert_no_error (error);
+  names = st_file_dup_names_in_file_order (file);
+  g_assert_cmpstrv (names, expected);
+
+#undef VALUE_OF
+}
+
 /* Empty files have no records; a scalar's record is four values; edits show as -1, -1. */
 static void
 test_file_layout_edited (void)
@@ -1025,6 +1084,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/map/ordered-names", test_file_ordered_names);
   g_test_add_func ("/file/map/layout", test_file_layout);
   g_test_add_func ("/file/map/lookup-order", test_file_lookup_order);
+  g_test_add_func ("/file/map/edit-before-index", test_file_edit_before_index);
   g_test_add_func ("/file/map/set-tensor-from-data", test_file_set_tensor_from_data);
   g_test_add_func ("/file/bulk/layout-loaded", test_file_layout_loaded);
   g_test_add_func ("/file/bulk/names", test_file_bulk_names);
