@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -75,6 +76,49 @@ def test_concurrent_saves_leave_one_whole_checkpoint(tmp_path, counts):
         assert winner, f"the folder holds no single whole checkpoint: {found}"
         assert seed_of(tmp_path) == seeds[winner[0]]
         seed += 2
+
+
+def folder_locks(directory):
+    """The flock()s on a folder from /proc/locks: (pid, waiting) for each holder and each waiter."""
+    inode = os.stat(directory).st_ino
+    found = []
+    for line in pathlib.Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        waiting = fields[1] == "->"
+        fields = [field for field in fields[1:] if field != "->"]
+        if fields[0] == "FLOCK" and int(fields[4].split(":")[-1]) == inode:
+            found.append((int(fields[3]), waiting))
+    return found
+
+
+def test_a_save_waits_for_the_commit_of_another(tmp_path):
+    """A save paused inside its commit (st-fault-inject: at its first rename(), linkat() or unlink(), a
+    counted point) holds the folder's lock; a second save started then waits for it, blocked in flock()
+    (seen in /proc/locks, not timed), and commits after it: the folder ends with the second checkpoint."""
+    helper("save", tmp_path, 3, 2)
+    env = dict(os.environ, LD_PRELOAD=FAULT_INJECT, ST_FAULT_AT="name-call:1", ST_FAULT_DO="pause",
+               ASAN_OPTIONS="verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", ""))
+    first = start("save", tmp_path, 4, 4, env=env, stdin=subprocess.PIPE)
+    second = None
+    try:
+        assert first.stdout.readline() == "paused\n"
+        assert folder_locks(tmp_path) == [(first.pid, False)], "the commit does not hold the folder's lock"
+        second = start("save", tmp_path, 5, 6)
+        for _ in range(HANG_LIMIT * 100):
+            if second.poll() is not None or (second.pid, True) in folder_locks(tmp_path):
+                break
+            time.sleep(0.01)
+        assert second.poll() is None, "a second save committed while the first one held the folder's lock"
+        for save, line in ((first, "go\n"), (second, None)):
+            _, stderr = save.communicate(line, timeout=HANG_LIMIT)
+            assert save.returncode == 0, stderr
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    assert listing(tmp_path) == checkpoint_names(5)
+    assert seed_of(tmp_path) == 6
 
 
 def test_readers_never_get_shards_of_two_saves(tmp_path):
