@@ -600,15 +600,19 @@ def previous_checkpoint(folder):
 
 
 @pytest.mark.parametrize("victim", [0, 2])
-def test_a_rank_killed_mid_save_leaves_the_previous_checkpoint(tmp_path, victim):
+@pytest.mark.parametrize("when", ["save_and_die", "save_and_die_in_turn"], ids=["mid-save", "in-its-turn"])
+def test_a_rank_killed_leaves_the_previous_checkpoint(tmp_path, when, victim):
+    """A rank killed mid-save, or while it holds its turn at a file (the turn token dies with it: the others
+    wait for it no longer than the turns' bound): the others see the group fail; nothing committed, no work
+    folder, no pending file, no FIFO."""
     before = previous_checkpoint(tmp_path)
-    outcomes, codes = run_group(3, "save_and_die", str(tmp_path), victim, expect_dead=(victim,))
+    outcomes, codes = run_group(3, when, str(tmp_path), victim, expect_dead=(victim,))
     assert codes[victim] == -signal.SIGKILL
     assert sorted(outcomes) == [rank for rank in range(3) if rank != victim]
     for outcome in outcomes.values():
         assert outcome[:2] == ("error", "DistributedError"), outcome
         assert "a rank died or timed out" in outcome[2]
-    # the old checkpoint whole, and nothing else: no work folder, no pending file
+    # the old checkpoint whole, and nothing else
     assert folder_bytes(tmp_path) == before
 
 
@@ -646,20 +650,6 @@ def test_a_checkpoint_of_many_files_needs_few_descriptors(tmp_path):
     written = folder_bytes(saved)
     assert len(written) == MANY_FILES + 1  # the shards and the index
     assert written == folder_bytes(expected)
-
-
-@pytest.mark.parametrize("victim", [0, 2])
-def test_a_rank_killed_in_its_turn_leaves_the_previous_checkpoint(tmp_path, victim):
-    """The turn token dies with the rank: the others wait for it no longer than the turns' bound, then
-    see the group fail; nothing committed, the FIFOs and the work folder gone."""
-    before = previous_checkpoint(tmp_path)
-    outcomes, codes = run_group(3, "save_and_die_in_turn", str(tmp_path), victim, expect_dead=(victim,))
-    assert codes[victim] == -signal.SIGKILL
-    assert sorted(outcomes) == [rank for rank in range(3) if rank != victim]
-    for outcome in outcomes.values():
-        assert outcome[:2] == ("error", "DistributedError"), outcome
-        assert "a rank died or timed out" in outcome[2]
-    assert folder_bytes(tmp_path) == before
 
 
 def test_a_rank_that_raises_before_saving(tmp_path):
