@@ -81,13 +81,20 @@ def settle_writeback(n_bytes=0):
 
 
 def settle_gc():
-    """Before every timed operation (not timed): collects the garbage of what ran before (imports,
-    reading the workload's spec, making the tensors to save), so that a collection inside the timed
-    operation is one the operation's own allocations started. Without it, whether the first allocations
-    of the operation started a collection of the setup's objects followed the luck of the collector's
-    counters: a torch load_file of gpt2 took 0.76 ms or 1.3 ms (a half-millisecond collection of
-    objects it never made) depending on how many objects the process had made before."""
-    gc.collect()
+    """Before every timed operation (not timed): moves every object made so far (imports, the workload's
+    spec, the tensors to save) out of the collector's reach (gc.freeze()), so that a collection inside
+    the timed operation is one the operation's own allocations started, over its own objects. Without
+    it, whether the first allocations of the operation started a collection of the setup's objects
+    followed the luck of the collector's counters: a torch load_file of gpt2 took 0.76 ms or 1.3 ms (a
+    half-millisecond collection of objects it never made) depending on how many objects the process had
+    made before.
+
+    Not gc.collect(), which this did until 5759721: with torch imported, a full collection walks every
+    object torch made (about 48 ms) and leaves the CPU's caches full of them, a cold start no program
+    has between its imports and its first load; it cost the case that runs the more code the more (a
+    first numpy load_file of gpt2 0.56-0.72 ms after it, 0.29-0.33 ms without; load + read against mmap +
+    read 1.07 after it and 1.04 after gc.freeze(), torch 1.06 and 1.01: bench/README.md)."""
+    gc.freeze()
 
 
 def tensor_ranges(spec):
