@@ -599,21 +599,29 @@ test_file_bulk_runs (void)
   g_assert_cmpmem (runs, n_values * sizeof (gint64), edited, sizeof edited);
 }
 
-/* Lookups by name stay right whatever order they come in and whatever was edited in between: STFile
- * tries the entry after the one it last found before its index (a guess for callers that go in file
- * order), and a stale guess must never give another tensor or a removed one. Bytes written by hand: each
- * tensor one U8 byte, a = 1, b = 2, c = 3, d = 4. */
-static void
-test_file_lookup_order (void)
+/* Four tensors a, b, c and d, one U8 byte each (1, 2, 3 and 4), in name and data order: bytes written by
+ * hand. */
+static GBytes *
+make_abcd_file (void)
 {
   const char *header = "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
                        "\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]},"
                        "\"c\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,3]},"
                        "\"d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[3,4]}}";
   const guint8 data[] = { 1, 2, 3, 4 };
+
+  return st_test_make_file_full (strlen (header), header, strlen (header), data, 4);
+}
+
+/* Lookups by name stay right whatever order they come in and whatever was edited in between: STFile
+ * tries the entry after the one it last found before its index (a guess for callers that go in file
+ * order), and a stale guess must never give another tensor or a removed one (make_abcd_file()). */
+static void
+test_file_lookup_order (void)
+{
   const guint8 nine = 9, five = 5;
   const gint64 shape[] = { 1 };
-  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, 4);
+  g_autoptr(GBytes) bytes = make_abcd_file ();
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
   g_autoptr(STFile) other = NULL;
@@ -682,19 +690,13 @@ test_file_lookup_order (void)
 
 /* Edits of a loaded file looked into only in file order, before anything made it index its names: the
  * removed tensor is gone and every other name still gives its own, whichever order the lookups come
- * in after, and a replaced tensor keeps its place. Bytes written by hand: each tensor one U8 byte, a = 1,
- * b = 2, c = 3, d = 4. */
+ * in after, and a replaced tensor keeps its place (make_abcd_file()). */
 static void
 test_file_edit_before_index (void)
 {
-  const char *header = "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
-                       "\"b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]},"
-                       "\"c\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,3]},"
-                       "\"d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[3,4]}}";
-  const guint8 data[] = { 1, 2, 3, 4 };
   const guint8 nine = 9;
   const gint64 shape[] = { 1 };
-  g_autoptr(GBytes) bytes = st_test_make_file_full (strlen (header), header, strlen (header), data, 4);
+  g_autoptr(GBytes) bytes = make_abcd_file ();
   g_autoptr(GError) error = NULL;
   g_autoptr(STFile) file = st_file_new_from_bytes (bytes, &error);
   g_autoptr(GBytes) nine_bytes = g_bytes_new_static (&nine, 1);
