@@ -78,17 +78,33 @@ def test_concurrent_saves_leave_one_whole_checkpoint(tmp_path, counts):
         seed += 2
 
 
-def folder_locks(directory):
-    """The flock()s on a folder from /proc/locks: (pid, waiting) for each holder and each waiter."""
-    inode = os.stat(directory).st_ino
-    found = []
+def held_folder_lock(pid, directory):
+    """The file id ("maj:min:inode", as /proc/locks writes it) of the exclusive flock() process @pid holds on
+    @directory, read from the lock lines of its descriptor's /proc/PID/fdinfo; None when it holds none. The
+    kernel's own id, not one computed from stat(), which differs from it on overlayfs."""
+    wanted = os.stat(directory)
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if not os.path.samestat(os.stat(f"/proc/{pid}/fd/{fd}"), wanted):
+                continue
+            lines = pathlib.Path(f"/proc/{pid}/fdinfo/{fd}").read_text().splitlines()
+        except OSError:
+            continue  # a descriptor closed meanwhile
+        for line in lines:
+            fields = line.split()
+            # lock:  1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF
+            if fields[:1] == ["lock:"] and fields[2] == "FLOCK" and fields[4] == "WRITE" and int(fields[5]) == pid:
+                return fields[6]
+    return None
+
+
+def waits_for_lock(pid, file_id):
+    """Whether process @pid is blocked in flock() on the file @file_id (a "->" line of /proc/locks)."""
     for line in pathlib.Path("/proc/locks").read_text().splitlines():
         fields = line.split()
-        waiting = fields[1] == "->"
-        fields = [field for field in fields[1:] if field != "->"]
-        if fields[0] == "FLOCK" and int(fields[4].split(":")[-1]) == inode:
-            found.append((int(fields[3]), waiting))
-    return found
+        if fields[1:3] == ["->", "FLOCK"] and int(fields[5]) == pid and fields[6] == file_id:
+            return True
+    return False
 
 
 def test_a_save_waits_for_the_commit_of_another(tmp_path):
@@ -102,10 +118,11 @@ def test_a_save_waits_for_the_commit_of_another(tmp_path):
     second = None
     try:
         assert first.stdout.readline() == "paused\n"
-        assert folder_locks(tmp_path) == [(first.pid, False)], "the commit does not hold the folder's lock"
+        lock = held_folder_lock(first.pid, tmp_path)
+        assert lock is not None, "the commit does not hold the folder's lock"
         second = start("save", tmp_path, 5, 6)
         for _ in range(HANG_LIMIT * 100):
-            if second.poll() is not None or (second.pid, True) in folder_locks(tmp_path):
+            if second.poll() is not None or waits_for_lock(second.pid, lock):
                 break
             time.sleep(0.01)
         assert second.poll() is None, "a second save committed while the first one held the folder's lock"
