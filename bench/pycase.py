@@ -89,11 +89,11 @@ def settle_gc():
     half-millisecond collection of objects it never made) depending on how many objects the process had
     made before.
 
-    Not gc.collect(), which this did until 5759721: with torch imported, a full collection walks every
+    Not gc.collect(), which this did before fec1d20: with torch imported, a full collection walks every
     object torch made (about 48 ms) and leaves the CPU's caches full of them, a cold start no program
     has between its imports and its first load; it cost the case that runs the more code the more (a
-    first numpy load_file of gpt2 0.56-0.72 ms after it, 0.29-0.33 ms without; load + read against mmap +
-    read 1.07 after it and 1.04 after gc.freeze(), torch 1.06 and 1.01: bench/README.md)."""
+    first numpy load_file of gpt2 0.43-0.52 ms after it, 0.24-0.27 ms after gc.freeze(); load + read
+    against mmap + read 1.07 after it and 1.04 after gc.freeze(), torch 1.06 and 1.01: bench/README.md)."""
     gc.freeze()
 
 
