@@ -163,8 +163,8 @@ file_size (const char *path)
 /* Every tensor of @file got by name, in file order, and one byte of every page of its data read: what a
  * caller that uses the whole file does after opening it. Returns the sum of the bytes read. */
 static guint64
-touch_named_tensors (STFile     *file,
-                     char      **names)
+touch_named_tensors (STFile  *file,
+                     char   **names)
 {
   guint64 sum = 0;
 
