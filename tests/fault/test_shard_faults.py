@@ -126,6 +126,7 @@ def test_a_save_waits_for_the_commit_of_another(tmp_path):
                 break
             time.sleep(0.01)
         assert second.poll() is None, "a second save committed while the first one held the folder's lock"
+        assert waits_for_lock(second.pid, lock), "the second save is not waiting for the folder's lock"
         for save, line in ((first, "go\n"), (second, None)):
             _, stderr = save.communicate(line, timeout=HANG_LIMIT)
             assert save.returncode == 0, stderr
